@@ -1,0 +1,254 @@
+"""Read a Frictionless data package descriptor into immutable, typed objects.
+
+Only the standard library is imported here: ``import zonedata`` and ``zonedata.load``
+stay light.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+#: Field types the engine understands. Others are read as strings.
+SUPPORTED_TYPES = frozenset({"string", "integer", "number", "boolean", "date", "year", "any"})
+
+#: Custom field property: a string field holding an ISO 8601 date at the precision the
+#: source gives (``YYYY``, ``YYYY-MM`` or ``YYYY-MM-DD``).
+PARTIAL_DATE = "partialDate"
+#: Custom field property: the number of decimal places a ``number`` field may carry; it is
+#: also the scale of the exact decimal type the field has in releases.
+DECIMALS = "decimals"
+
+
+class DescriptorError(Exception):
+    """The descriptor cannot be read or does not describe tables this engine understands."""
+
+
+@dataclass(frozen=True)
+class Field:
+    """One column of a table, as the descriptor describes it."""
+
+    name: str
+    type: str = "string"
+    title: str = ""
+    description: str = ""
+    unit: str | None = None
+    decimals: int | None = None
+    partial_date: bool = False
+    required: bool = False
+    unique: bool = False
+    minimum: Any = None
+    maximum: Any = None
+    min_length: int | None = None
+    max_length: int | None = None
+    pattern: str | None = None
+    enum: tuple[Any, ...] | None = None
+    true_values: tuple[str, ...] = ("true", "True", "TRUE", "1")
+    false_values: tuple[str, ...] = ("false", "False", "FALSE", "0")
+    bare_number: bool = True
+    format: str | None = None
+
+    @property
+    def kind(self) -> str:
+        """The logical kind used by the engine: a Frictionless type or ``partial-date``."""
+        if self.partial_date:
+            return "partial-date"
+        return self.type if self.type in SUPPORTED_TYPES else "string"
+
+    @property
+    def is_text(self) -> bool:
+        """Free text: a string field that is neither a date nor constrained by a pattern/enum."""
+        return self.kind == "string"
+
+    @classmethod
+    def from_descriptor(cls, d: dict[str, Any]) -> Field:
+        if not isinstance(d, dict) or not isinstance(d.get("name"), str):
+            raise DescriptorError(f"a field must be an object with a string name, got {d!r}")
+        c = d.get("constraints") or {}
+        if not isinstance(c, dict):
+            raise DescriptorError(f"field {d['name']!r}: constraints must be an object")
+        enum = c.get("enum")
+        kwargs: dict[str, Any] = {
+            "name": d["name"],
+            "type": str(d.get("type", "string")),
+            "title": str(d.get("title", "")),
+            "description": str(d.get("description", "")),
+            "unit": d.get("unit"),
+            "decimals": d.get(DECIMALS),
+            "partial_date": bool(d.get(PARTIAL_DATE, False)),
+            "required": bool(c.get("required", False)),
+            "unique": bool(c.get("unique", False)),
+            "minimum": c.get("minimum"),
+            "maximum": c.get("maximum"),
+            "min_length": c.get("minLength"),
+            "max_length": c.get("maxLength"),
+            "pattern": c.get("pattern"),
+            "enum": tuple(enum) if isinstance(enum, list) else None,
+            "bare_number": bool(d.get("bareNumber", True)),
+            "format": d.get("format"),
+        }
+        if "trueValues" in d:
+            kwargs["true_values"] = tuple(d["trueValues"])
+        if "falseValues" in d:
+            kwargs["false_values"] = tuple(d["falseValues"])
+        return cls(**kwargs)
+
+
+@dataclass(frozen=True)
+class ForeignKey:
+    fields: tuple[str, ...]
+    resource: str
+    reference_fields: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Table:
+    """One tabular resource of the package."""
+
+    name: str
+    path: str
+    title: str
+    description: str
+    fields: tuple[Field, ...]
+    primary_key: tuple[str, ...] = ()
+    foreign_keys: tuple[ForeignKey, ...] = ()
+    missing_values: tuple[str, ...] = ("",)
+    encoding: str = "utf-8"
+    delimiter: str = ","
+    descriptor: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def field_names(self) -> list[str]:
+        return [f.name for f in self.fields]
+
+    def field(self, name: str) -> Field:
+        for f in self.fields:
+            if f.name == name:
+                return f
+        raise KeyError(name)
+
+    @classmethod
+    def from_descriptor(cls, d: dict[str, Any]) -> Table:
+        name = d.get("name")
+        if not isinstance(name, str):
+            raise DescriptorError(f"a resource needs a name, got {name!r}")
+        path = d.get("path")
+        if isinstance(path, list):
+            raise DescriptorError(f"resource {name!r}: multipart paths are not supported")
+        if not isinstance(path, str):
+            raise DescriptorError(f"resource {name!r}: needs a path to a file")
+        schema = d.get("schema")
+        if not isinstance(schema, dict):
+            raise DescriptorError(f"resource {name!r}: needs an inline table schema")
+        raw_fields = schema.get("fields")
+        if not isinstance(raw_fields, list) or not raw_fields:
+            raise DescriptorError(f"resource {name!r}: the schema needs a list of fields")
+        fields = tuple(Field.from_descriptor(f) for f in raw_fields)
+        pk = schema.get("primaryKey") or []
+        if isinstance(pk, str):
+            pk = [pk]
+        fks = []
+        for fk in schema.get("foreignKeys") or []:
+            fk_fields = fk.get("fields")
+            ref = fk.get("reference") or {}
+            ref_fields = ref.get("fields")
+            if isinstance(fk_fields, str):
+                fk_fields = [fk_fields]
+            if isinstance(ref_fields, str):
+                ref_fields = [ref_fields]
+            fks.append(
+                ForeignKey(
+                    fields=tuple(fk_fields or ()),
+                    resource=ref.get("resource") or name,
+                    reference_fields=tuple(ref_fields or ()),
+                )
+            )
+        missing = schema.get("missingValues", [""])
+        dialect = d.get("dialect") if isinstance(d.get("dialect"), dict) else {}
+        return cls(
+            name=name,
+            path=path,
+            title=str(d.get("title", "")),
+            description=str(d.get("description", "")),
+            fields=fields,
+            primary_key=tuple(pk),
+            foreign_keys=tuple(fks),
+            missing_values=tuple(missing) if isinstance(missing, list) else ("",),
+            encoding=str(d.get("encoding", "utf-8")),
+            delimiter=str((dialect or {}).get("delimiter", ",")),
+            descriptor=d,
+        )
+
+
+@dataclass(frozen=True)
+class Package:
+    """A data package: its descriptor, the folder it lives in, and its tables."""
+
+    descriptor: dict[str, Any]
+    base_path: Path
+    tables: tuple[Table, ...]
+
+    @property
+    def name(self) -> str:
+        return str(self.descriptor.get("name", ""))
+
+    @property
+    def version(self) -> str:
+        return str(self.descriptor.get("version", ""))
+
+    @property
+    def table_names(self) -> list[str]:
+        return [t.name for t in self.tables]
+
+    def table(self, name: str) -> Table:
+        for t in self.tables:
+            if t.name == name:
+                return t
+        valid = ", ".join(self.table_names)
+        raise KeyError(f"unknown table {name!r}; valid tables: {valid}")
+
+    def file(self, table: Table | str) -> Path:
+        t = self.table(table) if isinstance(table, str) else table
+        return self.base_path / t.path
+
+    @classmethod
+    def from_descriptor(cls, descriptor: dict[str, Any], base_path: Path) -> Package:
+        resources = descriptor.get("resources")
+        if not isinstance(resources, list):
+            raise DescriptorError("the descriptor has no list of resources")
+        tables = tuple(Table.from_descriptor(r) for r in resources)
+        return cls(descriptor=descriptor, base_path=base_path, tables=tables)
+
+
+def bundled_package_path() -> Path:
+    """The package's own ``datapackage.json``: bundled in the wheel, or the checkout's."""
+    here = Path(__file__).resolve().parent.parent
+    bundled = here / "_data" / "datapackage.json"
+    if bundled.is_file():
+        return bundled
+    checkout = here.parent.parent / "datapackage.json"
+    if checkout.is_file():
+        return checkout
+    raise DescriptorError("the bundled data package is missing from this installation")
+
+
+def read_package(path: str | Path | None = None) -> Package:
+    """Read a package from a ``datapackage.json`` path or its folder (default: the bundled one)."""
+    p = Path(path) if path is not None else bundled_package_path()
+    if p.is_dir():
+        p = p / "datapackage.json"
+    try:
+        text = p.read_text(encoding="utf-8")
+    except OSError as e:
+        raise DescriptorError(f"cannot read {p}: {e.strerror or e}") from e
+    except UnicodeDecodeError as e:
+        raise DescriptorError(f"{p} is not UTF-8: {e}") from e
+    try:
+        descriptor = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise DescriptorError(f"{p} is not valid JSON: {e.msg} (line {e.lineno}, column {e.colno})") from e
+    if not isinstance(descriptor, dict):
+        raise DescriptorError(f"{p} must hold a JSON object")
+    return Package.from_descriptor(descriptor, p.parent)
