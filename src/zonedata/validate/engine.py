@@ -1,0 +1,137 @@
+"""Run the validation layers in order and collect a :class:`Report`.
+
+1. descriptor: JSON, Data Package profile, safe paths
+2. file structure: encoding, BOM, NUL bytes, line endings, header, row lengths
+3. schema: types, constraints, primary keys, foreign keys
+4. semantic rules (Pandera)
+
+A later layer runs only on what the earlier layers could read. Validation only reads:
+it never writes to the package folder.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import tempfile
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from zonedata.model.descriptor import Package, bundled_package_path
+from zonedata.validate import descriptor_checks, schema_checks, structure
+from zonedata.validate.locate import locate
+from zonedata.validate.problems import Problem, make
+from zonedata.validate.tabledata import TableData
+
+#: codes that mean the input could not be read at all (exit 2 rather than 1)
+UNREADABLE = frozenset({"descriptor-missing", "descriptor-json"})
+
+
+@dataclass
+class Report:
+    """The outcome of a validation run."""
+
+    package: str
+    problems: list[Problem] = field(default_factory=list)
+    tables: int = 0
+    rows: int = 0
+    data: dict[str, TableData] = field(default_factory=dict, repr=False)
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "warning"]
+
+    @property
+    def unreadable(self) -> bool:
+        return any(p.code in UNREADABLE for p in self.problems)
+
+    def valid(self, *, strict: bool = False) -> bool:
+        return not self.errors and not (strict and self.warnings)
+
+    def exit_code(self, *, strict: bool = False) -> int:
+        if self.unreadable:
+            return 2
+        return 0 if self.valid(strict=strict) else 1
+
+
+def display_path(p: Path) -> str:
+    try:
+        return os.path.relpath(p)
+    except ValueError:  # another drive on Windows
+        return str(p)
+
+
+def validate_package(
+    path: str | Path | None = None,
+    *,
+    allow_remote: bool = False,
+    semantic: bool = True,
+    today: dt.date | None = None,
+) -> Report:
+    """Validate the package at ``path`` (a ``datapackage.json`` or its folder; default: bundled)."""
+    p = Path(path) if path is not None else bundled_package_path()
+    if p.is_dir():
+        p = p / "datapackage.json"
+    shown = display_path(p)
+    report = Report(package=shown)
+    descriptor, problems = descriptor_checks.read_descriptor(p, shown)
+    report.problems.extend(problems)
+    if descriptor is None:
+        return report
+    report.problems.extend(descriptor_checks.check_profile(descriptor, shown))
+    package, problems = descriptor_checks.check_engine(descriptor, p.parent, shown)
+    report.problems.extend(problems)
+    if package is None:
+        return report
+    report.problems.extend(descriptor_checks.check_paths(package, shown, allow_remote=allow_remote))
+    unsafe = {q.table for q in report.problems if q.code in ("path-unsafe", "path-remote")}
+    report.tables = len(package.tables)
+
+    with tempfile.TemporaryDirectory(prefix="zonedata-remote-") as tmp:
+        for table in package.tables:
+            if table.name in unsafe:
+                continue
+            file = _local_file(package, table.path, Path(tmp), table.name)
+            if isinstance(file, Problem):
+                report.problems.append(file)
+                continue
+            shown_file = table.path if descriptor_checks.is_remote(table.path) else display_path(file)
+            scan = structure.scan_file(file, table, shown_file)
+            report.problems.extend(scan.problems)
+            if not scan.readable:
+                continue
+            td, problems = schema_checks.check_table(scan, table, shown_file, file)
+            report.problems.extend(problems)
+            if td is not None:
+                report.data[table.name] = td
+                report.rows += len(td.text)
+    report.problems.extend(schema_checks.check_foreign_keys(report.data))
+    if semantic and report.data:
+        report.problems.extend(_semantic(report.data, today))
+    report.problems = locate(report.problems)
+    return report
+
+
+def _local_file(package: Package, path: str, tmp: Path, name: str) -> Path | Problem:
+    if not descriptor_checks.is_remote(path):
+        return package.base_path / path
+    target = tmp / f"{name}.csv"
+    try:
+        with urllib.request.urlopen(path, timeout=60) as r:  # noqa: S310 (opt-in with --allow-remote)
+            target.write_bytes(r.read())
+    except OSError as e:
+        return make("file-unreadable", f"Cannot download {path}: {e}.", table=name, path=path)
+    return target
+
+
+def _semantic(data: dict[str, TableData], today: dt.date | None) -> list[Problem]:
+    try:
+        from zonedata.validate.semantic import check_semantics
+    except ImportError as e:  # pragma: no cover - the module ships with the package
+        return [make("internal-error", f"Semantic rules unavailable: {e}.")]
+    return check_semantics(data, today=today)

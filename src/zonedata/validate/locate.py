@@ -1,0 +1,60 @@
+"""Fill in the character column of problems that name a line and a field."""
+
+from __future__ import annotations
+
+
+from collections import defaultdict
+from pathlib import Path
+
+from zonedata.validate.problems import Problem
+
+#: locate at most this many problems (the rest keep column=None)
+MAX_LOCATE = 10_000
+
+
+def cell_column(line_text: str, field_number: int, delimiter: str = ",") -> int | None:
+    """1-based character column where cell ``field_number`` starts in a CSV line."""
+    pos, cell, quoted = 0, 1, False
+    if field_number == 1:
+        return 1
+    for i, ch in enumerate(line_text):
+        if ch == '"':
+            quoted = not quoted
+        elif ch == delimiter and not quoted:
+            cell += 1
+            if cell == field_number:
+                return i + 2
+        pos = i
+    del pos
+    return None
+
+
+def locate(problems: list[Problem]) -> list[Problem]:
+    wanted: dict[str, set[int]] = defaultdict(set)
+    for p in problems[:MAX_LOCATE]:
+        if p.path and p.line and p.field_number and p.column is None:
+            wanted[p.path].add(p.line)
+    if not wanted:
+        return problems
+    lines: dict[tuple[str, int], str] = {}
+    for path, nums in wanted.items():
+        try:
+            with Path(path).open(encoding="utf-8", errors="replace", newline="") as fh:
+                for i, text in enumerate(fh, start=1):
+                    if i in nums:
+                        lines[(path, i)] = text.rstrip("\r\n")
+                    if i >= max(nums):
+                        break
+        except OSError:
+            continue
+    out = []
+    for i, p in enumerate(problems):
+        if i < MAX_LOCATE and p.path and p.line and p.field_number and p.column is None:
+            text = lines.get((p.path, p.line))
+            if text is not None:
+                p = p.with_(column=cell_column(text, p.field_number))
+        out.append(p)
+    return out
+
+
+__all__ = ["cell_column", "locate"]

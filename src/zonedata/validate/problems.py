@@ -1,0 +1,157 @@
+"""Validation problems as values: a record per problem, and the registry of rule codes.
+
+Every check reports :class:`Problem` records; renderers turn them into text, JSON or
+GitHub annotations. Rule codes are stable, kebab-case identifiers: tests, CI filters and
+users may rely on them. Each code is declared once in :data:`RULES` with its layer,
+default severity, title and rationale (the documentation is generated from it).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, replace
+from typing import Any, Literal
+
+Severity = Literal["error", "warning"]
+Layer = Literal["descriptor", "file", "schema", "semantic"]
+
+
+@dataclass(frozen=True)
+class Rule:
+    code: str
+    layer: Layer
+    severity: Severity
+    title: str
+    rationale: str
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One validation problem.
+
+    ``line`` is the 1-based physical line in ``path`` (the header is line 1);
+    ``field`` is the column's name and ``field_number`` its 1-based position;
+    ``column`` is the 1-based character position of the cell in the line, filled in by
+    :func:`zonedata.validate.locate.locate` for problems that have a line and a field.
+    """
+
+    code: str
+    severity: Severity
+    message: str
+    table: str | None = None
+    path: str | None = None
+    line: int | None = None
+    field: str | None = None
+    field_number: int | None = None
+    column: int | None = None
+    value: str | None = None
+    row: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def with_(self, **changes: Any) -> Problem:
+        return replace(self, **changes)
+
+
+def _rules(*rules: Rule) -> dict[str, Rule]:
+    return {r.code: r for r in rules}
+
+
+RULES: dict[str, Rule] = _rules(
+    # Layer 1: the descriptor
+    Rule("descriptor-missing", "descriptor", "error", "Descriptor not found",
+         "There is no datapackage.json at the given path."),
+    Rule("descriptor-json", "descriptor", "error", "Descriptor is not valid JSON",
+         "The descriptor must parse as a JSON object before anything else can be checked."),
+    Rule("descriptor-profile", "descriptor", "error", "Descriptor does not conform to the Data Package profile",
+         "Tools other than zonedata read the descriptor; it must follow the Data Package standard."),
+    Rule("path-unsafe", "descriptor", "error", "Resource path leaves the package",
+         "A path that is absolute, contains '..' or resolves outside the package folder (for example "
+         "through a symlink) could read files the package does not own."),
+    Rule("path-remote", "descriptor", "error", "Remote resource refused",
+         "Remote URLs are fetched only with --allow-remote, so validation never touches the network by surprise."),
+    # Layer 2: the files
+    Rule("file-missing", "file", "error", "File not found", "A resource's file must exist."),
+    Rule("file-unreadable", "file", "error", "File cannot be read", "The file exists but cannot be opened."),
+    Rule("file-empty", "file", "error", "File is empty", "A table needs at least a header row."),
+    Rule("encoding-error", "file", "error", "File is not UTF-8",
+         "The package's CSV files are UTF-8; a latin-1 or GBK file garbles Chinese names and figures."),
+    Rule("bom", "file", "error", "Byte order mark",
+         "UTF-8 without BOM is the package convention; a BOM ends up in the first column's name."),
+    Rule("nul-byte", "file", "error", "NUL byte", "A NUL byte is never valid in a text file and breaks many CSV readers."),
+    Rule("crlf-line-endings", "file", "warning", "CRLF line endings",
+         "The package convention is LF line endings (enforced by .gitattributes); CRLF makes noisy diffs."),
+    Rule("header-mismatch", "file", "error", "Header does not match the schema",
+         "The header must name the schema's fields in the schema's order, so that every reader maps "
+         "columns the same way."),
+    Rule("missing-column", "file", "error", "Column missing", "A field of the schema has no column in the file."),
+    Rule("extra-column", "file", "error", "Extra column", "The file has a column that the schema does not describe."),
+    Rule("row-length", "file", "error", "Row has the wrong number of cells",
+         "Every row must have as many cells as the header; a ragged row shifts values into the wrong columns."),
+    Rule("quote-unclosed", "file", "error", "Unclosed quote",
+         "A quoted cell is never closed, so the rest of the file would be read as one cell."),
+    Rule("rows-unsorted", "file", "warning", "Rows not sorted by primary key",
+         "Rows are kept sorted by primary key so that diffs stay small and readable."),
+    # Layer 3: the schema
+    Rule("type-error", "schema", "error", "Value does not match the field type",
+         "Each cell must parse as its field's type (integer, number, boolean, date)."),
+    Rule("date-invalid", "schema", "error", "Not a valid date",
+         "Dates are ISO 8601 (YYYY, YYYY-MM or YYYY-MM-DD where the field allows partial dates) and must exist "
+         "in the calendar."),
+    Rule("decimals-exceeded", "schema", "error", "Too many decimal places",
+         "Figures are stored as printed, in a unit whose exact decimal type has a fixed scale; more decimals "
+         "than the field allows would be rounded away in releases."),
+    Rule("required-missing", "schema", "error", "Required value missing", "The field is required but the cell is empty."),
+    Rule("constraint-minimum", "schema", "error", "Value below minimum", "The field's minimum constraint."),
+    Rule("constraint-maximum", "schema", "error", "Value above maximum", "The field's maximum constraint."),
+    Rule("constraint-enum", "schema", "error", "Value not allowed", "The field only takes the values its enum lists."),
+    Rule("constraint-pattern", "schema", "error", "Value does not match the pattern",
+         "The field's pattern (identifiers, dates, addresses) must match the whole value."),
+    Rule("constraint-length", "schema", "error", "Value has the wrong length", "The field's minLength/maxLength constraint."),
+    Rule("constraint-unique", "schema", "error", "Value not unique", "The field's unique constraint."),
+    Rule("primary-key-duplicate", "schema", "error", "Duplicate primary key",
+         "Each row is identified by its primary key; a duplicate makes joins and diffs ambiguous."),
+    Rule("foreign-key-dangling", "schema", "error", "Foreign key does not resolve",
+         "A reference to another table must name a row that exists there."),
+    # Layer 4: semantic rules
+    Rule("usd-cny-mismatch", "semantic", "error", "USD figure does not match its reference rate",
+         "A figure given in both currencies must agree with the rate it was converted at, within the rounding "
+         "of the printed figures (half a unit in the last printed digit of each)."),
+    Rule("usd-cny-implausible", "semantic", "error", "USD figure implies an implausible rate",
+         "A conversion with no reference rate must imply a USD/CNY rate within the plausible band for its year."),
+    Rule("ecb-cross-rate-mismatch", "semantic", "error", "Cross rate does not match its components",
+         "An ECB cross rate must equal CNY per EUR divided by USD per EUR, within rounding."),
+    Rule("growth-out-of-range", "semantic", "error", "Growth rate outside the hard range",
+         "City GDP growth outside -20% to +30% is almost certainly a typo (or a percent typed as a fraction)."),
+    Rule("growth-unexpected", "semantic", "warning", "Growth rate outside the expected range",
+         "City GDP growth outside 0% to 15% is possible but unusual for the years covered; check the source."),
+    Rule("rank-contradicts-values", "semantic", "error", "Rank claim contradicts the values",
+         "A rank claim must be consistent with the ordering of the preferred values it ranks."),
+    Rule("rank-interval", "semantic", "error", "Rank interval reversed", "rank_min must not exceed rank_max."),
+    Rule("date-in-future", "semantic", "error", "Date in the future", "Facts are about the past; a future date is a typo."),
+    Rule("date-order", "semantic", "error", "Dates out of order",
+         "For a zone, approval comes no later than announcement, launch or inauguration (compared at the "
+         "coarser precision of the two dates)."),
+    Rule("batch-order", "semantic", "error", "Batches out of date order",
+         "Within a programme, every zone of a later batch is approved no earlier than the zones of an earlier batch."),
+    Rule("zone-without-city", "semantic", "error", "Zone has no host city", "Every zone is hosted by at least one city."),
+    Rule("source-unused", "semantic", "warning", "Source not cited",
+         "Every listed source should be cited by some row; an uncited source is dead weight or a missing citation."),
+    Rule("preferred-count", "semantic", "error", "Not exactly one preferred row",
+         "Where several sources give the same figure, exactly one row is preferred so that users can pick it."),
+    Rule("source-disagreement", "semantic", "warning", "Sources disagree",
+         "Two sources giving the same figure differ by more than the documented tolerance (GDP: 0.5%, "
+         "growth: 0.1 percentage points); both are kept, and the warning names them."),
+    Rule("formula-cell", "semantic", "error", "Cell would run as a spreadsheet formula",
+         "A text cell starting with =, +, - or @ runs as a formula when the CSV is opened in a spreadsheet "
+         "(CSV injection)."),
+    # Meta
+    Rule("internal-error", "descriptor", "error", "Internal error",
+         "A check failed unexpectedly; the message says which. Please report it."),
+)
+
+
+def make(code: str, message: str, **kw: Any) -> Problem:
+    """Create a problem with the rule's default severity."""
+    rule = RULES[code]
+    return Problem(code=code, severity=kw.pop("severity", rule.severity), message=message, **kw)
