@@ -98,16 +98,27 @@ def test_missing_file(package_copy: Path) -> None:
 
 
 def test_ragged_row(edit: Editor, package_copy: Path) -> None:
-    p = edit("data/cities.csv", replace_once("hefei,Hefei,合肥,anhui", "hefei,Hefei,合肥,anhui,extra"))
+    p = edit(
+        "data/cities.csv", replace_once("hefei,Hefei,合肥,anhui", "hefei,Hefei,合肥,anhui,extra")
+    )
     prob = only(package_copy, "row-length")
     assert prob.line == line_of(p, "hefei,")
     assert "5 cells" in prob.message
 
 
 def test_renamed_header(edit: Editor, package_copy: Path) -> None:
-    edit("data/cities.csv", replace_once("city_id,name_en,name_zh,province_id", "city_id,name,name_zh,province_id"))
+    edit(
+        "data/cities.csv",
+        replace_once("city_id,name_en,name_zh,province_id", "city_id,name,name_zh,province_id"),
+    )
     prob = only(package_copy, "header-mismatch")
-    assert (prob.line, prob.field, prob.field_number, prob.value, prob.column) == (1, "name_en", 2, "name", 9)
+    assert (prob.line, prob.field, prob.field_number, prob.value, prob.column) == (
+        1,
+        "name_en",
+        2,
+        "name",
+        9,
+    )
 
 
 def test_missing_column(edit: Editor, package_copy: Path) -> None:
@@ -129,8 +140,16 @@ def test_unclosed_quote(edit: Editor, package_copy: Path) -> None:
 
 
 def test_quoted_newlines_keep_line_numbers(edit: Editor, package_copy: Path) -> None:
-    p = edit("data/city_gdp.csv", replace_once("Printed as 3.03 trillion yuan", '"Printed\nas 3.03 trillion yuan"'))
-    edit("data/city_gdp.csv", replace_once("wuhan,2018,chinadaily-2019-02-12,1480", "wuhan,2018,chinadaily-2019-02-12,14x80"))
+    p = edit(
+        "data/city_gdp.csv",
+        replace_once("Printed as 3.03 trillion yuan", '"Printed\nas 3.03 trillion yuan"'),
+    )
+    edit(
+        "data/city_gdp.csv",
+        replace_once(
+            "wuhan,2018,chinadaily-2019-02-12,1480", "wuhan,2018,chinadaily-2019-02-12,14x80"
+        ),
+    )
     prob = only(package_copy, "type-error")
     assert prob.line == line_of(p, "wuhan,")
 
@@ -139,11 +158,21 @@ def test_quoted_newlines_keep_line_numbers(edit: Editor, package_copy: Path) -> 
 
 
 def test_non_numeric_number(edit: Editor, package_copy: Path) -> None:
-    p = edit("data/city_gdp.csv", replace_once("wuhan,2018,chinadaily-2019-02-12,1480", "wuhan,2018,chinadaily-2019-02-12,1.48 tn"))
+    p = edit(
+        "data/city_gdp.csv",
+        replace_once(
+            "wuhan,2018,chinadaily-2019-02-12,1480", "wuhan,2018,chinadaily-2019-02-12,1.48 tn"
+        ),
+    )
     prob = only(package_copy, "type-error")
     line = line_of(p, "wuhan,")
     assert (prob.path, prob.line, prob.field, prob.column, prob.value) == (
-        os.path.relpath(p), line, "gdp_cny_bn", col_of(p, line, "1.48 tn"), "1.48 tn")
+        os.path.relpath(p),
+        line,
+        "gdp_cny_bn",
+        col_of(p, line, "1.48 tn"),
+        "1.48 tn",
+    )
 
 
 def test_blank_required_cell(edit: Editor, package_copy: Path) -> None:
@@ -154,7 +183,12 @@ def test_blank_required_cell(edit: Editor, package_copy: Path) -> None:
 
 
 def test_duplicate_primary_key(edit: Editor, package_copy: Path) -> None:
-    p = edit("data/cities.csv", replace_once("hefei,Hefei,合肥,anhui\n", "hefei,Hefei,合肥,anhui\nhefei,Hefei,合肥,anhui\n"))
+    p = edit(
+        "data/cities.csv",
+        replace_once(
+            "hefei,Hefei,合肥,anhui\n", "hefei,Hefei,合肥,anhui\nhefei,Hefei,合肥,anhui\n"
+        ),
+    )
     prob = only(package_copy, "primary-key-duplicate")
     first = line_of(p, "hefei,")
     assert (prob.line, prob.field, prob.column) == (first + 1, "city_id", 1)
@@ -165,7 +199,12 @@ def test_dangling_foreign_key(edit: Editor, package_copy: Path) -> None:
     p = edit("data/cities.csv", replace_once("hefei,Hefei,合肥,anhui", "hefei,Hefei,合肥,anwei"))
     prob = only(package_copy, "foreign-key-dangling")
     line = line_of(p, "hefei,")
-    assert (prob.line, prob.field, prob.column, prob.value) == (line, "province_id", col_of(p, line, "anwei"), "anwei")
+    assert (prob.line, prob.field, prob.column, prob.value) == (
+        line,
+        "province_id",
+        col_of(p, line, "anwei"),
+        "anwei",
+    )
 
 
 def test_enum_and_pattern(edit: Editor, package_copy: Path) -> None:
@@ -178,7 +217,13 @@ def test_enum_and_pattern(edit: Editor, package_copy: Path) -> None:
 
 
 def test_invalid_partial_dates(edit: Editor, package_copy: Path) -> None:
-    p = edit("data/zone_dates.csv", replace_once("most-deqing,approved,most-letter-2019-194,2019-11-02", "most-deqing,approved,most-letter-2019-194,2019-02-30"))
+    p = edit(
+        "data/zone_dates.csv",
+        replace_once(
+            "most-deqing,approved,most-letter-2019-194,2019-11-02",
+            "most-deqing,approved,most-letter-2019-194,2019-02-30",
+        ),
+    )
     prob = only(package_copy, "date-invalid")
     assert (prob.line, prob.field, prob.value) == (line_of(p, "most-deqing"), "date", "2019-02-30")
 
@@ -190,7 +235,10 @@ def test_decimals_exceeded(edit: Editor, package_copy: Path) -> None:
 
 
 def test_minimum(edit: Editor, package_copy: Path) -> None:
-    edit("data/zone_counts.csv", replace_once("miit,2021-02-19,cabos-2021-02-20,8,", "miit,2021-02-19,cabos-2021-02-20,-8,"))
+    edit(
+        "data/zone_counts.csv",
+        replace_once("miit,2021-02-19,cabos-2021-02-20,8,", "miit,2021-02-19,cabos-2021-02-20,-8,"),
+    )
     prob = only(package_copy, "constraint-minimum")
     assert (prob.table, prob.line, prob.field) == ("zone_counts", 2, "zone_count")
 
@@ -214,7 +262,9 @@ def _write_descriptor(pkg: Path, d: dict) -> None:  # type: ignore[type-arg]
 
 
 def test_malformed_descriptor(package_copy: Path) -> None:
-    (package_copy / "datapackage.json").write_text('{"name": "x",\n  "resources": [}', encoding="utf-8")
+    (package_copy / "datapackage.json").write_text(
+        '{"name": "x",\n  "resources": [}', encoding="utf-8"
+    )
     report = validate_package(package_copy)
     prob = only(package_copy, "descriptor-json")
     assert prob.line == 2
@@ -271,7 +321,11 @@ def test_profile_violation(package_copy: Path) -> None:
 
 def test_validation_never_writes(package_copy: Path, edit: Editor) -> None:
     edit("data/cities.csv", replace_once("hefei,Hefei", "hefei,=Hefei"))
-    before = sorted((p.relative_to(package_copy), p.stat().st_mtime_ns) for p in package_copy.rglob("*"))
+    before = sorted(
+        (p.relative_to(package_copy), p.stat().st_mtime_ns) for p in package_copy.rglob("*")
+    )
     validate_package(package_copy)
-    after = sorted((p.relative_to(package_copy), p.stat().st_mtime_ns) for p in package_copy.rglob("*"))
+    after = sorted(
+        (p.relative_to(package_copy), p.stat().st_mtime_ns) for p in package_copy.rglob("*")
+    )
     assert before == after

@@ -17,11 +17,27 @@ from zonedata import __version__
 
 #: name -> (module, attribute, one-line help shown by ``zonedata --help``)
 COMMANDS: dict[str, tuple[str, str, str]] = {
-    "validate": ("zonedata.cli.validate_cmd", "validate", "Validate a data package: descriptor, files, schema, semantic rules."),
-    "release": ("zonedata.cli.release_cmd", "release", "Build a typed, checksummed, reproducible release."),
-    "verify": ("zonedata.cli.release_cmd", "verify", "Check a release folder or zip against its checksums and schemas."),
+    "validate": (
+        "zonedata.cli.validate_cmd",
+        "validate",
+        "Validate a data package: descriptor, files, schema, semantic rules.",
+    ),
+    "release": (
+        "zonedata.cli.release_cmd",
+        "release",
+        "Build a typed, checksummed, reproducible release.",
+    ),
+    "verify": (
+        "zonedata.cli.release_cmd",
+        "verify",
+        "Check a release folder or zip against its checksums and schemas.",
+    ),
     "diff": ("zonedata.cli.release_cmd", "diff", "Compare two releases table by table."),
-    "docs": ("zonedata.cli.docs_cmd", "docs", "Generate the documentation files (data dictionary, CLI reference, chart)."),
+    "docs": (
+        "zonedata.cli.docs_cmd",
+        "docs",
+        "Generate the documentation files (data dictionary, CLI reference, chart).",
+    ),
 }
 
 

@@ -248,7 +248,9 @@ def read_package(path: str | Path | None = None) -> Package:
     try:
         descriptor = json.loads(text)
     except json.JSONDecodeError as e:
-        raise DescriptorError(f"{p} is not valid JSON: {e.msg} (line {e.lineno}, column {e.colno})") from e
+        raise DescriptorError(
+            f"{p} is not valid JSON: {e.msg} (line {e.lineno}, column {e.colno})"
+        ) from e
     if not isinstance(descriptor, dict):
         raise DescriptorError(f"{p} must hold a JSON object")
     return Package.from_descriptor(descriptor, p.parent)

@@ -26,18 +26,33 @@ def read_descriptor(path: Path, display: str) -> tuple[dict[str, Any] | None, li
     try:
         raw = path.read_bytes()
     except OSError as e:
-        return None, [make("descriptor-missing", f"{display} cannot be read: {e.strerror or e}.", **kw)]
+        return None, [
+            make("descriptor-missing", f"{display} cannot be read: {e.strerror or e}.", **kw)
+        ]
     try:
         text = raw.decode("utf-8-sig")
         descriptor = json.loads(text)
     except UnicodeDecodeError as e:
         return None, [make("descriptor-json", f"{display} is not UTF-8 ({e.reason}).", **kw)]
     except json.JSONDecodeError as e:
-        return None, [make("descriptor-json", f"{display} is not valid JSON: {e.msg}.",
-                           line=e.lineno, column=e.colno, **kw)]
+        return None, [
+            make(
+                "descriptor-json",
+                f"{display} is not valid JSON: {e.msg}.",
+                line=e.lineno,
+                column=e.colno,
+                **kw,
+            )
+        ]
     if not isinstance(descriptor, dict):
-        return None, [make("descriptor-json", f"{display} must hold a JSON object, not {type(descriptor).__name__}.",
-                           line=1, **kw)]
+        return None, [
+            make(
+                "descriptor-json",
+                f"{display} must hold a JSON object, not {type(descriptor).__name__}.",
+                line=1,
+                **kw,
+            )
+        ]
     return descriptor, []
 
 
@@ -50,14 +65,34 @@ def check_profile(descriptor: dict[str, Any], display: str) -> list[Problem]:
     try:
         errors = list(FPackage.metadata_validate(descriptor))
     except FrictionlessException as e:
-        return [make("descriptor-profile", f"Descriptor does not follow the Data Package profile: {e.error.message}", **kw)]
+        return [
+            make(
+                "descriptor-profile",
+                f"Descriptor does not follow the Data Package profile: {e.error.message}",
+                **kw,
+            )
+        ]
     except Exception as e:  # frictionless may fail on deeply malformed input
-        return [make("descriptor-profile", f"Descriptor does not follow the Data Package profile: {e}", **kw)]
-    return [make("descriptor-profile", f"Descriptor does not follow the Data Package profile: {e.message}", **kw)
-            for e in errors]
+        return [
+            make(
+                "descriptor-profile",
+                f"Descriptor does not follow the Data Package profile: {e}",
+                **kw,
+            )
+        ]
+    return [
+        make(
+            "descriptor-profile",
+            f"Descriptor does not follow the Data Package profile: {e.message}",
+            **kw,
+        )
+        for e in errors
+    ]
 
 
-def check_engine(descriptor: dict[str, Any], base: Path, display: str) -> tuple[Package | None, list[Problem]]:
+def check_engine(
+    descriptor: dict[str, Any], base: Path, display: str
+) -> tuple[Package | None, list[Problem]]:
     """Read the descriptor into the data model; report what the engine cannot use."""
     try:
         return Package.from_descriptor(descriptor, base), []
@@ -76,26 +111,54 @@ def check_paths(package: Package, display: str, *, allow_remote: bool) -> list[P
         p = t.path
         if is_remote(p):
             if not allow_remote:
-                out.append(make("path-remote", f"Resource {t.name!r} points at a remote URL ({p}); "
-                                "pass --allow-remote to fetch it.", **kw))
+                out.append(
+                    make(
+                        "path-remote",
+                        f"Resource {t.name!r} points at a remote URL ({p}); "
+                        "pass --allow-remote to fetch it.",
+                        **kw,
+                    )
+                )
             continue
         if urlparse(p).scheme and len(urlparse(p).scheme) > 1:
-            out.append(make("path-unsafe", f"Resource {t.name!r} has an unsupported URL scheme: {p}.", **kw))
+            out.append(
+                make(
+                    "path-unsafe", f"Resource {t.name!r} has an unsupported URL scheme: {p}.", **kw
+                )
+            )
             continue
         if os.path.isabs(p) or p.startswith(("/", "\\")) or (len(p) > 1 and p[1] == ":"):
-            out.append(make("path-unsafe", f"Resource {t.name!r} has an absolute path ({p}); "
-                            "paths must be relative to the package folder.", **kw))
+            out.append(
+                make(
+                    "path-unsafe",
+                    f"Resource {t.name!r} has an absolute path ({p}); "
+                    "paths must be relative to the package folder.",
+                    **kw,
+                )
+            )
             continue
         parts = Path(p.replace("\\", "/")).parts
         if ".." in parts:
-            out.append(make("path-unsafe", f"Resource {t.name!r} path {p} contains '..'; "
-                            "paths must stay inside the package folder.", **kw))
+            out.append(
+                make(
+                    "path-unsafe",
+                    f"Resource {t.name!r} path {p} contains '..'; "
+                    "paths must stay inside the package folder.",
+                    **kw,
+                )
+            )
             continue
         try:
             resolved = (base / p).resolve()
         except OSError:
             continue
         if not resolved.is_relative_to(base):
-            out.append(make("path-unsafe", f"Resource {t.name!r} path {p} resolves outside the package "
-                            f"folder (to {resolved}), for example through a symlink.", **kw))
+            out.append(
+                make(
+                    "path-unsafe",
+                    f"Resource {t.name!r} path {p} resolves outside the package "
+                    f"folder (to {resolved}), for example through a symlink.",
+                    **kw,
+                )
+            )
     return out

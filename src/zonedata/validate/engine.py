@@ -100,7 +100,9 @@ def validate_package(
             if isinstance(file, Problem):
                 report.problems.append(file)
                 continue
-            shown_file = table.path if descriptor_checks.is_remote(table.path) else display_path(file)
+            shown_file = (
+                table.path if descriptor_checks.is_remote(table.path) else display_path(file)
+            )
             scan = structure.scan_file(file, table, shown_file)
             report.problems.extend(scan.problems)
             if not scan.readable:
@@ -122,7 +124,7 @@ def _local_file(package: Package, path: str, tmp: Path, name: str) -> Path | Pro
         return package.base_path / path
     target = tmp / f"{name}.csv"
     try:
-        with urllib.request.urlopen(path, timeout=60) as r:  # noqa: S310 (opt-in with --allow-remote)
+        with urllib.request.urlopen(path, timeout=60) as r:
             target.write_bytes(r.read())
     except OSError as e:
         return make("file-unreadable", f"Cannot download {path}: {e}.", table=name, path=path)
@@ -134,4 +136,5 @@ def _semantic(data: dict[str, TableData], today: dt.date | None) -> list[Problem
         from zonedata.validate.semantic import check_semantics
     except ImportError as e:  # pragma: no cover - the module ships with the package
         return [make("internal-error", f"Semantic rules unavailable: {e}.")]
-    return check_semantics(data, today=today)
+    problems: list[Problem] = check_semantics(data, today=today)
+    return problems

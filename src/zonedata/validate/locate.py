@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 from collections import defaultdict
 from pathlib import Path
 
@@ -14,7 +13,7 @@ MAX_LOCATE = 10_000
 
 def cell_column(line_text: str, field_number: int, delimiter: str = ",") -> int | None:
     """1-based character column where cell ``field_number`` starts in a CSV line."""
-    pos, cell, quoted = 0, 1, False
+    cell, quoted = 1, False
     if field_number == 1:
         return 1
     for i, ch in enumerate(line_text):
@@ -24,8 +23,6 @@ def cell_column(line_text: str, field_number: int, delimiter: str = ",") -> int 
             cell += 1
             if cell == field_number:
                 return i + 2
-        pos = i
-    del pos
     return None
 
 
@@ -50,9 +47,9 @@ def locate(problems: list[Problem]) -> list[Problem]:
     out = []
     for i, p in enumerate(problems):
         if i < MAX_LOCATE and p.path and p.line and p.field_number and p.column is None:
-            text = lines.get((p.path, p.line))
-            if text is not None:
-                p = p.with_(column=cell_column(text, p.field_number))
+            found = lines.get((p.path, p.line))
+            if found is not None:
+                p = p.with_(column=cell_column(found, p.field_number))
         out.append(p)
     return out
 

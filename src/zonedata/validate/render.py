@@ -19,8 +19,10 @@ JSON_FORMAT_VERSION = 1
 def _summary(report: Report, shown: int) -> str:
     e, w = len(report.errors), len(report.warnings)
     files = len({p.path for p in report.problems if p.path})
-    s = (f"{e} error{'s' * (e != 1)}, {w} warning{'s' * (w != 1)}"
-         f" in {files} file{'s' * (files != 1)} ({report.tables} tables, {report.rows} rows checked)")
+    s = (
+        f"{e} error{'s' * (e != 1)}, {w} warning{'s' * (w != 1)}"
+        f" in {files} file{'s' * (files != 1)} ({report.tables} tables, {report.rows} rows checked)"
+    )
     if shown < len(report.problems):
         s += f"; {len(report.problems) - shown} more not shown (--max-errors)"
     return s
@@ -85,14 +87,19 @@ def render_github(report: Report, problems: list[Problem]) -> str:
             props.append(f"col={p.column}")
         props.append(f"title={_escape_prop(p.code)}")
         out.append(f"::{p.severity} {','.join(props)}::{_escape_data(p.message)}")
-    out.append(f"{report.package}: {'valid' if report.valid() else 'invalid'}: {_summary(report, len(problems))}")
+    out.append(
+        f"{report.package}: {'valid' if report.valid() else 'invalid'}: {_summary(report, len(problems))}"
+    )
     return "\n".join(out)
 
 
 def render(report: Report, fmt: str = "text", *, max_problems: int | None = None) -> str:
     """Render ``report``; ``max_problems`` caps the problems shown (errors first)."""
-    problems = sorted(report.problems, key=lambda p: p.severity != "error") \
-        if max_problems is not None else report.problems
+    problems = (
+        sorted(report.problems, key=lambda p: p.severity != "error")
+        if max_problems is not None
+        else report.problems
+    )
     if max_problems is not None:
         problems = problems[:max_problems]
     if fmt == "json":

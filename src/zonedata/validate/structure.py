@@ -51,19 +51,31 @@ def scan_file(path: Path, table: Table, display: str) -> FileScan:
     problems: list[Problem] = []
     if data.startswith(BOM):
         problems.append(
-            make("bom", "The file starts with a UTF-8 byte order mark; save it as UTF-8 without BOM.",
-                 line=1, column=1, **kw)
+            make(
+                "bom",
+                "The file starts with a UTF-8 byte order mark; save it as UTF-8 without BOM.",
+                line=1,
+                column=1,
+                **kw,
+            )
         )
         data = data[len(BOM) :]
     if not data.strip():
-        problems.append(make("file-empty", "The file is empty: it needs at least a header row.", line=1, **kw))
+        problems.append(
+            make("file-empty", "The file is empty: it needs at least a header row.", line=1, **kw)
+        )
         return FileScan(data, [], empty, problems, readable=False)
     nul = data.find(b"\x00")
     if nul >= 0:
         line = _line_of(data, nul)
         problems.append(
-            make("nul-byte", f"NUL byte at line {line}: the file is binary or corrupted.", line=line,
-                 column=nul - data.rfind(b"\n", 0, nul), **kw)
+            make(
+                "nul-byte",
+                f"NUL byte at line {line}: the file is binary or corrupted.",
+                line=line,
+                column=nul - data.rfind(b"\n", 0, nul),
+                **kw,
+            )
         )
         return FileScan(data, [], empty, problems, readable=False)
     try:
@@ -73,19 +85,27 @@ def scan_file(path: Path, table: Table, display: str) -> FileScan:
         col = e.start - data.rfind(b"\n", 0, e.start)
         bad = data[e.start : e.start + 4]
         problems.append(
-            make("encoding-error",
-                 f"Not UTF-8: byte 0x{bad[:1].hex()} at line {line}, column {col} cannot be decoded "
-                 "(the file may be latin-1, Windows-1252 or GBK). Re-save it as UTF-8.",
-                 line=line, column=col, value=bad.hex(), **kw)
+            make(
+                "encoding-error",
+                f"Not UTF-8: byte 0x{bad[:1].hex()} at line {line}, column {col} cannot be decoded "
+                "(the file may be latin-1, Windows-1252 or GBK). Re-save it as UTF-8.",
+                line=line,
+                column=col,
+                value=bad.hex(),
+                **kw,
+            )
         )
         return FileScan(data, [], empty, problems, readable=False)
     crlf = data.find(b"\r\n")
     if crlf >= 0:
         line = _line_of(data, crlf)
         problems.append(
-            make("crlf-line-endings",
-                 f"CRLF line endings (first at line {line}); the package convention is LF.",
-                 line=line, **kw)
+            make(
+                "crlf-line-endings",
+                f"CRLF line endings (first at line {line}); the package convention is LF.",
+                line=line,
+                **kw,
+            )
         )
 
     arr = np.frombuffer(data, dtype=np.uint8)
@@ -98,8 +118,14 @@ def scan_file(path: Path, table: Table, display: str) -> FileScan:
             # the unclosed quote is the last one that opened a cell
             opened = int(np.flatnonzero((arr == 34) & (parity == 1))[-1]) if last_q >= 0 else 0
             line = _line_of(data, opened)
-            problems.append(make("quote-unclosed", f"A quote opened at line {line} is never closed.",
-                                 line=line, **kw))
+            problems.append(
+                make(
+                    "quote-unclosed",
+                    f"A quote opened at line {line} is never closed.",
+                    line=line,
+                    **kw,
+                )
+            )
             return FileScan(data, [], empty, problems, readable=False)
         newlines = np.flatnonzero((arr == 10) & outside)
         delims = np.flatnonzero((arr == delim) & outside)
@@ -136,14 +162,22 @@ def scan_file(path: Path, table: Table, display: str) -> FileScan:
         for i in ragged[:1000]:  # bounded: one message per ragged row, up to 1000
             ln = int(record_lines[i])
             problems.append(
-                make("row-length",
-                     f"Row at line {ln} has {int(cells[i])} cells; the header has {len(header)}.",
-                     line=ln, value=str(int(cells[i])), **kw)
+                make(
+                    "row-length",
+                    f"Row at line {ln} has {int(cells[i])} cells; the header has {len(header)}.",
+                    line=ln,
+                    value=str(int(cells[i])),
+                    **kw,
+                )
             )
         if len(ragged) > 1000:
-            problems.append(make("row-length", f"... and {len(ragged) - 1000} more ragged rows.", **kw))
+            problems.append(
+                make("row-length", f"... and {len(ragged) - 1000} more ragged rows.", **kw)
+            )
     good = body[cells[body] == len(header)]
-    header_ok = not any(p.code in ("header-mismatch", "missing-column", "extra-column") for p in problems)
+    header_ok = not any(
+        p.code in ("header-mismatch", "missing-column", "extra-column") for p in problems
+    )
     return FileScan(data, header, record_lines[good].astype(np.int64), problems, readable=header_ok)
 
 
@@ -159,26 +193,49 @@ def check_header(header: list[str], table: Table, line: int, kw: dict[str, str])
         for i, (got, want) in enumerate(zip(header, expected, strict=True), start=1):
             if got != want:
                 problems.append(
-                    make("header-mismatch",
-                         f"Column {i} is named {got!r}; the schema expects {want!r} here.",
-                         line=line, field=want, field_number=i, value=got, **kw)
+                    make(
+                        "header-mismatch",
+                        f"Column {i} is named {got!r}; the schema expects {want!r} here.",
+                        line=line,
+                        field=want,
+                        field_number=i,
+                        value=got,
+                        **kw,
+                    )
                 )
         return problems
     for name in missing:
         i = expected.index(name) + 1
         problems.append(
-            make("missing-column", f"The schema's field {name!r} (position {i}) has no column in the header.",
-                 line=line, field=name, field_number=i, **kw)
+            make(
+                "missing-column",
+                f"The schema's field {name!r} (position {i}) has no column in the header.",
+                line=line,
+                field=name,
+                field_number=i,
+                **kw,
+            )
         )
     for name in extra:
         i = header.index(name) + 1
         problems.append(
-            make("extra-column", f"Column {i} {name!r} is not a field of the schema.",
-                 line=line, field=name, field_number=i, value=name, **kw)
+            make(
+                "extra-column",
+                f"Column {i} {name!r} is not a field of the schema.",
+                line=line,
+                field=name,
+                field_number=i,
+                value=name,
+                **kw,
+            )
         )
     if not missing and not extra:
         problems.append(
-            make("header-mismatch", f"The header's columns are out of order; expected {', '.join(expected)}.",
-                 line=line, **kw)
+            make(
+                "header-mismatch",
+                f"The header's columns are out of order; expected {', '.join(expected)}.",
+                line=line,
+                **kw,
+            )
         )
     return problems
