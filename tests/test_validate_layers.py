@@ -8,13 +8,13 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import Editor, line_of, replace_once
 from zonedata.validate import validate_package
+from zonedata.validate.engine import display_path
 from zonedata.validate.problems import RULES, Problem
 
 
@@ -54,7 +54,7 @@ def test_latin1_file(package_copy: Path) -> None:
     p = package_copy / "data/companies.csv"
     p.write_bytes("company_id,name_en,name_zh\ndji,DJI,D\u00e0jiang\n".encode("latin-1"))
     prob = only(package_copy, "encoding-error")
-    assert (prob.path, prob.line, prob.column) == (os.path.relpath(p), 2, 10)
+    assert (prob.path, prob.line, prob.column) == (display_path(p), 2, 10)
     assert prob.severity == "error"
 
 
@@ -167,7 +167,7 @@ def test_non_numeric_number(edit: Editor, package_copy: Path) -> None:
     prob = only(package_copy, "type-error")
     line = line_of(p, "wuhan,")
     assert (prob.path, prob.line, prob.field, prob.column, prob.value) == (
-        os.path.relpath(p),
+        display_path(p),
         line,
         "gdp_cny_bn",
         col_of(p, line, "1.48 tn"),

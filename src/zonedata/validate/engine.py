@@ -60,10 +60,12 @@ class Report:
 
 
 def display_path(p: Path) -> str:
+    """Relative to the working directory when inside it, else absolute."""
     try:
-        return os.path.relpath(p)
+        rel = os.path.relpath(p)
     except ValueError:  # another drive on Windows
-        return str(p)
+        return str(p.absolute())
+    return str(p.absolute()) if rel.startswith("..") else rel
 
 
 def validate_package(
