@@ -1,0 +1,209 @@
+"""``docs/data-dictionary.md``: every table and field of the descriptor, and the source list.
+
+Generated from ``datapackage.json`` (tables, fields, types, units, constraints, keys) and
+``data/sources.csv`` (the documents the facts come from). Only the standard library is used.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+from zonedata.docs import GENERATED_NOTE, md_code, md_escape
+from zonedata.model.descriptor import Field, Package, Table
+
+#: the table whose rows are listed at the end, and its columns in the order shown
+SOURCES_TABLE = "sources"
+SOURCE_COLUMNS = (
+    ("source_id", "ID"),
+    ("title", "Title"),
+    ("publisher", "Publisher"),
+    ("published", "Published"),
+    ("url", "Address"),
+)
+
+
+def render(package: Package) -> bytes:
+    return render_text(package).encode("utf-8")
+
+
+def render_text(package: Package) -> str:
+    d = package.descriptor
+    out: list[str] = ["# Data dictionary", ""]
+    out += [GENERATED_NOTE.format(inputs="datapackage.json and data/sources.csv"), ""]
+    title = str(d.get("title") or package.name)
+    licenses = ", ".join(
+        str(lic.get("name") or lic.get("title"))
+        for lic in d.get("licenses") or []
+        if isinstance(lic, dict)
+    )
+    meta = f"**{md_escape(title)}**: package `{package.name}`, version {package.version}"
+    if licenses:
+        meta += f", data license {licenses}"
+    out += [meta + ".", ""]
+    if d.get("description"):
+        out += [md_escape(str(d["description"])), ""]
+
+    out += ["## Contents", ""]
+    out += ["| Table | Title | File | Fields |", "| --- | --- | --- | --- |"]
+    for t in package.tables:
+        out.append(
+            f"| [{md_code(t.name)}](#{_anchor(t.name)}) | {md_escape(t.title)} "
+            f"| {md_code(t.path)} | {len(t.fields)} |"
+        )
+    sources = _read_sources(package)
+    out += [
+        "",
+        "The documents the facts come from are listed under [Source list](#source-list).",
+        "",
+    ]
+
+    out += _conventions()
+    referenced_by = _referenced_by(package)
+    for t in package.tables:
+        out += _table_section(t, referenced_by.get(t.name, []))
+    out += _source_list(sources)
+    return "\n".join(out).rstrip("\n") + "\n"
+
+
+def _conventions() -> list[str]:
+    return [
+        "## Conventions",
+        "",
+        "- Files are UTF-8 CSV without byte order mark, with LF line endings and a header row "
+        "that names the fields in the order listed below. Rows are sorted by primary key.",
+        "- An empty cell is a missing value; a required field is never empty.",
+        "- *number* fields hold exact decimals as printed in the source, in the field's unit; "
+        "*at most N decimals* is the scale of the exact decimal type the field has in releases.",
+        "- *partial date* fields are ISO 8601 strings at the precision the source gives: "
+        "`YYYY`, `YYYY-MM` or `YYYY-MM-DD`. A day or month is never invented.",
+        "- *boolean* fields hold `true` or `false`.",
+        "- Patterns are regular expressions that must match the whole value.",
+        "- Every fact row names its document in `source_id` (see the [source list](#source-list)). Where "
+        "sources disagree, each figure is kept in its own row and exactly one row of the group "
+        "has `preferred` = `true`.",
+        "",
+    ]
+
+
+def _table_section(t: Table, referenced_by: list[tuple[str, tuple[str, ...]]]) -> list[str]:
+    out = [f"## {t.name}", ""]
+    out.append(f"**{md_escape(t.title or t.name)}**, file {md_code(t.path)}.")
+    out.append("")
+    if t.description:
+        out += [md_escape(t.description), ""]
+    pk = ", ".join(md_code(f) for f in t.primary_key) or "none"
+    out.append(f"- Primary key: {pk}")
+    if t.foreign_keys:
+        out.append("- Foreign keys:")
+        for fk in t.foreign_keys:
+            src = ", ".join(md_code(f) for f in fk.fields)
+            dst = ", ".join(md_code(f) for f in fk.reference_fields)
+            out.append(f"  - {src} → [{md_code(fk.resource)}](#{_anchor(fk.resource)}) {dst}")
+    else:
+        out.append("- Foreign keys: none")
+    if referenced_by:
+        refs = ", ".join(
+            f"[{md_code(name)}](#{_anchor(name)}) ({', '.join(md_code(f) for f in fields)})"
+            for name, fields in referenced_by
+        )
+        out.append(f"- Referenced by: {refs}")
+    out += ["", "| Field | Title | Type | Unit | Constraints | Description |"]
+    out.append("| --- | --- | --- | --- | --- | --- |")
+    for f in t.fields:
+        cells = [
+            md_code(f.name),
+            md_escape(f.title),
+            _type(f),
+            md_escape(f.unit) if f.unit else "",
+            _constraints(f),
+            md_escape(f.description),
+        ]
+        out.append("| " + " | ".join(cells) + " |")
+    out.append("")
+    return out
+
+
+def _type(f: Field) -> str:
+    if f.partial_date:
+        return "partial date"
+    return md_escape(f.type)
+
+
+def _constraints(f: Field) -> str:
+    parts: list[str] = ["required" if f.required else "optional"]
+    if f.unique:
+        parts.append("unique")
+    if f.minimum is not None:
+        parts.append(f"minimum {_value(f.minimum)}")
+    if f.maximum is not None:
+        parts.append(f"maximum {_value(f.maximum)}")
+    if f.min_length is not None and f.max_length is not None:
+        parts.append(f"length {f.min_length} to {f.max_length}")
+    elif f.min_length is not None:
+        parts.append(f"length at least {f.min_length}")
+    elif f.max_length is not None:
+        parts.append(f"length at most {f.max_length}")
+    if f.decimals is not None:
+        parts.append(f"at most {f.decimals} decimals")
+    if f.enum is not None:
+        parts.append("one of " + ", ".join(md_code(str(_value(v))) for v in f.enum))
+    if f.pattern is not None:
+        parts.append(f"pattern {md_code(f.pattern)}")
+    return "; ".join(parts)
+
+
+def _value(v: Any) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    return str(v)
+
+
+def _referenced_by(package: Package) -> dict[str, list[tuple[str, tuple[str, ...]]]]:
+    refs: dict[str, list[tuple[str, tuple[str, ...]]]] = {}
+    for t in package.tables:
+        for fk in t.foreign_keys:
+            if fk.resource != t.name:
+                refs.setdefault(fk.resource, []).append((t.name, fk.fields))
+    return refs
+
+
+def _anchor(name: str) -> str:
+    """GitHub's heading anchor for ``## name`` (table names are snake_case identifiers)."""
+    return "".join(ch for ch in name.lower() if ch.isalnum() or ch in "-_ ").replace(" ", "-")
+
+
+def _read_sources(package: Package) -> list[dict[str, str]]:
+    if SOURCES_TABLE not in package.table_names:
+        return []
+    text = package.file(SOURCES_TABLE).read_text(encoding="utf-8-sig")
+    rows = list(csv.DictReader(io.StringIO(text, newline="")))
+    return sorted(rows, key=lambda r: r.get("source_id") or "")
+
+
+def _source_list(sources: list[dict[str, str]]) -> list[str]:
+    out = ["## Source list", ""]
+    if not sources:
+        return [*out, "The package lists no sources.", ""]
+    out += [
+        f"The {len(sources)} documents the facts come from (`data/sources.csv`, by ID). "
+        "Every fact row names one of them in its `source_id`; dates are given at the precision "
+        "the document gives.",
+        "",
+        "| " + " | ".join(title for _, title in SOURCE_COLUMNS) + " |",
+        "| " + " | ".join("---" for _ in SOURCE_COLUMNS) + " |",
+    ]
+    for row in sources:
+        cells = []
+        for col, _ in SOURCE_COLUMNS:
+            value = (row.get(col) or "").strip()
+            if col == "source_id":
+                cells.append(md_code(value))
+            elif col == "url" and value:
+                cells.append(f"<{value.replace('>', '%3E').replace('|', '%7C')}>")
+            else:
+                cells.append(md_escape(value))
+        out.append("| " + " | ".join(cells) + " |")
+    out.append("")
+    return out

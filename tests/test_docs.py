@@ -1,0 +1,337 @@
+"""Generated documentation: committed files are current, complete, and `zonedata docs` works.
+
+Also checks the hand-written project metadata that has a schema: CITATION.cff against the
+Citation File Format 1.2.0 schema (shipped offline by check-jsonschema).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+import shutil
+import sys
+from importlib.resources import files
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+import yaml
+from click.testing import CliRunner
+
+import zonedata
+from zonedata.cli import cli
+from zonedata.docs import TARGETS, Target
+from zonedata.model.descriptor import read_package
+from zonedata.validate.problems import RULES
+
+REPO = Path(__file__).resolve().parent.parent
+DOCS = REPO / "docs"
+TEXT_TARGETS = [n for n, t in TARGETS.items() if t.text]
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(cli, ["docs", *args])
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    return result.exit_code, result.stdout, result.stderr
+
+
+def needs(target: Target) -> None:
+    if target.name == "chart":
+        pytest.importorskip("matplotlib", reason="the chart needs the plot extra")
+
+
+# -- committed files are current ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", list(TARGETS))
+def test_committed_file_is_current(name: str) -> None:
+    target = TARGETS[name]
+    needs(target)
+    path = DOCS / target.filename
+    assert path.is_file(), f"{path} is missing: run `zonedata docs`"
+    fresh = target.render(read_package(REPO))
+    current, note = target.is_current(path.read_bytes(), fresh)
+    assert current, (
+        f"docs/{target.filename} is stale ({note or 'content differs'}): run `zonedata docs`"
+    )
+
+
+@pytest.mark.parametrize("name", list(TARGETS))
+def test_generation_is_deterministic(name: str) -> None:
+    target = TARGETS[name]
+    needs(target)
+    package = read_package(REPO)
+    assert target.render(package) == target.render(package)
+
+
+@pytest.mark.parametrize("name", TEXT_TARGETS)
+def test_text_files_are_lf_utf8_with_final_newline(name: str) -> None:
+    data = TARGETS[name].render(read_package(REPO))
+    text = data.decode("utf-8")
+    assert "\r" not in text and text.endswith("\n") and not text.endswith("\n\n")
+
+
+# -- completeness ------------------------------------------------------------------------
+
+
+def _sections(markdown: str) -> dict[str, str]:
+    """Level-2 heading -> the text up to the next level-2 heading."""
+    parts = re.split(r"^## (.+)$", markdown, flags=re.MULTILINE)
+    return {parts[i].strip(): parts[i + 1] for i in range(1, len(parts) - 1, 2)}
+
+
+def test_dictionary_documents_every_table_and_field() -> None:
+    package = read_package(REPO)
+    sections = _sections((DOCS / "data-dictionary.md").read_text(encoding="utf-8"))
+    for table in package.tables:
+        assert table.name in sections, f"no section for table {table.name}"
+        body = sections[table.name]
+        assert table.path in body
+        for field in table.fields:
+            assert re.search(rf"^\| `{re.escape(field.name)}` \|", body, re.MULTILINE), (
+                f"{table.name}.{field.name} is not documented"
+            )
+            if field.unit:
+                assert field.unit in body
+        pk_line = next(line for line in body.splitlines() if line.startswith("- Primary key:"))
+        for key in table.primary_key:
+            assert f"`{key}`" in pk_line
+        for fk in table.foreign_keys:
+            assert f"(#{fk.resource})" in body
+
+
+def test_dictionary_shows_types_constraints_and_partial_dates() -> None:
+    body = _sections((DOCS / "data-dictionary.md").read_text(encoding="utf-8"))["city_gdp"]
+    row = next(line for line in body.splitlines() if line.startswith("| `gdp_cny_bn` |"))
+    assert "number" in row and "billion CNY" in row
+    assert "required" in row and "minimum 0" in row and "at most 3 decimals" in row
+    sources = _sections((DOCS / "data-dictionary.md").read_text(encoding="utf-8"))["sources"]
+    published = next(line for line in sources.splitlines() if line.startswith("| `published` |"))
+    assert "partial date" in published
+    # a pipe inside a pattern is escaped, so the table keeps its six columns
+    assert "0[1-9]\\|1[0-2]" in published
+    language = next(line for line in sources.splitlines() if line.startswith("| `language` |"))
+    assert "one of `en`, `zh`" in language
+
+
+def test_dictionary_lists_every_source() -> None:
+    with (REPO / "data" / "sources.csv").open(encoding="utf-8", newline="") as f:
+        rows = list(csv.DictReader(f))
+    body = _sections((DOCS / "data-dictionary.md").read_text(encoding="utf-8"))["Source list"]
+    for row in rows:
+        line = next(
+            (x for x in body.splitlines() if x.startswith(f"| `{row['source_id']}` |")), None
+        )
+        assert line is not None, f"source {row['source_id']} is not listed"
+        if row["url"]:
+            assert f"<{row['url']}>" in line
+        if row["published"]:
+            assert f"| {row['published']} |" in line
+
+
+def test_validation_doc_lists_every_rule() -> None:
+    text = (DOCS / "validation.md").read_text(encoding="utf-8")
+    for code, rule in RULES.items():
+        line = next((x for x in text.splitlines() if x.startswith(f"| `{code}` |")), None)
+        assert line is not None, f"rule {code} is not documented"
+        assert f"| {rule.layer} | {rule.severity} |" in line
+
+
+def test_cli_doc_has_every_command() -> None:
+    text = (DOCS / "cli.md").read_text(encoding="utf-8")
+    ctx = cli.make_context("zonedata", [], resilient_parsing=True)
+    for name in cli.list_commands(ctx):
+        assert f"## `zonedata {name}`" in text
+        assert f"Usage: zonedata {name} [OPTIONS]" in text
+    assert "## `zonedata`" in text
+
+
+def test_cli_doc_matches_help_output() -> None:
+    """The reference is what `--help` prints at the reference's width."""
+    from zonedata.docs.cli_reference import WIDTH
+
+    result = CliRunner().invoke(
+        cli, ["validate", "--help"], prog_name="zonedata", terminal_width=WIDTH
+    )
+    text = (DOCS / "cli.md").read_text(encoding="utf-8")
+    assert result.output.rstrip() in text
+
+
+# -- the chart ---------------------------------------------------------------------------
+
+
+def test_chart_shows_every_source_and_the_disagreements() -> None:
+    pytest.importorskip("matplotlib")
+    from zonedata.docs.chart import ATTRIBUTION, chart_bars
+
+    package = read_package(REPO)
+    groups = chart_bars(package)
+    svg = (DOCS / "gdp-chart.svg").read_text(encoding="utf-8")
+    assert ATTRIBUTION in svg and "billion CNY" in svg
+    for bars in groups:
+        assert bars[0].preferred, f"{bars[0].city}: the preferred figure comes first"
+        assert f">{bars[0].city}<" in svg
+        for b in bars:
+            assert b.source_id in svg and b.text in svg
+    # sorted by preferred value, largest first
+    headline = [bars[0].value for bars in groups]
+    assert headline == sorted(headline, reverse=True)
+    shenzhen = next(bars for bars in groups if bars[0].city_id == "shenzhen")
+    assert [b.text for b in shenzhen] == ["2422.198", "2400", "2400"]
+    jinan = next(bars for bars in groups if bars[0].city_id == "jinan")
+    assert {b.text for b in jinan} == {"785.656", "785.66"}
+
+
+def test_chart_redrawn_by_another_matplotlib_is_not_stale() -> None:
+    pytest.importorskip("matplotlib")
+    from zonedata.docs.chart import is_current
+
+    svg = (DOCS / "gdp-chart.svg").read_bytes()
+    other = re.sub(rb"matplotlib [^<\s]+\)", b"matplotlib 0.0.0)", svg).replace(
+        b"<svg ", b"<svg data-x='1' "
+    )
+    assert is_current(other, svg)[0]
+    changed_data = re.sub(rb"gdp-chart:[0-9a-f]+", b"gdp-chart:0000", other)
+    current, note = is_current(changed_data, svg)
+    assert not current and "fingerprint" in note
+    hand_edited = svg.replace(b"<svg ", b"<svg data-x='1' ")
+    assert not is_current(hand_edited, svg)[0]
+
+
+# -- the command -------------------------------------------------------------------------
+
+
+def test_check_exit_codes(tmp_path: Path) -> None:
+    out = tmp_path / "docs"
+    code, stdout, _ = run("dictionary", "rules", "--check", "--out-dir", str(out))
+    assert code == 1 and "missing" in stdout
+    assert not out.exists(), "--check writes nothing"
+
+    code, stdout, _ = run("dictionary", "rules", "cli", "--out-dir", str(out))
+    assert code == 0 and stdout.count("created") == 3
+    assert sorted(p.name for p in out.iterdir()) == [
+        "cli.md",
+        "data-dictionary.md",
+        "validation.md",
+    ]
+
+    code, stdout, _ = run("dictionary", "rules", "cli", "--check", "--out-dir", str(out))
+    assert code == 0 and stdout.count("up to date") == 3
+
+    code, stdout, _ = run("dictionary", "rules", "cli", "--out-dir", str(out))
+    assert code == 0 and stdout.count("unchanged") == 3
+
+    page = out / "validation.md"
+    page.write_text(page.read_text(encoding="utf-8").replace("| error |", "| fatal |", 1))
+    code, stdout, _ = run("rules", "--check", "--out-dir", str(out))
+    assert code == 1
+    assert "stale" in stdout and "-| `descriptor-missing` | descriptor | fatal |" in stdout
+    assert "+| `descriptor-missing` | descriptor | error |" in stdout
+    assert "without --check" in stdout
+
+
+def test_check_reports_a_changed_descriptor(package_copy: Path, tmp_path: Path) -> None:
+    out = tmp_path / "docs"
+    out.mkdir()
+    shutil.copy2(DOCS / "data-dictionary.md", out / "data-dictionary.md")
+    pkg = ["--package", str(package_copy), "--out-dir", str(out)]
+    code, stdout, _ = run("dictionary", "--check", *pkg)
+    assert code == 0, stdout
+
+    path = package_copy / "datapackage.json"
+    descriptor = json.loads(path.read_text(encoding="utf-8"))
+    descriptor["resources"][0]["schema"]["fields"][0]["description"] = "A changed description."
+    path.write_text(json.dumps(descriptor, ensure_ascii=False, indent=2), encoding="utf-8")
+    code, stdout, _ = run("dictionary", "--check", *pkg)
+    assert code == 1 and "+| `source_id` |" in stdout and "A changed description." in stdout
+
+    code, _, _ = run("dictionary", *pkg)
+    assert code == 0
+    assert "A changed description." in (out / "data-dictionary.md").read_text(encoding="utf-8")
+
+
+def test_full_check_of_the_repository_passes() -> None:
+    pytest.importorskip("matplotlib")
+    code, stdout, _ = run("--check", "--out-dir", str(DOCS))
+    assert code == 0, stdout
+
+
+def test_usage_errors_exit_2(tmp_path: Path) -> None:
+    code, _, stderr = run("nonsense")
+    assert code == 2 and "nonsense" in stderr
+    code, _, stderr = run("--package", str(tmp_path / "absent"), "--out-dir", str(tmp_path))
+    assert code == 2 and "cannot read the package" in stderr
+
+
+def test_chart_without_matplotlib_exits_2(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for mod in ("matplotlib", "matplotlib.style", "matplotlib.figure"):
+        monkeypatch.setitem(sys.modules, mod, None)
+    code, _, stderr = run("--out-dir", str(tmp_path))
+    assert code == 2
+    assert "pip install 'zonedata[plot]'" in stderr
+    assert "zonedata docs dictionary cli rules" in stderr
+    assert list(tmp_path.iterdir()) == [], "nothing is written when a generator cannot run"
+    code, _, _ = run("dictionary", "--out-dir", str(tmp_path))
+    assert code == 0, "the other targets need no matplotlib"
+
+
+# -- CITATION.cff ------------------------------------------------------------------------
+
+
+class _NoDatesLoader(yaml.SafeLoader):
+    """YAML 1.1 reads 2024-01-01 as a date; CFF (and its JSON schema) wants a string."""
+
+
+_NoDatesLoader.yaml_implicit_resolvers = {
+    key: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for key, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def _citation() -> dict[str, Any]:
+    data = yaml.load((REPO / "CITATION.cff").read_text(encoding="utf-8"), Loader=_NoDatesLoader)
+    assert isinstance(data, dict)
+    return data
+
+
+def test_citation_is_valid_cff_1_2_0() -> None:
+    pytest.importorskip("check_jsonschema", reason="the CFF schema ships with check-jsonschema")
+    resource = files("check_jsonschema.builtin_schemas.vendor") / "citation-file-format.json"
+    schema = json.loads(resource.read_text(encoding="utf-8"))
+    assert schema["$id"] == "https://citation-file-format.github.io/1.2.0/schema.json"
+    validator = jsonschema.Draft7Validator(schema, format_checker=jsonschema.FormatChecker())
+    errors = sorted(validator.iter_errors(_citation()), key=lambda e: list(e.path))
+    assert not errors, "\n".join(f"{list(e.path)}: {e.message}" for e in errors)
+
+
+def test_citation_matches_the_package() -> None:
+    cff = _citation()
+    package = read_package(REPO)
+    assert cff["cff-version"] == "1.2.0"
+    assert cff["type"] == "dataset"
+    assert cff["version"] == package.version == zonedata.__version__
+    licenses = [lic["name"] for lic in package.descriptor["licenses"]]
+    assert cff["license"] in licenses
+    assert cff["authors"] == [{"name": "zonedata contributors"}]
+
+
+# -- other project files -----------------------------------------------------------------
+
+
+def test_changelog_has_an_entry_for_this_version() -> None:
+    text = (REPO / "CHANGELOG.md").read_text(encoding="utf-8")
+    assert re.search(rf"^## \[{re.escape(zonedata.__version__)}\]", text, re.MULTILINE)
+
+
+def test_pre_commit_config_runs_ruff_and_validate() -> None:
+    config = yaml.safe_load((REPO / ".pre-commit-config.yaml").read_text(encoding="utf-8"))
+    hooks = {h["id"]: (repo["repo"], h) for repo in config["repos"] for h in repo["hooks"]}
+    assert {"ruff-check", "ruff-format", "zonedata-validate", "zonedata-docs"} <= set(hooks)
+    repo, validate = hooks["zonedata-validate"]
+    assert repo == "local" and validate["language"] == "system"
+    assert validate["pass_filenames"] is False
+    assert re.search(validate["files"], "data/cities.csv")
+    assert re.search(validate["files"], "datapackage.json")
+    assert not re.search(validate["files"], "src/zonedata/cli/__init__.py")
