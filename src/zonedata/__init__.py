@@ -1,5 +1,76 @@
-"""zonedata: open, sourced data on China's national AI pilot zones."""
+"""zonedata: open, sourced data on China's national AI pilot zones.
 
-from __future__ import annotations
+>>> import zonedata
+>>> zonedata.tables()[:3]
+['sources', 'provinces', 'cities']
+>>> cities = zonedata.load("cities")                   # pandas, with exact dtypes
+>>> for city in zonedata.rows("cities"): ...           # typed rows (zonedata.typed.City)
+
+``import zonedata`` imports nothing but this module: every name below is loaded on first
+use, so pandas, pyarrow, polars, pandera and frictionless are imported only by the calls
+that need them (pandera and frictionless only by ``load(..., validate=True)``).
+The Pandera models of the tables are in :mod:`zonedata.models` (imported explicitly).
+"""
 
 __version__ = "0.1.0"
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from zonedata.loading.api import FieldInfo, describe, load, tables
+    from zonedata.loading.errors import (
+        DataValidationError,
+        DownloadError,
+        IntegrityError,
+        MissingDependencyError,
+        ReleaseError,
+        UnknownTableError,
+        ZonedataError,
+    )
+    from zonedata.typed import rows
+
+#: public name -> module that defines it (imported on first access)
+_LAZY = {
+    "tables": "zonedata.loading.api",
+    "describe": "zonedata.loading.api",
+    "load": "zonedata.loading.api",
+    "FieldInfo": "zonedata.loading.api",
+    "rows": "zonedata.typed",
+    "ZonedataError": "zonedata.loading.errors",
+    "UnknownTableError": "zonedata.loading.errors",
+    "MissingDependencyError": "zonedata.loading.errors",
+    "ReleaseError": "zonedata.loading.errors",
+    "IntegrityError": "zonedata.loading.errors",
+    "DownloadError": "zonedata.loading.errors",
+    "DataValidationError": "zonedata.loading.errors",
+}
+
+__all__ = [
+    "DataValidationError",
+    "DownloadError",
+    "FieldInfo",
+    "IntegrityError",
+    "MissingDependencyError",
+    "ReleaseError",
+    "UnknownTableError",
+    "ZonedataError",
+    "__version__",
+    "describe",
+    "load",
+    "rows",
+    "tables",
+]
+
+
+def __getattr__(name: str) -> object:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'zonedata' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))

@@ -1,0 +1,360 @@
+"""The loading API: :func:`tables`, :func:`describe`, :func:`load` and :func:`iter_rows`.
+
+This module imports only the standard library and the descriptor model at import time;
+pyarrow, pandas and polars are imported by the functions that need them, and
+frictionless and pandera only by ``load(..., validate=True)``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import numbers
+import os
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
+
+from zonedata.loading.errors import (
+    DataValidationError,
+    ReleaseError,
+    UnknownTableError,
+    ZonedataError,
+)
+from zonedata.model.descriptor import Package, Table, read_package
+
+if TYPE_CHECKING:
+    import pandas as pd
+    import polars as pl
+    import pyarrow as pa
+
+    from zonedata.validate.tabledata import TableData
+
+Backend = Literal["pandas", "polars", "arrow"]
+#: The values ``load(..., backend=...)`` accepts.
+BACKENDS: tuple[str, ...] = ("pandas", "polars", "arrow")
+#: What ``release=`` accepts: ``None`` (bundled data), a folder or zip path, or a URL.
+ReleaseLike = str | os.PathLike[str] | None
+
+R = TypeVar("R")
+
+
+@dataclass(frozen=True)
+class FieldInfo:
+    """One column of a table, as :func:`describe` reports it."""
+
+    name: str
+    #: The descriptor's Frictionless type: ``string``, ``integer``, ``number``, ``boolean``...
+    type: str
+    #: The unit of a figure (``"billion CNY"``), or ``None``.
+    unit: str | None
+    description: str
+    title: str = ""
+    #: ``False`` where a cell may be empty (``None``/``<NA>`` when loaded).
+    required: bool = False
+    #: Decimal places of an exact ``number`` (the scale of its decimal type), or ``None``.
+    decimals: int | None = None
+    #: ``True`` for a string holding an ISO 8601 date at the source's precision
+    #: (``YYYY``, ``YYYY-MM`` or ``YYYY-MM-DD``).
+    partial_date: bool = False
+
+
+@lru_cache(maxsize=1)
+def bundled_package() -> Package:
+    """The data package shipped with zonedata (read once per process)."""
+    return read_package()
+
+
+def table_info(name: str, package: Package | None = None) -> Table:
+    """The descriptor of table ``name``; :class:`UnknownTableError` lists the valid names."""
+    pkg = package if package is not None else bundled_package()
+    for t in pkg.tables:
+        if t.name == name:
+            return t
+    raise UnknownTableError(name, pkg.table_names)
+
+
+def tables() -> list[str]:
+    """The names of the package's tables, in descriptor order."""
+    return bundled_package().table_names
+
+
+def describe(name: str) -> list[FieldInfo]:
+    """The fields of table ``name``: name, type, unit, description and more."""
+    return [
+        FieldInfo(
+            name=f.name,
+            type=f.type,
+            unit=None if f.unit is None else str(f.unit),
+            description=f.description,
+            title=f.title,
+            required=f.required,
+            decimals=None if f.decimals is None else int(f.decimals),
+            partial_date=f.partial_date,
+        )
+        for f in table_info(name).fields
+    ]
+
+
+def read_arrow(name: str, release: ReleaseLike = None) -> tuple[pa.Table, Table, Package]:
+    """Table ``name`` as an Arrow table with the descriptor's schema, its table and package."""
+    if release is None:
+        from zonedata.model.arrow import read_csv_typed
+
+        package = bundled_package()
+        table = table_info(name, package)
+        return read_csv_typed(package.file(table), table, package), table, package
+    if not isinstance(release, str | os.PathLike):
+        raise TypeError(f"release must be None, a path or a URL, not {type(release).__name__}")
+    from zonedata.loading.release import read_table
+
+    return read_table(release, name, fallback=bundled_package())
+
+
+@overload
+def load(
+    name: str,
+    *,
+    release: ReleaseLike = None,
+    backend: Literal["pandas"] = "pandas",
+    validate: bool = False,
+) -> pd.DataFrame: ...
+
+
+@overload
+def load(
+    name: str, *, release: ReleaseLike = None, backend: Literal["polars"], validate: bool = False
+) -> pl.DataFrame: ...
+
+
+@overload
+def load(
+    name: str, *, release: ReleaseLike = None, backend: Literal["arrow"], validate: bool = False
+) -> pa.Table: ...
+
+
+@overload
+def load(
+    name: str, *, release: ReleaseLike = None, backend: str = "pandas", validate: bool = False
+) -> pd.DataFrame | pl.DataFrame | pa.Table: ...
+
+
+def load(
+    name: str, *, release: ReleaseLike = None, backend: str = "pandas", validate: bool = False
+) -> pd.DataFrame | pl.DataFrame | pa.Table:
+    """Load table ``name`` as a pandas DataFrame (default), polars DataFrame or Arrow table.
+
+    ``release``: ``None`` reads the data bundled with the package; a path reads a release
+    folder or zip (or its ``datapackage.json``); an ``http(s)://`` URL downloads a release
+    folder (or its descriptor) into the cache. Release files are verified against the
+    SHA-256 recorded in the release's descriptor before they are used.
+
+    Column types follow the descriptor (see :mod:`zonedata.loading.frames`): ``Int64``,
+    exact ``decimal128(18, s)``, ``boolean``, and ``string`` for text and partial dates.
+
+    ``validate=True`` also checks the result against the table's Pandera schema and the
+    package's semantic rules and raises :class:`DataValidationError` on any error.
+    """
+    if backend not in BACKENDS:
+        raise ValueError(f"unknown backend {backend!r}; choose one of: {', '.join(BACKENDS)}")
+    arrow, table, _ = read_arrow(name, release)
+    if validate:
+        check(arrow, table, release)
+    if backend == "arrow":
+        return arrow
+    if backend == "polars":
+        from zonedata.loading.frames import to_polars
+
+        return to_polars(arrow)
+    from zonedata.loading.frames import to_pandas
+
+    return to_pandas(arrow)
+
+
+def iter_rows(
+    name: str, row_types: Mapping[str, type[R]], *, release: ReleaseLike = None
+) -> Iterator[R]:
+    """The rows of table ``name`` as instances of ``row_types[name]`` (see ``zonedata.rows``).
+
+    The table is read (and verified) here, before the first row is yielded.
+    """
+    row_type = row_types.get(name)
+    if row_type is None:
+        raise UnknownTableError(name, row_types)
+    arrow, _, _ = read_arrow(name, release)
+    expected = [f.name for f in dataclasses.fields(row_type)]  # type: ignore[arg-type]
+    if arrow.column_names != expected:
+        raise ReleaseError(
+            f"table {name!r} has columns {arrow.column_names}, but its row type "
+            f"{row_type.__name__} (generated for zonedata's own descriptor) has {expected}: "
+            "use zonedata.load() for a release of another version"
+        )
+    return _rows(arrow, row_type)
+
+
+def _rows(arrow: pa.Table, row_type: type[R]) -> Iterator[R]:
+    columns = [c.to_pylist() for c in arrow.columns]
+    for values in zip(*columns, strict=True):
+        yield row_type(*values)
+
+
+# --- validate=True ----------------------------------------------------------------------------
+
+
+def check(arrow: pa.Table, table: Table, release: ReleaseLike = None) -> None:
+    """Run the table's Pandera schema and the semantic rules on it; raise on any error.
+
+    The semantic rules see every table of the same source (the bundled data or the same
+    release), so rules across tables apply; the problems of this table (and problems
+    that concern no table, such as a rule that could not run) are reported. Warnings
+    (such as sources that disagree, which the package keeps by design) are not: run
+    ``zonedata validate`` to see them. Line numbers are those of the rows in a CSV file
+    (row 1 is line 2).
+    """
+    try:
+        import pandera.errors
+
+        from zonedata.model.pandera_schema import pandera_schema
+        from zonedata.validate.semantic import (  # type: ignore[import-not-found, import-untyped]
+            check_semantics,
+        )
+    except ImportError as e:
+        raise ZonedataError(f"validate=True is not available: {e}") from e
+
+    data = {table.name: typed_data(arrow, table, exact_text(table) if release is None else None)}
+    problems: list[str] = []
+    try:
+        pandera_schema(table).validate(data[table.name].typed, lazy=True)
+    except pandera.errors.SchemaErrors as e:
+        problems.extend(_pandera_problems(e))
+    except pandera.errors.SchemaError as e:
+        problems.append(str(e))
+
+    if release is None:
+        package = bundled_package()
+        for other in package.tables:
+            if other.name != table.name:
+                other_arrow, _, _ = read_arrow(other.name)
+                data[other.name] = typed_data(other_arrow, other, exact_text(other))
+    else:
+        others = []
+        for name in _release_tables(release):
+            if name != table.name:
+                other_arrow, other, _ = read_arrow(name, release)
+                data[name] = typed_data(other_arrow, other)
+                others.append(other)
+        package = Package(descriptor={}, base_path=Path("."), tables=(table, *others))
+
+    for p in check_semantics(data, package=package):
+        if p.table not in (table.name, None) or p.severity != "error":
+            continue
+        where = ""
+        if p.line:
+            where = f" (line {p.line}" + (f", field {p.field}" if p.field else "") + ")"
+        problems.append(f"[{p.code}] {p.message}{where}")
+    if problems:
+        raise DataValidationError(table.name, problems)
+
+
+def _release_tables(release: str | os.PathLike[str]) -> list[str]:
+    from zonedata.loading.release import is_parquet, open_source
+
+    descriptor = open_source(release).descriptor()
+    return [
+        str(r.get("name"))
+        for r in descriptor["resources"]
+        if isinstance(r, Mapping) and is_parquet(r)
+    ]
+
+
+def exact_text(table: Table, package: Package | None = None) -> dict[str, list[str | None]]:
+    """The cells of a bundled table as its CSV file writes them (missing cells: ``None``)."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    pkg = package if package is not None else bundled_package()
+    names = table.field_names
+    raw = pacsv.read_csv(
+        pkg.file(table),
+        read_options=pacsv.ReadOptions(column_names=names, skip_rows=1, encoding="utf8"),
+        parse_options=pacsv.ParseOptions(delimiter=table.delimiter, newlines_in_values=True),
+        convert_options=pacsv.ConvertOptions(
+            column_types={n: pa.string() for n in names},
+            strings_can_be_null=True,
+            null_values=list(table.missing_values),
+            quoted_strings_can_be_null=True,
+        ),
+    )
+    return {n: raw.column(n).to_pylist() for n in names}
+
+
+def _decimal_text(value: Any) -> str | None:
+    """A decimal as text without the trailing zeros its scale adds (``785.660`` -> ``785.66``)."""
+    if value is None:
+        return None
+    text = format(value, "f")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return text
+
+
+def typed_data(
+    arrow: pa.Table, table: Table, text: Mapping[str, list[str | None]] | None = None
+) -> TableData:
+    """The validation layer's view of a loaded table (see :mod:`zonedata.validate.tabledata`).
+
+    ``typed`` holds the values with the schema layer's dtypes (numbers as ``Float64``);
+    ``text`` the cells as text: ``text`` when given (the CSV's own cells), else derived from
+    the values (decimals without trailing zeros, booleans as ``true``/``false``), which is
+    all a release keeps. Both are indexed by the line a row has in a CSV file (row 1 is
+    line 2).
+    """
+    import pandas as pd
+    import pyarrow as pa
+
+    from zonedata.validate.tabledata import TableData
+
+    index = pd.RangeIndex(2, arrow.num_rows + 2)
+    text_columns: dict[str, Any] = {}
+    typed: dict[str, Any] = {}
+    for f, col in zip(table.fields, arrow.columns, strict=True):
+        values = col.to_pylist()
+        if text is not None:
+            cells = text[f.name]
+        elif pa.types.is_boolean(col.type):
+            cells = [None if v is None else ("true" if v else "false") for v in values]
+        elif pa.types.is_decimal(col.type):
+            cells = [_decimal_text(v) for v in values]
+        else:
+            cells = [None if v is None else str(v) for v in values]
+        text_columns[f.name] = pd.array(cells, dtype="string")
+        if pa.types.is_decimal(col.type) or pa.types.is_floating(col.type):
+            typed[f.name] = pd.array(col.cast(pa.float64()).to_pylist(), dtype="Float64")
+        elif pa.types.is_integer(col.type):
+            typed[f.name] = pd.array(values, dtype="Int64")
+        elif pa.types.is_boolean(col.type):
+            typed[f.name] = pd.array(values, dtype="boolean")
+        elif pa.types.is_date(col.type):
+            typed[f.name] = pd.Series(values, dtype="datetime64[s]").array
+        else:
+            typed[f.name] = pd.array(values, dtype="string")
+    return TableData(
+        table=table,
+        path=Path(table.path),
+        display_path=table.path,
+        text=pd.DataFrame(text_columns, index=index),
+        typed=pd.DataFrame(typed, index=index),
+    )
+
+
+def _pandera_problems(e: Any) -> list[str]:
+    out = []
+    for rec in e.failure_cases.to_dict("records"):
+        line = rec.get("index")
+        where = f"line {line}" if isinstance(line, numbers.Integral) else "table"
+        out.append(
+            f"[{rec.get('check')}] {where}, field {rec.get('column')}: "
+            f"value {rec.get('failure_case')!r}"
+        )
+    return out
