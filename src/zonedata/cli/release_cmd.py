@@ -1,0 +1,210 @@
+"""``zonedata release``, ``zonedata verify`` and ``zonedata diff``."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any, NoReturn
+
+import click
+
+
+def _fail(message: str, code: int = 2) -> NoReturn:
+    click.echo(f"Error: {message}", err=True)
+    sys.exit(code)
+
+
+def _render_report(report: Any) -> str:
+    try:
+        from zonedata.validate.render import render
+    except ImportError:
+        return "\n".join(f"{p.severity}: {p.code}: {p.message}" for p in report.problems)
+    return str(render(report, fmt="text"))
+
+
+def _size(n: int) -> str:
+    return f"{n:,} bytes"
+
+
+@click.command()
+@click.argument("path", required=False, type=click.Path(path_type=str))
+@click.option(
+    "--version",
+    "version",
+    metavar="V",
+    help="Release version, used in the folder and zip names  [default: the descriptor's version]",
+)
+@click.option(
+    "-o",
+    "--out",
+    metavar="DIR",
+    default="dist",
+    show_default=True,
+    type=click.Path(file_okay=False, path_type=str),
+    help="Folder to write the release into (nothing is written outside it)",
+)
+@click.option("--force", is_flag=True, help="Replace an existing release of the same version")
+def release(path: str | None, version: str | None, out: str, force: bool) -> None:
+    """Build a typed, checksummed, reproducible release of a data package.
+
+    PATH is a datapackage.json or the folder that holds it (default: the zonedata
+    package itself). The package is validated first; a package with errors is not
+    released. For version V the release is:
+
+    \b
+      DIR/zonedata-V/<table>.parquet   typed: int64, decimal128(18, decimals),
+                                       bool, and partial dates as ISO 8601 text
+      DIR/zonedata-V/<table>.json      an array of objects, numbers exactly as
+                                       in the CSV, null for missing values
+      DIR/zonedata-V/datapackage.json  the release descriptor, sizes and hashes
+      DIR/zonedata-V/SHA256SUMS        for: sha256sum --check SHA256SUMS
+      DIR/zonedata-V.zip               the folder above, in one file
+
+    Builds are byte-for-byte reproducible: the only timestamp (in the zip) comes from
+    SOURCE_DATE_EPOCH, else from the last git commit that touched the data. A build
+    is written to a temporary folder and renamed into place, so an interrupted build
+    leaves no partial release.
+
+    \b
+    Exit codes:
+      0  release built
+      1  the package has validation errors (the report is printed)
+      2  usage error, unreadable package, or the release already exists
+
+    \b
+    Examples:
+      zonedata release
+      zonedata release --version 1.2.0 --out dist/
+      zonedata release path/to/datapackage.json --version 1.2.0 --force
+    """
+    from zonedata.release.build import build_release
+    from zonedata.release.errors import ReleaseError, ReleaseExistsError, ValidationFailedError
+
+    try:
+        result = build_release(path, version=version, out=out, force=force)
+    except ValidationFailedError as e:
+        click.echo(_render_report(e.report), err=True)
+        _fail(f"release not built: {e}. Run 'zonedata validate' for details.", 1)
+    except ReleaseExistsError as e:
+        _fail(str(e), 2)
+    except ReleaseError as e:
+        _fail(f"release not built: {e}", 2)
+
+    import datetime as dt
+
+    when = dt.datetime.fromtimestamp(result.epoch, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    total = sum(f.bytes for f in result.files)
+    sizes = {f.name: f.bytes for f in result.files}
+    click.echo(
+        f"Built {result.name or 'zonedata'} {result.version} in {result.seconds:.1f}s: "
+        f"{len(result.tables)} tables, {result.rows:,} rows"
+        + (f" ({result.warnings} validation warnings)" if result.warnings else "")
+        + (" (replaced the previous build)" if result.replaced else "")
+        + "."
+    )
+    click.echo(f"  {result.folder}{'/' if not str(result.folder).endswith('/') else ''}")
+    width = max(len(name) for name, _ in result.tables)
+    for name, rows in result.tables:
+        click.echo(
+            f"    {name:<{width}}  {rows:>6,} rows  {name}.parquet {_size(sizes[name + '.parquet'])}, "
+            f"{name}.json {_size(sizes[name + '.json'])}"
+        )
+    click.echo(
+        f"    datapackage.json, SHA256SUMS; {len(result.files)} files, {_size(total)} in all"
+    )
+    click.echo(f"  {result.zip_path}  {_size(result.zip_bytes)}, sha256 {result.zip_sha256}")
+    click.echo(f"Zip timestamp {when}, from {result.epoch_source}.")
+    for note in result.notes:
+        click.echo(f"Note: {note}.")
+    click.echo(f"Check it with: zonedata verify {result.zip_path}")
+
+
+@click.command()
+@click.argument("release_path", metavar="RELEASE", type=click.Path(path_type=str))
+def verify(release_path: str) -> None:
+    """Check a release folder or zip against its checksums and schemas.
+
+    RELEASE is a release folder (dist/zonedata-V), its datapackage.json, or its zip.
+    Every file's size and SHA-256 are recomputed and compared with the release
+    descriptor and SHA256SUMS; every Parquet file must have the Arrow types its table
+    schema gives, every JSON file the same rows; then the semantic rules run on the
+    released tables. Each file that is missing, truncated, altered or extra is named.
+
+    \b
+    Exit codes:
+      0  the release is intact
+      1  a file is missing, truncated, altered or extra, or a table is wrong
+      2  RELEASE is not a release (or cannot be read)
+
+    \b
+    Examples:
+      zonedata verify dist/zonedata-1.2.0
+      zonedata verify zonedata-1.2.0.zip
+    """
+    from zonedata.release.errors import ReleaseError
+    from zonedata.release.verify import verify_release
+
+    try:
+        result = verify_release(release_path)
+    except ReleaseError as e:
+        _fail(str(e), 2)
+    label = f"{result.name} {result.version}".strip()
+    click.echo(f"Verifying {result.location} ({label or 'release'})")
+    for f in result.findings:
+        where = f.file or "release"
+        if f.line is not None:
+            where += f":{f.line}"
+        tag = f.kind.upper() if f.severity == "error" else "WARNING"
+        click.echo(f"{tag:<10} {where}: {f.message}")
+    for note in result.notes:
+        click.echo(f"Note: {note}.")
+    if result.ok:
+        warn = f"; {len(result.warnings)} warnings" if result.warnings else ""
+        click.echo(
+            f"OK: {result.files} files intact; {result.tables} tables, {result.rows:,} rows "
+            f"match their schemas{warn}."
+        )
+        sys.exit(0)
+    n = len(result.errors)
+    click.echo(f"FAILED: {n} problem{'s' if n != 1 else ''} in {result.location}.")
+    sys.exit(1)
+
+
+@click.command()
+@click.argument("old", type=click.Path(path_type=str))
+@click.argument("new", type=click.Path(path_type=str))
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="text: Markdown for CHANGELOG.md; json: every value with its JSON type",
+)
+def diff(old: str, new: str, fmt: str) -> None:
+    """Compare two releases table by table.
+
+    OLD and NEW are release folders or zips. For each table: schema changes (fields
+    added, removed or retyped), then rows added, removed and changed, matched on the
+    primary key, with the old and new value of every changed cell. Numbers compare
+    by value: 2400 and 2400.000 are equal.
+
+    \b
+    Exit codes:
+      0  no differences
+      1  differences found
+      2  error (OLD or NEW is not a readable release)
+
+    \b
+    Examples:
+      zonedata diff dist/zonedata-1.1.0.zip dist/zonedata-1.2.0.zip
+      zonedata diff old/ new/ --format json > changes.json
+    """
+    from zonedata.release.diff import diff_releases, render_json, render_text
+    from zonedata.release.errors import ReleaseError
+
+    try:
+        result = diff_releases(old, new)
+    except ReleaseError as e:
+        _fail(str(e), 2)
+    click.echo(render_json(result) if fmt == "json" else render_text(result), nl=False)
+    sys.exit(1 if result.differences else 0)

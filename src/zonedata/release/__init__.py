@@ -1,0 +1,18 @@
+"""Releases: build, verify and compare typed, checksummed, reproducible data releases.
+
+- :func:`zonedata.release.build.build_release` writes ``DIR/zonedata-V/`` (Parquet and
+  JSON per table, a release ``datapackage.json``, ``SHA256SUMS``) and ``DIR/zonedata-V.zip``.
+- :func:`zonedata.release.verify.verify_release` checks a release folder or zip.
+- :func:`zonedata.release.diff.diff_releases` compares two releases table by table.
+
+Heavy libraries (pyarrow, pandas) are imported by the modules, not here.
+"""
+
+from zonedata.release.errors import (
+    NotAReleaseError,
+    ReleaseError,
+    ReleaseExistsError,
+    ValidationFailedError,
+)
+
+__all__ = ["NotAReleaseError", "ReleaseError", "ReleaseExistsError", "ValidationFailedError"]

@@ -1,0 +1,469 @@
+"""Verify a release folder or zip: every file's size and SHA-256, every table's contents.
+
+1. Integrity: each file named by the release descriptor or by ``SHA256SUMS`` must be
+   there, with the size and SHA-256 they give; any other file is reported as extra.
+2. Contents: each Parquet file must have the Arrow schema its resource's table schema
+   gives (:func:`zonedata.model.arrow.arrow_schema`), and each JSON file must hold the
+   same rows, with JSON types that fit the schema.
+3. Semantic rules: ``zonedata.validate.semantic.check_semantics`` runs on the released
+   tables, where that module is installed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from zonedata.model.descriptor import DescriptorError, Package, Table
+from zonedata.release.archive import (
+    CHECKSUMS,
+    DESCRIPTOR,
+    ReleaseFiles,
+    open_release,
+    read_descriptor,
+)
+from zonedata.release.build import BYTES_PROPERTY, JSON_SUFFIX
+
+if TYPE_CHECKING:
+    import pandas as pd
+    import pyarrow as pa
+
+#: Finding kinds, in the order a report lists them.
+KINDS = (
+    "missing",
+    "truncated",
+    "size",
+    "altered",
+    "extra",
+    "unreadable",
+    "checksums",
+    "descriptor",
+    "schema",
+    "json",
+    "semantic",
+)
+_SUMS_LINE = re.compile(r"([0-9a-fA-F]{64}) [ *](.+)")
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One thing wrong with a release."""
+
+    kind: str
+    file: str | None
+    message: str
+    severity: str = "error"
+    line: int | None = None
+
+
+@dataclass
+class VerifyResult:
+    location: str
+    name: str = ""
+    version: str = ""
+    files: int = 0
+    tables: int = 0
+    rows: int = 0
+    findings: list[Finding] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def errors(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity != "error"]
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+@dataclass
+class _Expected:
+    resource: bool = False  # the descriptor names it as a resource's path
+    size: int | None = None
+    hashes: list[tuple[str, str]] = field(default_factory=list)  # (where, hex)
+
+
+def _safe_name(name: str) -> bool:
+    parts = name.replace("\\", "/").split("/")
+    return bool(name) and not name.startswith("/") and ".." not in parts and ":" not in parts[0]
+
+
+def _parse_sums(text: str, result: VerifyResult) -> dict[str, str]:
+    sums: dict[str, str] = {}
+    for i, line in enumerate(text.splitlines(), start=1):
+        m = _SUMS_LINE.fullmatch(line)
+        if not m:
+            result.findings.append(
+                Finding(
+                    "checksums",
+                    CHECKSUMS,
+                    f"line {i} is not '<sha256>  <file>': {line[:80]!r}",
+                    line=i,
+                )
+            )
+            continue
+        name = m.group(2)
+        if name in sums:
+            result.findings.append(
+                Finding("checksums", CHECKSUMS, f"line {i} lists {name} again", line=i)
+            )
+        sums[name] = m.group(1).lower()
+    return sums
+
+
+def _expected_files(
+    descriptor: dict[str, Any], sums: dict[str, str] | None, result: VerifyResult
+) -> dict[str, _Expected]:
+    expected: dict[str, _Expected] = {DESCRIPTOR: _Expected(), CHECKSUMS: _Expected()}
+    for r in descriptor["resources"]:
+        path = r.get("path") if isinstance(r, dict) else None
+        if not isinstance(path, str) or not _safe_name(path):
+            result.findings.append(
+                Finding(
+                    "descriptor",
+                    DESCRIPTOR,
+                    f"resource {r.get('name') if isinstance(r, dict) else r!r} "
+                    f"has no usable path ({path!r})",
+                )
+            )
+            continue
+        exp = expected.setdefault(path, _Expected())
+        exp.resource = True
+        size = r.get(BYTES_PROPERTY, r.get("bytes"))
+        if isinstance(size, int) and not isinstance(size, bool):
+            exp.size = size
+        h = r.get("hash")
+        if isinstance(h, str):
+            algo, _, hexdigest = h.rpartition(":")
+            if algo in ("", "sha256") and re.fullmatch(r"[0-9a-fA-F]{64}", hexdigest):
+                exp.hashes.append((DESCRIPTOR, hexdigest.lower()))
+            else:
+                result.notes.append(f"{path}: hash {h!r} is not a SHA-256; not checked against it")
+    for name, hexdigest in (sums or {}).items():
+        if not _safe_name(name):
+            result.findings.append(
+                Finding("checksums", CHECKSUMS, f"{name!r} is not a file of the release")
+            )
+            continue
+        expected.setdefault(name, _Expected()).hashes.append((CHECKSUMS, hexdigest))
+    return expected
+
+
+def check_integrity(
+    files: ReleaseFiles, descriptor: dict[str, Any], result: VerifyResult
+) -> dict[str, bytes]:
+    """Sizes and hashes; returns the bytes of every file that is present and readable."""
+    sums: dict[str, str] | None = None
+    if CHECKSUMS in files:
+        try:
+            sums = _parse_sums(files.read(CHECKSUMS).decode("utf-8"), result)
+        except (OSError, zipfile.BadZipFile, UnicodeDecodeError) as e:
+            result.findings.append(Finding("unreadable", CHECKSUMS, f"cannot be read: {e}"))
+    expected = _expected_files(descriptor, sums, result)
+    contents: dict[str, bytes] = {}
+    for name in sorted(expected):
+        exp = expected[name]
+        if name not in files:
+            listed = sorted(
+                {where for where, _ in exp.hashes} | ({DESCRIPTOR} if exp.resource else set())
+            )
+            why = f" (listed in {' and '.join(listed)})" if listed else ""
+            result.findings.append(Finding("missing", name, f"is missing{why}"))
+            continue
+        if sums is not None and name != CHECKSUMS and name not in sums:
+            result.findings.append(Finding("checksums", CHECKSUMS, f"does not list {name}"))
+        try:
+            data = files.read(name)
+        except zipfile.BadZipFile as e:  # a CRC error: the bytes in the zip were changed
+            result.findings.append(Finding("altered", name, f"is damaged in the zip: {e}"))
+            continue
+        except OSError as e:
+            result.findings.append(
+                Finding("unreadable", name, f"cannot be read: {e.strerror or e}")
+            )
+            continue
+        if exp.size is not None and len(data) != exp.size:
+            if len(data) < exp.size:
+                result.findings.append(
+                    Finding(
+                        "truncated", name, f"is truncated: {len(data)} bytes, expected {exp.size}"
+                    )
+                )
+            else:
+                result.findings.append(
+                    Finding(
+                        "size", name, f"has the wrong size: {len(data)} bytes, expected {exp.size}"
+                    )
+                )
+            continue
+        actual = hashlib.sha256(data).hexdigest()
+        wrong = [where for where, h in exp.hashes if h != actual]
+        if wrong and len(wrong) < len(exp.hashes):
+            # the file matches one record and not the other: the other record was changed
+            result.findings.append(
+                Finding(
+                    "altered",
+                    wrong[0],
+                    f"gives a SHA-256 for {name} that does not match the file "
+                    f"(which matches {' and '.join(w for w, _ in exp.hashes if w not in wrong)})",
+                )
+            )
+            contents[name] = data
+            continue
+        if wrong:
+            result.findings.append(
+                Finding(
+                    "altered",
+                    name,
+                    f"is altered: its SHA-256 {actual[:12]}… differs from {' and '.join(wrong)}",
+                )
+            )
+            continue
+        contents[name] = data
+    for name in files.names:
+        if name not in expected:
+            shown = name[3:] + " (outside the release folder)" if name.startswith("../") else name
+            result.findings.append(
+                Finding("extra", shown, f"is not listed in {DESCRIPTOR} or {CHECKSUMS}")
+            )
+    for note in files.notes:
+        result.findings.append(Finding("extra", None, note))
+    result.files = len(files.names)
+    return contents
+
+
+# --- contents ----------------------------------------------------------------------
+
+
+@dataclass
+class _TableFiles:
+    table: Table
+    parquet: str | None = None
+    json: str | None = None
+
+
+def release_tables(package: Package) -> dict[str, _TableFiles]:
+    """The release's tables (its Parquet resources) with the file names of both formats."""
+    out: dict[str, _TableFiles] = {}
+    for t in package.tables:
+        fmt = str(t.descriptor.get("format", "")) or t.path.rpartition(".")[2]
+        if fmt in ("parquet", "parq"):
+            out.setdefault(t.name, _TableFiles(t)).parquet = t.path
+    for t in package.tables:
+        fmt = str(t.descriptor.get("format", "")) or t.path.rpartition(".")[2]
+        if fmt == "json":
+            base = t.name[: -len(JSON_SUFFIX)] if t.name.endswith(JSON_SUFFIX) else t.name
+            out.setdefault(base, _TableFiles(t)).json = t.path
+    return out
+
+
+def compare_schema(got: pa.Schema, want: pa.Schema) -> list[str]:
+    """Differences between a Parquet file's Arrow schema and the one its table schema gives."""
+    if got.names != want.names:
+        return [f"has columns {got.names}, expected {want.names}"]
+    out = []
+    for g, w in zip(got, want, strict=True):
+        if not g.type.equals(w.type):
+            out.append(f"column {g.name!r} is {g.type}, expected {w.type}")
+        elif g.nullable != w.nullable:
+            out.append(
+                f"column {g.name!r} is {'nullable' if g.nullable else 'not nullable'}, expected otherwise"
+            )
+        gm, wm = g.metadata or {}, w.metadata or {}
+        for key in (b"title", b"description", b"unit"):
+            if gm.get(key) != wm.get(key):
+                out.append(
+                    f"column {g.name!r} has {key.decode()} {gm.get(key)!r}, expected {wm.get(key)!r}"
+                )
+    return out
+
+
+def _first_difference(a: pa.Table, b: pa.Table) -> str:
+    for name in a.column_names:
+        x, y = a.column(name).to_pylist(), b.column(name).to_pylist()
+        for i, (u, v) in enumerate(zip(x, y, strict=False), start=1):
+            if u != v:
+                return f"row {i} (line {i + 1}), field {name!r}: {u!r} in JSON, {v!r} in Parquet"
+        if len(x) != len(y):
+            return f"{len(x)} rows in JSON, {len(y)} in Parquet"
+    return "the tables differ"
+
+
+def pandas_typed(f: Any, col: pa.ChunkedArray) -> pd.Series:
+    """A typed column as ``TableData.typed`` holds it (Int64, Float64, boolean, string, datetime)."""
+    import pandas as pd
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    kind = f.kind
+    if kind in ("integer", "year"):
+        return pd.Series(pd.array(col.to_pylist(), dtype="Int64"))
+    if kind == "number":
+        return pd.Series(pd.array(pc.cast(col, pa.float64()).to_pylist(), dtype="Float64"))
+    if kind == "boolean":
+        return pd.Series(pd.array(col.to_pylist(), dtype="boolean"))
+    if kind == "date":
+        return pd.Series(pd.to_datetime(col.to_pylist()), dtype="datetime64[s]")
+    return pd.Series(pd.array(col.to_pylist(), dtype="string"))
+
+
+def table_data(tf: _TableFiles, files: ReleaseFiles, text: pa.Table, typed: pa.Table) -> Any:
+    """A :class:`zonedata.validate.tabledata.TableData` for the semantic rules.
+
+    Rows are indexed by row number + 1, which is their line in the released JSON file.
+    """
+    import pandas as pd
+
+    from zonedata.validate.tabledata import TableData
+
+    t = tf.table
+    index = pd.Index(range(2, typed.num_rows + 2), name="line")
+    text_df = pd.DataFrame(
+        {
+            f.name: pd.Series(pd.array(text.column(f.name).to_pylist(), dtype="string"))
+            for f in t.fields
+        }
+    )
+    typed_df = pd.DataFrame({f.name: pandas_typed(f, typed.column(f.name)) for f in t.fields})
+    text_df.index = index
+    typed_df.index = index
+    shown = files.display(tf.json or tf.parquet or t.path)
+    return TableData(table=t, path=Path(shown), display_path=shown, text=text_df, typed=typed_df)
+
+
+def check_contents(
+    files: ReleaseFiles, package: Package, contents: dict[str, bytes], result: VerifyResult
+) -> dict[str, tuple[_TableFiles, pa.Table, pa.Table]]:
+    """Check each table's Parquet schema and JSON rows; returns (files, text, typed) per table."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from zonedata.model.arrow import arrow_schema, cast_to_schema
+    from zonedata.release import formats
+
+    loaded: dict[str, tuple[_TableFiles, pa.Table, pa.Table]] = {}
+    for name, tf in release_tables(package).items():
+        table = tf.table
+        from_parquet: pa.Table | None = None
+        from_json: pa.Table | None = None
+        text: pa.Table | None = None
+        if tf.parquet is None:
+            result.findings.append(
+                Finding("descriptor", DESCRIPTOR, f"table {name!r} has no Parquet resource")
+            )
+        elif tf.parquet in contents:
+            try:
+                got = pq.read_table(pa.BufferReader(contents[tf.parquet]))
+            except (pa.ArrowException, OSError, ValueError) as e:
+                result.findings.append(
+                    Finding("unreadable", tf.parquet, f"is not a readable Parquet file: {e}")
+                )
+            else:
+                diffs = compare_schema(got.schema, arrow_schema(table, package))
+                for d in diffs:
+                    result.findings.append(Finding("schema", tf.parquet, d))
+                if not diffs:
+                    from_parquet = got
+        if tf.json is None:
+            result.findings.append(
+                Finding("descriptor", DESCRIPTOR, f"table {name!r} has no JSON resource")
+            )
+        elif tf.json in contents:
+            try:
+                columns = formats.parse_json_rows(contents[tf.json], table)
+                text = formats.text_table(columns, table)
+                from_json = cast_to_schema(text, table, package)
+            except (formats.JsonTableError, pa.ArrowException, ValueError) as e:
+                result.findings.append(Finding("json", tf.json, f"does not fit its schema: {e}"))
+                text = None
+        if (
+            from_parquet is not None
+            and from_json is not None
+            and not from_json.equals(from_parquet)
+        ):
+            result.findings.append(
+                Finding(
+                    "json",
+                    tf.json,
+                    f"differs from {tf.parquet}: {_first_difference(from_json, from_parquet)}",
+                )
+            )
+        typed = from_parquet if from_parquet is not None else from_json
+        if typed is not None and text is not None:
+            loaded[name] = (tf, text, typed)
+            result.rows += typed.num_rows
+    result.tables = len(release_tables(package))
+    return loaded
+
+
+def run_semantics(
+    files: ReleaseFiles,
+    package: Package,
+    loaded: dict[str, tuple[_TableFiles, pa.Table, pa.Table]],
+    result: VerifyResult,
+) -> None:
+    try:
+        from zonedata.validate.semantic import check_semantics
+    except ImportError:
+        result.notes.append("semantic rules skipped: zonedata.validate.semantic is not installed")
+        return
+    import inspect
+
+    data = {name: table_data(tf, files, text, typed) for name, (tf, text, typed) in loaded.items()}
+    kwargs: dict[str, Any] = {}
+    if "package" in inspect.signature(check_semantics).parameters:
+        # the released tables only, without their JSON twins
+        kwargs["package"] = Package(
+            descriptor=package.descriptor,
+            base_path=package.base_path,
+            tables=tuple(tf.table for tf, _, _ in loaded.values()),
+        )
+    try:
+        problems = check_semantics(data, **kwargs)
+    except Exception as e:  # a rule that crashes must not hide the integrity report
+        result.notes.append(f"semantic rules could not run: {type(e).__name__}: {e}")
+        return
+    for p in problems:
+        where = p.path or (p.table or None)
+        result.findings.append(
+            Finding("semantic", where, f"{p.code}: {p.message}", severity=p.severity, line=p.line)
+        )
+
+
+def verify_release(path: str | Path) -> VerifyResult:
+    """Verify the release at ``path`` (a folder, its ``datapackage.json``, or a zip).
+
+    Raises :class:`zonedata.release.errors.NotAReleaseError` if it is not a release.
+    """
+    files = open_release(path)
+    descriptor = read_descriptor(files)
+    result = VerifyResult(
+        location=files.location,
+        name=str(descriptor.get("name", "")),
+        version=str(descriptor.get("version", "")),
+    )
+    contents = check_integrity(files, descriptor, result)
+    try:
+        package = Package.from_descriptor(descriptor, Path(files.location))
+    except DescriptorError as e:
+        result.findings.append(
+            Finding("descriptor", DESCRIPTOR, f"cannot be read as a package: {e}")
+        )
+        return result
+    loaded = check_contents(files, package, contents, result)
+    if len(loaded) == result.tables and loaded:
+        run_semantics(files, package, loaded, result)
+    elif loaded:
+        result.notes.append("semantic rules skipped: not every table could be read")
+    result.findings.sort(
+        key=lambda f: (KINDS.index(f.kind) if f.kind in KINDS else len(KINDS), f.file or "")
+    )
+    return result

@@ -1,0 +1,646 @@
+"""``zonedata release``: layout, formats, reproducibility, atomicity."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+import zipfile
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from click.testing import CliRunner
+
+from zonedata.cli import cli
+from zonedata.model import bundled_package_path, read_package
+from zonedata.model.arrow import arrow_schema
+from zonedata.release import build
+from zonedata.release.build import FALLBACK_EPOCH, SLOW_ENV, build_release
+from zonedata.release.verify import verify_release
+
+PACKAGE = bundled_package_path()
+PKG = read_package(PACKAGE)
+VERSION = PKG.version
+TABLES = PKG.table_names
+
+
+def real_validator_available() -> bool:
+    try:
+        import zonedata.validate.semantic  # noqa: F401
+        from zonedata.validate import validate_package  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+class StubReport:
+    """Stands in for ``zonedata.validate.Report`` while the validator is not installed."""
+
+    def __init__(self, errors: int = 0) -> None:
+        from types import SimpleNamespace
+
+        self.problems = [
+            SimpleNamespace(code="type-error", severity="error", message=f"stub error {i}")
+            for i in range(errors)
+        ]
+        self.errors = list(self.problems)
+        self.warnings: list[Any] = []
+
+
+def stub_validation_if_missing(mp: pytest.MonkeyPatch) -> None:
+    if not real_validator_available():
+        mp.setattr(build, "run_validation", lambda path: StubReport())
+
+
+#: Runs the CLI in a subprocess, with the validation stub when the validator is missing.
+DRIVER = """
+import sys
+import zonedata.release.build as build
+try:
+    import zonedata.validate.semantic
+    from zonedata.validate import validate_package
+except ImportError:
+    class _Report:
+        problems, errors, warnings = [], [], []
+    build.run_validation = lambda path: _Report()
+from zonedata.cli import main
+main(sys.argv[1:])
+"""
+
+
+def run_cli(*args: str, env: dict[str, str] | None = None, **kw: Any) -> subprocess.Popen[str]:
+    full_env = {**os.environ, **(env or {})}
+    return subprocess.Popen(
+        [sys.executable, "-c", DRIVER, *args], env=full_env, text=True, encoding="utf-8", **kw
+    )
+
+
+def git_epoch() -> int:
+    """What the build should use with SOURCE_DATE_EPOCH unset, found independently."""
+    try:
+        out = subprocess.run(
+            ["git", "log", "-1", "--format=%ct", "--", "data", "datapackage.json"],
+            cwd=PACKAGE.parent,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+    except OSError:
+        return FALLBACK_EPOCH
+    return int(out.stdout) if out.returncode == 0 and out.stdout.strip() else FALLBACK_EPOCH
+
+
+def tree(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+
+
+@pytest.fixture(scope="module")
+def released(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """One release of the bundled package, built once for the read-only tests."""
+    out = tmp_path_factory.mktemp("dist")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.delenv("SOURCE_DATE_EPOCH", raising=False)
+        stub_validation_if_missing(mp)
+        build_release(PACKAGE, out=out)
+    yield out
+
+
+@pytest.fixture
+def validation(monkeypatch: pytest.MonkeyPatch) -> None:
+    stub_validation_if_missing(monkeypatch)
+
+
+# --- layout ------------------------------------------------------------------------
+
+
+def test_layout(released: Path) -> None:
+    stem = f"zonedata-{VERSION}"
+    assert sorted(p.name for p in released.iterdir()) == [stem, f"{stem}.zip"]
+    expected = sorted(
+        [f"{t}.parquet" for t in TABLES]
+        + [f"{t}.json" for t in TABLES]
+        + ["SHA256SUMS", "datapackage.json"]
+    )
+    assert sorted(p.name for p in (released / stem).iterdir()) == expected
+    with zipfile.ZipFile(released / f"{stem}.zip") as zf:
+        infos = zf.infolist()
+        assert [i.filename for i in infos] == [f"{stem}/{n}" for n in sorted(expected)]
+        for i in infos:
+            assert i.extra == b""
+            assert i.external_attr >> 16 == 0o100644
+            assert i.create_system == 3
+            assert i.compress_type == zipfile.ZIP_STORED
+            assert i.date_time == time.gmtime(git_epoch())[:6]
+            assert zf.read(i) == (released / i.filename).read_bytes()
+        assert zf.comment == b""
+
+
+def test_checksums(released: Path) -> None:
+    folder = released / f"zonedata-{VERSION}"
+    lines = (folder / "SHA256SUMS").read_text(encoding="ascii").splitlines()
+    names = [line.split("  ", 1)[1] for line in lines]
+    assert names == sorted(p.name for p in folder.iterdir() if p.name != "SHA256SUMS")
+    for line in lines:
+        m = re.fullmatch(r"([0-9a-f]{64})  (\S+)", line)
+        assert m, line
+        assert hashlib.sha256((folder / m.group(2)).read_bytes()).hexdigest() == m.group(1)
+    if shutil.which("sha256sum"):
+        subprocess.run(
+            ["sha256sum", "--check", "--strict", "--quiet", "SHA256SUMS"], cwd=folder, check=True
+        )
+
+
+def test_release_descriptor(released: Path) -> None:
+    folder = released / f"zonedata-{VERSION}"
+    d = json.loads((folder / "datapackage.json").read_text(encoding="utf-8"))
+    src = PKG.descriptor
+    assert d["$schema"] == "https://datapackage.org/profiles/2.0/datapackage.json"
+    assert d["version"] == VERSION
+    for key in ("name", "title", "licenses", "sources", "contributors", "keywords"):
+        assert d[key] == src[key]
+    by_name = {r["name"]: r for r in d["resources"]}
+    assert len(d["resources"]) == 2 * len(TABLES)
+    for t in PKG.tables:
+        for name, path, fmt, mediatype in (
+            (t.name, f"{t.name}.parquet", "parquet", "application/vnd.apache.parquet"),
+            (f"{t.name}-json", f"{t.name}.json", "json", "application/json"),
+        ):
+            r = by_name[name]
+            data = (folder / path).read_bytes()
+            assert (r["path"], r["format"], r["mediatype"]) == (path, fmt, mediatype)
+            assert r["type"] == "table"
+            assert r["zonedata:bytes"] == len(data)
+            assert r["hash"] == "sha256:" + hashlib.sha256(data).hexdigest()
+            assert r["schema"] == t.descriptor["schema"]
+            assert "dialect" not in r and "scheme" not in r
+
+
+def test_frictionless_accepts_the_descriptor(released: Path) -> None:
+    from frictionless import Package
+
+    d = json.loads(
+        (released / f"zonedata-{VERSION}" / "datapackage.json").read_text(encoding="utf-8")
+    )
+    report = Package.validate_descriptor(d)
+    assert report.valid, report.flatten(["type", "message"])
+
+
+def test_frictionless_validates_the_release(released: Path) -> None:
+    """``frictionless validate dist/zonedata-V/datapackage.json`` reports the release valid.
+
+    Frictionless reads Parquet with pyarrow (installed) and JSON with ijson, which is
+    the ``frictionless[json]`` extra.
+    """
+    pytest.importorskip(
+        "ijson", reason="frictionless needs its [json] extra (ijson) to read JSON resources"
+    )
+    import frictionless
+
+    report = frictionless.validate(str(released / f"zonedata-{VERSION}" / "datapackage.json"))
+    assert report.valid, report.flatten(["resourceName", "rowNumber", "fieldName", "type", "note"])
+    assert report.stats["tasks"] == 2 * len(TABLES)
+
+
+# --- formats -----------------------------------------------------------------------
+
+
+def csv_rows(table: str) -> list[dict[str, str]]:
+    with open(PKG.file(table), encoding="utf-8", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def json_rows(folder: Path, table: str) -> list[dict[str, Any]]:
+    """The JSON rows with every number kept as its token text (tagged ``("num", text)``)."""
+    text = (folder / f"{table}.json").read_text(encoding="utf-8")
+    rows: list[dict[str, Any]] = json.loads(
+        text, parse_float=lambda s: ("num", s), parse_int=lambda s: ("num", s)
+    )
+    return rows
+
+
+@pytest.mark.parametrize("table", TABLES)
+def test_round_trip(released: Path, table: str) -> None:
+    """CSV -> Parquet -> JSON: the same values as the CSV text, missing values included."""
+    folder = released / f"zonedata-{VERSION}"
+    t = PKG.table(table)
+    source = csv_rows(table)
+    from_json = json_rows(folder, table)
+    from_parquet = pq.read_table(folder / f"{table}.parquet").to_pylist()
+    assert len(source) == len(from_json) == len(from_parquet)
+    for line, (s, j, p) in enumerate(zip(source, from_json, from_parquet, strict=True), start=2):
+        assert list(j) == t.field_names, line
+        for f in t.fields:
+            text, jv, pv = s[f.name], j[f.name], p[f.name]
+            where = f"{table}.csv line {line} field {f.name}"
+            if text == "":
+                assert jv is None and pv is None, where
+            elif f.kind == "number":
+                assert jv == ("num", text), where  # the token exactly as in the CSV
+                assert pv == Decimal(text), where
+                assert isinstance(pv, Decimal) and -pv.as_tuple().exponent == f.decimals, where
+            elif f.kind in ("integer", "year"):
+                assert jv == ("num", str(int(text))), where
+                assert pv == int(text), where
+            elif f.kind == "boolean":
+                assert jv is (text in f.true_values) and pv is jv, where
+            else:
+                assert jv == text and pv == text, where
+
+
+def test_json_formatting(released: Path) -> None:
+    folder = released / f"zonedata-{VERSION}"
+    rates = (folder / "exchange_rates.json").read_text(encoding="utf-8")
+    assert '"cny_per_usd": 7.0680,' in rates  # never through a float
+    assert '"cny_per_eur": null,' in rates
+    gdp = (folder / "city_gdp.json").read_text(encoding="utf-8")
+    assert '"gdp_cny_bn": 2400,' in gdp and '"approximate": false,' in gdp
+    all_text = "".join((folder / f"{t}.json").read_text(encoding="utf-8") for t in TABLES)
+    assert re.search(r"[\u4e00-\u9fff]", all_text), "the data should exercise Chinese text"
+    assert "\\u" not in all_text  # Chinese as characters
+    for t in TABLES:
+        text = (folder / f"{t}.json").read_text(encoding="utf-8")
+        lines = text.split("\n")
+        assert text.endswith("]\n") and lines[0] == "["
+        rows = lines[1:-2]
+        assert len(rows) == len(csv_rows(t))
+        assert all(r.startswith("{") and r.rstrip(",").endswith("}") for r in rows)
+
+
+def test_parquet_types_and_metadata(released: Path) -> None:
+    folder = released / f"zonedata-{VERSION}"
+    for t in PKG.tables:
+        path = folder / f"{t.name}.parquet"
+        schema = pq.read_schema(path)
+        want = arrow_schema(t)
+        assert [(f.name, f.type, f.nullable) for f in schema] == [
+            (f.name, f.type, f.nullable) for f in want
+        ]
+        for f, field in zip(t.fields, schema, strict=True):
+            meta = field.metadata
+            assert meta[b"title"].decode() == f.title
+            assert meta[b"description"].decode() == f.description
+            assert meta.get(b"unit", b"").decode() == (f.unit or "")
+        assert schema.metadata[b"zonedata:table"] == t.name.encode()
+        assert schema.metadata[b"zonedata:package"] == b"zonedata"
+        assert schema.metadata[b"zonedata:version"] == VERSION.encode()
+        md = pq.ParquetFile(path).metadata
+        assert md.created_by.startswith("parquet-cpp-arrow version ")
+        for rg in range(md.num_row_groups):
+            for c in range(md.num_columns):
+                col = md.row_group(rg).column(c)
+                assert col.compression == "ZSTD"
+                assert col.is_stats_set
+
+
+def test_partial_dates_are_iso_strings(released: Path) -> None:
+    folder = released / f"zonedata-{VERSION}"
+    t = pq.read_table(folder / "zone_dates.parquet")
+    assert t.schema.field("date").type == pa.string()
+    values = t.column("date").to_pylist()
+    assert all(re.fullmatch(r"\d{4}(-\d{2}(-\d{2})?)?", v) for v in values)
+
+
+def test_readers_agree_on_types(released: Path) -> None:
+    """pyarrow, pandas, polars and duckdb read every Parquet file with the descriptor's types."""
+    import pandas as pd
+
+    pl = pytest.importorskip("polars")
+    duckdb = pytest.importorskip("duckdb")
+    folder = released / f"zonedata-{VERSION}"
+    for t in PKG.tables:
+        path = folder / f"{t.name}.parquet"
+        arrow = pq.read_table(path)
+        frame = pd.read_parquet(path)
+        polars_schema = pl.read_parquet(path).schema
+        con = duckdb.connect()
+        duck = dict(
+            con.execute(f"DESCRIBE SELECT * FROM read_parquet('{path.as_posix()}')").fetchall()[i][
+                :2
+            ]
+            for i in range(len(t.fields))
+        )
+        for f in t.fields:
+            at = arrow.schema.field(f.name).type
+            pd_dtype = str(frame[f.name].dtype)
+            pl_dtype = polars_schema[f.name]
+            duck_type = duck[f.name]
+            if pa.types.is_int64(at):
+                assert pd_dtype == ("int64" if f.required else "Int64"), (t.name, f.name)
+                assert pl_dtype == pl.Int64 and duck_type == "BIGINT"
+            elif pa.types.is_decimal(at):
+                assert at == pa.decimal128(18, f.decimals)
+                assert pd_dtype == "object"
+                assert all(isinstance(v, Decimal) for v in frame[f.name].dropna())
+                assert pl_dtype == pl.Decimal(18, f.decimals)
+                assert duck_type == f"DECIMAL(18,{f.decimals})"
+            elif pa.types.is_boolean(at):
+                assert pd_dtype == ("bool" if f.required else "boolean")
+                assert pl_dtype == pl.Boolean and duck_type == "BOOLEAN"
+            else:
+                assert pa.types.is_string(at)
+                assert pd_dtype in ("str", "string", "object")
+                assert pl_dtype == pl.String and duck_type == "VARCHAR"
+        con.close()
+
+
+# --- reproducibility ---------------------------------------------------------------
+
+
+def test_reproducible(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, released: Path, validation: None
+) -> None:
+    """Another folder, another day, SOURCE_DATE_EPOCH set to the commit time: same bytes."""
+    stem = f"zonedata-{VERSION}"
+    epoch = git_epoch()
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", str(epoch))
+    real_time = time.time
+    monkeypatch.setattr(time, "time", lambda: real_time() + 40 * 86400)  # "a later day"
+    result = build_release(PACKAGE, out=tmp_path / "elsewhere" / "dist")
+    assert result.epoch == epoch
+    assert tree(result.folder) == tree(released / stem)
+    assert result.zip_path.read_bytes() == (released / f"{stem}.zip").read_bytes()
+
+    # Another timestamp changes the zip's entry times only, never a released file.
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", str(epoch + 86400))
+    other = build_release(PACKAGE, out=tmp_path / "other")
+    assert tree(other.folder) == tree(released / stem)
+    assert other.zip_path.read_bytes() != (released / f"{stem}.zip").read_bytes()
+    with zipfile.ZipFile(other.zip_path) as a, zipfile.ZipFile(released / f"{stem}.zip") as b:
+        assert [(i.filename, a.read(i)) for i in a.infolist()] == [
+            (i.filename, b.read(i)) for i in b.infolist()
+        ]
+
+
+def test_timestamp_sources(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
+    assert build.release_epoch(PKG, PACKAGE)[0] == git_epoch()
+    copy = tmp_path / "pkg"
+    shutil.copytree(PACKAGE.parent / "data", copy / "data")
+    shutil.copy(PACKAGE, copy / "datapackage.json")
+    if (
+        subprocess.run(
+            ["git", "-C", str(copy), "rev-parse"], capture_output=True, check=False
+        ).returncode
+        != 0
+    ):
+        assert build.release_epoch(read_package(copy), copy / "datapackage.json") == (
+            FALLBACK_EPOCH,
+            "fixed (no SOURCE_DATE_EPOCH, not a git checkout)",
+        )
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    assert build.release_epoch(PKG, PACKAGE) == (1700000000, "SOURCE_DATE_EPOCH")
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "yesterday")
+    result = CliRunner().invoke(cli, ["release", str(PACKAGE), "--out", str(tmp_path / "d")])
+    assert result.exit_code == 2 and "SOURCE_DATE_EPOCH" in result.output
+    assert not (tmp_path / "d").exists()
+
+
+# --- refusing and replacing --------------------------------------------------------
+
+
+def test_cli_release_summary(tmp_path: Path, validation: None) -> None:
+    out = tmp_path / "dist"
+    result = CliRunner().invoke(
+        cli, ["release", str(PACKAGE), "--version", "9.9.9", "--out", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    assert str(out / "zonedata-9.9.9") in result.output
+    assert str(out / "zonedata-9.9.9.zip") in result.output
+    assert f"{len(TABLES)} tables" in result.output
+    d = json.loads((out / "zonedata-9.9.9" / "datapackage.json").read_text(encoding="utf-8"))
+    assert d["version"] == "9.9.9"
+    schema = pq.read_schema(out / "zonedata-9.9.9" / "zones.parquet")
+    assert schema.metadata[b"zonedata:version"] == b"9.9.9"
+    assert verify_release(out / "zonedata-9.9.9.zip").ok
+
+
+def test_existing_release_needs_force(tmp_path: Path, validation: None) -> None:
+    out = tmp_path / "dist"
+    runner = CliRunner()
+    args = ["release", str(PACKAGE), "--out", str(out)]
+    assert runner.invoke(cli, args).exit_code == 0
+    folder = out / f"zonedata-{VERSION}"
+    marker = folder / "zones.json"
+    marker.write_text("edited", encoding="utf-8")
+    again = runner.invoke(cli, args)
+    assert again.exit_code == 2
+    assert "already exist" in again.output and "--force" in again.output
+    assert marker.read_text(encoding="utf-8") == "edited"
+    forced = runner.invoke(cli, [*args, "--force"])
+    assert forced.exit_code == 0, forced.output
+    assert marker.read_text(encoding="utf-8") != "edited"
+    assert verify_release(folder).ok
+    assert sorted(p.name for p in out.iterdir()) == [
+        f"zonedata-{VERSION}",
+        f"zonedata-{VERSION}.zip",
+    ]
+
+
+def test_bad_version_is_refused(tmp_path: Path, validation: None) -> None:
+    for bad in ("../x", "a/b", "", ".hidden"):
+        result = CliRunner().invoke(
+            cli, ["release", str(PACKAGE), "--version", bad, "--out", str(tmp_path)]
+        )
+        assert result.exit_code == 2, bad
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_validation_failure_builds_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(build, "run_validation", lambda path: StubReport(errors=2))
+    monkeypatch.setattr("zonedata.cli.release_cmd._render_report", lambda r: "THE REPORT")
+    out = tmp_path / "dist"
+    result = CliRunner().invoke(cli, ["release", str(PACKAGE), "--out", str(out)])
+    assert result.exit_code == 1
+    assert "THE REPORT" in result.output and "2 validation errors" in result.output
+    assert not out.exists() or list(out.iterdir()) == []
+
+
+@pytest.mark.skipif(not real_validator_available(), reason="the validator is not installed yet")
+def test_invalid_package_builds_nothing(tmp_path: Path) -> None:
+    copy = tmp_path / "pkg"
+    shutil.copytree(PACKAGE.parent / "data", copy / "data")
+    shutil.copy(PACKAGE, copy / "datapackage.json")
+    zones = copy / "data" / "zones.csv"
+    lines = zones.read_text(encoding="utf-8").split("\n")
+    cells = lines[1].split(",")
+    cells[3] = "second"  # batch is an integer
+    lines[1] = ",".join(cells)
+    zones.write_text("\n".join(lines), encoding="utf-8")
+    out = tmp_path / "dist"
+    result = CliRunner().invoke(cli, ["release", str(copy), "--out", str(out)])
+    assert result.exit_code == 1, result.output
+    assert "type-error" in result.output
+    assert not out.exists() or list(out.iterdir()) == []
+
+
+# --- interrupted builds ------------------------------------------------------------
+
+
+def kill_at(marker: str, out: Path, env: dict[str, str]) -> str:
+    """Start a slow build, SIGKILL it when it announces a step matching the regex ``marker``."""
+    proc = run_cli(
+        "release",
+        str(PACKAGE),
+        "--out",
+        str(out),
+        env={**env, SLOW_ENV: "0.02"},
+        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+    )
+    watchdog = threading.Timer(120, proc.kill)
+    watchdog.start()
+    seen = []
+    try:
+        assert proc.stderr is not None
+        for line in proc.stderr:
+            seen.append(line.strip())
+            if re.search(marker, line):
+                proc.send_signal(signal.SIGKILL)
+                break
+    finally:
+        proc.wait()
+        watchdog.cancel()
+    assert any(re.search(marker, s) for s in seen), seen
+    assert proc.returncode == -signal.SIGKILL
+    return "\n".join(seen)
+
+
+@pytest.mark.skipif(os.name != "posix", reason="SIGKILL")
+@pytest.mark.parametrize(
+    "marker",
+    [
+        r"wrote zones\.parquet$",  # some tables written
+        r"wrote \.zonedata-.*\.zip\.tmp-",  # all written, the zip under its temporary name
+        r"renamed zonedata-[^ ]+\.zip$",  # between the zip's rename and the folder's
+        r"renamed zonedata-[^ ]+[0-9]$",  # after the commit
+    ],
+)
+def test_killed_build_leaves_no_partial_release(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, released: Path, validation: None, marker: str
+) -> None:
+    out = tmp_path / "dist"
+    epoch = str(git_epoch())
+    kill_at(marker, out, {"SOURCE_DATE_EPOCH": epoch})  # another process, another hash seed
+    stem = f"zonedata-{VERSION}"
+    folder, zip_path = out / stem, out / f"{stem}.zip"
+    if folder.exists():  # only ever complete, and then with its zip
+        assert tree(folder) == tree(released / stem)
+        assert zip_path.read_bytes() == (released / f"{stem}.zip").read_bytes()
+    if zip_path.exists():  # a zip is only ever complete
+        assert zip_path.read_bytes() == (released / f"{stem}.zip").read_bytes()
+    visible = [p.name for p in out.iterdir() if not p.name.startswith(".")]
+    assert set(visible) <= {stem, f"{stem}.zip"}
+    leftovers = [p.name for p in out.iterdir() if p.name.startswith(".")]
+
+    # The next build removes the dead build's temporaries and gives the same release.
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", epoch)
+    result = build_release(PACKAGE, out=out, force=folder.exists() or zip_path.exists())
+    assert sorted(result.notes) == sorted(f"removed leftover {n}" for n in leftovers)
+    assert sorted(p.name for p in out.iterdir()) == [stem, f"{stem}.zip"]
+    assert tree(folder) == tree(released / stem)
+    assert zip_path.read_bytes() == (released / f"{stem}.zip").read_bytes()
+
+
+@pytest.mark.skipif(os.name != "posix", reason="process liveness check")
+def test_live_build_temporaries_are_kept(tmp_path: Path) -> None:
+    live = tmp_path / f".zonedata-1.0.tmp-{os.getppid()}-abcd"
+    dead = tmp_path / ".zonedata-1.0.tmp-999999999-abcd"
+    other = tmp_path / ".keep-me"
+    for p in (live, dead, other):
+        p.mkdir()
+    assert build.clean_stale_temporaries(tmp_path) == [dead.name]
+    assert live.exists() and other.exists() and not dead.exists()
+
+
+KINDS_DESCRIPTOR = {
+    "name": "kinds",
+    "version": "1.0.0",
+    "resources": [
+        {
+            "name": "kinds",
+            "path": "kinds.csv",
+            "schema": {
+                "fields": [
+                    {"name": "id", "type": "string", "constraints": {"required": True}},
+                    {"name": "n", "type": "integer"},
+                    {"name": "y", "type": "year"},
+                    {"name": "x", "type": "number", "decimals": 2, "unit": "CNY"},
+                    {"name": "f", "type": "number"},
+                    {"name": "b", "type": "boolean", "trueValues": ["yes"], "falseValues": ["no"]},
+                    {"name": "d", "type": "date"},
+                    {"name": "p", "type": "string", "partialDate": True},
+                    {"name": "s", "type": "string"},
+                ],
+                "primaryKey": ["id"],
+            },
+        }
+    ],
+}
+KINDS_CSV = (
+    "id,n,y,x,f,b,d,p,s\n"
+    'a,1,2019,785.66,1.5e3,yes,2019-10-14,2019,"quoted, with comma"\n'
+    'b,-2,2020,2400,0.25,no,2020-01-02,2020-03,"two\nlines"\n'
+    'c,,,,,,,,""\n'
+    "d,3,2021,-0.50,-7,yes,2021-12-31,2021-12-31,上海 “引号” \\ backslash\n"
+)
+
+
+def test_every_field_kind_round_trips(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    pkg = tmp_path / "pkg"
+    pkg.mkdir()
+    (pkg / "datapackage.json").write_text(json.dumps(KINDS_DESCRIPTOR), encoding="utf-8")
+    (pkg / "kinds.csv").write_text(KINDS_CSV, encoding="utf-8", newline="")
+    monkeypatch.setattr(build, "run_validation", lambda path: StubReport())
+    result = build_release(pkg, out=tmp_path / "dist")
+    # nothing is written outside the output folder
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["dist", "pkg"]
+    assert sorted(p.name for p in pkg.iterdir()) == ["datapackage.json", "kinds.csv"]
+    text = (result.folder / "kinds.json").read_text(encoding="utf-8")
+    assert text.split("\n")[1:5] == [
+        '{"id": "a", "n": 1, "y": 2019, "x": 785.66, "f": 1.5e3, "b": true, "d": "2019-10-14", '
+        '"p": "2019", "s": "quoted, with comma"},',
+        '{"id": "b", "n": -2, "y": 2020, "x": 2400, "f": 0.25, "b": false, "d": "2020-01-02", '
+        '"p": "2020-03", "s": "two\\nlines"},',
+        '{"id": "c", "n": null, "y": null, "x": null, "f": null, "b": null, "d": null, '
+        '"p": null, "s": null},',
+        '{"id": "d", "n": 3, "y": 2021, "x": -0.50, "f": -7, "b": true, "d": "2021-12-31", '
+        '"p": "2021-12-31", "s": "上海 “引号” \\\\ backslash"}',
+    ]
+    t = pq.read_table(result.folder / "kinds.parquet")
+    assert [str(f.type) for f in t.schema] == [
+        "string",
+        "int64",
+        "int64",
+        "decimal128(18, 2)",
+        "double",
+        "bool",
+        "date32[day]",
+        "string",
+        "string",
+    ]
+    assert t.column("x").to_pylist() == [
+        Decimal("785.66"),
+        Decimal("2400.00"),
+        None,
+        Decimal("-0.50"),
+    ]
+    assert t.schema.field("x").metadata[b"unit"] == b"CNY"
+    import pandas as pd
+
+    frame = pd.read_parquet(result.folder / "kinds.parquet")
+    assert str(frame["n"].dtype) == "Int64" and str(frame["b"].dtype) == "boolean"
+    assert verify_release(result.folder).ok
+    assert verify_release(result.zip_path).ok

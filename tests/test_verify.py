@@ -1,0 +1,288 @@
+"""``zonedata verify``: intact releases pass; damaged ones name each damaged file."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from click.testing import CliRunner
+
+from zonedata.cli import cli
+from zonedata.model import bundled_package_path, read_package
+from zonedata.release import build
+from zonedata.release.build import build_release
+from zonedata.release.verify import verify_release
+
+PACKAGE = bundled_package_path()
+VERSION = read_package(PACKAGE).version
+STEM = f"zonedata-{VERSION}"
+
+
+def semantic_available() -> bool:
+    try:
+        import zonedata.validate.semantic  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+class PassingReport:
+    def __init__(self) -> None:
+        self.problems: list[object] = []
+        self.errors: list[object] = []
+        self.warnings: list[object] = []
+
+
+def _stub_if_missing(mp: pytest.MonkeyPatch) -> None:
+    try:
+        import zonedata.validate.semantic  # noqa: F401
+        from zonedata.validate import validate_package  # noqa: F401
+    except ImportError:
+        mp.setattr(build, "run_validation", lambda path: PassingReport())
+
+
+@pytest.fixture(scope="module")
+def pristine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    out = tmp_path_factory.mktemp("dist")
+    with pytest.MonkeyPatch.context() as mp:
+        _stub_if_missing(mp)
+        build_release(PACKAGE, out=out)
+    yield out
+
+
+@pytest.fixture
+def release(pristine: Path, tmp_path: Path) -> Path:
+    """A fresh copy of the release folder and zip to damage."""
+    shutil.copytree(pristine / STEM, tmp_path / STEM)
+    shutil.copy(pristine / f"{STEM}.zip", tmp_path / f"{STEM}.zip")
+    return tmp_path
+
+
+def verify(path: Path) -> tuple[int, str]:
+    result = CliRunner().invoke(cli, ["verify", str(path)])
+    assert "Traceback" not in result.output
+    return result.exit_code, result.output
+
+
+def rezip(src: Path, dest: Path, change: dict[str, bytes | None]) -> None:
+    """Copy a zip, replacing (bytes) or dropping (None) some entries; new names are added."""
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dest, "w") as zout:
+        for info in zin.infolist():
+            name = info.filename.split("/", 1)[1]
+            if name in change:
+                data = change.pop(name)
+                if data is not None:
+                    zout.writestr(info, data)
+            else:
+                zout.writestr(info, zin.read(info))
+        for name, data in change.items():
+            if data is not None:
+                zout.writestr(f"{STEM}/{name}", data)
+
+
+def rehash(folder: Path) -> None:
+    """Make the descriptor and SHA256SUMS agree with the files again (a consistent forgery)."""
+    d = json.loads((folder / "datapackage.json").read_text(encoding="utf-8"))
+    for r in d["resources"]:
+        data = (folder / r["path"]).read_bytes()
+        r["zonedata:bytes"] = len(data)
+        r["hash"] = "sha256:" + hashlib.sha256(data).hexdigest()
+    (folder / "datapackage.json").write_text(
+        json.dumps(d, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
+    )
+    names = sorted(p.name for p in folder.iterdir() if p.name != "SHA256SUMS")
+    (folder / "SHA256SUMS").write_text(
+        "".join(f"{hashlib.sha256((folder / n).read_bytes()).hexdigest()}  {n}\n" for n in names),
+        encoding="ascii",
+    )
+
+
+def test_intact_folder_and_zip(release: Path) -> None:
+    for target in (release / STEM, release / f"{STEM}.zip", release / STEM / "datapackage.json"):
+        code, out = verify(target)
+        assert code == 0, out
+        assert "OK: 42 files intact" in out
+
+
+def test_flipped_byte(release: Path) -> None:
+    path = release / STEM / "zones.parquet"
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    path.write_bytes(bytes(data))
+    code, out = verify(release / STEM)
+    assert code == 1
+    assert "ALTERED" in out and "zones.parquet" in out
+    assert "FAILED: 1 problem" in out
+
+
+def test_truncated_file(release: Path) -> None:
+    path = release / STEM / "cities.json"
+    path.write_bytes(path.read_bytes()[:-10])
+    code, out = verify(release / STEM)
+    assert code == 1
+    assert "TRUNCATED" in out and "cities.json" in out
+
+
+def test_deleted_file(release: Path) -> None:
+    (release / STEM / "claims.json").unlink()
+    code, out = verify(release / STEM)
+    assert code == 1
+    assert "MISSING" in out and "claims.json" in out
+
+
+def test_extra_file(release: Path) -> None:
+    (release / STEM / "notes.txt").write_text("not part of the release\n", encoding="utf-8")
+    code, out = verify(release / STEM)
+    assert code == 1
+    assert "EXTRA" in out and "notes.txt" in out
+
+
+def test_several_problems_are_all_named(release: Path) -> None:
+    folder = release / STEM
+    (folder / "zones.json").unlink()
+    (folder / "cities.json").write_bytes(b"[]\n")
+    (folder / "SHA256SUMS").write_text(
+        (folder / "SHA256SUMS").read_text() + "0" * 64 + "  ghost.csv\n"
+    )
+    code, out = verify(folder)
+    assert code == 1
+    for name in ("zones.json", "cities.json", "ghost.csv"):
+        assert name in out
+
+
+def test_damaged_zips(release: Path) -> None:
+    src = release / f"{STEM}.zip"
+    with zipfile.ZipFile(src) as zf:
+        zones = zf.read(f"{STEM}/zones.parquet")
+    flipped = bytearray(zones)
+    flipped[100] ^= 0x80
+    cases = {
+        "altered": ({"zones.parquet": bytes(flipped)}, "ALTERED"),
+        "truncated": ({"zones.parquet": zones[:-1]}, "TRUNCATED"),
+        "missing": ({"zones.parquet": None}, "MISSING"),
+        "extra": ({"extra.csv": b"a,b\n"}, "EXTRA"),
+    }
+    for label, (change, tag) in cases.items():
+        dest = release / f"{label}.zip"
+        rezip(src, dest, dict(change))
+        code, out = verify(dest)
+        assert code == 1, (label, out)
+        assert tag in out, (label, out)
+
+
+def test_corrupt_zip_entry(release: Path) -> None:
+    """A byte flipped inside the zip itself: the entry's CRC no longer matches."""
+    path = release / f"{STEM}.zip"
+    data = bytearray(path.read_bytes())
+    with zipfile.ZipFile(path) as zf:
+        info = zf.getinfo(f"{STEM}/zones.json")
+    offset = info.header_offset + 30 + len(info.filename) + 20
+    data[offset] ^= 0x01
+    path.write_bytes(bytes(data))
+    code, out = verify(path)
+    assert code == 1 and "zones.json" in out
+
+
+def test_json_that_disagrees_with_parquet(release: Path) -> None:
+    folder = release / STEM
+    path = folder / "exchange_rates.json"
+    path.write_text(
+        path.read_text(encoding="utf-8").replace("7.0680", "7.0681", 1), encoding="utf-8"
+    )
+    rehash(folder)
+    code, out = verify(folder)
+    assert code == 1
+    assert "JSON" in out and "exchange_rates.json" in out and "7.0681" in out
+
+
+def test_json_with_wrong_types(release: Path) -> None:
+    folder = release / STEM
+    path = folder / "zones.json"
+    path.write_text(
+        path.read_text(encoding="utf-8").replace('"batch": 2', '"batch": "2"', 1), encoding="utf-8"
+    )
+    rehash(folder)
+    code, out = verify(folder)
+    assert code == 1 and "zones.json" in out and "batch" in out
+
+
+def test_parquet_with_wrong_schema(release: Path) -> None:
+    folder = release / STEM
+    t = pq.read_table(folder / "zones.parquet")
+    batch = t.column("batch").cast(pa.string())
+    pq.write_table(
+        t.set_column(t.schema.get_field_index("batch"), "batch", batch), folder / "zones.parquet"
+    )
+    rehash(folder)
+    code, out = verify(folder)
+    assert code == 1
+    assert "SCHEMA" in out and "zones.parquet" in out and "batch" in out
+
+
+@pytest.mark.skipif(
+    not semantic_available(), reason="zonedata.validate.semantic is not installed yet"
+)
+def test_semantic_rules_run_on_the_release(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A release built without validation from data that breaks a semantic rule."""
+    copy = tmp_path / "pkg"
+    shutil.copytree(PACKAGE.parent / "data", copy / "data")
+    shutil.copy(PACKAGE, copy / "datapackage.json")
+    growth = copy / "data" / "city_growth.csv"
+    lines = growth.read_text(encoding="utf-8").split("\n")
+    cells = lines[1].split(",")
+    cells[3] = "45.0"  # growth_pct: outside the hard range
+    lines[1] = ",".join(cells)
+    growth.write_text("\n".join(lines), encoding="utf-8")
+    monkeypatch.setattr(build, "run_validation", lambda path: PassingReport())
+    build_release(copy, out=tmp_path / "dist")
+    code, out = verify(tmp_path / "dist" / f"{STEM}.zip")
+    assert code == 1, out
+    assert "growth-out-of-range" in out and "city_growth.json:2" in out
+
+
+def test_not_a_release(tmp_path: Path) -> None:
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "file.txt").write_text("hello", encoding="utf-8")
+    (tmp_path / "bad.zip").write_bytes(b"PK\x03\x04 not really")
+    (tmp_path / "json").mkdir()
+    (tmp_path / "json" / "datapackage.json").write_text("{not json", encoding="utf-8")
+    for target in ("missing", "empty", "file.txt", "bad.zip", "json"):
+        code, out = verify(tmp_path / target)
+        assert code == 2, (target, out)
+        assert "Error:" in out
+
+
+def test_verify_api(release: Path) -> None:
+    result = verify_release(release / f"{STEM}.zip")
+    assert result.ok and result.files == 42 and result.tables == 20
+    assert result.rows == sum(
+        len(json.loads((release / STEM / f"{t}.json").read_text(encoding="utf-8")))
+        for t in read_package(PACKAGE).table_names
+    )
+
+
+def test_changed_checksum_line_is_blamed_on_sha256sums(release: Path) -> None:
+    folder = release / STEM
+    sums = (folder / "SHA256SUMS").read_text(encoding="ascii").splitlines()
+    i = next(i for i, line in enumerate(sums) if line.endswith("  zones.json"))
+    sums[i] = "0" * 64 + "  zones.json"
+    (folder / "SHA256SUMS").write_text("\n".join(sums) + "\n", encoding="ascii")
+    code, out = verify(folder)
+    assert code == 1
+    assert "ALTERED    SHA256SUMS: gives a SHA-256 for zones.json that does not match" in out
+
+
+def test_checksum_line_removed(release: Path) -> None:
+    folder = release / STEM
+    sums = (folder / "SHA256SUMS").read_text(encoding="ascii").splitlines()
+    kept = [line for line in sums if not line.endswith("  cities.parquet")]
+    (folder / "SHA256SUMS").write_text("\n".join(kept) + "\n", encoding="ascii")
+    code, out = verify(folder)
+    assert code == 1 and "SHA256SUMS: does not list cities.parquet" in out
