@@ -116,7 +116,7 @@ def validate_package(
                 report.rows += len(td.text)
     report.problems.extend(schema_checks.check_foreign_keys(report.data))
     if semantic and report.data:
-        report.problems.extend(_semantic(report.data, today))
+        report.problems.extend(_semantic(report.data, today, package))
     report.problems = locate(report.problems)
     return report
 
@@ -133,10 +133,10 @@ def _local_file(package: Package, path: str, tmp: Path, name: str) -> Path | Pro
     return target
 
 
-def _semantic(data: dict[str, TableData], today: dt.date | None) -> list[Problem]:
+def _semantic(data: dict[str, TableData], today: dt.date | None, package: Package) -> list[Problem]:
     try:
         from zonedata.validate.semantic import check_semantics
     except ImportError as e:  # pragma: no cover - the module ships with the package
         return [make("internal-error", f"Semantic rules unavailable: {e}.")]
-    problems: list[Problem] = check_semantics(data, today=today)
+    problems: list[Problem] = check_semantics(data, today=today, package=package)
     return problems

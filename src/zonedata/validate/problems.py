@@ -273,14 +273,15 @@ RULES: dict[str, Rule] = _rules(
         "semantic",
         "error",
         "USD figure implies an implausible rate",
-        "A conversion with no reference rate must imply a USD/CNY rate within the plausible band for its year.",
+        "A conversion with no reference rate must imply a USD/CNY rate within the plausible band for its year "
+        "(the year's and the next year's USD/CNY range, widened by 3%).",
     ),
     Rule(
         "ecb-cross-rate-mismatch",
         "semantic",
         "error",
         "Cross rate does not match its components",
-        "An ECB cross rate must equal CNY per EUR divided by USD per EUR, within rounding.",
+        "An ECB cross rate must equal CNY per EUR divided by USD per EUR, to the last printed digit of the quotient.",
     ),
     Rule(
         "growth-out-of-range",
@@ -301,7 +302,9 @@ RULES: dict[str, Rule] = _rules(
         "semantic",
         "error",
         "Rank claim contradicts the values",
-        "A rank claim must be consistent with the ordering of the preferred values it ranks.",
+        "A rank claim must be consistent with the ordering of the preferred values it ranks: with G entities "
+        "strictly greater, a subject ranks G+1 at best. The other bound is not checked, because the tables "
+        "hold only some provinces and cities.",
     ),
     Rule(
         "rank-interval",
@@ -315,7 +318,7 @@ RULES: dict[str, Rule] = _rules(
         "semantic",
         "error",
         "Date in the future",
-        "Facts are about the past; a future date is a typo.",
+        "Facts are about the past; a future date is a typo. Compared at the value's own precision.",
     ),
     Rule(
         "date-order",
