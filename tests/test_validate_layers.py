@@ -329,3 +329,77 @@ def test_validation_never_writes(package_copy: Path, edit: Editor) -> None:
         (p.relative_to(package_copy), p.stat().st_mtime_ns) for p in package_copy.rglob("*")
     )
     assert before == after
+
+
+# --- layer 4: semantic rules, through the whole engine on broken CSV copies -----------
+
+
+def test_usd_figure_changed_by_one_percent(edit: Editor, package_copy: Path) -> None:
+    p = edit("data/city_gdp.csv", replace_once("1200.15,169.48,", "1200.15,171.17,"))
+    prob = only(package_copy, "usd-cny-mismatch")
+    line = line_of(p, "171.17")
+    assert (prob.path, prob.line, prob.field, prob.column) == (
+        display_path(p),
+        line,
+        "gdp_usd_bn",
+        col_of(p, line, "171.17"),
+    )
+    assert "ecb-cross-2019-10-15" in prob.message
+
+
+def test_growth_of_55_percent(edit: Editor, package_copy: Path) -> None:
+    p = edit(
+        "data/city_growth.csv",
+        replace_once(
+            "tianjin,2018,chinadaily-2019-02-12,3.6,", "tianjin,2018,chinadaily-2019-02-12,55,"
+        ),
+    )
+    prob = only(package_copy, "growth-out-of-range")
+    line = line_of(p, "tianjin,")
+    assert (prob.line, prob.field, prob.column, prob.severity) == (
+        line,
+        "growth_pct",
+        col_of(p, line, "55"),
+        "error",
+    )
+
+
+def test_date_in_the_future(edit: Editor, package_copy: Path) -> None:
+    p = edit(
+        "data/zone_dates.csv",
+        replace_once(
+            "most-deqing,approved,most-letter-2019-194,2019-11-02",
+            "most-deqing,approved,most-letter-2019-194,2099-11-02",
+        ),
+    )
+    prob = only(package_copy, "date-in-future")
+    line = line_of(p, "most-deqing")
+    assert (prob.table, prob.line, prob.field, prob.column) == (
+        "zone_dates",
+        line,
+        "date",
+        col_of(p, line, "2099-11-02"),
+    )
+
+
+def test_formula_cell(edit: Editor, package_copy: Path) -> None:
+    p = edit("data/industries.csv", replace_once("drones,Drones", "drones,=HYPERLINK(1)"))
+    prob = only(package_copy, "formula-cell")
+    line = line_of(p, "drones,")
+    assert (prob.table, prob.line, prob.field, prob.column) == ("industries", line, "name_en", 8)
+
+
+def test_two_preferred_rows(edit: Editor, package_copy: Path) -> None:
+    p = edit(
+        "data/city_gdp.csv",
+        replace_once(
+            "785.66,110.95,ecb-cross-2019-10-15,false,false",
+            "785.66,110.95,ecb-cross-2019-10-15,false,true",
+        ),
+    )
+    probs = problems(package_copy, "preferred-count")
+    assert [(q.table, q.field) for q in probs] == [("city_gdp", "preferred")]
+    assert probs[0].line in (
+        line_of(p, "jinan,2018,equalocean"),
+        line_of(p, "jinan,2018,jinan-daily"),
+    )
