@@ -11,12 +11,16 @@ it never writes to the package folder.
 
 from __future__ import annotations
 
+import contextlib
+import copy
 import datetime as dt
 import os
 import tempfile
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from zonedata.model.descriptor import Package, bundled_package_path
 from zonedata.validate import descriptor_checks, schema_checks, structure
@@ -85,11 +89,40 @@ def validate_package(
     report.problems.extend(problems)
     if descriptor is None:
         return report
-    report.problems.extend(descriptor_checks.check_profile(descriptor, shown))
+    # The profile check imports frictionless (and pandera is imported for the semantic
+    # rules): a quarter to half a second of imports, which run in a thread while this one
+    # reads the files. The profile's problems go where they would have gone.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        profile = pool.submit(_profile_and_imports, copy.deepcopy(descriptor), shown, semantic)
+        slot = len(report.problems)
+        try:
+            package = _layers(report, descriptor, p, shown, allow_remote=allow_remote)
+        finally:
+            report.problems[slot:slot] = profile.result()
+    if package is None:
+        return report
+    if semantic and report.data:
+        report.problems.extend(_semantic(report.data, today, package))
+    report.problems = locate(report.problems)
+    return report
+
+
+def _profile_and_imports(descriptor: dict[str, Any], shown: str, semantic: bool) -> list[Problem]:
+    problems = descriptor_checks.check_profile(descriptor, shown)
+    if semantic:
+        with contextlib.suppress(ImportError):  # a warm-up: the rules import it when they run
+            import pandera.pandas  # noqa: F401
+    return problems
+
+
+def _layers(
+    report: Report, descriptor: dict[str, Any], p: Path, shown: str, *, allow_remote: bool
+) -> Package | None:
+    """Layers 1 (the engine's reading of the descriptor, paths) to 3, into ``report``."""
     package, problems = descriptor_checks.check_engine(descriptor, p.parent, shown)
     report.problems.extend(problems)
     if package is None:
-        return report
+        return None
     report.problems.extend(descriptor_checks.check_paths(package, shown, allow_remote=allow_remote))
     unsafe = {q.table for q in report.problems if q.code in ("path-unsafe", "path-remote")}
     report.tables = len(package.tables)
@@ -115,10 +148,7 @@ def validate_package(
                 report.data[table.name] = td
                 report.rows += len(td.text)
     report.problems.extend(schema_checks.check_foreign_keys(report.data))
-    if semantic and report.data:
-        report.problems.extend(_semantic(report.data, today, package))
-    report.problems = locate(report.problems)
-    return report
+    return package
 
 
 def _local_file(package: Package, path: str, tmp: Path, name: str) -> Path | Problem:

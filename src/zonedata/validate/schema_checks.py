@@ -8,57 +8,136 @@ semantic layer sees only values that are what their type says.
 
 from __future__ import annotations
 
-import io
+import os
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.csv as pacsv
 
 from zonedata.model.descriptor import Field, Table
 from zonedata.validate.problems import Problem, make
-from zonedata.validate.structure import BOM, FileScan
+from zonedata.validate.structure import BOM, FileScan, parse_records
 from zonedata.validate.tabledata import TableData
 
 INTEGER_RE = r"^[+-]?\d+$"
-NUMBER_RE = r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$|^(NaN|INF|-INF|nan|inf|-inf)$"
+#: anchored as a whole, so that RE2 matches it in one pass
+NUMBER_RE = r"^(?:[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?|NaN|INF|-INF|nan|inf|-inf)$"
 DATE_RE = r"^\d{4}-\d{2}-\d{2}$"
 PARTIAL_DATE_RE = r"^\d{4}(-\d{2}(-\d{2})?)?$"
 #: report at most this many problems per check and column (the count of the rest is reported)
 MAX_PER_CHECK = 1000
+#: a column of at least this many rows whose sample has at most this share of distinct
+#: values is checked once per distinct value (the results are then mapped to the rows)
+ENCODE_MIN_ROWS = 8192
+ENCODE_MAX_SHARE = 0.75
+ENCODE_SAMPLE = 16384
+#: tables of at least this many rows have their columns checked in parallel threads (the
+#: Arrow kernels release the GIL)
+PARALLEL_MIN_ROWS = 50_000
 
 
 def read_strings(scan: FileScan, table: Table) -> pa.Table:
     """Parse the records as strings (missing values as null), skipping ragged rows."""
+    if scan.parsed is not None:  # the structure layer's fast path parsed them already
+        return scan.parsed.slice(1)  # the first record is the header
     data = scan.data[len(BOM) :] if scan.data.startswith(BOM) else scan.data
-    names = scan.header
-    return pacsv.read_csv(
-        io.BytesIO(data),
-        read_options=pacsv.ReadOptions(
-            column_names=names, skip_rows=0, encoding="utf8", block_size=1 << 24
-        ),
-        parse_options=pacsv.ParseOptions(
-            delimiter=table.delimiter, newlines_in_values=True, invalid_row_handler=lambda r: "skip"
-        ),
-        convert_options=pacsv.ConvertOptions(
-            column_types={n: pa.string() for n in names},
-            strings_can_be_null=True,
-            quoted_strings_can_be_null=True,
-            null_values=list(table.missing_values),
-        ),
-    ).slice(1)  # the first record is the header
+    return parse_records(data, scan.header, table).slice(1)
+
+
+class _Column:
+    """The cells of one column as the checks see them.
+
+    ``text`` holds every row's cell. ``values`` is what the checks run on: ``text`` itself,
+    or, for a long column with few distinct values (years, codes, dates, flags), each
+    distinct non-missing value once, with ``indices`` giving each row's position in
+    ``values`` (null where the cell is missing). A check on ``values`` is mapped back to
+    the rows by :meth:`rows` and :meth:`expand`; as every check looks at one cell at a
+    time, the outcome is the same as checking every row.
+    """
+
+    def __init__(self, text: pa.ChunkedArray) -> None:
+        self.text = text
+        self.values: pa.ChunkedArray | pa.Array = text
+        self.indices: pa.ChunkedArray | None = None
+        encoded = _encode(text)
+        if encoded is not None:
+            self.values, self.indices = encoded
+
+    def rows(self, mask: pa.ChunkedArray | pa.Array | np.ndarray) -> np.ndarray:
+        """A boolean mask over ``values`` (null as false) as a numpy mask over the rows."""
+        m = _bool_numpy(mask)
+        if self.indices is None:
+            return m
+        if not m.any():
+            return np.zeros(len(self.text), dtype=bool)
+        return _bool_numpy(pc.take(pa.array(m), self.indices))
+
+    def expand(self, typed: pa.ChunkedArray | pa.Array) -> pa.ChunkedArray | pa.Array:
+        """Values computed over ``values`` as values over the rows (null where missing)."""
+        if self.indices is None:
+            return typed
+        if typed is self.values:  # the cells themselves: no need to copy them
+            return self.text
+        return pc.take(typed, self.indices)
+
+
+def _any(mask: pa.ChunkedArray | pa.Array | np.ndarray) -> bool:
+    """Whether ``mask`` flags anything (null counts as false)."""
+    if isinstance(mask, np.ndarray):
+        return bool(mask.any())
+    return pc.any(mask).as_py() is True
+
+
+def _bool_numpy(mask: pa.ChunkedArray | pa.Array | np.ndarray) -> np.ndarray:
+    if isinstance(mask, np.ndarray):
+        return mask.astype(bool)
+    return np.asarray(pc.fill_null(mask, False).to_numpy(zero_copy_only=False), dtype=bool)
+
+
+def _encode(text: pa.ChunkedArray) -> tuple[pa.Array, pa.ChunkedArray] | None:
+    """(distinct values, each row's index into them) if worth it, else ``None``."""
+    n = len(text)
+    if n < ENCODE_MIN_ROWS:
+        return None
+    sample = _sample(text, min(n, ENCODE_SAMPLE))
+    present = len(sample) - sample.null_count
+    if pc.count_distinct(sample).as_py() > present * ENCODE_MAX_SHARE:
+        return None
+    encoded = pc.dictionary_encode(text)
+    if encoded.num_chunks == 0:
+        return None
+    first = encoded.chunk(0).dictionary
+    if any(not c.dictionary.equals(first) for c in encoded.chunks[1:]):
+        encoded = encoded.unify_dictionaries()
+        first = encoded.chunk(0).dictionary
+    indices = pa.chunked_array([c.indices for c in encoded.chunks])
+    return first, indices
+
+
+def _sample(text: pa.ChunkedArray, size: int) -> pa.ChunkedArray:
+    """``size`` cells spread evenly over the column (taken chunk by chunk, without a copy
+    of the whole column)."""
+    positions = np.linspace(0, len(text) - 1, size).astype(np.int64)
+    bounds = np.cumsum([0] + [len(c) for c in text.chunks])
+    parts = []
+    for k, chunk in enumerate(text.chunks):
+        lo, hi = np.searchsorted(positions, [bounds[k], bounds[k + 1]])
+        if hi > lo:
+            parts.append(chunk.take(pa.array(positions[lo:hi] - bounds[k])))
+    return pa.chunked_array(parts, type=text.type)
 
 
 class _Reporter:
     """Collects problems for one column, bounded per check."""
 
-    def __init__(
-        self, td_kw: dict[str, Any], lines: np.ndarray, text: pa.ChunkedArray, f: Field, num: int
-    ):
-        self.kw, self.lines, self.text, self.f, self.num = td_kw, lines, text, f, num
+    def __init__(self, td_kw: dict[str, Any], lines: np.ndarray, col: _Column, f: Field, num: int):
+        self.kw, self.lines, self.col, self.f, self.num = td_kw, lines, col, f, num
+        self.text = col.text
         self.problems: list[Problem] = []
 
     def report(
@@ -66,11 +145,15 @@ class _Reporter:
         code: str,
         mask: pa.ChunkedArray | pa.Array | np.ndarray,
         message: Callable[[str], str],
+        *,
+        rows: bool = False,
     ) -> None:
-        m = np.asarray(
-            mask.to_numpy(zero_copy_only=False) if not isinstance(mask, np.ndarray) else mask
-        )
-        idx = np.flatnonzero(m.astype(bool))
+        """Report the cells that ``mask`` flags: a mask over the column's ``values``, or
+        over its rows with ``rows=True``."""
+        if not _any(mask):  # the usual case: nothing to report, no conversion
+            return
+        m = _bool_numpy(mask) if rows else self.col.rows(mask)
+        idx = np.flatnonzero(m)
         if not len(idx):
             return
         values = self.text.take(pa.array(idx[:MAX_PER_CHECK])).to_pylist()
@@ -103,14 +186,19 @@ def _fill(mask: pa.ChunkedArray | pa.Array) -> pa.ChunkedArray | pa.Array:
 
 
 def check_field(rep: _Reporter, f: Field) -> pa.ChunkedArray | pa.Array:
-    """Check one column; return its typed values (null where missing or invalid)."""
-    col = rep.text
+    """Check one column; return its typed values (null where missing or invalid).
+
+    The checks run on ``rep.col.values`` (see :class:`_Column`); the typed values returned
+    are over those values too: :meth:`_Column.expand` maps them to the rows.
+    """
+    col = rep.col.values
     present = pc.is_valid(col)
     if f.required:
         rep.report(
             "required-missing",
-            pc.invert(present),
+            pc.is_null(rep.col.text),
             lambda v: f"{f.name!r} is required but the cell is empty.",
+            rows=True,
         )
     kind = f.kind
     typed: pa.ChunkedArray | pa.Array
@@ -121,13 +209,13 @@ def check_field(rep: _Reporter, f: Field) -> pa.ChunkedArray | pa.Array:
             pc.and_(present, pc.invert(ok)),
             lambda v: f"{v!r} is not an integer ({f.name} is of type {f.type}).",
         )
-        typed = pc.cast(pc.if_else(ok, col, pa.scalar(None, pa.string())), pa.int64())
+        typed = pc.cast(pc.if_else(ok, col, pa.scalar(None, col.type)), pa.int64())
     elif kind == "number":
         ok = _fill(pc.match_substring_regex(col, NUMBER_RE))
         rep.report(
             "type-error", pc.and_(present, pc.invert(ok)), lambda v: f"{v!r} is not a number."
         )
-        clean = pc.if_else(ok, col, pa.scalar(None, pa.string()))
+        clean = pc.if_else(ok, col, pa.scalar(None, col.type))
         typed = pc.cast(clean, pa.float64())
         if f.decimals is not None:
             frac = _decimals(clean)
@@ -151,7 +239,7 @@ def check_field(rep: _Reporter, f: Field) -> pa.ChunkedArray | pa.Array:
         typed = pc.if_else(ok, truthy, pa.scalar(None, pa.bool_()))
     elif kind == "date":
         shaped = _fill(pc.match_substring_regex(col, DATE_RE))
-        parsed = _strict_date(pc.if_else(shaped, col, pa.scalar(None, pa.string())))
+        parsed = _strict_date(pc.if_else(shaped, col, pa.scalar(None, col.type)))
         ok = pc.is_valid(parsed)
         rep.report(
             "type-error",
@@ -162,7 +250,7 @@ def check_field(rep: _Reporter, f: Field) -> pa.ChunkedArray | pa.Array:
     elif kind == "partial-date":
         shaped = _fill(pc.match_substring_regex(col, PARTIAL_DATE_RE))
         full = pc.equal(pc.utf8_length(col), 10)
-        parsed = _strict_date(pc.if_else(full, col, pa.scalar(None, pa.string())))
+        parsed = _strict_date(pc.if_else(full, col, pa.scalar(None, col.type)))
         month = pc.cast(pc.utf8_slice_codeunits(col, 5, 7), pa.string())
         month_ok = pc.or_(
             pc.less(pc.utf8_length(col), 7),
@@ -174,7 +262,9 @@ def check_field(rep: _Reporter, f: Field) -> pa.ChunkedArray | pa.Array:
             pc.and_(present, pc.invert(ok)),
             lambda v: f"{v!r} is not a valid date (YYYY, YYYY-MM or YYYY-MM-DD).",
         )
-        typed = pc.if_else(ok, col, pa.scalar(None, pa.string()))
+        # (every value valid: the cells themselves, which spares a copy of the column)
+        all_ok = pc.all(ok).as_py() is not False
+        typed = col if all_ok else pc.if_else(ok, col, pa.scalar(None, col.type))
     else:
         ok = present
         typed = col
@@ -190,10 +280,17 @@ def _strict_date(text: Any) -> Any:
 
 
 def _decimals(clean: pa.ChunkedArray | pa.Array) -> pa.ChunkedArray | pa.Array:
-    """Number of digits after the decimal point of each numeric string (0 without one)."""
-    has_point = _fill(pc.match_substring(clean, "."))
-    after = pc.utf8_length(pc.replace_substring_regex(clean, r"^[^.]*\.?|[eE].*$", ""))
-    return pc.if_else(has_point, after, pa.scalar(0, pa.int32()))
+    """Number of digits after the decimal point of each numeric string (0 without one).
+
+    ``clean`` holds only strings that match :data:`NUMBER_RE` (or null): ASCII, at most one
+    point, at most one exponent, which follows the point; so the digits are the characters
+    between the point and the exponent (or the end).
+    """
+    point = pc.find_substring(clean, ".")
+    exponent = pc.max_element_wise(pc.find_substring(clean, "e"), pc.find_substring(clean, "E"))
+    end = pc.if_else(pc.less(exponent, 0), pc.utf8_length(clean), exponent)
+    after = pc.subtract(pc.subtract(end, point), 1)
+    return pc.fill_null(pc.if_else(pc.less(point, 0), pa.scalar(0, after.type), after), 0)
 
 
 def _check_constraints(rep: _Reporter, f: Field, text: Any, typed: Any, valid: Any) -> None:
@@ -257,7 +354,8 @@ def _check_constraints(rep: _Reporter, f: Field, text: Any, typed: Any, valid: A
             ),
         )
     if f.unique:
-        s = pd.Series(text.to_pandas() if hasattr(text, "to_pandas") else text)
+        rows = rep.col.text  # duplicates are a matter of rows, not of distinct values
+        s = pd.Series(rows.to_pandas() if hasattr(rows, "to_pandas") else rows)
         dup = s.duplicated(keep="first") & s.notna()
         rep.report(
             "constraint-unique",
@@ -298,28 +396,62 @@ def check_table(
     problems: list[Problem] = []
     text_cols: dict[str, pd.Series] = {}
     typed_cols: dict[str, pd.Series] = {}
+    distinct: dict[str, tuple[pa.Array, pa.ChunkedArray]] = {}
     index = pd.Index(lines, name="line")
-    for num, f in enumerate(table.fields, start=1):
+
+    def one(item: tuple[int, Field]) -> tuple[list[Problem], pd.Series, pd.Series, _Column, Any]:
+        num, f = item
         col = raw.column(f.name)
-        rep = _Reporter(kw, lines, col, f, num)
-        typed = check_field(rep, f)
-        problems.extend(rep.problems)
-        text_cols[f.name] = pd.Series(col.to_pandas(), dtype="string")
-        typed_cols[f.name] = _pandas_typed(f, typed)
-    text = pd.DataFrame(text_cols)
+        column = _Column(col)
+        rep = _Reporter(kw, lines, column, f, num)
+        typed = column.expand(check_field(rep, f))
+        text = pd.Series(col.to_pandas(), dtype="string")
+        return rep.problems, text, _pandas_typed(f, typed), column, typed
+
+    items = list(enumerate(table.fields, start=1))
+    workers = min(len(items), os.cpu_count() or 1)
+    if raw.num_rows >= PARALLEL_MIN_ROWS and workers > 1:
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            results = list(pool.map(one, items))
+    else:
+        results = [one(item) for item in items]
+    typed_arrow: dict[str, Any] = {}
+    for (_, f), (found, text_col, typed_col, column, typed) in zip(items, results, strict=True):
+        problems.extend(found)
+        text_cols[f.name] = text_col
+        typed_cols[f.name] = typed_col
+        typed_arrow[f.name] = typed
+        if column.indices is not None:
+            distinct[f.name] = (column.values, column.indices)
+    # the columns are new: the frames can own them without a copy
+    text = pd.DataFrame(text_cols, copy=False)
     text.index = index
-    typed_df = pd.DataFrame(typed_cols)
+    typed_df = pd.DataFrame(typed_cols, copy=False)
     typed_df.index = index
-    problems.extend(check_primary_key(text, table, kw))
-    problems.extend(check_sorted(typed_df, table, kw))
+    order = _key_order([typed_arrow[n] for n in table.primary_key if n in typed_arrow])
+    distinct_keys = order is not None and order.strictly_increasing
+    problems.extend(check_primary_key(text, table, kw, distinct=distinct_keys))
+    problems.extend(check_sorted(typed_df, table, kw, order=order))
     return TableData(
-        table=table, path=path, display_path=display, text=text, typed=typed_df
+        table=table,
+        path=path,
+        display_path=display,
+        text=text,
+        typed=typed_df,
+        distinct=distinct,
     ), problems
 
 
-def check_primary_key(text: pd.DataFrame, table: Table, kw: dict[str, str]) -> list[Problem]:
+def check_primary_key(
+    text: pd.DataFrame, table: Table, kw: dict[str, str], *, distinct: bool = False
+) -> list[Problem]:
+    """Report rows whose primary key repeats an earlier row's.
+
+    ``distinct=True`` says the keys are known to be pairwise distinct (see
+    :attr:`KeyOrder.strictly_increasing`), so there is nothing to look for.
+    """
     pk = [n for n in table.primary_key if n in text.columns]
-    if not pk:
+    if not pk or distinct:
         return []
     keys = text[pk]
     dup = keys.duplicated(keep=False) & keys.notna().all(axis=1)
@@ -346,26 +478,75 @@ def check_primary_key(text: pd.DataFrame, table: Table, kw: dict[str, str]) -> l
     return out
 
 
-def check_sorted(typed: pd.DataFrame, table: Table, kw: dict[str, str]) -> list[Problem]:
+@dataclass
+class KeyOrder:
+    """Each row's typed primary key compared with the previous row's (lexicographically).
+
+    ``less``: it sorts before the previous row's; ``equal``: it is equal (a missing value
+    compares as neither; the first row is neither); ``complete``: no key cell is missing.
+    """
+
+    less: np.ndarray
+    equal: np.ndarray
+    complete: bool
+
+    @property
+    def strictly_increasing(self) -> bool:
+        """Every row's key sorts strictly after the previous row's.
+
+        Then the typed keys are pairwise distinct, and so are the key cells as text (equal
+        text parses to equal values): no primary key repeats. Without missing values, "not
+        less and not equal" is "greater", as the key types (strings, integers, numbers,
+        booleans, dates) are totally ordered.
+        """
+        return self.complete and not self.less.any() and not self.equal.any()
+
+
+def _key_order(columns: list[pa.ChunkedArray | pa.Array]) -> KeyOrder | None:
+    """Compare each row's key (typed ``columns``) with the previous row's, in Arrow.
+
+    ``None`` without key columns or with fewer than two rows.
+    """
+    n = len(columns[0]) if columns else 0
+    if n < 2:
+        return None
+    less = np.zeros(n, dtype=bool)
+    equal = np.ones(n, dtype=bool)
+    equal[0] = False
+    for col in columns:
+        cur, prev = col.slice(1), col.slice(0, n - 1)
+        lt = _bool_numpy(pc.less(cur, prev))
+        less[1:] |= equal[1:] & lt
+        equal[1:] &= _bool_numpy(pc.equal(cur, prev))
+    return KeyOrder(less, equal, all(_no_missing(c) for c in columns))
+
+
+def _no_missing(col: pa.ChunkedArray | pa.Array) -> bool:
+    if col.null_count:
+        return False
+    if pa.types.is_floating(col.type):  # NaN compares unequal to itself
+        return not pc.any(pc.is_nan(col)).as_py()
+    return True
+
+
+def _frame_key_order(typed: pd.DataFrame, table: Table) -> KeyOrder | None:
+    pk = [n for n in table.primary_key if n in typed.columns]
+    return _key_order([pa.array(typed[n].array) for n in pk]) if pk else None
+
+
+def check_sorted(
+    typed: pd.DataFrame, table: Table, kw: dict[str, str], *, order: KeyOrder | None = None
+) -> list[Problem]:
     """Warn at the first row whose primary key sorts before the previous row's."""
     pk = [n for n in table.primary_key if n in typed.columns]
     if not pk or len(typed) < 2:
         return []
-    keys = typed[pk].reset_index(drop=True)
-    prev = keys.shift(1)
-    # lexicographic "current < previous", column by column, vectorized
-    less = pd.Series(False, index=keys.index)
-    equal_so_far = pd.Series(True, index=keys.index)
-    for n in pk:
-        a, b = keys[n], prev[n]
-        lt = (a < b).fillna(False).astype(bool)
-        eq = (a == b).fillna(False).astype(bool)
-        less |= equal_so_far & lt
-        equal_so_far &= eq
-    less.iloc[0] = False
-    if not less.any():
+    if order is None:
+        order = _frame_key_order(typed, table)
+    if order is None or not order.less.any():
         return []
-    i = int(np.flatnonzero(less.to_numpy())[0])
+    keys = typed[pk].reset_index(drop=True)
+    i = int(np.flatnonzero(order.less)[0])
     line = int(typed.index[i])
     value = ", ".join(str(keys.at[i, n]) for n in pk)
     return [
@@ -394,13 +575,10 @@ def check_foreign_keys(data: dict[str, TableData]) -> list[Problem]:
             if not all(c in td.text.columns for c in cols):
                 continue
             child = td.text[cols]
-            present = child.notna().all(axis=1)
-            if len(cols) == 1:
-                found = child[cols[0]].isin(parent.text[fk.reference_fields[0]].dropna())
-            else:
-                ref = pd.MultiIndex.from_frame(parent.text[list(fk.reference_fields)].dropna())
-                found = pd.Series(pd.MultiIndex.from_frame(child).isin(ref), index=child.index)
-            bad = child[present & ~found.fillna(False).astype(bool)]
+            dangling = _dangling(td, parent, cols, list(fk.reference_fields))
+            if not dangling.any():
+                continue
+            bad = child[dangling]
             num = td.field_number(cols[0])
             target = f"{fk.resource}.{'+'.join(fk.reference_fields)}"
             for line, row in _limited(bad.iterrows(), MAX_PER_CHECK):
@@ -429,6 +607,26 @@ def check_foreign_keys(data: dict[str, TableData]) -> list[Problem]:
                     )
                 )
     return out
+
+
+def _dangling(td: TableData, parent: TableData, cols: list[str], refs: list[str]) -> np.ndarray:
+    """Mask of ``td``'s rows whose complete key ``cols`` is not among ``parent``'s ``refs``."""
+    child = td.text[cols]
+    if len(cols) == 1:  # exact string matches, as Series.isin, in Arrow
+        known = pa.array(parent.text[refs[0]].dropna().array, type=pa.large_string())
+        if cols[0] in td.distinct:
+            # look up each distinct value once, then map to the rows (missing: not dangling)
+            values, indices = td.distinct[cols[0]]
+            missing = pc.invert(pc.is_in(values.cast(pa.large_string()), value_set=known))
+            if not pc.any(missing).as_py():
+                return np.zeros(len(child), dtype=bool)
+            return _bool_numpy(pc.take(missing, indices))
+        cells = pa.array(child[cols[0]].array, type=pa.large_string())
+        return _bool_numpy(pc.and_(pc.is_valid(cells), pc.invert(pc.is_in(cells, value_set=known))))
+    present = child.notna().all(axis=1)
+    ref = pd.MultiIndex.from_frame(parent.text[refs].dropna())
+    matched = pd.Series(pd.MultiIndex.from_frame(child).isin(ref), index=child.index)
+    return np.asarray((present & ~matched.fillna(False).astype(bool)).to_numpy(), dtype=bool)
 
 
 def _limited(it: Iterable[Any], n: int) -> Iterable[Any]:

@@ -4,20 +4,33 @@ Finds the record boundaries of an RFC 4180 CSV file without a per-row Python loo
 newline or delimiter counts only where the number of quote characters before it is even
 (escaped quotes ``""`` toggle twice). From those positions come the physical line of
 every record, ragged rows and the header.
+
+Fast path: a file with no quote, no carriage return and no blank line has one record per
+physical line, so the scan hands it straight to the Arrow CSV parser (which the schema
+layer needs anyway) and keeps the parsed table. When the parser finds no ragged row, the
+record lines are simply 2, 3, ...; otherwise (or for any other file) the byte scan above
+runs, so the problems reported are the same either way.
 """
 
 from __future__ import annotations
 
 import csv
+import io
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.csv as pacsv
 
 from zonedata.model.descriptor import Table
 from zonedata.validate.problems import Problem, make
 
 BOM = b"\xef\xbb\xbf"
+#: Arrow CSV block size of the byte-scan path (a record may not straddle two blocks when
+#: quoted values may hold newlines) and of the fast path (files without quotes)
+BLOCK_SIZE = 1 << 24
+FAST_BLOCK_SIZE = 1 << 21
 
 
 @dataclass
@@ -30,6 +43,47 @@ class FileScan:
     lines: np.ndarray
     problems: list[Problem] = field(default_factory=list)
     readable: bool = True  # the schema layer may parse the records
+    #: every record (header first) parsed as strings, when the fast path already did it
+    parsed: pa.Table | None = None
+
+
+def parse_records(
+    data: bytes,
+    header: list[str],
+    table: Table,
+    *,
+    quoted: bool = True,
+    block_size: int = BLOCK_SIZE,
+    on_invalid: list[object] | None = None,
+) -> pa.Table:
+    """Parse ``data`` (no BOM) as strings, header row included; ragged rows are skipped.
+
+    Missing values become null. ``quoted=False`` promises that ``data`` holds no quote
+    character, so that no value can hold a newline. Each skipped row is appended to
+    ``on_invalid``, if given.
+    """
+
+    def skip(row: object) -> str:
+        if on_invalid is not None:
+            on_invalid.append(row)
+        return "skip"
+
+    return pacsv.read_csv(
+        io.BytesIO(data),
+        read_options=pacsv.ReadOptions(
+            column_names=header, skip_rows=0, encoding="utf8", block_size=block_size
+        ),
+        parse_options=pacsv.ParseOptions(
+            delimiter=table.delimiter, newlines_in_values=quoted, invalid_row_handler=skip
+        ),
+        convert_options=pacsv.ConvertOptions(
+            # large_string: the layout of pandas' string columns, which then share the data
+            column_types={n: pa.large_string() for n in header},
+            strings_can_be_null=True,
+            quoted_strings_can_be_null=True,
+            null_values=list(table.missing_values),
+        ),
+    )
 
 
 def _line_of(data: bytes, pos: int) -> int:
@@ -60,7 +114,7 @@ def scan_file(path: Path, table: Table, display: str) -> FileScan:
             )
         )
         data = data[len(BOM) :]
-    if not data.strip():
+    if not data or data.isspace():  # what data.strip() would leave empty, without a copy
         problems.append(
             make("file-empty", "The file is empty: it needs at least a header row.", line=1, **kw)
         )
@@ -79,7 +133,8 @@ def scan_file(path: Path, table: Table, display: str) -> FileScan:
         )
         return FileScan(data, [], empty, problems, readable=False)
     try:
-        data.decode("utf-8")
+        if not data.isascii():  # ASCII is UTF-8; only other bytes need decoding
+            data.decode("utf-8")
     except UnicodeDecodeError as e:
         line = _line_of(data, e.start)
         col = e.start - data.rfind(b"\n", 0, e.start)
@@ -96,7 +151,7 @@ def scan_file(path: Path, table: Table, display: str) -> FileScan:
             )
         )
         return FileScan(data, [], empty, problems, readable=False)
-    crlf = data.find(b"\r\n")
+    crlf = data.find(b"\r\n") if b"\r" in data else -1
     if crlf >= 0:
         line = _line_of(data, crlf)
         problems.append(
@@ -108,6 +163,55 @@ def scan_file(path: Path, table: Table, display: str) -> FileScan:
             )
         )
 
+    fast = _fast_scan(data, table, kw)
+    if fast is not None:
+        fast.problems[:0] = problems
+        return fast
+    return _scan_bytes(data, table, problems, kw)
+
+
+def _fast_scan(data: bytes, table: Table, kw: dict[str, str]) -> FileScan | None:
+    """Parse a plain file (one record per line) directly; ``None``: use the byte scan.
+
+    The result is the byte scan's exactly: without quotes, carriage returns or blank lines
+    every physical line is one record and the Arrow parser splits cells as the byte scan
+    does. A file with a blank line (the parser skips it: fewer rows than lines), a header
+    that differs from the schema or a ragged row (which the byte scan reports, with its
+    line) is left to the byte scan.
+    """
+    delim = table.delimiter
+    if (
+        len(delim) != 1
+        or not delim.isascii()
+        or delim in '\r\n"'
+        or b'"' in data
+        or b"\r" in data
+        or data.startswith(b"\n")
+    ):
+        return None
+    end = data.find(b"\n")
+    header_text = (data[:end] if end >= 0 else data).decode("utf-8")
+    header = next(csv.reader([header_text], delimiter=delim))
+    if header != list(table.field_names):
+        return None
+    invalid: list[object] = []
+    try:
+        parsed = parse_records(
+            data, header, table, quoted=False, block_size=FAST_BLOCK_SIZE, on_invalid=invalid
+        )
+    except (pa.ArrowInvalid, ValueError):
+        return None
+    # The parser skips blank lines: with one row per line, no line was blank.
+    n_lines = data.count(b"\n") + (not data.endswith(b"\n"))
+    if invalid or parsed.num_rows != n_lines:
+        return None
+    lines = np.arange(2, n_lines + 1, dtype=np.int64)  # the header is line 1
+    return FileScan(data, header, lines, [], readable=True, parsed=parsed)
+
+
+def _scan_bytes(data: bytes, table: Table, problems: list[Problem], kw: dict[str, str]) -> FileScan:
+    """Find records, cells and lines with vectorized passes over the bytes."""
+    empty = np.empty(0, dtype=np.int64)
     arr = np.frombuffer(data, dtype=np.uint8)
     delim = ord(table.delimiter[:1] or ",")
     if b'"' in data:
@@ -144,8 +248,10 @@ def scan_file(path: Path, table: Table, display: str) -> FileScan:
     nonempty = length > 0
     cr_last[nonempty] = arr[ends[nonempty] - 1] == 13
     blank = (length == 0) | ((length == 1) & cr_last)
-    cells = np.searchsorted(delims, ends) - np.searchsorted(delims, starts) + 1
-    record_lines = np.searchsorted(all_newlines, starts) + 1  # physical line of each record start
+    if len(all_newlines) == len(newlines):  # no newline inside quotes: a record is a line
+        record_lines = np.arange(1, len(starts) + 1, dtype=np.int64)
+    else:  # physical line of each record start
+        record_lines = np.searchsorted(all_newlines, starts) + 1
 
     keep = np.flatnonzero(~blank)
     if len(keep) == 0:
@@ -157,6 +263,7 @@ def scan_file(path: Path, table: Table, display: str) -> FileScan:
     problems.extend(check_header(header, table, int(record_lines[h]), kw))
 
     body = keep[1:]
+    cells = _cells(delims, starts, ends, body, len(header))
     ragged = body[cells[body] != len(header)]
     if len(ragged):
         for i in ragged[:1000]:  # bounded: one message per ragged row, up to 1000
@@ -179,6 +286,31 @@ def scan_file(path: Path, table: Table, display: str) -> FileScan:
         p.code in ("header-mismatch", "missing-column", "extra-column") for p in problems
     )
     return FileScan(data, header, record_lines[good].astype(np.int64), problems, readable=header_ok)
+
+
+def _cells(
+    delims: np.ndarray, starts: np.ndarray, ends: np.ndarray, body: np.ndarray, width: int
+) -> np.ndarray:
+    """Cells of each record: delimiters (outside quotes) between its start and end, plus one.
+
+    When the body records hold exactly ``width - 1`` delimiters each and no others follow
+    the header (the usual case), the count is known without a search per record: blank
+    records hold none, so the body's delimiters are the last ``len(body) * (width - 1)``
+    ones, and if the first and last of each record's share lie inside that record, all of
+    them do. Only the body's entries are meaningful in that case.
+    """
+    k = width - 1
+    if len(body) and k >= 0:
+        tail = delims[np.searchsorted(delims, starts[body[0]]) :]
+        if len(tail) == len(body) * k and (
+            k == 0
+            or (
+                bool((tail[::k] >= starts[body]).all())
+                and bool((tail[k - 1 :: k] < ends[body]).all())
+            )
+        ):
+            return np.full(len(starts), width, dtype=np.int64)
+    return np.searchsorted(delims, ends) - np.searchsorted(delims, starts) + 1
 
 
 def check_header(header: list[str], table: Table, line: int, kw: dict[str, str]) -> list[Problem]:
