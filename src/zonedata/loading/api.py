@@ -270,22 +270,11 @@ def _release_tables(release: str | os.PathLike[str]) -> list[str]:
 
 def exact_text(table: Table, package: Package | None = None) -> dict[str, list[str | None]]:
     """The cells of a bundled table as its CSV file writes them (missing cells: ``None``)."""
-    import pyarrow as pa
-    import pyarrow.csv as pacsv
+    from zonedata.model.arrow import read_csv_text
 
     pkg = package if package is not None else bundled_package()
     names = table.field_names
-    raw = pacsv.read_csv(
-        pkg.file(table),
-        read_options=pacsv.ReadOptions(column_names=names, skip_rows=1, encoding="utf8"),
-        parse_options=pacsv.ParseOptions(delimiter=table.delimiter, newlines_in_values=True),
-        convert_options=pacsv.ConvertOptions(
-            column_types={n: pa.string() for n in names},
-            strings_can_be_null=True,
-            null_values=list(table.missing_values),
-            quoted_strings_can_be_null=True,
-        ),
-    )
+    raw = read_csv_text(pkg.file(table), table)
     return {n: raw.column(n).to_pylist() for n in names}
 
 

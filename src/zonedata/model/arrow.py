@@ -64,15 +64,10 @@ def arrow_schema(table: Table, package: Package | None = None) -> pa.Schema:
     return pa.schema(fields, metadata=meta)
 
 
-def read_csv_typed(path: Path, table: Table, package: Package | None = None) -> pa.Table:
-    """Read a valid CSV file into an Arrow table with the descriptor's types and metadata.
-
-    The CSV is read as text and cast field by field, so numbers are parsed from their
-    text exactly. Raises ``pyarrow.ArrowInvalid`` on data that does not fit the schema:
-    run validation first for a report.
-    """
+def read_csv_text(path: Path, table: Table) -> pa.Table:
+    """Read a CSV file as text columns named after the schema (missing values as null)."""
     names = table.field_names
-    raw = pacsv.read_csv(
+    return pacsv.read_csv(
         path,
         read_options=pacsv.ReadOptions(column_names=names, skip_rows=1, encoding="utf8"),
         parse_options=pacsv.ParseOptions(delimiter=table.delimiter, newlines_in_values=True),
@@ -83,7 +78,16 @@ def read_csv_typed(path: Path, table: Table, package: Package | None = None) -> 
             quoted_strings_can_be_null=True,
         ),
     )
-    return cast_to_schema(raw, table, package)
+
+
+def read_csv_typed(path: Path, table: Table, package: Package | None = None) -> pa.Table:
+    """Read a valid CSV file into an Arrow table with the descriptor's types and metadata.
+
+    The CSV is read as text and cast field by field, so numbers are parsed from their
+    text exactly. Raises ``pyarrow.ArrowInvalid`` on data that does not fit the schema:
+    run validation first for a report.
+    """
+    return cast_to_schema(read_csv_text(path, table), table, package)
 
 
 def cast_to_schema(raw: pa.Table, table: Table, package: Package | None = None) -> pa.Table:

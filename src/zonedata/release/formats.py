@@ -76,20 +76,9 @@ class JsonTableError(ValueError):
 
 def read_csv_text(path: Path, table: Table) -> pa.Table:
     """Read a CSV file as text columns, with the same options as ``read_csv_typed``."""
-    import pyarrow.csv as pacsv
+    from zonedata.model.arrow import read_csv_text as read_text
 
-    names = table.field_names
-    return pacsv.read_csv(
-        path,
-        read_options=pacsv.ReadOptions(column_names=names, skip_rows=1, encoding="utf8"),
-        parse_options=pacsv.ParseOptions(delimiter=table.delimiter, newlines_in_values=True),
-        convert_options=pacsv.ConvertOptions(
-            column_types={n: pa.string() for n in names},
-            strings_can_be_null=True,
-            null_values=list(table.missing_values),
-            quoted_strings_can_be_null=True,
-        ),
-    )
+    return read_text(path, table)
 
 
 def number_token(text: str, f: Field) -> str:
