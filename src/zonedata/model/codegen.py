@@ -331,15 +331,21 @@ def _field_doc(f: Field) -> str:
     return text
 
 
+def _checked_tables(package: Package) -> list[Table]:
+    """The package's tables, after checking every field name is a valid Python identifier."""
+    tables = list(package.tables)
+    for t in tables:
+        for f in t.fields:
+            _check_field_name(t, f)
+    return tables
+
+
 # --- typed.py --------------------------------------------------------------------------------
 
 
 def render_typed(package: Package) -> str:
     """The source of ``zonedata/typed.py``."""
-    tables = list(package.tables)
-    for t in tables:
-        for f in t.fields:
-            _check_field_name(t, f)
+    tables = _checked_tables(package)
     classes = [class_name(t) for t in tables]
     dupes = {c for c in classes if classes.count(c) > 1}
     if dupes:
@@ -544,10 +550,7 @@ def _field_lines(f: Field, indent: int) -> list[str]:
 
 def render_models(package: Package) -> str:
     """The source of ``zonedata/models.py``."""
-    tables = list(package.tables)
-    for t in tables:
-        for f in t.fields:
-            _check_field_name(t, f)
+    tables = _checked_tables(package)
     models = [model_name(t) for t in tables]
     out: list[str] = [HEADER.rstrip("\n")]
     out += docstring(
