@@ -35,12 +35,15 @@ def locate(problems: list[Problem]) -> list[Problem]:
         return problems
     lines: dict[tuple[str, int], str] = {}
     for path, nums in wanted.items():
+        last = max(nums)
         try:
-            with Path(path).open(encoding="utf-8", errors="replace", newline="") as fh:
-                for i, text in enumerate(fh, start=1):
+            # binary: lines end at b"\n" only, as the structure layer counts them
+            with Path(path).open("rb") as fh:
+                for i, raw in enumerate(fh, start=1):
                     if i in nums:
+                        text = raw.decode("utf-8", errors="replace")
                         lines[(path, i)] = text.rstrip("\r\n")
-                    if i >= max(nums):
+                    if i >= last:
                         break
         except OSError:
             continue
