@@ -4,26 +4,29 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
+import numpy as np
 import pandas as pd
+from pandas.api.extensions import ExtensionArray
 
 from zonedata.validate.problems import Problem
 from zonedata.validate.rules._base import (
     Context,
+    bool_array,
+    drop_missing,
     failing_lines,
     fmt_num,
     join_limited,
     known,
     line_frame,
     member_of,
-    merge_keep_index,
     problem,
     records,
     rule,
     source_fields,
 )
-from zonedata.validate.tabledata import TableData, decimals_of
+from zonedata.validate.tabledata import TableData
 
 ZONES = "zones"
 ZONE_CITIES = "zone_cities"
@@ -116,6 +119,9 @@ class PreferredGroups:
     key: list[str]
     source: str | None
     frame: pd.DataFrame
+    #: for each row of ``frame``, the position (in ``frame``) of its group's first
+    #: preferred row, or -1 when the group has none
+    pref_pos: np.ndarray
 
 
 def preferred_groups(ctx: Context, td: TableData) -> PreferredGroups | None:
@@ -130,10 +136,12 @@ def preferred_groups(ctx: Context, td: TableData) -> PreferredGroups | None:
 def _preferred_groups(td: TableData) -> PreferredGroups | None:
     """Group ``td``'s rows by their key without the source, with per-group counts.
 
-    Columns added: ``_p`` (row preferred), ``_n_pref`` (preferred rows in the group),
-    ``_n`` (rows in the group), ``_any_na`` (a preferred cell did not parse: the group is
-    not judged), ``_first_line`` (the group's first line), ``_pref_no`` (running count
-    of preferred rows in line order) and ``_first_pref_line``.
+    Rows with a missing key cell are left out. Columns added: ``_p`` (row preferred),
+    ``_n_pref`` (preferred rows in the group), ``_n`` (rows in the group), ``_any_na`` (a
+    preferred cell did not parse: the group is not judged), ``_first_line`` (the group's
+    first line), ``_first_pref_line`` (the line of its first preferred row, <NA> if none)
+    and ``_extra`` (the row is preferred, but not the group's first preferred row). One
+    grouping gives each row a group number; the counts are numpy ``bincount`` s over it.
     """
     names = td.table.field_names
     if PREFERRED not in names or td.table.field(PREFERRED).kind != "boolean":
@@ -143,20 +151,35 @@ def _preferred_groups(td: TableData) -> PreferredGroups | None:
     if not key or any(k not in td.typed.columns for k in key) or PREFERRED not in td.typed:
         return None
     source = srcs[0] if srcs else None
-    frame = line_frame(td, key + [PREFERRED] + ([source] if source else []))
-    frame = frame.dropna(subset=key).sort_index()
-    frame["_p"] = known(frame[PREFERRED])
-    frame["_na"] = frame[PREFERRED].isna()
-    g = frame.groupby(key, sort=False)
-    frame["_n_pref"] = g["_p"].transform("sum")
-    frame["_n"] = g["_line"].transform("size")
-    frame["_any_na"] = g["_na"].transform("any")
-    frame["_first_line"] = g["_line"].transform("min")
-    frame["_pref_no"] = g["_p"].cumsum()
-    frame["_first_pref_line"] = (
-        frame["_line"].where(frame["_p"]).groupby([frame[k] for k in key]).transform("min")
+    frame = line_frame(td, key + [PREFERRED] + ([source] if source else []), positions=True)
+    frame = drop_missing(frame, key)
+    if not frame.index.is_monotonic_increasing:
+        frame = frame.sort_index()
+    gid = frame.groupby(key, sort=False).ngroup().to_numpy(dtype=np.int64)
+    groups = int(gid.max()) + 1 if len(gid) else 0
+    pref = bool_array(frame[PREFERRED], False)
+    na = frame[PREFERRED].isna().to_numpy(dtype=bool)
+    lines = frame["_line"].to_numpy(dtype=np.int64)
+    rows = np.arange(len(frame), dtype=np.int64)
+    n_pref = np.bincount(gid, weights=pref, minlength=groups).astype(np.int64)
+    # rows are in line order, so the smallest row number of a group is its first line
+    first = np.full(groups, len(frame), dtype=np.int64)
+    np.minimum.at(first, gid, rows)
+    first_pref = np.full(groups, len(frame), dtype=np.int64)
+    np.minimum.at(first_pref, gid[pref], rows[pref])
+    has_pref = n_pref[gid] > 0
+    pref_pos = np.where(has_pref, first_pref[gid], -1)
+    frame["_p"] = pref
+    frame["_n_pref"] = n_pref[gid]
+    frame["_n"] = np.bincount(gid, minlength=groups)[gid]
+    frame["_any_na"] = (np.bincount(gid, weights=na, minlength=groups) > 0)[gid]
+    frame["_first_line"] = lines[first[gid]]
+    frame["_first_pref_line"] = pd.array(
+        np.where(has_pref, lines[np.maximum(pref_pos, 0)], 0), dtype="Int64"
     )
-    return PreferredGroups(td=td, key=key, source=source, frame=frame)
+    frame.loc[~has_pref, "_first_pref_line"] = pd.NA
+    frame["_extra"] = pref & (pref_pos != rows)
+    return PreferredGroups(td=td, key=key, source=source, frame=frame, pref_pos=pref_pos)
 
 
 def _describe(key: list[str], row: Mapping[str, Any]) -> str:
@@ -189,7 +212,7 @@ def preferred_count(ctx: Context) -> list[Problem]:
             return ~(none & known(d["_line"] == d["_first_line"]))
 
         def not_extra(d: pd.DataFrame) -> pd.Series:
-            return ~(known(d["_p"]) & known(d["_pref_no"] > 1))
+            return ~known(d["_extra"])
 
         bad = failing_lines(f, {"none": has_one, "extra": not_extra})
         src = pg.source
@@ -229,6 +252,18 @@ def preferred_count(ctx: Context) -> list[Problem]:
                 )
             )
     return problems
+
+
+def _column(td: TableData, name: str, pos: np.ndarray) -> ExtensionArray:
+    """Column ``name`` of ``td`` at row positions ``pos``: the typed value, or the cell's
+    text for ``<field>__text``, or its printed decimals for ``<field>__dec``."""
+    if name.endswith("__text"):
+        series = td.text[name.removesuffix("__text")]
+    elif name.endswith("__dec"):
+        series = td.decimals(name.removesuffix("__dec"))
+    else:
+        series = td.typed[name]
+    return cast(ExtensionArray, series.array.take(pos))
 
 
 def _inverse(tol: float) -> int:
@@ -271,20 +306,26 @@ def source_disagreement(ctx: Context) -> list[Problem]:
         if not figures:
             continue
         f = pg.frame
-        f = f[known(f["_n_pref"] == 1) & ~known(f["_any_na"])]
+        judged = known(f["_n_pref"] == 1).to_numpy() & ~known(f["_any_na"]).to_numpy()
+        other = judged & ~f["_p"].to_numpy(dtype=bool)
+        pos = f["_pos"].to_numpy()
+        columns: dict[str, Any] = {"_line": f["_line"]}
+        if pg.source:
+            columns[pg.source] = f[pg.source]
         for name in figures:
-            f = f.assign(**{name: td.typed[name], f"{name}__text": td.text[name]})
-        keep = pg.key + ["_line"] + list(figures) + [f"{n}__text" for n in figures]
-        keep += [pg.source] if pg.source else []
-        pref = f[known(f["_p"])][keep]
-        pref = pref.rename(columns={c: f"_pref_{c}" for c in keep if c not in pg.key})
-        others = f[~known(f["_p"])][keep]
-        pairs = merge_keep_index(others, pref, on=pg.key, how="inner")
+            for col in (name, f"{name}__text", f"{name}__dec"):
+                columns[col] = _column(td, col, pos)
+        rows = pd.DataFrame(columns, index=f.index)
+        pairs = rows[other]
+        pref = rows.iloc[pg.pref_pos[other]]
+        for c in pref.columns:
+            pairs[f"_pref_{c}"] = pref[c].array
+        for key_field in pg.key:
+            pairs[key_field] = f[key_field][other]
         checks = {}
         for name, (mode, tol) in figures.items():
-            a_text, p_text = pairs[f"{name}__text"], pairs[f"_pref_{name}__text"]
-            da = decimals_of(a_text).astype("Float64")
-            dp = decimals_of(p_text).astype("Float64")
+            da = pairs[f"{name}__dec"].astype("Float64")
+            dp = pairs[f"_pref_{name}__dec"].astype("Float64")
             d = da.where(da >= dp, dp)
             scale = 10.0**d
             a_units, p_units = _scaled(pairs[name], scale), _scaled(pairs[f"_pref_{name}"], scale)

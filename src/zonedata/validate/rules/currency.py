@@ -12,18 +12,18 @@ from zonedata.model.descriptor import Table
 from zonedata.validate.problems import Problem
 from zonedata.validate.rules._base import (
     Context,
+    drop_missing,
     failing_lines,
     fmt_num,
     half_unit,
     known,
     line_frame,
-    merge_keep_index,
+    lookup,
     passes,
     problem,
     records,
     rule,
 )
-from zonedata.validate.tabledata import decimals_of
 
 #: Field units (the descriptor's custom ``unit`` property) the currency rules look for.
 UNIT_CNY_BN = "billion CNY"
@@ -150,8 +150,8 @@ def _implied_interval(frame: pd.DataFrame, cny: str, usd: str) -> pd.DataFrame:
     """
     c = frame[cny].astype("Float64")
     u = frame[usd].astype("Float64")
-    hc = half_unit(frame[f"{cny}__text"])
-    hu = half_unit(frame[f"{usd}__text"])
+    hc = half_unit(frame[f"{cny}__dec"])
+    hu = half_unit(frame[f"{usd}__dec"])
     frame["_implied"] = c / u
     frame["_lo"] = (c - hc) / (u + hu)
     denom = u - hu
@@ -187,22 +187,26 @@ def usd_cny_mismatch(ctx: Context) -> list[Problem]:
                 continue
             if ctx.table(rates_td.name, conv.rate_key, rate_value) is None:
                 continue
-            frame = line_frame(td, [conv.cny, conv.usd, conv.rate_id], text=[conv.cny, conv.usd])
-            frame = frame.dropna(subset=[conv.cny, conv.usd, conv.rate_id])
+            cols = [conv.cny, conv.usd, conv.rate_id]
+            frame = line_frame(td, cols, text=[conv.cny, conv.usd], decimals=[conv.cny, conv.usd])
+            frame = drop_missing(frame, cols)
             rates = pd.DataFrame(
                 {
                     "_rate_id": rates_td.typed[conv.rate_key],
                     "_rate": rates_td.typed[rate_value].astype("Float64"),
                     "_rate_text": rates_td.text[rate_value],
+                    "_rate_dec": rates_td.decimals(rate_value),
                     "_rate_line": rates_td.typed.index.astype("int64"),
                 }
             ).dropna(subset=["_rate_id", "_rate"])
             rates = rates.drop_duplicates("_rate_id")
-            frame = merge_keep_index(
-                frame, rates, left_on=conv.rate_id, right_on="_rate_id", how="inner"
-            )
+            at = lookup(frame[conv.rate_id], rates["_rate_id"])
+            frame = frame[at >= 0]
+            at = at[at >= 0]
+            for c in rates.columns:
+                frame[c] = rates[c].array.take(at)
             frame = _implied_interval(frame, conv.cny, conv.usd)
-            frame["_hr"] = half_unit(frame["_rate_text"])
+            frame["_hr"] = half_unit(frame["_rate_dec"])
 
             def agrees(d: pd.DataFrame) -> pd.Series:
                 tol = d["_rate"].abs() * _FLOAT_TOL
@@ -213,8 +217,8 @@ def usd_cny_mismatch(ctx: Context) -> list[Problem]:
 
             bad = failing_lines(frame, {"usd-cny-mismatch": agrees})["usd-cny-mismatch"]
             for line, r in records(frame, bad):
-                dr = max(int(decimals_of(pd.Series([r["_rate_text"]])).iloc[0]), 4)
-                du = int(decimals_of(pd.Series([r[f"{conv.usd}__text"]])).iloc[0])
+                dr = max(int(r["_rate_dec"]), 4)
+                du = int(r[f"{conv.usd}__dec"])
                 expected = float(r[conv.cny]) / float(r["_rate"])
                 problems.append(
                     problem(
@@ -260,10 +264,10 @@ def usd_cny_implausible(ctx: Context) -> list[Problem]:
             has_rate = conv.rate_id is not None and conv.rate_id in td.typed.columns
             has_year = conv.year is not None and conv.year in td.typed.columns
             cols += [c for c, ok in ((conv.rate_id, has_rate), (conv.year, has_year)) if ok and c]
-            frame = line_frame(td, cols, text=[conv.cny, conv.usd])
-            frame = frame.dropna(subset=[conv.cny, conv.usd])
+            frame = line_frame(td, cols, text=[conv.cny, conv.usd], decimals=[conv.cny, conv.usd])
+            frame = drop_missing(frame, [conv.cny, conv.usd])
             if has_rate and conv.rate_id:
-                frame = frame[frame[conv.rate_id].isna()]
+                frame = frame[frame[conv.rate_id].isna().to_numpy(dtype=bool)]
             year = (
                 frame[conv.year].astype("Int64")
                 if has_year and conv.year
@@ -321,9 +325,10 @@ def ecb_cross_rate_mismatch(ctx: Context) -> list[Problem]:
         u = _rate_field(td.table, UNIT_USD_PER_EUR)
         if x is None or c is None or u is None or ctx.table(td.name, x, c, u) is None:
             continue
-        frame = line_frame(td, [x, c, u], text=[x, c, u]).dropna(subset=[x, c, u])
+        frame = line_frame(td, [x, c, u], text=[x, c, u], decimals=[x])
+        frame = drop_missing(frame, [x, c, u])
         frame["_ratio"] = frame[c].astype("Float64") / frame[u].astype("Float64")
-        frame["_hx"] = half_unit(frame[f"{x}__text"])
+        frame["_hx"] = half_unit(frame[f"{x}__dec"])
 
         def matches(d: pd.DataFrame, x: str = x) -> pd.Series:
             diff = (d[x] - d["_ratio"]).abs()
@@ -332,7 +337,7 @@ def ecb_cross_rate_mismatch(ctx: Context) -> list[Problem]:
 
         bad = failing_lines(frame, {"ecb-cross-rate-mismatch": matches})["ecb-cross-rate-mismatch"]
         for line, r in records(frame, bad):
-            dx = int(decimals_of(pd.Series([r[f"{x}__text"]])).iloc[0])
+            dx = int(r[f"{x}__dec"])
             problems.append(
                 problem(
                     "ecb-cross-rate-mismatch",

@@ -9,6 +9,7 @@ from zonedata.validate.rules._base import (
     PRECISIONS,
     Context,
     SeriesCheck,
+    after_partial,
     cell_text,
     coarser_precision,
     compare_coarser,
@@ -37,12 +38,7 @@ BATCH_EVENTS = ("approved", "announced")
 
 def _not_future_partial(today: str) -> SeriesCheck:
     def check(s: pd.Series) -> pd.Series:
-        p = partial_dates(s)
-        n = p.str.len()
-        future = pd.Series(False, index=s.index)
-        for k in PRECISIONS:
-            future |= known(n == k) & known(p > today[:k])
-        return ~future
+        return ~after_partial(s, today)
 
     return check
 

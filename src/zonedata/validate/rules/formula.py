@@ -5,14 +5,21 @@ from __future__ import annotations
 import pandas as pd
 
 from zonedata.validate.problems import Problem
-from zonedata.validate.rules._base import Context, cell_text, failing_cells, known, problem, rule
+from zonedata.validate.rules._base import (
+    Context,
+    cell_text,
+    failing_cells,
+    problem,
+    rule,
+    starts_with_any,
+)
 
 #: First characters that make a spreadsheet treat a cell as a formula.
 FORMULA_START = ("=", "+", "-", "@")
 
 
 def _not_formula(s: pd.Series) -> pd.Series:
-    return ~known(s.astype("string").str.startswith(FORMULA_START))
+    return ~starts_with_any(s, "".join(FORMULA_START))
 
 
 @rule("formula-cell")

@@ -1,0 +1,122 @@
+"""Unit tests of the vectorized helpers the semantic rules share (rules/_base.py)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pytest
+
+from zonedata.validate.rules._base import (
+    after_partial,
+    bool_array,
+    drop_missing,
+    known,
+    lookup,
+    on_distinct,
+    passes,
+    starts_with_any,
+)
+from zonedata.validate.tabledata import decimals_of
+
+
+@pytest.mark.parametrize(
+    "mask",
+    [
+        pd.Series([True, None, False], dtype="boolean"),
+        pd.Series([True, None, False], dtype=pd.ArrowDtype(pa.bool_())),
+        pd.Series([True, pd.NA, False], dtype=object),
+        pd.Series(pd.array(["a", None, "b"], dtype="string")) == "a",
+    ],
+)
+def test_known_and_passes_fill_missing_their_way(mask: pd.Series) -> None:
+    assert known(mask).tolist() == [True, False, False]
+    assert passes(mask).tolist() == [True, True, False]
+    assert known(mask).dtype == bool and passes(mask).dtype == bool
+
+
+def test_bool_array_keeps_plain_numpy_and_index() -> None:
+    arr = np.array([True, False])
+    assert bool_array(arr, True) is arr
+    s = pd.Series([True, None], dtype="boolean", index=[10, 11])
+    assert known(s).index.tolist() == [10, 11]
+
+
+def _starts_reference(values: list[str | None], chars: str) -> list[bool]:
+    return [v is not None and v[:1] in set(chars) and v != "" for v in values]
+
+
+VALUES = ["=SUM(A1)", "+1", "-x", "@me", "ok", "", None, "é=", "=é", " =x", "中文", "@"]
+
+
+@pytest.mark.parametrize("dtype", ["string", "str", object])
+def test_starts_with_any_matches_python(dtype: object) -> None:
+    s = pd.Series(VALUES, dtype=dtype, index=range(100, 100 + len(VALUES)))
+    got = starts_with_any(s, "=+-@")
+    assert got.tolist() == _starts_reference(VALUES, "=+-@")
+    assert got.index.tolist() == s.index.tolist()
+
+
+def test_starts_with_any_on_sliced_and_chunked_arrow_storage() -> None:
+    large = pa.large_string()
+    chunks = pa.chunked_array([pa.array(VALUES[:5], large), pa.array(VALUES[5:], large)])
+    s = pd.Series(pd.arrays.ArrowStringArray(chunks))
+    assert starts_with_any(s, "=+-@").tolist() == _starts_reference(VALUES, "=+-@")
+    sliced = s.iloc[3:9]
+    assert starts_with_any(sliced, "=").tolist() == _starts_reference(VALUES[3:9], "=")
+
+
+def test_after_partial_agrees_with_comparison_at_each_precision() -> None:
+    """String order against today equals the comparison at the value's own precision."""
+    today = dt.date(2026, 11, 28)
+    limit = today.isoformat()
+    values: list[str | None] = [None, "2026-13", "garbage", "20261"]
+    for year, month, day in itertools.product((2025, 2026, 2027), (1, 10, 11, 12), (1, 27, 28, 29)):
+        values += [f"{year}", f"{year}-{month:02d}", f"{year}-{month:02d}-{day:02d}"]
+
+    def reference(v: str | None) -> bool:
+        if v is None or v in ("garbage", "20261"):
+            return False
+        if len(v) == 4:
+            return int(v) > today.year
+        y, m = int(v[:4]), int(v[5:7])
+        if len(v) == 7:
+            return (y, m) > (today.year, today.month)
+        return dt.date(y, m, int(v[8:])) > today
+
+    s = pd.Series(values, dtype="string")
+    assert after_partial(s, limit).tolist() == [reference(v) for v in values]
+
+
+def test_on_distinct_spreads_the_verdict_and_leaves_missing_false() -> None:
+    calls: list[int] = []
+
+    def check(u: pd.Series) -> pd.Series:
+        calls.append(len(u))
+        return u.str.len() > 1
+
+    s = pd.Series(["a", "bb", None, "a", "bb", "ccc"], dtype="string")
+    assert on_distinct(s, check).tolist() == [False, True, False, False, True, True]
+    assert calls == [3]
+
+
+def test_lookup_finds_positions_once_per_distinct_key() -> None:
+    keys = pd.Series(["r2", None, "r9", "r1", "r2"], dtype="string")
+    targets = pd.Series(["r1", "r2", "r3"], dtype="string")
+    assert lookup(keys, targets).tolist() == [1, -1, -1, 0, 1]
+
+
+def test_drop_missing_copies_only_when_needed() -> None:
+    frame = pd.DataFrame({"a": pd.array([1, 2], dtype="Int64"), "b": ["x", "y"]})
+    assert drop_missing(frame, ["a"]) is frame
+    frame.loc[1, "a"] = pd.NA
+    assert drop_missing(frame, ["a", "b"])["b"].tolist() == ["x"]
+
+
+def test_decimals_of_on_chunked_arrow_storage() -> None:
+    chunks = pa.chunked_array([pa.array(["1.50", None]), pa.array(["7", "2.", "3.125"])])
+    s = pd.Series(pd.arrays.ArrowStringArray(chunks.cast(pa.large_string())))
+    assert decimals_of(s).tolist() == [2, pd.NA, 0, 0, 3]
