@@ -12,7 +12,13 @@ compares real pairs), and a partial-date column ``as_of`` added to the figures t
 
 The package is valid: ``zonedata validate`` reports 0 errors and 0 warnings at every
 size (``benchmarks/run.py`` checks this before it times anything). The output is
-byte-for-byte deterministic for a given ``--rows`` and ``--seed``.
+byte-for-byte deterministic for a given ``--rows``, ``--seed`` and ``--faults``.
+
+``--faults K`` breaks one figures row in K (the non-preferred row of every (K/2)-th
+city and year), cycling through the faults in :data:`FAULTS`; each gives exactly one
+problem, so a validator must report as many problems as there are faulty rows (their
+number is written to ``.faults``). It times the paths that only run on bad data:
+problem records, messages, locating columns.
 """
 
 from __future__ import annotations
@@ -29,6 +35,18 @@ REPO = Path(__file__).resolve().parent.parent
 TABLES = ("sources", "provinces", "cities", "exchange_rates", "city_gdp")
 YEARS_PER_CITY = 50  # 2 sources x 50 years = 100 rows per city
 FIRST_YEAR = 1975  # figures for 1975-2024: none in the future
+
+
+#: The faults ``--faults`` injects, in turn: the problem code each gives (one per row).
+FAULTS = (
+    ("usd-cny-mismatch", "error"),  # the USD figure 10% off its rate
+    ("date-in-future", "error"),  # as_of 2099
+    ("formula-cell", "error"),  # a note starting with "="
+    ("type-error", "error"),  # gdp_cny_bn "n/a"
+    ("date-invalid", "error"),  # as_of 2019-13
+    ("preferred-count", "error"),  # a second preferred row for the city and year
+    ("source-disagreement", "warning"),  # the alternative 2% off the preferred figure
+)
 
 
 def descriptor() -> dict[str, Any]:
@@ -56,7 +74,7 @@ def write_csv(df: pd.DataFrame, path: Path) -> None:
     df.to_csv(path, index=False, lineterminator="\n", encoding="utf-8")
 
 
-def generate(rows: int, seed: int, out: Path) -> None:
+def generate(rows: int, seed: int, out: Path, faults: int = 0) -> None:
     rng = np.random.default_rng(seed)
     out.mkdir(parents=True, exist_ok=True)
     (out / "data").mkdir(exist_ok=True)
@@ -140,6 +158,9 @@ def generate(rows: int, seed: int, out: Path) -> None:
             "as_of": np.array(["2019-03", "2019-10-15", "2020"])[rate_i],
         }
     )
+    if faults:
+        broken = inject_faults(gdp, cny, rate_values[rate_i], faults)
+        (out / ".faults").write_text(f"{broken}\n", encoding="utf-8")
     for name, df in {
         "sources": sources,
         "provinces": provinces,
@@ -150,6 +171,37 @@ def generate(rows: int, seed: int, out: Path) -> None:
         write_csv(df, out / "data" / f"{name}.csv")
 
 
+def inject_faults(gdp: pd.DataFrame, cny: np.ndarray, rate: np.ndarray, every: int) -> int:
+    """Break one row in ``every`` of ``gdp`` in place (see :data:`FAULTS`); return how many.
+
+    Only non-preferred rows (odd positions) are broken, each in its own city and year, so
+    that every fault gives one problem and no fault hides another.
+    """
+    step = max(2, every - every % 2)
+    rows = np.arange(1, len(gdp), step)
+    kind = np.arange(len(rows)) % len(FAULTS)
+    codes = [code for code, _ in FAULTS]
+
+    def at(code: str) -> np.ndarray:
+        return rows[kind == codes.index(code)]
+
+    r = at("usd-cny-mismatch")
+    gdp.loc[r, "gdp_usd_bn"] = np.char.mod("%.2f", np.round(cny[r] / rate[r] * 1.1, 2))
+    gdp.loc[r, "usd_rate_id"] = np.array(["r1", "r2", "r3"])[
+        np.searchsorted(np.array([6.6174, 6.9025, 7.0812]), rate[r])
+    ]
+    gdp.loc[at("date-in-future"), "as_of"] = "2099"
+    gdp.loc[at("formula-cell"), "note"] = "=1+1"
+    gdp.loc[at("type-error"), "gdp_cny_bn"] = "n/a"
+    gdp.loc[at("date-invalid"), "as_of"] = "2019-13"
+    gdp.loc[at("preferred-count"), "preferred"] = "true"
+    r = at("source-disagreement")
+    preferred = cny[r - 1]  # the row before: the same city and year, preferred
+    gdp.loc[r, "gdp_cny_bn"] = [f"{v:.3f}" for v in np.round(preferred * 1.02, 3)]
+    gdp.loc[r, ["gdp_usd_bn", "usd_rate_id"]] = ""
+    return len(rows)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -157,10 +209,13 @@ def main() -> None:
     ap.add_argument("--rows", type=int, required=True, help="rows in the figures table (city_gdp)")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--out", type=Path, required=True)
+    ap.add_argument("--faults", type=int, default=0, help="break one row in K (default 0: none)")
     args = ap.parse_args()
     if args.rows < 1:
         ap.error("--rows must be at least 1")
-    generate(args.rows, args.seed, args.out)
+    if args.faults < 0 or args.faults == 1:
+        ap.error("--faults must be 0 (none) or at least 2")
+    generate(args.rows, args.seed, args.out, args.faults)
 
 
 if __name__ == "__main__":

@@ -42,11 +42,14 @@ import statistics
 import subprocess
 import sys
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 from typing import Any
+
+from generate import FAULTS  # benchmarks/generate.py, beside this script
 
 REPO = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -74,6 +77,8 @@ class Timing:
     seconds: list[float] = field(default_factory=list)
     rss_kb: list[int] = field(default_factory=list)
     cwd: str | None = None
+    #: the exit code the command must end with (1: it reports invalid data)
+    exit_code: int = 0
 
     @property
     def median(self) -> float:
@@ -102,7 +107,7 @@ def run_once(t: Timing) -> None:
     _, status, usage = os.wait4(proc.pid, 0)
     elapsed = time.perf_counter() - start
     proc.returncode = os.waitstatus_to_exitcode(status)
-    if proc.returncode != 0:
+    if proc.returncode != t.exit_code:
         raise SystemExit(
             f"{t.name}: exit {proc.returncode}: {' '.join(t.argv)}\n"
             f"{stderr.decode(errors='replace')[-2000:]}"
@@ -197,15 +202,30 @@ def check_valid(pkg: Path) -> None:
         raise SystemExit(f"{pkg} is not clean ({len(problems)} problems):\n{shown}")
 
 
-def generate(rows: int, seed: int, out: Path) -> None:
-    if (out / "datapackage.json").exists() and (out / ".rows").read_text() == str(rows):
+def check_faulty(pkg: Path, faults: int) -> None:
+    """The faulty package must give exactly one problem per injected fault, of each kind."""
+    out = subprocess.run(
+        [script("zonedata"), "validate", str(pkg), "--format", "json"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    found = Counter(p["code"] for p in json.loads(out.stdout).get("problems", []))
+    expected = Counter(FAULTS[i % len(FAULTS)][0] for i in range(faults))
+    if out.returncode != 1 or found != expected:
+        raise SystemExit(f"{pkg}: expected {dict(expected)}, found {dict(found)}")
+
+
+def generate(rows: int, seed: int, out: Path, faults: int = 0) -> None:
+    stamp = f"{rows} {faults}"
+    if (out / "datapackage.json").exists() and (out / ".rows").read_text() == stamp:
         return
     subprocess.run(
         [sys.executable, str(REPO / "benchmarks" / "generate.py"), "--rows", str(rows),
-         "--seed", str(seed), "--out", str(out)],
+         "--seed", str(seed), "--out", str(out), "--faults", str(faults)],
         check=True,
     )  # fmt: skip
-    (out / ".rows").write_text(str(rows))
+    (out / ".rows").write_text(stamp)
 
 
 def release_dir(out: Path) -> Path:
@@ -221,8 +241,16 @@ def bench_size(rows: int, args: argparse.Namespace) -> dict[str, object]:
     check_valid(pkg)
     rel = args.work / f"release-{rows}"
     py, zd = sys.executable, script("zonedata")
+    faulty: list[Timing] = []
+    if args.faults:
+        bad = args.work / f"pkg-{rows}-faults-{args.faults}"
+        generate(rows, args.seed, bad, args.faults)
+        check_faulty(bad, int((bad / ".faults").read_text()))
+        name = f"zonedata validate, 1 row in {args.faults} faulty"
+        faulty.append(Timing(name, [zd, "validate", str(bad)], exit_code=1))
     timings = [
         Timing("zonedata validate", [zd, "validate", str(pkg)]),
+        *faulty,
         Timing("zonedata validate --no-semantic", [zd, "validate", "--no-semantic", str(pkg)]),
         Timing("frictionless validate", [script("frictionless"), "validate",
                                          str(pkg / "datapackage.json")]),
@@ -426,6 +454,8 @@ def main() -> None:
                     help="frictionless runs at sizes >= --large (30-60 s each at 1M rows)")  # fmt: skip
     ap.add_argument("--large", type=int, default=1_000_000)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--faults", type=int, default=200,
+                    help="also time a copy with one faulty row in K (default 200; 0: no)")  # fmt: skip
     ap.add_argument("--work", type=Path, default=Path("/tmp/zonedata-bench"),
                     help="where packages and releases are written (reused between runs)")  # fmt: skip
     ap.add_argument(
