@@ -234,6 +234,38 @@ def test_decimals_exceeded(edit: Editor, package_copy: Path) -> None:
     assert (prob.table, prob.line, prob.field) == ("exchange_rates", 2, "cny_per_usd")
 
 
+_NUMBER_CELLS = [
+    *("", "0", "7", "-3", "+12", "1.5", "-0.25", "+.5", ".5", "5.", ".", "+", "-", "+-1"),
+    *("--1", "1+", "1-1", "1.2.3", "..1", "1e5", "1.5e3", "-2.5E-3", "e5", "1e", "NaN", "inf"),
+    *("-INF", "+inf", "Infinity", " 1", "1 ", "1\n", "\n1", "1,5", "\u0661\u0662", "1.\u0661"),
+    *("12345678901234567890.123", "0001.000", None),
+]
+
+
+@pytest.mark.parametrize("large", [True, False])
+def test_number_byte_test_agrees_with_regex(large: bool) -> None:
+    """The vectorized test of plain numbers gives what the regular expressions give."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from zonedata.validate import schema_checks as sc
+
+    cells = _NUMBER_CELLS * 3
+    arr = pa.array(cells, type=pa.large_string() if large else pa.string())
+    chunked = pa.chunked_array([arr.slice(0, 5), arr.slice(5, 40), arr.slice(45)])
+    for col in (arr, chunked, arr.slice(3, 50)):
+        for integer in (False, True):
+            got = sc._numbers(col, integer=integer)
+            regex = sc.INTEGER_RE if integer else sc.NUMBER_RE
+            ok = sc._bool_numpy(pc.match_substring_regex(col, regex))
+            assert got.ok.tolist() == ok.tolist(), (col, integer)
+            if not integer:
+                clean = pc.if_else(pa.array(ok), col, pa.scalar(None, col.type))
+                want = np.asarray(sc._decimals(clean).to_numpy(zero_copy_only=False))
+                assert got.decimals.tolist() == want.tolist()
+
+
 def test_minimum(edit: Editor, package_copy: Path) -> None:
     edit(
         "data/zone_counts.csv",

@@ -20,13 +20,15 @@ import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from zonedata.model.descriptor import Package, bundled_package_path
-from zonedata.validate import descriptor_checks, schema_checks, structure
+from zonedata.model.descriptor import Package, Table, bundled_package_path
+from zonedata.validate import descriptor_checks, structure
 from zonedata.validate.locate import locate
 from zonedata.validate.problems import Problem, make
-from zonedata.validate.tabledata import TableData
+
+if TYPE_CHECKING:  # the schema layer imports pandas: see validate_package
+    from zonedata.validate.tabledata import TableData
 
 #: codes that mean the input could not be read at all (exit 2 rather than 1)
 UNREADABLE = frozenset({"descriptor-missing", "descriptor-json"})
@@ -89,11 +91,13 @@ def validate_package(
     report.problems.extend(problems)
     if descriptor is None:
         return report
-    # The profile check imports frictionless (and pandera is imported for the semantic
-    # rules): a quarter to half a second of imports, which run in a thread while this one
-    # reads the files. The profile's problems go where they would have gone.
+    # The schema layer needs pandas, the profile check frictionless and the semantic rules
+    # pandera: half a second or more of imports, which run in a thread while this one
+    # reads and parses the files (in Arrow, which releases the GIL). pandas comes first,
+    # as the schema layer needs it soonest. The profile's problems go where they would
+    # have gone.
     with ThreadPoolExecutor(max_workers=1) as pool:
-        profile = pool.submit(_profile_and_imports, copy.deepcopy(descriptor), shown, semantic)
+        profile = pool.submit(_imports_and_profile, copy.deepcopy(descriptor), shown, semantic)
         slot = len(report.problems)
         try:
             package = _layers(report, descriptor, p, shown, allow_remote=allow_remote)
@@ -107,7 +111,11 @@ def validate_package(
     return report
 
 
-def _profile_and_imports(descriptor: dict[str, Any], shown: str, semantic: bool) -> list[Problem]:
+def _imports_and_profile(descriptor: dict[str, Any], shown: str, semantic: bool) -> list[Problem]:
+    # A warm-up: the schema layer imports the module (and so pandas) when it first runs;
+    # Python's import lock makes it wait for this import rather than start its own.
+    import zonedata.validate.schema_checks  # noqa: F401
+
     problems = descriptor_checks.check_profile(descriptor, shown)
     if semantic:
         with contextlib.suppress(ImportError):  # a warm-up: the rules import it when they run
@@ -128,17 +136,28 @@ def _layers(
     report.tables = len(package.tables)
 
     with tempfile.TemporaryDirectory(prefix="zonedata-remote-") as tmp:
+        # Layer 2 for every table, then layer 3: the scans need only Arrow, so they run
+        # while the schema layer's imports are still under way (see validate_package).
+        # The problems are reported table by table, as if each table went through both.
+        scans: list[tuple[Table, Path, str, structure.FileScan] | Problem] = []
         for table in package.tables:
             if table.name in unsafe:
                 continue
             file = _local_file(package, table.path, Path(tmp), table.name)
             if isinstance(file, Problem):
-                report.problems.append(file)
+                scans.append(file)
                 continue
             shown_file = (
                 table.path if descriptor_checks.is_remote(table.path) else display_path(file)
             )
-            scan = structure.scan_file(file, table, shown_file)
+            scans.append((table, file, shown_file, structure.scan_file(file, table, shown_file)))
+        from zonedata.validate import schema_checks  # waits for the thread's import
+
+        for item in scans:
+            if isinstance(item, Problem):
+                report.problems.append(item)
+                continue
+            table, file, shown_file, scan = item
             report.problems.extend(scan.problems)
             if not scan.readable:
                 continue
@@ -147,7 +166,7 @@ def _layers(
             if td is not None:
                 report.data[table.name] = td
                 report.rows += len(td.text)
-    report.problems.extend(schema_checks.check_foreign_keys(report.data))
+        report.problems.extend(schema_checks.check_foreign_keys(report.data))
     return package
 
 

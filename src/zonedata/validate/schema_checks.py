@@ -202,27 +202,27 @@ def check_field(rep: _Reporter, f: Field) -> pa.ChunkedArray | pa.Array:
         )
     kind = f.kind
     typed: pa.ChunkedArray | pa.Array
-    if kind in ("integer", "year"):
-        ok = _fill(pc.match_substring_regex(col, INTEGER_RE))
+    ok: Any
+    if kind in ("integer", "year", "number"):
+        integer = kind != "number"
+        numbers = _numbers(col, integer=integer)
+        ok = pa.array(numbers.ok)
         rep.report(
             "type-error",
-            pc.and_(present, pc.invert(ok)),
-            lambda v: f"{v!r} is not an integer ({f.name} is of type {f.type}).",
+            numbers.present & ~numbers.ok,
+            (
+                (lambda v: f"{v!r} is not an integer ({f.name} is of type {f.type}).")
+                if integer
+                else (lambda v: f"{v!r} is not a number.")
+            ),
         )
-        typed = pc.cast(pc.if_else(ok, col, pa.scalar(None, col.type)), pa.int64())
-    elif kind == "number":
-        ok = _fill(pc.match_substring_regex(col, NUMBER_RE))
-        rep.report(
-            "type-error", pc.and_(present, pc.invert(ok)), lambda v: f"{v!r} is not a number."
-        )
-        clean = pc.if_else(ok, col, pa.scalar(None, col.type))
-        typed = pc.cast(clean, pa.float64())
-        if f.decimals is not None:
-            frac = _decimals(clean)
-            too_many = _fill(pc.greater(frac, int(f.decimals)))
+        # (every value valid: the cells themselves, which spares a copy of the column)
+        clean = col if numbers.all_ok else pc.if_else(ok, col, pa.scalar(None, col.type))
+        typed = pc.cast(clean, pa.int64() if integer else pa.float64())
+        if not integer and f.decimals is not None:
             rep.report(
                 "decimals-exceeded",
-                too_many,
+                numbers.decimals > int(f.decimals),
                 lambda v: (
                     f"{v} has more than {f.decimals} decimal places, the most {f.name!r} keeps."
                 ),
@@ -291,6 +291,120 @@ def _decimals(clean: pa.ChunkedArray | pa.Array) -> pa.ChunkedArray | pa.Array:
     end = pc.if_else(pc.less(exponent, 0), pc.utf8_length(clean), exponent)
     after = pc.subtract(pc.subtract(end, point), 1)
     return pc.fill_null(pc.if_else(pc.less(point, 0), pa.scalar(0, after.type), after), 0)
+
+
+@dataclass
+class _Numbers:
+    """Which values of a column are numbers (of the column's type), as numpy arrays."""
+
+    #: the value is not missing
+    present: np.ndarray
+    #: the value matches :data:`INTEGER_RE` or :data:`NUMBER_RE`
+    ok: np.ndarray
+    #: digits after the decimal point (see :func:`_decimals`); 0 where not ``ok``
+    decimals: np.ndarray
+
+    @property
+    def all_ok(self) -> bool:
+        """Every value that is present is a number."""
+        return bool(np.array_equal(self.ok, self.present))
+
+
+def _numbers(col: pa.ChunkedArray | pa.Array, *, integer: bool) -> _Numbers:
+    """Check the values of ``col`` against :data:`INTEGER_RE` (``integer``) or
+    :data:`NUMBER_RE`, and count their decimal places.
+
+    Most numbers are plain: an optional sign and digits with at most one point among them.
+    Those are recognised, and their decimals counted, by a few vectorized passes over the
+    bytes (:func:`_plain_numbers`): a regular expression costs about as much per value as
+    those passes do per column. Only the other values (exponents, NaN, infinities,
+    mistakes) go through the regular expressions, as before.
+    """
+    chunks = col.chunks if isinstance(col, pa.ChunkedArray) else [col]
+    parts = [_plain_numbers(c) for c in chunks]
+    n = len(col)
+    if parts:
+        plain = np.concatenate([p[0] for p in parts])
+        decimals = np.concatenate([p[1] for p in parts])
+    else:
+        plain, decimals = np.zeros(n, dtype=bool), np.zeros(n, dtype=np.int64)
+    present = _bool_numpy(pc.is_valid(col))
+    if integer:
+        plain &= decimals < 0  # no point
+    ok = plain.copy()
+    decimals[~plain] = 0
+    np.maximum(decimals, 0, out=decimals)
+    rest = np.flatnonzero(present & ~plain)
+    if len(rest):  # the values the byte test leaves to the regular expression
+        values = col.take(pa.array(rest))
+        matched = _bool_numpy(
+            pc.match_substring_regex(values, INTEGER_RE if integer else NUMBER_RE)
+        )
+        ok[rest] = matched
+        if not integer:
+            clean = pc.if_else(pa.array(matched), values, pa.scalar(None, values.type))
+            decimals[rest] = np.asarray(_decimals(clean).to_numpy(zero_copy_only=False))
+    return _Numbers(present, ok, decimals)
+
+
+def _plain_numbers(chunk: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """Which cells of one string chunk are plain numbers, and their digits after the point.
+
+    Plain: an optional sign (``+`` or ``-``), then ASCII digits and at most one point, at
+    least one digit; every such cell matches :data:`NUMBER_RE`, and :data:`INTEGER_RE` if
+    it has no point. The second array gives, for plain cells, the number of digits after
+    the point, -1 without a point. Missing cells are not plain; nor is any cell of a chunk
+    that is not a (large) string array or whose missing cells hold bytes, which leaves the
+    whole chunk to the regular expressions.
+    """
+    n = len(chunk)
+    plain = np.zeros(n, dtype=bool)
+    after = np.full(n, -1, dtype=np.int64)
+    large = pa.types.is_large_string(chunk.type)
+    if not (large or pa.types.is_string(chunk.type)):
+        return plain, after
+    bufs = chunk.buffers()
+    if n == 0 or bufs[2] is None:
+        return plain, after
+    window = slice(chunk.offset, chunk.offset + n + 1)
+    offsets: np.ndarray = (
+        np.frombuffer(bufs[1], dtype=np.int64)[window]
+        if large
+        else np.frombuffer(bufs[1], dtype=np.int32)[window].astype(np.int64)
+    )
+    lo, hi = int(offsets[0]), int(offsets[-1])
+    data = np.frombuffer(bufs[2], dtype=np.uint8)[lo:hi]
+    starts, ends = offsets[:-1] - lo, offsets[1:] - lo
+    length = ends - starts
+    valid = _bool_numpy(chunk.is_valid()) if chunk.null_count else np.ones(n, dtype=bool)
+    if length[~valid].any():
+        return plain, after
+    # bytes that may not appear: all but digits and points, and signs but at a cell's start
+    digit = (data - np.uint8(ord("0"))) < 10
+    point = data == ord(".")
+    bad = ~(digit | point)
+    nonempty = length > 0
+    first = starts[nonempty]
+    sign_first = (data[first] == ord("+")) | (data[first] == ord("-"))
+    bad[first[sign_first]] = False
+    signed = np.zeros(n, dtype=bool)
+    signed[nonempty] = sign_first
+    # the cell of each byte at position p: the first whose end lies beyond p
+    has_bad = np.zeros(n, dtype=bool)
+    has_bad[np.searchsorted(ends, np.flatnonzero(bad), side="right")] = True
+    # each cell's first point, then whether any cell has another
+    found = np.asarray(pc.fill_null(pc.find_substring(chunk, "."), -1), dtype=np.int64)
+    has_point = found >= 0
+    points = np.flatnonzero(point)
+    two_points = np.zeros(n, dtype=bool)
+    if len(points) != int(has_point.sum()):
+        is_first = np.zeros(len(data), dtype=bool)
+        is_first[(starts + found)[has_point]] = True
+        two_points[np.searchsorted(ends, points[~is_first[points]], side="right")] = True
+    digits = length - signed - has_point
+    plain = valid & nonempty & ~has_bad & ~two_points & (digits > 0)
+    after = np.where(has_point, length - found - 1, -1)
+    return plain, after
 
 
 def _check_constraints(rep: _Reporter, f: Field, text: Any, typed: Any, valid: Any) -> None:

@@ -15,7 +15,6 @@ runs, so the problems reported are the same either way.
 from __future__ import annotations
 
 import csv
-import io
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -69,7 +68,9 @@ def parse_records(
         return "skip"
 
     return pacsv.read_csv(
-        io.BytesIO(data),
+        # an Arrow buffer over ``data``, not a copy: the parser's threads read it without
+        # calling back into Python (as a file object would, holding the GIL)
+        pa.BufferReader(data),
         read_options=pacsv.ReadOptions(
             column_names=header, skip_rows=0, encoding="utf8", block_size=block_size
         ),
