@@ -175,6 +175,24 @@ def test_non_numeric_number(edit: Editor, package_copy: Path) -> None:
     )
 
 
+def test_integer_with_plus_sign_is_valid_and_typed(edit: Editor, package_copy: Path) -> None:
+    """``+2018`` is an integer for Table Schema (and frictionless): no problem, no crash."""
+    from zonedata.model.arrow import read_csv_typed
+    from zonedata.model.descriptor import read_package
+
+    edit(
+        "data/city_gdp.csv",
+        replace_once("wuhan,2018,chinadaily-2019-02-12,", "wuhan,+2018,chinadaily-2019-02-12,"),
+    )
+    report = validate_package(package_copy)
+    assert report.errors == [] and not report.unreadable
+    assert report.data["city_gdp"].typed["year"].eq(2018).all()
+    # releases and loading read the CSV the same way
+    pkg = read_package(package_copy)
+    typed = read_csv_typed(package_copy / "data/city_gdp.csv", pkg.table("city_gdp"), pkg)
+    assert set(typed.column("year").to_pylist()) == {2018}
+
+
 def test_blank_required_cell(edit: Editor, package_copy: Path) -> None:
     p = edit("data/cities.csv", replace_once("hefei,Hefei,合肥,anhui", "hefei,Hefei,,anhui"))
     prob = only(package_copy, "required-missing")

@@ -90,6 +90,20 @@ def read_csv_typed(path: Path, table: Table, package: Package | None = None) -> 
     return cast_to_schema(read_csv_text(path, table), table, package)
 
 
+def without_plus(col: pa.ChunkedArray | pa.Array) -> pa.ChunkedArray | pa.Array:
+    """Integer text without a leading ``+``, which Arrow's cast to int64 rejects.
+
+    (``+1990`` is a valid integer for Table Schema and frictionless; Arrow's casts to
+    float and decimal accept the sign, its cast to int64 does not.) A column without any
+    such cell is returned as it is.
+    """
+    import pyarrow.compute as pc
+
+    if not pc.any(pc.starts_with(col, "+")).as_py():
+        return col
+    return pc.replace_substring_regex(col, pattern=r"^\+", replacement="")
+
+
 def cast_to_schema(raw: pa.Table, table: Table, package: Package | None = None) -> pa.Table:
     """Cast a table of strings to the descriptor's types (booleans by their true/false values)."""
     import pyarrow.compute as pc
@@ -103,5 +117,7 @@ def cast_to_schema(raw: pa.Table, table: Table, package: Package | None = None) 
             col = pc.if_else(pc.is_null(col), pa.scalar(None, pa.bool_()), truthy)
         elif f.kind == "number" and not f.bare_number:
             col = pc.replace_substring_regex(col, r"[^0-9eE.+-]", "")
+        elif f.kind in ("integer", "year"):
+            col = without_plus(col)
         columns.append(col.cast(target.type))
     return pa.Table.from_arrays(columns, schema=schema)

@@ -19,6 +19,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from zonedata.model.arrow import without_plus
 from zonedata.model.descriptor import Field, Table
 from zonedata.validate.problems import Problem, make
 from zonedata.validate.structure import BOM, FileScan, parse_records
@@ -218,7 +219,9 @@ def check_field(rep: _Reporter, f: Field) -> pa.ChunkedArray | pa.Array:
         )
         # (every value valid: the cells themselves, which spares a copy of the column)
         clean = col if numbers.all_ok else pc.if_else(ok, col, pa.scalar(None, col.type))
-        typed = pc.cast(clean, pa.int64() if integer else pa.float64())
+        typed = (
+            pc.cast(without_plus(clean), pa.int64()) if integer else pc.cast(clean, pa.float64())
+        )
         if not integer and f.decimals is not None:
             rep.report(
                 "decimals-exceeded",
