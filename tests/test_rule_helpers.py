@@ -4,23 +4,25 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pytest
 
+from zonedata.model.descriptor import Table
 from zonedata.validate.rules._base import (
     after_partial,
     bool_array,
-    drop_missing,
     known,
+    line_frame,
     lookup,
     on_distinct,
     passes,
     starts_with_any,
 )
-from zonedata.validate.tabledata import decimals_of
+from zonedata.validate.tabledata import TableData, decimals_of
 
 
 @pytest.mark.parametrize(
@@ -109,11 +111,39 @@ def test_lookup_finds_positions_once_per_distinct_key() -> None:
     assert lookup(keys, targets).tolist() == [1, -1, -1, 0, 1]
 
 
-def test_drop_missing_copies_only_when_needed() -> None:
-    frame = pd.DataFrame({"a": pd.array([1, 2], dtype="Int64"), "b": ["x", "y"]})
-    assert drop_missing(frame, ["a"]) is frame
-    frame.loc[1, "a"] = pd.NA
-    assert drop_missing(frame, ["a", "b"])["b"].tolist() == ["x"]
+def test_line_frame_keeps_complete_rows_with_their_lines_and_positions() -> None:
+    table = Table.from_descriptor(
+        {
+            "name": "t",
+            "path": "t.csv",
+            "schema": {
+                "fields": [{"name": "a", "type": "integer"}, {"name": "x", "type": "number"}]
+            },
+        }
+    )
+    text = pd.DataFrame(
+        {"a": ["1", None, "3", "4"], "x": ["1.5", "2", None, "4.25"]},
+        index=pd.Index([2, 3, 4, 5], name="line"),
+        dtype="string",
+    )
+    typed = pd.DataFrame(
+        {
+            "a": pd.array([1, None, 3, 4], dtype="Int64"),
+            "x": pd.array([1.5, 2.0, None, 4.25], dtype="Float64"),
+        },
+        index=text.index,
+    )
+    td = TableData(table, Path("t.csv"), "t.csv", text, typed)
+    frame = line_frame(
+        td, ["a", "x"], text=["x"], decimals=["x"], positions=True, complete=["a", "x"]
+    )
+    assert frame.index.tolist() == [2, 5]
+    assert frame["_line"].tolist() == [2, 5] and frame["_pos"].tolist() == [0, 3]
+    assert frame["x__text"].tolist() == ["1.5", "4.25"] and frame["x__dec"].tolist() == [1, 2]
+    whole = line_frame(td, ["a"])
+    assert whole.index.tolist() == [2, 3, 4, 5] and whole["a"].isna().sum() == 1
+    whole.loc[2, "a"] = 99  # a frame of its own: the table's data is not changed
+    assert td.typed.at[2, "a"] == 1
 
 
 def test_decimals_of_on_chunked_arrow_storage() -> None:

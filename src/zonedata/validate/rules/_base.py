@@ -218,31 +218,36 @@ def line_frame(
     text: Sequence[str] = (),
     decimals: Sequence[str] = (),
     positions: bool = False,
+    complete: Sequence[str] = (),
 ) -> pd.DataFrame:
     """Typed ``columns`` plus the text of ``text`` columns (as ``<name>__text``), index = line.
 
     The line is also kept as a column ``_line`` so that it survives merges. ``decimals``
     adds each named column's printed decimals (``<name>__dec``, see
     :meth:`TableData.decimals`); ``positions`` adds ``_pos``, the row's 0-based position
-    in ``td`` (for :func:`take_rows`).
+    in ``td``. ``complete`` keeps only the rows where these typed columns have a value
+    (the rows are picked before the columns are gathered: one copy, not two).
     """
-    frame = td.typed[list(columns)].copy()
-    for c in text:
-        frame[f"{c}__text"] = td.text[c]
-    for c in decimals:
-        frame[f"{c}__dec"] = td.decimals(c)
-    frame["_line"] = frame.index.astype("int64")
+    keep: np.ndarray | None = None
+    if complete:
+        mask = np.ones(len(td.typed), dtype=bool)
+        for c in complete:
+            mask &= td.typed[c].notna().to_numpy(dtype=bool)
+        if not mask.all():
+            keep = np.flatnonzero(mask)
+    pairs: list[tuple[str, pd.Series]] = [(c, td.typed[c]) for c in columns]
+    pairs += [(f"{c}__text", td.text[c]) for c in text]
+    pairs += [(f"{c}__dec", td.decimals(c)) for c in decimals]
+    if keep is None:
+        frame = pd.DataFrame(dict(pairs), index=td.typed.index)
+    else:
+        frame = pd.DataFrame(
+            {name: s.array.take(keep) for name, s in pairs}, index=td.typed.index.take(keep)
+        )
+    frame["_line"] = frame.index.to_numpy(dtype=np.int64)
     if positions:
-        frame["_pos"] = np.arange(len(frame), dtype=np.int64)
+        frame["_pos"] = keep if keep is not None else np.arange(len(frame), dtype=np.int64)
     return frame
-
-
-def drop_missing(frame: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
-    """``frame.dropna(subset=columns)``, with numpy masks, and no copy when nothing is missing."""
-    keep = np.ones(len(frame), dtype=bool)
-    for c in columns:
-        keep &= frame[c].notna().to_numpy(dtype=bool)
-    return frame if keep.all() else frame[keep]
 
 
 def lookup(keys: pd.Series, targets: pd.Series) -> np.ndarray:

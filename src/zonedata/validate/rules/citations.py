@@ -14,7 +14,6 @@ from zonedata.validate.problems import Problem
 from zonedata.validate.rules._base import (
     Context,
     bool_array,
-    drop_missing,
     failing_lines,
     fmt_num,
     join_limited,
@@ -151,8 +150,9 @@ def _preferred_groups(td: TableData) -> PreferredGroups | None:
     if not key or any(k not in td.typed.columns for k in key) or PREFERRED not in td.typed:
         return None
     source = srcs[0] if srcs else None
-    frame = line_frame(td, key + [PREFERRED] + ([source] if source else []), positions=True)
-    frame = drop_missing(frame, key)
+    frame = line_frame(
+        td, key + [PREFERRED] + ([source] if source else []), positions=True, complete=key
+    )
     if not frame.index.is_monotonic_increasing:
         frame = frame.sort_index()
     gid = frame.groupby(key, sort=False).ngroup().to_numpy(dtype=np.int64)

@@ -12,7 +12,6 @@ from zonedata.model.descriptor import Table
 from zonedata.validate.problems import Problem
 from zonedata.validate.rules._base import (
     Context,
-    drop_missing,
     failing_lines,
     fmt_num,
     half_unit,
@@ -188,8 +187,9 @@ def usd_cny_mismatch(ctx: Context) -> list[Problem]:
             if ctx.table(rates_td.name, conv.rate_key, rate_value) is None:
                 continue
             cols = [conv.cny, conv.usd, conv.rate_id]
-            frame = line_frame(td, cols, text=[conv.cny, conv.usd], decimals=[conv.cny, conv.usd])
-            frame = drop_missing(frame, cols)
+            frame = line_frame(
+                td, cols, text=[conv.cny, conv.usd], decimals=[conv.cny, conv.usd], complete=cols
+            )
             rates = pd.DataFrame(
                 {
                     "_rate_id": rates_td.typed[conv.rate_key],
@@ -264,8 +264,13 @@ def usd_cny_implausible(ctx: Context) -> list[Problem]:
             has_rate = conv.rate_id is not None and conv.rate_id in td.typed.columns
             has_year = conv.year is not None and conv.year in td.typed.columns
             cols += [c for c, ok in ((conv.rate_id, has_rate), (conv.year, has_year)) if ok and c]
-            frame = line_frame(td, cols, text=[conv.cny, conv.usd], decimals=[conv.cny, conv.usd])
-            frame = drop_missing(frame, [conv.cny, conv.usd])
+            frame = line_frame(
+                td,
+                cols,
+                text=[conv.cny, conv.usd],
+                decimals=[conv.cny, conv.usd],
+                complete=[conv.cny, conv.usd],
+            )
             if has_rate and conv.rate_id:
                 frame = frame[frame[conv.rate_id].isna().to_numpy(dtype=bool)]
             year = (
@@ -325,8 +330,7 @@ def ecb_cross_rate_mismatch(ctx: Context) -> list[Problem]:
         u = _rate_field(td.table, UNIT_USD_PER_EUR)
         if x is None or c is None or u is None or ctx.table(td.name, x, c, u) is None:
             continue
-        frame = line_frame(td, [x, c, u], text=[x, c, u], decimals=[x])
-        frame = drop_missing(frame, [x, c, u])
+        frame = line_frame(td, [x, c, u], text=[x, c, u], decimals=[x], complete=[x, c, u])
         frame["_ratio"] = frame[c].astype("Float64") / frame[u].astype("Float64")
         frame["_hx"] = half_unit(frame[f"{x}__dec"])
 
