@@ -150,3 +150,32 @@ def test_decimals_of_on_chunked_arrow_storage() -> None:
     chunks = pa.chunked_array([pa.array(["1.50", None]), pa.array(["7", "2.", "3.125"])])
     s = pd.Series(pd.arrays.ArrowStringArray(chunks.cast(pa.large_string())))
     assert decimals_of(s).tolist() == [2, pd.NA, 0, 0, 3]
+
+
+def test_decimals_of_agrees_with_python_re_on_random_cells() -> None:
+    """The byte-level count equals the length of ``\\.(\\d*)$`` (Python ``re``), 0 if none."""
+    import random
+    import re
+
+    rng = random.Random(5)
+    alphabet = ["0", "7", ".", "-", "+", "e", "a", " ", "\n", "٣", "é", ""]
+    cells: list[str | None] = ["", ".", "1.", ".5", "1.2.3", "a.12", "1.5\n", "1.٣", None]
+    cells += ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 7))) for _ in range(3000)]
+    cells += [None if rng.random() < 0.1 else c for c in cells[:500]]
+
+    def expected(c: str | None) -> int | None:
+        if c is None:
+            return None
+        m = re.search(r"\.(\d*)$", c)
+        return len(m.group(1)) if m else 0
+
+    large = pa.large_string()
+    chunks = pa.chunked_array([pa.array(cells[:1000], large), pa.array(cells[1000:], large)])
+    s = pd.Series(pd.arrays.ArrowStringArray(chunks))
+    want = [expected(c) for c in cells]
+    got = decimals_of(s).astype(object).where(s.notna(), None).tolist()
+    assert got == want
+    assert (
+        decimals_of(s.iloc[777:2222]).astype(object).where(s.iloc[777:2222].notna(), None).tolist()
+        == want[777:2222]
+    )

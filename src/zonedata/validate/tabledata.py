@@ -96,16 +96,13 @@ def _chunk_decimals(a: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     data = np.frombuffer(bufs[2], dtype=np.uint8)[lo:hi]
     starts = offsets[:-1] - lo
     ends = offsets[1:] - lo
-    # position of the last non-digit byte at or before each byte (-1: none)
-    digit = (data >= ord("0")) & (data <= ord("9"))
-    pos = np.int32 if len(data) < 2**31 else np.int64
-    last = np.where(digit, pos(-1), np.arange(len(data), dtype=pos))
-    np.maximum.accumulate(last, out=last)
-    nonempty = ends > starts
-    j = np.full(n, -1, dtype=np.int64)
-    j[nonempty] = last[ends[nonempty] - 1]
+    # each cell's last non-digit byte: the last non-digit position before the cell's end
+    # (a binary search in the few non-digit positions; -1: none)
+    non_digit = np.flatnonzero((data - np.uint8(ord("0"))) >= 10)
+    k = np.searchsorted(non_digit, ends, side="left") - 1
+    j = np.where(k >= 0, non_digit[np.maximum(k, 0)], -1) if len(non_digit) else np.full(n, -1)
     # the cell ends in "." + digits: its last non-digit is a "." inside the cell
-    point = nonempty & (j >= starts)
+    point = (ends > starts) & (j >= starts)
     point[point] = data[j[point]] == ord(".")
     out[point] = (ends - 1 - j)[point]
     special = (data >= 0x80) | (data == ord("\n"))
