@@ -17,7 +17,8 @@ byte-for-byte deterministic for a given ``--rows``, ``--seed`` and ``--faults``.
 ``--faults K`` breaks one figures row in K (the non-preferred row of every (K/2)-th
 city and year), cycling through the faults in :data:`FAULTS`; each gives exactly one
 problem, so a validator must report as many problems as there are faulty rows (their
-number is written to ``.faults``). It times the paths that only run on bad data:
+number and the problems expected, by code, are written to ``.faults`` as JSON). It
+times the paths that only run on bad data:
 problem records, messages, locating columns.
 """
 
@@ -25,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -160,7 +162,9 @@ def generate(rows: int, seed: int, out: Path, faults: int = 0) -> None:
     )
     if faults:
         broken = inject_faults(gdp, cny, rate_values[rate_i], faults)
-        (out / ".faults").write_text(f"{broken}\n", encoding="utf-8")
+        expected = Counter(FAULTS[i % len(FAULTS)][0] for i in range(broken))
+        summary = {"faulty_rows": broken, "problems": dict(sorted(expected.items()))}
+        (out / ".faults").write_text(json.dumps(summary, indent=1) + "\n", encoding="utf-8")
     for name, df in {
         "sources": sources,
         "provinces": provinces,

@@ -6,6 +6,7 @@ import collections
 import datetime as dt
 import hashlib
 import importlib.util
+import json
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -47,12 +48,14 @@ def test_generated_package_is_clean_and_deterministic(generate: ModuleType, tmp_
 
 def test_each_fault_gives_exactly_one_problem(generate: ModuleType, tmp_path: Path) -> None:
     generate.generate(3000, 1, tmp_path, faults=40)
-    n = int((tmp_path / ".faults").read_text())
+    summary = json.loads((tmp_path / ".faults").read_text())
+    n = summary["faulty_rows"]
     assert n == 3000 // 40
     report = validate_package(tmp_path, today=TODAY)
     found = collections.Counter((p.code, p.severity) for p in report.problems)
     expected = collections.Counter(generate.FAULTS[i % len(generate.FAULTS)] for i in range(n))
     assert found == expected
+    assert summary["problems"] == {c: k for (c, _), k in expected.items()}
     # every problem points at a distinct line of the figures table, with a column
     lines = [p.line for p in report.problems]
     assert len(set(lines)) == n
