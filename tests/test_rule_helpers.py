@@ -179,3 +179,13 @@ def test_decimals_of_agrees_with_python_re_on_random_cells() -> None:
         decimals_of(s.iloc[777:2222]).astype(object).where(s.iloc[777:2222].notna(), None).tolist()
         == want[777:2222]
     )
+
+
+@pytest.mark.parametrize("tail", ["", "\n"])
+def test_locate_reads_the_lines_it_is_asked_for(tail: str) -> None:
+    from zonedata.validate.locate import _lines_at
+
+    data = ('h1,h2\na,b\r\n\nc,"x\ny"' + tail).encode()
+    got = _lines_at(data, {0, 1, 2, 3, 4, 5, 6, 99})
+    assert got == {1: "h1,h2", 2: "a,b", 3: "", 4: 'c,"x', 5: 'y"'}
+    assert _lines_at(b"", {1}) == {}

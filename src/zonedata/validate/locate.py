@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections import defaultdict
 from pathlib import Path
 
+import numpy as np
+
 from zonedata.validate.problems import Problem
 
 #: locate at most this many problems (the rest keep column=None)
@@ -26,6 +28,23 @@ def cell_column(line_text: str, field_number: int, delimiter: str = ",") -> int 
     return None
 
 
+def _lines_at(data: bytes, nums: set[int]) -> dict[int, str]:
+    """The text of the 1-based lines ``nums`` of ``data`` (lines end at ``\\n``).
+
+    The line ends come from one vectorized pass over the bytes (a Python loop over a
+    million lines takes about 0.3 s).
+    """
+    ends = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == ord("\n"))
+    found = {}
+    for i in nums:
+        start = 0 if i == 1 else int(ends[i - 2]) + 1 if i - 2 < len(ends) else len(data)
+        if i < 1 or start >= len(data):
+            continue
+        end = int(ends[i - 1]) if i - 1 < len(ends) else len(data)
+        found[i] = data[start:end].decode("utf-8", errors="replace").rstrip("\r\n")
+    return found
+
+
 def locate(problems: list[Problem]) -> list[Problem]:
     wanted: dict[str, set[int]] = defaultdict(set)
     for p in problems[:MAX_LOCATE]:
@@ -35,18 +54,11 @@ def locate(problems: list[Problem]) -> list[Problem]:
         return problems
     lines: dict[tuple[str, int], str] = {}
     for path, nums in wanted.items():
-        last = max(nums)
         try:
-            # binary: lines end at b"\n" only, as the structure layer counts them
-            with Path(path).open("rb") as fh:
-                for i, raw in enumerate(fh, start=1):
-                    if i in nums:
-                        text = raw.decode("utf-8", errors="replace")
-                        lines[(path, i)] = text.rstrip("\r\n")
-                    if i >= last:
-                        break
+            data = Path(path).read_bytes()
         except OSError:
             continue
+        lines.update(((path, i), text) for i, text in _lines_at(data, nums).items())
     out = []
     for i, p in enumerate(problems):
         if i < MAX_LOCATE and p.path and p.line and p.field_number and p.column is None:
