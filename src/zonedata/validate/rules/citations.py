@@ -118,9 +118,18 @@ class PreferredGroups:
     key: list[str]
     source: str | None
     frame: pd.DataFrame
+    #: for each row of ``frame``, its group's number
+    gid: np.ndarray
     #: for each row of ``frame``, the position (in ``frame``) of its group's first
     #: preferred row, or -1 when the group has none
     pref_pos: np.ndarray
+    #: per group: its preferred rows, and its rows
+    n_pref: np.ndarray
+    n: np.ndarray
+
+    def at(self, lines: pd.Index) -> np.ndarray:
+        """The positions in ``frame`` of the rows at ``lines``."""
+        return np.asarray(self.frame.index.get_indexer(lines), dtype=np.int64)
 
 
 def preferred_groups(ctx: Context, td: TableData) -> PreferredGroups | None:
@@ -135,12 +144,13 @@ def preferred_groups(ctx: Context, td: TableData) -> PreferredGroups | None:
 def _preferred_groups(td: TableData) -> PreferredGroups | None:
     """Group ``td``'s rows by their key without the source, with per-group counts.
 
-    Rows with a missing key cell are left out. Columns added: ``_p`` (row preferred),
-    ``_n_pref`` (preferred rows in the group), ``_n`` (rows in the group), ``_any_na`` (a
-    preferred cell did not parse: the group is not judged), ``_first_line`` (the group's
-    first line), ``_first_pref_line`` (the line of its first preferred row, <NA> if none)
-    and ``_extra`` (the row is preferred, but not the group's first preferred row). One
-    grouping gives each row a group number; the counts are numpy ``bincount`` s over it.
+    Rows with a missing key cell are left out. One grouping gives each row a group
+    number; the counts are numpy ``bincount`` s over it, kept per group (only the flags
+    the checks need are columns of the frame, a million rows being a lot of columns).
+    Columns added: ``_p`` (row preferred), ``_judged`` (its group has exactly one
+    preferred row and no unreadable ``preferred`` cell), ``_none_first`` (its group has
+    no preferred row and no unreadable cell, and this is the group's first line) and
+    ``_extra`` (the row is preferred, but not the group's first preferred row).
     """
     names = td.table.field_names
     if PREFERRED not in names or td.table.field(PREFERRED).kind != "boolean":
@@ -159,27 +169,32 @@ def _preferred_groups(td: TableData) -> PreferredGroups | None:
     groups = int(gid.max()) + 1 if len(gid) else 0
     pref = bool_array(frame[PREFERRED], False)
     na = frame[PREFERRED].isna().to_numpy(dtype=bool)
-    lines = frame["_line"].to_numpy(dtype=np.int64)
     rows = np.arange(len(frame), dtype=np.int64)
     n_pref = np.bincount(gid, weights=pref, minlength=groups).astype(np.int64)
+    any_na = np.bincount(gid, weights=na, minlength=groups) > 0
     # rows are in line order, so the smallest row number of a group is its first line
     first = np.full(groups, len(frame), dtype=np.int64)
     np.minimum.at(first, gid, rows)
-    first_pref = np.full(groups, len(frame), dtype=np.int64)
-    np.minimum.at(first_pref, gid[pref], rows[pref])
-    has_pref = n_pref[gid] > 0
-    pref_pos = np.where(has_pref, first_pref[gid], -1)
+    first_pref = np.full(groups, -1, dtype=np.int64)
+    if pref.any():
+        lowest = np.full(groups, len(frame), dtype=np.int64)
+        np.minimum.at(lowest, gid[pref], rows[pref])
+        first_pref = np.where(n_pref > 0, lowest, -1)
+    pref_pos = first_pref[gid]
     frame["_p"] = pref
-    frame["_n_pref"] = n_pref[gid]
-    frame["_n"] = np.bincount(gid, minlength=groups)[gid]
-    frame["_any_na"] = (np.bincount(gid, weights=na, minlength=groups) > 0)[gid]
-    frame["_first_line"] = lines[first[gid]]
-    frame["_first_pref_line"] = pd.array(
-        np.where(has_pref, lines[np.maximum(pref_pos, 0)], 0), dtype="Int64"
-    )
-    frame.loc[~has_pref, "_first_pref_line"] = pd.NA
+    frame["_judged"] = ((n_pref == 1) & ~any_na)[gid]
+    frame["_none_first"] = ((n_pref == 0) & ~any_na)[gid] & (first[gid] == rows)
     frame["_extra"] = pref & (pref_pos != rows)
-    return PreferredGroups(td=td, key=key, source=source, frame=frame, pref_pos=pref_pos)
+    return PreferredGroups(
+        td=td,
+        key=key,
+        source=source,
+        frame=frame,
+        gid=gid,
+        pref_pos=pref_pos,
+        n_pref=n_pref,
+        n=np.bincount(gid, minlength=groups),
+    )
 
 
 def _describe(key: list[str], row: Mapping[str, Any]) -> str:
@@ -208,8 +223,7 @@ def preferred_count(ctx: Context) -> list[Problem]:
         f = pg.frame
 
         def has_one(d: pd.DataFrame) -> pd.Series:
-            none = known(d["_n_pref"] == 0) & ~known(d["_any_na"])
-            return ~(none & known(d["_line"] == d["_first_line"]))
+            return ~known(d["_none_first"])
 
         def not_extra(d: pd.DataFrame) -> pd.Series:
             return ~known(d["_extra"])
@@ -217,9 +231,10 @@ def preferred_count(ctx: Context) -> list[Problem]:
         bad = failing_lines(f, {"none": has_one, "extra": not_extra})
         src = pg.source
         if len(bad["none"]):
-            members = f[known(f["_n_pref"] == 0)]
+            members = f[pg.n_pref[pg.gid] == 0]
             groups = {(k if isinstance(k, tuple) else (k,)): g for k, g in members.groupby(pg.key)}
-            for line, r in records(f, bad["none"]):
+            at = pg.at(bad["none"])
+            for (line, r), row in zip(records(f, bad["none"]), at, strict=True):
                 g = groups[_key_tuple(pg.key, r)]
                 who = (
                     f"sources {join_limited(g[src].astype(str))}"
@@ -229,23 +244,25 @@ def preferred_count(ctx: Context) -> list[Problem]:
                 problems.append(
                     problem(
                         "preferred-count",
-                        f"none of the {int(r['_n'])} rows for {_describe(pg.key, r)} is "
-                        f"preferred ({who}); mark exactly one of them preferred=true",
+                        f"none of the {int(pg.n[pg.gid[row]])} rows for "
+                        f"{_describe(pg.key, r)} is preferred ({who}); mark exactly one of "
+                        "them preferred=true",
                         td,
                         line,
                         PREFERRED,
                     )
                 )
-        for line, r in records(f, bad["extra"]):
-            first = int(r["_first_pref_line"])
+        at = pg.at(bad["extra"])
+        for (line, r), row in zip(records(f, bad["extra"]), at, strict=True):
+            first = int(f.index[pg.pref_pos[row]])
             this_src = f" (source {r[src]})" if src else ""
             first_src = f", source {f.at[first, src]!s}" if src else ""
             problems.append(
                 problem(
                     "preferred-count",
-                    f"{int(r['_n_pref'])} rows for {_describe(pg.key, r)} are preferred; only "
-                    f"one may be: this row{this_src} is preferred as well as line "
-                    f"{first}{first_src}",
+                    f"{int(pg.n_pref[pg.gid[row]])} rows for {_describe(pg.key, r)} are "
+                    f"preferred; only one may be: this row{this_src} is preferred as well as "
+                    f"line {first}{first_src}",
                     td,
                     line,
                     PREFERRED,
@@ -256,13 +273,9 @@ def preferred_count(ctx: Context) -> list[Problem]:
 
 def _column(td: TableData, name: str, pos: np.ndarray) -> ExtensionArray:
     """Column ``name`` of ``td`` at row positions ``pos``: the typed value, or the cell's
-    text for ``<field>__text``, or its printed decimals for ``<field>__dec``."""
-    if name.endswith("__text"):
-        series = td.text[name.removesuffix("__text")]
-    elif name.endswith("__dec"):
-        series = td.decimals(name.removesuffix("__dec"))
-    else:
-        series = td.typed[name]
+    printed decimals for ``<field>__dec``."""
+    dec = name.endswith("__dec")
+    series = td.decimals(name.removesuffix("__dec")) if dec else td.typed[name]
     return cast(ExtensionArray, series.array.take(pos))
 
 
@@ -306,22 +319,18 @@ def source_disagreement(ctx: Context) -> list[Problem]:
         if not figures:
             continue
         f = pg.frame
-        judged = known(f["_n_pref"] == 1).to_numpy() & ~known(f["_any_na"]).to_numpy()
-        other = judged & ~f["_p"].to_numpy(dtype=bool)
+        # each alternative row (in a judged group) beside its group's preferred row
+        others = np.flatnonzero(f["_judged"].to_numpy(dtype=bool) & ~f["_p"].to_numpy(dtype=bool))
         pos = f["_pos"].to_numpy()
-        columns: dict[str, Any] = {"_line": f["_line"]}
-        if pg.source:
-            columns[pg.source] = f[pg.source]
+        a_pos, p_pos = pos[others], pos[pg.pref_pos[others]]
+        # only what the checks need: the texts, sources and keys are read for the
+        # messages, from the failing rows alone
+        columns: dict[str, Any] = {"_a_pos": a_pos, "_p_pos": p_pos}
         for name in figures:
-            for col in (name, f"{name}__text", f"{name}__dec"):
-                columns[col] = _column(td, col, pos)
-        rows = pd.DataFrame(columns, index=f.index)
-        pairs = rows[other]
-        pref = rows.iloc[pg.pref_pos[other]]
-        for c in pref.columns:
-            pairs[f"_pref_{c}"] = pref[c].array
-        for key_field in pg.key:
-            pairs[key_field] = f[key_field][other]
+            for col in (name, f"{name}__dec"):
+                columns[col] = _column(td, col, a_pos)
+                columns[f"_pref_{col}"] = _column(td, col, p_pos)
+        pairs = pd.DataFrame(columns, index=f.index.take(others))
         checks = {}
         for name, (mode, tol) in figures.items():
             da = pairs[f"{name}__dec"].astype("Float64")
@@ -346,7 +355,8 @@ def source_disagreement(ctx: Context) -> list[Problem]:
         src = pg.source
         for name, (mode, tol) in figures.items():
             for line, r in records(pairs, bad[name]):
-                a, p = r[f"{name}__text"], r[f"_pref_{name}__text"]
+                a_row, p_row = int(r["_a_pos"]), int(r["_p_pos"])
+                a, p = td.text[name].iat[a_row], td.text[name].iat[p_row]
                 if mode == "relative":
                     pv = float(r[f"_pref_{name}"])
                     by = f"{fmt_num(100 * float(r[f'_diff_{name}']) / abs(pv), 2)}%"
@@ -356,14 +366,15 @@ def source_disagreement(ctx: Context) -> list[Problem]:
                     points = "percentage points" if unit == "percent" else str(unit)
                     by = f"{fmt_num(float(r[f'_diff_{name}']))} {points}"
                     allowed = f"{tol:g} {points}"
-                this = f" from {r[src]}" if src else ""
-                other = f" from {r[f'_pref_{src}']}" if src else ""
+                this = f" from {td.typed[src].iat[a_row]}" if src else ""
+                other = f" from {td.typed[src].iat[p_row]}" if src else ""
+                keys = {k: td.typed[k].iat[a_row] for k in pg.key}
                 problems.append(
                     problem(
                         "source-disagreement",
                         f"{name} {a}{this} differs by {by} from the preferred {p}{other} "
-                        f"(line {int(r['_pref__line'])}) for {_describe(pg.key, r)}; the "
-                        f"tolerance is {allowed}",
+                        f"(line {int(td.typed.index[p_row])}) for {_describe(pg.key, keys)}; "
+                        f"the tolerance is {allowed}",
                         td,
                         line,
                         name,

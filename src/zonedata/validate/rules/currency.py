@@ -12,6 +12,7 @@ from zonedata.model.descriptor import Table
 from zonedata.validate.problems import Problem
 from zonedata.validate.rules._base import (
     Context,
+    cell_text,
     failing_lines,
     fmt_num,
     half_unit,
@@ -187,9 +188,7 @@ def usd_cny_mismatch(ctx: Context) -> list[Problem]:
             if ctx.table(rates_td.name, conv.rate_key, rate_value) is None:
                 continue
             cols = [conv.cny, conv.usd, conv.rate_id]
-            frame = line_frame(
-                td, cols, text=[conv.cny, conv.usd], decimals=[conv.cny, conv.usd], complete=cols
-            )
+            frame = line_frame(td, cols, decimals=[conv.cny, conv.usd], complete=cols)
             rates = pd.DataFrame(
                 {
                     "_rate_id": rates_td.typed[conv.rate_key],
@@ -223,8 +222,8 @@ def usd_cny_mismatch(ctx: Context) -> list[Problem]:
                 problems.append(
                     problem(
                         "usd-cny-mismatch",
-                        f"{conv.usd} {r[f'{conv.usd}__text']} with {conv.cny} "
-                        f"{r[f'{conv.cny}__text']} implies {fmt_num(r['_implied'], dr)} CNY/USD "
+                        f"{conv.usd} {cell_text(td, line, conv.usd)} with {conv.cny} "
+                        f"{cell_text(td, line, conv.cny)} implies {fmt_num(r['_implied'], dr)} CNY/USD "
                         f"({_fmt_bound(r['_lo'], dr)}–{_fmt_bound(r['_hi'], dr)} given the "
                         f"printed digits), but rate {r['_rate_id']} "
                         f"({rates_td.display_path} line {int(r['_rate_line'])}) is "
@@ -267,7 +266,6 @@ def usd_cny_implausible(ctx: Context) -> list[Problem]:
             frame = line_frame(
                 td,
                 cols,
-                text=[conv.cny, conv.usd],
                 decimals=[conv.cny, conv.usd],
                 complete=[conv.cny, conv.usd],
             )
@@ -302,8 +300,8 @@ def usd_cny_implausible(ctx: Context) -> list[Problem]:
                 problems.append(
                     problem(
                         "usd-cny-implausible",
-                        f"{conv.usd} {r[f'{conv.usd}__text']} with {conv.cny} "
-                        f"{r[f'{conv.cny}__text']} implies {fmt_num(r['_implied'], 4)} CNY/USD, "
+                        f"{conv.usd} {cell_text(td, line, conv.usd)} with {conv.cny} "
+                        f"{cell_text(td, line, conv.cny)} implies {fmt_num(r['_implied'], 4)} CNY/USD, "
                         f"outside the plausible band {fmt_num(lo, 2)}–{fmt_num(hi, 2)} {where} "
                         f"({note}); {hint}",
                         td,
@@ -330,7 +328,7 @@ def ecb_cross_rate_mismatch(ctx: Context) -> list[Problem]:
         u = _rate_field(td.table, UNIT_USD_PER_EUR)
         if x is None or c is None or u is None or ctx.table(td.name, x, c, u) is None:
             continue
-        frame = line_frame(td, [x, c, u], text=[x, c, u], decimals=[x], complete=[x, c, u])
+        frame = line_frame(td, [x, c, u], decimals=[x], complete=[x, c, u])
         frame["_ratio"] = frame[c].astype("Float64") / frame[u].astype("Float64")
         frame["_hx"] = half_unit(frame[f"{x}__dec"])
 
@@ -345,7 +343,7 @@ def ecb_cross_rate_mismatch(ctx: Context) -> list[Problem]:
             problems.append(
                 problem(
                     "ecb-cross-rate-mismatch",
-                    f"{x} {r[f'{x}__text']} but {c} {r[f'{c}__text']} / {u} {r[f'{u}__text']} "
+                    f"{x} {cell_text(td, line, x)} but {c} {cell_text(td, line, c)} / {u} {cell_text(td, line, u)} "
                     f"= {fmt_num(r['_ratio'], dx + 2)}, which printed to {dx} decimals is "
                     f"{fmt_num(r['_ratio'], dx)}",
                     td,
