@@ -189,3 +189,41 @@ def test_locate_reads_the_lines_it_is_asked_for(tail: str) -> None:
     got = _lines_at(data, {0, 1, 2, 3, 4, 5, 6, 99})
     assert got == {1: "h1,h2", 2: "a,b", 3: "", 4: 'c,"x', 5: 'y"'}
     assert _lines_at(b"", {1}) == {}
+
+
+def test_passes_everywhere_only_when_certain() -> None:
+    from zonedata.validate.rules._base import passes_everywhere
+
+    s = pd.Series(["a", None, "b"], dtype="string", index=[2, 3, 4])
+    assert passes_everywhere(lambda x: pd.Series(True, index=x.index), s)
+    assert not passes_everywhere(lambda x: x == "a", s)  # a False and a missing verdict
+    assert passes_everywhere(lambda x: x.isin(["a", "b"]) | x.isna(), s)
+    assert passes_everywhere(lambda x: x != "c", s, skip_missing=True)  # <NA> on a missing cell
+    assert not passes_everywhere(lambda x: x != "c", s)
+    assert not passes_everywhere(lambda x: pd.Series(1, index=x.index), s)  # not boolean
+    assert not passes_everywhere(lambda x: pd.Series(True, index=[0, 1, 2]), s)  # misaligned
+    assert not passes_everywhere(lambda x: 1 / 0, s)  # raised: Pandera will report it
+
+
+def test_runners_report_through_pandera_what_the_checks_flag() -> None:
+    from zonedata.validate.rules._base import failing_cells, failing_lines
+
+    frame = pd.DataFrame(
+        {"a": pd.array([1, 5, None, 7], dtype="Int64"), "b": pd.array([1, 1, 1, 1], dtype="Int64")},
+        index=pd.Index([2, 3, 4, 5], name="line"),
+    )
+    small = {"small": lambda s: known(s < 6)}
+    cells = failing_cells(frame, {"a": small, "b": small})
+    assert {n: [(c, list(lines)) for c, lines in v] for n, v in cells.items()} == {
+        "small": [("a", [5])]
+    }
+    rows = failing_lines(
+        frame,
+        {
+            "sum": lambda d: known(d["a"] + d["b"] < 7),
+            "ok": lambda d: pd.Series(True, index=d.index),
+        },
+    )
+    assert list(rows["sum"]) == [4, 5] and list(rows["ok"]) == []
+    with pytest.raises(RuntimeError, match="could not run"):
+        failing_lines(frame, {"broken": lambda d: d["missing"] > 0})

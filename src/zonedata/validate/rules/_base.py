@@ -131,18 +131,52 @@ def _failure_cases(frame: pd.DataFrame, schema: pa.DataFrameSchema) -> pd.DataFr
     return out
 
 
+def passes_everywhere(
+    check: Callable[[Any], Any], data: pd.DataFrame | pd.Series, *, skip_missing: bool = False
+) -> bool:
+    """Whether ``check`` certainly passes on every row of ``data`` (Pandera would report
+    nothing), evaluated directly.
+
+    Pandera's machinery costs about a millisecond per column and check, which on a package
+    of many small tables outweighs the checks themselves; so the runners below hand Pandera
+    only the checks that flag something. Any doubt counts as a failure, and the check then
+    goes to Pandera: an exception, a result that is not a boolean Series aligned to
+    ``data``, a missing verdict. ``skip_missing``: missing cells of a column pass (as
+    Pandera's ``ignore_na``).
+    """
+    try:
+        result = check(data)
+    except Exception:
+        return False
+    if (
+        not isinstance(result, pd.Series)
+        or not pd.api.types.is_bool_dtype(result.dtype)
+        or len(result) != len(data)
+        or not result.index.equals(data.index)
+    ):
+        return False
+    ok = bool_array(result, False)
+    if skip_missing and isinstance(data, pd.Series):
+        ok = ok | data.isna().to_numpy(dtype=bool)
+    return bool(ok.all())
+
+
 def failing_lines(frame: pd.DataFrame, checks: Mapping[str, FrameCheck]) -> dict[str, pd.Index]:
     """Run wide row checks on ``frame`` (a ``DataFrameSchema`` of ``pa.Check`` s).
 
     Returns, for each check name, the index labels (lines) of the rows that fail, sorted.
+    Only the checks that flag a row go through Pandera (see :func:`passes_everywhere`).
     """
-    import pandera.pandas as pa
-
     out: dict[str, pd.Index] = {name: pd.Index([], dtype="int64") for name in checks}
     if frame.empty or not checks:
         return out
+    flagged = {name: fn for name, fn in checks.items() if not passes_everywhere(fn, frame)}
+    if not flagged:
+        return out
+    import pandera.pandas as pa
+
     schema = pa.DataFrameSchema(
-        checks=[pa.Check(fn, name=name, ignore_na=False) for name, fn in checks.items()]
+        checks=[pa.Check(fn, name=name, ignore_na=False) for name, fn in flagged.items()]
     )
     fc = _failure_cases(frame, schema)
     for name, rows in fc.groupby("check", sort=False)["index"]:
@@ -156,14 +190,25 @@ def failing_cells(
     """Run per-column checks: ``checks[column][check name] = fn(series)``.
 
     Missing cells are skipped (Pandera's ``ignore_na``). Returns, for each check name,
-    ``(column, failing lines)`` pairs.
+    ``(column, failing lines)`` pairs. Only the checks that flag a cell go through Pandera
+    (see :func:`passes_everywhere`).
     """
+    out: dict[str, list[tuple[str, pd.Index]]] = {}
+    if frame.empty:
+        return out
+    cols: dict[str, dict[str, SeriesCheck]] = {}
+    for c, v in checks.items():
+        if c not in frame.columns:
+            continue
+        flagged = {
+            n: fn for n, fn in v.items() if not passes_everywhere(fn, frame[c], skip_missing=True)
+        }
+        if flagged:
+            cols[c] = flagged
+    if not cols:
+        return out
     import pandera.pandas as pa
 
-    out: dict[str, list[tuple[str, pd.Index]]] = {}
-    cols = {c: v for c, v in checks.items() if c in frame.columns and v}
-    if frame.empty or not cols:
-        return out
     schema = pa.DataFrameSchema(
         {
             c: pa.Column(nullable=True, checks=[pa.Check(fn, name=n) for n, fn in v.items()])
