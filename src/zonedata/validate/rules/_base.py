@@ -6,6 +6,11 @@ needed), expresses its condition as Pandera checks that return a boolean Series 
 whole frame (``True`` = the row passes), runs them with :func:`failing_lines` /
 :func:`failing_cells`, and turns the failing lines into :class:`Problem` records. No rule
 loops over data rows; loops run only over the (few) failures to word their messages.
+
+The runners evaluate each check once directly and give Pandera the checks that flag
+something (:func:`passes_everywhere`): Pandera then collects their failure cases. On
+clean data that spares Pandera's fixed cost per column and check (about a millisecond,
+which on a package of twenty small tables is most of the semantic layer's time).
 """
 
 from __future__ import annotations
