@@ -109,6 +109,8 @@ def test_lookup_finds_positions_once_per_distinct_key() -> None:
     keys = pd.Series(["r2", None, "r9", "r1", "r2"], dtype="string")
     targets = pd.Series(["r1", "r2", "r3"], dtype="string")
     assert lookup(keys, targets).tolist() == [1, -1, -1, 0, 1]
+    assert lookup(pd.Series([None, None], dtype="string"), targets).tolist() == [-1, -1]
+    assert lookup(pd.Series([], dtype="string"), targets).tolist() == []
 
 
 def test_line_frame_keeps_complete_rows_with_their_lines_and_positions() -> None:
@@ -203,6 +205,13 @@ def test_passes_everywhere_only_when_certain() -> None:
     assert not passes_everywhere(lambda x: pd.Series(1, index=x.index), s)  # not boolean
     assert not passes_everywhere(lambda x: pd.Series(True, index=[0, 1, 2]), s)  # misaligned
     assert not passes_everywhere(lambda x: 1 / 0, s)  # raised: Pandera will report it
+    # a column check sees the column without its missing cells, as under Pandera
+    assert passes_everywhere(
+        lambda x: pd.Series(x.notna().all(), index=x.index), s, skip_missing=True
+    )
+    assert not passes_everywhere(
+        lambda x: pd.Series(len(x) == 3, index=x.index), s, skip_missing=True
+    )
 
 
 def test_runners_report_through_pandera_what_the_checks_flag() -> None:

@@ -146,9 +146,11 @@ def passes_everywhere(
     of many small tables outweighs the checks themselves; so the runners below hand Pandera
     only the checks that flag something. Any doubt counts as a failure, and the check then
     goes to Pandera: an exception, a result that is not a boolean Series aligned to
-    ``data``, a missing verdict. ``skip_missing``: missing cells of a column pass (as
-    Pandera's ``ignore_na``).
+    ``data``, a missing verdict. ``skip_missing``: the check sees the column without its
+    missing cells, as Pandera gives it to a column check (``ignore_na``).
     """
+    if skip_missing:
+        data = data.dropna()
     try:
         result = check(data)
     except Exception:
@@ -160,10 +162,7 @@ def passes_everywhere(
         or not result.index.equals(data.index)
     ):
         return False
-    ok = bool_array(result, False)
-    if skip_missing and isinstance(data, pd.Series):
-        ok = ok | data.isna().to_numpy(dtype=bool)
-    return bool(ok.all())
+    return bool(bool_array(result, False).all())
 
 
 def failing_lines(frame: pd.DataFrame, checks: Mapping[str, FrameCheck]) -> dict[str, pd.Index]:
@@ -306,6 +305,8 @@ def lookup(keys: pd.Series, targets: pd.Series) -> np.ndarray:
     The hash lookup runs once per distinct key (missing keys: -1).
     """
     codes, uniques = pd.factorize(keys, use_na_sentinel=True)
+    if len(uniques) == 0:
+        return np.full(len(keys), -1, dtype=np.int64)
     found = pd.Index(targets).get_indexer(pd.Index(uniques, dtype=targets.dtype))
     return np.where(codes >= 0, found[np.maximum(codes, 0)], -1)
 
