@@ -311,13 +311,6 @@ def lookup(keys: pd.Series, targets: pd.Series) -> np.ndarray:
     return np.where(codes >= 0, found[np.maximum(codes, 0)], -1)
 
 
-def take_rows(frame: pd.DataFrame, positions: np.ndarray, index: pd.Index) -> pd.DataFrame:
-    """The rows of ``frame`` at ``positions`` (0-based), relabelled with ``index``."""
-    out = frame.take(positions)
-    out.index = index
-    return out
-
-
 def merge_keep_index(left: pd.DataFrame, right: pd.DataFrame, **kw: Any) -> pd.DataFrame:
     """``left.merge(right)`` keeping ``left``'s index (line numbers) for the rows kept."""
     idx_name = "__idx"
