@@ -21,6 +21,7 @@ import pyarrow.compute as pc
 
 from zonedata.model.arrow import without_plus
 from zonedata.model.descriptor import Field, Table
+from zonedata.validate.arrowbytes import string_bytes
 from zonedata.validate.problems import Problem, make
 from zonedata.validate.structure import BOM, FileScan, parse_records
 from zonedata.validate.tabledata import TableData
@@ -363,21 +364,10 @@ def _plain_numbers(chunk: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     n = len(chunk)
     plain = np.zeros(n, dtype=bool)
     after = np.full(n, -1, dtype=np.int64)
-    large = pa.types.is_large_string(chunk.type)
-    if not (large or pa.types.is_string(chunk.type)):
+    raw = string_bytes(chunk)
+    if raw is None:
         return plain, after
-    bufs = chunk.buffers()
-    if n == 0 or bufs[2] is None:
-        return plain, after
-    window = slice(chunk.offset, chunk.offset + n + 1)
-    offsets: np.ndarray = (
-        np.frombuffer(bufs[1], dtype=np.int64)[window]
-        if large
-        else np.frombuffer(bufs[1], dtype=np.int32)[window].astype(np.int64)
-    )
-    lo, hi = int(offsets[0]), int(offsets[-1])
-    data = np.frombuffer(bufs[2], dtype=np.uint8)[lo:hi]
-    starts, ends = offsets[:-1] - lo, offsets[1:] - lo
+    data, starts, ends = raw
     length = ends - starts
     valid = _bool_numpy(chunk.is_valid()) if chunk.null_count else np.ones(n, dtype=bool)
     if length[~valid].any():

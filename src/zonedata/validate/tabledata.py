@@ -22,6 +22,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from zonedata.model.descriptor import Table
+from zonedata.validate.arrowbytes import string_bytes
 
 
 @dataclass
@@ -88,14 +89,10 @@ def _chunk_decimals(a: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     """Decimals of each cell of one Arrow string chunk, and which cells need Python ``re``."""
     n = len(a)
     out = np.zeros(n, dtype=np.int64)
-    bufs = a.buffers()
-    if n == 0 or bufs[2] is None:
+    raw = string_bytes(a)
+    if raw is None:
         return out, np.zeros(n, dtype=bool)
-    offsets = np.frombuffer(bufs[1], dtype=np.int64)[a.offset : a.offset + n + 1]
-    lo, hi = int(offsets[0]), int(offsets[-1])
-    data = np.frombuffer(bufs[2], dtype=np.uint8)[lo:hi]
-    starts = offsets[:-1] - lo
-    ends = offsets[1:] - lo
+    data, starts, ends = raw
     # each cell's last non-digit byte: the last non-digit position before the cell's end
     # (a binary search in the few non-digit positions; -1: none)
     non_digit = np.flatnonzero((data - np.uint8(ord("0"))) >= 10)

@@ -27,6 +27,7 @@ import pandas as pd
 import pyarrow as pa
 
 from zonedata.model.descriptor import Table
+from zonedata.validate.arrowbytes import string_bytes
 from zonedata.validate.problems import RULES, Problem, make
 from zonedata.validate.tabledata import TableData
 
@@ -409,16 +410,12 @@ def starts_with_any(s: pd.Series, chars: str) -> pd.Series:
     chunks = arrow.chunks if isinstance(arrow, pa.ChunkedArray) else [arrow]
     parts = []
     for chunk in chunks:
-        n = len(chunk)
-        bufs = chunk.buffers()
-        width = np.int64 if chunk.type == pa.large_string() else np.int32
-        offsets: np.ndarray = np.frombuffer(bufs[1], dtype=width)
-        offsets = offsets[chunk.offset : chunk.offset + n + 1]
-        data = np.frombuffer(bufs[2], dtype=np.uint8) if bufs[2] is not None else None
-        hit = np.zeros(n, dtype=bool)
-        nonempty = offsets[1:] > offsets[:-1]
-        if data is not None and nonempty.any():
-            hit[nonempty] = np.isin(data[offsets[:-1][nonempty]], wanted)
+        hit = np.zeros(len(chunk), dtype=bool)
+        raw = string_bytes(chunk)
+        if raw is not None:
+            data, starts, ends = raw
+            nonempty = ends > starts
+            hit[nonempty] = np.isin(data[starts[nonempty]], wanted)
         if chunk.null_count:
             hit &= np.asarray(chunk.is_valid().to_numpy(zero_copy_only=False), dtype=bool)
         parts.append(hit)
