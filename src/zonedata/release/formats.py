@@ -34,6 +34,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from zonedata.model.descriptor import Field, Table
+from zonedata.model.types import json_kind, parquet_pandas_types
 
 #: Writer options for every Parquet file of a release: explicit, so that a change of
 #: pyarrow's defaults cannot change the bytes silently.
@@ -276,24 +277,14 @@ def parse_json_rows(data: bytes, table: Table) -> dict[str, list[Any]]:
             if v is not None and not _fits(v, f):
                 raise JsonTableError(
                     f"row {i} (line {i + 1}), field {f.name!r}: {json.dumps(v, ensure_ascii=False)} "
-                    f"is not a JSON {_json_kind(f)}"
+                    f"is not a JSON {json_kind(f)}"
                 )
             columns[f.name].append(v)
     return columns
 
 
-def _json_kind(f: Field) -> str:
-    if f.kind in ("integer", "year"):
-        return "integer"
-    if f.kind == "number":
-        return "number"
-    if f.kind == "boolean":
-        return "boolean"
-    return "string"
-
-
 def _fits(v: Any, f: Field) -> bool:
-    kind = _json_kind(f)
+    kind = json_kind(f)
     if kind == "integer":
         return isinstance(v, NumberToken) and JSON_INTEGER.fullmatch(v) is not None
     if kind == "number":
@@ -326,20 +317,7 @@ def text_table(columns: dict[str, list[Any]], table: Table) -> pa.Table:
 
 
 def _pandas_column(f: Field) -> dict[str, Any]:
-    kind = f.kind
-    if kind in ("integer", "year"):
-        pandas_type, numpy_type = "int64", ("int64" if f.required else "Int64")
-    elif kind == "number":
-        if f.decimals is not None:
-            pandas_type, numpy_type = "decimal", "object"
-        else:
-            pandas_type, numpy_type = "float64", "float64"
-    elif kind == "boolean":
-        pandas_type, numpy_type = ("bool", "bool") if f.required else ("boolean", "boolean")
-    elif kind == "date":
-        pandas_type, numpy_type = "date", "object"
-    else:
-        pandas_type, numpy_type = "unicode", "object"
+    pandas_type, numpy_type = parquet_pandas_types(f)
     return {
         "name": f.name,
         "field_name": f.name,
