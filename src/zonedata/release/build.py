@@ -33,11 +33,16 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from zonedata.model.descriptor import DescriptorError, Package, Table, read_package
 from zonedata.release.archive import CHECKSUMS, DESCRIPTOR, ZIP_EPOCH_MIN, zip_bytes
 from zonedata.release.errors import ReleaseError, ReleaseExistsError, ValidationFailedError
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+    from zonedata.validate.engine import Report
 
 PROFILE = "https://datapackage.org/profiles/2.0/datapackage.json"
 PARQUET_MEDIATYPE = "application/vnd.apache.parquet"
@@ -161,19 +166,31 @@ def _git_epoch(package: Package, descriptor_file: Path) -> tuple[int, str] | Non
     return int(parts[0]), source
 
 
-def run_validation(path: Path) -> Any:
+def run_validation(path: Path) -> Report:
     """Validate the package; a release is built only from a package with no errors.
 
-    Uses ``zonedata.validate.validate_package(path) -> Report`` (``Report.errors`` and
-    ``Report.warnings`` are lists of problems).
+    The report carries every table as validation read and cast it
+    (:attr:`zonedata.validate.tabledata.TableData.arrow`): the release writes those
+    tables, so it holds exactly what was validated.
     """
-    try:
-        from zonedata.validate import validate_package
-    except ImportError as e:
-        raise ReleaseError(
-            f"validation is unavailable ({e}), and a release needs a valid package"
-        ) from e
+    from zonedata.validate.engine import validate_package
+
     return validate_package(path)
+
+
+def released_tables(report: Report, table: Table, package: Package) -> tuple[pa.Table, pa.Table]:
+    """(text, typed) of ``table`` as validation read them, typed with the release schema."""
+    import pyarrow as pa
+
+    from zonedata.model.arrow import arrow_schema
+
+    td = report.data.get(table.name)
+    if td is None or td.raw is None or td.arrow is None:
+        raise ReleaseError(f"{table.path}: validation did not read this table")
+    schema = arrow_schema(table, package)
+    columns = [c.cast(f.type) for c, f in zip(td.arrow.columns, schema, strict=True)]
+    typed = pa.Table.from_arrays(columns, schema=schema)
+    return td.raw, typed
 
 
 # --- the release descriptor --------------------------------------------------------
@@ -340,9 +357,8 @@ def build_release(
     :class:`ReleaseExistsError` if the release exists and ``force`` is false, and
     :class:`ReleaseError` for anything else that stops the build.
     """
-    import pyarrow as pa
+    from pyarrow import ArrowException
 
-    from zonedata.model.arrow import cast_to_schema, read_csv_typed
     from zonedata.release import formats
 
     started = time.monotonic()
@@ -399,15 +415,11 @@ def build_release(
         written: dict[str, ReleasedFile] = {}
         tables: list[tuple[str, int]] = []
         for t in package.tables:
-            src = package.file(t)
             try:
-                typed = read_csv_typed(src, t, release_pkg)
-                raw = formats.read_csv_text(src, t)
-                if not cast_to_schema(raw, t, release_pkg).equals(typed):
-                    raise ReleaseError(f"{t.path}: the text and typed readings disagree")
+                raw, typed = released_tables(report, t, release_pkg)
                 parquet = formats.parquet_bytes(typed, t)
                 json_data = formats.table_json(t, raw, typed)
-            except (pa.ArrowException, ValueError, OSError) as e:
+            except (ArrowException, ValueError, OSError) as e:
                 raise ReleaseError(f"cannot convert {t.path}: {e}") from e
             tables.append((t.name, typed.num_rows))
             for name, data in ((f"{t.name}.parquet", parquet), (f"{t.name}.json", json_data)):
