@@ -15,6 +15,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from tests.conftest import DESCRIPTOR, REPO
+from tests.hostile import run_python
 from zonedata.model.arrow import cast_column, read_csv_typed
 from zonedata.model.descriptor import Field, read_package
 from zonedata.release.build import build_release
@@ -141,3 +142,16 @@ def test_cast_column_flags_exactly_the_cells_it_cannot_hold() -> None:
     assert cast.values.to_pylist() == [Decimal("785.66"), None, None, None, None, Decimal("-0.50")]
     assert cast.rejected["number-not-finite"].tolist() == [False, False, True, False, False, False]
     assert cast.rejected["value-out-of-range"].tolist() == [False, False, False, True, True, False]
+
+
+def test_validate_release_and_load_agree_on_random_mutations() -> None:
+    """Property test (hypothesis, derandomized): see tests/mutations.py. Runs in a child
+    bounded in time and memory, as every hostile-input test does."""
+    out = run_python(
+        "import sys; from tests.mutations import main; main(40)",
+        cwd=REPO,
+        timeout=600,
+        memory=2 << 30,
+    )
+    assert out.code == 0, out.output
+    assert "40 mutations: validate, release and load agree" in out.stdout
