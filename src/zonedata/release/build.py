@@ -31,12 +31,13 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from zonedata.model.descriptor import DescriptorError, Package, Table, read_package
-from zonedata.release.archive import CHECKSUMS, DESCRIPTOR, ZIP_EPOCH_MIN, zip_bytes
+from zonedata.release.archive import CHECKSUMS, DESCRIPTOR, ZIP_EPOCH_MIN, write_zip
 from zonedata.release.errors import ReleaseError, ReleaseExistsError, ValidationFailedError
 
 if TYPE_CHECKING:
@@ -178,19 +179,35 @@ def run_validation(path: Path) -> Report:
     return validate_package(path)
 
 
-def released_tables(report: Report, table: Table, package: Package) -> tuple[pa.Table, pa.Table]:
+def validated_tables(report: Report) -> dict[str, tuple[pa.Table, pa.Table]]:
+    """Each table's (text, typed) as validation read them; the report's frames are let go.
+
+    A release needs only these two Arrow tables: dropping the pandas frames the rules
+    used halves what a large package holds while its files are written.
+    """
+    tables = {
+        name: (td.raw, td.arrow)
+        for name, td in report.data.items()
+        if td.raw is not None and td.arrow is not None
+    }
+    report.data.clear()
+    return tables
+
+
+def released_table(
+    validated: dict[str, tuple[pa.Table, pa.Table]], table: Table, package: Package
+) -> tuple[pa.Table, pa.Table]:
     """(text, typed) of ``table`` as validation read them, typed with the release schema."""
     import pyarrow as pa
 
     from zonedata.model.arrow import arrow_schema
 
-    td = report.data.get(table.name)
-    if td is None or td.raw is None or td.arrow is None:
+    if table.name not in validated:
         raise ReleaseError(f"{table.path}: validation did not read this table")
+    raw, arrow = validated.pop(table.name)
     schema = arrow_schema(table, package)
-    columns = [c.cast(f.type) for c, f in zip(td.arrow.columns, schema, strict=True)]
-    typed = pa.Table.from_arrays(columns, schema=schema)
-    return td.raw, typed
+    columns = [c.cast(f.type) for c, f in zip(arrow.columns, schema, strict=True)]
+    return raw, pa.Table.from_arrays(columns, schema=schema)
 
 
 # --- the release descriptor --------------------------------------------------------
@@ -264,12 +281,39 @@ def _checkpoint(label: str) -> None:
     time.sleep(float(delay))
 
 
-def _write(path: Path, data: bytes) -> ReleasedFile:
+def _write(path: Path, data: bytes | Iterable[bytes]) -> ReleasedFile:
+    """Write ``data`` (bytes, or pieces of them) durably; its size and SHA-256."""
+    digest, size = hashlib.sha256(), 0
     with open(path, "wb") as fh:
-        fh.write(data)
+        for piece in [data] if isinstance(data, bytes) else data:
+            fh.write(piece)
+            digest.update(piece)
+            size += len(piece)
         fh.flush()
         os.fsync(fh.fileno())
-    return ReleasedFile(path.name, len(data), hashlib.sha256(data).hexdigest())
+    return ReleasedFile(path.name, size, digest.hexdigest())
+
+
+def write_table(folder: Path, table: Table, raw: pa.Table, typed: pa.Table) -> list[ReleasedFile]:
+    """Write a table's Parquet file and, in pieces, its JSON file into ``folder``."""
+    from pyarrow import ArrowException
+
+    from zonedata.release import formats
+
+    out = []
+    try:
+        out.append(_write(folder / f"{table.name}.parquet", formats.parquet_bytes(typed, table)))
+        _checkpoint(f"wrote {table.name}.parquet")
+        out.append(_write(folder / f"{table.name}.json", formats.json_chunks(table, raw, typed)))
+        _checkpoint(f"wrote {table.name}.json")
+    except (ArrowException, ValueError) as e:
+        raise ReleaseError(f"cannot convert {table.path}: {e}") from e
+    return out
+
+
+def _file_digest(path: Path) -> tuple[int, str]:
+    with open(path, "rb") as fh:
+        return path.stat().st_size, hashlib.file_digest(fh, "sha256").hexdigest()
 
 
 def _fsync_dir(path: Path) -> None:
@@ -357,10 +401,6 @@ def build_release(
     :class:`ReleaseExistsError` if the release exists and ``force`` is false, and
     :class:`ReleaseError` for anything else that stops the build.
     """
-    from pyarrow import ArrowException
-
-    from zonedata.release import formats
-
     started = time.monotonic()
     desc_file = descriptor_path(path)
     try:
@@ -414,17 +454,13 @@ def build_release(
         _checkpoint(f"created {tmp_dir.name}")
         written: dict[str, ReleasedFile] = {}
         tables: list[tuple[str, int]] = []
+        validated = validated_tables(report)
         for t in package.tables:
-            try:
-                raw, typed = released_tables(report, t, release_pkg)
-                parquet = formats.parquet_bytes(typed, t)
-                json_data = formats.table_json(t, raw, typed)
-            except (ArrowException, ValueError, OSError) as e:
-                raise ReleaseError(f"cannot convert {t.path}: {e}") from e
+            raw, typed = released_table(validated, t, release_pkg)
             tables.append((t.name, typed.num_rows))
-            for name, data in ((f"{t.name}.parquet", parquet), (f"{t.name}.json", json_data)):
-                written[name] = _write(tmp_dir / name, data)
-                _checkpoint(f"wrote {name}")
+            for f in write_table(tmp_dir, t, raw, typed):
+                written[f.name] = f
+            del raw, typed
 
         descriptor = release_descriptor(package, v, written)
         desc_bytes = (json.dumps(descriptor, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
@@ -435,9 +471,8 @@ def build_release(
         _checkpoint(f"wrote {CHECKSUMS}")
         _fsync_dir(tmp_dir)
 
-        members = [(p.name, p.read_bytes()) for p in sorted(tmp_dir.iterdir())]
-        archive = zip_bytes(members, stem, epoch)
-        _write(tmp_zip, archive)
+        write_zip(tmp_zip, sorted(tmp_dir.iterdir()), stem, epoch)
+        zip_size, zip_sha256 = _file_digest(tmp_zip)
         _checkpoint(f"wrote {tmp_zip.name}")
 
         # Commit: the folder is renamed last, so that it exists only with its zip.
@@ -485,8 +520,8 @@ def build_release(
         version=v,
         folder=folder,
         zip_path=zip_path,
-        zip_bytes=len(archive),
-        zip_sha256=hashlib.sha256(archive).hexdigest(),
+        zip_bytes=zip_size,
+        zip_sha256=zip_sha256,
         files=files,
         tables=tables,
         epoch=epoch,
