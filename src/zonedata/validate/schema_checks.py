@@ -534,6 +534,17 @@ def check_table(
             )
         )
         lines = np.arange(2, raw.num_rows + 2, dtype=np.int64)
+    td, found = check_records(raw, lines, table, display, path)
+    return td, problems + found
+
+
+def check_records(
+    raw: pa.Table, lines: np.ndarray, table: Table, display: str, path: Any
+) -> tuple[TableData, list[Problem]]:
+    """Check the records of a table (text cells, null where missing; each record's line):
+    types, constraints, the primary key and the order of the rows."""
+    kw = {"table": table.name, "path": display}
+    problems: list[Problem] = []
     text_cols: dict[str, pd.Series] = {}
     typed_cols: dict[str, pd.Series] = {}
     distinct: dict[str, tuple[pa.Array, pa.ChunkedArray]] = {}
