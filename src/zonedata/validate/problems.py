@@ -453,7 +453,9 @@ RULES: dict[str, Rule] = _rules(
         "error",
         "Cell would run as a spreadsheet formula",
         "A text cell starting with =, +, - or @ runs as a formula when the CSV is opened in a spreadsheet "
-        "(CSV injection).",
+        "(CSV injection). Following OWASP's guidance, a cell starting with a tab or a carriage return is "
+        "refused too, and so is one where other whitespace (spaces, no-break or ideographic spaces) comes "
+        "before =, +, - or @.",
     ),
     # Meta
     Rule(
