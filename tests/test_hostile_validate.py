@@ -192,6 +192,22 @@ def test_data_file_is_a_symlink_to_dev_zero(package_copy: Path, tmp_path: Path) 
     )
 
 
+def test_data_path_with_a_nul(package_copy: Path, tmp_path: Path) -> None:
+    edit_descriptor(package_copy, lambda d: resource(d, "companies").__setitem__("path", "a\x00b"))
+    out = validate(tmp_path, "pkg")
+    assert_reports(
+        out,
+        1,
+        "pkg/datapackage.json",
+        "-",
+        "path-unsafe: Resource 'companies' path 'a\\x00b' contains a NUL character; no file "
+        "system allows one.",
+    )
+    built = release(tmp_path, "pkg", "--out", "dist")
+    built.assert_clean_failure(1)
+    assert "path-unsafe: Resource 'companies' path 'a\\x00b' contains a NUL" in built.stderr
+
+
 def test_data_path_is_a_folder(package_copy: Path, tmp_path: Path) -> None:
     replace_file(package_copy, "data/companies.csv", Path.mkdir)
     out = validate(tmp_path, "pkg")
@@ -631,3 +647,27 @@ def test_cr_in_a_quoted_cell_keeps_every_row(package_copy: Path, tmp_path: Path)
     built = release(tmp_path, "pkg", "--out", "dist")
     assert built.code == 0, built.output
     assert f", {ROWS:,} rows" in built.stdout
+
+
+# --- the bounded reader itself ----------------------------------------------------------
+
+
+def test_read_regular_reads_a_file_that_reports_no_size() -> None:
+    from zonedata.validate.safeio import read_regular
+
+    status = Path("/proc/self/status")
+    if not status.exists():
+        pytest.skip("no /proc")
+    assert status.stat().st_size == 0
+    assert b"Name:" in read_regular(status, 1 << 20)
+
+
+def test_read_regular_stops_at_the_limit_while_reading() -> None:
+    from zonedata.validate.safeio import InputError, read_regular
+
+    status = Path("/proc/self/status")
+    if not status.exists():
+        pytest.skip("no /proc")
+    with pytest.raises(InputError, match="grew past the limit of 10 bytes") as e:
+        read_regular(status, 10)
+    assert e.value.kind == "too-large"

@@ -369,9 +369,13 @@ def check_out(out_dir: Path, package: Package, desc_file: Path) -> Path:
     try:
         out = out_dir.resolve()
         package_dir = desc_file.parent.resolve()
-        sources = [desc_file.resolve(), *(package.file(t).resolve() for t in package.tables)]
-    except (OSError, RuntimeError) as e:
+    except (OSError, RuntimeError, ValueError) as e:
         raise ReleaseError(f"cannot resolve {out_dir}: {e}") from e
+    sources = [desc_file.resolve()]
+    for t in package.tables:
+        # a path that cannot be resolved (a NUL in it) is refused by validation
+        with contextlib.suppress(OSError, RuntimeError, ValueError):
+            sources.append(package.file(t).resolve())
     why = ""
     if out == package_dir:
         why = f"it is the package folder {package_dir}"

@@ -200,6 +200,16 @@ def check_paths(package: Package, display: str, *, allow_remote: bool) -> list[P
                 )
             )
             continue
+        if "\x00" in p:
+            out.append(
+                make(
+                    "path-unsafe",
+                    f"Resource {t.name!r} path {p!r} contains a NUL character; "
+                    "no file system allows one.",
+                    **kw,
+                )
+            )
+            continue
         parts = Path(p.replace("\\", "/")).parts
         if ".." in parts:
             out.append(
@@ -213,7 +223,7 @@ def check_paths(package: Package, display: str, *, allow_remote: bool) -> list[P
             continue
         try:
             resolved = (base / p).resolve()
-        except OSError:
+        except (OSError, ValueError):
             continue
         if not resolved.is_relative_to(base):
             out.append(

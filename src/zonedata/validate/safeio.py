@@ -88,6 +88,8 @@ def read_regular(path: Path, limit: int, display: str | None = None) -> bytes:
         raise InputError("missing", f"{shown} does not exist") from None
     except OSError as e:
         raise InputError("unreadable", f"{shown} cannot be read: {e.strerror or e}") from None
+    except ValueError as e:  # a NUL in the path
+        raise InputError("unreadable", f"{shown} cannot be read: {e}") from None
     _check(st, shown, limit)
     flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
     try:
