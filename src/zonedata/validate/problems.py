@@ -200,23 +200,6 @@ RULES: dict[str, Rule] = _rules(
         "The package convention is LF line endings (enforced by .gitattributes); CRLF makes noisy diffs.",
     ),
     Rule(
-        "bare-cr",
-        "file",
-        "error",
-        "Carriage return without line feed",
-        "A CR outside quotes that is not part of CRLF (CR-only line endings, or a stray CR in a cell) ends "
-        "a record for some CSV readers (Arrow, spreadsheets) and not for others, so they would disagree "
-        "on the rows; the file is refused at the first one.",
-    ),
-    Rule(
-        "header-too-long",
-        "file",
-        "error",
-        "Header too long",
-        "A header record over 64 KiB is not a header (a real one is a few hundred bytes); it is refused "
-        "before it is parsed.",
-    ),
-    Rule(
         "header-mismatch",
         "file",
         "error",
@@ -251,6 +234,23 @@ RULES: dict[str, Rule] = _rules(
         "error",
         "Unclosed quote",
         "A quoted cell is never closed, so the rest of the file would be read as one cell.",
+    ),
+    Rule(
+        "bare-cr",
+        "file",
+        "error",
+        "Carriage return without line feed",
+        "A CR outside quotes that is not part of CRLF (CR-only line endings, or a stray CR in a cell) ends "
+        "a record for some CSV readers (Arrow, spreadsheets) and not for others, so they would disagree "
+        "on the rows; the file is refused at the first one.",
+    ),
+    Rule(
+        "header-too-long",
+        "file",
+        "error",
+        "Header too long",
+        "A header record over 64 KiB is not a header (a real one is a few hundred bytes); it is refused "
+        "before it is parsed.",
     ),
     Rule(
         "rows-unsorted",
