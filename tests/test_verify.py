@@ -14,6 +14,7 @@ import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
 
+from tests.helpers import unchecked
 from zonedata.cli import cli
 from zonedata.model import bundled_package_path, read_package
 from zonedata.release import build
@@ -33,27 +34,10 @@ def semantic_available() -> bool:
     return True
 
 
-class PassingReport:
-    def __init__(self) -> None:
-        self.problems: list[object] = []
-        self.errors: list[object] = []
-        self.warnings: list[object] = []
-
-
-def _stub_if_missing(mp: pytest.MonkeyPatch) -> None:
-    try:
-        import zonedata.validate.semantic  # noqa: F401
-        from zonedata.validate import validate_package  # noqa: F401
-    except ImportError:
-        mp.setattr(build, "run_validation", lambda path: PassingReport())
-
-
 @pytest.fixture(scope="module")
 def pristine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     out = tmp_path_factory.mktemp("dist")
-    with pytest.MonkeyPatch.context() as mp:
-        _stub_if_missing(mp)
-        build_release(PACKAGE, out=out)
+    build_release(PACKAGE, out=out)
     yield out
 
 
@@ -240,7 +224,7 @@ def test_semantic_rules_run_on_the_release(tmp_path: Path, monkeypatch: pytest.M
     cells[3] = "45.0"  # growth_pct: outside the hard range
     lines[1] = ",".join(cells)
     growth.write_text("\n".join(lines), encoding="utf-8")
-    monkeypatch.setattr(build, "run_validation", lambda path: PassingReport())
+    monkeypatch.setattr(build, "run_validation", unchecked)
     build_release(copy, out=tmp_path / "dist")
     code, out = verify(tmp_path / "dist" / f"{STEM}.zip")
     assert code == 1, out

@@ -16,7 +16,9 @@ How the environment is made, quickly and offline:
    not those of the virtual environment the tests run in.)
 4. The probe runs with ``python -I`` (isolated: no ``PYTHONPATH``, no user site, no
    current directory on ``sys.path``) from a folder outside the checkout, and checks
-   that zonedata and its data come from the new environment.
+   that zonedata and its data come from the new environment, and that nothing else of
+   the checkout is on ``sys.path`` (the lent site-packages may lie inside it, as with
+   ``python -m venv .venv`` in the checkout).
 """
 
 from __future__ import annotations
@@ -40,6 +42,9 @@ import json, sys
 from pathlib import Path
 
 venv, repo = Path(sys.argv[1]).resolve(), Path(sys.argv[2]).resolve()
+# the test environment's site-packages, which lend the dependencies: inside the checkout
+# when the virtualenv is (python -m venv .venv), and holding no zonedata of their own
+deps = {Path(p).resolve() for p in json.loads(sys.argv[3])}
 import zonedata
 from zonedata.model.descriptor import bundled_package_path
 
@@ -47,7 +52,9 @@ here = Path(zonedata.__file__).resolve()
 data = bundled_package_path().resolve()
 assert here.is_relative_to(venv), here
 assert data.is_relative_to(venv) and data.parent.name == "_data", data
-assert not any(Path(p).resolve().is_relative_to(repo) for p in sys.path if p), sys.path
+outside = [Path(p).resolve() for p in sys.path if p and Path(p).resolve() not in deps]
+assert not any(p.is_relative_to(repo) for p in outside), sys.path
+assert not any((d / "zonedata" / "__init__.py").exists() for d in deps), deps
 
 cities = zonedata.load("cities")
 rows = list(zonedata.rows("cities"))
@@ -127,7 +134,11 @@ def test_wheel_alone_loads_the_data(tmp_path: Path) -> None:
     outside = tmp_path / "elsewhere"
     outside.mkdir()
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
-    probe = _run([str(python), "-I", "-c", PROBE, str(venv), str(REPO)], cwd=outside, env=env)
+    probe = _run(
+        [str(python), "-I", "-c", PROBE, str(venv), str(REPO), json.dumps(parents)],
+        cwd=outside,
+        env=env,
+    )
     report = json.loads(probe.stdout.strip().splitlines()[-1])
     timings["probe"] = time.perf_counter() - mark
     timings["total"] = time.perf_counter() - started

@@ -302,6 +302,7 @@ def typed_data(
     import pandas as pd
     import pyarrow as pa
 
+    from zonedata.model.types import rules_series
     from zonedata.validate.tabledata import TableData
 
     index = pd.RangeIndex(2, arrow.num_rows + 2)
@@ -318,16 +319,7 @@ def typed_data(
         else:
             cells = [None if v is None else str(v) for v in values]
         text_columns[f.name] = pd.array(cells, dtype="string")
-        if pa.types.is_decimal(col.type) or pa.types.is_floating(col.type):
-            typed[f.name] = pd.array(col.cast(pa.float64()).to_pylist(), dtype="Float64")
-        elif pa.types.is_integer(col.type):
-            typed[f.name] = pd.array(values, dtype="Int64")
-        elif pa.types.is_boolean(col.type):
-            typed[f.name] = pd.array(values, dtype="boolean")
-        elif pa.types.is_date(col.type):
-            typed[f.name] = pd.Series(values, dtype="datetime64[s]").array
-        else:
-            typed[f.name] = pd.array(values, dtype="string")
+        typed[f.name] = rules_series(f, col).array
     return TableData(
         table=table,
         path=Path(table.path),

@@ -1,5 +1,7 @@
 """Arrow tables to pandas and polars frames, with the package's documented dtypes.
 
+The dtypes are :mod:`zonedata.model.types`' projection; this table repeats it for readers.
+
 ======================  ===============================  ==================================
 descriptor field        Arrow (release Parquet)          pandas (``load()``)
 ======================  ===============================  ==================================
@@ -22,32 +24,15 @@ Polars maps the same Arrow types to ``Int64``, ``Decimal(18, s)``, ``Float64``,
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from zonedata.loading.errors import MissingDependencyError
+from zonedata.model.types import pandas_dtype
 
 if TYPE_CHECKING:
     import pandas as pd
     import polars as pl
     import pyarrow as pa
-
-
-def pandas_dtype(t: pa.DataType) -> Any:
-    """The pandas dtype ``load()`` uses for an Arrow type (``None``: pyarrow's default)."""
-    import pandas as pd
-    import pyarrow as pa
-
-    if pa.types.is_int64(t):
-        return pd.Int64Dtype()
-    if pa.types.is_string(t) or pa.types.is_large_string(t):
-        return pd.StringDtype("pyarrow")
-    if pa.types.is_boolean(t):
-        return pd.BooleanDtype()
-    if pa.types.is_float64(t):
-        return pd.Float64Dtype()
-    if pa.types.is_decimal(t) or pa.types.is_date(t):
-        return pd.ArrowDtype(t)
-    return None
 
 
 def to_pandas(table: pa.Table) -> pd.DataFrame:

@@ -1,43 +1,34 @@
-"""Arrow types derived from the descriptor: the typed form of every table.
+"""The one reading of a CSV file: its text (Arrow), and that text cast to the release types.
 
-Releases (Parquet), loading and validation all use these schemas, so a table has the
-same types wherever it is read.
+:func:`read_csv_text` is the only CSV parser of the package's data: validation, releases
+and loading all call it. :func:`cast_column` is the only conversion of a column's text to
+its field's Arrow type (:func:`zonedata.model.types.arrow_type`): the schema layer calls
+it on the cells it accepted and reports the cells it cannot hold, releases and loading
+call it through :func:`cast_to_schema`. So the table ``validate`` judges is the table
+``release`` writes and ``load`` returns.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
+from typing import TypeAlias
 
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from zonedata.model.descriptor import Field, Package, Table
+from zonedata.model.types import DECIMAL_PRECISION, INTEGER_KINDS, arrow_type, decimal_type
 
-#: Precision of the exact decimal type used for ``number`` fields with ``decimals``.
-DECIMAL_PRECISION = 18
+#: why a cell cannot be held by its field's Arrow type (the schema layer's rule codes)
+NOT_FINITE = "number-not-finite"
+OUT_OF_RANGE = "value-out-of-range"
 
-
-def arrow_type(f: Field) -> pa.DataType:
-    """The Arrow type of a field.
-
-    - ``integer`` and ``year``: int64 (nullable where the field is optional)
-    - ``number`` with ``decimals``: decimal128(18, decimals), exact, so 785.66 stays 785.66
-    - ``number`` without ``decimals``: float64
-    - ``boolean``: bool; ``date``: date32
-    - partial dates (``partialDate``) and strings: string, the ISO 8601 text as given
-    """
-    kind = f.kind
-    if kind in ("integer", "year"):
-        return pa.int64()
-    if kind == "number":
-        if f.decimals is not None:
-            return pa.decimal128(DECIMAL_PRECISION, int(f.decimals))
-        return pa.float64()
-    if kind == "boolean":
-        return pa.bool_()
-    if kind == "date":
-        return pa.date32()
-    return pa.string()
+Column: TypeAlias = pa.ChunkedArray | pa.Array
 
 
 def field_metadata(f: Field) -> dict[bytes, bytes]:
@@ -83,41 +74,145 @@ def read_csv_text(path: Path, table: Table) -> pa.Table:
 def read_csv_typed(path: Path, table: Table, package: Package | None = None) -> pa.Table:
     """Read a valid CSV file into an Arrow table with the descriptor's types and metadata.
 
-    The CSV is read as text and cast field by field, so numbers are parsed from their
-    text exactly. Raises ``pyarrow.ArrowInvalid`` on data that does not fit the schema:
-    run validation first for a report.
+    Raises ``ValueError`` naming the first cell that does not fit the schema: run
+    validation first for a report.
     """
     return cast_to_schema(read_csv_text(path, table), table, package)
 
 
-def without_plus(col: pa.ChunkedArray | pa.Array) -> pa.ChunkedArray | pa.Array:
+@dataclass(frozen=True)
+class Cast:
+    """A column cast to its field's type: ``values`` (null where the text was missing or
+    cannot be held) and, for each code, a mask of the cells that could not be held."""
+
+    values: Column
+    rejected: dict[str, np.ndarray]
+
+
+def without_plus(col: Column) -> Column:
     """Integer text without a leading ``+``, which Arrow's cast to int64 rejects.
 
-    (``+1990`` is a valid integer for Table Schema and frictionless; Arrow's casts to
-    float and decimal accept the sign, its cast to int64 does not.) A column without any
-    such cell is returned as it is.
+    (``+1990`` is a valid integer for Table Schema and frictionless.) A column without
+    any such cell is returned as it is.
     """
-    import pyarrow.compute as pc
-
     if not pc.any(pc.starts_with(col, "+")).as_py():
         return col
     return pc.replace_substring_regex(col, pattern=r"^\+", replacement="")
 
 
-def cast_to_schema(raw: pa.Table, table: Table, package: Package | None = None) -> pa.Table:
-    """Cast a table of strings to the descriptor's types (booleans by their true/false values)."""
-    import pyarrow.compute as pc
+def cast_column(f: Field, text: Column) -> Cast:
+    """Cast the text of a column of field ``f`` to :func:`arrow_type` ``(f)``.
 
+    ``text`` holds cells of the field's lexical form (the schema layer's type checks passed
+    them; unknown text is null). Cells the type cannot hold are null in ``values`` and
+    flagged in ``rejected``: non-finite numbers (``number-not-finite``: releases are JSON
+    too, which has no NaN), and integers beyond int64, figures beyond 18 digits or with
+    more decimals than the scale holds, dates before year 1 (``value-out-of-range``).
+    """
+    kind = f.kind
+    if kind == "boolean":
+        truthy = pc.is_in(text, value_set=pa.array(list(f.true_values)))
+        return Cast(pc.if_else(pc.is_null(text), pa.scalar(None, pa.bool_()), truthy), {})
+    if kind in INTEGER_KINDS:
+        return _cast_checked(without_plus(text), pa.int64(), _fits_int64)
+    if kind == "number":
+        if not f.bare_number:
+            text = pc.replace_substring_regex(text, r"[^0-9eE.+-]", "")
+        dec = decimal_type(f)
+        if dec is not None:
+            return _cast_checked(text, dec, lambda s: _fits_decimal(s, dec.scale))
+        return _cast_float(text)
+    if kind == "date":
+        return _cast_date(text)
+    return Cast(text, {})
+
+
+def _mask(col: Column) -> np.ndarray:
+    return np.asarray(pc.fill_null(col, False).to_numpy(zero_copy_only=False), dtype=bool)
+
+
+def _null_where(col: Column, mask: np.ndarray) -> Column:
+    return pc.if_else(pa.array(mask), pa.scalar(None, col.type), col)
+
+
+def _cast_checked(text: Column, target: pa.DataType, fits: Callable[[str], bool]) -> Cast:
+    """Cast, and where Arrow refuses the column, find the cells with ``fits`` (Python)."""
+    try:
+        return Cast(pc.cast(text, target), {})
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        pass
+    not_finite = _mask(pc.match_substring_regex(text, r"^[+-]?(?i:nan|inf|infinity)$"))
+    cells = text.to_pylist()
+    out_of_range = np.array(
+        [v is not None and not nf and not fits(v) for v, nf in zip(cells, not_finite, strict=True)],
+        dtype=bool,
+    )
+    clean = _null_where(text, not_finite | out_of_range)
+    return Cast(pc.cast(clean, target), {NOT_FINITE: not_finite, OUT_OF_RANGE: out_of_range})
+
+
+def _fits_int64(s: str) -> bool:
+    try:
+        return -(2**63) <= int(s) < 2**63
+    except ValueError:
+        return False
+
+
+def _fits_decimal(s: str, scale: int) -> bool:
+    try:
+        d = Decimal(s)
+        if not d.is_finite():
+            return False
+        return d == d.quantize(Decimal(1).scaleb(-scale)) and abs(d) < Decimal(10) ** (
+            DECIMAL_PRECISION - scale
+        )
+    except InvalidOperation:  # beyond the context's precision: far out of range
+        return False
+
+
+def type_range(f: Field) -> str:
+    """What :func:`arrow_type` ``(f)`` can hold, in words (for messages)."""
+    dec = decimal_type(f)
+    if dec is not None:
+        whole = DECIMAL_PRECISION - dec.scale
+        return f"an exact decimal of at most {whole} digits before the point and {dec.scale} after"
+    if f.kind in INTEGER_KINDS:
+        return "a 64-bit integer"
+    if f.kind == "date":
+        return "a date from year 1"
+    return str(arrow_type(f))
+
+
+def _cast_float(text: Column) -> Cast:
+    values = pc.cast(text, pa.float64())
+    bad = ~_mask(pc.is_finite(values)) & _mask(pc.is_valid(values))
+    if not bad.any():
+        return Cast(values, {})
+    return Cast(_null_where(values, bad), {NOT_FINITE: bad})
+
+
+def _cast_date(text: Column) -> Cast:
+    parsed = pc.strptime(text, format="%Y-%m-%d", unit="s", error_is_null=True)
+    early = _mask(pc.less(pc.utf8_slice_codeunits(text, 0, 4), "0001"))
+    values = pc.cast(parsed, pa.date32())
+    if not early.any():
+        return Cast(values, {})
+    return Cast(_null_where(values, early), {OUT_OF_RANGE: early})
+
+
+def cast_to_schema(raw: pa.Table, table: Table, package: Package | None = None) -> pa.Table:
+    """Cast a table of strings to the descriptor's types (booleans by their true/false values).
+
+    Raises ``ValueError`` naming the first row whose cell the type cannot hold.
+    """
     schema = arrow_schema(table, package)
     columns = []
-    for f, target in zip(table.fields, schema, strict=True):
-        col = raw.column(f.name)
-        if f.kind == "boolean":
-            truthy = pc.is_in(col, value_set=pa.array(list(f.true_values)))
-            col = pc.if_else(pc.is_null(col), pa.scalar(None, pa.bool_()), truthy)
-        elif f.kind == "number" and not f.bare_number:
-            col = pc.replace_substring_regex(col, r"[^0-9eE.+-]", "")
-        elif f.kind in ("integer", "year"):
-            col = without_plus(col)
-        columns.append(col.cast(target.type))
+    for f in table.fields:
+        cast = cast_column(f, raw.column(f.name))
+        for code, mask in cast.rejected.items():
+            if mask.any():
+                row = int(np.flatnonzero(mask)[0]) + 1
+                value = raw.column(f.name)[row - 1].as_py()
+                raise ValueError(f"row {row}, field {f.name!r}: {value!r}: {code}")
+        columns.append(cast.values)
     return pa.Table.from_arrays(columns, schema=schema)

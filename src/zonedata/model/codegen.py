@@ -31,12 +31,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from zonedata.model.descriptor import Field, Package, Table, read_package
+from zonedata.model.types import pandas_annotation, python_type
 
 #: Maximum line length of the generated code (the project's ruff setting).
 LINE_LENGTH = 100
-#: Precision of the exact decimal type (``zonedata.model.arrow.DECIMAL_PRECISION``; not
-#: imported from there so that the generator does not need pyarrow).
-DECIMAL_PRECISION = 18
 #: Where the generated modules live: the ``zonedata`` package folder.
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 
@@ -112,38 +110,10 @@ def row_annotation(f: Field) -> str:
     ``str`` (a ``Literal`` of the allowed values where the field has an ``enum``); an
     optional field adds ``| None``.
     """
-    kind = f.kind
-    if kind in ("integer", "year"):
-        base = "int"
-    elif kind == "number":
-        base = "Decimal" if f.decimals is not None else "float"
-    elif kind == "boolean":
-        base = "bool"
-    elif kind == "date":
-        base = "datetime.date"
-    else:
-        base = "str"
+    base = python_type(f)
     if f.enum and base in ("str", "int") and all(type(v).__name__ == base for v in f.enum):
         base = _literal(f.enum)
     return base if f.required else f"{base} | None"
-
-
-def pandas_annotation(f: Field) -> str:
-    """The pandas dtype annotation of a field in its Pandera model, as source text."""
-    kind = f.kind
-    if kind in ("integer", "year"):
-        return "pd.Int64Dtype"
-    if kind == "number":
-        if f.decimals is not None:
-            return (
-                f"Annotated[pd.ArrowDtype, pa.decimal128({DECIMAL_PRECISION}, {int(f.decimals)})]"
-            )
-        return "pd.Float64Dtype"
-    if kind == "boolean":
-        return "pd.BooleanDtype"
-    if kind == "date":
-        return "Annotated[pd.ArrowDtype, pa.date32()]"
-    return "pd.StringDtype"
 
 
 # --- source text helpers (in ruff format style) ---------------------------------------------

@@ -18,26 +18,15 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from zonedata.model.descriptor import Field, Table
+from zonedata.model.types import rules_dtype
 
 if TYPE_CHECKING:
     import pandera.pandas as pa
 
-#: The pandas dtype of each field kind in a typed frame (the schema layer's contract).
-TYPED_DTYPES: dict[str, str | None] = {
-    "integer": "Int64",
-    "year": "Int64",
-    "number": "Float64",
-    "boolean": "boolean",
-    "string": "string",
-    "partial-date": "string",
-    "date": "datetime64[s]",
-    "any": None,
-}
 
-
-def typed_dtype(field: Field) -> str | None:
-    """The pandas dtype of ``field`` in a typed frame (``None``: any dtype)."""
-    return TYPED_DTYPES.get(field.kind, "string")
+def typed_dtype(field: Field) -> str:
+    """The pandas dtype of ``field`` in a typed frame (:func:`~zonedata.model.types.rules_dtype`)."""
+    return rules_dtype(field)
 
 
 def field_checks(field: Field) -> list[pa.Check]:

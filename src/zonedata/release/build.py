@@ -31,13 +31,19 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from zonedata.model.descriptor import DescriptorError, Package, Table
-from zonedata.release.archive import CHECKSUMS, DESCRIPTOR, ZIP_EPOCH_MIN, zip_bytes
+from zonedata.release.archive import CHECKSUMS, DESCRIPTOR, ZIP_EPOCH_MIN, write_zip
 from zonedata.release.errors import ReleaseError, ReleaseExistsError, ValidationFailedError
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+    from zonedata.validate.engine import Report
 
 PROFILE = "https://datapackage.org/profiles/2.0/datapackage.json"
 PARQUET_MEDIATYPE = "application/vnd.apache.parquet"
@@ -161,19 +167,47 @@ def _git_epoch(package: Package, descriptor_file: Path) -> tuple[int, str] | Non
     return int(parts[0]), source
 
 
-def run_validation(path: Path) -> Any:
+def run_validation(path: Path) -> Report:
     """Validate the package; a release is built only from a package with no errors.
 
-    Uses ``zonedata.validate.validate_package(path) -> Report`` (``Report.errors`` and
-    ``Report.warnings`` are lists of problems).
+    The report carries every table as validation read and cast it
+    (:attr:`zonedata.validate.tabledata.TableData.arrow`): the release writes those
+    tables, so it holds exactly what was validated.
     """
-    try:
-        from zonedata.validate import validate_package
-    except ImportError as e:
-        raise ReleaseError(
-            f"validation is unavailable ({e}), and a release needs a valid package"
-        ) from e
+    from zonedata.validate.engine import validate_package
+
     return validate_package(path)
+
+
+def validated_tables(report: Report) -> dict[str, tuple[pa.Table, pa.Table]]:
+    """Each table's (text, typed) as validation read them; the report's frames are let go.
+
+    A release needs only these two Arrow tables: dropping the pandas frames the rules
+    used halves what a large package holds while its files are written.
+    """
+    tables = {
+        name: (td.raw, td.arrow)
+        for name, td in report.data.items()
+        if td.raw is not None and td.arrow is not None
+    }
+    report.data.clear()
+    return tables
+
+
+def released_table(
+    validated: dict[str, tuple[pa.Table, pa.Table]], table: Table, package: Package
+) -> tuple[pa.Table, pa.Table]:
+    """(text, typed) of ``table`` as validation read them, typed with the release schema."""
+    import pyarrow as pa
+
+    from zonedata.model.arrow import arrow_schema
+
+    if table.name not in validated:
+        raise ReleaseError(f"{table.path}: validation did not read this table")
+    raw, arrow = validated.pop(table.name)
+    schema = arrow_schema(table, package)
+    columns = [c.cast(f.type) for c, f in zip(arrow.columns, schema, strict=True)]
+    return raw, pa.Table.from_arrays(columns, schema=schema)
 
 
 # --- the release descriptor --------------------------------------------------------
@@ -247,18 +281,47 @@ def _checkpoint(label: str) -> None:
     time.sleep(float(delay))
 
 
-def _write(path: Path, data: bytes) -> ReleasedFile:
-    """Write a new file of a build: a temporary file in the output folder, or a file in
-    the build's temporary folder (see :func:`_check_write_target`); never through a
-    symlink, never over an existing file."""
+def _write(path: Path, data: bytes | Iterable[bytes]) -> ReleasedFile:
+    """Write ``data`` (bytes, or pieces of them) durably; its size and SHA-256.
+
+    The file is a new file of the build: a temporary file in the output folder, or a file
+    in the build's temporary folder (see :func:`_check_write_target`); it is never
+    written through a symlink, nor over an existing file.
+    """
     _check_write_target(path)
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
     flags |= getattr(os, "O_BINARY", 0)
+    digest, size = hashlib.sha256(), 0
     with os.fdopen(os.open(path, flags, 0o666), "wb") as fh:
-        fh.write(data)
+        for piece in [data] if isinstance(data, bytes) else data:
+            fh.write(piece)
+            digest.update(piece)
+            size += len(piece)
         fh.flush()
         os.fsync(fh.fileno())
-    return ReleasedFile(path.name, len(data), hashlib.sha256(data).hexdigest())
+    return ReleasedFile(path.name, size, digest.hexdigest())
+
+
+def write_table(folder: Path, table: Table, raw: pa.Table, typed: pa.Table) -> list[ReleasedFile]:
+    """Write a table's Parquet file and, in pieces, its JSON file into ``folder``."""
+    from pyarrow import ArrowException
+
+    from zonedata.release import formats
+
+    out = []
+    try:
+        out.append(_write(folder / f"{table.name}.parquet", formats.parquet_bytes(typed, table)))
+        _checkpoint(f"wrote {table.name}.parquet")
+        out.append(_write(folder / f"{table.name}.json", formats.json_chunks(table, raw, typed)))
+        _checkpoint(f"wrote {table.name}.json")
+    except (ArrowException, ValueError) as e:
+        raise ReleaseError(f"cannot convert {table.path}: {e}") from e
+    return out
+
+
+def _file_digest(path: Path) -> tuple[int, str]:
+    with open(path, "rb") as fh:
+        return path.stat().st_size, hashlib.file_digest(fh, "sha256").hexdigest()
 
 
 def _fsync_dir(path: Path) -> None:
@@ -512,11 +575,6 @@ def build_release(
     :class:`ReleaseExistsError` if the release exists and ``force`` is false, and
     :class:`ReleaseError` for anything else that stops the build.
     """
-    import pyarrow as pa
-
-    from zonedata.model.arrow import cast_to_schema, read_csv_typed
-    from zonedata.release import formats
-
     started = time.monotonic()
     desc_file = descriptor_path(path)
     package = read_source_package(desc_file)
@@ -570,21 +628,13 @@ def build_release(
         _checkpoint(f"created {tmp_dir.name}")
         written: dict[str, ReleasedFile] = {}
         tables: list[tuple[str, int]] = []
+        validated = validated_tables(report)
         for t in package.tables:
-            src = package.file(t)
-            try:
-                typed = read_csv_typed(src, t, release_pkg)
-                raw = formats.read_csv_text(src, t)
-                if not cast_to_schema(raw, t, release_pkg).equals(typed):
-                    raise ReleaseError(f"{t.path}: the text and typed readings disagree")
-                parquet = formats.parquet_bytes(typed, t)
-                json_data = formats.table_json(t, raw, typed)
-            except (pa.ArrowException, ValueError, OSError) as e:
-                raise ReleaseError(f"cannot convert {t.path}: {e}") from e
+            raw, typed = released_table(validated, t, release_pkg)
             tables.append((t.name, typed.num_rows))
-            for name, data in ((f"{t.name}.parquet", parquet), (f"{t.name}.json", json_data)):
-                written[name] = _write(tmp_dir / name, data)
-                _checkpoint(f"wrote {name}")
+            for f in write_table(tmp_dir, t, raw, typed):
+                written[f.name] = f
+            del raw, typed
 
         descriptor = release_descriptor(package, v, written)
         desc_bytes = (json.dumps(descriptor, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
@@ -595,9 +645,9 @@ def build_release(
         _checkpoint(f"wrote {CHECKSUMS}")
         _fsync_dir(tmp_dir)
 
-        members = [(p.name, p.read_bytes()) for p in sorted(tmp_dir.iterdir())]
-        archive = zip_bytes(members, stem, epoch)
-        _write(tmp_zip, archive)
+        _check_write_target(tmp_zip)
+        write_zip(tmp_zip, sorted(tmp_dir.iterdir()), stem, epoch)
+        zip_size, zip_sha256 = _file_digest(tmp_zip)
         _checkpoint(f"wrote {tmp_zip.name}")
 
         # Commit: the folder is renamed last, so that it exists only with its zip.
@@ -647,8 +697,8 @@ def build_release(
         version=v,
         folder=folder,
         zip_path=zip_path,
-        zip_bytes=len(archive),
-        zip_sha256=hashlib.sha256(archive).hexdigest(),
+        zip_bytes=zip_size,
+        zip_sha256=zip_sha256,
         files=files,
         tables=tables,
         epoch=epoch,

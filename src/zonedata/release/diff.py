@@ -14,7 +14,8 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
-from zonedata.model.descriptor import DescriptorError, Field, Package, Table
+from zonedata.model.descriptor import DescriptorError, Package, Table
+from zonedata.model.types import type_label
 from zonedata.release.archive import ReleaseFiles, open_release, read_descriptor
 from zonedata.release.errors import NotAReleaseError, ReleaseError
 from zonedata.release.formats import NumberToken, dump_json, encode_scalar
@@ -170,15 +171,6 @@ def canonical(v: Any) -> str | None:
     return str(v)
 
 
-def type_of(f: Field) -> str:
-    """A field's type as the diff names it."""
-    if f.kind == "number" and f.decimals is not None:
-        return f"number ({f.decimals} decimal{'s' if f.decimals != 1 else ''})"
-    if f.kind == "partial-date":
-        return "partial date"
-    return f.kind
-
-
 def _frames(values: dict[str, list[Any]], names: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
     import pandas as pd
 
@@ -210,14 +202,16 @@ def diff_table(
     old_fields = {f.name: f for f in old.fields}
     new_fields = {f.name: f for f in new.fields}
     common = [n for n in new.field_names if n in old_fields]
-    td.fields_added = [(n, type_of(new_fields[n])) for n in new.field_names if n not in old_fields]
+    td.fields_added = [
+        (n, type_label(new_fields[n])) for n in new.field_names if n not in old_fields
+    ]
     td.fields_removed = [
-        (n, type_of(old_fields[n])) for n in old.field_names if n not in new_fields
+        (n, type_label(old_fields[n])) for n in old.field_names if n not in new_fields
     ]
     td.fields_retyped = [
-        (n, type_of(old_fields[n]), type_of(new_fields[n]))
+        (n, type_label(old_fields[n]), type_label(new_fields[n]))
         for n in common
-        if type_of(old_fields[n]) != type_of(new_fields[n])
+        if type_label(old_fields[n]) != type_label(new_fields[n])
     ]
     old_pk, new_pk = list(old.primary_key), list(new.primary_key)
     if old_pk != new_pk:
@@ -296,7 +290,7 @@ def diff_releases(old: str | Path, new: str | Path) -> DiffResult:
     for name, table in b.tables.items():
         if name not in a.tables:
             td = TableDiff(name=name, status="added", key=list(table.primary_key))
-            td.fields_added = [(f.name, type_of(f)) for f in table.fields]
+            td.fields_added = [(f.name, type_label(f)) for f in table.fields]
             td.rows_added = _rows(
                 _frames(b.values[name], table.field_names)[1], range(_count(b.values[name]))
             )
@@ -308,7 +302,7 @@ def diff_releases(old: str | Path, new: str | Path) -> DiffResult:
     for name, table in a.tables.items():
         if name not in b.tables:
             td = TableDiff(name=name, status="removed", key=list(table.primary_key))
-            td.fields_removed = [(f.name, type_of(f)) for f in table.fields]
+            td.fields_removed = [(f.name, type_label(f)) for f in table.fields]
             td.rows_removed = _rows(
                 _frames(a.values[name], table.field_names)[1], range(_count(a.values[name]))
             )

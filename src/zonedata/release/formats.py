@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
@@ -34,6 +35,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from zonedata.model.descriptor import Field, Table
+from zonedata.model.types import json_kind, parquet_pandas_types
 
 #: Writer options for every Parquet file of a release: explicit, so that a change of
 #: pyarrow's defaults cannot change the bytes silently.
@@ -180,28 +182,48 @@ def render_json_rows(names: list[str], columns: dict[str, list[Any]], n: int) ->
     return "[\n" + ",\n".join(lines) + "\n]\n"
 
 
+#: rows encoded at a time by :func:`json_chunks`: bounds the memory of a large table's JSON
+JSON_BATCH_ROWS = 65536
+
+
 def table_json(table: Table, raw: pa.Table, typed: pa.Table) -> bytes:
-    """The released JSON file of a table, from its CSV text and its typed form.
+    """The released JSON file of a table, from its CSV text and its typed form."""
+    return b"".join(json_chunks(table, raw, typed))
+
+
+def json_chunks(
+    table: Table, raw: pa.Table, typed: pa.Table, batch: int = JSON_BATCH_ROWS
+) -> Iterator[bytes]:
+    """The released JSON file of a table, in pieces of at most ``batch`` rows.
 
     The same text as ``render_json_rows(names, json_values(...), n)``, built column by
-    column in Arrow: each distinct value of a column is encoded once (as
+    column in Arrow: each distinct value of a column is encoded once per batch (as
     :func:`encode_scalar` and :func:`number_token` do), the encodings are spread over the
     rows, and each row is joined in Arrow, so that no Python code runs per cell.
     """
     n = typed.num_rows
     if n == 0 or not table.fields:
-        return render_json_rows(table.field_names, json_values(table, raw, typed), n).encode()
+        yield render_json_rows(table.field_names, json_values(table, raw, typed), n).encode()
+        return
+    yield b"[\n"
+    for start in range(0, n, batch):
+        data = _json_rows(table, raw.slice(start, batch), typed.slice(start, batch))
+        # every row ends with ",\n"; the last row of the file ends the array instead
+        yield data[:-2] + b"\n]\n" if start + batch >= n else data
+
+
+def _json_rows(table: Table, raw: pa.Table, typed: pa.Table) -> bytes:
+    """The JSON objects of the rows of ``typed``, each followed by ``,\n``."""
+    n = typed.num_rows
     parts: list[pa.Scalar | pa.Array] = []
     for i, f in enumerate(table.fields):
         key = json.dumps(f.name, ensure_ascii=False) + ": "
         parts += [pa.scalar(("{" if i == 0 else ", ") + key, pa.large_string())]
         parts += [_json_values(f, raw, typed).cast(pa.large_string())]
-    # every row ends with ",\n"; the last one's is replaced below
     parts += [pa.scalar("},\n", pa.large_string())]
     rows = _flat(pc.binary_join_element_wise(*parts, pa.scalar("", pa.large_string())))
     offsets = np.frombuffer(rows.buffers()[1], dtype=np.int64)[rows.offset : rows.offset + n + 1]
-    data = memoryview(rows.buffers()[2])[int(offsets[0]) : int(offsets[-1]) - 2]
-    return b"".join([b"[\n", data, b"\n]\n"])
+    return bytes(memoryview(rows.buffers()[2])[int(offsets[0]) : int(offsets[-1])])
 
 
 def _json_values(f: Field, raw: pa.Table, typed: pa.Table) -> pa.Array:
@@ -276,24 +298,14 @@ def parse_json_rows(data: bytes, table: Table) -> dict[str, list[Any]]:
             if v is not None and not _fits(v, f):
                 raise JsonTableError(
                     f"row {i} (line {i + 1}), field {f.name!r}: {json.dumps(v, ensure_ascii=False)} "
-                    f"is not a JSON {_json_kind(f)}"
+                    f"is not a JSON {json_kind(f)}"
                 )
             columns[f.name].append(v)
     return columns
 
 
-def _json_kind(f: Field) -> str:
-    if f.kind in ("integer", "year"):
-        return "integer"
-    if f.kind == "number":
-        return "number"
-    if f.kind == "boolean":
-        return "boolean"
-    return "string"
-
-
 def _fits(v: Any, f: Field) -> bool:
-    kind = _json_kind(f)
+    kind = json_kind(f)
     if kind == "integer":
         return isinstance(v, NumberToken) and JSON_INTEGER.fullmatch(v) is not None
     if kind == "number":
@@ -326,20 +338,7 @@ def text_table(columns: dict[str, list[Any]], table: Table) -> pa.Table:
 
 
 def _pandas_column(f: Field) -> dict[str, Any]:
-    kind = f.kind
-    if kind in ("integer", "year"):
-        pandas_type, numpy_type = "int64", ("int64" if f.required else "Int64")
-    elif kind == "number":
-        if f.decimals is not None:
-            pandas_type, numpy_type = "decimal", "object"
-        else:
-            pandas_type, numpy_type = "float64", "float64"
-    elif kind == "boolean":
-        pandas_type, numpy_type = ("bool", "bool") if f.required else ("boolean", "boolean")
-    elif kind == "date":
-        pandas_type, numpy_type = "date", "object"
-    else:
-        pandas_type, numpy_type = "unicode", "object"
+    pandas_type, numpy_type = parquet_pandas_types(f)
     return {
         "name": f.name,
         "field_name": f.name,

@@ -29,7 +29,6 @@ from zonedata.release.archive import (
 from zonedata.release.build import BYTES_PROPERTY, JSON_SUFFIX
 
 if TYPE_CHECKING:
-    import pandas as pd
     import pyarrow as pa
 
 #: Finding kinds, in the order a report lists them.
@@ -297,24 +296,6 @@ def _first_difference(a: pa.Table, b: pa.Table) -> str:
     return "the tables differ"
 
 
-def pandas_typed(f: Any, col: pa.ChunkedArray) -> pd.Series:
-    """A typed column as ``TableData.typed`` holds it (Int64, Float64, boolean, string, datetime)."""
-    import pandas as pd
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    kind = f.kind
-    if kind in ("integer", "year"):
-        return pd.Series(pd.array(col.to_pylist(), dtype="Int64"))
-    if kind == "number":
-        return pd.Series(pd.array(pc.cast(col, pa.float64()).to_pylist(), dtype="Float64"))
-    if kind == "boolean":
-        return pd.Series(pd.array(col.to_pylist(), dtype="boolean"))
-    if kind == "date":
-        return pd.Series(pd.to_datetime(col.to_pylist()), dtype="datetime64[s]")
-    return pd.Series(pd.array(col.to_pylist(), dtype="string"))
-
-
 def table_data(tf: _TableFiles, files: ReleaseFiles, text: pa.Table, typed: pa.Table) -> Any:
     """A :class:`zonedata.validate.tabledata.TableData` for the semantic rules.
 
@@ -322,6 +303,7 @@ def table_data(tf: _TableFiles, files: ReleaseFiles, text: pa.Table, typed: pa.T
     """
     import pandas as pd
 
+    from zonedata.model.types import rules_series
     from zonedata.validate.tabledata import TableData
 
     t = tf.table
@@ -332,7 +314,7 @@ def table_data(tf: _TableFiles, files: ReleaseFiles, text: pa.Table, typed: pa.T
             for f in t.fields
         }
     )
-    typed_df = pd.DataFrame({f.name: pandas_typed(f, typed.column(f.name)) for f in t.fields})
+    typed_df = pd.DataFrame({f.name: rules_series(f, typed.column(f.name)) for f in t.fields})
     text_df.index = index
     typed_df.index = index
     shown = files.display(tf.json or tf.parquet or t.path)

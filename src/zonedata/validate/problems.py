@@ -200,6 +200,14 @@ RULES: dict[str, Rule] = _rules(
         "The package convention is LF line endings (enforced by .gitattributes); CRLF makes noisy diffs.",
     ),
     Rule(
+        "rows-disagree",
+        "file",
+        "error",
+        "Rows read differently",
+        "The file layer and the CSV parser must read the same rows, so that no row is dropped "
+        "silently and every problem points at its line.",
+    ),
+    Rule(
         "header-mismatch",
         "file",
         "error",
@@ -266,6 +274,23 @@ RULES: dict[str, Rule] = _rules(
         "error",
         "Value does not match the field type",
         "Each cell must parse as its field's type (integer, number, boolean, date).",
+    ),
+    Rule(
+        "number-not-finite",
+        "schema",
+        "error",
+        "Number is not finite",
+        "NaN and infinities are Table Schema numbers, but a release cannot hold them: JSON has no such "
+        "numbers and an exact decimal no such values. A figure that is not known is left empty.",
+    ),
+    Rule(
+        "value-out-of-range",
+        "schema",
+        "error",
+        "Value out of its release type's range",
+        "Every value must fit the type it is released as: integers in 64 bits, figures in 18 digits "
+        "at the field's scale, dates from year 1 (what Python, Parquet readers and spreadsheets hold). "
+        "Validation reports such a cell so that a valid package always releases and loads.",
     ),
     Rule(
         "date-invalid",

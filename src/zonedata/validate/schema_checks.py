@@ -19,8 +19,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from zonedata.model.arrow import without_plus
+from zonedata.model.arrow import NOT_FINITE, OUT_OF_RANGE, cast_column, type_range
 from zonedata.model.descriptor import Field, Table
+from zonedata.model.types import rules_series
 from zonedata.validate.arrowbytes import string_bytes
 from zonedata.validate.problems import Problem, make
 from zonedata.validate.structure import BOM, FileScan, parse_records
@@ -187,11 +188,27 @@ def _fill(mask: pa.ChunkedArray | pa.Array) -> pa.ChunkedArray | pa.Array:
     return pc.fill_null(mask, False)
 
 
-def check_field(rep: _Reporter, f: Field) -> pa.ChunkedArray | pa.Array:
+@dataclass
+class Typed:
+    """A column's values as the release holds them (``values``, of
+    :func:`~zonedata.model.types.arrow_type`) and, for a figure, as floats for the rules
+    (``floats``: the same cells' text cast to double, correctly rounded)."""
+
+    values: pa.ChunkedArray | pa.Array
+    floats: pa.ChunkedArray | pa.Array | None = None
+
+    @property
+    def comparable(self) -> pa.ChunkedArray | pa.Array:
+        return self.floats if self.floats is not None else self.values
+
+
+def check_field(rep: _Reporter, f: Field) -> Typed:
     """Check one column; return its typed values (null where missing or invalid).
 
     The checks run on ``rep.col.values`` (see :class:`_Column`); the typed values returned
-    are over those values too: :meth:`_Column.expand` maps them to the rows.
+    are over those values too: :meth:`_Column.expand` maps them to the rows. The values
+    are :func:`zonedata.model.arrow.cast_column` of the cells that passed the type check:
+    the release's own conversion, so a cell it cannot hold is reported here.
     """
     col = rep.col.values
     present = pc.is_valid(col)
@@ -203,8 +220,8 @@ def check_field(rep: _Reporter, f: Field) -> pa.ChunkedArray | pa.Array:
             rows=True,
         )
     kind = f.kind
-    typed: pa.ChunkedArray | pa.Array
     ok: Any
+    clean: pa.ChunkedArray | pa.Array = col
     if kind in ("integer", "year", "number"):
         integer = kind != "number"
         numbers = _numbers(col, integer=integer)
@@ -220,9 +237,6 @@ def check_field(rep: _Reporter, f: Field) -> pa.ChunkedArray | pa.Array:
         )
         # (every value valid: the cells themselves, which spares a copy of the column)
         clean = col if numbers.all_ok else pc.if_else(ok, col, pa.scalar(None, col.type))
-        typed = (
-            pc.cast(without_plus(clean), pa.int64()) if integer else pc.cast(clean, pa.float64())
-        )
         if not integer and f.decimals is not None:
             rep.report(
                 "decimals-exceeded",
@@ -239,18 +253,16 @@ def check_field(rep: _Reporter, f: Field) -> pa.ChunkedArray | pa.Array:
             pc.and_(present, pc.invert(ok)),
             lambda v: f"{v!r} is not a boolean; use {' or '.join(f.true_values + f.false_values)}.",
         )
-        truthy = pc.is_in(col, value_set=pa.array(list(f.true_values)))
-        typed = pc.if_else(ok, truthy, pa.scalar(None, pa.bool_()))
+        clean = pc.if_else(ok, col, pa.scalar(None, col.type))
     elif kind == "date":
         shaped = _fill(pc.match_substring_regex(col, DATE_RE))
-        parsed = _strict_date(pc.if_else(shaped, col, pa.scalar(None, col.type)))
-        ok = pc.is_valid(parsed)
+        ok = pc.is_valid(_strict_date(pc.if_else(shaped, col, pa.scalar(None, col.type))))
         rep.report(
             "type-error",
             pc.and_(present, pc.invert(ok)),
             lambda v: f"{v!r} is not a date in the form YYYY-MM-DD.",
         )
-        typed = pc.cast(parsed, pa.date32())
+        clean = pc.if_else(ok, col, pa.scalar(None, col.type))
     elif kind == "partial-date":
         shaped = _fill(pc.match_substring_regex(col, PARTIAL_DATE_RE))
         full = pc.equal(pc.utf8_length(col), 10)
@@ -268,12 +280,41 @@ def check_field(rep: _Reporter, f: Field) -> pa.ChunkedArray | pa.Array:
         )
         # (every value valid: the cells themselves, which spares a copy of the column)
         all_ok = pc.all(ok).as_py() is not False
-        typed = col if all_ok else pc.if_else(ok, col, pa.scalar(None, col.type))
+        clean = col if all_ok else pc.if_else(ok, col, pa.scalar(None, col.type))
     else:
         ok = present
-        typed = col
-    _check_constraints(rep, f, col, typed, _fill(pc.and_(present, ok)))
+    typed = _cast(rep, f, clean)
+    valid = _fill(pc.and_(present, ok))
+    if typed.values is not clean:
+        valid = _fill(pc.and_(valid, pc.is_valid(typed.values)))
+    _check_constraints(rep, f, col, typed.comparable, valid)
     return typed
+
+
+#: what a cell the release type cannot hold is told
+_CAST_MESSAGES: dict[str, Callable[[Field], Callable[[str], str]]] = {
+    NOT_FINITE: lambda f: (
+        lambda v: (
+            f"{v!r} is not a finite number; {f.name!r} is released as "
+            f"{'an exact decimal' if f.decimals is not None else 'a JSON number'}, which cannot hold it."
+        )
+    ),
+    OUT_OF_RANGE: lambda f: (
+        lambda v: f"{v!r} does not fit the type {f.name!r} is released as: {type_range(f)}."
+    ),
+}
+
+
+def _cast(rep: _Reporter, f: Field, clean: pa.ChunkedArray | pa.Array) -> Typed:
+    """Cast the accepted cells to the release type; report those it cannot hold."""
+    cast = cast_column(f, clean)
+    for code, mask in cast.rejected.items():
+        rep.report(code, mask, _CAST_MESSAGES[code](f))
+    floats = None
+    if pa.types.is_decimal(cast.values.type):
+        held = clean if not cast.rejected else pc.if_else(pc.is_valid(cast.values), clean, None)
+        floats = pc.cast(held, pa.float64())
+    return Typed(cast.values, floats)
 
 
 def _strict_date(text: Any) -> Any:
@@ -471,21 +512,6 @@ def _check_constraints(rep: _Reporter, f: Field, text: Any, typed: Any, valid: A
         )
 
 
-def _pandas_typed(f: Field, typed: Any) -> pd.Series:
-    kind = f.kind
-    if kind in ("integer", "year"):
-        return pd.Series(
-            typed.to_pandas(types_mapper={pa.int64(): pd.Int64Dtype()}.get), dtype="Int64"
-        )
-    if kind == "number":
-        return pd.Series(typed.to_numpy(zero_copy_only=False), dtype="Float64")
-    if kind == "boolean":
-        return pd.Series(typed.to_pandas(), dtype="boolean")
-    if kind == "date":
-        return pd.Series(pd.to_datetime(typed.to_pandas()), dtype="datetime64[s]")
-    return pd.Series(typed.to_pandas(), dtype="string")
-
-
 def check_table(
     scan: FileScan, table: Table, display: str, path: Any
 ) -> tuple[TableData | None, list[Problem]]:
@@ -496,11 +522,18 @@ def check_table(
     except (pa.ArrowInvalid, ValueError) as e:
         return None, [make("file-unreadable", f"{display} cannot be parsed as CSV: {e}", **kw)]
     lines = scan.lines
-    if raw.num_rows != len(
-        lines
-    ):  # the scanner and the parser disagree: fall back to row positions
-        lines = np.arange(2, raw.num_rows + 2, dtype=np.int64)
     problems: list[Problem] = []
+    if raw.num_rows != len(lines):
+        # the file layer and the parser read different rows: no row may be lost silently
+        problems.append(
+            make(
+                "rows-disagree",
+                f"{display}: the CSV parser reads {raw.num_rows} rows where the file layer "
+                f"counts {len(lines)}; lines are given by row position.",
+                **kw,
+            )
+        )
+        lines = np.arange(2, raw.num_rows + 2, dtype=np.int64)
     text_cols: dict[str, pd.Series] = {}
     typed_cols: dict[str, pd.Series] = {}
     distinct: dict[str, tuple[pa.Array, pa.ChunkedArray]] = {}
@@ -511,9 +544,12 @@ def check_table(
         col = raw.column(f.name)
         column = _Column(col)
         rep = _Reporter(kw, lines, column, f, num)
-        typed = column.expand(check_field(rep, f))
+        typed = check_field(rep, f)
+        values = column.expand(typed.values)
+        floats = None if typed.floats is None else column.expand(typed.floats)
         text = pd.Series(col.to_pandas(), dtype="string")
-        return rep.problems, text, _pandas_typed(f, typed), column, typed
+        rules = rules_series(f, values if floats is None else floats)
+        return rep.problems, text, rules, column, values
 
     items = list(enumerate(table.fields, start=1))
     workers = min(len(items), os.cpu_count() or 1)
@@ -539,6 +575,7 @@ def check_table(
     distinct_keys = order is not None and order.strictly_increasing
     problems.extend(check_primary_key(text, table, kw, distinct=distinct_keys))
     problems.extend(check_sorted(typed_df, table, kw, order=order))
+    arrow = pa.Table.from_arrays([typed_arrow[f.name] for f in table.fields], table.field_names)
     return TableData(
         table=table,
         path=path,
@@ -546,6 +583,8 @@ def check_table(
         text=text,
         typed=typed_df,
         distinct=distinct,
+        raw=raw,
+        arrow=arrow,
     ), problems
 
 

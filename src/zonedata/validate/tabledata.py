@@ -40,6 +40,12 @@ class TableData:
 
     #: per-column results computed on demand and shared by the rules (see :meth:`decimals`)
     cache: dict[str, pd.Series] = field(default_factory=dict, repr=False, compare=False)
+    #: the cells as parsed (strings), and cast to the release types
+    #: (:func:`zonedata.model.arrow.cast_column`; null where a cell was invalid): the
+    #: table a release writes and ``load`` returns. ``None`` where the frames were built
+    #: from elsewhere (tests, a loaded release).
+    raw: pa.Table | None = field(default=None, repr=False, compare=False)
+    arrow: pa.Table | None = field(default=None, repr=False, compare=False)
 
     @property
     def name(self) -> str:
