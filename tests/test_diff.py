@@ -67,12 +67,12 @@ def releases(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Pat
             v2 / "data" / "zones.csv",
             lambda rows: [
                 *rows,
-                ["most-zz", "most", "ZZ Test", "", "测试文件", "most-2021-12-07", "新增"],
+                ["most-zz", "most", "ZZ Test", "", "测试文件", "crntt-2021-12-08", "新增"],
             ],
         )
         edit_csv(
             v2 / "data" / "zone_cities.csv",
-            lambda rows: [*rows, ["most-zz", "beijing", "", "", "most-2021-12-07"]],
+            lambda rows: [*rows, ["most-zz", "beijing", "", "", "crntt-2021-12-08"]],
         )
         edit_csv(v2 / "data" / "zone_industries.csv", lambda rows: [rows[0], *rows[2:]])
         build_release(v2, version="0.2.0", out=out)
@@ -165,7 +165,7 @@ def test_changed_added_removed_json(releases: dict[str, Path]) -> None:
             "name_en": "ZZ Test",
             "batch": None,
             "document": "测试文件",
-            "source_id": "most-2021-12-07",
+            "source_id": "crntt-2021-12-08",
             "note": "新增",
         }
     ]

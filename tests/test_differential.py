@@ -26,8 +26,8 @@ CASES: dict[str, tuple[str, Callable[[str], str]]] = {
             "wuhan,2018,chinadaily-2019-02-12,1480", "wuhan,2018,chinadaily-2019-02-12,abc"
         ),
     ),
-    "bad-integer": ("data/city_gdp.csv", replace_once("wuhan,2018,", "wuhan,20x8,")),
-    "bad-boolean": ("data/city_gdp.csv", replace_once("1480,,,false,true", "1480,,,no,true")),
+    "bad-integer": ("data/city_gdp.csv", replace_once("tianjin,2018,", "tianjin,20x8,")),
+    "bad-boolean": ("data/city_gdp.csv", replace_once("1880,,,false,true", "1880,,,no,true")),
     "blank-required": (
         "data/cities.csv",
         replace_once("hefei,Hefei,合肥,anhui", "hefei,Hefei,,anhui"),

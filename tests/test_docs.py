@@ -159,6 +159,38 @@ def test_cli_doc_matches_help_output() -> None:
     assert result.output.rstrip() in text
 
 
+# -- the coverage report ------------------------------------------------------------------
+
+
+def test_coverage_names_the_known_gaps() -> None:
+    from zonedata.docs.coverage import RESEARCH_GAPS
+
+    gaps = _sections((DOCS / "coverage.md").read_text(encoding="utf-8"))["Known gaps"]
+    gdp = next(x for x in gaps.splitlines() if x.startswith("- Host cities without a 2018 GDP"))
+    assert "`nanjing`" in gdp and "`jinan`" not in gdp
+    assert "Documented research gaps" in gaps
+    for gap in RESEARCH_GAPS:
+        assert f"| `{gap.table}` | {gap.subject} |" in gaps
+
+
+def test_documented_gaps_are_still_gaps() -> None:
+    """An entry of RESEARCH_GAPS must go when the fact it lacks is added to the data."""
+    from zonedata.docs.coverage import filled_gaps
+
+    assert [(g.table, g.subject) for g in filled_gaps(read_package(REPO))] == []
+
+
+def test_coverage_follows_the_data(package_copy: Path) -> None:
+    from zonedata.docs.coverage import render_text
+
+    path = package_copy / "data" / "zone_industries.csv"
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    path.write_text("".join(x for x in lines if not x.startswith("most-xian,")), encoding="utf-8")
+    gaps = _sections(render_text(read_package(package_copy)))["Known gaps"]
+    line = next(x for x in gaps.splitlines() if x.startswith("- Zones without focus industries"))
+    assert "`most-xian`" in line
+
+
 # -- the chart ---------------------------------------------------------------------------
 
 

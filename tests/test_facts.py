@@ -43,7 +43,7 @@ S1_STATEMENTS = {
     4: ["s1-04"],
     5: ["s1-05"],
     6: ["s1-06"],
-    7: ["s1-07-jinan", "s1-07-qingdao", "s1-07-shenzhen"],
+    7: ["s1-07-ai-chains", "s1-07-jinan", "s1-07-qingdao", "s1-07-shenzhen"],
     8: ["s1-08-cities", "s1-08-province"],
     9: ["s1-09-gdp", "s1-09-companies"],
     10: ["s1-10"],
@@ -179,7 +179,8 @@ def test_f1_official_figures() -> None:
         == "7.6"
     )
     est = one("city_gdp", city_id="shenzhen", source_id="chinadaily-2019-02-12")
-    assert (est["gdp_cny_bn"], est["approximate"], est["preferred"]) == ("2400", "true", "false")
+    # China Daily prints "GDP: 2.4 trillion yuan"; its "about" qualifies only the growth (issue 13)
+    assert (est["gdp_cny_bn"], est["approximate"], est["preferred"]) == ("2400", "false", "false")
     q = one("city_growth", city_id="qingdao", source_id="chinadaily-2019-02-27")
     assert (q["growth_pct"], q["confidence"]) == ("7.5", "C")
 
@@ -253,10 +254,10 @@ F3 = {
 F4 = {
     "most-beijing": "2019-02",
     "most-shanghai": "2019-05-22",
-    "most-tianjin": "2019-10",
+    "most-tianjin": "2019",
     "most-shenzhen": "2019-10-17",
-    "most-hangzhou": "2019-10",
-    "most-hefei": "2019-10",
+    "most-hangzhou": "2019",
+    "most-hefei": "2019",
     "most-deqing": "2019-11-02",
     "most-chongqing": "2020-03-09",
     "most-chengdu": "2020-03-09",
@@ -264,7 +265,7 @@ F4 = {
     "most-jinan": "2020-03-09",
     "most-wuhan": "2020-09-03",
     "most-guangzhou": "2020-09-03",
-    "most-suzhou": "2021-03",
+    "most-suzhou": "2021-03-24",
     "most-changsha": "2021-03-24",
     "most-harbin": "2021-12-07",
     "most-shenyang": "2021-12-07",
@@ -291,13 +292,12 @@ def test_f3_miit_zones() -> None:
 def test_f4_most_zones() -> None:
     assert {z["zone_id"] for z in find("zones", programme_id="most")} == set(F4)
     for zone, date in F4.items():
-        assert [r["date"] for r in find("zone_dates", zone_id=zone, preferred="true")] == [date]
+        # the earliest preferred date (a zone may also have a later, preferred announcement)
+        assert min(r["date"] for r in find("zone_dates", zone_id=zone, preferred="true")) == date
     for zone, number in LETTERS.items():
         assert one("zones", zone_id=zone)["document"] == f"国科函规〔2019〕{number}号"
-    assert {r["date"] for r in find("zone_dates", zone_id="most-changsha")} == {
-        "2021-03-24",
-        "2021-03-25",
-    }
+    # the 2021-03-25 report of FACTS.md was never recorded (issue 13): only the dated report stays
+    assert {r["date"] for r in find("zone_dates", zone_id="most-changsha")} == {"2021-03-24"}
     assert one("zone_cities", zone_id="most-deqing")["area_en"] == "Deqing County"
 
 
@@ -347,3 +347,58 @@ def test_every_fact_row_names_an_existing_source() -> None:
         assert "source_id" in fields, res["name"]
         for r in rows(res["name"]):
             assert r["source_id"] in sources, (res["name"], r)
+
+
+# --- issue 13: corrections checked against the sources they cite ------------------------
+
+
+def test_corrected_flags_and_preferences() -> None:
+    q = {r["source_id"]: r for r in find("city_growth", city_id="qingdao", year="2018")}
+    # S1's 7.4% names no source: it is not preferred and not graded as read in a document
+    assert (q[S1]["preferred"], q[S1]["confidence"]) == ("false", "C")
+    forecast = q["chinadaily-2019-02-27"]
+    assert (forecast["approximate"], forecast["preferred"]) == ("false", "true")
+    assert "predicted to rise by 7.5 percent" in forecast["note"]
+    assert (
+        "2.4 trillion yuan"
+        in one("city_gdp", city_id="shenzhen", source_id="chinadaily-2019-02-12")["note"]
+    )
+
+
+def test_corrected_claims() -> None:
+    s105 = one("claims", claim_id="s1-05")
+    assert (s105["zone_id"], s105["city_id"]) == ("", "shanghai")
+    for claim in ("s1-03-cluster", "s1-03-application", "s1-03-support", "s1-04"):
+        c = one("claims", claim_id=claim)
+        assert (c["assessment"], c["evidence_source_id"]) == ("confirmed", "ecns-2019-05-22")
+    c = one("claims", claim_id="s1-14-focus")
+    assert (c["assessment"], c["evidence_source_id"]) == ("confirmed", "yybnet-2019-11-20")
+    nanjing = one("claims", claim_id="nanjing-ninth-city")
+    assert nanjing["assessment"] == "partly-confirmed" and "counts zones" in nanjing["note"]
+    assert "comprehensive AI chains" in one("claims", claim_id="s1-07-ai-chains")["statement"]
+
+
+def test_corrected_sources() -> None:
+    yyb = one("sources", source_id="yybnet-2019-11-20")
+    assert (yyb["published"], yyb["publisher"]) == (
+        "2019-11-20",
+        "山东商报 (Shandong Business Daily)",
+    )
+    assert one("sources", source_id="pingwest-2019-09-09")["published"] == "2019-09-09"
+    for number in ("080", "183", "194"):
+        assert "wikisource.org" in one("sources", source_id=f"most-letter-2019-{number}")["url"]
+    assert "北京青年报" in one("sources", source_id="chinadaily-2019-05-21")["publisher"]
+    assert one("programmes", programme_id="miit")["source_id"] == "peoplecn-jiangsu-2022-10-08"
+    assert not [
+        r["source_id"] for r in rows("sources") if r["title"].startswith("[") and not r["url"]
+    ]
+
+
+def test_corrected_zone_dates() -> None:
+    suzhou = one("zone_dates", zone_id="most-suzhou", preferred="true")
+    assert (suzhou["date"], suzhou["source_id"]) == (
+        "2021-03-24",
+        "netease-2021-03-most-suzhou-changsha",
+    )
+    zz = {r["date"]: r for r in find("zone_dates", zone_id="most-zhengzhou")}
+    assert set(zz) == {"2021-12-01", "2021-12-07"} and "not conflicting" in zz["2021-12-01"]["note"]

@@ -147,11 +147,11 @@ def test_quoted_newlines_keep_line_numbers(edit: Editor, package_copy: Path) -> 
     edit(
         "data/city_gdp.csv",
         replace_once(
-            "wuhan,2018,chinadaily-2019-02-12,1480", "wuhan,2018,chinadaily-2019-02-12,14x80"
+            "tianjin,2018,chinadaily-2019-02-12,1880", "tianjin,2018,chinadaily-2019-02-12,18x80"
         ),
     )
     prob = only(package_copy, "type-error")
-    assert prob.line == line_of(p, "wuhan,")
+    assert prob.line == line_of(p, "tianjin,")
 
 
 # --- layer 3: schema ---------------------------------------------------------------
@@ -161,17 +161,17 @@ def test_non_numeric_number(edit: Editor, package_copy: Path) -> None:
     p = edit(
         "data/city_gdp.csv",
         replace_once(
-            "wuhan,2018,chinadaily-2019-02-12,1480", "wuhan,2018,chinadaily-2019-02-12,1.48 tn"
+            "tianjin,2018,chinadaily-2019-02-12,1880", "tianjin,2018,chinadaily-2019-02-12,1.88 tn"
         ),
     )
     prob = only(package_copy, "type-error")
-    line = line_of(p, "wuhan,")
+    line = line_of(p, "tianjin,")
     assert (prob.path, prob.line, prob.field, prob.column, prob.value) == (
         display_path(p),
         line,
         "gdp_cny_bn",
-        col_of(p, line, "1.48 tn"),
-        "1.48 tn",
+        col_of(p, line, "1.88 tn"),
+        "1.88 tn",
     )
 
 

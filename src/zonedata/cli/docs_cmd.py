@@ -9,7 +9,7 @@ from typing import NoReturn
 import click
 
 #: the generated files, in the order they are written (see zonedata.docs.TARGETS)
-TARGET_NAMES = ("dictionary", "cli", "rules", "chart")
+TARGET_NAMES = ("dictionary", "cli", "rules", "chart", "coverage")
 #: at most this many lines of a staleness diff are shown per file
 DIFF_LINES = 40
 
@@ -50,6 +50,7 @@ def docs(
       cli         cli.md: the --help of every command
       rules       validation.md: validation layers, severities and rule codes
       chart       gdp-chart.svg: host cities' 2018 GDP by source (needs matplotlib)
+      coverage    coverage.md: facts per city, zone and year, and the known gaps
 
     \b
     Exit codes:

@@ -1,4 +1,4 @@
-"""Generated documentation: the data dictionary, the CLI reference, the rule table, the chart.
+"""Generated documentation: data dictionary, CLI reference, rule table, chart, coverage report.
 
 Each :class:`Target` is one committed file under ``docs/`` that is generated from the
 package (``datapackage.json``, ``data/*.csv``), the CLI or the rule registry, so that the
@@ -87,6 +87,12 @@ TARGETS: dict[str, Target] = {
             "zonedata.docs.chart:render",
             comparer="zonedata.docs.chart:is_current",
             text=False,
+        ),
+        Target(
+            "coverage",
+            "coverage.md",
+            "which cities, zones and years have which facts, and the known gaps",
+            "zonedata.docs.coverage:render",
         ),
     )
 }

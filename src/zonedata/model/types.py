@@ -186,6 +186,9 @@ def rules_series(f: Field, col: pa.ChunkedArray | pa.Array) -> pd.Series:
     if dtype == "datetime64[s]":
         seconds = pc.cast(col, pa.timestamp("s")) if pa.types.is_date(col.type) else col
         return pd.Series(seconds.to_pandas(), dtype=dtype)
+    if pa.types.is_string(col.type) or pa.types.is_large_string(col.type):
+        chunked = col if isinstance(col, pa.ChunkedArray) else pa.chunked_array([col])
+        return pd.Series(pd.arrays.ArrowStringArray(chunked))  # the cells, not a copy
     return pd.Series(col.to_pandas(), dtype=dtype)
 
 

@@ -17,6 +17,7 @@ import datetime as dt
 import os
 import tempfile
 import urllib.request
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -159,23 +160,33 @@ def _layers(
             scans.append((table, file, shown_file, structure.scan_file(file, table, shown_file)))
         from zonedata.validate import schema_checks  # waits for the thread's import
 
-        for item in scans:
-            if isinstance(item, Problem):
-                report.problems.append(item)
-                continue
-            table, file, shown_file, scan = item
-            report.problems.extend(scan.problems)
-            if not scan.readable:
-                continue
-            td, problems = schema_checks.check_table(scan, table, shown_file, file)
-            report.problems.extend(problems)
-            if td is not None:
-                report.data[table.name] = td
-                report.rows += len(td.text)
+        scans.reverse()
+        while scans:  # each file's bytes are let go once its table is checked
+            _check_table(report, scans.pop(), schema_checks.check_table)
         if not any(q.code == "foreign-key-invalid" for q in report.problems):
             # (a key that names no table or field cannot be followed: fix it first)
             report.problems.extend(schema_checks.check_foreign_keys(report.data))
     return package
+
+
+def _check_table(
+    report: Report,
+    item: tuple[Table, Path, str, structure.FileScan] | Problem,
+    check_table: Callable[..., tuple[TableData | None, list[Problem]]],
+) -> None:
+    """Layer 3 for one scanned file, into ``report``."""
+    if isinstance(item, Problem):
+        report.problems.append(item)
+        return
+    table, file, shown_file, scan = item
+    report.problems.extend(scan.problems)
+    if not scan.readable:
+        return
+    td, problems = check_table(scan, table, shown_file, file)
+    report.problems.extend(problems)
+    if td is not None:
+        report.data[table.name] = td
+        report.rows += len(td.text)
 
 
 def _local_file(package: Package, path: str, tmp: Path, name: str) -> Path | Problem:

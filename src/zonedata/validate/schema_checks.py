@@ -547,7 +547,7 @@ def check_table(
         typed = check_field(rep, f)
         values = column.expand(typed.values)
         floats = None if typed.floats is None else column.expand(typed.floats)
-        text = pd.Series(col.to_pandas(), dtype="string")
+        text = pd.Series(pd.arrays.ArrowStringArray(col))  # the parsed cells, not a copy
         rules = rules_series(f, values if floats is None else floats)
         return rep.problems, text, rules, column, values
 
