@@ -97,8 +97,10 @@ def rewrite(pkg: Path, rel: str, fn: Callable[[bytes], bytes]) -> Path:
     return p
 
 
-def changed(before: dict[str, str], after: dict[str, str]) -> set[str]:
-    return {k for k in before.keys() | after.keys() if before.get(k) != after.get(k)}
+def line_with(path: Path, needle: str, after: int = 0) -> int:
+    """The 1-based number of the first line after line ``after`` that holds ``needle``."""
+    lines = path.read_text(encoding="utf-8").split("\n")
+    return next(i for i, x in enumerate(lines, start=1) if i > after and needle in x)
 
 
 # --- 1. resource names are identifiers, never paths ------------------------------------
@@ -128,7 +130,8 @@ NAME_MESSAGE = (
 def test_validate_refuses_a_path_as_name(package_copy: Path, tmp_path: Path, name: str) -> None:
     edit_descriptor(package_copy, rename("targets", name))
     out = validate(tmp_path, "pkg")
-    assert_reports(out, 1, "pkg/datapackage.json", "-", NAME_MESSAGE.format(name))
+    where = str(line_with(package_copy / "datapackage.json", f'"name": {json.dumps(name)}'))
+    assert_reports(out, 1, "pkg/datapackage.json", where, NAME_MESSAGE.format(name))
 
 
 def test_release_refuses_a_path_as_name_before_writing(package_copy: Path, tmp_path: Path) -> None:
@@ -146,11 +149,13 @@ def test_release_refuses_a_path_as_name_before_writing(package_copy: Path, tmp_p
 def test_duplicate_names(package_copy: Path, tmp_path: Path) -> None:
     edit_descriptor(package_copy, rename("targets", "claims"))
     out = validate(tmp_path, "pkg")
+    desc = package_copy / "datapackage.json"
+    second = line_with(desc, '"name": "claims"', after=line_with(desc, '"name": "claims"'))
     assert_reports(
         out,
         1,
         "pkg/datapackage.json",
-        "-",
+        str(second),
         "name-duplicate: Resource name 'claims' is used by more than one resource.",
     )
 
@@ -494,11 +499,13 @@ def test_foreign_key_to_nothing(
     edit_descriptor(package_copy, lambda d: change(_fk(d)))
     out = validate(tmp_path, "pkg")
     field = "" if "uses 'region_id'" in message else " [province_id]"
+    desc = package_copy / "datapackage.json"
+    where = line_with(desc, '"foreignKeys"', after=line_with(desc, '"name": "cities"'))
     assert_reports(
         out,
         1,
         "pkg/datapackage.json",
-        "-",
+        str(where),
         f"foreign-key-invalid{field}: Resource 'cities': {message}",
     )
 

@@ -336,3 +336,43 @@ def check_references(package: Package, display: str) -> list[Problem]:
                 )
             )
     return out
+
+
+_NAME_KEY = re.compile(r'"name"\s*:\s*("(?:[^"\\]|\\.)*")')
+_FK_KEY = re.compile(r'"foreignKeys"\s*:')
+
+
+def with_lines(problems: list[Problem], path: Path) -> list[Problem]:
+    """Give the resource-level descriptor problems the line of their resource.
+
+    ``name-unsafe`` and ``name-duplicate`` point at the resource's ``"name"`` (the
+    second one for a duplicate), ``foreign-key-invalid`` at the ``"foreignKeys"`` that
+    follows it. The lines come from the descriptor's text: the first ``"name"`` key whose
+    value is the resource's name (a field of that name before it would mislead, which is
+    why the problems of other codes are left without a line).
+    """
+    wanted = {"name-unsafe", "name-duplicate", "foreign-key-invalid"}
+    if not any(p.code in wanted and p.table is not None for p in problems):
+        return problems
+    try:
+        text = safeio.read_regular(path, safeio.MAX_DESCRIPTOR_BYTES).decode("utf-8-sig")
+    except (safeio.InputError, UnicodeDecodeError, ValueError):
+        return problems
+    starts: dict[str, list[int]] = {}
+    for m in _NAME_KEY.finditer(text):
+        try:
+            value = json.loads(m.group(1))
+        except ValueError:
+            continue
+        if isinstance(value, str):
+            starts.setdefault(value, []).append(m.start())
+    out = []
+    for p in problems:
+        found = starts.get(p.table or "") if p.code in wanted else None
+        if found:
+            pos = found[1] if p.code == "name-duplicate" and len(found) > 1 else found[0]
+            if p.code == "foreign-key-invalid" and (fk := _FK_KEY.search(text, pos)):
+                pos = fk.start()
+            p = p.with_(line=text.count("\n", 0, pos) + 1)
+        out.append(p)
+    return out

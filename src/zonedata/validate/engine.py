@@ -136,8 +136,9 @@ def _layers(
     report.problems.extend(problems)
     if package is None:
         return None
-    report.problems.extend(descriptor_checks.check_resources(package, shown))
-    report.problems.extend(descriptor_checks.check_references(package, shown))
+    checks = descriptor_checks.check_resources(package, shown)
+    checks += descriptor_checks.check_references(package, shown)
+    report.problems.extend(descriptor_checks.with_lines(checks, p))
     report.problems.extend(descriptor_checks.check_paths(package, shown, allow_remote=allow_remote))
     unsafe = {q.table for q in report.problems if q.code in UNSAFE}
     report.tables = len(package.tables)
