@@ -614,6 +614,30 @@ def test_formula_cell(data: Data, value: str) -> None:
     assert errors(problems)[0].value == value
 
 
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        ("\t=1+1", "\t="),
+        ("\tplain text", "\tp"),
+        ("\r@SUM(A1)", "\r@"),
+        ("  +1 more", "  +"),
+        ("\u3000=1+1", "\u3000="),
+        ("\u00a0-5% growth", "\u00a0-"),
+    ],
+)
+def test_formula_cell_after_leading_tab_cr_or_whitespace(
+    data: Data, value: str, shown: str
+) -> None:
+    problems = run_rules(with_cells(data, "city_gdp", {(2, "note"): value}), "formula-cell")
+    assert where(errors(problems)) == [("formula-cell", "city_gdp", 2, "note")]
+    assert f"note starts with {shown!r}" in errors(problems)[0].message
+
+
+@pytest.mark.parametrize("value", ["  plain text", "\u3000中文", "中文 = 1"])
+def test_leading_whitespace_alone_is_no_formula(data: Data, value: str) -> None:
+    assert run_rules(with_cells(data, "city_gdp", {(2, "note"): value}), "formula-cell") == []
+
+
 def test_formula_cell_full_run(data: Data) -> None:
     line = line_of(data["claims"], claim_id="s1-02")
     problems = run(with_cells(data, "claims", {(line, "statement"): "=1+1"}))

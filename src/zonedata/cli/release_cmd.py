@@ -40,9 +40,14 @@ def _size(n: int) -> str:
     default="dist",
     show_default=True,
     type=click.Path(file_okay=False, path_type=str),
-    help="Folder to write the release into (nothing is written outside it)",
+    help="Folder to write the release into (nothing is written outside it); "
+    "it may not be or hold the package's folder or sources, nor lie in its data folder",
 )
-@click.option("--force", is_flag=True, help="Replace an existing release of the same version")
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Replace an existing release of the same version (only one that zonedata wrote)",
+)
 def release(path: str | None, version: str | None, out: str, force: bool) -> None:
     """Build a typed, checksummed, reproducible release of a data package.
 

@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from zonedata.model.descriptor import DescriptorError, Package, Table, read_package
+from zonedata.model.descriptor import DescriptorError, Package, Table
 from zonedata.release.archive import CHECKSUMS, DESCRIPTOR, ZIP_EPOCH_MIN, write_zip
 from zonedata.release.errors import ReleaseError, ReleaseExistsError, ValidationFailedError
 
@@ -282,9 +282,17 @@ def _checkpoint(label: str) -> None:
 
 
 def _write(path: Path, data: bytes | Iterable[bytes]) -> ReleasedFile:
-    """Write ``data`` (bytes, or pieces of them) durably; its size and SHA-256."""
+    """Write ``data`` (bytes, or pieces of them) durably; its size and SHA-256.
+
+    The file is a new file of the build: a temporary file in the output folder, or a file
+    in the build's temporary folder (see :func:`_check_write_target`); it is never
+    written through a symlink, nor over an existing file.
+    """
+    _check_write_target(path)
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+    flags |= getattr(os, "O_BINARY", 0)
     digest, size = hashlib.sha256(), 0
-    with open(path, "wb") as fh:
+    with os.fdopen(os.open(path, flags, 0o666), "wb") as fh:
         for piece in [data] if isinstance(data, bytes) else data:
             fh.write(piece)
             digest.update(piece)
@@ -385,6 +393,172 @@ def _temp_name(stem: str, kind: str) -> str:
     return f".{stem}.{kind}-{os.getpid()}-{secrets.token_hex(4)}"
 
 
+# --- what a build may read, write and replace ------------------------------------
+
+
+def read_source_package(desc_file: Path) -> Package:
+    """The package to release, read as ``zonedata validate`` reads it.
+
+    The descriptor must be a regular file of at most 16 MiB with JSON nested at most
+    100 levels (a FIFO or ``/dev/zero`` is refused, not read), and every resource name a
+    safe file stem (rule ``name-unsafe``): the release writes ``<name>.parquet``.
+    """
+    from zonedata.validate import descriptor_checks
+
+    descriptor, problems = descriptor_checks.read_descriptor(desc_file, str(desc_file))
+    if descriptor is None:
+        raise ReleaseError(problems[0].message.rstrip("."))
+    try:
+        package = Package.from_descriptor(descriptor, desc_file.parent)
+    except (DescriptorError, TypeError, AttributeError, ValueError) as e:
+        raise ReleaseError(f"{desc_file}: {e}") from e
+    for t in package.tables:
+        if not descriptor_checks.is_safe_name(t.name):
+            raise ReleaseError(
+                f"{desc_file}: resource name {t.name!r} is not a safe identifier "
+                "(name-unsafe); nothing was written"
+            )
+    return package
+
+
+def check_out(out_dir: Path, package: Package, desc_file: Path) -> Path:
+    """Refuse an output folder that could touch the package's own files; return it resolved.
+
+    The folder may not be the package folder, a folder that holds a source file (the
+    descriptor or a resource's file), a source file itself, or lie inside a folder that
+    holds a resource's file (``data/``): a build there, and a ``--force`` rebuild above
+    all, could replace or remove the sources. Symlinks are resolved first.
+    """
+    try:
+        out = out_dir.resolve()
+        package_dir = desc_file.parent.resolve()
+    except (OSError, RuntimeError, ValueError) as e:
+        raise ReleaseError(f"cannot resolve {out_dir}: {e}") from e
+    sources = [desc_file.resolve()]
+    for t in package.tables:
+        # a path that cannot be resolved (a NUL in it) is refused by validation
+        with contextlib.suppress(OSError, RuntimeError, ValueError):
+            sources.append(package.file(t).resolve())
+    why = ""
+    if out == package_dir:
+        why = f"it is the package folder {package_dir}"
+    elif holds := [p for p in sources if p.is_relative_to(out)]:
+        why = f"it holds the source file {holds[0]}"
+    elif inside := [p.parent for p in sources[1:] if out.is_relative_to(p.parent)]:
+        why = f"it lies in {inside[0]}, the folder of the package's data"
+    if why:
+        raise ReleaseError(
+            f"--out {out_dir} is refused: {why}; a release must be written outside the "
+            "package's sources (for example --out dist); nothing was written"
+        )
+    return out
+
+
+def _release_listing(folder: Path) -> set[str] | None:
+    """The names a release folder we wrote holds, by its SHA256SUMS; ``None`` if it is not one.
+
+    A release folder holds only regular files: ``SHA256SUMS`` and the files it lists
+    (which include ``datapackage.json``).
+    """
+    sums = folder / CHECKSUMS
+    try:
+        if sums.is_symlink() or not sums.is_file() or sums.stat().st_size > 1 << 20:
+            return None
+        text = sums.read_text(encoding="ascii")
+    except (OSError, UnicodeDecodeError):
+        return None
+    names = set()
+    for line in text.splitlines():
+        parts = line.split("  ", 1)
+        if len(parts) != 2 or len(parts[0]) != 64 or "/" in parts[1] or "\\" in parts[1]:
+            return None
+        names.add(parts[1])
+    if DESCRIPTOR not in names or CHECKSUMS in names or {"", ".", ".."} & names:
+        return None
+    return names | {CHECKSUMS}
+
+
+def _not_a_release(path: Path, why: str) -> ReleaseError:
+    return ReleaseError(
+        f"{path} exists but is not a release that zonedata wrote ({why}); --force replaces "
+        "only its own releases: move or remove it yourself"
+    )
+
+
+def check_replaceable(folder: Path, zip_path: Path) -> None:
+    """With ``--force``: whatever is at the release's folder and zip must be a release.
+
+    The folder must be a real folder (not a symlink) holding regular files only, exactly
+    those its ``SHA256SUMS`` lists and ``SHA256SUMS``; the zip a regular file (not a
+    symlink) whose entries all lie in the release's folder. Anything else (a folder of
+    the user's that has the release's name, a symlink to one) is refused, not removed.
+    """
+    if folder.is_symlink():
+        raise _not_a_release(folder, "a symlink")
+    if folder.exists():
+        if not folder.is_dir():
+            raise _not_a_release(folder, "not a folder")
+        names = _release_listing(folder)
+        if names is None:
+            raise _not_a_release(folder, f"no valid {CHECKSUMS}")
+        for entry in folder.iterdir():
+            if entry.name not in names:
+                raise _not_a_release(folder, f"it holds {entry.name}, which {CHECKSUMS} omits")
+            if entry.is_symlink() or not entry.is_file():
+                raise _not_a_release(folder, f"{entry.name} is not a regular file")
+    if zip_path.is_symlink():
+        raise _not_a_release(zip_path, "a symlink")
+    if zip_path.exists():
+        if not zip_path.is_file():
+            raise _not_a_release(zip_path, "not a regular file")
+        import zipfile
+
+        stem = zip_path.name.removesuffix(".zip")
+        try:
+            with zipfile.ZipFile(zip_path) as zf:
+                entries = zf.namelist()
+        except (OSError, zipfile.BadZipFile, ValueError):
+            raise _not_a_release(zip_path, "not a zip file") from None
+        if not entries or not all(n.startswith(f"{stem}/") for n in entries):
+            raise _not_a_release(zip_path, f"it holds files outside {stem}/")
+
+
+def remove_old_release(aside: Path) -> None:
+    """Remove a replaced release folder (moved aside): only the files it lists, then it.
+
+    A file that appeared in it meanwhile is left, and so is the folder then, under its
+    temporary name.
+    """
+    if aside.is_symlink() or not aside.is_dir():
+        with contextlib.suppress(OSError):
+            aside.unlink()  # a symlink that check_replaceable would have refused: itself only
+        return
+    for name in _release_listing(aside) or ():
+        entry = aside / name
+        if entry.is_file() and not entry.is_symlink():
+            with contextlib.suppress(OSError):
+                entry.unlink()
+    with contextlib.suppress(OSError):
+        aside.rmdir()
+
+
+def _check_write_target(path: Path) -> None:
+    """Defence in depth: a build writes only its temporaries inside the output folder.
+
+    That is a file whose name is one of :func:`_temp_name`'s (in the output folder), or a
+    plain file name (no ``..``, no separator, not hidden) directly inside a folder so
+    named. A path built from a hostile name (``tmp/../../x.parquet``) fails both.
+    """
+    name, parent = path.name, path.parent
+    plain = bool(name) and name not in (".", "..") and not name.startswith(".")
+    plain = plain and "/" not in name and "\\" not in name and "\x00" not in name
+    if _TEMP_RE.match(name) and ".." not in parent.parts:
+        return
+    if plain and _TEMP_RE.match(parent.name) and ".." not in parent.parts:
+        return
+    raise ReleaseError(f"refused to write {path}: it is not inside the build's folder")
+
+
 # --- the build ---------------------------------------------------------------------
 
 
@@ -403,10 +577,7 @@ def build_release(
     """
     started = time.monotonic()
     desc_file = descriptor_path(path)
-    try:
-        package = read_package(desc_file)
-    except DescriptorError as e:
-        raise ReleaseError(str(e)) from e
+    package = read_source_package(desc_file)
     if version is None and not package.version:
         raise ReleaseError("the descriptor has no version: pass --version")
     v = check_version(version if version is not None else package.version)
@@ -417,6 +588,7 @@ def build_release(
             )
 
     out_dir = Path(out)
+    check_out(out_dir, package, desc_file)
     stem = f"zonedata-{v}"
     folder = out_dir / stem
     zip_path = out_dir / f"{stem}.zip"
@@ -426,6 +598,8 @@ def build_release(
 
     if exists() and not force:
         raise ReleaseExistsError(_exists_message(exists()))
+    if force:
+        check_replaceable(folder, zip_path)
 
     report = run_validation(desc_file)
     if report.errors:
@@ -471,6 +645,7 @@ def build_release(
         _checkpoint(f"wrote {CHECKSUMS}")
         _fsync_dir(tmp_dir)
 
+        _check_write_target(tmp_zip)
         write_zip(tmp_zip, sorted(tmp_dir.iterdir()), stem, epoch)
         zip_size, zip_sha256 = _file_digest(tmp_zip)
         _checkpoint(f"wrote {tmp_zip.name}")
@@ -480,6 +655,8 @@ def build_release(
         if current and not force:
             raise ReleaseExistsError(_exists_message(current))
         replaced = bool(current)
+        if force:
+            check_replaceable(folder, zip_path)
         if force and (folder.exists() or folder.is_symlink()):
             aside = out_dir / _temp_name(stem, "old")
             os.rename(folder, aside)
@@ -509,7 +686,7 @@ def build_release(
             if not zip_placed and not folder.exists():  # failed before the swap: put it back
                 with contextlib.suppress(OSError):
                     os.rename(aside, folder)
-            shutil.rmtree(aside, ignore_errors=True)
+            remove_old_release(aside)
 
     files = sorted(
         [*written.values(), ReleasedFile(CHECKSUMS, len(sums), hashlib.sha256(sums).hexdigest())],

@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
 from zonedata.model.descriptor import DescriptorError, Package
+from zonedata.validate import safeio
 from zonedata.validate.problems import Problem, make
 
 REMOTE_SCHEMES = ("http", "https", "ftp", "s3", "gs")
+#: The deepest nesting of arrays and objects a descriptor may have. A real one nests about
+#: 8 levels; deeper JSON would exhaust Python's recursion in the checks that walk it.
+MAX_DEPTH = 100
 
 
 def is_remote(path: str) -> bool:
@@ -19,16 +24,18 @@ def is_remote(path: str) -> bool:
 
 
 def read_descriptor(path: Path, display: str) -> tuple[dict[str, Any] | None, list[Problem]]:
-    """Parse the JSON; problems here mean the input is unreadable (exit 2)."""
+    """Parse the JSON; problems here mean the input is unreadable (exit 2).
+
+    The descriptor must be a regular file (not a FIFO, device or folder) of at most
+    :data:`~zonedata.validate.safeio.MAX_DESCRIPTOR_BYTES`, and its JSON nested at most
+    :data:`MAX_DEPTH` levels deep.
+    """
     kw = {"path": display}
-    if not path.exists():
-        return None, [make("descriptor-missing", f"{display} does not exist.", **kw)]
     try:
-        raw = path.read_bytes()
-    except OSError as e:
-        return None, [
-            make("descriptor-missing", f"{display} cannot be read: {e.strerror or e}.", **kw)
-        ]
+        raw = safeio.read_regular(path, safeio.MAX_DESCRIPTOR_BYTES, display)
+    except safeio.InputError as e:
+        code = {"not-regular": "descriptor-not-regular", "too-large": "descriptor-too-large"}
+        return None, [make(code.get(e.kind, "descriptor-missing"), f"{e.message}.", **kw)]
     try:
         text = raw.decode("utf-8-sig")
         descriptor = json.loads(text)
@@ -44,6 +51,10 @@ def read_descriptor(path: Path, display: str) -> tuple[dict[str, Any] | None, li
                 **kw,
             )
         ]
+    except RecursionError:
+        return None, [_too_deep(display, text)]
+    if json_depth(descriptor) > MAX_DEPTH:
+        return None, [_too_deep(display, text)]
     if not isinstance(descriptor, dict):
         return None, [
             make(
@@ -54,6 +65,58 @@ def read_descriptor(path: Path, display: str) -> tuple[dict[str, Any] | None, li
             )
         ]
     return descriptor, []
+
+
+def json_depth(value: Any) -> int:
+    """How deeply arrays and objects nest in ``value`` (a scalar: 0), without recursion."""
+    deepest = 0
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    while stack:
+        v, depth = stack.pop()
+        if isinstance(v, dict):
+            v = list(v.values())
+        if isinstance(v, list):
+            depth += 1
+            if depth > deepest:
+                deepest = depth
+                if deepest > MAX_DEPTH:
+                    return deepest
+            stack.extend((x, depth) for x in v)
+    return deepest
+
+
+def _too_deep(display: str, text: str) -> Problem:
+    """The problem for JSON nested too deeply, at the first place it goes past the limit."""
+    depth, line, col = 0, 1, 1
+    in_string = escaped = False
+    for ch in text:  # only runs for a hostile descriptor, and stops at the limit
+        if in_string:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_string = False
+        elif ch == '"':
+            in_string = True
+        elif ch in "[{":
+            depth += 1
+            if depth > MAX_DEPTH:
+                break
+        elif ch in "]}":
+            depth -= 1
+        if ch == "\n":
+            line, col = line + 1, 1
+        else:
+            col += 1
+    return make(
+        "descriptor-json",
+        f"{display} nests arrays and objects more than {MAX_DEPTH} levels deep; "
+        "a descriptor needs far fewer.",
+        path=display,
+        line=line,
+        column=col,
+    )
 
 
 def check_profile(descriptor: dict[str, Any], display: str) -> list[Problem]:
@@ -137,6 +200,16 @@ def check_paths(package: Package, display: str, *, allow_remote: bool) -> list[P
                 )
             )
             continue
+        if "\x00" in p:
+            out.append(
+                make(
+                    "path-unsafe",
+                    f"Resource {t.name!r} path {p!r} contains a NUL character; "
+                    "no file system allows one.",
+                    **kw,
+                )
+            )
+            continue
         parts = Path(p.replace("\\", "/")).parts
         if ".." in parts:
             out.append(
@@ -150,7 +223,7 @@ def check_paths(package: Package, display: str, *, allow_remote: bool) -> list[P
             continue
         try:
             resolved = (base / p).resolve()
-        except OSError:
+        except (OSError, ValueError):
             continue
         if not resolved.is_relative_to(base):
             out.append(
@@ -161,4 +234,145 @@ def check_paths(package: Package, display: str, *, allow_remote: bool) -> list[P
                     **kw,
                 )
             )
+    return out
+
+
+#: A resource name usable as a file stem on every system: lowercase letters, digits,
+#: ``_``, ``-`` and ``.``, not starting with ``.`` or ``-``, at most 64 characters.
+NAME_RE = re.compile(r"[a-z0-9_][a-z0-9_.-]{0,63}")
+#: Names Windows reserves for devices, whatever the extension (``nul.parquet`` is NUL).
+_WINDOWS_DEVICES = frozenset(
+    {"con", "prn", "aux", "nul"}
+    | {f"com{i}" for i in range(1, 10)}
+    | {f"lpt{i}" for i in range(1, 10)}
+)
+
+
+def is_safe_name(name: str) -> bool:
+    """Whether a resource name is an identifier that is safe as a file stem.
+
+    Releases write ``<name>.parquet`` and ``<name>.json``, so a name must never act as a
+    path: no separator, no ``..``, no NUL, no leading dot, no trailing dot (Windows drops
+    it), no device name, bounded length.
+    """
+    return (
+        NAME_RE.fullmatch(name) is not None
+        and ".." not in name
+        and not name.endswith(".")
+        and name.split(".", 1)[0] not in _WINDOWS_DEVICES
+    )
+
+
+def check_resources(package: Package, display: str) -> list[Problem]:
+    """The package has resources; their names are safe, distinct file stems."""
+    kw = {"path": display}
+    if not package.tables:
+        return [
+            make(
+                "resources-empty",
+                "The descriptor lists no resources: a data package needs at least one table.",
+                **kw,
+            )
+        ]
+    out: list[Problem] = []
+    seen: set[str] = set()
+    for t in package.tables:
+        if not is_safe_name(t.name):
+            out.append(
+                make(
+                    "name-unsafe",
+                    f"Resource name {t.name!r} is not a safe identifier: use 1 to 64 lowercase "
+                    "letters, digits, '_', '-' and '.', starting with a letter, digit or '_' "
+                    "(no '/', '\\', '..' or device name); releases use it as a file name.",
+                    table=t.name,
+                    value=t.name,
+                    **kw,
+                )
+            )
+        elif t.name in seen:
+            out.append(
+                make(
+                    "name-duplicate",
+                    f"Resource name {t.name!r} is used by more than one resource.",
+                    table=t.name,
+                    value=t.name,
+                    **kw,
+                )
+            )
+        seen.add(t.name)
+    return out
+
+
+def check_references(package: Package, display: str) -> list[Problem]:
+    """Every foreign key names fields of its table, an existing resource, and its fields."""
+    out: list[Problem] = []
+    tables = {t.name: t for t in package.tables}
+    for t in package.tables:
+        for fk in t.foreign_keys:
+            local = "+".join(fk.fields) or "(none)"
+            target = f"{fk.resource}.{'+'.join(fk.reference_fields)}"
+            kw = {"path": display, "table": t.name, "value": f"{local} -> {target}"}
+            first = fk.fields[0] if fk.fields else None
+            if not fk.fields or not fk.reference_fields:
+                why = "names no fields" if not fk.fields else "names no reference fields"
+            elif len(fk.fields) != len(fk.reference_fields):
+                why = f"has {len(fk.fields)} fields but {len(fk.reference_fields)} reference fields"
+            elif missing := [f for f in fk.fields if f not in t.field_names]:
+                why = f"uses {', '.join(map(repr, missing))}, not a field of {t.name!r}"
+            elif fk.resource not in tables:
+                why = f"refers to resource {fk.resource!r}, which the package does not have"
+            elif missing := [
+                f for f in fk.reference_fields if f not in tables[fk.resource].field_names
+            ]:
+                why = f"refers to {', '.join(map(repr, missing))}, not a field of {fk.resource!r}"
+            else:
+                continue
+            out.append(
+                make(
+                    "foreign-key-invalid",
+                    f"Resource {t.name!r}: the foreign key {local} -> {target} {why}.",
+                    field=first if first in t.field_names else None,
+                    **kw,
+                )
+            )
+    return out
+
+
+_NAME_KEY = re.compile(r'"name"\s*:\s*("(?:[^"\\]|\\.)*")')
+_FK_KEY = re.compile(r'"foreignKeys"\s*:')
+
+
+def with_lines(problems: list[Problem], path: Path) -> list[Problem]:
+    """Give the resource-level descriptor problems the line of their resource.
+
+    ``name-unsafe`` and ``name-duplicate`` point at the resource's ``"name"`` (the
+    second one for a duplicate), ``foreign-key-invalid`` at the ``"foreignKeys"`` that
+    follows it. The lines come from the descriptor's text: the first ``"name"`` key whose
+    value is the resource's name (a field of that name before it would mislead, which is
+    why the problems of other codes are left without a line).
+    """
+    wanted = {"name-unsafe", "name-duplicate", "foreign-key-invalid"}
+    if not any(p.code in wanted and p.table is not None for p in problems):
+        return problems
+    try:
+        text = safeio.read_regular(path, safeio.MAX_DESCRIPTOR_BYTES).decode("utf-8-sig")
+    except (safeio.InputError, UnicodeDecodeError, ValueError):
+        return problems
+    starts: dict[str, list[int]] = {}
+    for m in _NAME_KEY.finditer(text):
+        try:
+            value = json.loads(m.group(1))
+        except ValueError:
+            continue
+        if isinstance(value, str):
+            starts.setdefault(value, []).append(m.start())
+    out = []
+    for p in problems:
+        found = starts.get(p.table or "") if p.code in wanted else None
+        if found:
+            pos = found[1] if p.code == "name-duplicate" and len(found) > 1 else found[0]
+            if p.code == "foreign-key-invalid" and (fk := _FK_KEY.search(text, pos)):
+                pos = fk.start()
+            p = p.with_(line=text.count("\n", 0, pos) + 1)
+        out.append(p)
     return out

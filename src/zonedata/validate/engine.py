@@ -32,7 +32,11 @@ if TYPE_CHECKING:  # the schema layer imports pandas: see validate_package
     from zonedata.validate.tabledata import TableData
 
 #: codes that mean the input could not be read at all (exit 2 rather than 1)
-UNREADABLE = frozenset({"descriptor-missing", "descriptor-json"})
+UNREADABLE = frozenset(
+    {"descriptor-missing", "descriptor-json", "descriptor-not-regular", "descriptor-too-large"}
+)
+#: codes that keep a resource's file from being read at all
+UNSAFE = frozenset({"path-unsafe", "path-remote", "name-unsafe"})
 
 
 @dataclass
@@ -132,8 +136,11 @@ def _layers(
     report.problems.extend(problems)
     if package is None:
         return None
+    checks = descriptor_checks.check_resources(package, shown)
+    checks += descriptor_checks.check_references(package, shown)
+    report.problems.extend(descriptor_checks.with_lines(checks, p))
     report.problems.extend(descriptor_checks.check_paths(package, shown, allow_remote=allow_remote))
-    unsafe = {q.table for q in report.problems if q.code in ("path-unsafe", "path-remote")}
+    unsafe = {q.table for q in report.problems if q.code in UNSAFE}
     report.tables = len(package.tables)
 
     with tempfile.TemporaryDirectory(prefix="zonedata-remote-") as tmp:
@@ -157,7 +164,9 @@ def _layers(
         scans.reverse()
         while scans:  # each file's bytes are let go once its table is checked
             _check_table(report, scans.pop(), schema_checks.check_table)
-        report.problems.extend(schema_checks.check_foreign_keys(report.data))
+        if not any(q.code == "foreign-key-invalid" for q in report.problems):
+            # (a key that names no table or field cannot be followed: fix it first)
+            report.problems.extend(schema_checks.check_foreign_keys(report.data))
     return package
 
 

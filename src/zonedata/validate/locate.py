@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
+from zonedata.validate import safeio
 from zonedata.validate.problems import Problem
 
 #: locate at most this many problems (the rest keep column=None)
@@ -54,9 +55,9 @@ def locate(problems: list[Problem]) -> list[Problem]:
         return problems
     lines: dict[tuple[str, int], str] = {}
     for path, nums in wanted.items():
-        try:
-            data = Path(path).read_bytes()
-        except OSError:
+        try:  # as the file layer read it: a regular file, bounded, never blocking
+            data = safeio.read_regular(Path(path), safeio.max_file_bytes())
+        except (safeio.InputError, ValueError):
             continue
         lines.update(((path, i), text) for i, text in _lines_at(data, nums).items())
     out = []

@@ -81,6 +81,56 @@ RULES: dict[str, Rule] = _rules(
         "Tools other than zonedata read the descriptor; it must follow the Data Package standard.",
     ),
     Rule(
+        "descriptor-not-regular",
+        "descriptor",
+        "error",
+        "Descriptor is not a regular file",
+        "A descriptor that is a FIFO, a device or a folder cannot be read safely: a FIFO would block "
+        "validation forever and /dev/zero would fill memory. It is refused before it is read.",
+    ),
+    Rule(
+        "descriptor-too-large",
+        "descriptor",
+        "error",
+        "Descriptor too large",
+        "A descriptor holds metadata only; one over 16 MiB is a mistake or an attack, and is refused "
+        "before it is read.",
+    ),
+    Rule(
+        "resources-empty",
+        "descriptor",
+        "error",
+        "Package has no resources",
+        "A data package with no table holds no data; an empty resources list is almost always a "
+        "descriptor that lost its content.",
+    ),
+    Rule(
+        "name-unsafe",
+        "descriptor",
+        "error",
+        "Resource name is not a safe identifier",
+        "Releases write <name>.parquet and <name>.json, so a name must be a plain file stem: 1 to 64 "
+        "lowercase letters, digits, '_', '-' and '.', not starting with '.' or '-', without '..' and not "
+        "a Windows device name. A name such as ../../x would write outside the release folder.",
+    ),
+    Rule(
+        "name-duplicate",
+        "descriptor",
+        "error",
+        "Resource name used twice",
+        "Resources are found by name (foreign keys, zonedata.load, release files); two resources of "
+        "one name would overwrite each other's files in a release.",
+    ),
+    Rule(
+        "foreign-key-invalid",
+        "descriptor",
+        "error",
+        "Foreign key names a missing resource or field",
+        "A foreign key must use fields of its own table and refer to an existing resource and its "
+        "fields, with as many reference fields as fields; otherwise no reference can be checked and "
+        "every reader that follows the key fails.",
+    ),
+    Rule(
         "path-unsafe",
         "descriptor",
         "error",
@@ -103,6 +153,22 @@ RULES: dict[str, Rule] = _rules(
         "error",
         "File cannot be read",
         "The file exists but cannot be opened.",
+    ),
+    Rule(
+        "file-not-regular",
+        "file",
+        "error",
+        "Resource is not a regular file",
+        "A resource path that names a folder, a FIFO, a device or a socket is refused before it is read: "
+        "a FIFO would block validation forever and a device such as /dev/zero would fill memory.",
+    ),
+    Rule(
+        "file-too-large",
+        "file",
+        "error",
+        "File over the size limit",
+        "Validation holds a file in memory; a file over the limit (2 GiB unless ZONEDATA_MAX_FILE_BYTES "
+        "says otherwise) is refused before it is read rather than exhausting the machine.",
     ),
     Rule("file-empty", "file", "error", "File is empty", "A table needs at least a header row."),
     Rule(
@@ -176,6 +242,23 @@ RULES: dict[str, Rule] = _rules(
         "error",
         "Unclosed quote",
         "A quoted cell is never closed, so the rest of the file would be read as one cell.",
+    ),
+    Rule(
+        "bare-cr",
+        "file",
+        "error",
+        "Carriage return without line feed",
+        "A CR outside quotes that is not part of CRLF (CR-only line endings, or a stray CR in a cell) ends "
+        "a record for some CSV readers (Arrow, spreadsheets) and not for others, so they would disagree "
+        "on the rows; the file is refused at the first one.",
+    ),
+    Rule(
+        "header-too-long",
+        "file",
+        "error",
+        "Header too long",
+        "A header record over 64 KiB is not a header (a real one is a few hundred bytes); it is refused "
+        "before it is parsed.",
     ),
     Rule(
         "rows-unsorted",
@@ -395,7 +478,9 @@ RULES: dict[str, Rule] = _rules(
         "error",
         "Cell would run as a spreadsheet formula",
         "A text cell starting with =, +, - or @ runs as a formula when the CSV is opened in a spreadsheet "
-        "(CSV injection).",
+        "(CSV injection). Following OWASP's guidance, a cell starting with a tab or a carriage return is "
+        "refused too, and so is one where other whitespace (spaces, no-break or ideographic spaces) comes "
+        "before =, +, - or @.",
     ),
     # Meta
     Rule(

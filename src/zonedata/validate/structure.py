@@ -23,6 +23,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from zonedata.model.descriptor import Table
+from zonedata.validate import safeio
 from zonedata.validate.problems import Problem, make
 
 BOM = b"\xef\xbb\xbf"
@@ -30,6 +31,15 @@ BOM = b"\xef\xbb\xbf"
 #: quoted values may hold newlines) and of the fast path (files without quotes)
 BLOCK_SIZE = 1 << 24
 FAST_BLOCK_SIZE = 1 << 21
+#: The longest header record, in bytes: 64 KiB, hundreds of times a real header, and
+#: below the 128 KiB that Python's csv module allows a cell.
+MAX_HEADER_BYTES = 1 << 16
+#: What a file that cannot be read as input is reported as.
+_INPUT_CODES = {
+    "missing": "file-missing",
+    "not-regular": "file-not-regular",
+    "too-large": "file-too-large",
+}
 
 
 @dataclass
@@ -96,12 +106,16 @@ def scan_file(path: Path, table: Table, display: str) -> FileScan:
     kw = {"table": table.name, "path": display}
     empty = np.empty(0, dtype=np.int64)
     try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        p = make("file-missing", f"{display} does not exist (resource {table.name!r}).", **kw)
+        data = safeio.read_regular(path, safeio.max_file_bytes(), display)
+    except safeio.InputError as e:
+        code = _INPUT_CODES.get(e.kind, "file-unreadable")
+        hint = f" (resource {table.name!r})" if e.kind == "missing" else ""
+        if e.kind == "too-large":
+            hint = f"; set {safeio.MAX_FILE_ENV} to raise the limit"
+        p = make(code, f"{e.message}{hint}.", **kw)
         return FileScan(b"", [], empty, [p], readable=False)
-    except OSError as e:
-        p = make("file-unreadable", f"{display} cannot be read: {e.strerror or e}.", **kw)
+    except ValueError as e:  # the limit's environment variable is not a number
+        p = make("file-unreadable", f"{display} was not read: {e}.", **kw)
         return FileScan(b"", [], empty, [p], readable=False)
     problems: list[Problem] = []
     if data.startswith(BOM):
@@ -191,6 +205,8 @@ def _fast_scan(data: bytes, table: Table, kw: dict[str, str]) -> FileScan | None
     ):
         return None
     end = data.find(b"\n")
+    if (end if end >= 0 else len(data)) > MAX_HEADER_BYTES:
+        return None
     header_text = (data[:end] if end >= 0 else data).decode("utf-8")
     header = next(csv.reader([header_text], delimiter=delim))
     if header != list(table.field_names):
@@ -236,9 +252,14 @@ def _scan_bytes(data: bytes, table: Table, problems: list[Problem], kw: dict[str
         delims = np.flatnonzero((arr == delim) & outside)
         all_newlines = np.flatnonzero(arr == 10)
     else:
+        outside = None
         newlines = np.flatnonzero(arr == 10)
         delims = np.flatnonzero(arr == delim)
         all_newlines = newlines
+    bare = _bare_cr(data, arr, outside, kw) if b"\r" in data else None
+    if bare is not None:
+        problems.append(bare)
+        return FileScan(data, [], empty, problems, readable=False)
     n = len(data)
     ends = newlines if (len(newlines) and newlines[-1] == n - 1) else np.append(newlines, n)
     starts = np.concatenate(([0], ends[:-1] + 1)).astype(np.int64)
@@ -259,6 +280,18 @@ def _scan_bytes(data: bytes, table: Table, problems: list[Problem], kw: dict[str
         problems.append(make("file-empty", "The file has no header row.", line=1, **kw))
         return FileScan(data, [], empty, problems, readable=False)
     h = keep[0]
+    if ends[h] - starts[h] > MAX_HEADER_BYTES:
+        ln = int(record_lines[h])
+        problems.append(
+            make(
+                "header-too-long",
+                f"The header at line {ln} is {int(ends[h] - starts[h]):,} bytes long; "
+                f"the limit is {MAX_HEADER_BYTES:,}.",
+                line=ln,
+                **kw,
+            )
+        )
+        return FileScan(data, [], empty, problems, readable=False)
     header_text = data[starts[h] : ends[h]].decode("utf-8").rstrip("\r")
     header = next(csv.reader([header_text], delimiter=table.delimiter)) if header_text else []
     problems.extend(check_header(header, table, int(record_lines[h]), kw))
@@ -287,6 +320,41 @@ def _scan_bytes(data: bytes, table: Table, problems: list[Problem], kw: dict[str
         p.code in ("header-mismatch", "missing-column", "extra-column") for p in problems
     )
     return FileScan(data, header, record_lines[good].astype(np.int64), problems, readable=header_ok)
+
+
+def _bare_cr(
+    data: bytes, arr: np.ndarray, outside: np.ndarray | None, kw: dict[str, str]
+) -> Problem | None:
+    """A carriage return outside quotes and not before a line feed, if there is one.
+
+    Arrow's CSV parser ends a record at such a CR, Python's csv module refuses it, and
+    this scan (which ends records at LF only) would see one record: rather than let the
+    readers disagree on the rows, the file is refused at the first one.
+    """
+    cr = np.flatnonzero(arr == 13)
+    after = np.minimum(cr + 1, len(arr) - 1)
+    bare = cr[(cr + 1 >= len(arr)) | (arr[after] != 10)]
+    if outside is not None:
+        bare = bare[outside[bare]]
+    if not len(bare):
+        return None
+    pos = int(bare[0])
+    line = _line_of(data, pos)
+    col = len(data[data.rfind(b"\n", 0, pos) + 1 : pos].decode("utf-8", errors="replace")) + 1
+    more = f" ({len(bare) - 1:,} more follow)" if len(bare) > 1 else ""
+    what = (
+        "the file uses CR-only (classic Mac) line endings"
+        if b"\n" not in data
+        else "a line ends in CR alone, or a cell holds one outside quotes"
+    )
+    return make(
+        "bare-cr",
+        f"Carriage return without line feed at line {line}, column {col}{more}: {what}. "
+        "Use LF line endings, and quote a cell that holds a line break.",
+        line=line,
+        column=col,
+        **kw,
+    )
 
 
 def _cells(

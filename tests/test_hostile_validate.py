@@ -1,0 +1,688 @@
+"""Hostile inputs to ``zonedata validate`` and ``zonedata release`` (issue 12).
+
+Every case runs the command line in a child process bounded in time and memory
+(tests/hostile.py), on a broken copy of the real package in ``tmp_path``, and asserts the
+exit code, the whole located message (file, line:column, rule code, text), that no
+traceback or internal error was printed, and, for release, that nothing was written
+outside the output folder and no source file changed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.hostile import Outcome, run_cli, snapshot
+from zonedata.validate.descriptor_checks import is_safe_name
+
+
+@pytest.fixture(scope="module")
+def rows() -> int:
+    """The rows of the real package, as validate counts them."""
+    from tests.conftest import REPO
+    from zonedata.validate import validate_package
+
+    return validate_package(REPO, semantic=False).rows
+
+
+#: so that release builds are reproducible and need no git
+ENV = {"SOURCE_DATE_EPOCH": "0"}
+
+pytestmark = pytest.mark.skipif(os.name != "posix", reason="FIFOs, devices and rlimits")
+
+
+# --- helpers --------------------------------------------------------------------------
+
+
+def validate(tmp_path: Path, *args: str, env: dict[str, str] | None = None) -> Outcome:
+    return run_cli("validate", *args, cwd=tmp_path, env=env)
+
+
+def release(tmp_path: Path, *args: str, env: dict[str, str] | None = None) -> Outcome:
+    return run_cli("release", *args, cwd=tmp_path, env={**ENV, **(env or {})})
+
+
+def located(out: Outcome) -> list[tuple[str, str, str]]:
+    """The text report as (file, where, "code[ [field]]: message") triples."""
+    found = []
+    current = ""
+    for line in out.stdout.splitlines():
+        m = re.match(r"^\s+(\S+)\s+(?:error|warning)\s+(.*)$", line)
+        if m:
+            found.append((current, m.group(1), m.group(2)))
+        elif (
+            line and not line.startswith(" ") and ": valid" not in line and ": invalid" not in line
+        ):
+            current = line
+    return found
+
+
+def assert_reports(out: Outcome, code: int, file: str, where: str, message: str) -> None:
+    """Exit ``code`` and the problem ``message`` at ``file`` ``where``, no traceback."""
+    out.assert_clean_failure(code)
+    assert (file, where, message) in located(out), out.output
+
+
+def edit_descriptor(pkg: Path, fn: Callable[[dict[str, Any]], None]) -> None:
+    p = pkg / "datapackage.json"
+    d = json.loads(p.read_text(encoding="utf-8"))
+    fn(d)
+    p.write_text(json.dumps(d, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+
+
+def resource(d: dict[str, Any], name: str) -> dict[str, Any]:
+    found: dict[str, Any] = next(r for r in d["resources"] if r["name"] == name)
+    return found
+
+
+def rename(old: str, new: str) -> Callable[[dict[str, Any]], None]:
+    return lambda d: resource(d, old).__setitem__("name", new)
+
+
+def replace_file(pkg: Path, rel: str, make: Callable[[Path], None]) -> None:
+    p = pkg / rel
+    p.unlink()
+    make(p)
+
+
+def rewrite(pkg: Path, rel: str, fn: Callable[[bytes], bytes]) -> Path:
+    p = pkg / rel
+    p.write_bytes(fn(p.read_bytes()))
+    return p
+
+
+def line_with(path: Path, needle: str, after: int = 0) -> int:
+    """The 1-based number of the first line after line ``after`` that holds ``needle``."""
+    lines = path.read_text(encoding="utf-8").split("\n")
+    return next(i for i, x in enumerate(lines, start=1) if i > after and needle in x)
+
+
+# --- 1. resource names are identifiers, never paths ------------------------------------
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["../../../tmp/x", "a/b", "a\\b", "..", ".hidden", "-x", "x\x00y", "Cities", "con", "x" * 65],
+)
+def test_unsafe_names(name: str) -> None:
+    assert not is_safe_name(name)
+
+
+@pytest.mark.parametrize("name", ["cities", "city_gdp", "zone-dates", "v1.2", "_x", "x" * 64])
+def test_safe_names(name: str) -> None:
+    assert is_safe_name(name)
+
+
+NAME_MESSAGE = (
+    "name-unsafe: Resource name {!r} is not a safe identifier: use 1 to 64 lowercase "
+    "letters, digits, '_', '-' and '.', starting with a letter, digit or '_' "
+    "(no '/', '\\', '..' or device name); releases use it as a file name."
+)
+
+
+@pytest.mark.parametrize("name", ["../../../tmp/x", "Targets/..\\x"])
+def test_validate_refuses_a_path_as_name(package_copy: Path, tmp_path: Path, name: str) -> None:
+    edit_descriptor(package_copy, rename("targets", name))
+    out = validate(tmp_path, "pkg")
+    where = str(line_with(package_copy / "datapackage.json", f'"name": {json.dumps(name)}'))
+    assert_reports(out, 1, "pkg/datapackage.json", where, NAME_MESSAGE.format(name))
+
+
+def test_release_refuses_a_path_as_name_before_writing(package_copy: Path, tmp_path: Path) -> None:
+    edit_descriptor(package_copy, rename("targets", "../../../escape"))
+    before = snapshot(tmp_path)
+    out = release(tmp_path, "pkg", "--out", "a/b/out")
+    out.assert_clean_failure(2)
+    assert out.stderr == (
+        "Error: release not built: pkg/datapackage.json: resource name '../../../escape' is "
+        "not a safe identifier (name-unsafe); nothing was written\n"
+    )
+    assert snapshot(tmp_path) == before
+
+
+def test_duplicate_names(package_copy: Path, tmp_path: Path) -> None:
+    edit_descriptor(package_copy, rename("targets", "claims"))
+    out = validate(tmp_path, "pkg")
+    desc = package_copy / "datapackage.json"
+    second = line_with(desc, '"name": "claims"', after=line_with(desc, '"name": "claims"'))
+    assert_reports(
+        out,
+        1,
+        "pkg/datapackage.json",
+        str(second),
+        "name-duplicate: Resource name 'claims' is used by more than one resource.",
+    )
+
+
+# --- 2. only regular files, bounded ----------------------------------------------------
+
+
+def test_data_file_is_a_fifo(package_copy: Path, tmp_path: Path) -> None:
+    replace_file(package_copy, "data/companies.csv", os.mkfifo)
+    out = validate(tmp_path, "pkg")
+    assert_reports(
+        out,
+        1,
+        "pkg/data/companies.csv",
+        "-",
+        "file-not-regular: pkg/data/companies.csv is a FIFO (named pipe), not a regular "
+        "file; refused.",
+    )
+
+
+def test_data_file_is_a_symlink_to_a_fifo_in_the_package(
+    package_copy: Path, tmp_path: Path
+) -> None:
+    os.mkfifo(package_copy / "data/pipe")
+    replace_file(package_copy, "data/companies.csv", lambda p: p.symlink_to("pipe"))
+    out = validate(tmp_path, "pkg")
+    assert_reports(
+        out,
+        1,
+        "pkg/data/companies.csv",
+        "-",
+        "file-not-regular: pkg/data/companies.csv is a FIFO (named pipe), not a regular "
+        "file; refused.",
+    )
+
+
+def test_data_file_is_a_symlink_to_dev_zero(package_copy: Path, tmp_path: Path) -> None:
+    replace_file(package_copy, "data/companies.csv", lambda p: p.symlink_to("/dev/zero"))
+    out = validate(tmp_path, "pkg")
+    assert_reports(
+        out,
+        1,
+        "pkg/datapackage.json",
+        "-",
+        "path-unsafe: Resource 'companies' path data/companies.csv resolves outside the "
+        "package folder (to /dev/zero), for example through a symlink.",
+    )
+
+
+def test_data_path_with_a_nul(package_copy: Path, tmp_path: Path) -> None:
+    edit_descriptor(package_copy, lambda d: resource(d, "companies").__setitem__("path", "a\x00b"))
+    out = validate(tmp_path, "pkg")
+    assert_reports(
+        out,
+        1,
+        "pkg/datapackage.json",
+        "-",
+        "path-unsafe: Resource 'companies' path 'a\\x00b' contains a NUL character; no file "
+        "system allows one.",
+    )
+    built = release(tmp_path, "pkg", "--out", "dist")
+    built.assert_clean_failure(1)
+    assert "path-unsafe: Resource 'companies' path 'a\\x00b' contains a NUL" in built.stderr
+
+
+def test_data_path_is_a_folder(package_copy: Path, tmp_path: Path) -> None:
+    replace_file(package_copy, "data/companies.csv", Path.mkdir)
+    out = validate(tmp_path, "pkg")
+    assert_reports(
+        out,
+        1,
+        "pkg/data/companies.csv",
+        "-",
+        "file-not-regular: pkg/data/companies.csv is a folder, not a regular file; refused.",
+    )
+
+
+def test_data_file_over_the_set_limit(package_copy: Path, tmp_path: Path) -> None:
+    size = (package_copy / "data/claims.csv").stat().st_size
+    out = validate(tmp_path, "pkg", env={"ZONEDATA_MAX_FILE_BYTES": "4096"})
+    assert_reports(
+        out,
+        1,
+        "pkg/data/claims.csv",
+        "-",
+        f"file-too-large: pkg/data/claims.csv is {size:,} bytes, over the limit of 4,096 "
+        "bytes; set ZONEDATA_MAX_FILE_BYTES to raise the limit.",
+    )
+
+
+def test_sparse_file_over_the_default_limit(package_copy: Path, tmp_path: Path) -> None:
+    with open(package_copy / "data/companies.csv", "r+b") as fh:
+        fh.truncate(3 << 30)  # 3 GiB on paper, nothing on disk; over the 1 GiB rlimit
+    out = validate(tmp_path, "pkg")
+    assert_reports(
+        out,
+        1,
+        "pkg/data/companies.csv",
+        "-",
+        "file-too-large: pkg/data/companies.csv is 3,221,225,472 bytes, over the limit of "
+        "2,147,483,648 bytes; set ZONEDATA_MAX_FILE_BYTES to raise the limit.",
+    )
+
+
+def test_limit_that_is_not_a_number(package_copy: Path, tmp_path: Path) -> None:
+    out = validate(tmp_path, "pkg", env={"ZONEDATA_MAX_FILE_BYTES": "lots"})
+    assert_reports(
+        out,
+        1,
+        "pkg/data/companies.csv",
+        "-",
+        "file-unreadable: pkg/data/companies.csv was not read: "
+        "ZONEDATA_MAX_FILE_BYTES='lots' is not a whole number of bytes.",
+    )
+
+
+def test_descriptor_is_dev_zero(tmp_path: Path) -> None:
+    out = validate(tmp_path, "/dev/zero")
+    assert_reports(
+        out,
+        2,
+        "/dev/zero",
+        "-",
+        "descriptor-not-regular: /dev/zero is a character device, not a regular file; refused.",
+    )
+
+
+def test_descriptor_is_a_fifo(tmp_path: Path) -> None:
+    (tmp_path / "pkg").mkdir()
+    os.mkfifo(tmp_path / "pkg/datapackage.json")
+    out = validate(tmp_path, "pkg")
+    assert_reports(
+        out,
+        2,
+        "pkg/datapackage.json",
+        "-",
+        "descriptor-not-regular: pkg/datapackage.json is a FIFO (named pipe), not a regular "
+        "file; refused.",
+    )
+
+
+def test_descriptor_is_a_folder(tmp_path: Path) -> None:
+    (tmp_path / "pkg/datapackage.json").mkdir(parents=True)
+    out = validate(tmp_path, "pkg")
+    assert_reports(
+        out,
+        2,
+        "pkg/datapackage.json",
+        "-",
+        "descriptor-not-regular: pkg/datapackage.json is a folder, not a regular file; refused.",
+    )
+
+
+def test_descriptor_over_16_mib(package_copy: Path, tmp_path: Path) -> None:
+    with open(package_copy / "datapackage.json", "r+b") as fh:
+        fh.truncate((16 << 20) + 1)
+    out = validate(tmp_path, "pkg")
+    assert_reports(
+        out,
+        2,
+        "pkg/datapackage.json",
+        "-",
+        "descriptor-too-large: pkg/datapackage.json is 16,777,217 bytes, over the limit of "
+        "16,777,216 bytes.",
+    )
+
+
+# --- 3. release never puts the sources at risk -----------------------------------------
+
+
+OUT_REFUSED = (
+    "Error: release not built: --out {out} is refused: {why}; a release must be written "
+    "outside the package's sources (for example --out dist); nothing was written\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("out", "why"),
+    [
+        ("pkg/data", "it holds the source file {pkg}/data/sources.csv"),
+        ("pkg/data/dist", "it lies in {pkg}/data, the folder of the package's data"),
+        ("pkg", "it is the package folder {pkg}"),
+        (".", "it holds the source file {pkg}/datapackage.json"),
+    ],
+)
+@pytest.mark.parametrize("force", [False, True])
+def test_release_refuses_an_out_over_the_sources(
+    package_copy: Path, tmp_path: Path, out: str, why: str, force: bool
+) -> None:
+    before = snapshot(tmp_path)
+    got = release(tmp_path, "pkg", "--out", out, *(["--force"] if force else []))
+    got.assert_clean_failure(2)
+    pkg = package_copy.resolve()
+    assert got.stderr == OUT_REFUSED.format(out=out, why=why.format(pkg=pkg)), got.stderr
+    assert snapshot(tmp_path) == before
+
+
+def test_release_refuses_an_out_that_is_a_symlink_to_the_data(
+    package_copy: Path, tmp_path: Path
+) -> None:
+    (tmp_path / "link").symlink_to(package_copy / "data")
+    before = snapshot(tmp_path)
+    got = release(tmp_path, "pkg", "--out", "link", "--force")
+    got.assert_clean_failure(2)
+    why = f"it holds the source file {package_copy.resolve()}/data/sources.csv"
+    assert got.stderr == OUT_REFUSED.format(out="link", why=why)
+    assert snapshot(tmp_path) == before
+
+
+def test_force_does_not_remove_a_folder_it_did_not_write(
+    package_copy: Path, tmp_path: Path
+) -> None:
+    mine = tmp_path / "dist/zonedata-0.1.0"
+    mine.mkdir(parents=True)
+    (mine / "notes.txt").write_text("precious\n")
+    before = snapshot(tmp_path)
+    got = release(tmp_path, "pkg", "--out", "dist", "--force")
+    got.assert_clean_failure(2)
+    assert got.stderr == (
+        "Error: release not built: dist/zonedata-0.1.0 exists but is not a release that "
+        "zonedata wrote (no valid SHA256SUMS); --force replaces only its own releases: "
+        "move or remove it yourself\n"
+    )
+    assert snapshot(tmp_path) == before
+
+
+def test_force_does_not_follow_a_symlinked_release_folder(
+    package_copy: Path, tmp_path: Path
+) -> None:
+    (tmp_path / "dist").mkdir()
+    (tmp_path / "dist/zonedata-0.1.0").symlink_to(package_copy / "data")
+    before = snapshot(tmp_path)
+    got = release(tmp_path, "pkg", "--out", "dist", "--force")
+    got.assert_clean_failure(2)
+    assert "dist/zonedata-0.1.0 exists but is not a release that zonedata wrote (a symlink)" in (
+        got.stderr
+    )
+    assert snapshot(tmp_path) == before
+
+
+def test_force_does_not_replace_a_zip_it_did_not_write(package_copy: Path, tmp_path: Path) -> None:
+    (tmp_path / "dist").mkdir()
+    (tmp_path / "dist/zonedata-0.1.0.zip").write_text("not a zip\n")
+    before = snapshot(tmp_path)
+    got = release(tmp_path, "pkg", "--out", "dist", "--force")
+    got.assert_clean_failure(2)
+    assert "dist/zonedata-0.1.0.zip exists but is not a release that zonedata wrote (not a zip" in (
+        got.stderr
+    )
+    assert snapshot(tmp_path) == before
+
+
+def test_force_replaces_its_own_release_and_nothing_else(
+    package_copy: Path, tmp_path: Path
+) -> None:
+    first = release(tmp_path, "pkg", "--out", "dist")
+    assert first.code == 0, first.output
+    (tmp_path / "dist/keep.txt").write_text("mine\n")
+    before = snapshot(tmp_path)
+    again = release(tmp_path, "pkg", "--out", "dist", "--force")
+    assert again.code == 0, again.output
+    assert "(replaced the previous build)" in again.stdout
+    after = snapshot(tmp_path)
+    assert after == before  # reproducible: the same bytes, nothing else touched
+    extra = tmp_path / "dist/zonedata-0.1.0/extra.csv"
+    extra.write_text("mine\n")
+    refused = release(tmp_path, "pkg", "--out", "dist", "--force")
+    refused.assert_clean_failure(2)
+    assert "(it holds extra.csv, which SHA256SUMS omits)" in refused.stderr
+    assert extra.read_text() == "mine\n"
+
+
+def test_release_of_a_fifo_data_file_does_not_block(package_copy: Path, tmp_path: Path) -> None:
+    replace_file(package_copy, "data/companies.csv", os.mkfifo)
+    before = snapshot(tmp_path)
+    out = release(tmp_path, "pkg", "--out", "dist")
+    out.assert_clean_failure(1)
+    assert "file-not-regular: pkg/data/companies.csv is a FIFO (named pipe)" in out.stderr
+    assert snapshot(tmp_path) == before
+
+
+def test_release_of_dev_zero(tmp_path: Path) -> None:
+    out = release(tmp_path, "/dev/zero", "--out", "dist")
+    out.assert_clean_failure(2)
+    assert out.stderr == (
+        "Error: release not built: /dev/zero is a character device, not a regular file; refused\n"
+    )
+    assert not (tmp_path / "dist").exists()
+
+
+# --- 4. missing checks -----------------------------------------------------------------
+
+
+def test_no_resources(package_copy: Path, tmp_path: Path) -> None:
+    edit_descriptor(package_copy, lambda d: d.__setitem__("resources", []))
+    out = validate(tmp_path, "pkg")
+    assert_reports(
+        out,
+        1,
+        "pkg/datapackage.json",
+        "-",
+        "resources-empty: The descriptor lists no resources: a data package needs at least "
+        "one table.",
+    )
+
+
+def _fk(d: dict[str, Any]) -> dict[str, Any]:
+    fk: dict[str, Any] = resource(d, "cities")["schema"]["foreignKeys"][0]
+    return fk
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (
+            lambda fk: fk["reference"].__setitem__("resource", "regions"),
+            "the foreign key province_id -> regions.province_id refers to resource "
+            "'regions', which the package does not have.",
+        ),
+        (
+            lambda fk: fk["reference"].__setitem__("fields", ["region_id"]),
+            "the foreign key province_id -> provinces.region_id refers to 'region_id', "
+            "not a field of 'provinces'.",
+        ),
+        (
+            lambda fk: fk.__setitem__("fields", ["region_id"]),
+            "the foreign key region_id -> provinces.province_id uses 'region_id', not a "
+            "field of 'cities'.",
+        ),
+        (
+            lambda fk: fk["reference"].__setitem__("fields", ["province_id", "name_en"]),
+            "the foreign key province_id -> provinces.province_id+name_en has 1 fields but "
+            "2 reference fields.",
+        ),
+    ],
+    ids=["resource", "reference-field", "field", "lengths"],
+)
+def test_foreign_key_to_nothing(
+    package_copy: Path, tmp_path: Path, change: Callable[[dict[str, Any]], None], message: str
+) -> None:
+    edit_descriptor(package_copy, lambda d: change(_fk(d)))
+    out = validate(tmp_path, "pkg")
+    field = "" if "uses 'region_id'" in message else " [province_id]"
+    desc = package_copy / "datapackage.json"
+    where = line_with(desc, '"foreignKeys"', after=line_with(desc, '"name": "cities"'))
+    assert_reports(
+        out,
+        1,
+        "pkg/datapackage.json",
+        str(where),
+        f"foreign-key-invalid{field}: Resource 'cities': {message}",
+    )
+
+
+def test_release_refuses_a_foreign_key_to_nothing(package_copy: Path, tmp_path: Path) -> None:
+    edit_descriptor(package_copy, lambda d: _fk(d)["reference"].__setitem__("resource", "x"))
+    before = snapshot(tmp_path)
+    out = release(tmp_path, "pkg", "--out", "dist")
+    out.assert_clean_failure(1)
+    assert "foreign-key-invalid [province_id]: Resource 'cities'" in out.stderr
+    assert snapshot(tmp_path) == before
+
+
+@pytest.mark.parametrize(
+    ("cell", "shown"),
+    [("\t=1+1", "\\t="), ("\tHaier", "\\tH"), ('"\r@SUM(A1)"', "\\r@"), ("\u3000+1", "\\u3000+")],
+    ids=["tab-formula", "tab", "quoted-cr", "ideographic-space"],
+)
+def test_formula_after_leading_whitespace(
+    package_copy: Path, tmp_path: Path, cell: str, shown: str
+) -> None:
+    new = b"," + cell.encode() + b","
+    rewrite(package_copy, "data/companies.csv", lambda b: b.replace(b",Haier,", new, 1))
+    out = validate(tmp_path, "pkg")
+    assert_reports(
+        out,
+        1,
+        "pkg/data/companies.csv",
+        "3:7",
+        f"formula-cell [name_en]: name_en starts with '{shown}': "
+        + (
+            "a spreadsheet opening the CSV would run it as a formula"
+            if shown[-1] in "=+-@"
+            else "a leading tab or carriage return is treated as the start of a formula by "
+            "OWASP's guidance, as some spreadsheets skip it"
+        )
+        + " (CSV injection); reword it so that it starts with another character",
+    )
+
+
+# --- 5. located messages instead of internal errors ------------------------------------
+
+
+def test_descriptor_nested_200000_deep(tmp_path: Path) -> None:
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg/datapackage.json").write_text("[" * 200_000 + "]" * 200_000)
+    out = validate(tmp_path, "pkg")
+    assert_reports(
+        out,
+        2,
+        "pkg/datapackage.json",
+        "1:101",
+        "descriptor-json: pkg/datapackage.json nests arrays and objects more than 100 levels "
+        "deep; a descriptor needs far fewer.",
+    )
+
+
+def test_descriptor_nested_deep_inside_a_resource(package_copy: Path, tmp_path: Path) -> None:
+    def deepen(d: dict[str, Any]) -> None:
+        resource(d, "targets")["x-deep"] = json.loads("[" * 150 + "]" * 150)
+
+    edit_descriptor(package_copy, deepen)
+    out = validate(tmp_path, "pkg")
+    out.assert_clean_failure(2)
+    assert [(f, m) for f, _, m in located(out)] == [
+        (
+            "pkg/datapackage.json",
+            "descriptor-json: pkg/datapackage.json nests arrays and objects more than 100 "
+            "levels deep; a descriptor needs far fewer.",
+        )
+    ]
+    # located at the 101st level: the 98th "[" of x-deep (the descriptor object, its
+    # resources and the resource are levels 1 to 3)
+    (where,) = [w for _, w, _ in located(out)]
+    line, col = map(int, where.split(":"))
+    text = (package_copy / "datapackage.json").read_text()
+    lines = text.split("\n")
+    pos = sum(len(x) + 1 for x in lines[: line - 1]) + col - 1
+    assert text[pos] == "["
+    assert text[text.index('"x-deep"') : pos].count("[") == 97
+
+
+def test_release_of_a_deep_descriptor(tmp_path: Path) -> None:
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg/datapackage.json").write_text("[" * 200_000 + "]" * 200_000)
+    out = release(tmp_path, "pkg", "--out", "dist")
+    out.assert_clean_failure(2)
+    assert out.stderr == (
+        "Error: release not built: pkg/datapackage.json nests arrays and objects more than "
+        "100 levels deep; a descriptor needs far fewer\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("header", "size"),
+    [
+        (b"x" * 10_000_000, 10_000_000),  # a 10 MB header line
+        (b"company_id," + b"y" * 200_000 + b",name_zh", 200_019),  # a 200 kB header cell
+        (b'company_id,"' + b"y\n" * 100_000 + b'",name_zh', 200_021),  # ... quoted, on lines
+    ],
+    ids=["10MB-line", "200kB-cell", "200kB-quoted-cell"],
+)
+def test_huge_header(package_copy: Path, tmp_path: Path, header: bytes, size: int) -> None:
+    rewrite(package_copy, "data/companies.csv", lambda b: header + b[b.index(b"\n") :])
+    out = validate(tmp_path, "pkg")
+    assert_reports(
+        out,
+        1,
+        "pkg/data/companies.csv",
+        "1",
+        f"header-too-long: The header at line 1 is {size:,} bytes long; the limit is 65,536.",
+    )
+
+
+def test_cr_only_line_endings(package_copy: Path, tmp_path: Path) -> None:
+    p = rewrite(package_copy, "data/companies.csv", lambda b: b.replace(b"\n", b"\r"))
+    n = p.read_bytes().count(b"\r")
+    out = validate(tmp_path, "pkg")
+    assert_reports(
+        out,
+        1,
+        "pkg/data/companies.csv",
+        "1:27",
+        f"bare-cr: Carriage return without line feed at line 1, column 27 ({n - 1:,} more "
+        "follow): the file uses CR-only (classic Mac) line endings. Use LF line endings, and "
+        "quote a cell that holds a line break.",
+    )
+
+
+BARE_CR = (
+    "bare-cr: Carriage return without line feed at line 3, column 10: a line ends in CR "
+    "alone, or a cell holds one outside quotes. Use LF line endings, and quote a cell that "
+    "holds a line break."
+)
+
+
+def test_bare_cr_in_a_cell(package_copy: Path, tmp_path: Path) -> None:
+    rewrite(package_copy, "data/companies.csv", lambda b: b.replace(b",Haier,", b",Hai\rer,"))
+    out = validate(tmp_path, "pkg")
+    assert_reports(out, 1, "pkg/data/companies.csv", "3:10", BARE_CR)
+    # and release agrees: the same problem, nothing built
+    before = snapshot(tmp_path)
+    built = release(tmp_path, "pkg", "--out", "dist")
+    built.assert_clean_failure(1)
+    assert f"     3:10  error    {BARE_CR}" in built.stderr
+    assert snapshot(tmp_path) == before
+
+
+def test_cr_in_a_quoted_cell_keeps_every_row(package_copy: Path, tmp_path: Path, rows: int) -> None:
+    rewrite(package_copy, "data/companies.csv", lambda b: b.replace(b",Haier,", b',"Hai\rer",'))
+    out = validate(tmp_path, "pkg")
+    assert out.code == 0, out.output
+    assert f"(20 tables, {rows} rows checked)" in out.stdout
+    built = release(tmp_path, "pkg", "--out", "dist")
+    assert built.code == 0, built.output
+    assert f", {rows:,} rows" in built.stdout
+
+
+# --- the bounded reader itself ----------------------------------------------------------
+
+
+def test_read_regular_reads_a_file_that_reports_no_size() -> None:
+    from zonedata.validate.safeio import read_regular
+
+    status = Path("/proc/self/status")
+    if not status.exists():
+        pytest.skip("no /proc")
+    assert status.stat().st_size == 0
+    assert b"Name:" in read_regular(status, 1 << 20)
+
+
+def test_read_regular_stops_at_the_limit_while_reading() -> None:
+    from zonedata.validate.safeio import InputError, read_regular
+
+    status = Path("/proc/self/status")
+    if not status.exists():
+        pytest.skip("no /proc")
+    with pytest.raises(InputError, match="grew past the limit of 10 bytes") as e:
+        read_regular(status, 10)
+    assert e.value.kind == "too-large"
