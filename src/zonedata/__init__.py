@@ -16,8 +16,7 @@ __version__ = "0.1.0"
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from zonedata.loading.api import FieldInfo, describe, load, tables
-    from zonedata.loading.errors import (
+    from zonedata.errors import (
         DataValidationError,
         DownloadError,
         IntegrityError,
@@ -26,6 +25,7 @@ if TYPE_CHECKING:
         UnknownTableError,
         ZonedataError,
     )
+    from zonedata.loading.api import FieldInfo, describe, load, tables
     from zonedata.typed import rows
 
 #: public name -> module that defines it (imported on first access)
@@ -35,13 +35,13 @@ _LAZY = {
     "load": "zonedata.loading.api",
     "FieldInfo": "zonedata.loading.api",
     "rows": "zonedata.typed",
-    "ZonedataError": "zonedata.loading.errors",
-    "UnknownTableError": "zonedata.loading.errors",
-    "MissingDependencyError": "zonedata.loading.errors",
-    "ReleaseError": "zonedata.loading.errors",
-    "IntegrityError": "zonedata.loading.errors",
-    "DownloadError": "zonedata.loading.errors",
-    "DataValidationError": "zonedata.loading.errors",
+    "ZonedataError": "zonedata.errors",
+    "UnknownTableError": "zonedata.errors",
+    "MissingDependencyError": "zonedata.errors",
+    "ReleaseError": "zonedata.errors",
+    "IntegrityError": "zonedata.errors",
+    "DownloadError": "zonedata.errors",
+    "DataValidationError": "zonedata.errors",
 }
 
 __all__ = [
