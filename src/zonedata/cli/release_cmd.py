@@ -141,7 +141,7 @@ def verify(release_path: str) -> None:
       zonedata verify zonedata-1.2.0.zip
     """
     from zonedata.release.errors import ReleaseError
-    from zonedata.release.verify import verify_release
+    from zonedata.release.verify import kind, verify_release
 
     try:
         result = verify_release(release_path)
@@ -149,12 +149,13 @@ def verify(release_path: str) -> None:
         _fail(str(e), 2)
     label = f"{result.name} {result.version}".strip()
     click.echo(f"Verifying {result.location} ({label or 'release'})")
-    for f in result.findings:
-        where = f.file or "release"
-        if f.line is not None:
-            where += f":{f.line}"
-        tag = f.kind.upper() if f.severity == "error" else "WARNING"
-        click.echo(f"{tag:<10} {where}: {f.message}")
+    for p in result.problems:
+        where = p.path or "release"
+        if p.line is not None:
+            where += f":{p.line}"
+        tag = kind(p).upper() if p.severity == "error" else "WARNING"
+        message = p.message if p.code.startswith("release-") else f"{p.code}: {p.message}"
+        click.echo(f"{tag:<10} {where}: {message}")
     for note in result.notes:
         click.echo(f"Note: {note}.")
     if result.ok:

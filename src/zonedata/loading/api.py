@@ -258,14 +258,9 @@ def check(arrow: pa.Table, table: Table, release: ReleaseLike = None) -> None:
 
 
 def _release_tables(release: str | os.PathLike[str]) -> list[str]:
-    from zonedata.loading.release import is_parquet, open_source
+    from zonedata.loading.release import release_tables
 
-    descriptor = open_source(release).descriptor()
-    return [
-        str(r.get("name"))
-        for r in descriptor["resources"]
-        if isinstance(r, Mapping) and is_parquet(r)
-    ]
+    return release_tables(release)
 
 
 def exact_text(table: Table, package: Package | None = None) -> dict[str, list[str | None]]:
