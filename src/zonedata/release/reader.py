@@ -503,8 +503,17 @@ class ReleaseFiles:
     def descriptor(self) -> dict[str, Any]:
         """The release's descriptor (read once), or :class:`NotAReleaseError`."""
         if self._descriptor is None:
-            data = self.read(self.descriptor_name, MAX_DESCRIPTOR_BYTES)
-            self._descriptor = parse_descriptor(data, self.display(self.descriptor_name))
+            shown = self.display(self.descriptor_name)
+            try:
+                data = self.read(self.descriptor_name, MAX_DESCRIPTOR_BYTES)
+            except IntegrityError as e:
+                if e.what != "size":
+                    raise
+                raise NotAReleaseError(
+                    f"{shown}: the descriptor is larger than {MAX_DESCRIPTOR_BYTES} bytes; not read",
+                    file=shown,
+                ) from None
+            self._descriptor = parse_descriptor(data, shown)
         return self._descriptor
 
     def spec(self, name: str) -> FileSpec:
