@@ -552,3 +552,26 @@ def test_unreachable_port_is_a_clean_download_error(guard: dict[str, str]) -> No
         port = s.getsockname()[1]
     out = load(f"http://127.0.0.1:{port}/rel/", guard, timeout=30)
     refused(out, 3, "DownloadError", "cannot download")
+
+
+def test_descriptor_with_a_huge_integer(release: Path, guard: dict[str, str]) -> None:
+    (release / "datapackage.json").write_text(
+        '{"resources": [], "x": ' + "9" * 100_000 + "}", encoding="utf-8"
+    )
+    refused(run_cli("verify", str(release), env=guard), 2, "datapackage.json", "not a valid")
+    refused(load(release, guard), 3, "NotAReleaseError", "datapackage.json")
+
+
+def test_encrypted_zip_member(release: Path, tmp_path: Path, guard: dict[str, str]) -> None:
+    """A member flagged as encrypted: zipfile would raise RuntimeError; a clean refusal."""
+    path = release.parent / f"{STEM}.zip"
+    data = bytearray(path.read_bytes())
+    name = f"{STEM}/cities.parquet".encode()
+    i = data.find(b"PK\x01\x02")
+    while i != -1:
+        if data[i + 46 : i + 46 + len(name)] == name:
+            data[i + 8] |= 0x01  # general purpose flag: encrypted
+        i = data.find(b"PK\x01\x02", i + 4)
+    path.write_bytes(bytes(data))
+    refused(load(path, guard), 3, "cities.parquet", "encrypted")
+    refused(run_cli("verify", str(path), env=guard), 1, "UNREADABLE", "cities.parquet")

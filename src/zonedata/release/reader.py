@@ -300,7 +300,7 @@ def parse_descriptor(data: bytes, shown: str) -> dict[str, Any]:
     """A release descriptor from its bytes, or :class:`NotAReleaseError`."""
     try:
         descriptor = json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+    except (UnicodeDecodeError, ValueError) as e:  # JSONDecodeError, a 5000-digit integer
         raise NotAReleaseError(
             f"{shown}: not a valid UTF-8 JSON descriptor: {e}", file=shown
         ) from None
@@ -594,22 +594,19 @@ class ZipRelease(ReleaseFiles):
                     total += len(chunk)
                     if total > limit:
                         raise _size_error(shown, limit, f"it inflates to more than {limit} bytes")
-        except (zipfile.BadZipFile, EOFError, ValueError, NotImplementedError) as e:
-            # zlib.error is not an OSError: catch it below
-            detail = f"is damaged in the zip: {e}"
-            raise IntegrityError(
-                shown, expected="its zip CRC-32", actual="other bytes", what="CRC-32", detail=detail
-            ) from None
+        except ReleaseError:
+            raise
+        except (RuntimeError, NotImplementedError) as e:  # encrypted, unknown compression
+            detail = f"cannot be read: {e}"
+            raise ReleaseError(f"{shown}: {detail}", file=shown, detail=detail) from None
         except OSError as e:
             detail = f"cannot be read: {e.strerror or e}"
             raise ReleaseError(f"{shown}: {detail}", file=shown, detail=detail) from None
-        except Exception as e:
-            if type(e).__module__ == "zlib":
-                detail = f"is damaged in the zip: {e}"
-                raise IntegrityError(
-                    shown, expected="its zip data", actual="other", what="CRC-32", detail=detail
-                ) from None
-            raise
+        except Exception as e:  # a bad CRC or a corrupt stream (zlib.error, LZMAError...)
+            detail = f"is damaged in the zip: {type(e).__name__}: {e}"
+            raise IntegrityError(
+                shown, expected="its zip CRC-32", actual="other bytes", what="CRC-32", detail=detail
+            ) from None
         return b"".join(chunks)
 
     def close(self) -> None:
@@ -706,7 +703,7 @@ def _open_zip(path: Path, fh: IO[bytes], limits: Limits) -> ZipRelease:
     try:
         zf = zipfile.ZipFile(fh)
         infos = [i for i in zf.infolist() if not i.is_dir()]
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as e:
+    except Exception as e:  # a hostile zip: BadZipFile, OSError, ValueError, EOFError...
         fh.close()
         raise NotAReleaseError(f"{path} cannot be read as a zip file: {e}") from None
     names = [i.filename for i in infos]

@@ -185,10 +185,11 @@ def _local_file(package: Package, path: str, tmp: Path, name: str) -> Path | Pro
 
     target = tmp / f"remote-{hashlib.sha256(path.encode('utf-8')).hexdigest()[:32]}.csv"
     try:
-        limits = Limits.from_env()
-        data = download(path, limit=limits.max_bytes, limits=limits)
-        with open(target, "xb") as f:  # a fresh file: never follow what is already there
-            f.write(data)
+        if not target.exists():  # another resource with the same URL downloaded it already
+            limits = Limits.from_env()
+            data = download(path, limit=limits.max_bytes, limits=limits)
+            with open(target, "xb") as f:  # a fresh file in our private temp folder
+                f.write(data)
     except ReleaseError as e:  # its message names the URL
         text = str(e).rstrip(".")
         return make("file-unreadable", f"{text[:1].upper()}{text[1:]}.", table=name, path=path)
