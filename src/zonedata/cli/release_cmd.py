@@ -128,11 +128,13 @@ def verify(release_path: str) -> None:
     descriptor and SHA256SUMS; every Parquet file must have the Arrow types its table
     schema gives, every JSON file the same rows; then the semantic rules run on the
     released tables. Each file that is missing, truncated, altered or extra is named.
+    Only regular files inside the release are read: a FIFO, a device or a symlink
+    leaving the release is reported as UNSAFE, unread.
 
     \b
     Exit codes:
       0  the release is intact
-      1  a file is missing, truncated, altered or extra, or a table is wrong
+      1  a file is missing, truncated, altered, extra or unsafe, or a table is wrong
       2  RELEASE is not a release (or cannot be read)
 
     \b
@@ -187,7 +189,9 @@ def diff(old: str, new: str, fmt: str) -> None:
     OLD and NEW are release folders or zips. For each table: schema changes (fields
     added, removed or retyped), then rows added, removed and changed, matched on the
     primary key, with the old and new value of every changed cell. Numbers compare
-    by value: 2400 and 2400.000 are equal.
+    by value: 2400 and 2400.000 are equal. Every file read is first checked against
+    the size and SHA-256 its release descriptor records: an altered release is an
+    error (exit 2), never "No differences".
 
     \b
     Exit codes:
