@@ -575,3 +575,17 @@ def test_encrypted_zip_member(release: Path, tmp_path: Path, guard: dict[str, st
     path.write_bytes(bytes(data))
     refused(load(path, guard), 3, "cities.parquet", "encrypted")
     refused(run_cli("verify", str(path), env=guard), 1, "UNREADABLE", "cities.parquet")
+
+
+@pytest.mark.skipif(
+    not hasattr(os, "geteuid") or os.geteuid() != 0, reason="needs root to give the folder away"
+)
+def test_cache_folder_owned_by_another_user_is_refused(
+    release: Path, server: _Server, guard: dict[str, str]
+) -> None:
+    cache = Path(guard["ZONEDATA_CACHE"])
+    cache.mkdir(mode=0o700)
+    os.chown(cache, 54321, 54321)
+    refused(load(base(server) + STEM + "/", guard), 3, str(cache), "owned by user 54321")
+    os.chown(cache, os.getuid(), os.getgid())
+    assert load(base(server) + STEM + "/", guard).code == 0
