@@ -149,7 +149,10 @@ def load(
     ``release``: ``None`` reads the data bundled with the package; a path reads a release
     folder or zip (or its ``datapackage.json``); an ``http(s)://`` URL downloads a release
     folder (or its descriptor) into the cache. Release files are verified against the
-    SHA-256 recorded in the release's descriptor before they are used.
+    SHA-256 recorded in the release's descriptor before they are used. Releases are read
+    as hostile input (regular files only, bounded reads, a download deadline and size
+    cap, same-host redirects): see :mod:`zonedata.release.reader` and docs/security.md
+    for the limits and the environment variables that set them.
 
     Column types follow the descriptor (see :mod:`zonedata.loading.frames`): ``Int64``,
     exact ``decimal128(18, s)``, ``boolean``, and ``string`` for text and partial dates.

@@ -137,12 +137,12 @@ def _expected_files(
     for r in descriptor["resources"]:
         path = r.get("path") if isinstance(r, dict) else None
         if not isinstance(path, str) or not is_safe_path(path):
+            what = "unsafe resource path" if isinstance(path, str) else "no usable path"
             result.problems.append(
                 finding(
                     "descriptor",
                     DESCRIPTOR,
-                    f"resource {r.get('name') if isinstance(r, dict) else r!r} "
-                    f"has no usable path ({path!r})",
+                    f"resource {r.get('name') if isinstance(r, dict) else r!r}: {what} ({path!r})",
                 )
             )
             continue
@@ -182,7 +182,7 @@ def check_integrity(
             result.problems.append(finding("unreadable", CHECKSUMS, e.detail))
         except UnicodeDecodeError as e:
             result.problems.append(finding("unreadable", CHECKSUMS, f"cannot be read: {e}"))
-    for issue in name_problems(descriptor):
+    for issue in name_problems(descriptor, paths=False):  # paths: see _expected_files
         result.problems.append(finding("descriptor", DESCRIPTOR, issue))
     expected = _expected_files(descriptor, sums, result)
     contents: dict[str, bytes] = {}
