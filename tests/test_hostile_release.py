@@ -589,3 +589,14 @@ def test_cache_folder_owned_by_another_user_is_refused(
     refused(load(base(server) + STEM + "/", guard), 3, str(cache), "owned by user 54321")
     os.chown(cache, os.getuid(), os.getgid())
     assert load(base(server) + STEM + "/", guard).code == 0
+
+
+def test_zip_with_too_many_entries(tmp_path: Path, guard: dict[str, str]) -> None:
+    """70,000 empty entries: refused from the end record, before the directory is parsed."""
+    path = tmp_path / "many.zip"
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr(f"{STEM}/datapackage.json", '{"resources": []}')
+        for i in range(70_000):
+            zf.writestr(f"{STEM}/{i}", b"")
+    refused(run_cli("verify", str(path), env=guard), 2, "many.zip", "entries")
+    refused(load(path, guard), 3, "NotAReleaseError", "many.zip", "entries")

@@ -21,7 +21,9 @@ A release is treated as hostile input:
   :data:`MAX_DESCRIPTOR_BYTES`. A zip member is refused before it is inflated when its
   header claims more than that or more than :data:`MAX_RATIO` times its compressed size,
   and it is inflated in chunks that stop at the cap (a lying header cannot make it
-  inflate more). A descriptor nested deeper than :data:`MAX_DEPTH` is refused.
+  inflate more). A zip with :data:`MAX_ZIP_ENTRIES` entries or more is refused before
+  its central directory is read. A descriptor nested deeper than :data:`MAX_DEPTH` is
+  refused.
 - **Verification.** :meth:`ReleaseFiles.read_recorded` checks a file against the size
   and SHA-256 its resource records before returning it
   (:class:`~zonedata.errors.IntegrityError` otherwise).
@@ -112,6 +114,8 @@ _RATIO_FREE = 1024 * 1024
 MAX_DEPTH = 64
 #: Redirects followed per download.
 MAX_REDIRECTS = 5
+#: The most entries a release zip may have (a release has a few dozen files).
+MAX_ZIP_ENTRIES = 10_000
 
 _CHUNK = 1 << 16
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
@@ -699,7 +703,30 @@ def _listed_size(full: str, root: str) -> int:
     return st.st_size
 
 
+def _zip_entries(fh: IO[bytes]) -> int | None:
+    """The entry count the end of central directory record gives (None if not found)."""
+    fh.seek(0, os.SEEK_END)
+    size = fh.tell()
+    tail = min(size, 22 + 0xFFFF)
+    fh.seek(size - tail)
+    data = fh.read(tail)
+    i = data.rfind(b"PK\x05\x06")
+    if i < 0 or i + 22 > len(data):
+        return None
+    return int.from_bytes(data[i + 10 : i + 12], "little")
+
+
 def _open_zip(path: Path, fh: IO[bytes], limits: Limits) -> ZipRelease:
+    try:
+        entries = _zip_entries(fh)
+    except OSError:
+        entries = None
+    if entries is not None and entries >= MAX_ZIP_ENTRIES:
+        fh.close()
+        raise NotAReleaseError(
+            f"{path}: refused: the zip claims {entries} entries or more (a release has a few "
+            f"dozen; at most {MAX_ZIP_ENTRIES} are read)"
+        )
     try:
         zf = zipfile.ZipFile(fh)
         infos = [i for i in zf.infolist() if not i.is_dir()]
