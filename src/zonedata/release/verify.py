@@ -66,6 +66,10 @@ def finding(kind: str, file: str | None, message: str, *, line: int | None = Non
     return make(f"release-{kind}", message, path=file, line=line)
 
 
+#: The name the record constructor had before findings were Problem records.
+Finding = finding
+
+
 def kind(p: Problem) -> str:
     """The kind of a verify problem: ``missing``, ``altered``... or ``semantic``."""
     return p.code[len("release-") :] if p.code.startswith("release-") else "semantic"
@@ -387,25 +391,25 @@ def check_contents(
         from_json: pa.Table | None = None
         text: pa.Table | None = None
         if tf.parquet is None:
-            result.problems.append(
-                finding("descriptor", DESCRIPTOR, f"table {name!r} has no Parquet resource")
+            result.findings.append(
+                Finding("descriptor", DESCRIPTOR, f"table {name!r} has no Parquet resource")
             )
         elif tf.parquet in contents:
             try:
                 got = pq.read_table(pa.BufferReader(contents[tf.parquet]))
             except (pa.ArrowException, OSError, ValueError) as e:
-                result.problems.append(
-                    finding("unreadable", tf.parquet, f"is not a readable Parquet file: {e}")
+                result.findings.append(
+                    Finding("unreadable", tf.parquet, f"is not a readable Parquet file: {e}")
                 )
             else:
                 diffs = compare_schema(got.schema, arrow_schema(table, package))
                 for d in diffs:
-                    result.problems.append(finding("schema", tf.parquet, d))
+                    result.findings.append(Finding("schema", tf.parquet, d))
                 if not diffs:
                     from_parquet = got
         if tf.json is None:
-            result.problems.append(
-                finding("descriptor", DESCRIPTOR, f"table {name!r} has no JSON resource")
+            result.findings.append(
+                Finding("descriptor", DESCRIPTOR, f"table {name!r} has no JSON resource")
             )
         elif tf.json in contents:
             try:
@@ -413,15 +417,15 @@ def check_contents(
                 text = formats.text_table(columns, table)
                 from_json = cast_to_schema(text, table, package)
             except (formats.JsonTableError, pa.ArrowException, ValueError) as e:
-                result.problems.append(finding("json", tf.json, f"does not fit its schema: {e}"))
+                result.findings.append(Finding("json", tf.json, f"does not fit its schema: {e}"))
                 text = None
         if (
             from_parquet is not None
             and from_json is not None
             and not from_json.equals(from_parquet)
         ):
-            result.problems.append(
-                finding(
+            result.findings.append(
+                Finding(
                     "json",
                     tf.json,
                     f"differs from {tf.parquet}: {_first_difference(from_json, from_parquet)}",
