@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import shutil
@@ -199,10 +200,41 @@ def test_numbers_compare_by_value(releases: dict[str, Path], tmp_path: Path) -> 
     path.write_text(
         text.replace('"gdp_cny_bn": 3030,', '"gdp_cny_bn": 3030.000,'), encoding="utf-8"
     )
+    assert run_diff(releases["v1"], copy)[0] == 2  # an altered file is refused...
+    rehash(copy, "city_gdp.json")  # ...a consistent release is compared by value
     assert run_diff(releases["v1"], copy)[0] == 0
     assert canonical(NumberToken("7.0680")) == canonical(NumberToken("7.068")) == "7.068"
     assert canonical(NumberToken("2400")) == canonical(NumberToken("2.4E+3")) == "2400"
     assert canonical(NumberToken("-0.0")) == canonical(NumberToken("0")) == "0"
+
+
+def rehash(folder: Path, name: str) -> None:
+    """Record a changed file's size and SHA-256 in the release descriptor."""
+    d = json.loads((folder / "datapackage.json").read_text(encoding="utf-8"))
+    data = (folder / name).read_bytes()
+    for r in d["resources"]:
+        if r["path"] == name:
+            r["zonedata:bytes"] = len(data)
+            r["hash"] = "sha256:" + hashlib.sha256(data).hexdigest()
+    (folder / "datapackage.json").write_text(json.dumps(d), encoding="utf-8")
+
+
+def test_altered_parquet_is_refused_not_reported_as_no_differences(
+    releases: dict[str, Path], tmp_path: Path
+) -> None:
+    copy = tmp_path / "copy"
+    shutil.copytree(releases["v1"], copy)
+    d = json.loads((copy / "datapackage.json").read_text(encoding="utf-8"))
+    d["resources"] = [r for r in d["resources"] if r["format"] != "json"]
+    (copy / "datapackage.json").write_text(json.dumps(d), encoding="utf-8")
+    path = copy / "zones.parquet"
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    path.write_bytes(bytes(data))
+    code, out = run_diff(releases["v1"], copy)
+    assert code == 2, out
+    assert "No differences" not in out
+    assert "zones.parquet" in out and "SHA-256 mismatch" in out
 
 
 def test_tables_added_and_removed(releases: dict[str, Path], tmp_path: Path) -> None:

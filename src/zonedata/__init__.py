@@ -16,16 +16,18 @@ __version__ = "0.1.0"
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from zonedata.loading.api import FieldInfo, describe, load, tables
-    from zonedata.loading.errors import (
+    from zonedata.errors import (
         DataValidationError,
         DownloadError,
         IntegrityError,
         MissingDependencyError,
+        NotAReleaseError,
         ReleaseError,
         UnknownTableError,
+        UnsafeFileError,
         ZonedataError,
     )
+    from zonedata.loading.api import FieldInfo, describe, load, tables
     from zonedata.typed import rows
 
 #: public name -> module that defines it (imported on first access)
@@ -35,13 +37,15 @@ _LAZY = {
     "load": "zonedata.loading.api",
     "FieldInfo": "zonedata.loading.api",
     "rows": "zonedata.typed",
-    "ZonedataError": "zonedata.loading.errors",
-    "UnknownTableError": "zonedata.loading.errors",
-    "MissingDependencyError": "zonedata.loading.errors",
-    "ReleaseError": "zonedata.loading.errors",
-    "IntegrityError": "zonedata.loading.errors",
-    "DownloadError": "zonedata.loading.errors",
-    "DataValidationError": "zonedata.loading.errors",
+    "ZonedataError": "zonedata.errors",
+    "UnknownTableError": "zonedata.errors",
+    "MissingDependencyError": "zonedata.errors",
+    "ReleaseError": "zonedata.errors",
+    "NotAReleaseError": "zonedata.errors",
+    "UnsafeFileError": "zonedata.errors",
+    "IntegrityError": "zonedata.errors",
+    "DownloadError": "zonedata.errors",
+    "DataValidationError": "zonedata.errors",
 }
 
 __all__ = [
@@ -50,8 +54,10 @@ __all__ = [
     "FieldInfo",
     "IntegrityError",
     "MissingDependencyError",
+    "NotAReleaseError",
     "ReleaseError",
     "UnknownTableError",
+    "UnsafeFileError",
     "ZonedataError",
     "__version__",
     "describe",

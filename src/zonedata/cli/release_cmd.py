@@ -133,11 +133,13 @@ def verify(release_path: str) -> None:
     descriptor and SHA256SUMS; every Parquet file must have the Arrow types its table
     schema gives, every JSON file the same rows; then the semantic rules run on the
     released tables. Each file that is missing, truncated, altered or extra is named.
+    Only regular files inside the release are read: a FIFO, a device or a symlink
+    leaving the release is reported as UNSAFE, unread.
 
     \b
     Exit codes:
       0  the release is intact
-      1  a file is missing, truncated, altered or extra, or a table is wrong
+      1  a file is missing, truncated, altered, extra or unsafe, or a table is wrong
       2  RELEASE is not a release (or cannot be read)
 
     \b
@@ -146,7 +148,7 @@ def verify(release_path: str) -> None:
       zonedata verify zonedata-1.2.0.zip
     """
     from zonedata.release.errors import ReleaseError
-    from zonedata.release.verify import verify_release
+    from zonedata.release.verify import kind, verify_release
 
     try:
         result = verify_release(release_path)
@@ -154,12 +156,13 @@ def verify(release_path: str) -> None:
         _fail(str(e), 2)
     label = f"{result.name} {result.version}".strip()
     click.echo(f"Verifying {result.location} ({label or 'release'})")
-    for f in result.findings:
-        where = f.file or "release"
-        if f.line is not None:
-            where += f":{f.line}"
-        tag = f.kind.upper() if f.severity == "error" else "WARNING"
-        click.echo(f"{tag:<10} {where}: {f.message}")
+    for p in result.problems:
+        where = p.path or "release"
+        if p.line is not None:
+            where += f":{p.line}"
+        tag = kind(p).upper() if p.severity == "error" else "WARNING"
+        message = p.message if p.code.startswith("release-") else f"{p.code}: {p.message}"
+        click.echo(f"{tag:<10} {where}: {message}")
     for note in result.notes:
         click.echo(f"Note: {note}.")
     if result.ok:
@@ -191,7 +194,9 @@ def diff(old: str, new: str, fmt: str) -> None:
     OLD and NEW are release folders or zips. For each table: schema changes (fields
     added, removed or retyped), then rows added, removed and changed, matched on the
     primary key, with the old and new value of every changed cell. Numbers compare
-    by value: 2400 and 2400.000 are equal.
+    by value: 2400 and 2400.000 are equal. Every file read is first checked against
+    the size and SHA-256 its release descriptor records: an altered release is an
+    error (exit 2), never "No differences".
 
     \b
     Exit codes:

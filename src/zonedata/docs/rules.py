@@ -36,6 +36,14 @@ LAYERS: tuple[tuple[str, str], ...] = (
         "group of rows has exactly one preferred row, sources that disagree are flagged. "
         "Skipped with `--no-semantic`.",
     ),
+    (
+        "release",
+        "Checked by `zonedata verify` on a built release, not by `zonedata validate`: every "
+        "file listed by the release descriptor and `SHA256SUMS` is present, a regular file "
+        "inside the release, with its recorded size and SHA-256; nothing else is there; each "
+        "Parquet and JSON file matches its table schema. Then the semantic rules run on the "
+        "released tables.",
+    ),
 )
 
 

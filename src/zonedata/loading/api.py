@@ -16,7 +16,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
 
-from zonedata.loading.errors import (
+from zonedata.errors import (
     DataValidationError,
     ReleaseError,
     UnknownTableError,
@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     import polars as pl
     import pyarrow as pa
 
+    from zonedata.validate.problems import Problem
     from zonedata.validate.tabledata import TableData
 
 Backend = Literal["pandas", "polars", "arrow"]
@@ -148,7 +149,10 @@ def load(
     ``release``: ``None`` reads the data bundled with the package; a path reads a release
     folder or zip (or its ``datapackage.json``); an ``http(s)://`` URL downloads a release
     folder (or its descriptor) into the cache. Release files are verified against the
-    SHA-256 recorded in the release's descriptor before they are used.
+    SHA-256 recorded in the release's descriptor before they are used. Releases are read
+    as hostile input (regular files only, bounded reads, a download deadline and size
+    cap, same-host redirects): see :mod:`zonedata.release.reader` and docs/security.md
+    for the limits and the environment variables that set them.
 
     Column types follow the descriptor (see :mod:`zonedata.loading.frames`): ``Int64``,
     exact ``decimal128(18, s)``, ``boolean``, and ``string`` for text and partial dates.
@@ -222,14 +226,16 @@ def check(arrow: pa.Table, table: Table, release: ReleaseLike = None) -> None:
     except ImportError as e:
         raise ZonedataError(f"validate=True is not available: {e}") from e
 
+    from zonedata.validate.problems import Problem
+
     data = {table.name: typed_data(arrow, table, exact_text(table) if release is None else None)}
-    problems: list[str] = []
+    problems: list[Problem] = []
     try:
         pandera_schema(table).validate(data[table.name].typed, lazy=True)
     except pandera.errors.SchemaErrors as e:
-        problems.extend(_pandera_problems(e))
+        problems.extend(_pandera_problems(e, table.name))
     except pandera.errors.SchemaError as e:
-        problems.append(str(e))
+        problems.append(Problem("schema-check", "error", str(e), table=table.name))
 
     if release is None:
         package = bundled_package()
@@ -249,23 +255,15 @@ def check(arrow: pa.Table, table: Table, release: ReleaseLike = None) -> None:
     for p in check_semantics(data, package=package):
         if p.table not in (table.name, None) or p.severity != "error":
             continue
-        where = ""
-        if p.line:
-            where = f" (line {p.line}" + (f", field {p.field}" if p.field else "") + ")"
-        problems.append(f"[{p.code}] {p.message}{where}")
+        problems.append(p)
     if problems:
         raise DataValidationError(table.name, problems)
 
 
 def _release_tables(release: str | os.PathLike[str]) -> list[str]:
-    from zonedata.loading.release import is_parquet, open_source
+    from zonedata.loading.release import release_tables
 
-    descriptor = open_source(release).descriptor()
-    return [
-        str(r.get("name"))
-        for r in descriptor["resources"]
-        if isinstance(r, Mapping) and is_parquet(r)
-    ]
+    return release_tables(release)
 
 
 def exact_text(table: Table, package: Package | None = None) -> dict[str, list[str | None]]:
@@ -329,13 +327,22 @@ def typed_data(
     )
 
 
-def _pandera_problems(e: Any) -> list[str]:
+def _pandera_problems(e: Any, table: str) -> list[Problem]:
+    """One :class:`Problem` per Pandera failure case; its code is the Pandera check."""
+    from zonedata.validate.problems import Problem
+
     out = []
     for rec in e.failure_cases.to_dict("records"):
         line = rec.get("index")
-        where = f"line {line}" if isinstance(line, numbers.Integral) else "table"
+        column = rec.get("column")
         out.append(
-            f"[{rec.get('check')}] {where}, field {rec.get('column')}: "
-            f"value {rec.get('failure_case')!r}"
+            Problem(
+                code=str(rec.get("check")),
+                severity="error",
+                message=f"value {rec.get('failure_case')!r}",
+                table=table,
+                line=int(line) if isinstance(line, numbers.Integral) else None,
+                field=None if column is None else str(column),
+            )
         )
     return out

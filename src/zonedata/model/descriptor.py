@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from zonedata.errors import DescriptorError as DescriptorError  # re-exported
+
 #: Field types the engine understands. Others are read as strings.
 SUPPORTED_TYPES = frozenset({"string", "integer", "number", "boolean", "date", "year", "any"})
 
@@ -20,10 +22,6 @@ PARTIAL_DATE = "partialDate"
 #: Custom field property: the number of decimal places a ``number`` field may carry; it is
 #: also the scale of the exact decimal type the field has in releases.
 DECIMALS = "decimals"
-
-
-class DescriptorError(Exception):
-    """The descriptor cannot be read or does not describe tables this engine understands."""
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,8 @@
   JSON per table, a release ``datapackage.json``, ``SHA256SUMS``) and ``DIR/zonedata-V.zip``.
 - :func:`zonedata.release.verify.verify_release` checks a release folder or zip.
 - :func:`zonedata.release.diff.diff_releases` compares two releases table by table.
+- :func:`zonedata.release.reader.open_release` reads a release folder, zip or URL for all
+  three (and for ``zonedata.load``), treating it as hostile input.
 
 Heavy libraries (pyarrow, pandas) are imported by the modules, not here.
 """

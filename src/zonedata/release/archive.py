@@ -1,17 +1,10 @@
-"""Release folders and zips: read either the same way, and write the zip deterministically."""
+"""Release zips, written deterministically (read by :mod:`zonedata.release.reader`)."""
 
 from __future__ import annotations
 
-import json
-import os
 import time
 import zipfile
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-from zonedata.release.errors import NotAReleaseError
 
 DESCRIPTOR = "datapackage.json"
 CHECKSUMS = "SHA256SUMS"
@@ -20,121 +13,6 @@ CHECKSUMS = "SHA256SUMS"
 ZIP_FILE_MODE = 0o100644
 #: The earliest time a zip entry can carry (1980-01-01T00:00:00Z).
 ZIP_EPOCH_MIN = 315532800
-
-
-@dataclass
-class ReleaseFiles:
-    """The files of a release, read from a folder or a zip, by name relative to the release."""
-
-    location: str
-    kind: str  # "folder" or "zip"
-    prefix: str = ""
-    sizes: dict[str, int] = field(default_factory=dict)
-    notes: list[str] = field(default_factory=list)
-    _readers: dict[str, Callable[[], bytes]] = field(default_factory=dict, repr=False)
-
-    @property
-    def names(self) -> list[str]:
-        return sorted(self.sizes)
-
-    def __contains__(self, name: object) -> bool:
-        return name in self.sizes
-
-    def read(self, name: str) -> bytes:
-        """The bytes of a file; ``OSError`` or ``zipfile.BadZipFile`` if it cannot be read."""
-        return self._readers[name]()
-
-    def display(self, name: str) -> str:
-        """How to name a file of the release to a person."""
-        if self.kind == "zip":
-            return f"{self.location}:{self.prefix}{name}"
-        return str(Path(self.location) / name)
-
-
-def open_release(path: str | Path) -> ReleaseFiles:
-    """Open a release folder, its ``datapackage.json``, or a release zip.
-
-    Raises :class:`NotAReleaseError` if the path is none of these.
-    """
-    p = Path(path)
-    if p.is_file() and p.name == DESCRIPTOR and not zipfile.is_zipfile(p):
-        p = p.parent
-    if p.is_dir():
-        return _open_folder(p)
-    if p.is_file():
-        if not zipfile.is_zipfile(p):
-            raise NotAReleaseError(f"{p} is neither a release folder nor a zip file")
-        return _open_zip(p)
-    raise NotAReleaseError(f"{p} does not exist")
-
-
-def _open_folder(root: Path) -> ReleaseFiles:
-    if not (root / DESCRIPTOR).is_file():
-        raise NotAReleaseError(f"{root} is not a release: it has no {DESCRIPTOR}")
-    rel = ReleaseFiles(location=str(root), kind="folder")
-    for dirpath, dirnames, filenames in os.walk(root):
-        dirnames.sort()
-        for fn in filenames:
-            full = Path(dirpath) / fn
-            name = full.relative_to(root).as_posix()
-            try:
-                st = full.stat()
-            except OSError:  # a dangling symlink: listed, unreadable
-                rel.sizes[name] = -1
-            else:
-                rel.sizes[name] = st.st_size
-            rel._readers[name] = full.read_bytes
-    return rel
-
-
-def _open_zip(path: Path) -> ReleaseFiles:
-    try:
-        zf = zipfile.ZipFile(path)
-        infos = [i for i in zf.infolist() if not i.is_dir()]
-    except (zipfile.BadZipFile, OSError, ValueError) as e:
-        raise NotAReleaseError(f"{path} cannot be read as a zip file: {e}") from e
-    names = [i.filename for i in infos]
-    if DESCRIPTOR in names:
-        prefix = ""
-    else:
-        tops = {n.split("/", 1)[0] for n in names if "/" in n}
-        candidates = [t for t in sorted(tops) if f"{t}/{DESCRIPTOR}" in names]
-        if len(candidates) != 1:
-            raise NotAReleaseError(
-                f"{path} is not a release zip: it has no {DESCRIPTOR} at its root or in one folder"
-            )
-        prefix = candidates[0] + "/"
-    rel = ReleaseFiles(location=str(path), kind="zip", prefix=prefix)
-    for info in infos:
-        n = info.filename
-        name = n[len(prefix) :] if n.startswith(prefix) else "../" + n
-        if name in rel.sizes:
-            rel.notes.append(f"the zip holds {n} more than once")
-            continue
-        rel.sizes[name] = info.file_size
-        rel._readers[name] = _zip_reader(zf, info)
-    return rel
-
-
-def _zip_reader(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> Callable[[], bytes]:
-    def read() -> bytes:
-        return zf.read(info)
-
-    return read
-
-
-def read_descriptor(files: ReleaseFiles) -> dict[str, Any]:
-    """The release's ``datapackage.json``, or :class:`NotAReleaseError`."""
-    where = files.display(DESCRIPTOR)
-    try:
-        descriptor = json.loads(files.read(DESCRIPTOR).decode("utf-8"))
-    except (OSError, zipfile.BadZipFile) as e:
-        raise NotAReleaseError(f"cannot read {where}: {e}") from e
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise NotAReleaseError(f"{where} is not valid UTF-8 JSON: {e}") from e
-    if not isinstance(descriptor, dict) or not isinstance(descriptor.get("resources"), list):
-        raise NotAReleaseError(f"{where} is not a data package descriptor with resources")
-    return descriptor
 
 
 def zip_date_time(epoch: int) -> tuple[int, int, int, int, int, int]:

@@ -4,11 +4,15 @@ Rows are matched on the table's primary key (from the release descriptors) with 
 pandas merge per table; values are compared exactly (2400 equals 2400.000, and 7.0680
 equals 7.068, since they are the same decimal). The text report is Markdown, for a
 maintainer to paste into CHANGELOG.md; the JSON report has every value with its type.
+
+Releases are read through :mod:`zonedata.release.reader`, and every file the diff relies
+on is checked against the size and SHA-256 its release descriptor records first: a
+release whose files were altered is refused (``ReleaseError``), never reported as
+"No differences".
 """
 
 from __future__ import annotations
 
-import zipfile
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -16,9 +20,9 @@ from typing import TYPE_CHECKING, Any, cast
 
 from zonedata.model.descriptor import DescriptorError, Package, Table
 from zonedata.model.types import type_label
-from zonedata.release.archive import ReleaseFiles, open_release, read_descriptor
 from zonedata.release.errors import NotAReleaseError, ReleaseError
 from zonedata.release.formats import NumberToken, dump_json, encode_scalar
+from zonedata.release.reader import DESCRIPTOR, ReleaseFiles, check_names, open_release
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -88,17 +92,18 @@ class DiffResult:
 def _load_side(path: str | Path) -> ReleaseSide:
     from zonedata.release.verify import release_tables
 
-    files = open_release(path)
-    descriptor = read_descriptor(files)
-    try:
-        package = Package.from_descriptor(descriptor, Path(files.location))
-    except DescriptorError as e:
-        raise NotAReleaseError(f"{files.display('datapackage.json')}: {e}") from e
-    tables: dict[str, Table] = {}
-    values: dict[str, dict[str, list[Any]]] = {}
-    for name, tf in release_tables(package).items():
-        tables[name] = tf.table
-        values[name] = _read_table(files, tf.table, tf.json, tf.parquet)
+    with open_release(path) as files:
+        descriptor = files.descriptor()
+        check_names(descriptor, files.display(DESCRIPTOR))
+        try:
+            package = Package.from_descriptor(descriptor, Path(files.location))
+        except DescriptorError as e:
+            raise NotAReleaseError(f"{files.display(DESCRIPTOR)}: {e}") from e
+        tables: dict[str, Table] = {}
+        values: dict[str, dict[str, list[Any]]] = {}
+        for name, tf in release_tables(package).items():
+            tables[name] = tf.table
+            values[name] = _read_table(files, tf.table, tf.json, tf.parquet)
     return ReleaseSide(
         location=files.location,
         name=str(descriptor.get("name", "")),
@@ -120,12 +125,12 @@ def _read_table(
     name = json_name if json_name in files else parquet_name
     if name is None or name not in files:
         raise ReleaseError(f"{files.location}: table {table.name!r} has no file")
+    data = files.read_recorded(name)  # its recorded size and SHA-256, or ReleaseError
     try:
-        data = files.read(name)
         if name == json_name:
             return parse_json_rows(data, table)
         typed = pq.read_table(pa.BufferReader(data))
-    except (OSError, zipfile.BadZipFile, JsonTableError, pa.ArrowException) as e:
+    except (OSError, JsonTableError, pa.ArrowException) as e:
         raise ReleaseError(f"cannot read {files.display(name)}: {e}") from e
     out: dict[str, list[Any]] = {}
     for f in table.fields:

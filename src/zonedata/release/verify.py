@@ -7,31 +7,42 @@
    same rows, with JSON types that fit the schema.
 3. Semantic rules: ``zonedata.validate.semantic.check_semantics`` runs on the released
    tables, where that module is installed.
+
+Files are read through :mod:`zonedata.release.reader`: only regular files inside the
+release are opened (a FIFO, a device or a symlink leaving the folder is reported as
+``release-unsafe``), and no file is read past its recorded size or the reader's caps.
+Each problem is a :class:`zonedata.validate.problems.Problem` whose code is registered
+in ``RULES`` (``release-missing``, ``release-altered``...; semantic problems keep
+their own codes), with the file's name relative to the release in ``path``.
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from zonedata.errors import IntegrityError, ReleaseError, UnsafeFileError
 from zonedata.model.descriptor import DescriptorError, Package, Table
-from zonedata.release.archive import (
+from zonedata.release.build import BYTES_PROPERTY, JSON_SUFFIX
+from zonedata.release.reader import (
     CHECKSUMS,
     DESCRIPTOR,
+    MAX_DESCRIPTOR_BYTES,
     ReleaseFiles,
+    is_safe_path,
+    name_problems,
     open_release,
-    read_descriptor,
 )
-from zonedata.release.build import BYTES_PROPERTY, JSON_SUFFIX
+from zonedata.validate.problems import Problem, make
 
 if TYPE_CHECKING:
     import pyarrow as pa
 
-#: Finding kinds, in the order a report lists them.
+#: Problem kinds (codes ``release-<kind>``, and ``semantic`` for the semantic rules'
+#: codes), in the order a report lists them.
 KINDS = (
     "missing",
     "truncated",
@@ -39,6 +50,7 @@ KINDS = (
     "altered",
     "extra",
     "unreadable",
+    "unsafe",
     "checksums",
     "descriptor",
     "schema",
@@ -48,15 +60,18 @@ KINDS = (
 _SUMS_LINE = re.compile(r"([0-9a-fA-F]{64}) [ *](.+)")
 
 
-@dataclass(frozen=True)
-class Finding:
-    """One thing wrong with a release."""
+def finding(kind: str, file: str | None, message: str, *, line: int | None = None) -> Problem:
+    """A problem of code ``release-<kind>`` about ``file`` (a name relative to the release)."""
+    return make(f"release-{kind}", message, path=file, line=line)
 
-    kind: str
-    file: str | None
-    message: str
-    severity: str = "error"
-    line: int | None = None
+
+#: The name the record constructor had before findings were Problem records.
+Finding = finding
+
+
+def kind(p: Problem) -> str:
+    """The kind of a verify problem: ``missing``, ``altered``... or ``semantic``."""
+    return p.code[len("release-") :] if p.code.startswith("release-") else "semantic"
 
 
 @dataclass
@@ -67,16 +82,21 @@ class VerifyResult:
     files: int = 0
     tables: int = 0
     rows: int = 0
-    findings: list[Finding] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
     @property
-    def errors(self) -> list[Finding]:
-        return [f for f in self.findings if f.severity == "error"]
+    def findings(self) -> list[Problem]:
+        """The problems found (the name this list had before problems were Problem records)."""
+        return self.problems
 
     @property
-    def warnings(self) -> list[Finding]:
-        return [f for f in self.findings if f.severity != "error"]
+    def errors(self) -> list[Problem]:
+        return [f for f in self.problems if f.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [f for f in self.problems if f.severity != "error"]
 
     @property
     def ok(self) -> bool:
@@ -90,18 +110,13 @@ class _Expected:
     hashes: list[tuple[str, str]] = field(default_factory=list)  # (where, hex)
 
 
-def _safe_name(name: str) -> bool:
-    parts = name.replace("\\", "/").split("/")
-    return bool(name) and not name.startswith("/") and ".." not in parts and ":" not in parts[0]
-
-
 def _parse_sums(text: str, result: VerifyResult) -> dict[str, str]:
     sums: dict[str, str] = {}
     for i, line in enumerate(text.splitlines(), start=1):
         m = _SUMS_LINE.fullmatch(line)
         if not m:
-            result.findings.append(
-                Finding(
+            result.problems.append(
+                finding(
                     "checksums",
                     CHECKSUMS,
                     f"line {i} is not '<sha256>  <file>': {line[:80]!r}",
@@ -111,8 +126,8 @@ def _parse_sums(text: str, result: VerifyResult) -> dict[str, str]:
             continue
         name = m.group(2)
         if name in sums:
-            result.findings.append(
-                Finding("checksums", CHECKSUMS, f"line {i} lists {name} again", line=i)
+            result.problems.append(
+                finding("checksums", CHECKSUMS, f"line {i} lists {name} again", line=i)
             )
         sums[name] = m.group(1).lower()
     return sums
@@ -124,13 +139,13 @@ def _expected_files(
     expected: dict[str, _Expected] = {DESCRIPTOR: _Expected(), CHECKSUMS: _Expected()}
     for r in descriptor["resources"]:
         path = r.get("path") if isinstance(r, dict) else None
-        if not isinstance(path, str) or not _safe_name(path):
-            result.findings.append(
-                Finding(
+        if not isinstance(path, str) or not is_safe_path(path):
+            what = "unsafe resource path" if isinstance(path, str) else "no usable path"
+            result.problems.append(
+                finding(
                     "descriptor",
                     DESCRIPTOR,
-                    f"resource {r.get('name') if isinstance(r, dict) else r!r} "
-                    f"has no usable path ({path!r})",
+                    f"resource {r.get('name') if isinstance(r, dict) else r!r}: {what} ({path!r})",
                 )
             )
             continue
@@ -147,9 +162,9 @@ def _expected_files(
             else:
                 result.notes.append(f"{path}: hash {h!r} is not a SHA-256; not checked against it")
     for name, hexdigest in (sums or {}).items():
-        if not _safe_name(name):
-            result.findings.append(
-                Finding("checksums", CHECKSUMS, f"{name!r} is not a file of the release")
+        if not is_safe_path(name):
+            result.problems.append(
+                finding("checksums", CHECKSUMS, f"{name!r} is not a file of the release")
             )
             continue
         expected.setdefault(name, _Expected()).hashes.append((CHECKSUMS, hexdigest))
@@ -163,9 +178,15 @@ def check_integrity(
     sums: dict[str, str] | None = None
     if CHECKSUMS in files:
         try:
-            sums = _parse_sums(files.read(CHECKSUMS).decode("utf-8"), result)
-        except (OSError, zipfile.BadZipFile, UnicodeDecodeError) as e:
-            result.findings.append(Finding("unreadable", CHECKSUMS, f"cannot be read: {e}"))
+            sums = _parse_sums(files.read(CHECKSUMS, MAX_DESCRIPTOR_BYTES).decode("utf-8"), result)
+        except UnsafeFileError as e:
+            result.problems.append(finding("unsafe", CHECKSUMS, e.detail))
+        except ReleaseError as e:
+            result.problems.append(finding("unreadable", CHECKSUMS, e.detail))
+        except UnicodeDecodeError as e:
+            result.problems.append(finding("unreadable", CHECKSUMS, f"cannot be read: {e}"))
+    for issue in name_problems(descriptor, paths=False):  # paths: see _expected_files
+        result.problems.append(finding("descriptor", DESCRIPTOR, issue))
     expected = _expected_files(descriptor, sums, result)
     contents: dict[str, bytes] = {}
     for name in sorted(expected):
@@ -175,30 +196,44 @@ def check_integrity(
                 {where for where, _ in exp.hashes} | ({DESCRIPTOR} if exp.resource else set())
             )
             why = f" (listed in {' and '.join(listed)})" if listed else ""
-            result.findings.append(Finding("missing", name, f"is missing{why}"))
+            result.problems.append(finding("missing", name, f"is missing{why}"))
             continue
         if sums is not None and name != CHECKSUMS and name not in sums:
-            result.findings.append(Finding("checksums", CHECKSUMS, f"does not list {name}"))
-        try:
-            data = files.read(name)
-        except zipfile.BadZipFile as e:  # a CRC error: the bytes in the zip were changed
-            result.findings.append(Finding("altered", name, f"is damaged in the zip: {e}"))
-            continue
-        except OSError as e:
-            result.findings.append(
-                Finding("unreadable", name, f"cannot be read: {e.strerror or e}")
+            result.problems.append(finding("checksums", CHECKSUMS, f"does not list {name}"))
+        on_disk = files.sizes[name]
+        if exp.size is not None and 0 <= on_disk < exp.size:  # known short: not read
+            result.problems.append(
+                finding("truncated", name, f"is truncated: {on_disk} bytes, expected {exp.size}")
             )
+            continue
+        if exp.size is not None and on_disk > exp.size:  # known long: not read
+            result.problems.append(
+                finding("size", name, f"has the wrong size: {on_disk} bytes, expected {exp.size}")
+            )
+            continue
+        try:
+            data = files.read(name, files.cap(name, exp.size))
+        except IntegrityError as e:  # a CRC error in a zip, or more bytes than recorded
+            result.problems.append(
+                finding("size" if e.what == "size" else "altered", name, e.detail)
+            )
+            continue
+        except UnsafeFileError as e:  # a FIFO, a device, a symlink leaving the release...
+            result.problems.append(finding("unsafe", name, e.detail))
+            continue
+        except ReleaseError as e:
+            result.problems.append(finding("unreadable", name, e.detail))
             continue
         if exp.size is not None and len(data) != exp.size:
             if len(data) < exp.size:
-                result.findings.append(
-                    Finding(
+                result.problems.append(
+                    finding(
                         "truncated", name, f"is truncated: {len(data)} bytes, expected {exp.size}"
                     )
                 )
             else:
-                result.findings.append(
-                    Finding(
+                result.problems.append(
+                    finding(
                         "size", name, f"has the wrong size: {len(data)} bytes, expected {exp.size}"
                     )
                 )
@@ -207,8 +242,8 @@ def check_integrity(
         wrong = [where for where, h in exp.hashes if h != actual]
         if wrong and len(wrong) < len(exp.hashes):
             # the file matches one record and not the other: the other record was changed
-            result.findings.append(
-                Finding(
+            result.problems.append(
+                finding(
                     "altered",
                     wrong[0],
                     f"gives a SHA-256 for {name} that does not match the file "
@@ -218,8 +253,8 @@ def check_integrity(
             contents[name] = data
             continue
         if wrong:
-            result.findings.append(
-                Finding(
+            result.problems.append(
+                finding(
                     "altered",
                     name,
                     f"is altered: its SHA-256 {actual[:12]}… differs from {' and '.join(wrong)}",
@@ -230,11 +265,11 @@ def check_integrity(
     for name in files.names:
         if name not in expected:
             shown = name[3:] + " (outside the release folder)" if name.startswith("../") else name
-            result.findings.append(
-                Finding("extra", shown, f"is not listed in {DESCRIPTOR} or {CHECKSUMS}")
+            result.problems.append(
+                finding("extra", shown, f"is not listed in {DESCRIPTOR} or {CHECKSUMS}")
             )
     for note in files.notes:
-        result.findings.append(Finding("extra", None, note))
+        result.problems.append(finding("extra", None, note))
     result.files = len(files.names)
     return contents
 
@@ -414,10 +449,7 @@ def run_semantics(
         result.notes.append(f"semantic rules could not run: {type(e).__name__}: {e}")
         return
     for p in problems:
-        where = p.path or (p.table or None)
-        result.findings.append(
-            Finding("semantic", where, f"{p.code}: {p.message}", severity=p.severity, line=p.line)
-        )
+        result.problems.append(p.with_(path=p.path or p.table or None))
 
 
 def verify_release(path: str | Path) -> VerifyResult:
@@ -425,8 +457,12 @@ def verify_release(path: str | Path) -> VerifyResult:
 
     Raises :class:`zonedata.release.errors.NotAReleaseError` if it is not a release.
     """
-    files = open_release(path)
-    descriptor = read_descriptor(files)
+    with open_release(path) as files:
+        return _verify(files)
+
+
+def _verify(files: ReleaseFiles) -> VerifyResult:
+    descriptor = files.descriptor()
     result = VerifyResult(
         location=files.location,
         name=str(descriptor.get("name", "")),
@@ -436,8 +472,8 @@ def verify_release(path: str | Path) -> VerifyResult:
     try:
         package = Package.from_descriptor(descriptor, Path(files.location))
     except DescriptorError as e:
-        result.findings.append(
-            Finding("descriptor", DESCRIPTOR, f"cannot be read as a package: {e}")
+        result.problems.append(
+            finding("descriptor", DESCRIPTOR, f"cannot be read as a package: {e}")
         )
         return result
     loaded = check_contents(files, package, contents, result)
@@ -445,7 +481,5 @@ def verify_release(path: str | Path) -> VerifyResult:
         run_semantics(files, package, loaded, result)
     elif loaded:
         result.notes.append("semantic rules skipped: not every table could be read")
-    result.findings.sort(
-        key=lambda f: (KINDS.index(f.kind) if f.kind in KINDS else len(KINDS), f.file or "")
-    )
+    result.problems.sort(key=lambda p: (KINDS.index(kind(p)), p.path or ""))
     return result

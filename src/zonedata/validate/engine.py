@@ -14,9 +14,9 @@ from __future__ import annotations
 import contextlib
 import copy
 import datetime as dt
+import hashlib
 import os
 import tempfile
-import urllib.request
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -191,12 +191,28 @@ def _check_table(
 
 
 def _local_file(package: Package, path: str, tmp: Path, name: str) -> Path | Problem:
+    """The file to read for a resource path; a remote one is downloaded into ``tmp``.
+
+    Downloads go through :func:`zonedata.release.reader.download`: http(s) only, an
+    overall deadline, a size cap, same-host redirects (see that module for the settings).
+    The file is written under a fixed name derived from the URL, never from the
+    resource's name, so a hostile name cannot leave ``tmp``.
+    """
     if not descriptor_checks.is_remote(path):
         return package.base_path / path
-    target = tmp / f"{name}.csv"
+    from zonedata.errors import ReleaseError
+    from zonedata.release.reader import Limits, download
+
+    target = tmp / f"remote-{hashlib.sha256(path.encode('utf-8')).hexdigest()[:32]}.csv"
     try:
-        with urllib.request.urlopen(path, timeout=60) as r:
-            target.write_bytes(r.read())
+        if not target.exists():  # another resource with the same URL downloaded it already
+            limits = Limits.from_env()
+            data = download(path, limit=limits.max_bytes, limits=limits)
+            with open(target, "xb") as f:  # a fresh file in our private temp folder
+                f.write(data)
+    except ReleaseError as e:  # its message names the URL
+        text = str(e).rstrip(".")
+        return make("file-unreadable", f"{text[:1].upper()}{text[1:]}.", table=name, path=path)
     except OSError as e:
         return make("file-unreadable", f"Cannot download {path}: {e}.", table=name, path=path)
     return target

@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass, replace
 from typing import Any, Literal
 
 Severity = Literal["error", "warning"]
-Layer = Literal["descriptor", "file", "schema", "semantic"]
+Layer = Literal["descriptor", "file", "schema", "semantic", "release"]
 
 
 @dataclass(frozen=True)
@@ -481,6 +481,94 @@ RULES: dict[str, Rule] = _rules(
         "(CSV injection). Following OWASP's guidance, a cell starting with a tab or a carriage return is "
         "refused too, and so is one where other whitespace (spaces, no-break or ideographic spaces) comes "
         "before =, +, - or @.",
+    ),
+    # Releases: `zonedata verify` (and the release reader of `zonedata diff` and `load`)
+    Rule(
+        "release-missing",
+        "release",
+        "error",
+        "Release file missing",
+        "A file that the release descriptor or SHA256SUMS lists is not in the release.",
+    ),
+    Rule(
+        "release-truncated",
+        "release",
+        "error",
+        "Release file truncated",
+        "The file is shorter than the size the release descriptor records: an interrupted copy "
+        "or download.",
+    ),
+    Rule(
+        "release-size",
+        "release",
+        "error",
+        "Release file has the wrong size",
+        "The file is longer than the size the release descriptor records (or than the reader's "
+        "cap); it is not read past that size.",
+    ),
+    Rule(
+        "release-altered",
+        "release",
+        "error",
+        "Release file altered",
+        "The file's SHA-256 differs from the one the release descriptor or SHA256SUMS records, "
+        "or its bytes in the zip fail their CRC: it was changed after the release was built.",
+    ),
+    Rule(
+        "release-extra",
+        "release",
+        "error",
+        "File not part of the release",
+        "Every file of a release is listed in its descriptor or SHA256SUMS; anything else was "
+        "added later.",
+    ),
+    Rule(
+        "release-unreadable",
+        "release",
+        "error",
+        "Release file cannot be read",
+        "The file exists but cannot be opened, or is not a readable Parquet file.",
+    ),
+    Rule(
+        "release-unsafe",
+        "release",
+        "error",
+        "Release file refused",
+        "Only regular files inside the release are read: a FIFO, a device, a folder or a "
+        "symlink whose target leaves the release folder is refused unread, so that verifying "
+        "or loading a hostile release can neither hang nor read files it does not own.",
+    ),
+    Rule(
+        "release-checksums",
+        "release",
+        "error",
+        "SHA256SUMS is malformed or incomplete",
+        "SHA256SUMS lets anyone check a release with sha256sum --check: each line must be "
+        "'<sha256>  <file>', once per file of the release.",
+    ),
+    Rule(
+        "release-descriptor",
+        "release",
+        "error",
+        "Release descriptor problem",
+        "The release descriptor must describe every table with safe names (plain identifiers) "
+        "and safe paths (plain relative names inside the release), a Parquet and a JSON file.",
+    ),
+    Rule(
+        "release-schema",
+        "release",
+        "error",
+        "Parquet file does not match its schema",
+        "Each Parquet file has exactly the Arrow types, nullability and column metadata its "
+        "table schema gives, so that every reader gets the same types.",
+    ),
+    Rule(
+        "release-json",
+        "release",
+        "error",
+        "JSON file does not match",
+        "Each JSON file holds the same rows as its Parquet twin, with JSON types that fit the "
+        "table schema.",
     ),
     # Meta
     Rule(

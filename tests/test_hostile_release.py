@@ -1,0 +1,602 @@
+"""Hostile releases and URLs: every case runs zonedata in a bounded child process.
+
+Each case goes through :mod:`tests.hostile` (a timeout and an address-space limit per
+child) and asserts the exit code, that the message names the file concerned, and that no
+traceback was printed; :func:`guard` checks that no source file changed and that nothing
+was written outside the test's temporary folder. HTTP cases use a local server on
+127.0.0.1 (and the name ``localhost`` for "another host"), started in a thread.
+"""
+
+from __future__ import annotations
+
+import http.server
+import json
+import os
+import shutil
+import socket
+import stat
+import threading
+import time
+import zipfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.hostile import Outcome, run_cli, run_python, snapshot
+from zonedata.model import bundled_package_path, read_package
+from zonedata.release import build
+from zonedata.release.build import build_release
+
+REPO = Path(__file__).resolve().parent.parent
+PACKAGE = bundled_package_path()
+VERSION = read_package(PACKAGE).version
+STEM = f"zonedata-{VERSION}"
+BOMB = 200 << 20  # bytes of zeros in the zip bombs (under the default 256 MiB cap)
+
+
+class PassingReport:
+    def __init__(self) -> None:
+        self.problems: list[object] = []
+        self.errors: list[object] = []
+        self.warnings: list[object] = []
+
+
+@pytest.fixture(scope="module")
+def pristine(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("hostile-dist")
+    with pytest.MonkeyPatch.context() as mp:
+        try:
+            import zonedata.validate.semantic  # noqa: F401
+        except ImportError:
+            mp.setattr(build, "run_validation", lambda path: PassingReport())
+        build_release(PACKAGE, out=out)
+    return out
+
+
+@pytest.fixture
+def release(pristine: Path, tmp_path: Path) -> Path:
+    """A fresh copy of the release folder (its zip is beside it)."""
+    shutil.copytree(pristine / STEM, tmp_path / STEM)
+    shutil.copy(pristine / f"{STEM}.zip", tmp_path / f"{STEM}.zip")
+    return tmp_path / STEM
+
+
+@pytest.fixture(autouse=True)
+def guard(tmp_path: Path, pristine: Path) -> Iterator[dict[str, str]]:
+    """Child processes get a private cache, home and temp folder inside ``tmp_path``;
+    afterwards no source file changed and nothing appeared beside ``tmp_path``."""
+    sources = {p: snapshot(REPO / p) for p in ("src", "data")}
+    descriptor = (REPO / "datapackage.json").read_bytes()
+    siblings = set(os.listdir(tmp_path.parent))
+    (tmp_path / "home").mkdir()
+    (tmp_path / "tmp").mkdir()
+    env = {
+        "HOME": str(tmp_path / "home"),
+        "XDG_CACHE_HOME": str(tmp_path / "home" / ".cache"),
+        "ZONEDATA_CACHE": str(tmp_path / "cache"),
+        "TMPDIR": str(tmp_path / "tmp"),
+        "MALLOC_ARENA_MAX": "2",  # glibc reserves 64 MiB of address space per thread arena
+    }
+    yield env
+    for p, before in sources.items():
+        after = snapshot(REPO / p)
+        changed = {k for k in before.keys() | after.keys() if before.get(k) != after.get(k)}
+        assert not {k for k in changed if "__pycache__" not in k}, changed
+    assert (REPO / "datapackage.json").read_bytes() == descriptor
+    assert set(os.listdir(tmp_path.parent)) <= siblings | {tmp_path.name}
+
+
+LOAD = """
+import sys, zonedata
+try:
+    t = zonedata.load({name!r}, release={release!r}, backend="arrow")
+except zonedata.ZonedataError as e:
+    print(type(e).__name__ + ": " + str(e))
+    sys.exit(3)
+print("loaded", t.num_rows)
+"""
+
+
+def load(release: Path | str, env: dict[str, str], name: str = "cities", **kw: Any) -> Outcome:
+    return run_python(LOAD.format(name=name, release=str(release)), env=env, **kw)
+
+
+def refused(out: Outcome, code: int, *words: str) -> None:
+    """Exit ``code``, no traceback, and every word (file names, reasons) in the output."""
+    out.assert_clean_failure(code)
+    for w in words:
+        assert w in out.output, (w, out.output)
+
+
+def edit_descriptor(folder: Path, change: Callable[[dict[str, Any]], None]) -> None:
+    path = folder / "datapackage.json"
+    d = json.loads(path.read_text(encoding="utf-8"))
+    change(d)
+    path.write_text(json.dumps(d, ensure_ascii=False), encoding="utf-8")
+
+
+def resource(d: dict[str, Any], path: str) -> dict[str, Any]:
+    return next(r for r in d["resources"] if r["path"] == path)
+
+
+# --- names and paths -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "bad",
+    ["../outside.parquet", "/etc/passwd", "..\\cities.parquet", "cities\x00.parquet"],
+    ids=["dotdot", "absolute", "backslash", "nul"],
+)
+def test_unsafe_resource_path(release: Path, guard: dict[str, str], bad: str) -> None:
+    edit_descriptor(release, lambda d: resource(d, "cities.parquet").update(path=bad))
+    refused(load(release, guard), 3, "UnsafeFileError", "unsafe resource path", "datapackage.json")
+    out = run_cli("verify", str(release), env=guard)
+    refused(out, 1, "DESCRIPTOR", "datapackage.json", "unsafe resource path")
+
+
+def test_unsafe_resource_name(release: Path, guard: dict[str, str]) -> None:
+    edit_descriptor(release, lambda d: resource(d, "zones.parquet").update(name="../../evil"))
+    refused(load(release, guard), 3, "UnsafeFileError", "'../../evil'", "not a safe identifier")
+    refused(run_cli("verify", str(release), env=guard), 1, "datapackage.json", "'../../evil'")
+    refused(run_cli("diff", str(release), str(release), env=guard), 2, "not a safe identifier")
+
+
+def test_checksums_naming_a_file_outside(release: Path, guard: dict[str, str]) -> None:
+    sums = release / "SHA256SUMS"
+    sums.write_text(sums.read_text() + "0" * 64 + "  ../../../etc/passwd\n", encoding="ascii")
+    refused(run_cli("verify", str(release), env=guard), 1, "SHA256SUMS", "'../../../etc/passwd'")
+
+
+# --- only regular files ----------------------------------------------------------------------
+
+
+def test_fifo_as_data_file(release: Path, guard: dict[str, str]) -> None:
+    for name in ("cities.parquet", "cities.json"):  # load reads one, diff the other
+        (release / name).unlink()
+        os.mkfifo(release / name)
+    refused(load(release, guard, timeout=30), 3, "cities.parquet", "a FIFO, not a regular file")
+    out = run_cli("verify", str(release), env=guard, timeout=30)
+    refused(out, 1, "UNSAFE", "cities.parquet", "a FIFO")
+    out = run_cli("diff", str(release), str(release), env=guard, timeout=30)
+    refused(out, 2, "cities.json", "a FIFO")
+
+
+def test_fifo_as_descriptor(release: Path, guard: dict[str, str]) -> None:
+    (release / "datapackage.json").unlink()
+    os.mkfifo(release / "datapackage.json")
+    refused(load(release, guard, timeout=30), 3, "datapackage.json", "a FIFO")
+    refused(run_cli("verify", str(release), env=guard, timeout=30), 2, "datapackage.json", "FIFO")
+
+
+def test_fifo_as_the_release(tmp_path: Path, guard: dict[str, str]) -> None:
+    os.mkfifo(tmp_path / "release.zip")
+    out = run_cli("verify", str(tmp_path / "release.zip"), env=guard, timeout=30)
+    refused(out, 2, "release.zip", "a FIFO")
+    refused(load(tmp_path / "release.zip", guard, timeout=30), 3, "release.zip", "a FIFO")
+
+
+def test_folder_as_data_file(release: Path, guard: dict[str, str]) -> None:
+    (release / "cities.parquet").unlink()
+    (release / "cities.parquet").mkdir()
+    refused(load(release, guard), 3, "cities.parquet", "a folder, not a regular file")
+
+
+def test_symlink_to_a_device(release: Path, guard: dict[str, str]) -> None:
+    (release / "cities.parquet").unlink()
+    (release / "cities.parquet").symlink_to("/dev/zero")
+    refused(load(release, guard, timeout=30), 3, "cities.parquet", "outside the release folder")
+    out = run_cli("verify", str(release), env=guard, timeout=30)
+    refused(out, 1, "UNSAFE", "cities.parquet", "/dev/zero")
+
+
+def test_symlink_to_an_outside_file_with_the_right_hash(
+    release: Path, tmp_path: Path, guard: dict[str, str]
+) -> None:
+    """The target is byte for byte the real file: it is refused all the same."""
+    (tmp_path / "outside").mkdir()
+    target = tmp_path / "outside" / "cities.parquet"
+    shutil.move(release / "cities.parquet", target)
+    (release / "cities.parquet").symlink_to(target)
+    out = run_cli("verify", str(release), env=guard)
+    refused(out, 1, "UNSAFE", "cities.parquet", "a symlink to", "outside the release folder")
+    refused(load(release, guard), 3, "UnsafeFileError", "cities.parquet", "outside the release")
+
+
+def test_descriptor_symlinked_outside(release: Path, tmp_path: Path, guard: dict[str, str]) -> None:
+    shutil.move(release / "datapackage.json", tmp_path / "elsewhere.json")
+    (release / "datapackage.json").symlink_to(tmp_path / "elsewhere.json")
+    refused(run_cli("verify", str(release), env=guard), 2, "datapackage.json", "outside the")
+    refused(load(release, guard), 3, "datapackage.json", "outside the release folder")
+
+
+def test_symlink_inside_the_release_is_followed(release: Path, guard: dict[str, str]) -> None:
+    (release / "sub").mkdir()
+    shutil.move(release / "cities.parquet", release / "sub" / "real.parquet")
+    (release / "cities.parquet").symlink_to("sub/real.parquet")
+    out = load(release, guard)
+    assert out.code == 0 and "loaded" in out.stdout, out.output
+
+
+# --- bounded reads ---------------------------------------------------------------------------
+
+
+def _patch_sizes(path: Path, member: str, size: int) -> None:
+    """Make the zip's local and central headers claim ``size`` bytes for ``member``."""
+    data = bytearray(path.read_bytes())
+    with zipfile.ZipFile(path) as zf:
+        offset = zf.getinfo(member).header_offset
+    data[offset + 22 : offset + 26] = size.to_bytes(4, "little")
+    name = member.encode()
+    i = data.find(b"PK\x01\x02")
+    while i != -1:
+        if data[i + 46 : i + 46 + len(name)] == name:
+            data[i + 24 : i + 28] = size.to_bytes(4, "little")
+        i = data.find(b"PK\x01\x02", i + 4)
+    path.write_bytes(bytes(data))
+
+
+def _bomb_zip(release: Path, dest: Path, *, recorded: int | None) -> Path:
+    """The release as a zip whose cities.parquet is BOMB zeros, deflated (about 200 kB).
+
+    ``recorded``: the size its descriptor records (None: keep the real file's).
+    """
+    if recorded is not None:
+        edit_descriptor(
+            release, lambda d: resource(d, "cities.parquet").update({"zonedata:bytes": recorded})
+        )
+    with zipfile.ZipFile(dest, "w", zipfile.ZIP_DEFLATED) as zf:
+        for p in sorted(release.iterdir()):
+            if p.name != "cities.parquet":
+                zf.write(p, f"{STEM}/{p.name}")
+        with zf.open(f"{STEM}/cities.parquet", "w") as f:
+            chunk = bytes(1 << 20)
+            for _ in range(BOMB >> 20):
+                f.write(chunk)
+    return dest
+
+
+def test_zip_bomb_with_a_lying_header(release: Path, tmp_path: Path, guard: dict[str, str]) -> None:
+    """A 200 MB member whose headers claim the recorded 4-odd kB: read no further."""
+    real = (release / "cities.parquet").stat().st_size
+    bomb = _bomb_zip(release, tmp_path / "bomb.zip", recorded=None)
+    _patch_sizes(bomb, f"{STEM}/cities.parquet", real)
+    assert bomb.stat().st_size < 2_000_000
+    start = time.monotonic()
+    out = load(bomb, guard, timeout=30, memory=1 << 30)
+    refused(out, 3, "cities.parquet", "damaged in the zip")
+    refused(run_cli("verify", str(bomb), env=guard, timeout=30), 1, "ALTERED", "cities.parquet")
+    assert time.monotonic() - start < 25
+
+
+def test_zip_bomb_with_an_honest_header(
+    release: Path, tmp_path: Path, guard: dict[str, str]
+) -> None:
+    """Headers and descriptor agree on 200 MB from 200 kB: refused by its ratio, unread."""
+    bomb = _bomb_zip(release, tmp_path / "bomb.zip", recorded=BOMB)
+    out = load(bomb, guard, timeout=30, memory=1 << 30)
+    refused(out, 3, "cities.parquet", "zip bomb")
+    refused(run_cli("verify", str(bomb), env=guard, timeout=30), 1, "cities.parquet", "zip bomb")
+
+
+def test_huge_sparse_file_is_not_read(release: Path, guard: dict[str, str]) -> None:
+    with open(release / "cities.parquet", "r+b") as f:
+        f.truncate(4 << 30)  # 4 GiB, sparse: reading it would exhaust the memory limit
+    refused(load(release, guard, memory=1 << 30), 3, "cities.parquet", "larger than")
+    out = run_cli("verify", str(release), env=guard, memory=1 << 30)
+    refused(out, 1, "SIZE", "cities.parquet", "4294967296 bytes")
+
+
+def test_oversized_descriptor(release: Path, guard: dict[str, str]) -> None:
+    path = release / "datapackage.json"
+    path.write_bytes(path.read_bytes() + b" " * (33 << 20))
+    refused(run_cli("verify", str(release), env=guard), 2, "datapackage.json", "larger than")
+    refused(load(release, guard), 3, "datapackage.json", "larger than")
+
+
+def test_deeply_nested_descriptor(release: Path, guard: dict[str, str]) -> None:
+    depth = 200_000
+    (release / "datapackage.json").write_text(
+        '{"resources": [], "x": ' + "[" * depth + "]" * depth + "}", encoding="utf-8"
+    )
+    refused(run_cli("verify", str(release), env=guard), 2, "datapackage.json", "nested")
+    refused(load(release, guard), 3, "NotAReleaseError", "datapackage.json", "nested")
+    out = run_cli("diff", str(release), str(release), env=guard)
+    refused(out, 2, "datapackage.json", "nested")
+
+
+def test_diff_refuses_an_altered_parquet(release: Path, guard: dict[str, str]) -> None:
+    other = release.parent / "other"
+    shutil.copytree(release, other)
+    edit_descriptor(
+        other, lambda d: d.update(resources=[r for r in d["resources"] if r["format"] != "json"])
+    )
+    path = other / "zones.parquet"
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    path.write_bytes(bytes(data))
+    out = run_cli("diff", str(release), str(other), env=guard)
+    refused(out, 2, "zones.parquet", "SHA-256 mismatch")
+    assert "No differences" not in out.output
+
+
+# --- downloads -------------------------------------------------------------------------------
+
+Route = Callable[[http.server.BaseHTTPRequestHandler], None]
+
+
+class _Handler(http.server.BaseHTTPRequestHandler):
+    server: _Server
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+    def do_GET(self) -> None:
+        try:
+            route = self.server.routes.get(self.path)
+            if route is not None:
+                route(self)
+                return
+            name = self.path.lstrip("/")
+            target = self.server.root / name
+            if ".." in name.split("/") or not target.is_file():
+                self.send_error(404)
+                return
+            body = target.read_bytes()
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+
+
+class _Server(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+    root: Path
+    routes: dict[str, Route]
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[_Server]:
+    """An HTTP server on 127.0.0.1 serving ``tmp_path`` and the routes a test sets."""
+    srv = _Server(("127.0.0.1", 0), _Handler)
+    srv.root = tmp_path
+    srv.routes = {}
+    thread = threading.Thread(target=srv.serve_forever, daemon=True)
+    thread.start()
+    yield srv
+    srv.shutdown()
+    srv.server_close()
+    thread.join(5)
+
+
+def base(srv: _Server, host: str = "127.0.0.1") -> str:
+    return f"http://{host}:{srv.server_address[1]}/"
+
+
+def drip_body(h: http.server.BaseHTTPRequestHandler) -> None:
+    """Headers at once, then one byte every second (at most 40)."""
+    h.send_response(200)
+    h.end_headers()
+    for _ in range(40):
+        h.wfile.write(b"x")
+        h.wfile.flush()
+        time.sleep(1)
+
+
+def drip_headers(h: http.server.BaseHTTPRequestHandler) -> None:
+    """The status line, then one header byte every second (at most 40)."""
+    h.wfile.write(b"HTTP/1.1 200 OK\r\nX-Slow: ")
+    for _ in range(40):
+        h.wfile.write(b"a")
+        h.wfile.flush()
+        time.sleep(1)
+
+
+def endless(h: http.server.BaseHTTPRequestHandler) -> None:
+    """A body without length, 64 kB at a time, up to 512 MB."""
+    h.send_response(200)
+    h.end_headers()
+    chunk = b"\0" * 65536
+    for _ in range(8192):
+        h.wfile.write(chunk)
+
+
+def redirect(location: str) -> Route:
+    def route(h: http.server.BaseHTTPRequestHandler) -> None:
+        h.send_response(302)
+        h.send_header("Location", location)
+        h.send_header("Content-Length", "0")
+        h.end_headers()
+
+    return route
+
+
+def test_download_slow_drip_body_hits_the_deadline(
+    release: Path, server: _Server, guard: dict[str, str]
+) -> None:
+    server.routes[f"/{STEM}/cities.parquet"] = drip_body
+    env = {**guard, "ZONEDATA_DOWNLOAD_DEADLINE": "3"}
+    start = time.monotonic()
+    out = load(base(server) + STEM + "/", env, timeout=30)
+    refused(out, 3, "DownloadError", "cities.parquet", "deadline")
+    assert time.monotonic() - start < 15
+
+
+def test_download_slow_drip_headers_hit_the_deadline(
+    release: Path, server: _Server, guard: dict[str, str]
+) -> None:
+    server.routes[f"/{STEM}/datapackage.json"] = drip_headers
+    env = {**guard, "ZONEDATA_DOWNLOAD_DEADLINE": "3"}
+    start = time.monotonic()
+    out = load(base(server) + STEM + "/", env, timeout=30)
+    refused(out, 3, "DownloadError", "datapackage.json", "deadline")
+    assert time.monotonic() - start < 15
+
+
+def test_download_endless_body_without_recorded_size(
+    release: Path, server: _Server, guard: dict[str, str]
+) -> None:
+    edit_descriptor(release, lambda d: resource(d, "cities.parquet").pop("zonedata:bytes"))
+    server.routes[f"/{STEM}/cities.parquet"] = endless
+    env = {**guard, "ZONEDATA_MAX_FILE_BYTES": str(1 << 20)}
+    out = load(base(server) + STEM + "/", env, timeout=30, memory=1 << 30)
+    refused(out, 3, "DownloadError", "cities.parquet", "1048576-byte cap")
+
+
+def test_download_endless_body_with_recorded_size(
+    release: Path, server: _Server, guard: dict[str, str]
+) -> None:
+    server.routes[f"/{STEM}/cities.parquet"] = endless
+    out = load(base(server) + STEM + "/", guard, timeout=30, memory=1 << 30)
+    refused(out, 3, "IntegrityError", "cities.parquet", "size mismatch")
+    assert not list((Path(guard["ZONEDATA_CACHE"])).rglob("cities.parquet"))
+
+
+def test_endless_descriptor(server: _Server, guard: dict[str, str]) -> None:
+    server.routes["/rel/datapackage.json"] = endless
+    out = load(base(server) + "rel/", guard, timeout=30, memory=1 << 30)
+    refused(out, 3, "DownloadError", "datapackage.json", "cap")
+
+
+def test_redirect_to_ftp_is_refused(release: Path, server: _Server, guard: dict[str, str]) -> None:
+    server.routes[f"/{STEM}/cities.parquet"] = redirect("ftp://127.0.0.1/cities.parquet")
+    out = load(base(server) + STEM + "/", guard, timeout=30)
+    refused(out, 3, "DownloadError", "cities.parquet", "only http(s) redirects")
+
+
+def test_redirect_to_another_host(release: Path, server: _Server, guard: dict[str, str]) -> None:
+    other = base(server, "localhost") + f"{STEM}/real-cities.parquet"
+    shutil.copy(release / "cities.parquet", release / "real-cities.parquet")
+    server.routes[f"/{STEM}/cities.parquet"] = redirect(other)
+    url = base(server) + STEM + "/"
+    refused(load(url, guard, timeout=30), 3, "DownloadError", "another host", "localhost")
+    allowed = {**guard, "ZONEDATA_ALLOW_REDIRECT_HOSTS": "localhost"}
+    out = load(url, allowed, timeout=30)
+    assert out.code == 0 and "loaded" in out.stdout, out.output
+    # the same host is followed without being allowed
+    server.routes[f"/{STEM}/zones.parquet"] = redirect(f"/{STEM}/real-cities.parquet")
+    refused(load(url, guard, name="zones", timeout=30), 3, "zones.parquet", "mismatch")
+
+
+def test_planted_cache_file_is_never_used(
+    release: Path, server: _Server, guard: dict[str, str]
+) -> None:
+    url = base(server) + STEM + "/"
+    assert load(url, guard).code == 0  # fills the cache
+    [cached] = Path(guard["ZONEDATA_CACHE"]).rglob("cities.parquet")
+    real = cached.read_bytes()
+    planted = bytearray(real)
+    planted[len(planted) // 2] ^= 0xFF
+    cached.write_bytes(bytes(planted))  # same size, other bytes
+    out = load(url, guard)
+    assert out.code == 0, out.output
+    assert cached.read_bytes() == real  # downloaded again, verified, replaced
+    cached.write_bytes(bytes(planted))
+    (release / "cities.parquet").unlink()  # now the server cannot help
+    refused(load(url, guard), 3, "DownloadError", "cities.parquet", "404")
+    assert not cached.exists()
+
+
+def test_planted_fifo_in_the_cache_is_refused(
+    release: Path, server: _Server, tmp_path: Path, guard: dict[str, str]
+) -> None:
+    url = base(server) + STEM + "/"
+    assert load(url, guard).code == 0
+    [cached] = Path(guard["ZONEDATA_CACHE"]).rglob("cities.parquet")
+    cached.unlink()
+    os.mkfifo(cached)
+    refused(load(url, guard, timeout=30), 3, "cities.parquet", "a FIFO")
+
+
+def test_shared_cache_folder_is_refused(
+    release: Path, server: _Server, tmp_path: Path, guard: dict[str, str]
+) -> None:
+    cache = Path(guard["ZONEDATA_CACHE"])
+    cache.mkdir()
+    cache.chmod(0o777)
+    refused(load(base(server) + STEM + "/", guard), 3, str(cache), "writable by others")
+    cache.chmod(0o700)
+    assert load(base(server) + STEM + "/", guard).code == 0
+    for p in [cache, *(q for q in cache.rglob("*") if q.is_dir())]:
+        assert stat.S_IMODE(p.stat().st_mode) & 0o077 == 0, p
+
+
+def test_validate_allow_remote_keeps_a_hostile_name_inside_its_temp_folder(
+    package_copy: Path, server: _Server, tmp_path: Path, guard: dict[str, str]
+) -> None:
+    d = json.loads((package_copy / "datapackage.json").read_text(encoding="utf-8"))
+    r = next(r for r in d["resources"] if r["name"] == "cities")
+    shutil.copy(package_copy / r["path"], tmp_path / "served-cities.csv")
+    r["name"] = "../../escape"
+    r["path"] = base(server) + "served-cities.csv"
+    (package_copy / "datapackage.json").write_text(json.dumps(d), encoding="utf-8")
+    work = tmp_path / "tmp" / "a" / "b"
+    work.mkdir(parents=True)
+    env = {**guard, "TMPDIR": str(work)}
+    out = run_cli("validate", str(package_copy), "--allow-remote", env=env, timeout=60)
+    assert "Traceback" not in out.output
+    assert out.code in (0, 1), out.output
+    assert not list(tmp_path.rglob("escape*")), list(tmp_path.rglob("escape*"))
+    server.routes["/served-cities.csv"] = endless
+    env["ZONEDATA_MAX_FILE_BYTES"] = str(1 << 20)
+    out = run_cli("validate", str(package_copy), "--allow-remote", env=env, timeout=60)
+    refused(out, 1, "served-cities.csv", "cap")
+
+
+def test_unreachable_port_is_a_clean_download_error(guard: dict[str, str]) -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    out = load(f"http://127.0.0.1:{port}/rel/", guard, timeout=30)
+    refused(out, 3, "DownloadError", "cannot download")
+
+
+def test_descriptor_with_a_huge_integer(release: Path, guard: dict[str, str]) -> None:
+    (release / "datapackage.json").write_text(
+        '{"resources": [], "x": ' + "9" * 100_000 + "}", encoding="utf-8"
+    )
+    refused(run_cli("verify", str(release), env=guard), 2, "datapackage.json", "not a valid")
+    refused(load(release, guard), 3, "NotAReleaseError", "datapackage.json")
+
+
+def test_encrypted_zip_member(release: Path, tmp_path: Path, guard: dict[str, str]) -> None:
+    """A member flagged as encrypted: zipfile would raise RuntimeError; a clean refusal."""
+    path = release.parent / f"{STEM}.zip"
+    data = bytearray(path.read_bytes())
+    name = f"{STEM}/cities.parquet".encode()
+    i = data.find(b"PK\x01\x02")
+    while i != -1:
+        if data[i + 46 : i + 46 + len(name)] == name:
+            data[i + 8] |= 0x01  # general purpose flag: encrypted
+        i = data.find(b"PK\x01\x02", i + 4)
+    path.write_bytes(bytes(data))
+    refused(load(path, guard), 3, "cities.parquet", "encrypted")
+    refused(run_cli("verify", str(path), env=guard), 1, "UNREADABLE", "cities.parquet")
+
+
+@pytest.mark.skipif(
+    not hasattr(os, "geteuid") or os.geteuid() != 0, reason="needs root to give the folder away"
+)
+def test_cache_folder_owned_by_another_user_is_refused(
+    release: Path, server: _Server, guard: dict[str, str]
+) -> None:
+    cache = Path(guard["ZONEDATA_CACHE"])
+    cache.mkdir(mode=0o700)
+    os.chown(cache, 54321, 54321)
+    refused(load(base(server) + STEM + "/", guard), 3, str(cache), "owned by user 54321")
+    os.chown(cache, os.getuid(), os.getgid())
+    assert load(base(server) + STEM + "/", guard).code == 0
+
+
+def test_zip_with_too_many_entries(tmp_path: Path, guard: dict[str, str]) -> None:
+    """70,000 empty entries: refused from the end record, before the directory is parsed."""
+    path = tmp_path / "many.zip"
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr(f"{STEM}/datapackage.json", '{"resources": []}')
+        for i in range(70_000):
+            zf.writestr(f"{STEM}/{i}", b"")
+    refused(run_cli("verify", str(path), env=guard), 2, "many.zip", "entries")
+    refused(load(path, guard), 3, "NotAReleaseError", "many.zip", "entries")
