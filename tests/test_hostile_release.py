@@ -540,6 +540,10 @@ def test_validate_allow_remote_keeps_a_hostile_name_inside_its_temp_folder(
     assert "Traceback" not in out.output
     assert out.code in (0, 1), out.output
     assert not list(tmp_path.rglob("escape*")), list(tmp_path.rglob("escape*"))
+    assert "name-unsafe" in out.output  # refused before any download
+    # a remote resource with a safe name: its endless body is capped
+    r["name"] = "cities"
+    (package_copy / "datapackage.json").write_text(json.dumps(d), encoding="utf-8")
     server.routes["/served-cities.csv"] = endless
     env["ZONEDATA_MAX_FILE_BYTES"] = str(1 << 20)
     out = run_cli("validate", str(package_copy), "--allow-remote", env=env, timeout=60)
