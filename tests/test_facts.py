@@ -354,11 +354,17 @@ def test_every_fact_row_names_an_existing_source() -> None:
 
 def test_corrected_flags_and_preferences() -> None:
     q = {r["source_id"]: r for r in find("city_growth", city_id="qingdao", year="2018")}
-    # S1's 7.4% names no source: it is not preferred and not graded as read in a document
-    assert (q[S1]["preferred"], q[S1]["confidence"]) == ("false", "C")
+    # S1's 7.4% is preferred again, graded as its Jinan and Shenzhen rows are; the
+    # government work report's 7.5% is a forecast made before the year's statistics
+    assert (q[S1]["growth_pct"], q[S1]["preferred"], q[S1]["confidence"]) == ("7.4", "true", "A")
     forecast = q["chinadaily-2019-02-27"]
-    assert (forecast["approximate"], forecast["preferred"]) == ("false", "true")
+    assert (forecast["approximate"], forecast["preferred"], forecast["confidence"]) == (
+        "false",
+        "false",
+        "C",
+    )
     assert "predicted to rise by 7.5 percent" in forecast["note"]
+    assert "forecast" in forecast["note"]
     assert (
         "2.4 trillion yuan"
         in one("city_gdp", city_id="shenzhen", source_id="chinadaily-2019-02-12")["note"]

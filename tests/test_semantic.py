@@ -577,9 +577,9 @@ def test_source_disagreement_names_both_sources(data: Data) -> None:
 
 def test_source_disagreement_growth(data: Data) -> None:
     growth = data["city_growth"]
-    line = line_of(growth, city_id="qingdao", source_id="equalocean-2019-10-19")
-    # 7.4 vs the preferred 7.5 is within 0.1 points (canonical); 7.7 is not.
-    problems = run(with_cells(data, "city_growth", {(line, "growth_pct"): "7.7"}))
+    line = line_of(growth, city_id="qingdao", source_id="chinadaily-2019-02-27")
+    # 7.5 vs the preferred 7.4 is within 0.1 points (canonical); 7.6 is not.
+    problems = run(with_cells(data, "city_growth", {(line, "growth_pct"): "7.6"}))
     assert where(problems, "source-disagreement") == sorted(
         [*known_warnings(data), ("source-disagreement", "city_growth", line, "growth_pct")]
     )
@@ -587,7 +587,7 @@ def test_source_disagreement_growth(data: Data) -> None:
     assert "chinadaily-2019-02-27" in msg and "equalocean-2019-10-19" in msg
     assert "0.2 percentage points" in msg and "tolerance is 0.1 percentage points" in msg
     # Exactly 0.1 apart with more printed digits: still within.
-    problems = run(with_cells(data, "city_growth", {(line, "growth_pct"): "7.60"}))
+    problems = run(with_cells(data, "city_growth", {(line, "growth_pct"): "7.50"}))
     assert [p for p in problems if p.table == "city_growth" and p.line == line] == []
 
 
