@@ -371,6 +371,19 @@ def test_corrected_flags_and_preferences() -> None:
     )
 
 
+def test_guangzhou_prefers_china_daily_over_the_anonymous_page() -> None:
+    blog = "internicdomainnames-guangzhou-2018-gdp"
+    for table, value, figures in (
+        ("city_gdp", "gdp_cny_bn", {"chinadaily-2019-02-12": "2300", blog: "2285.935"}),
+        ("city_growth", "growth_pct", {"chinadaily-2019-02-12": "6.5", blog: "6.2"}),
+    ):
+        g = {r["source_id"]: r for r in find(table, city_id="guangzhou", year="2018")}
+        assert {s: r[value] for s, r in g.items()} == figures
+        assert (g["chinadaily-2019-02-12"]["preferred"], g[blog]["preferred"]) == ("true", "false")
+        assert (g["chinadaily-2019-02-12"]["confidence"], g[blog]["confidence"]) == ("A", "C")
+    assert "anonymous" in one("sources", source_id=blog)["note"]
+
+
 def test_corrected_claims() -> None:
     s105 = one("claims", claim_id="s1-05")
     assert (s105["zone_id"], s105["city_id"]) == ("", "shanghai")
