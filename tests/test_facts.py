@@ -384,6 +384,15 @@ def test_guangzhou_prefers_china_daily_over_the_anonymous_page() -> None:
     assert "anonymous" in one("sources", source_id=blog)["note"]
 
 
+def test_reference_site_and_parked_domain_are_flagged() -> None:
+    beijing = one("zone_dates", zone_id="most-beijing", source_id="chinacheckup-ai-innovation-zone")
+    assert (beijing["date"], beijing["confidence"]) == ("2019-02", "C")
+    count = one("zone_counts", programme_id="most", as_of="2020")
+    assert count["zone_count"] == "13" and "no confidence field" in count["note"]
+    assert "hijacked" in one("sources", source_id="most-letter-2019-185")["note"]
+    assert one("sources", source_id="cctv-2021-06-beijing-miit")["published"] == "2021-06-16"
+
+
 def test_corrected_claims() -> None:
     s105 = one("claims", claim_id="s1-05")
     assert (s105["zone_id"], s105["city_id"]) == ("", "shanghai")
