@@ -393,6 +393,22 @@ def test_reference_site_and_parked_domain_are_flagged() -> None:
     assert one("sources", source_id="cctv-2021-06-beijing-miit")["published"] == "2021-06-16"
 
 
+def test_zone_industries_mark_city_plans_and_chongqing_transport() -> None:
+    for zone, source in (
+        ("most-shenzhen", "las-shenzhen-most-launch"),
+        ("most-wuhan", "hubei-daily-2020-09-wuhan-most"),
+    ):
+        wordings = [r["wording"] for r in find("zone_industries", zone_id=zone, source_id=source)]
+        assert wordings and all(w.startswith("plan: ") for w in wordings)
+    cq = one("zone_industries", zone_id="most-chongqing", industry_id="transportation")
+    assert (cq["source_id"], cq["wording"]) == ("peoples-daily-2020-03-10", "scenario: 智慧交通")
+    gz = {
+        r["industry_id"]
+        for r in find("zone_industries", zone_id="most-guangzhou", wording="汽车交通")
+    }
+    assert gz == {"automotive", "transportation"}
+
+
 def test_corrected_claims() -> None:
     s105 = one("claims", claim_id="s1-05")
     assert (s105["zone_id"], s105["city_id"]) == ("", "shanghai")
