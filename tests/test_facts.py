@@ -409,6 +409,40 @@ def test_zone_industries_mark_city_plans_and_chongqing_transport() -> None:
     assert gz == {"automotive", "transportation"}
 
 
+def test_gap_fillers_zhengzhou_and_xian() -> None:
+    zz = "dahe-2019-02-22-zhengzhou"
+    g = one("city_gdp", city_id="zhengzhou", year="2018")
+    assert (g["source_id"], g["gdp_cny_bn"], g["preferred"], g["confidence"]) == (
+        zz,
+        "1014.33",
+        "true",
+        "B",
+    )
+    assert "10143.3 亿元" in g["note"]
+    r = one("city_growth", city_id="zhengzhou", year="2018")
+    assert (r["source_id"], r["growth_pct"], r["preferred"], r["confidence"]) == (
+        zz,
+        "8.1",
+        "true",
+        "B",
+    )
+    src = one("sources", source_id=zz)
+    assert (src["url"], src["published"]) == (
+        "http://news.hnr.cn/201902/22/22585.html",
+        "2019-02-22",
+    )
+    x = one("city_growth", city_id="xian", year="2018")
+    assert (x["source_id"], x["growth_pct"], x["preferred"], x["confidence"]) == (
+        "71396-xian-gdp",
+        "8.2",
+        "true",
+        "C",
+    )
+    assert "unattributed" in x["note"] and "834.99" in x["note"]
+    # Huzhou's candidate page never names its city: not added, the gap stays documented
+    assert find("city_gdp", city_id="huzhou") == find("city_growth", city_id="huzhou") == []
+
+
 def test_corrected_claims() -> None:
     s105 = one("claims", claim_id="s1-05")
     assert (s105["zone_id"], s105["city_id"]) == ("", "shanghai")

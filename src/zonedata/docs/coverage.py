@@ -84,25 +84,12 @@ RESEARCH_GAPS: tuple[ResearchGap, ...] = (
         "reports; only figures of other years were found",
     ),
     _gdp(
-        "zhengzhou",
-        "2018 GDP and growth",
-        "the 2018 statistical communiqué (郑州市2018年国民经济和社会发展统计公报); one "
-        'unattributed, user-uploaded page prints a garbled figure ("10143、3亿元") and '
-        "was not used",
-    ),
-    _gdp(
         "huzhou",
         "2018 GDP and growth",
         "the 2018 statistical communiqué (湖州市2018年国民经济和社会发展统计公报); a "
-        "communiqué reprint (xiaomonv0755.com/tjgb/11zj/35956) whose text read does not "
-        "name its city was not used",
-    ),
-    ResearchGap(
-        "city_growth",
-        "xian",
-        "2018 growth",
-        "the 2018 statistical communiqué; the municipal government's page gives the GDP only",
-        (("city_id", "xian"), ("year", "2018")),
+        "communiqué reprint (http://m.xiaomonv0755.com/tjgb/11zj/35956.html: GDP 2719亿元, "
+        "growth 8.1%) never names its city (only a slogan, 一四六十, points to one) and was "
+        "not used: a city inferred from a slogan is not a fact the package can stand behind",
     ),
     ResearchGap(
         "city_growth",
