@@ -180,6 +180,21 @@ def test_documented_gaps_are_still_gaps() -> None:
     assert [(g.table, g.subject) for g in filled_gaps(read_package(REPO))] == []
 
 
+def test_a_gap_ignores_rows_from_the_sources_it_names(package_copy: Path) -> None:
+    """Qingdao's official 2018 growth is a gap beside S1's and the forecast's rows; a row
+    from any other source fills it."""
+    from zonedata.docs.coverage import filled_gaps
+
+    path = package_copy / "data" / "city_growth.csv"
+    text = path.read_text(encoding="utf-8")
+    row = "qingdao,2018,zaii-2019-11-20,7.4,false,false,A,\n"
+    lines = text.splitlines(keepends=True)
+    at = next(i for i, x in enumerate(lines) if x.startswith("shanghai,"))
+    path.write_text("".join([*lines[:at], row, *lines[at:]]), encoding="utf-8")
+    filled = [(g.table, g.subject) for g in filled_gaps(read_package(package_copy))]
+    assert filled == [("city_growth", "qingdao")]
+
+
 def test_coverage_follows_the_data(package_copy: Path) -> None:
     from zonedata.docs.coverage import render_text
 

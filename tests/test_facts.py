@@ -354,15 +354,93 @@ def test_every_fact_row_names_an_existing_source() -> None:
 
 def test_corrected_flags_and_preferences() -> None:
     q = {r["source_id"]: r for r in find("city_growth", city_id="qingdao", year="2018")}
-    # S1's 7.4% names no source: it is not preferred and not graded as read in a document
-    assert (q[S1]["preferred"], q[S1]["confidence"]) == ("false", "C")
+    # S1's 7.4% is preferred again, graded as its Jinan and Shenzhen rows are; the
+    # government work report's 7.5% is a forecast made before the year's statistics
+    assert (q[S1]["growth_pct"], q[S1]["preferred"], q[S1]["confidence"]) == ("7.4", "true", "A")
     forecast = q["chinadaily-2019-02-27"]
-    assert (forecast["approximate"], forecast["preferred"]) == ("false", "true")
+    assert (forecast["approximate"], forecast["preferred"], forecast["confidence"]) == (
+        "false",
+        "false",
+        "C",
+    )
     assert "predicted to rise by 7.5 percent" in forecast["note"]
+    assert "forecast" in forecast["note"]
     assert (
         "2.4 trillion yuan"
         in one("city_gdp", city_id="shenzhen", source_id="chinadaily-2019-02-12")["note"]
     )
+
+
+def test_guangzhou_prefers_china_daily_over_the_anonymous_page() -> None:
+    blog = "internicdomainnames-guangzhou-2018-gdp"
+    for table, value, figures in (
+        ("city_gdp", "gdp_cny_bn", {"chinadaily-2019-02-12": "2300", blog: "2285.935"}),
+        ("city_growth", "growth_pct", {"chinadaily-2019-02-12": "6.5", blog: "6.2"}),
+    ):
+        g = {r["source_id"]: r for r in find(table, city_id="guangzhou", year="2018")}
+        assert {s: r[value] for s, r in g.items()} == figures
+        assert (g["chinadaily-2019-02-12"]["preferred"], g[blog]["preferred"]) == ("true", "false")
+        assert (g["chinadaily-2019-02-12"]["confidence"], g[blog]["confidence"]) == ("A", "C")
+    assert "anonymous" in one("sources", source_id=blog)["note"]
+
+
+def test_reference_site_and_parked_domain_are_flagged() -> None:
+    beijing = one("zone_dates", zone_id="most-beijing", source_id="chinacheckup-ai-innovation-zone")
+    assert (beijing["date"], beijing["confidence"]) == ("2019-02", "C")
+    count = one("zone_counts", programme_id="most", as_of="2020")
+    assert count["zone_count"] == "13" and "no confidence field" in count["note"]
+    assert "hijacked" in one("sources", source_id="most-letter-2019-185")["note"]
+    assert one("sources", source_id="cctv-2021-06-beijing-miit")["published"] == "2021-06-16"
+
+
+def test_zone_industries_mark_city_plans_and_chongqing_transport() -> None:
+    for zone, source in (
+        ("most-shenzhen", "las-shenzhen-most-launch"),
+        ("most-wuhan", "hubei-daily-2020-09-wuhan-most"),
+    ):
+        wordings = [r["wording"] for r in find("zone_industries", zone_id=zone, source_id=source)]
+        assert wordings and all(w.startswith("plan: ") for w in wordings)
+    cq = one("zone_industries", zone_id="most-chongqing", industry_id="transportation")
+    assert (cq["source_id"], cq["wording"]) == ("peoples-daily-2020-03-10", "scenario: 智慧交通")
+    gz = {
+        r["industry_id"]
+        for r in find("zone_industries", zone_id="most-guangzhou", wording="汽车交通")
+    }
+    assert gz == {"automotive", "transportation"}
+
+
+def test_gap_fillers_zhengzhou_and_xian() -> None:
+    zz = "dahe-2019-02-22-zhengzhou"
+    g = one("city_gdp", city_id="zhengzhou", year="2018")
+    assert (g["source_id"], g["gdp_cny_bn"], g["preferred"], g["confidence"]) == (
+        zz,
+        "1014.33",
+        "true",
+        "B",
+    )
+    assert "10143.3 亿元" in g["note"]
+    r = one("city_growth", city_id="zhengzhou", year="2018")
+    assert (r["source_id"], r["growth_pct"], r["preferred"], r["confidence"]) == (
+        zz,
+        "8.1",
+        "true",
+        "B",
+    )
+    src = one("sources", source_id=zz)
+    assert (src["url"], src["published"]) == (
+        "http://news.hnr.cn/201902/22/22585.html",
+        "2019-02-22",
+    )
+    x = one("city_growth", city_id="xian", year="2018")
+    assert (x["source_id"], x["growth_pct"], x["preferred"], x["confidence"]) == (
+        "71396-xian-gdp",
+        "8.2",
+        "true",
+        "C",
+    )
+    assert "unattributed" in x["note"] and "834.99" in x["note"]
+    # Huzhou's candidate page never names its city: not added, the gap stays documented
+    assert find("city_gdp", city_id="huzhou") == find("city_growth", city_id="huzhou") == []
 
 
 def test_corrected_claims() -> None:

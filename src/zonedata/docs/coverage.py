@@ -47,6 +47,8 @@ class ResearchGap:
     searched: str
     #: field values of a row that would fill the gap (a row of ``table`` matching all)
     fills: tuple[tuple[str, str], ...]
+    #: sources already found and judged not to fill it (their rows do not count)
+    not_from: tuple[str, ...] = ()
 
 
 def _gdp(city: str, what: str, searched: str) -> ResearchGap:
@@ -82,33 +84,21 @@ RESEARCH_GAPS: tuple[ResearchGap, ...] = (
         "reports; only figures of other years were found",
     ),
     _gdp(
-        "zhengzhou",
-        "2018 GDP and growth",
-        "the 2018 statistical communiqué (郑州市2018年国民经济和社会发展统计公报); one "
-        'unattributed, user-uploaded page prints a garbled figure ("10143、3亿元") and '
-        "was not used",
-    ),
-    _gdp(
         "huzhou",
         "2018 GDP and growth",
         "the 2018 statistical communiqué (湖州市2018年国民经济和社会发展统计公报); a "
-        "communiqué reprint (xiaomonv0755.com/tjgb/11zj/35956) whose text read does not "
-        "name its city was not used",
-    ),
-    ResearchGap(
-        "city_growth",
-        "xian",
-        "2018 growth",
-        "the 2018 statistical communiqué; the municipal government's page gives the GDP only",
-        (("city_id", "xian"), ("year", "2018")),
+        "communiqué reprint (http://m.xiaomonv0755.com/tjgb/11zj/35956.html: GDP 2719亿元, "
+        "growth 8.1%) never names its city (only a slogan, 一四六十, points to one) and was "
+        "not used: a city inferred from a slogan is not a fact the package can stand behind",
     ),
     ResearchGap(
         "city_growth",
         "qingdao",
         "official 2018 growth (statistical communiqué)",
         "青岛市2018年国民经济和社会发展统计公报 and English reports; only the government "
-        "work report's forecast (7.5%) and S1's unsourced 7.4% were found",
-        (("city_id", "qingdao"), ("year", "2018"), ("confidence", "A")),
+        "work report's forecast (7.5%) and S1's unsourced 7.4% (now preferred) were found",
+        (("city_id", "qingdao"), ("year", "2018")),
+        not_from=("chinadaily-2019-02-27", "equalocean-2019-10-19"),
     ),
     ResearchGap(
         "city_gdp",
@@ -383,6 +373,9 @@ def filled_gaps(package: Package) -> list[ResearchGap]:
     filled = []
     for g in RESEARCH_GAPS:
         rows = _read(package, g.table)
-        if any(all(r.get(k) == v for k, v in g.fills) for r in rows):
+        if any(
+            all(r.get(k) == v for k, v in g.fills) and r.get("source_id") not in g.not_from
+            for r in rows
+        ):
             filled.append(g)
     return filled
