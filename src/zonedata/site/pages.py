@@ -17,6 +17,8 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
+import numpy as np
+
 if TYPE_CHECKING:
     import pandas as pd
 
@@ -73,9 +75,14 @@ def plain(value: object) -> str:
     """The text of a cell: empty for a missing value, ``true``/``false`` for booleans."""
     if missing(value):
         return ""
-    if isinstance(value, bool):
+    if isinstance(value, bool | np.bool_):
         return "true" if value else "false"
     return str(value)
+
+
+def true(value: object) -> bool:
+    """A boolean cell that holds true (false for false and for a missing value)."""
+    return plain(value) == "true"
 
 
 def is_http(url: object) -> bool:
@@ -319,14 +326,18 @@ def programmes_section(ctx: Context, up: str) -> str:
             (r for r in ctx.zones.values() if plain(r.get("programme_id")) == pid),
             key=lambda r: (plain(r.get("batch")).zfill(3), plain(r.get("name_en"))),
         )
-        batches = sorted({plain(r.get("batch")) for r in zs if plain(r.get("batch"))}, key=int)
+        batches = {plain(r.get("batch")) for r in zs if plain(r.get("batch"))}
         years = sorted(
             plain(r.get("date"))[:4]
             for z in zs
             for r in ctx.rows("zone_dates", zone_id=z["zone_id"])
-            if plain(r.get("event")) in ("approved", "announced") and r.get("preferred") is True
+            if plain(r.get("event")) in ("approved", "announced") and true(r.get("preferred"))
         )
-        span = f", {years[0]}–{years[-1]}" if years else ""
+        summary = f"<strong>{len(zs)} zones</strong>"
+        if batches:
+            summary += f" in {len(batches)} batch{'es' if len(batches) != 1 else ''}"
+        if years:
+            summary += f", approved or announced {years[0]}–{years[-1]}"
         cities = {
             plain(c.get("city_id"))
             for z in zs
@@ -338,8 +349,7 @@ def programmes_section(ctx: Context, up: str) -> str:
             f'<article class="programme" id="programme-{attr(pid)}">'
             f"<h3>{text(p.get('name_en'))}</h3>"
             f'<p class="zh" lang="zh">{attr(plain(p.get("name_zh")))}</p>'
-            f"<p><strong>{len(zs)} zones</strong> in {len(batches)} batch"
-            f"{'es' if len(batches) != 1 else ''}{span} · {text(p.get('ministry_en'))} "
+            f"<p>{summary}</p><p>{text(p.get('ministry_en'))} "
             f'(<span lang="zh">{attr(plain(p.get("ministry_zh")))}</span>)</p>'
             f"<p>{text(p.get('note'))}</p>"
             f'<p class="zones">{zone_links}</p>'
@@ -351,9 +361,9 @@ def programmes_section(ctx: Context, up: str) -> str:
         shared = sorted(a & b)
         if shared:
             both = (
-                "<p>A city can host a zone of each programme: "
+                f"<p>A city can host a zone of each programme; {len(shared)} do: "
                 + ", ".join(ctx.city(c) for c in shared)
-                + " host one of both.</p>"
+                + ".</p>"
             )
     count = 0 if zones is None else len(zones)
     return (
@@ -540,10 +550,16 @@ def table_page(ctx: Context, t: Table) -> str:
         for ref in set(links.values())
     }
     numeric = {f.name for f in t.fields if f.type in ("number", "integer", "year")}
+    keyed = set(links) | set(t.primary_key) | {f for fk in t.foreign_keys for f in fk.fields}
+    long = {c for c in df.columns if max((len(plain(v)) for v in df[c]), default=0) > 40}
+    classes: dict[str, str] = {}
+    for c in df.columns:
+        names = [n for n, s in (("num", numeric), ("key", keyed), ("long", long)) if c in s]
+        classes[c] = f' class="{" ".join(names)}"' if names else ""
 
     def cell(name: str, value: object) -> str:
         s = plain(value)
-        cls = ' class="num"' if name in numeric else ""
+        cls = classes[name]
         if not s:
             return f"<td{cls}></td>"
         ref = links.get(name)
@@ -558,9 +574,9 @@ def table_page(ctx: Context, t: Table) -> str:
     for r in records(df):
         rid = f' id="row-{attr(plain(r[single_pk]))}"' if single_pk else ""
         body_rows.append(f"<tr{rid}>" + "".join(cell(c, r[c]) for c in df.columns) + "</tr>")
-    num = ' class="num"'
+    # a header may break after an underscore, so that narrow columns stay narrow
     head = "".join(
-        f'<th scope="col"{num if c in numeric else ""}>{attr(c)}</th>' for c in df.columns
+        f'<th scope="col"{classes[c]}>{attr(c).replace("_", "_<wbr>")}</th>' for c in df.columns
     )
     body = (
         f"<h1>{text(t.title or t.name)} <code>{attr(t.name)}</code></h1>"
@@ -603,7 +619,7 @@ def zones_index(ctx: Context) -> str:
             dates = [
                 r
                 for r in ctx.rows("zone_dates", zone_id=zid)
-                if r.get("preferred") is True and plain(r.get("event")) in ("approved", "announced")
+                if true(r.get("preferred")) and plain(r.get("event")) in ("approved", "announced")
             ]
             first = min((plain(r["date"]) for r in dates), default="")
             n_ind = len({plain(r["industry_id"]) for r in ctx.rows("zone_industries", zone_id=zid)})
@@ -675,7 +691,7 @@ def zone_page(ctx: Context, zid: str) -> str:
                 attr(plain(r.get("event"))),
                 f"<time>{attr(plain(r.get('date')))}</time>",
                 attr(precision(r.get("date"))),
-                "yes" if r.get("preferred") is True else "no",
+                "yes" if true(r.get("preferred")) else "no",
                 attr(plain(r.get("confidence"))),
                 ctx.source(r.get("source_id"), up, cited),
                 text(r.get("note")),
@@ -712,7 +728,8 @@ def zone_page(ctx: Context, zid: str) -> str:
         f"<h1>{text(z.get('name_en') or zid)}"
         + (f' <span lang="zh">{attr(zh)}</span>' if zh else "")
         + "</h1>",
-        f'<p class="lead">A {text(p.get("name_en") or pid)} zone. Zone ID <code>{attr(zid)}</code>.</p>',
+        f'<p class="lead">A zone of the programme “{text(p.get("name_en") or pid)}”. '
+        f"Zone ID <code>{attr(zid)}</code>.</p>",
         f'<dl class="facts">{dl}</dl>',
         "<h2>Host cities</h2>"
         + simple_table(
