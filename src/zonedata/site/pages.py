@@ -600,7 +600,8 @@ def table_page(ctx: Context, t: Table) -> str:
         + "\n".join(body_rows)
         + "\n</tbody></table></div></section>"
     )
-    return frame(ctx.data, f"tables/{t.name}.html", t.title or t.name, body, t.description)
+    title = f"{t.title} (table {t.name})" if t.title else f"Table {t.name}"
+    return frame(ctx.data, f"tables/{t.name}.html", title, body, t.description)
 
 
 def zones_index(ctx: Context) -> str:
@@ -769,7 +770,7 @@ def zone_page(ctx: Context, zid: str) -> str:
     return frame(
         ctx.data,
         f"zones/{zid}.html",
-        plain(z.get("name_en") or zid),
+        f"{plain(z.get('name_en') or zid)} ({pid.upper()} pilot zone)",
         "\n".join(body),
         f"The {plain(z.get('name_en') or zid)} pilot zone: cities, dates, industries, sources.",
     )
