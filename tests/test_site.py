@@ -1,6 +1,7 @@
 """The static data site (``zonedata site``): structure without a browser, then in Chromium.
 
-The browser tests drive Debian's Chromium (/usr/bin/chromium) with the Playwright client.
+The browser tests drive Debian's Chromium (/usr/bin/chromium, or $ZONEDATA_CHROMIUM) with the
+Playwright client (never `playwright install`: the browser comes from the system).
 Where either is missing they are skipped, except in CI (``CI=true``), where a missing
 browser is a failure: the site's JavaScript and its file:// behaviour are tested there.
 """
@@ -28,7 +29,9 @@ from zonedata.site import build_site
 from zonedata.site.pages import external, is_http, text
 
 REPO = Path(__file__).resolve().parent.parent
-CHROMIUM = Path("/usr/bin/chromium")
+#: the browser: Debian's Chromium, or another Chromium-based browser named by ZONEDATA_CHROMIUM
+#: (GitHub's Ubuntu runners have /usr/bin/google-chrome but no usable apt Chromium)
+CHROMIUM = Path(os.environ.get("ZONEDATA_CHROMIUM") or "/usr/bin/chromium")
 #: where the browser tests leave their screenshots for review
 SCREENSHOTS = REPO / "dist" / "site-screenshots"
 #: bound on each browser test, in seconds (Playwright's own timeouts are shorter)
