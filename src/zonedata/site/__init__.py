@@ -188,12 +188,20 @@ def _read(release: str | os.PathLike[str] | None, copies: dict[str, Path]) -> Si
             if (folder / extra).is_file():
                 copies[f"{base}/{extra}"] = folder / extra
                 downloads.append(_download("", f"{base}/{extra}", extra, folder / extra))
+        order = {n: i for i, n in enumerate(names)}
+        files: list[Download] = []
         for r in resources_:
             rel = str(r.get("path"))
             if not _safe_relative(rel) or not (folder / rel).is_file():
                 raise SiteError(f"release resource {r.get('name')!r}: no file {rel!r}")
+            if f"{base}/{rel}" in copies:
+                continue
             copies[f"{base}/{rel}"] = folder / rel
-            downloads.append(_download(groups[rel], f"{base}/{rel}", Path(rel).name, folder / rel))
+            group = groups[rel] if groups[rel] in order else ""  # not a table: the release's
+            files.append(_download(group, f"{base}/{rel}", Path(rel).name, folder / rel))
+        # each table's files together, in the descriptor's order of tables
+        files.sort(key=lambda d: (order.get(d.group, -1), d.href))
+        downloads.extend(files)
         from_release = folder.name
     for n in names:
         if not SAFE_NAME.fullmatch(n):

@@ -32,6 +32,14 @@ CJK = re.compile(
 )
 HTTP_URL = re.compile(r"https?://[^\s\"'<>\\]+")
 PRECISION = {4: "year", 7: "month", 10: "day"}
+#: how the downloads section names the release's file formats
+FORMATS = {
+    "parquet": "typed Parquet",
+    "json": "JSON",
+    "csv": "CSV",
+    "sqlite": "SQLite",
+    "db": "SQLite",
+}
 ASSESSMENT_ORDER = ("confirmed", "partly-confirmed", "corrected", "weak", "unchecked")
 
 
@@ -399,9 +407,12 @@ def tables_index(ctx: Context) -> str:
 def downloads_section(ctx: Context) -> str:
     data = ctx.data
     if data.from_release:
+        kinds = sorted({dl.label.rsplit(".", 1)[-1] for dl in data.downloads if dl.group})
+        named = [FORMATS.get(k, k) for k in kinds]
+        formats = ", ".join(named[:-1]) + " and " + named[-1] if len(named) > 1 else "".join(named)
         intro = (
             f"<p>The files of release <code>{attr(data.from_release)}</code>: the zip holds "
-            "them all; each table comes as typed Parquet and as JSON. Check a download with "
+            f"them all; each table comes as {attr(formats)}. Check a download with "
             "<code>sha256sum</code> against the SHA-256 below, or the whole release with "
             "<code>zonedata verify</code>.</p>"
         )
