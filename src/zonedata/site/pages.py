@@ -561,11 +561,13 @@ def table_page(ctx: Context, t: Table) -> str:
         for ref in set(links.values())
     }
     numeric = {f.name for f in t.fields if f.type in ("number", "integer", "year")}
+    dates = {f.name for f in t.fields if f.partial_date or f.type == "date"}
     keyed = set(links) | set(t.primary_key) | {f for fk in t.foreign_keys for f in fk.fields}
     long = {c for c in df.columns if max((len(plain(v)) for v in df[c]), default=0) > 40}
     classes: dict[str, str] = {}
     for c in df.columns:
-        names = [n for n, s in (("num", numeric), ("key", keyed), ("long", long)) if c in s]
+        kinds = (("num", numeric), ("key", keyed), ("long", long), ("date", dates))
+        names = [n for n, s in kinds if c in s]
         classes[c] = f' class="{" ".join(names)}"' if names else ""
 
     def cell(name: str, value: object) -> str:
