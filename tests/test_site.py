@@ -258,6 +258,7 @@ def test_two_builds_give_the_same_bytes(site: Path, tmp_path: Path) -> None:
 
 def test_a_rebuild_replaces_a_site_but_never_another_folder(tmp_path: Path) -> None:
     runner = CliRunner()
+    assert "site" in runner.invoke(cli, ["--help"]).output
     out = tmp_path / "out"
     assert runner.invoke(cli, ["site", "--out", str(out)]).exit_code == 0
     (out / "stale.html").write_text("old", encoding="utf-8")
