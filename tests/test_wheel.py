@@ -148,4 +148,8 @@ def test_wheel_alone_loads_the_data(tmp_path: Path) -> None:
     assert report["gdp_type"] == "decimal128(18, 3)"
     version = _run([str(_bin(venv, "zonedata")), "--version"], cwd=outside, env=env)
     assert "0.1.0" in version.stdout
+    # the site's assets are package data: the installed wheel builds the site alone
+    _run([str(_bin(venv, "zonedata")), "site", "--out", "site"], cwd=outside, env=env)
+    for page in ("index.html", "site.css", "site.js", "tables/cities.html", "claims.html"):
+        assert (outside / "site" / page).is_file(), page
     print("wheel test timings (s):", {k: round(v, 2) for k, v in timings.items()})

@@ -38,6 +38,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "docs",
         "Generate the documentation files (data dictionary, CLI reference, chart).",
     ),
+    "site": (
+        "zonedata.cli.site_cmd",
+        "site",
+        "Build the static data site (HTML, works from file://).",
+    ),
 }
 
 
