@@ -712,42 +712,10 @@ def test_missing_columns_empty_tables_and_unparsed_cells_are_skipped(data: Data)
 def test_pandera_is_not_imported_by_zonedata() -> None:
     code = (
         "import sys, zonedata, zonedata.model, zonedata.validate.semantic, "
-        "zonedata.model.pandera_schema; print('pandera' in sys.modules)"
+        "zonedata.schemas; print('pandera' in sys.modules)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
-
-
-# ---------------------------------------------------------------------------------------
-# The descriptor-derived Pandera schemas
-
-
-def test_pandera_schemas_accept_the_canonical_typed_frames(canonical: tuple[Package, Data]) -> None:
-    from zonedata.model.pandera_schema import pandera_schema
-
-    pkg, data = canonical
-    for table in pkg.tables:
-        pandera_schema(table).validate(data[table.name].typed, lazy=True)
-
-
-def test_pandera_schema_reports_constraints(canonical: tuple[Package, Data]) -> None:
-    import pandera.pandas as pa
-
-    from zonedata.model.pandera_schema import pandera_schema
-
-    pkg, data = canonical
-    typed = data["zones"].typed.copy()
-    assert typed["batch"].isna().any()  # optional integers stay nullable Int64
-    typed.loc[2, "batch"] = 99
-    typed.loc[3, "zone_id"] = "Not An Id"
-    with pytest.raises(pa.errors.SchemaErrors) as e:
-        pandera_schema(pkg.table("zones")).validate(typed, lazy=True)
-    fc = e.value.failure_cases
-    got = sorted(zip(fc["column"], fc["check"], fc["index"], strict=True))
-    assert got == [
-        ("batch", "less_than_or_equal_to(20)", 2),
-        ("zone_id", "str_matches('(?:[a-z0-9]+(-[a-z0-9]+)*)\\Z')", 3),
-    ]
 
 
 def test_fixture_matches_the_schema_layer_reader(canonical: tuple[Package, Data]) -> None:

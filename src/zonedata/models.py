@@ -2,12 +2,12 @@
 # Edit the descriptor and regenerate; tests fail when this file is stale.
 """Pandera DataFrameModels of the zonedata tables, one per table.
 
-Generated from the descriptor of zonedata 0.1.0. Each model checks the dtypes
+Generated from the descriptor of zonedata 0.1.0. Each model declares the dtypes
 ``zonedata.load(name)`` returns (``Int64``, ``string``, ``boolean``, exact ``decimal128(18,
-s)[pyarrow]``), nullability, the descriptor's constraints and the primary key, and can be used as
-``pandera.typing.DataFrame[CityModel]``. Foreign keys and the semantic rules are checked by
-``zonedata validate``. This module imports pandas, pyarrow and pandera; ``import zonedata`` does not
-import it.
+s)[pyarrow]``) and validates with the table's contract, :func:`zonedata.schemas.schema`: the rules
+of ``zonedata validate``, each a check named by its rule code (cross-table rules read the bundled
+package's other tables). Use it as ``pandera.typing.DataFrame[CityModel]``. This module imports
+pandas, pyarrow and pandera; ``import zonedata`` does not import it.
 """
 
 from typing import Annotated, ClassVar
@@ -42,7 +42,19 @@ __all__ = [
 ]
 
 
-class SourceModel(pdr.DataFrameModel):
+class _Contract(pdr.DataFrameModel):
+    """A table's model: its schema is the table's contract, :func:`zonedata.schemas.schema` (every
+    rule of ``zonedata validate``, by code).
+    """
+
+    @classmethod
+    def to_schema(cls) -> pdr.DataFrameSchema:
+        from zonedata.schemas import schema
+
+        return schema(str(cls.Config.name))
+
+
+class SourceModel(_Contract):
     """Sources: One row per document that the package's facts come from. Every fact row names one of
     these.
 
@@ -51,7 +63,6 @@ class SourceModel(pdr.DataFrameModel):
 
     source_id: Series[pd.StringDtype] = pdr.Field(
         nullable=False,
-        str_matches="^(?:[a-z0-9]+(-[a-z0-9]+)*)$",
         title="Source ID",
         description="Stable identifier of the document: publisher and date where known.",
     )
@@ -70,7 +81,6 @@ class SourceModel(pdr.DataFrameModel):
     )
     url: Series[pd.StringDtype] = pdr.Field(
         nullable=True,
-        str_matches=r"^(?:https?://\S+)$",
         title="Address",
         description=(
             "Where the document was read (an original or a reprint); empty where no address is "
@@ -79,7 +89,6 @@ class SourceModel(pdr.DataFrameModel):
     )
     published: Series[pd.StringDtype] = pdr.Field(
         nullable=True,
-        str_matches=r"^(?:\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?)$",
         title="Published",
         description=(
             "Publication date of the document. ISO 8601 at the precision the source gives: YYYY, "
@@ -88,7 +97,6 @@ class SourceModel(pdr.DataFrameModel):
     )
     language: Series[pd.StringDtype] = pdr.Field(
         nullable=False,
-        isin=["en", "zh"],
         title="Language",
         description="Language of the document (ISO 639-1).",
     )
@@ -113,7 +121,7 @@ class SourceModel(pdr.DataFrameModel):
         unique: ClassVar[list[str]] = ["source_id"]
 
 
-class ProvinceModel(pdr.DataFrameModel):
+class ProvinceModel(_Contract):
     """Provinces: Province-level divisions of China that host a city in the package.
 
     Table ``provinces``; primary key: ``province_id``.
@@ -121,7 +129,6 @@ class ProvinceModel(pdr.DataFrameModel):
 
     province_id: Series[pd.StringDtype] = pdr.Field(
         nullable=False,
-        str_matches="^(?:[a-z0-9]+(-[a-z0-9]+)*)$",
         title="Province ID",
         description="Identifier: the pinyin name in lower case.",
     )
@@ -137,7 +144,6 @@ class ProvinceModel(pdr.DataFrameModel):
     )
     division: Series[pd.StringDtype] = pdr.Field(
         nullable=False,
-        isin=["province", "municipality"],
         title="Division",
         description="Kind of province-level division.",
     )
@@ -152,7 +158,7 @@ class ProvinceModel(pdr.DataFrameModel):
         unique: ClassVar[list[str]] = ["province_id"]
 
 
-class CityModel(pdr.DataFrameModel):
+class CityModel(_Contract):
     """Cities: Cities that host a pilot zone or whose figures the package records.
 
     Table ``cities``; primary key: ``city_id``.
@@ -160,7 +166,6 @@ class CityModel(pdr.DataFrameModel):
 
     city_id: Series[pd.StringDtype] = pdr.Field(
         nullable=False,
-        str_matches="^(?:[a-z0-9]+(-[a-z0-9]+)*)$",
         title="City ID",
         description="Identifier: the pinyin name in lower case.",
     )
@@ -176,7 +181,6 @@ class CityModel(pdr.DataFrameModel):
     )
     province_id: Series[pd.StringDtype] = pdr.Field(
         nullable=False,
-        str_matches="^(?:[a-z0-9]+(-[a-z0-9]+)*)$",
         title="Province",
         description=(
             "Province-level division the city belongs to (provinces.province_id); a municipality "
@@ -194,7 +198,7 @@ class CityModel(pdr.DataFrameModel):
         unique: ClassVar[list[str]] = ["city_id"]
 
 
-class ProgrammeModel(pdr.DataFrameModel):
+class ProgrammeModel(_Contract):
     """Programmes: The two national AI pilot-zone programmes: MIIT's AI innovation application pilot
     zones and MOST's new-generation AI innovation and development pilot zones.
 
@@ -203,7 +207,6 @@ class ProgrammeModel(pdr.DataFrameModel):
 
     programme_id: Series[pd.StringDtype] = pdr.Field(
         nullable=False,
-        str_matches="^(?:[a-z0-9]+(-[a-z0-9]+)*)$",
         title="Programme ID",
         description="Identifier: the ministry's abbreviation.",
     )
@@ -229,7 +232,6 @@ class ProgrammeModel(pdr.DataFrameModel):
     )
     source_id: Series[pd.StringDtype] = pdr.Field(
         nullable=False,
-        str_matches="^(?:[a-z0-9]+(-[a-z0-9]+)*)$",
         title="Source",
         description="The document this row comes from (sources.source_id).",
     )
@@ -254,7 +256,7 @@ class ProgrammeModel(pdr.DataFrameModel):
         unique: ClassVar[list[str]] = ["programme_id"]
 
 
-class ZoneModel(pdr.DataFrameModel):
+class ZoneModel(_Contract):
     """Pilot zones: One row per national AI pilot zone, in either programme.
 
     Table ``zones``; primary key: ``zone_id``.
@@ -262,13 +264,11 @@ class ZoneModel(pdr.DataFrameModel):
 
     zone_id: Series[pd.StringDtype] = pdr.Field(
         nullable=False,
-        str_matches="^(?:[a-z0-9]+(-[a-z0-9]+)*)$",
         title="Zone ID",
         description="Identifier: programme, then the host city or area.",
     )
     programme_id: Series[pd.StringDtype] = pdr.Field(
         nullable=False,
-        str_matches="^(?:[a-z0-9]+(-[a-z0-9]+)*)$",
         title="Programme",
         description="The programme the zone belongs to (programmes.programme_id).",
     )
@@ -282,8 +282,6 @@ class ZoneModel(pdr.DataFrameModel):
     )
     batch: Series[pd.Int64Dtype] = pdr.Field(
         nullable=True,
-        ge=1,
-        le=20,
         title="Batch",
         description=(
             "Batch in which the zone was approved (MIIT zones); empty where the programme has no "
@@ -297,7 +295,6 @@ class ZoneModel(pdr.DataFrameModel):
     )
     source_id: Series[pd.StringDtype] = pdr.Field(
         nullable=False,
-        str_matches="^(?:[a-z0-9]+(-[a-z0-9]+)*)$",
         title="Source",
         description="The document that establishes the zone's approval (sources.source_id).",
     )
@@ -319,7 +316,7 @@ class ZoneModel(pdr.DataFrameModel):
         unique: ClassVar[list[str]] = ["zone_id"]
 
 
-class ZoneCityModel(pdr.DataFrameModel):
+class ZoneCityModel(_Contract):
     """Zone host cities: Which cities host each zone: Jinan-Qingdao is one zone in two cities; a
     zone that covers part of a city names the area.
 
@@ -328,13 +325,11 @@ class ZoneCityModel(pdr.DataFrameModel):
 
     zone_id: Series[pd.StringDtype] = pdr.Field(
         nullable=False,
-        str_matches="^(?:[a-z0-9]+(-[a-z0-9]+)*)$",
         title="Zone",
         description="The zone (zones.zone_id).",
     )
     city_id: Series[pd.StringDtype] = pdr.Field(
         nullable=False,
-        str_matches="^(?:[a-z0-9]+(-[a-z0-9]+)*)$",
         title="City",
         description="A host city (cities.city_id).",
     )
@@ -353,7 +348,6 @@ class ZoneCityModel(pdr.DataFrameModel):
     )
     source_id: Series[pd.StringDtype] = pdr.Field(
         nullable=False,
-        str_matches="^(?:[a-z0-9]+(-[a-z0-9]+)*)$",
         title="Source",
         description="The document this row comes from (sources.source_id).",
     )
@@ -371,7 +365,7 @@ class ZoneCityModel(pdr.DataFrameModel):
         unique: ClassVar[list[str]] = ["zone_id", "city_id"]
 
 
-class ZoneDateModel(pdr.DataFrameModel):
+class ZoneDateModel(_Contract):
     """Zone dates: Dated events of each zone (approval, announcement, launch, inauguration) as each
     source gives them; where sources disagree both rows are kept and one is preferred.
 
@@ -380,13 +374,11 @@ class ZoneDateModel(pdr.DataFrameModel):
 
     zone_id: Series[pd.StringDtype] = pdr.Field(
         nullable=False,
-        str_matches="^(?:[a-z0-9]+(-[a-z0-9]+)*)$",
         title="Zone",
         description="The zone (zones.zone_id).",
     )
     event: Series[pd.StringDtype] = pdr.Field(
         nullable=False,
-        isin=["approved", "announced", "launched", "inaugurated"],
         title="Event",
         description=(
             "approved: the approving letter or reply is dated; announced: the approval was made "
@@ -396,13 +388,11 @@ class ZoneDateModel(pdr.DataFrameModel):
     )
     source_id: Series[pd.StringDtype] = pdr.Field(
         nullable=False,
-        str_matches="^(?:[a-z0-9]+(-[a-z0-9]+)*)$",
         title="Source",
         description="The document this row comes from (sources.source_id).",
     )
     date: Series[pd.StringDtype] = pdr.Field(
         nullable=False,
-        str_matches=r"^(?:\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?)$",
         title="Date",
         description=(
             "Date of the event. ISO 8601 at the precision the source gives: YYYY, YYYY-MM or "
@@ -419,7 +409,6 @@ class ZoneDateModel(pdr.DataFrameModel):
     )
     confidence: Series[pd.StringDtype] = pdr.Field(
         nullable=False,
-        isin=["A", "B", "C"],
         title="Confidence",
         description=(
             "A: read in the source itself or an official reprint; B: read in a secondary report "
@@ -447,7 +436,7 @@ class ZoneDateModel(pdr.DataFrameModel):
         unique: ClassVar[list[str]] = ["zone_id", "event", "source_id"]
 
 
-class IndustryModel(pdr.DataFrameModel):
+class IndustryModel(_Contract):
     """Industries: Industries and fields of application that zones target, normalised across
     sources.
 
@@ -456,7 +445,6 @@ class IndustryModel(pdr.DataFrameModel):
 
     industry_id: Series[pd.StringDtype] = pdr.Field(
         nullable=False,
-        str_matches="^(?:[a-z0-9]+(-[a-z0-9]+)*)$",
         title="Industry ID",
         description="Identifier.",
     )
@@ -478,7 +466,7 @@ class IndustryModel(pdr.DataFrameModel):
         unique: ClassVar[list[str]] = ["industry_id"]
 
 
-class ZoneIndustryModel(pdr.DataFrameModel):
+class ZoneIndustryModel(_Contract):
     """Zone focus industries: The industries each source names as a zone's focus, with the source's
     own wording.
 
@@ -487,19 +475,16 @@ class ZoneIndustryModel(pdr.DataFrameModel):
 
     zone_id: Series[pd.StringDtype] = pdr.Field(
         nullable=False,
-        str_matches="^(?:[a-z0-9]+(-[a-z0-9]+)*)$",
         title="Zone",
         description="The zone (zones.zone_id).",
     )
     industry_id: Series[pd.StringDtype] = pdr.Field(
         nullable=False,
-        str_matches="^(?:[a-z0-9]+(-[a-z0-9]+)*)$",
         title="Industry",
         description="The normalised industry (industries.industry_id).",
     )
     source_id: Series[pd.StringDtype] = pdr.Field(
         nullable=False,
-        str_matches="^(?:[a-z0-9]+(-[a-z0-9]+)*)$",
         title="Source",
         description="The document this row comes from (sources.source_id).",
     )
@@ -524,7 +509,7 @@ class ZoneIndustryModel(pdr.DataFrameModel):
         unique: ClassVar[list[str]] = ["zone_id", "industry_id", "source_id"]
 
 
-class CompanyModel(pdr.DataFrameModel):
+class CompanyModel(_Contract):
     """Companies: Companies that a source associates with a host city.
 
     Table ``companies``; primary key: ``company_id``.
@@ -532,7 +517,6 @@ class CompanyModel(pdr.DataFrameModel):
 
     company_id: Series[pd.StringDtype] = pdr.Field(
         nullable=False,
-        str_matches="^(?:[a-z0-9]+(-[a-z0-9]+)*)$",
         title="Company ID",
         description="Identifier.",
     )
@@ -557,7 +541,7 @@ class CompanyModel(pdr.DataFrameModel):
         unique: ClassVar[list[str]] = ["company_id"]
 
 
-class CityCompanyModel(pdr.DataFrameModel):
+class CityCompanyModel(_Contract):
     """City companies: Companies headquartered in, or from, a city, as a source says.
 
     Table ``city_companies``; primary key: ``city_id``, ``company_id``, ``source_id``.
@@ -565,25 +549,21 @@ class CityCompanyModel(pdr.DataFrameModel):
 
     city_id: Series[pd.StringDtype] = pdr.Field(
         nullable=False,
-        str_matches="^(?:[a-z0-9]+(-[a-z0-9]+)*)$",
         title="City",
         description="The city (cities.city_id).",
     )
     company_id: Series[pd.StringDtype] = pdr.Field(
         nullable=False,
-        str_matches="^(?:[a-z0-9]+(-[a-z0-9]+)*)$",
         title="Company",
         description="The company (companies.company_id).",
     )
     source_id: Series[pd.StringDtype] = pdr.Field(
         nullable=False,
-        str_matches="^(?:[a-z0-9]+(-[a-z0-9]+)*)$",
         title="Source",
         description="The document this row comes from (sources.source_id).",
     )
     relation: Series[pd.StringDtype] = pdr.Field(
         nullable=False,
-        isin=["headquarters", "hometown"],
         title="Relation",
         description=(
             "headquarters: the company is headquartered in the city; hometown: the source calls "
@@ -606,7 +586,7 @@ class CityCompanyModel(pdr.DataFrameModel):
         unique: ClassVar[list[str]] = ["city_id", "company_id", "source_id"]
 
 
-class ExchangeRateModel(pdr.DataFrameModel):
+class ExchangeRateModel(_Contract):
     """USD/CNY reference rates: Reference exchange rates that the package's USD figures were
     converted at, each with its date, kind and source.
 
@@ -615,13 +595,11 @@ class ExchangeRateModel(pdr.DataFrameModel):
 
     rate_id: Series[pd.StringDtype] = pdr.Field(
         nullable=False,
-        str_matches="^(?:[a-z0-9]+(-[a-z0-9]+)*)$",
         title="Rate ID",
         description="Identifier: kind and date.",
     )
     date: Series[pd.StringDtype] = pdr.Field(
         nullable=False,
-        str_matches=r"^(?:\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?)$",
         title="Date",
         description=(
             "Date (or year, for an annual average) the rate applies to. ISO 8601 at the precision "
@@ -630,7 +608,6 @@ class ExchangeRateModel(pdr.DataFrameModel):
     )
     kind: Series[pd.StringDtype] = pdr.Field(
         nullable=False,
-        isin=["annual-average", "central-parity", "ecb-cross-rate"],
         title="Kind",
         description=(
             "annual-average: National Bureau of Statistics annual average; central-parity: CFETS "
@@ -640,24 +617,18 @@ class ExchangeRateModel(pdr.DataFrameModel):
     )
     cny_per_usd: Series[Annotated[pd.ArrowDtype, pa.decimal128(18, 4)]] = pdr.Field(
         nullable=False,
-        ge=1,
-        le=20,
         title="CNY per USD",
         description="Yuan per US dollar.",
         metadata={"unit": "CNY/USD"},
     )
     cny_per_eur: Series[Annotated[pd.ArrowDtype, pa.decimal128(18, 4)]] = pdr.Field(
         nullable=True,
-        ge=1,
-        le=20,
         title="CNY per EUR",
         description="ECB reference rate: yuan per euro (ecb-cross-rate rows, where recorded).",
         metadata={"unit": "CNY/EUR"},
     )
     usd_per_eur: Series[Annotated[pd.ArrowDtype, pa.decimal128(18, 4)]] = pdr.Field(
         nullable=True,
-        ge=0.5,
-        le=2,
         title="USD per EUR",
         description=(
             "ECB reference rate: US dollars per euro (ecb-cross-rate rows, where recorded)."
@@ -666,13 +637,11 @@ class ExchangeRateModel(pdr.DataFrameModel):
     )
     source_id: Series[pd.StringDtype] = pdr.Field(
         nullable=False,
-        str_matches="^(?:[a-z0-9]+(-[a-z0-9]+)*)$",
         title="Source",
         description="The document this row comes from (sources.source_id).",
     )
     confidence: Series[pd.StringDtype] = pdr.Field(
         nullable=False,
-        isin=["A", "B", "C"],
         title="Confidence",
         description=(
             "A: read in the source itself or an official reprint; B: read in a secondary report "
@@ -700,7 +669,7 @@ class ExchangeRateModel(pdr.DataFrameModel):
         unique: ClassVar[list[str]] = ["rate_id"]
 
 
-class CityGdpModel(pdr.DataFrameModel):
+class CityGdpModel(_Contract):
     """City GDP: Nominal GDP of cities by year, one row per source; where sources disagree both rows
     are kept and one is preferred.
 
@@ -709,26 +678,21 @@ class CityGdpModel(pdr.DataFrameModel):
 
     city_id: Series[pd.StringDtype] = pdr.Field(
         nullable=False,
-        str_matches="^(?:[a-z0-9]+(-[a-z0-9]+)*)$",
         title="City",
         description="The city (cities.city_id).",
     )
     year: Series[pd.Int64Dtype] = pdr.Field(
         nullable=False,
-        ge=1949,
-        le=2100,
         title="Year",
         description="Calendar year the figure refers to.",
     )
     source_id: Series[pd.StringDtype] = pdr.Field(
         nullable=False,
-        str_matches="^(?:[a-z0-9]+(-[a-z0-9]+)*)$",
         title="Source",
         description="The document this row comes from (sources.source_id).",
     )
     gdp_cny_bn: Series[Annotated[pd.ArrowDtype, pa.decimal128(18, 3)]] = pdr.Field(
         nullable=False,
-        ge=0,
         title="GDP (billion CNY)",
         description=(
             "Nominal GDP in billion yuan, as the source prints it (converted only by a power of "
@@ -738,14 +702,12 @@ class CityGdpModel(pdr.DataFrameModel):
     )
     gdp_usd_bn: Series[Annotated[pd.ArrowDtype, pa.decimal128(18, 2)]] = pdr.Field(
         nullable=True,
-        ge=0,
         title="GDP (billion USD)",
         description="The source's own USD conversion, where it gives one.",
         metadata={"unit": "billion USD"},
     )
     usd_rate_id: Series[pd.StringDtype] = pdr.Field(
         nullable=True,
-        str_matches="^(?:[a-z0-9]+(-[a-z0-9]+)*)$",
         title="USD rate",
         description=(
             "The reference rate the USD figure was converted at (exchange_rates.rate_id); empty "
@@ -767,7 +729,6 @@ class CityGdpModel(pdr.DataFrameModel):
     )
     confidence: Series[pd.StringDtype] = pdr.Field(
         nullable=False,
-        isin=["A", "B", "C"],
         title="Confidence",
         description=(
             "A: read in the source itself or an official reprint; B: read in a secondary report "
@@ -795,7 +756,7 @@ class CityGdpModel(pdr.DataFrameModel):
         unique: ClassVar[list[str]] = ["city_id", "year", "source_id"]
 
 
-class CityGrowthModel(pdr.DataFrameModel):
+class CityGrowthModel(_Contract):
     """City GDP growth: Year-on-year GDP growth of cities, one row per source; where sources
     disagree both rows are kept and one is preferred.
 
@@ -804,26 +765,21 @@ class CityGrowthModel(pdr.DataFrameModel):
 
     city_id: Series[pd.StringDtype] = pdr.Field(
         nullable=False,
-        str_matches="^(?:[a-z0-9]+(-[a-z0-9]+)*)$",
         title="City",
         description="The city (cities.city_id).",
     )
     year: Series[pd.Int64Dtype] = pdr.Field(
         nullable=False,
-        ge=1949,
-        le=2100,
         title="Year",
         description="Calendar year the figure refers to.",
     )
     source_id: Series[pd.StringDtype] = pdr.Field(
         nullable=False,
-        str_matches="^(?:[a-z0-9]+(-[a-z0-9]+)*)$",
         title="Source",
         description="The document this row comes from (sources.source_id).",
     )
     growth_pct: Series[Annotated[pd.ArrowDtype, pa.decimal128(18, 1)]] = pdr.Field(
         nullable=False,
-        ge=-100,
         title="Growth (%)",
         description=(
             "GDP growth over the previous year in percent, as the source reports it (China's "
@@ -846,7 +802,6 @@ class CityGrowthModel(pdr.DataFrameModel):
     )
     confidence: Series[pd.StringDtype] = pdr.Field(
         nullable=False,
-        isin=["A", "B", "C"],
         title="Confidence",
         description=(
             "A: read in the source itself or an official reprint; B: read in a secondary report "
@@ -874,7 +829,7 @@ class CityGrowthModel(pdr.DataFrameModel):
         unique: ClassVar[list[str]] = ["city_id", "year", "source_id"]
 
 
-class ProvinceGdpModel(pdr.DataFrameModel):
+class ProvinceGdpModel(_Contract):
     """Province GDP: Nominal GDP of provinces by year, one row per source.
 
     Table ``province_gdp``; primary key: ``province_id``, ``year``, ``source_id``.
@@ -882,26 +837,21 @@ class ProvinceGdpModel(pdr.DataFrameModel):
 
     province_id: Series[pd.StringDtype] = pdr.Field(
         nullable=False,
-        str_matches="^(?:[a-z0-9]+(-[a-z0-9]+)*)$",
         title="Province",
         description="The province (provinces.province_id).",
     )
     year: Series[pd.Int64Dtype] = pdr.Field(
         nullable=False,
-        ge=1949,
-        le=2100,
         title="Year",
         description="Calendar year the figure refers to.",
     )
     source_id: Series[pd.StringDtype] = pdr.Field(
         nullable=False,
-        str_matches="^(?:[a-z0-9]+(-[a-z0-9]+)*)$",
         title="Source",
         description="The document this row comes from (sources.source_id).",
     )
     gdp_cny_bn: Series[Annotated[pd.ArrowDtype, pa.decimal128(18, 3)]] = pdr.Field(
         nullable=False,
-        ge=0,
         title="GDP (billion CNY)",
         description=(
             "Nominal GDP in billion yuan, as the source prints it (converted only by a power of "
@@ -919,7 +869,6 @@ class ProvinceGdpModel(pdr.DataFrameModel):
     )
     confidence: Series[pd.StringDtype] = pdr.Field(
         nullable=False,
-        isin=["A", "B", "C"],
         title="Confidence",
         description=(
             "A: read in the source itself or an official reprint; B: read in a secondary report "
@@ -944,7 +893,7 @@ class ProvinceGdpModel(pdr.DataFrameModel):
         unique: ClassVar[list[str]] = ["province_id", "year", "source_id"]
 
 
-class ProvinceGdpRankModel(pdr.DataFrameModel):
+class ProvinceGdpRankModel(_Contract):
     """Province GDP rank claims: A source's claim of a province's rank among China's provinces by
     GDP, as an interval (rank_min = rank_max for an exact rank).
 
@@ -953,34 +902,26 @@ class ProvinceGdpRankModel(pdr.DataFrameModel):
 
     province_id: Series[pd.StringDtype] = pdr.Field(
         nullable=False,
-        str_matches="^(?:[a-z0-9]+(-[a-z0-9]+)*)$",
         title="Province",
         description="The province (provinces.province_id).",
     )
     year: Series[pd.Int64Dtype] = pdr.Field(
         nullable=False,
-        ge=1949,
-        le=2100,
         title="Year",
         description="Year the ranking refers to.",
     )
     source_id: Series[pd.StringDtype] = pdr.Field(
         nullable=False,
-        str_matches="^(?:[a-z0-9]+(-[a-z0-9]+)*)$",
         title="Source",
         description="The document this row comes from (sources.source_id).",
     )
     rank_min: Series[pd.Int64Dtype] = pdr.Field(
         nullable=False,
-        ge=1,
-        le=100,
         title="Best rank",
         description="Best rank the claim allows (1 = largest).",
     )
     rank_max: Series[pd.Int64Dtype] = pdr.Field(
         nullable=False,
-        ge=1,
-        le=100,
         title="Worst rank",
         description="Worst rank the claim allows.",
     )
@@ -1005,7 +946,7 @@ class ProvinceGdpRankModel(pdr.DataFrameModel):
         unique: ClassVar[list[str]] = ["province_id", "year", "source_id"]
 
 
-class CityGdpRankModel(pdr.DataFrameModel):
+class CityGdpRankModel(_Contract):
     """City GDP rank claims: A source's claim of a city's rank by GDP among the cities of its
     province, as an interval ("top two" is 1 to 2).
 
@@ -1014,40 +955,31 @@ class CityGdpRankModel(pdr.DataFrameModel):
 
     city_id: Series[pd.StringDtype] = pdr.Field(
         nullable=False,
-        str_matches="^(?:[a-z0-9]+(-[a-z0-9]+)*)$",
         title="City",
         description="The city (cities.city_id).",
     )
     province_id: Series[pd.StringDtype] = pdr.Field(
         nullable=False,
-        str_matches="^(?:[a-z0-9]+(-[a-z0-9]+)*)$",
         title="Province",
         description="The province within which the city is ranked (provinces.province_id).",
     )
     year: Series[pd.Int64Dtype] = pdr.Field(
         nullable=False,
-        ge=1949,
-        le=2100,
         title="Year",
         description="Year the ranking refers to.",
     )
     source_id: Series[pd.StringDtype] = pdr.Field(
         nullable=False,
-        str_matches="^(?:[a-z0-9]+(-[a-z0-9]+)*)$",
         title="Source",
         description="The document this row comes from (sources.source_id).",
     )
     rank_min: Series[pd.Int64Dtype] = pdr.Field(
         nullable=False,
-        ge=1,
-        le=1000,
         title="Best rank",
         description="Best rank the claim allows (1 = largest).",
     )
     rank_max: Series[pd.Int64Dtype] = pdr.Field(
         nullable=False,
-        ge=1,
-        le=1000,
         title="Worst rank",
         description="Worst rank the claim allows.",
     )
@@ -1072,7 +1004,7 @@ class CityGdpRankModel(pdr.DataFrameModel):
         unique: ClassVar[list[str]] = ["city_id", "year", "source_id"]
 
 
-class TargetModel(pdr.DataFrameModel):
+class TargetModel(_Contract):
     """Targets: Quantitative targets that a source attributes to a city.
 
     Table ``targets``; primary key: ``city_id``, ``indicator``, ``target_year``, ``source_id``.
@@ -1080,52 +1012,43 @@ class TargetModel(pdr.DataFrameModel):
 
     city_id: Series[pd.StringDtype] = pdr.Field(
         nullable=False,
-        str_matches="^(?:[a-z0-9]+(-[a-z0-9]+)*)$",
         title="City",
         description="The city the target belongs to (cities.city_id).",
     )
     indicator: Series[pd.StringDtype] = pdr.Field(
         nullable=False,
-        isin=["ai-industry-scale"],
         title="Indicator",
         description="ai-industry-scale: the scale (output) of the AI industry.",
     )
     target_year: Series[pd.Int64Dtype] = pdr.Field(
         nullable=False,
-        ge=2000,
-        le=2100,
         title="Target year",
         description="Year by which the target is to be met.",
     )
     source_id: Series[pd.StringDtype] = pdr.Field(
         nullable=False,
-        str_matches="^(?:[a-z0-9]+(-[a-z0-9]+)*)$",
         title="Source",
         description="The document this row comes from (sources.source_id).",
     )
     comparator: Series[pd.StringDtype] = pdr.Field(
         nullable=False,
-        isin=["more-than", "at-least", "about"],
         title="Comparator",
         description="more-than: the target is to exceed the value.",
     )
     value_cny_bn: Series[Annotated[pd.ArrowDtype, pa.decimal128(18, 3)]] = pdr.Field(
         nullable=False,
-        ge=0,
         title="Value (billion CNY)",
         description="Target value in billion yuan, as the source prints it.",
         metadata={"unit": "billion CNY"},
     )
     value_usd_bn: Series[Annotated[pd.ArrowDtype, pa.decimal128(18, 2)]] = pdr.Field(
         nullable=True,
-        ge=0,
         title="Value (billion USD)",
         description="The source's own USD conversion, where it gives one.",
         metadata={"unit": "billion USD"},
     )
     usd_rate_id: Series[pd.StringDtype] = pdr.Field(
         nullable=True,
-        str_matches="^(?:[a-z0-9]+(-[a-z0-9]+)*)$",
         title="USD rate",
         description="The reference rate the USD figure was converted at (exchange_rates.rate_id).",
     )
@@ -1147,7 +1070,7 @@ class TargetModel(pdr.DataFrameModel):
         unique: ClassVar[list[str]] = ["city_id", "indicator", "target_year", "source_id"]
 
 
-class ZoneCountModel(pdr.DataFrameModel):
+class ZoneCountModel(_Contract):
     """Zone counts: Counts of zones in a programme as reported (or planned) by a source at a date.
 
     Table ``zone_counts``; primary key: ``programme_id``, ``as_of``, ``source_id``.
@@ -1155,13 +1078,11 @@ class ZoneCountModel(pdr.DataFrameModel):
 
     programme_id: Series[pd.StringDtype] = pdr.Field(
         nullable=False,
-        str_matches="^(?:[a-z0-9]+(-[a-z0-9]+)*)$",
         title="Programme",
         description="The programme (programmes.programme_id).",
     )
     as_of: Series[pd.StringDtype] = pdr.Field(
         nullable=False,
-        str_matches=r"^(?:\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?)$",
         title="As of",
         description=(
             "Date the count refers to. ISO 8601 at the precision the source gives: YYYY, YYYY-MM "
@@ -1170,21 +1091,17 @@ class ZoneCountModel(pdr.DataFrameModel):
     )
     source_id: Series[pd.StringDtype] = pdr.Field(
         nullable=False,
-        str_matches="^(?:[a-z0-9]+(-[a-z0-9]+)*)$",
         title="Source",
         description="The document this row comes from (sources.source_id).",
     )
     zone_count: Series[pd.Int64Dtype] = pdr.Field(
         nullable=False,
-        ge=0,
-        le=1000,
         title="Zones",
         description="Number of zones.",
         metadata={"unit": "zones"},
     )
     kind: Series[pd.StringDtype] = pdr.Field(
         nullable=False,
-        isin=["reported", "planned"],
         title="Kind",
         description="reported: zones approved by then; planned: a target for that date.",
     )
@@ -1213,7 +1130,7 @@ class ZoneCountModel(pdr.DataFrameModel):
         unique: ClassVar[list[str]] = ["programme_id", "as_of", "source_id"]
 
 
-class ClaimModel(pdr.DataFrameModel):
+class ClaimModel(_Contract):
     """Claims: Statements of a source in its own terms (every statement of the seed article S1 among
     them), with the package's assessment and the source that confirms or corrects it. Structured
     tables carry the figures; this table lets a user find each statement.
@@ -1223,20 +1140,16 @@ class ClaimModel(pdr.DataFrameModel):
 
     claim_id: Series[pd.StringDtype] = pdr.Field(
         nullable=False,
-        str_matches="^(?:[a-z0-9]+(-[a-z0-9]+)*)$",
         title="Claim ID",
         description="Identifier; S1's statements are s1-NN[-part].",
     )
     source_id: Series[pd.StringDtype] = pdr.Field(
         nullable=False,
-        str_matches="^(?:[a-z0-9]+(-[a-z0-9]+)*)$",
         title="Source",
         description="The document that makes the statement (sources.source_id).",
     )
     statement_no: Series[pd.Int64Dtype] = pdr.Field(
         nullable=True,
-        ge=1,
-        le=14,
         title="Statement number",
         description=(
             "Number of the statement in the seed article S1 (1-14); empty for other sources."
@@ -1244,43 +1157,26 @@ class ClaimModel(pdr.DataFrameModel):
     )
     topic: Series[pd.StringDtype] = pdr.Field(
         nullable=False,
-        isin=[
-            "approval",
-            "companies",
-            "focus",
-            "gdp",
-            "goal",
-            "rank",
-            "role",
-            "sequence",
-            "strength",
-            "target",
-            "theme",
-        ],
         title="Topic",
         description="What the statement is about.",
     )
     programme_id: Series[pd.StringDtype] = pdr.Field(
         nullable=True,
-        str_matches="^(?:[a-z0-9]+(-[a-z0-9]+)*)$",
         title="Programme",
         description="The programme the statement is about (programmes.programme_id), if any.",
     )
     zone_id: Series[pd.StringDtype] = pdr.Field(
         nullable=True,
-        str_matches="^(?:[a-z0-9]+(-[a-z0-9]+)*)$",
         title="Zone",
         description="The zone the statement is about (zones.zone_id), if any.",
     )
     city_id: Series[pd.StringDtype] = pdr.Field(
         nullable=True,
-        str_matches="^(?:[a-z0-9]+(-[a-z0-9]+)*)$",
         title="City",
         description="The city the statement is about (cities.city_id), if any.",
     )
     province_id: Series[pd.StringDtype] = pdr.Field(
         nullable=True,
-        str_matches="^(?:[a-z0-9]+(-[a-z0-9]+)*)$",
         title="Province",
         description="The province the statement is about (provinces.province_id), if any.",
     )
@@ -1291,7 +1187,6 @@ class ClaimModel(pdr.DataFrameModel):
     )
     assessment: Series[pd.StringDtype] = pdr.Field(
         nullable=False,
-        isin=["confirmed", "partly-confirmed", "corrected", "weak", "unchecked"],
         title="Assessment",
         description=(
             "confirmed: another source confirms it; partly-confirmed: part of it is confirmed; "
@@ -1301,7 +1196,6 @@ class ClaimModel(pdr.DataFrameModel):
     )
     evidence_source_id: Series[pd.StringDtype] = pdr.Field(
         nullable=True,
-        str_matches="^(?:[a-z0-9]+(-[a-z0-9]+)*)$",
         title="Evidence",
         description="The source that confirms or corrects the statement (sources.source_id).",
     )

@@ -70,7 +70,8 @@ def schema(
             pandas_dtype(arrow_type(f)),
             nullable=True,  # required fields: the required-missing check, by its code
             title=f.title or None,
-            description=f.description or None,
+            description=" ".join(f.description.split()) or None,
+            metadata={"unit": f.unit} if f.unit else None,
         )
         for f in table.fields
     }
@@ -137,24 +138,31 @@ def problems(
     *,
     references: Mapping[str, pd.DataFrame] | None = None,
     package: Package | None = None,
+    texts: Mapping[str, pa.Table] | None = None,
 ) -> list[Problem]:
     """What ``zonedata validate`` reports for table ``name`` holding ``frame``'s rows.
 
     Row ``i`` of the frame is reported at line ``i + 2``. ``references``: the other tables
-    (frames as ``load`` returns them); default: the bundled package's.
+    (frames as ``load`` returns them); default: the bundled package's. ``texts``: the cells
+    of some of these tables as their CSV files print them (see
+    :func:`zonedata.model.arrow.read_csv_text`); without it, the text is derived from the
+    values (:func:`text_table`), which cannot tell ``169.50`` from ``169.5``: the rules that
+    read printed decimals (the tolerance of a USD conversion) are then judged on the
+    shortest form.
     """
     from zonedata.validate.schema_checks import check_foreign_keys
     from zonedata.validate.semantic import check_semantics
 
     pkg = package if package is not None else read_package()
     table = pkg.table(name)
-    td, found = _table_data(frame, table)
+    texts = texts or {}
+    td, found = _table_data(frame, table, texts.get(name))
     data = {name: td}
     for other in pkg.tables:
         if other.name != name:
             ref = _reference(other.name, references)
             if ref is not None:
-                data[other.name] = _table_data(ref, other)[0]
+                data[other.name] = _table_data(ref, other, texts.get(other.name))[0]
     found += check_foreign_keys(
         {n: d for n, d in data.items() if n == name or _referenced(table, n)}
     )
@@ -174,13 +182,21 @@ def _reference(name: str, references: Mapping[str, pd.DataFrame] | None) -> pd.D
     return zonedata.load(name)
 
 
-def _table_data(frame: pd.DataFrame, table: Table) -> tuple[TableData, list[Problem]]:
+def _table_data(
+    frame: pd.DataFrame, table: Table, text: pa.Table | None = None
+) -> tuple[TableData, list[Problem]]:
     """The schema layer's checks of ``frame``'s rows, as if read from the table's file."""
     import numpy as np
+    import pyarrow as pa
 
     from zonedata.validate.schema_checks import check_records
 
-    raw = text_table(frame, table)
+    if text is None or text.num_rows != len(frame):
+        raw = text_table(frame, table)
+    else:
+        raw = pa.Table.from_arrays(
+            [c.cast(pa.large_string()) for c in text.columns], names=text.column_names
+        )
     lines = np.arange(2, raw.num_rows + 2, dtype=np.int64)
     return check_records(raw, lines, table, table.path, table.path)
 

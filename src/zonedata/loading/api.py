@@ -8,19 +8,17 @@ frictionless and pandera only by ``load(..., validate=True)``.
 from __future__ import annotations
 
 import dataclasses
-import numbers
 import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
+from typing import TYPE_CHECKING, Literal, TypeVar, overload
 
 from zonedata.errors import (
     DataValidationError,
     ReleaseError,
     UnknownTableError,
-    ZonedataError,
 )
 from zonedata.model.descriptor import Package, Table, read_package
 
@@ -29,8 +27,6 @@ if TYPE_CHECKING:
     import polars as pl
     import pyarrow as pa
 
-    from zonedata.validate.problems import Problem
-    from zonedata.validate.tabledata import TableData
 
 Backend = Literal["pandas", "polars", "arrow"]
 #: The values ``load(..., backend=...)`` accepts.
@@ -207,142 +203,40 @@ def _rows(arrow: pa.Table, row_type: type[R]) -> Iterator[R]:
 
 
 def check(arrow: pa.Table, table: Table, release: ReleaseLike = None) -> None:
-    """Run the table's Pandera schema and the semantic rules on it; raise on any error.
+    """Run the table's contract (:func:`zonedata.schemas.problems`) on it; raise on any error.
 
-    The semantic rules see every table of the same source (the bundled data or the same
-    release), so rules across tables apply; the problems of this table (and problems
-    that concern no table, such as a rule that could not run) are reported. Warnings
-    (such as sources that disagree, which the package keeps by design) are not: run
-    ``zonedata validate`` to see them. Line numbers are those of the rows in a CSV file
-    (row 1 is line 2).
+    The rules see every table of the same source (the bundled data, with the cells as
+    the CSV files print them, or the same release), so rules across tables apply. Warnings
+    (such as sources that disagree, which the package keeps by design) are not raised:
+    run ``zonedata validate`` to see them. Line numbers are those of the rows in a CSV
+    file (row 1 is line 2).
     """
-    try:
-        import pandera.errors
-
-        from zonedata.model.pandera_schema import pandera_schema
-        from zonedata.validate.semantic import (  # type: ignore[import-not-found, import-untyped]
-            check_semantics,
-        )
-    except ImportError as e:
-        raise ZonedataError(f"validate=True is not available: {e}") from e
-
-    from zonedata.validate.problems import Problem
-
-    data = {table.name: typed_data(arrow, table, exact_text(table) if release is None else None)}
-    problems: list[Problem] = []
-    try:
-        pandera_schema(table).validate(data[table.name].typed, lazy=True)
-    except pandera.errors.SchemaErrors as e:
-        problems.extend(_pandera_problems(e, table.name))
-    except pandera.errors.SchemaError as e:
-        problems.append(Problem("schema-check", "error", str(e), table=table.name))
+    from zonedata.loading.frames import to_pandas
+    from zonedata.model.arrow import read_csv_text
+    from zonedata.schemas import problems
 
     if release is None:
         package = bundled_package()
-        for other in package.tables:
-            if other.name != table.name:
-                other_arrow, _, _ = read_arrow(other.name)
-                data[other.name] = typed_data(other_arrow, other, exact_text(other))
+        references = {t.name: to_pandas(read_arrow(t.name)[0]) for t in package.tables}
+        texts = {t.name: read_csv_text(package.file(t), t) for t in package.tables}
     else:
-        others = []
+        tables, references = [table], {}
         for name in _release_tables(release):
             if name != table.name:
                 other_arrow, other, _ = read_arrow(name, release)
-                data[name] = typed_data(other_arrow, other)
-                others.append(other)
-        package = Package(descriptor={}, base_path=Path("."), tables=(table, *others))
-
-    for p in check_semantics(data, package=package):
-        if p.table not in (table.name, None) or p.severity != "error":
-            continue
-        problems.append(p)
-    if problems:
-        raise DataValidationError(table.name, problems)
+                references[name] = to_pandas(other_arrow)
+                tables.append(other)
+        package = Package(descriptor={}, base_path=Path("."), tables=tuple(tables))
+        texts = {}
+    found = problems(
+        to_pandas(arrow), table.name, references=references, package=package, texts=texts
+    )
+    errors = [p for p in found if p.severity == "error"]
+    if errors:
+        raise DataValidationError(table.name, errors)
 
 
 def _release_tables(release: str | os.PathLike[str]) -> list[str]:
     from zonedata.loading.release import release_tables
 
     return release_tables(release)
-
-
-def exact_text(table: Table, package: Package | None = None) -> dict[str, list[str | None]]:
-    """The cells of a bundled table as its CSV file writes them (missing cells: ``None``)."""
-    from zonedata.model.arrow import read_csv_text
-
-    pkg = package if package is not None else bundled_package()
-    names = table.field_names
-    raw = read_csv_text(pkg.file(table), table)
-    return {n: raw.column(n).to_pylist() for n in names}
-
-
-def _decimal_text(value: Any) -> str | None:
-    """A decimal as text without the trailing zeros its scale adds (``785.660`` -> ``785.66``)."""
-    if value is None:
-        return None
-    text = format(value, "f")
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    return text
-
-
-def typed_data(
-    arrow: pa.Table, table: Table, text: Mapping[str, list[str | None]] | None = None
-) -> TableData:
-    """The validation layer's view of a loaded table (see :mod:`zonedata.validate.tabledata`).
-
-    ``typed`` holds the values with the schema layer's dtypes (numbers as ``Float64``);
-    ``text`` the cells as text: ``text`` when given (the CSV's own cells), else derived from
-    the values (decimals without trailing zeros, booleans as ``true``/``false``), which is
-    all a release keeps. Both are indexed by the line a row has in a CSV file (row 1 is
-    line 2).
-    """
-    import pandas as pd
-    import pyarrow as pa
-
-    from zonedata.model.types import rules_series
-    from zonedata.validate.tabledata import TableData
-
-    index = pd.RangeIndex(2, arrow.num_rows + 2)
-    text_columns: dict[str, Any] = {}
-    typed: dict[str, Any] = {}
-    for f, col in zip(table.fields, arrow.columns, strict=True):
-        values = col.to_pylist()
-        if text is not None:
-            cells = text[f.name]
-        elif pa.types.is_boolean(col.type):
-            cells = [None if v is None else ("true" if v else "false") for v in values]
-        elif pa.types.is_decimal(col.type):
-            cells = [_decimal_text(v) for v in values]
-        else:
-            cells = [None if v is None else str(v) for v in values]
-        text_columns[f.name] = pd.array(cells, dtype="string")
-        typed[f.name] = rules_series(f, col).array
-    return TableData(
-        table=table,
-        path=Path(table.path),
-        display_path=table.path,
-        text=pd.DataFrame(text_columns, index=index),
-        typed=pd.DataFrame(typed, index=index),
-    )
-
-
-def _pandera_problems(e: Any, table: str) -> list[Problem]:
-    """One :class:`Problem` per Pandera failure case; its code is the Pandera check."""
-    from zonedata.validate.problems import Problem
-
-    out = []
-    for rec in e.failure_cases.to_dict("records"):
-        line = rec.get("index")
-        column = rec.get("column")
-        out.append(
-            Problem(
-                code=str(rec.get("check")),
-                severity="error",
-                message=f"value {rec.get('failure_case')!r}",
-                table=table,
-                line=int(line) if isinstance(line, numbers.Integral) else None,
-                field=None if column is None else str(column),
-            )
-        )
-    return out

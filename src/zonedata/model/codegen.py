@@ -479,26 +479,12 @@ def _def_lines(name: str, params: list[str], returns: str, body: str) -> list[st
 
 
 def field_checks(f: Field) -> dict[str, str]:
-    """The Pandera ``Field`` keyword arguments of a descriptor field (besides metadata)."""
-    kw: dict[str, str] = {"nullable": repr(not f.required)}
-    if f.unique:
-        kw["unique"] = "True"
-    if f.enum:
-        kw["isin"] = "[" + ", ".join(py_literal(v) for v in f.enum) + "]"
-    if f.pattern:
-        kw["str_matches"] = py_str(f"^(?:{f.pattern})$")
-    if f.minimum is not None:
-        kw["ge"] = py_literal(f.minimum)
-    if f.maximum is not None:
-        kw["le"] = py_literal(f.maximum)
-    if f.min_length is not None or f.max_length is not None:
-        parts = []
-        if f.min_length is not None:
-            parts.append(f'"min_value": {int(f.min_length)}')
-        if f.max_length is not None:
-            parts.append(f'"max_value": {int(f.max_length)}')
-        kw["str_length"] = "{" + ", ".join(parts) + "}"
-    return kw
+    """The Pandera ``Field`` keyword arguments of a descriptor field (besides metadata).
+
+    Only nullability, for the reader: the checks come from the table's contract
+    (:func:`zonedata.schemas.schema`), which the models' ``to_schema`` returns.
+    """
+    return {"nullable": repr(not f.required)}
 
 
 def _field_lines(f: Field, indent: int) -> list[str]:
@@ -526,12 +512,12 @@ def render_models(package: Package) -> str:
     out += docstring(
         "Pandera DataFrameModels of the zonedata tables, one per table.\n\n"
         f"Generated from the descriptor of {package.name} {package.version}. Each model "
-        "checks the dtypes ``zonedata.load(name)`` returns (``Int64``, ``string``, "
-        "``boolean``, exact ``decimal128(18, s)[pyarrow]``), nullability, the descriptor's "
-        "constraints and the primary key, and can be used as "
-        "``pandera.typing.DataFrame[CityModel]``. Foreign keys and the semantic rules are "
-        "checked by ``zonedata validate``. This module imports pandas, pyarrow and pandera; "
-        "``import zonedata`` does not import it.",
+        "declares the dtypes ``zonedata.load(name)`` returns (``Int64``, ``string``, "
+        "``boolean``, exact ``decimal128(18, s)[pyarrow]``) and validates with the table's "
+        "contract, :func:`zonedata.schemas.schema`: the rules of ``zonedata validate``, each "
+        "a check named by its rule code (cross-table rules read the bundled package's other "
+        "tables). Use it as ``pandera.typing.DataFrame[CityModel]``. This module imports "
+        "pandas, pyarrow and pandera; ``import zonedata`` does not import it.",
         0,
     )
     out.append("")
@@ -543,9 +529,22 @@ def render_models(package: Package) -> str:
     out.append("from pandera.typing import Series")
     out.append("")
     out += fmt(Call("__all__ = [", [py_str(n) for n in sort_all(["MODELS", *models])], "]"), 0)
+    out += ["", ""]
+    out.append("class _Contract(pdr.DataFrameModel):")
+    out += docstring(
+        "A table's model: its schema is the table's contract, "
+        ":func:`zonedata.schemas.schema` (every rule of ``zonedata validate``, by code).",
+        4,
+    )
+    out.append("")
+    out.append("    @classmethod")
+    out.append("    def to_schema(cls) -> pdr.DataFrameSchema:")
+    out.append("        from zonedata.schemas import schema")
+    out.append("")
+    out.append("        return schema(str(cls.Config.name))")
     for t, m in zip(tables, models, strict=True):
         out += ["", ""]
-        out.append(f"class {m}(pdr.DataFrameModel):")
+        out.append(f"class {m}(_Contract):")
         out += docstring(_table_doc(t), 4)
         out.append("")
         for f in t.fields:
