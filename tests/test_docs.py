@@ -49,7 +49,7 @@ def needs(target: Target) -> None:
 def test_committed_file_is_current(name: str) -> None:
     target = TARGETS[name]
     needs(target)
-    path = DOCS / target.filename
+    path = (REPO / "src" / "zonedata" if target.location == "package" else DOCS) / target.filename
     assert path.is_file(), f"{path} is missing: run `zonedata docs`"
     fresh = target.render(read_package(REPO))
     current, note = target.is_current(path.read_bytes(), fresh)

@@ -9,7 +9,7 @@ from typing import NoReturn
 import click
 
 #: the generated files, in the order they are written (see zonedata.docs.TARGETS)
-TARGET_NAMES = ("dictionary", "cli", "rules", "chart", "coverage")
+TARGET_NAMES = ("dictionary", "cli", "rules", "chart", "coverage", "typed", "models")
 #: at most this many lines of a staleness diff are shown per file
 DIFF_LINES = 40
 
@@ -51,6 +51,8 @@ def docs(
       rules       validation.md: validation layers, severities and rule codes
       chart       gdp-chart.svg: host cities' 2018 GDP by source (needs matplotlib)
       coverage    coverage.md: facts per city, zone and year, and the known gaps
+      typed       zonedata/typed.py: the row types (in the package folder)
+      models      zonedata/models.py: the Pandera models (in the package folder)
 
     \b
     Exit codes:
@@ -66,7 +68,7 @@ def docs(
     """
     import difflib
 
-    from zonedata.docs import TARGETS, MissingDependencyError
+    from zonedata.docs import TARGETS, MissingDependencyError, package_folder
     from zonedata.model.descriptor import DescriptorError, read_package
 
     chosen = [TARGETS[n] for n in TARGET_NAMES if not targets or n in targets]
@@ -85,7 +87,8 @@ def docs(
     rendered: list[tuple[Path, bytes]] = []
     for target in chosen:
         try:
-            rendered.append((folder / target.filename, target.render(package)))
+            where = package_folder() if target.location == "package" else folder
+            rendered.append((where / target.filename, target.render(package)))
         except MissingDependencyError as e:
             others = " ".join(t.name for t in chosen if t.name != target.name)
             hint = f" (or generate the others only: zonedata docs {others})" if others else ""

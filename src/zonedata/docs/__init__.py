@@ -15,6 +15,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
 from zonedata.errors import MissingDependencyError as MissingDependencyError  # re-exported
@@ -42,6 +43,9 @@ class Target:
     comparer: str | None = None
     #: a text file, for which a unified diff is a useful staleness hint
     text: bool = True
+    #: where the file lives: ``docs`` (the documentation folder) or ``package`` (the
+    #: ``zonedata`` package folder, for the generated Python modules)
+    location: str = "docs"
 
     def render(self, package: Package) -> bytes:
         fn = cast("Callable[[Package], bytes]", _resolve(self.renderer))
@@ -87,6 +91,20 @@ TARGETS: dict[str, Target] = {
             text=False,
         ),
         Target(
+            "typed",
+            "typed.py",
+            "the row types and rows() of zonedata.typed",
+            "zonedata.model.codegen:render_typed_bytes",
+            location="package",
+        ),
+        Target(
+            "models",
+            "models.py",
+            "the Pandera models of zonedata.models",
+            "zonedata.model.codegen:render_models_bytes",
+            location="package",
+        ),
+        Target(
             "coverage",
             "coverage.md",
             "which cities, zones and years have which facts, and the known gaps",
@@ -94,6 +112,11 @@ TARGETS: dict[str, Target] = {
         ),
     )
 }
+
+
+def package_folder() -> Path:
+    """The ``zonedata`` package folder: where the generated modules are imported from."""
+    return Path(__file__).resolve().parent.parent
 
 
 def _resolve(spec: str) -> object:

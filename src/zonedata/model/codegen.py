@@ -585,6 +585,16 @@ def render_models(package: Package) -> str:
 GENERATED = ("typed.py", "models.py")
 
 
+def render_typed_bytes(package: Package) -> bytes:
+    """``zonedata/typed.py`` as ``zonedata docs`` writes it."""
+    return render_typed(package).encode("utf-8")
+
+
+def render_models_bytes(package: Package) -> bytes:
+    """``zonedata/models.py`` as ``zonedata docs`` writes it."""
+    return render_models(package).encode("utf-8")
+
+
 def render_all(package: Package) -> dict[str, str]:
     """File name (relative to the ``zonedata`` package folder) -> generated source."""
     return {"typed.py": render_typed(package), "models.py": render_models(package)}
