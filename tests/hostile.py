@@ -24,6 +24,7 @@ from pathlib import Path
 #: below what an unbounded read would take. Cases whose point is a bomb set 1 GiB.
 TIMEOUT = 60.0
 MEMORY = 2 << 30
+TEARDOWN_ABORT = "terminate called without an active exception"
 
 
 @dataclass(frozen=True)
@@ -69,19 +70,26 @@ def _run(
         "ARROW_DEFAULT_MEMORY_POOL": "system",
     }
     full_env = {**os.environ, **base, **(env or {})}
-    try:
-        r = subprocess.run(
-            list(argv),
-            cwd=cwd,
-            env=full_env,
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            preexec_fn=lambda: _limits(memory),
-        )
-    except subprocess.TimeoutExpired as e:
-        raise AssertionError(f"{argv[2:]!r} did not finish within {timeout} s") from e
+    for _ in range(2):
+        try:
+            r = subprocess.run(
+                list(argv),
+                cwd=cwd,
+                env=full_env,
+                stdin=subprocess.DEVNULL,
+                capture_output=True,
+                text=True,
+                timeout=timeout,
+                preexec_fn=lambda: _limits(memory),
+            )
+        except subprocess.TimeoutExpired as e:
+            raise AssertionError(f"{argv[2:]!r} did not finish within {timeout} s") from e
+        # A known rare abort of the interpreter's teardown under RLIMIT_AS, after the
+        # command has done its work and printed its result (a C++ thread of pyarrow's,
+        # seen about once in a few hundred children on a loaded machine): run it once
+        # more. A second abort, a hang or a lack of memory still fails the test.
+        if not (r.returncode == -6 and TEARDOWN_ABORT in r.stderr):
+            break
     if r.returncode < 0 or "MemoryError" in r.stderr:
         raise AssertionError(
             f"{argv[2:]!r} ran out of memory or was killed (exit {r.returncode}): "
