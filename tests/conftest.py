@@ -59,3 +59,21 @@ def line_of(path: Path, needle: str) -> int:
         if needle in line:
             return i
     raise AssertionError(f"{needle!r} not in {path}")
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Let go of the frames Pandera validated while its modules are still alive.
+
+    Pandera 0.35 keeps a weak reference to every validated frame, whose callback uses a
+    module global; frames that live until the interpreter shuts down (fixtures, caches)
+    would run it after the module was torn down and print "Exception ignored ...
+    AttributeError" after pytest's summary line. Collecting them here runs the callbacks
+    while they still work.
+    """
+    import gc
+    import sys
+
+    registry = sys.modules.get("pandera.accessors._schema_registry")
+    if registry is not None:
+        getattr(registry, "_refs", {}).clear()  # no callback can outlive its module
+    gc.collect()
