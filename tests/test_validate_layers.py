@@ -453,3 +453,31 @@ def test_two_preferred_rows(edit: Editor, package_copy: Path) -> None:
         line_of(p, "jinan,2018,equalocean"),
         line_of(p, "jinan,2018,jinan-daily"),
     )
+
+
+def _batch_constraints(package_copy: Path, **constraints: object) -> None:
+    path = package_copy / "datapackage.json"
+    d = json.loads(path.read_text(encoding="utf-8"))
+    zones = next(r for r in d["resources"] if r["name"] == "zones")
+    batch = next(f for f in zones["schema"]["fields"] if f["name"] == "batch")
+    batch["constraints"].update(constraints)
+    path.write_text(json.dumps(d, ensure_ascii=False, indent=2), encoding="utf-8")
+
+
+def test_a_bound_written_as_a_string_is_read_as_its_number(package_copy: Path) -> None:
+    # Table Schema v1 descriptors may write "minimum": "2"; it bounds like 2 does
+    _batch_constraints(package_copy, minimum="2", maximum="20")
+    report = validate_package(package_copy)
+    codes = {(p.code, p.field) for p in report.errors}
+    assert codes == {("constraint-minimum", "batch")}
+
+
+def test_a_bound_that_is_not_a_number_is_a_descriptor_error(package_copy: Path) -> None:
+    _batch_constraints(package_copy, maximum="x")
+    report = validate_package(package_copy)
+    assert [(p.code, p.message) for p in report.problems] == [
+        (
+            "descriptor-profile",
+            "Descriptor cannot be used: field 'batch': constraint maximum 'x' is not an integer.",
+        )
+    ]

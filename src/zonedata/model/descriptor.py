@@ -78,8 +78,8 @@ class Field:
             "partial_date": bool(d.get(PARTIAL_DATE, False)),
             "required": bool(c.get("required", False)),
             "unique": bool(c.get("unique", False)),
-            "minimum": c.get("minimum"),
-            "maximum": c.get("maximum"),
+            "minimum": _bound(d, "minimum", c.get("minimum")),
+            "maximum": _bound(d, "maximum", c.get("maximum")),
             "min_length": c.get("minLength"),
             "max_length": c.get("maxLength"),
             "pattern": c.get("pattern"),
@@ -92,6 +92,32 @@ class Field:
         if "falseValues" in d:
             kwargs["false_values"] = tuple(d["falseValues"])
         return cls(**kwargs)
+
+
+def _bound(d: dict[str, Any], name: str, value: Any) -> Any:
+    """A ``minimum``/``maximum`` constraint in its field's type.
+
+    Table Schema v1 descriptors may write it as a string (``"minimum": "0"``): an
+    integer or number field's bound is read as the number it spells; a bound that is no
+    value of the field's type is a :class:`DescriptorError` naming the field.
+    """
+    kind = str(d.get("type", "string"))
+    if value is None or kind not in ("integer", "year", "number"):
+        return value
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise DescriptorError(f"field {d['name']!r}: constraint {name} {value!r} is not a number")
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            value = int(text) if kind != "number" else float(text)
+        except ValueError:
+            raise DescriptorError(
+                f"field {d['name']!r}: constraint {name} {value!r} is not "
+                f"{'an integer' if kind != 'number' else 'a number'}"
+            ) from None
+    if kind != "number" and isinstance(value, float) and not value.is_integer():
+        raise DescriptorError(f"field {d['name']!r}: constraint {name} {value!r} is not an integer")
+    return value
 
 
 @dataclass(frozen=True)
