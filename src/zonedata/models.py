@@ -69,10 +69,7 @@ class SourceModel(_Contract):
     title: Series[pd.StringDtype] = pdr.Field(
         nullable=False,
         title="Title",
-        description=(
-            "The document's title; a description in square brackets where the title is not "
-            "recorded."
-        ),
+        description="The document's title; a description in square brackets where the title is not recorded.",
     )
     publisher: Series[pd.StringDtype] = pdr.Field(
         nullable=True,
@@ -82,18 +79,12 @@ class SourceModel(_Contract):
     url: Series[pd.StringDtype] = pdr.Field(
         nullable=True,
         title="Address",
-        description=(
-            "Where the document was read (an original or a reprint); empty where no address is "
-            "recorded."
-        ),
+        description="Where the document was read (an original or a reprint); empty where no address is recorded.",
     )
     published: Series[pd.StringDtype] = pdr.Field(
         nullable=True,
         title="Published",
-        description=(
-            "Publication date of the document. ISO 8601 at the precision the source gives: YYYY, "
-            "YYYY-MM or YYYY-MM-DD; a day is never invented."
-        ),
+        description="Publication date of the document. ISO 8601 at the precision the source gives: YYYY, YYYY-MM or YYYY-MM-DD; a day is never invented.",
     )
     language: Series[pd.StringDtype] = pdr.Field(
         nullable=False,
@@ -103,18 +94,13 @@ class SourceModel(_Contract):
     note: Series[pd.StringDtype] = pdr.Field(
         nullable=True,
         title="Note",
-        description=(
-            "Free-text remark: how the value was read, what it means, where sources differ."
-        ),
+        description="Free-text remark: how the value was read, what it means, where sources differ.",
     )
 
     class Config:
         name = "sources"
         title = "Sources"
-        description = (
-            "One row per document that the package's facts come from. Every fact row names one of "
-            "these."
-        )
+        description = "One row per document that the package's facts come from. Every fact row names one of these."
         strict = True
         ordered = True
         coerce = False
@@ -182,10 +168,7 @@ class CityModel(_Contract):
     province_id: Series[pd.StringDtype] = pdr.Field(
         nullable=False,
         title="Province",
-        description=(
-            "Province-level division the city belongs to (provinces.province_id); a municipality "
-            "belongs to itself."
-        ),
+        description="Province-level division the city belongs to (provinces.province_id); a municipality belongs to itself.",
     )
 
     class Config:
@@ -238,18 +221,13 @@ class ProgrammeModel(_Contract):
     note: Series[pd.StringDtype] = pdr.Field(
         nullable=True,
         title="Note",
-        description=(
-            "Free-text remark: how the value was read, what it means, where sources differ."
-        ),
+        description="Free-text remark: how the value was read, what it means, where sources differ.",
     )
 
     class Config:
         name = "programmes"
         title = "Programmes"
-        description = (
-            "The two national AI pilot-zone programmes: MIIT's AI innovation application pilot "
-            "zones and MOST's new-generation AI innovation and development pilot zones."
-        )
+        description = "The two national AI pilot-zone programmes: MIIT's AI innovation application pilot zones and MOST's new-generation AI innovation and development pilot zones."
         strict = True
         ordered = True
         coerce = False
@@ -275,18 +253,12 @@ class ZoneModel(_Contract):
     name_en: Series[pd.StringDtype] = pdr.Field(
         nullable=False,
         title="Name (English)",
-        description=(
-            "The zone as it is usually named: host city, and area where the zone covers part of a "
-            "city."
-        ),
+        description="The zone as it is usually named: host city, and area where the zone covers part of a city.",
     )
     batch: Series[pd.Int64Dtype] = pdr.Field(
         nullable=True,
         title="Batch",
-        description=(
-            "Batch in which the zone was approved (MIIT zones); empty where the programme has no "
-            "batches."
-        ),
+        description="Batch in which the zone was approved (MIIT zones); empty where the programme has no batches.",
     )
     document: Series[pd.StringDtype] = pdr.Field(
         nullable=True,
@@ -301,9 +273,7 @@ class ZoneModel(_Contract):
     note: Series[pd.StringDtype] = pdr.Field(
         nullable=True,
         title="Note",
-        description=(
-            "Free-text remark: how the value was read, what it means, where sources differ."
-        ),
+        description="Free-text remark: how the value was read, what it means, where sources differ.",
     )
 
     class Config:
@@ -336,10 +306,7 @@ class ZoneCityModel(_Contract):
     area_en: Series[pd.StringDtype] = pdr.Field(
         nullable=True,
         title="Area (English)",
-        description=(
-            "The district or county of the city that the zone covers; empty where it covers the "
-            "city."
-        ),
+        description="The district or county of the city that the zone covers; empty where it covers the city.",
     )
     area_zh: Series[pd.StringDtype] = pdr.Field(
         nullable=True,
@@ -355,10 +322,7 @@ class ZoneCityModel(_Contract):
     class Config:
         name = "zone_cities"
         title = "Zone host cities"
-        description = (
-            "Which cities host each zone: Jinan-Qingdao is one zone in two cities; a zone that "
-            "covers part of a city names the area."
-        )
+        description = "Which cities host each zone: Jinan-Qingdao is one zone in two cities; a zone that covers part of a city names the area."
         strict = True
         ordered = True
         coerce = False
@@ -380,11 +344,7 @@ class ZoneDateModel(_Contract):
     event: Series[pd.StringDtype] = pdr.Field(
         nullable=False,
         title="Event",
-        description=(
-            "approved: the approving letter or reply is dated; announced: the approval was made "
-            "public; launched: construction of the zone formally started; inaugurated: the zone "
-            "was formally opened."
-        ),
+        description="approved: the approving letter or reply is dated; announced: the approval was made public; launched: construction of the zone formally started; inaugurated: the zone was formally opened.",
     )
     source_id: Series[pd.StringDtype] = pdr.Field(
         nullable=False,
@@ -394,42 +354,28 @@ class ZoneDateModel(_Contract):
     date: Series[pd.StringDtype] = pdr.Field(
         nullable=False,
         title="Date",
-        description=(
-            "Date of the event. ISO 8601 at the precision the source gives: YYYY, YYYY-MM or "
-            "YYYY-MM-DD; a day is never invented."
-        ),
+        description="Date of the event. ISO 8601 at the precision the source gives: YYYY, YYYY-MM or YYYY-MM-DD; a day is never invented.",
     )
     preferred: Series[pd.BooleanDtype] = pdr.Field(
         nullable=False,
         title="Preferred",
-        description=(
-            "true for the one row the package prefers among the rows that give this figure; "
-            "exactly one per group."
-        ),
+        description="true for the one row the package prefers among the rows that give this figure; exactly one per group.",
     )
     confidence: Series[pd.StringDtype] = pdr.Field(
         nullable=False,
         title="Confidence",
-        description=(
-            "A: read in the source itself or an official reprint; B: read in a secondary report "
-            "that quotes the official text; C: inferred or approximate (the note says how)."
-        ),
+        description="A: read in the source itself or an official reprint; B: read in a secondary report that quotes the official text; C: inferred or approximate (the note says how).",
     )
     note: Series[pd.StringDtype] = pdr.Field(
         nullable=True,
         title="Note",
-        description=(
-            "Free-text remark: how the value was read, what it means, where sources differ."
-        ),
+        description="Free-text remark: how the value was read, what it means, where sources differ.",
     )
 
     class Config:
         name = "zone_dates"
         title = "Zone dates"
-        description = (
-            "Dated events of each zone (approval, announcement, launch, inauguration) as each "
-            "source gives them; where sources disagree both rows are kept and one is preferred."
-        )
+        description = "Dated events of each zone (approval, announcement, launch, inauguration) as each source gives them; where sources disagree both rows are kept and one is preferred."
         strict = True
         ordered = True
         coerce = False
@@ -491,10 +437,7 @@ class ZoneIndustryModel(_Contract):
     wording: Series[pd.StringDtype] = pdr.Field(
         nullable=False,
         title="Wording",
-        description=(
-            "The source's words for it (a prefix such as 'scenario:' or 'upgrading:' keeps the "
-            "source's grouping)."
-        ),
+        description="The source's words for it (a prefix such as 'scenario:' or 'upgrading:' keeps the source's grouping).",
     )
 
     class Config:
@@ -565,10 +508,7 @@ class CityCompanyModel(_Contract):
     relation: Series[pd.StringDtype] = pdr.Field(
         nullable=False,
         title="Relation",
-        description=(
-            "headquarters: the company is headquartered in the city; hometown: the source calls "
-            "the city the company's hometown."
-        ),
+        description="headquarters: the company is headquartered in the city; hometown: the source calls the city the company's hometown.",
     )
     wording: Series[pd.StringDtype] = pdr.Field(
         nullable=False,
@@ -601,19 +541,12 @@ class ExchangeRateModel(_Contract):
     date: Series[pd.StringDtype] = pdr.Field(
         nullable=False,
         title="Date",
-        description=(
-            "Date (or year, for an annual average) the rate applies to. ISO 8601 at the precision "
-            "the source gives: YYYY, YYYY-MM or YYYY-MM-DD; a day is never invented."
-        ),
+        description="Date (or year, for an annual average) the rate applies to. ISO 8601 at the precision the source gives: YYYY, YYYY-MM or YYYY-MM-DD; a day is never invented.",
     )
     kind: Series[pd.StringDtype] = pdr.Field(
         nullable=False,
         title="Kind",
-        description=(
-            "annual-average: National Bureau of Statistics annual average; central-parity: CFETS "
-            "central parity; ecb-cross-rate: market cross rate computed from ECB euro reference "
-            "rates."
-        ),
+        description="annual-average: National Bureau of Statistics annual average; central-parity: CFETS central parity; ecb-cross-rate: market cross rate computed from ECB euro reference rates.",
     )
     cny_per_usd: Series[Annotated[pd.ArrowDtype, pa.decimal128(18, 4)]] = pdr.Field(
         nullable=False,
@@ -630,9 +563,7 @@ class ExchangeRateModel(_Contract):
     usd_per_eur: Series[Annotated[pd.ArrowDtype, pa.decimal128(18, 4)]] = pdr.Field(
         nullable=True,
         title="USD per EUR",
-        description=(
-            "ECB reference rate: US dollars per euro (ecb-cross-rate rows, where recorded)."
-        ),
+        description="ECB reference rate: US dollars per euro (ecb-cross-rate rows, where recorded).",
         metadata={"unit": "USD/EUR"},
     )
     source_id: Series[pd.StringDtype] = pdr.Field(
@@ -643,26 +574,18 @@ class ExchangeRateModel(_Contract):
     confidence: Series[pd.StringDtype] = pdr.Field(
         nullable=False,
         title="Confidence",
-        description=(
-            "A: read in the source itself or an official reprint; B: read in a secondary report "
-            "that quotes the official text; C: inferred or approximate (the note says how)."
-        ),
+        description="A: read in the source itself or an official reprint; B: read in a secondary report that quotes the official text; C: inferred or approximate (the note says how).",
     )
     note: Series[pd.StringDtype] = pdr.Field(
         nullable=True,
         title="Note",
-        description=(
-            "Free-text remark: how the value was read, what it means, where sources differ."
-        ),
+        description="Free-text remark: how the value was read, what it means, where sources differ.",
     )
 
     class Config:
         name = "exchange_rates"
         title = "USD/CNY reference rates"
-        description = (
-            "Reference exchange rates that the package's USD figures were converted at, each with "
-            "its date, kind and source."
-        )
+        description = "Reference exchange rates that the package's USD figures were converted at, each with its date, kind and source."
         strict = True
         ordered = True
         coerce = False
@@ -694,10 +617,7 @@ class CityGdpModel(_Contract):
     gdp_cny_bn: Series[Annotated[pd.ArrowDtype, pa.decimal128(18, 3)]] = pdr.Field(
         nullable=False,
         title="GDP (billion CNY)",
-        description=(
-            "Nominal GDP in billion yuan, as the source prints it (converted only by a power of "
-            "ten: 7856.56 亿 is 785.656)."
-        ),
+        description="Nominal GDP in billion yuan, as the source prints it (converted only by a power of ten: 7856.56 亿 is 785.656).",
         metadata={"unit": "billion CNY"},
     )
     gdp_usd_bn: Series[Annotated[pd.ArrowDtype, pa.decimal128(18, 2)]] = pdr.Field(
@@ -709,10 +629,7 @@ class CityGdpModel(_Contract):
     usd_rate_id: Series[pd.StringDtype] = pdr.Field(
         nullable=True,
         title="USD rate",
-        description=(
-            "The reference rate the USD figure was converted at (exchange_rates.rate_id); empty "
-            "where no reference rate matches."
-        ),
+        description="The reference rate the USD figure was converted at (exchange_rates.rate_id); empty where no reference rate matches.",
     )
     approximate: Series[pd.BooleanDtype] = pdr.Field(
         nullable=False,
@@ -722,34 +639,23 @@ class CityGdpModel(_Contract):
     preferred: Series[pd.BooleanDtype] = pdr.Field(
         nullable=False,
         title="Preferred",
-        description=(
-            "true for the one row the package prefers among the rows that give this figure; "
-            "exactly one per group."
-        ),
+        description="true for the one row the package prefers among the rows that give this figure; exactly one per group.",
     )
     confidence: Series[pd.StringDtype] = pdr.Field(
         nullable=False,
         title="Confidence",
-        description=(
-            "A: read in the source itself or an official reprint; B: read in a secondary report "
-            "that quotes the official text; C: inferred or approximate (the note says how)."
-        ),
+        description="A: read in the source itself or an official reprint; B: read in a secondary report that quotes the official text; C: inferred or approximate (the note says how).",
     )
     note: Series[pd.StringDtype] = pdr.Field(
         nullable=True,
         title="Note",
-        description=(
-            "Free-text remark: how the value was read, what it means, where sources differ."
-        ),
+        description="Free-text remark: how the value was read, what it means, where sources differ.",
     )
 
     class Config:
         name = "city_gdp"
         title = "City GDP"
-        description = (
-            "Nominal GDP of cities by year, one row per source; where sources disagree both rows "
-            "are kept and one is preferred."
-        )
+        description = "Nominal GDP of cities by year, one row per source; where sources disagree both rows are kept and one is preferred."
         strict = True
         ordered = True
         coerce = False
@@ -781,10 +687,7 @@ class CityGrowthModel(_Contract):
     growth_pct: Series[Annotated[pd.ArrowDtype, pa.decimal128(18, 1)]] = pdr.Field(
         nullable=False,
         title="Growth (%)",
-        description=(
-            "GDP growth over the previous year in percent, as the source reports it (China's "
-            "official GDP growth is real growth at comparable prices)."
-        ),
+        description="GDP growth over the previous year in percent, as the source reports it (China's official GDP growth is real growth at comparable prices).",
         metadata={"unit": "percent"},
     )
     approximate: Series[pd.BooleanDtype] = pdr.Field(
@@ -795,34 +698,23 @@ class CityGrowthModel(_Contract):
     preferred: Series[pd.BooleanDtype] = pdr.Field(
         nullable=False,
         title="Preferred",
-        description=(
-            "true for the one row the package prefers among the rows that give this figure; "
-            "exactly one per group."
-        ),
+        description="true for the one row the package prefers among the rows that give this figure; exactly one per group.",
     )
     confidence: Series[pd.StringDtype] = pdr.Field(
         nullable=False,
         title="Confidence",
-        description=(
-            "A: read in the source itself or an official reprint; B: read in a secondary report "
-            "that quotes the official text; C: inferred or approximate (the note says how)."
-        ),
+        description="A: read in the source itself or an official reprint; B: read in a secondary report that quotes the official text; C: inferred or approximate (the note says how).",
     )
     note: Series[pd.StringDtype] = pdr.Field(
         nullable=True,
         title="Note",
-        description=(
-            "Free-text remark: how the value was read, what it means, where sources differ."
-        ),
+        description="Free-text remark: how the value was read, what it means, where sources differ.",
     )
 
     class Config:
         name = "city_growth"
         title = "City GDP growth"
-        description = (
-            "Year-on-year GDP growth of cities, one row per source; where sources disagree both "
-            "rows are kept and one is preferred."
-        )
+        description = "Year-on-year GDP growth of cities, one row per source; where sources disagree both rows are kept and one is preferred."
         strict = True
         ordered = True
         coerce = False
@@ -853,34 +745,23 @@ class ProvinceGdpModel(_Contract):
     gdp_cny_bn: Series[Annotated[pd.ArrowDtype, pa.decimal128(18, 3)]] = pdr.Field(
         nullable=False,
         title="GDP (billion CNY)",
-        description=(
-            "Nominal GDP in billion yuan, as the source prints it (converted only by a power of "
-            "ten)."
-        ),
+        description="Nominal GDP in billion yuan, as the source prints it (converted only by a power of ten).",
         metadata={"unit": "billion CNY"},
     )
     preferred: Series[pd.BooleanDtype] = pdr.Field(
         nullable=False,
         title="Preferred",
-        description=(
-            "true for the one row the package prefers among the rows that give this figure; "
-            "exactly one per group."
-        ),
+        description="true for the one row the package prefers among the rows that give this figure; exactly one per group.",
     )
     confidence: Series[pd.StringDtype] = pdr.Field(
         nullable=False,
         title="Confidence",
-        description=(
-            "A: read in the source itself or an official reprint; B: read in a secondary report "
-            "that quotes the official text; C: inferred or approximate (the note says how)."
-        ),
+        description="A: read in the source itself or an official reprint; B: read in a secondary report that quotes the official text; C: inferred or approximate (the note says how).",
     )
     note: Series[pd.StringDtype] = pdr.Field(
         nullable=True,
         title="Note",
-        description=(
-            "Free-text remark: how the value was read, what it means, where sources differ."
-        ),
+        description="Free-text remark: how the value was read, what it means, where sources differ.",
     )
 
     class Config:
@@ -928,18 +809,13 @@ class ProvinceGdpRankModel(_Contract):
     note: Series[pd.StringDtype] = pdr.Field(
         nullable=True,
         title="Note",
-        description=(
-            "Free-text remark: how the value was read, what it means, where sources differ."
-        ),
+        description="Free-text remark: how the value was read, what it means, where sources differ.",
     )
 
     class Config:
         name = "province_gdp_ranks"
         title = "Province GDP rank claims"
-        description = (
-            "A source's claim of a province's rank among China's provinces by GDP, as an interval "
-            "(rank_min = rank_max for an exact rank)."
-        )
+        description = "A source's claim of a province's rank among China's provinces by GDP, as an interval (rank_min = rank_max for an exact rank)."
         strict = True
         ordered = True
         coerce = False
@@ -986,18 +862,13 @@ class CityGdpRankModel(_Contract):
     note: Series[pd.StringDtype] = pdr.Field(
         nullable=True,
         title="Note",
-        description=(
-            "Free-text remark: how the value was read, what it means, where sources differ."
-        ),
+        description="Free-text remark: how the value was read, what it means, where sources differ.",
     )
 
     class Config:
         name = "city_gdp_ranks"
         title = "City GDP rank claims"
-        description = (
-            "A source's claim of a city's rank by GDP among the cities of its province, as an "
-            'interval ("top two" is 1 to 2).'
-        )
+        description = "A source's claim of a city's rank by GDP among the cities of its province, as an interval (\"top two\" is 1 to 2)."
         strict = True
         ordered = True
         coerce = False
@@ -1055,9 +926,7 @@ class TargetModel(_Contract):
     note: Series[pd.StringDtype] = pdr.Field(
         nullable=True,
         title="Note",
-        description=(
-            "Free-text remark: how the value was read, what it means, where sources differ."
-        ),
+        description="Free-text remark: how the value was read, what it means, where sources differ.",
     )
 
     class Config:
@@ -1084,10 +953,7 @@ class ZoneCountModel(_Contract):
     as_of: Series[pd.StringDtype] = pdr.Field(
         nullable=False,
         title="As of",
-        description=(
-            "Date the count refers to. ISO 8601 at the precision the source gives: YYYY, YYYY-MM "
-            "or YYYY-MM-DD; a day is never invented."
-        ),
+        description="Date the count refers to. ISO 8601 at the precision the source gives: YYYY, YYYY-MM or YYYY-MM-DD; a day is never invented.",
     )
     source_id: Series[pd.StringDtype] = pdr.Field(
         nullable=False,
@@ -1113,9 +979,7 @@ class ZoneCountModel(_Contract):
     note: Series[pd.StringDtype] = pdr.Field(
         nullable=True,
         title="Note",
-        description=(
-            "Free-text remark: how the value was read, what it means, where sources differ."
-        ),
+        description="Free-text remark: how the value was read, what it means, where sources differ.",
     )
 
     class Config:
@@ -1151,9 +1015,7 @@ class ClaimModel(_Contract):
     statement_no: Series[pd.Int64Dtype] = pdr.Field(
         nullable=True,
         title="Statement number",
-        description=(
-            "Number of the statement in the seed article S1 (1-14); empty for other sources."
-        ),
+        description="Number of the statement in the seed article S1 (1-14); empty for other sources.",
     )
     topic: Series[pd.StringDtype] = pdr.Field(
         nullable=False,
@@ -1188,11 +1050,7 @@ class ClaimModel(_Contract):
     assessment: Series[pd.StringDtype] = pdr.Field(
         nullable=False,
         title="Assessment",
-        description=(
-            "confirmed: another source confirms it; partly-confirmed: part of it is confirmed; "
-            "corrected: another source corrects it (see note); weak: the package does not adopt "
-            "it as fact; unchecked: no other source was checked."
-        ),
+        description="confirmed: another source confirms it; partly-confirmed: part of it is confirmed; corrected: another source corrects it (see note); weak: the package does not adopt it as fact; unchecked: no other source was checked.",
     )
     evidence_source_id: Series[pd.StringDtype] = pdr.Field(
         nullable=True,
@@ -1202,19 +1060,13 @@ class ClaimModel(_Contract):
     note: Series[pd.StringDtype] = pdr.Field(
         nullable=True,
         title="Note",
-        description=(
-            "Free-text remark: how the value was read, what it means, where sources differ."
-        ),
+        description="Free-text remark: how the value was read, what it means, where sources differ.",
     )
 
     class Config:
         name = "claims"
         title = "Claims"
-        description = (
-            "Statements of a source in its own terms (every statement of the seed article S1 "
-            "among them), with the package's assessment and the source that confirms or corrects "
-            "it. Structured tables carry the figures; this table lets a user find each statement."
-        )
+        description = "Statements of a source in its own terms (every statement of the seed article S1 among them), with the package's assessment and the source that confirms or corrects it. Structured tables carry the figures; this table lets a user find each statement."
         strict = True
         ordered = True
         coerce = False

@@ -15,8 +15,10 @@ Usage::
     python -m zonedata.model.codegen            # regenerate both files
     python -m zonedata.model.codegen --check    # exit 1 if either file is stale
 
-The output is already in ``ruff format`` style (line length 100), so regenerating and
-formatting never disagree. The generator needs nothing beyond the standard library.
+The generator writes plain code (one statement a line, docstrings wrapped as prose) and
+leaves the layout to the pinned ``ruff format`` (:func:`ruff_format`), so regenerating
+and formatting never disagree; generating needs ruff (the ``test`` extra).
+``zonedata docs --check`` checks both files with the other generated documents.
 """
 
 from __future__ import annotations
@@ -195,60 +197,13 @@ def flat(node: Node) -> str:
 
 
 def fmt(node: Node, indent: int, prefix: str = "", suffix: str = "") -> list[str]:
-    """Lines of ``prefix + node + suffix`` at ``indent``, split as ruff would split them.
-
-    Flat when it fits; otherwise one item per line with a trailing (magic) comma, which
-    ruff then keeps as it is.
-    """
-    pad = " " * indent
-    one = pad + prefix + flat(node) + suffix
-    if fits(one) or isinstance(node, str) or not node.items:
-        return [one]
-    lines = [pad + prefix + node.head]
-    for item in node.items:
-        lines.extend(fmt(item, indent + 4, "", ","))
-    lines.append(pad + node.close + suffix)
-    return lines
-
-
-def kwarg(key: str, value: Node) -> Node:
-    if isinstance(value, str):
-        return f"{key}={value}"
-    return Call(f"{key}={value.head}", value.items, value.close)
-
-
-def str_parts(s: str, indent: int) -> list[str]:
-    """``s`` as string literals of at most the line length at ``indent``, split at spaces."""
-    room = LINE_LENGTH - indent - 1  # a comma or bracket to spare
-    words = re.split(r"(?<= )", s)
-    parts: list[str] = []
-    cur = ""
-    for w in words:
-        if cur and width(py_str(cur + w)) > room:
-            parts.append(cur)
-            cur = w
-        else:
-            cur += w
-    if cur:
-        parts.append(cur)
-    return [py_str(p) for p in parts]
+    """``prefix + node + suffix`` on one line at ``indent``: ``ruff format`` splits it."""
+    return [" " * indent + prefix + flat(node) + suffix]
 
 
 def str_lines(prefix: str, s: str, indent: int, suffix: str = "") -> list[str]:
-    """``prefix + "s" + suffix``; split into ``prefix (`` implicit parts ``)`` when too long.
-
-    Ruff keeps such a parenthesized implicit concatenation as it is when it cannot join
-    the parts on one line.
-    """
-    pad = " " * indent
-    one = pad + prefix + py_str(s) + suffix
-    if fits(one):
-        return [one]
-    return [
-        pad + prefix + "(",
-        *[pad + "    " + part for part in str_parts(s, indent + 4)],
-        pad + ")" + suffix,
-    ]
+    """``prefix + "s" + suffix`` on one line at ``indent``."""
+    return [" " * indent + prefix + py_str(s) + suffix]
 
 
 def docstring(text: str, indent: int) -> list[str]:
@@ -373,14 +328,7 @@ def render_typed(package: Package) -> str:
             out += docstring(_field_doc(f), 4)
 
     out += ["", ""]
-    union = " | ".join(classes)
-    if fits(f"Row: TypeAlias = {union}"):
-        out.append(f"Row: TypeAlias = {union}")
-    else:
-        out.append("Row: TypeAlias = (")
-        out.append(f"    {classes[0]}")
-        out += [f"    | {c}" for c in classes[1:]]
-        out.append(")")
+    out.append(f"Row: TypeAlias = {' | '.join(classes)}")
     out.append('"""Any row type."""')
     out.append("")
     out += fmt(
@@ -419,60 +367,18 @@ def render_typed(package: Package) -> str:
     out.append("    from zonedata.loading.api import iter_rows")
     out.append("")
     out.append("    return iter_rows(name, ROW_TYPES, release=release)")
-    return "\n".join(out) + "\n"
+    return ruff_format("\n".join(out) + "\n")
 
 
 def annotation_node(text: str) -> Node:
-    """Split a ``Literal[...]`` annotation (optionally ``| None``) into a node."""
-    m = re.fullmatch(r"Literal\[(.*)\]( \| None)?", text)
-    if not m:
-        return text
-    items = _split_top(m.group(1))
-    return Call("Literal[", items, "]" + (m.group(2) or ""))
-
-
-def _split_top(s: str) -> list[str]:
-    items, depth, cur, quote = [], 0, "", ""
-    i = 0
-    while i < len(s):
-        ch = s[i]
-        if quote:
-            cur += ch
-            if ch == "\\":
-                cur += s[i + 1]
-                i += 1
-            elif ch == quote:
-                quote = ""
-        elif ch in "'\"":
-            quote = ch
-            cur += ch
-        elif ch in "([{":
-            depth += 1
-            cur += ch
-        elif ch in ")]}":
-            depth -= 1
-            cur += ch
-        elif ch == "," and depth == 0:
-            items.append(cur.strip())
-            cur = ""
-        else:
-            cur += ch
-        i += 1
-    if cur.strip():
-        items.append(cur.strip())
-    return items
+    """An annotation as source text (``ruff format`` splits a long ``Literal[...]``)."""
+    return text
 
 
 def _def_lines(name: str, params: list[str], returns: str, body: str) -> list[str]:
-    """A ``def`` line, keyword-only parameters after the first, split as ruff would."""
+    """A ``def`` line, keyword-only parameters after the first."""
     sig = [params[0], "*", *params[1:]] if len(params) > 1 else params
-    one = f"def {name}({', '.join(sig)}) -> {returns}:{body}"
-    if fits(one):
-        return [one]
-    inner = "    " + ", ".join(sig)
-    if fits(inner):
-        return [f"def {name}(", inner, f") -> {returns}:{body}"]
-    return [f"def {name}(", *[f"    {p}," for p in sig], f") -> {returns}:{body}"]
+    return [f"def {name}({', '.join(sig)}) -> {returns}:{body}"]
 
 
 # --- models.py -------------------------------------------------------------------------------
@@ -491,10 +397,7 @@ def _field_lines(f: Field, indent: int) -> list[str]:
     """The keyword arguments of a field's ``pdr.Field(...)``, one per line."""
     lines: list[str] = []
     for k, v in field_checks(f).items():
-        if k == "isin":
-            lines += fmt(kwarg(k, Call("[", _split_top(v[1:-1]), "]")), indent, "", ",")
-        else:
-            lines += fmt(f"{k}={v}", indent, "", ",")
+        lines += fmt(f"{k}={v}", indent, "", ",")
     if f.title:
         lines += str_lines("title=", f.title, indent, ",")
     if f.description.strip():
@@ -577,7 +480,39 @@ def render_models(package: Package) -> str:
         0,
     )
     out.append('"""The Pandera model of each table, by table name."""')
-    return "\n".join(out) + "\n"
+    return ruff_format("\n".join(out) + "\n")
+
+
+def ruff_format(source: str) -> str:
+    """``source`` as the pinned ``ruff format`` writes it (line length 100, Python 3.11).
+
+    The generator writes plain code and leaves the layout to ruff, the project's
+    formatter, so that the generated files and the formatter never disagree. ruff is in
+    the ``test`` extra; without it, generating is refused with the package to install.
+    """
+    import importlib.util
+    import subprocess
+
+    if importlib.util.find_spec("ruff") is None:
+        from zonedata.errors import MissingDependencyError
+
+        raise MissingDependencyError(
+            "generating zonedata/typed.py and zonedata/models.py needs ruff, the project's "
+            "formatter: pip install -e '.[test]'",
+            package="ruff",
+            extra="test",
+        )
+    args = ["format", "--isolated", "--line-length", str(LINE_LENGTH), "--target-version"]
+    result = subprocess.run(
+        [sys.executable, "-m", "ruff", *args, "py311", "--stdin-filename", "generated.py", "-"],
+        input=source,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise CodegenError(f"ruff format failed on the generated code: {result.stderr.strip()}")
+    return result.stdout
 
 
 # --- files -----------------------------------------------------------------------------------
