@@ -301,7 +301,7 @@ def test_check_reports_a_changed_descriptor(package_copy: Path, tmp_path: Path) 
 
 def test_full_check_of_the_repository_passes() -> None:
     pytest.importorskip("matplotlib")
-    code, stdout, _ = run("--check", "--out-dir", str(DOCS))
+    code, stdout, _ = run("--check")
     assert code == 0, stdout
 
 

@@ -1,6 +1,6 @@
 """The generated typed API (zonedata.typed, zonedata.models) against the descriptor.
 
-- the generated files are up to date (``python -m zonedata.model.codegen --check``)
+- the generated files are up to date (``zonedata docs typed models --check``)
 - every row type and every Pandera model matches the descriptor field by field
 - the generator writes ruff-clean code, even for awkward descriptors
 - mypy (strict) accepts tests/typed_usage.py and rejects a wrong ``assert_type``
@@ -46,48 +46,31 @@ def run(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
 # --- freshness -------------------------------------------------------------------------------
 
 
-def test_generated_files_are_up_to_date() -> None:
-    stale = codegen.stale_files(PACKAGE, SRC)
-    assert not stale, f"{stale} are stale: run `python -m zonedata.model.codegen`"
+def docs(*args: str) -> subprocess.CompletedProcess[str]:
+    return run("-m", "zonedata", "docs", "typed", "models", *args)
 
 
-def test_codegen_check_exits_0_when_fresh_and_1_when_stale(tmp_path: Path) -> None:
-    fresh = run("-m", "zonedata.model.codegen", "--check")
-    assert fresh.returncode == 0, fresh.stderr
+def test_docs_check_exits_0_when_fresh_and_1_when_stale(tmp_path: Path) -> None:
+    fresh = docs("--check")
+    assert fresh.returncode == 0, fresh.stdout + fresh.stderr
 
     descriptor = json.loads(DESCRIPTOR.read_text(encoding="utf-8"))
     descriptor["resources"][2]["schema"]["fields"][1]["title"] = "English name"
     changed = tmp_path / "datapackage.json"
     changed.write_text(json.dumps(descriptor), encoding="utf-8")
     before = {name: (SRC / name).read_bytes() for name in codegen.GENERATED}
-    stale = run(
-        "-m",
-        "zonedata.model.codegen",
-        "--check",
-        "--descriptor",
-        str(changed),
-        "--out-dir",
-        str(SRC),
-    )
+    stale = docs("--check", "--package", str(changed), "--out-dir", str(SRC))
     assert stale.returncode == 1
-    assert "typed.py is stale" in stale.stderr and "models.py is stale" in stale.stderr
+    assert "stale      " in stale.stdout and "typed.py" in stale.stdout
+    assert "models.py" in stale.stdout
     assert {name: (SRC / name).read_bytes() for name in codegen.GENERATED} == before
 
     out = tmp_path / "out"
-    out.mkdir()
-    wrote = run("-m", "zonedata.model.codegen", "--descriptor", str(changed), "--out-dir", str(out))
+    wrote = docs("--package", str(changed), "--out-dir", str(out))
     assert wrote.returncode == 0, wrote.stderr
     assert "English name" in (out / "typed.py").read_text(encoding="utf-8")
-    again = run(
-        "-m",
-        "zonedata.model.codegen",
-        "--check",
-        "--descriptor",
-        str(changed),
-        "--out-dir",
-        str(out),
-    )
-    assert again.returncode == 0, again.stderr
+    again = docs("--check", "--package", str(changed), "--out-dir", str(out))
+    assert again.returncode == 0, again.stdout + again.stderr
 
 
 def test_class_names() -> None:
@@ -333,8 +316,9 @@ def test_codegen_refuses_unusable_field_names(tmp_path: Path) -> None:
     path.write_text(json.dumps(descriptor), encoding="utf-8")
     with pytest.raises(codegen.CodegenError, match="'class'"):
         codegen.render_all(read_package(path))
-    result = run("-m", "zonedata.model.codegen", "--check", "--descriptor", str(path))
+    result = docs("--check", "--package", str(path))
     assert result.returncode == 2 and "'class'" in result.stderr
+    assert "Traceback" not in result.stderr
 
 
 # --- mypy --------------------------------------------------------------------------------------

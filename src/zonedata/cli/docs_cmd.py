@@ -27,7 +27,8 @@ DIFF_LINES = 40
     default=None,
     metavar="DIR",
     help="Folder of the generated files. Default: docs/ beside the datapackage.json "
-    "(./docs for the copy bundled in an installed wheel).",
+    "(./docs for the copy bundled in an installed wheel), and the zonedata package folder "
+    "for typed.py and models.py.",
 )
 @click.option(
     "--package",
@@ -69,6 +70,7 @@ def docs(
     import difflib
 
     from zonedata.docs import TARGETS, MissingDependencyError, package_folder
+    from zonedata.errors import ZonedataError
     from zonedata.model.descriptor import DescriptorError, read_package
 
     chosen = [TARGETS[n] for n in TARGET_NAMES if not targets or n in targets]
@@ -87,12 +89,16 @@ def docs(
     rendered: list[tuple[Path, bytes]] = []
     for target in chosen:
         try:
-            where = package_folder() if target.location == "package" else folder
+            where = folder
+            if target.location == "package" and out_dir is None:
+                where = package_folder()
             rendered.append((where / target.filename, target.render(package)))
         except MissingDependencyError as e:
             others = " ".join(t.name for t in chosen if t.name != target.name)
             hint = f" (or generate the others only: zonedata docs {others})" if others else ""
             _fail(f"{e}{hint}")
+        except ZonedataError as e:  # a descriptor the generators cannot use
+            _fail(f"{target.name}: {e}")
 
     stale = 0
     for target, (path, fresh) in zip(chosen, rendered, strict=True):
