@@ -686,3 +686,53 @@ def test_read_regular_stops_at_the_limit_while_reading() -> None:
     with pytest.raises(InputError, match="grew past the limit of 10 bytes") as e:
         read_regular(status, 10)
     assert e.value.kind == "too-large"
+
+
+# --- found by the wider sweep: each was an "internal error" ----------------------------------
+
+
+def _descriptor_edit(pkg: Path, change: Callable[[dict[str, Any]], None]) -> None:
+    path = pkg / "datapackage.json"
+    d = json.loads(path.read_text(encoding="utf-8"))
+    change(next(r for r in d["resources"] if r["name"] == "cities"))
+    path.write_text(json.dumps(d, ensure_ascii=False, indent=2), encoding="utf-8")
+
+
+def _clean(out: Outcome, code: int, *words: str) -> None:
+    out.assert_clean_failure(code)
+    for w in words:
+        assert w in out.output, (w, out.output)
+
+
+def test_symlink_loop_as_data_file(package_copy: Path) -> None:
+    data = package_copy / "data"
+    (data / "cities.csv").unlink()
+    (data / "l1").symlink_to("l2")
+    (data / "l2").symlink_to("l1")
+    (data / "cities.csv").symlink_to("l1")
+    out = run_cli("validate", str(package_copy))
+    _clean(out, 1, "path-unsafe: Resource 'cities' path data/cities.csv is a symlink loop.")
+
+
+def test_integer_beyond_the_conversion_limit_in_the_descriptor(package_copy: Path) -> None:
+    path = package_copy / "datapackage.json"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace('"maximum": 20', '"maximum": ' + "9" * 5000, 1), encoding="utf-8")
+    out = run_cli("validate", str(package_copy))
+    _clean(out, 2, "descriptor-json", "holds a value that cannot be read")
+
+
+def test_pattern_that_is_no_regular_expression(package_copy: Path) -> None:
+    def change(r: dict[str, Any]) -> None:
+        field = next(f for f in r["schema"]["fields"] if f["name"] == "name_en")
+        field.setdefault("constraints", {})["pattern"] = "("
+
+    _descriptor_edit(package_copy, change)
+    out = run_cli("validate", str(package_copy))
+    _clean(out, 1, "constraint pattern '(' is not a regular expression")
+
+
+def test_missing_values_that_are_not_strings(package_copy: Path) -> None:
+    _descriptor_edit(package_copy, lambda r: r["schema"].__setitem__("missingValues", [None, 1]))
+    out = run_cli("validate", str(package_copy))
+    _clean(out, 1, "missingValues must be a list of strings")

@@ -7,6 +7,7 @@ stay light.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -68,6 +69,17 @@ class Field:
         if not isinstance(c, dict):
             raise DescriptorError(f"field {d['name']!r}: constraints must be an object")
         enum = c.get("enum")
+        pattern = c.get("pattern")
+        if pattern is not None:
+            try:
+                re.compile(str(pattern)) if isinstance(pattern, str) else None
+            except re.error as e:
+                raise DescriptorError(
+                    f"field {d['name']!r}: constraint pattern {pattern!r} is not a regular "
+                    f"expression ({e})"
+                ) from None
+            if not isinstance(pattern, str):
+                raise DescriptorError(f"field {d['name']!r}: constraint pattern must be a string")
         kwargs: dict[str, Any] = {
             "name": d["name"],
             "type": str(d.get("type", "string")),
@@ -190,6 +202,8 @@ class Table:
                 )
             )
         missing = schema.get("missingValues", [""])
+        if isinstance(missing, list) and not all(isinstance(m, str) for m in missing):
+            raise DescriptorError(f"resource {name!r}: missingValues must be a list of strings")
         dialect = d.get("dialect") if isinstance(d.get("dialect"), dict) else {}
         return cls(
             name=name,

@@ -53,6 +53,10 @@ def read_descriptor(path: Path, display: str) -> tuple[dict[str, Any] | None, li
         ]
     except RecursionError:
         return None, [_too_deep(display, text)]
+    except ValueError as e:  # an integer beyond Python's 4,300-digit conversion limit
+        return None, [
+            make("descriptor-json", f"{display} holds a value that cannot be read: {e}.", **kw)
+        ]
     if json_depth(descriptor) > MAX_DEPTH:
         return None, [_too_deep(display, text)]
     if not isinstance(descriptor, dict):
@@ -223,6 +227,11 @@ def check_paths(package: Package, display: str, *, allow_remote: bool) -> list[P
             continue
         try:
             resolved = (base / p).resolve()
+        except RuntimeError:  # a symlink loop
+            out.append(
+                make("path-unsafe", f"Resource {t.name!r} path {p} is a symlink loop.", **kw)
+            )
+            continue
         except (OSError, ValueError):
             continue
         if not resolved.is_relative_to(base):
