@@ -14,10 +14,8 @@ def _fail(message: str, code: int = 2) -> NoReturn:
 
 
 def _render_report(report: Any) -> str:
-    try:
-        from zonedata.validate.render import render
-    except ImportError:
-        return "\n".join(f"{p.severity}: {p.code}: {p.message}" for p in report.problems)
+    from zonedata.validate.render import render
+
     return str(render(report, fmt="text"))
 
 

@@ -427,24 +427,17 @@ def run_semantics(
     loaded: dict[str, tuple[_TableFiles, pa.Table, pa.Table]],
     result: VerifyResult,
 ) -> None:
-    try:
-        from zonedata.validate.semantic import check_semantics
-    except ImportError:
-        result.notes.append("semantic rules skipped: zonedata.validate.semantic is not installed")
-        return
-    import inspect
+    from zonedata.validate.semantic import check_semantics
 
     data = {name: table_data(tf, files, text, typed) for name, (tf, text, typed) in loaded.items()}
-    kwargs: dict[str, Any] = {}
-    if "package" in inspect.signature(check_semantics).parameters:
-        # the released tables only, without their JSON twins
-        kwargs["package"] = Package(
-            descriptor=package.descriptor,
-            base_path=package.base_path,
-            tables=tuple(tf.table for tf, _, _ in loaded.values()),
-        )
+    # the released tables only, without their JSON twins
+    released = Package(
+        descriptor=package.descriptor,
+        base_path=package.base_path,
+        tables=tuple(tf.table for tf, _, _ in loaded.values()),
+    )
     try:
-        problems = check_semantics(data, **kwargs)
+        problems = check_semantics(data, package=released)
     except Exception as e:  # a rule that crashes must not hide the integrity report
         result.notes.append(f"semantic rules could not run: {type(e).__name__}: {e}")
         return

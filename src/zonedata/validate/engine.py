@@ -219,9 +219,7 @@ def _local_file(package: Package, path: str, tmp: Path, name: str) -> Path | Pro
 
 
 def _semantic(data: dict[str, TableData], today: dt.date | None, package: Package) -> list[Problem]:
-    try:
-        from zonedata.validate.semantic import check_semantics
-    except ImportError as e:  # pragma: no cover - the module ships with the package
-        return [make("internal-error", f"Semantic rules unavailable: {e}.")]
+    from zonedata.validate.semantic import check_semantics
+
     problems: list[Problem] = check_semantics(data, today=today, package=package)
     return problems
