@@ -27,7 +27,6 @@ import json
 import re
 from collections.abc import Iterator
 from decimal import Decimal, InvalidOperation
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -74,13 +73,6 @@ class JsonTableError(ValueError):
 
 
 # --- reading the CSV as text -------------------------------------------------------
-
-
-def read_csv_text(path: Path, table: Table) -> pa.Table:
-    """Read a CSV file as text columns, with the same options as ``read_csv_typed``."""
-    from zonedata.model.arrow import read_csv_text as read_text
-
-    return read_text(path, table)
 
 
 def number_token(text: str, f: Field) -> str:
@@ -184,11 +176,6 @@ def render_json_rows(names: list[str], columns: dict[str, list[Any]], n: int) ->
 
 #: rows encoded at a time by :func:`json_chunks`: bounds the memory of a large table's JSON
 JSON_BATCH_ROWS = 65536
-
-
-def table_json(table: Table, raw: pa.Table, typed: pa.Table) -> bytes:
-    """The released JSON file of a table, from its CSV text and its typed form."""
-    return b"".join(json_chunks(table, raw, typed))
 
 
 def json_chunks(
