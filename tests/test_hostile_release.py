@@ -566,6 +566,39 @@ def test_descriptor_with_a_huge_integer(release: Path, guard: dict[str, str]) ->
     refused(load(release, guard), 3, "NotAReleaseError", "datapackage.json")
 
 
+def test_resource_that_is_not_an_object(release: Path, guard: dict[str, str]) -> None:
+    edit_descriptor(release, lambda d: d["resources"].append(5))
+    refused(run_cli("verify", str(release), env=guard), 2, "datapackage.json", "is not an object")
+    refused(load(release, guard), 3, "NotAReleaseError", "is not an object")
+
+
+@pytest.mark.parametrize(
+    ("where", "words"),
+    [
+        ("http://[::1/x/", ("NotAReleaseError", "not a valid URL")),
+        ("http://127.0.0.1:99999/x/", ("NotAReleaseError", "not a valid URL")),
+        ("rel\x00ease", ("NotAReleaseError", "not a usable path")),
+    ],
+    ids=["ipv6-unclosed", "port-out-of-range", "nul-in-path"],
+)
+def test_malformed_release_location(guard: dict[str, str], where: str, words: tuple[str]) -> None:
+    refused(load(where, guard), 3, *words)
+
+
+def test_central_directory_that_lies_about_a_compressed_size(
+    release: Path, guard: dict[str, str]
+) -> None:
+    path = release.parent / f"{STEM}.zip"
+    data = bytearray(path.read_bytes())
+    i = data.find(b"PK\x01\x02")
+    size = int.from_bytes(data[i + 20 : i + 24], "little")
+    data[i + 20 : i + 24] = (size + 5).to_bytes(4, "little")
+    path.write_bytes(bytes(data))
+    words = ("is not a sound zip", f"records {size + 5} bytes compressed")
+    refused(run_cli("verify", str(path), env=guard), 2, str(path), *words)
+    refused(load(path, guard), 3, "NotAReleaseError", *words)
+
+
 def test_encrypted_zip_member(release: Path, tmp_path: Path, guard: dict[str, str]) -> None:
     """A member flagged as encrypted: zipfile would raise RuntimeError; a clean refusal."""
     path = release.parent / f"{STEM}.zip"

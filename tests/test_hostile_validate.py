@@ -103,6 +103,13 @@ def line_with(path: Path, needle: str, after: int = 0) -> int:
     return next(i for i, x in enumerate(lines, start=1) if i > after and needle in x)
 
 
+def value_at(path: Path, needle: str, after: int = 0) -> str:
+    """``line:column`` of the JSON value of ``needle`` (``'"key": …'``) after line ``after``."""
+    line = line_with(path, needle, after)
+    text = path.read_text(encoding="utf-8").split("\n")[line - 1]
+    return f"{line}:{text.index(needle) + needle.index(': ') + 3}"
+
+
 # --- 1. resource names are identifiers, never paths ------------------------------------
 
 
@@ -130,7 +137,7 @@ NAME_MESSAGE = (
 def test_validate_refuses_a_path_as_name(package_copy: Path, tmp_path: Path, name: str) -> None:
     edit_descriptor(package_copy, rename("targets", name))
     out = validate(tmp_path, "pkg")
-    where = str(line_with(package_copy / "datapackage.json", f'"name": {json.dumps(name)}'))
+    where = value_at(package_copy / "datapackage.json", f'"name": {json.dumps(name)}')
     assert_reports(out, 1, "pkg/datapackage.json", where, NAME_MESSAGE.format(name))
 
 
@@ -150,12 +157,12 @@ def test_duplicate_names(package_copy: Path, tmp_path: Path) -> None:
     edit_descriptor(package_copy, rename("targets", "claims"))
     out = validate(tmp_path, "pkg")
     desc = package_copy / "datapackage.json"
-    second = line_with(desc, '"name": "claims"', after=line_with(desc, '"name": "claims"'))
+    second = value_at(desc, '"name": "claims"', after=line_with(desc, '"name": "claims"'))
     assert_reports(
         out,
         1,
         "pkg/datapackage.json",
-        str(second),
+        second,
         "name-duplicate: Resource name 'claims' is used by more than one resource.",
     )
 
@@ -195,11 +202,12 @@ def test_data_file_is_a_symlink_to_a_fifo_in_the_package(
 def test_data_file_is_a_symlink_to_dev_zero(package_copy: Path, tmp_path: Path) -> None:
     replace_file(package_copy, "data/companies.csv", lambda p: p.symlink_to("/dev/zero"))
     out = validate(tmp_path, "pkg")
+    desc = package_copy / "datapackage.json"
     assert_reports(
         out,
         1,
         "pkg/datapackage.json",
-        "-",
+        value_at(desc, '"path": "data/companies.csv"'),
         "path-unsafe: Resource 'companies' path data/companies.csv resolves outside the "
         "package folder (to /dev/zero), for example through a symlink.",
     )
@@ -212,7 +220,7 @@ def test_data_path_with_a_nul(package_copy: Path, tmp_path: Path) -> None:
         out,
         1,
         "pkg/datapackage.json",
-        "-",
+        value_at(package_copy / "datapackage.json", '"path": "a\\u0000b"'),
         "path-unsafe: Resource 'companies' path 'a\\x00b' contains a NUL character; no file "
         "system allows one.",
     )
@@ -500,12 +508,12 @@ def test_foreign_key_to_nothing(
     out = validate(tmp_path, "pkg")
     field = "" if "uses 'region_id'" in message else " [province_id]"
     desc = package_copy / "datapackage.json"
-    where = line_with(desc, '"foreignKeys"', after=line_with(desc, '"name": "cities"'))
+    where = value_at(desc, '"foreignKeys": ', after=line_with(desc, '"name": "cities"'))
     assert_reports(
         out,
         1,
         "pkg/datapackage.json",
-        str(where),
+        where,
         f"foreign-key-invalid{field}: Resource 'cities': {message}",
     )
 
@@ -736,3 +744,172 @@ def test_missing_values_that_are_not_strings(package_copy: Path) -> None:
     _descriptor_edit(package_copy, lambda r: r["schema"].__setitem__("missingValues", [None, 1]))
     out = run_cli("validate", str(package_copy))
     _clean(out, 1, "missingValues must be a list of strings")
+
+
+# --- found by the wider sweep, round 2: exit 0 or an unlocated message before -------------
+
+
+def _text_edit(pkg: Path, old: str, new: str) -> Path:
+    path = pkg / "datapackage.json"
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "offset", "why"),
+    [
+        ('"maximum": 20', '"maximum": NaN', 11, "NaN is not a JSON value"),
+        ('"maximum": 20', '"maximum": 1e999', 11, "the number 1e999 is too large for a double"),
+        ('"maximum": 20', '"maximum": -Infinity', 11, "-Infinity is not a JSON value"),
+        (
+            '"resources": [',
+            '"resources": [], "resources": [',
+            17,
+            "the key 'resources' appears twice in one object",
+        ),
+    ],
+    ids=["nan", "1e999", "-infinity", "duplicate-key"],
+)
+def test_descriptor_that_is_not_strict_json(
+    package_copy: Path, tmp_path: Path, old: str, new: str, offset: int, why: str
+) -> None:
+    """``offset``: where in ``new`` the offending token starts."""
+    path = _text_edit(package_copy, old, new)
+    text = path.read_text(encoding="utf-8")
+    at = text.index(new) + offset
+    line = text.count("\n", 0, at) + 1
+    column = at - text.rfind("\n", 0, at)
+    out = validate(tmp_path, "pkg")
+    assert_reports(
+        out,
+        2,
+        "pkg/datapackage.json",
+        f"{line}:{column}",
+        f"descriptor-json: pkg/datapackage.json is not strict JSON: {why}.",
+    )
+
+
+def test_declared_encoding_other_than_utf8(package_copy: Path, tmp_path: Path) -> None:
+    edit_descriptor(
+        package_copy, lambda d: resource(d, "cities").__setitem__("encoding", "latin-1")
+    )
+    out = validate(tmp_path, "pkg")
+    assert_reports(
+        out,
+        1,
+        "pkg/datapackage.json",
+        value_at(package_copy / "datapackage.json", '"encoding": "latin-1"'),
+        "encoding-unsupported: Resource 'cities' declares the encoding 'latin-1'; zonedata "
+        'reads UTF-8 only. Convert the file to UTF-8 and declare "utf-8".',
+    )
+
+
+def test_utf8_spelled_otherwise_is_accepted(package_copy: Path, tmp_path: Path) -> None:
+    edit_descriptor(package_copy, lambda d: resource(d, "cities").__setitem__("encoding", "UTF8"))
+    assert validate(tmp_path, "pkg").code == 0
+
+
+def test_year_zero_in_a_partial_date(package_copy: Path, tmp_path: Path) -> None:
+    p = rewrite(
+        package_copy,
+        "data/exchange_rates.csv",
+        lambda b: b.replace(b",2019-05-14,central", b",0000-01-01,central", 1),
+    )
+    out = validate(tmp_path, "pkg")
+    assert_reports(
+        out,
+        1,
+        "pkg/data/exchange_rates.csv",
+        f"{line_with(p, '0000-01-01')}:18",
+        "date-invalid [date]: '0000-01-01' is not a valid date (YYYY, YYYY-MM or YYYY-MM-DD, "
+        "from year 0001).",
+    )
+
+
+@pytest.mark.parametrize(
+    ("cell", "column", "where"),
+    [
+        ('"Bei"jing""', 13, "closes a quoted cell that goes on"),
+        ('Bei"jing', 12, "is inside a cell"),
+    ],
+    ids=["closed-early", "inside"],
+)
+def test_misplaced_quote(
+    package_copy: Path, tmp_path: Path, cell: str, column: int, where: str
+) -> None:
+    rewrite(
+        package_copy, "data/cities.csv", lambda b: b.replace(b",Beijing,", f",{cell},".encode())
+    )
+    out = validate(tmp_path, "pkg")
+    assert_reports(
+        out,
+        1,
+        "pkg/data/cities.csv",
+        f"2:{column}",
+        f"quote-misplaced: The quote at line 2, column {column} {where}: quote the whole cell "
+        'and double each quote inside it ("").',
+    )
+
+
+def test_a_100_mb_row(package_copy: Path, tmp_path: Path) -> None:
+    cell = 100 << 20
+    (package_copy / "data/cities.csv").write_bytes(
+        b"city_id,name_en,name_zh,province_id\nx," + b"a" * cell + b",y,beijing\n"
+    )
+    out = validate(tmp_path, "pkg")
+    assert_reports(
+        out,
+        1,
+        "pkg/data/cities.csv",
+        "2",
+        f"row-too-long: The row at line 2 is {cell + 12:,} bytes long; the limit is 16,777,216.",
+    )
+
+
+def test_foreign_keys_that_are_not_objects(package_copy: Path, tmp_path: Path) -> None:
+    edit_descriptor(package_copy, lambda d: resource(d, "cities")["schema"].update(foreignKeys=[5]))
+    out = validate(tmp_path, "pkg")
+    out.assert_clean_failure(1)
+    desc = package_copy / "datapackage.json"
+    start = line_with(desc, '"name": "cities"')
+    five = line_with(desc, "5", after=line_with(desc, '"foreignKeys"', after=start))
+    assert located(out) == [
+        (
+            "pkg/datapackage.json",
+            f"{five}:11",
+            "descriptor-profile: Descriptor does not follow the Data Package profile: Schema is "
+            "not valid: 5 is not of type 'object' at property 'foreignKeys/0'",
+        ),
+        (
+            "pkg/datapackage.json",
+            f"{start - 1}:5",
+            "descriptor-profile: Descriptor cannot be used: resource 'cities': foreignKeys[0] "
+            "is not an object: '5'.",
+        ),
+    ]
+
+
+def test_dangling_keys_are_still_checked_beside_an_invalid_key(
+    package_copy: Path, tmp_path: Path
+) -> None:
+    edit_descriptor(package_copy, lambda d: _fk(d)["reference"].__setitem__("resource", "x"))
+    p = rewrite(
+        package_copy, "data/zone_cities.csv", lambda b: b.replace(b",shenzhen", b",shenzen", 1)
+    )
+    out = validate(tmp_path, "pkg")
+    out.assert_clean_failure(1)
+    codes = [(f, w, m.split(":")[0]) for f, w, m in located(out) if "warning" not in m]
+    assert ("pkg/data/zone_cities.csv", f"{line_with(p, 'shenzen')}", "foreign-key-dangling") in [
+        (f, w.split(":")[0], c.split(" ")[0]) for f, w, c in codes
+    ], out.output
+
+
+def test_a_header_of_30000_fields_stays_linear(package_copy: Path, tmp_path: Path) -> None:
+    """The header check was quadratic (list.index per field): 100,000 fields took minutes."""
+    fields = [{"name": f"f{i}", "type": "string"} for i in range(30_000)]
+    edit_descriptor(package_copy, lambda d: resource(d, "cities")["schema"].update(fields=fields))
+    out = run_cli("validate", str(package_copy), timeout=60)
+    out.assert_clean_failure(1)
+    assert "missing-column" in out.stdout

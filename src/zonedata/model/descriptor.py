@@ -7,12 +7,14 @@ stay light.
 from __future__ import annotations
 
 import json
+import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from zonedata.errors import DescriptorError as DescriptorError  # re-exported
+from zonedata.model import jsontext
 
 #: Field types the engine understands. Others are read as strings.
 SUPPORTED_TYPES = frozenset({"string", "integer", "number", "boolean", "date", "year", "any"})
@@ -127,6 +129,8 @@ def _bound(d: dict[str, Any], name: str, value: Any) -> Any:
                 f"field {d['name']!r}: constraint {name} {value!r} is not "
                 f"{'an integer' if kind != 'number' else 'a number'}"
             ) from None
+    if isinstance(value, float) and not math.isfinite(value):
+        raise DescriptorError(f"field {d['name']!r}: constraint {name} {value!r} is not finite")
     if kind != "number" and isinstance(value, float) and not value.is_integer():
         raise DescriptorError(f"field {d['name']!r}: constraint {name} {value!r} is not an integer")
     return value
@@ -186,9 +190,17 @@ class Table:
         if isinstance(pk, str):
             pk = [pk]
         fks = []
-        for fk in schema.get("foreignKeys") or []:
+        for j, fk in enumerate(schema.get("foreignKeys") or []):
+            if not isinstance(fk, dict):
+                raise DescriptorError(
+                    f"resource {name!r}: foreignKeys[{j}] is not an object: {str(fk)[:60]!r}"
+                )
             fk_fields = fk.get("fields")
             ref = fk.get("reference") or {}
+            if not isinstance(ref, dict):
+                raise DescriptorError(
+                    f"resource {name!r}: foreignKeys[{j}].reference is not an object"
+                )
             ref_fields = ref.get("fields")
             if isinstance(fk_fields, str):
                 fk_fields = [fk_fields]
@@ -256,6 +268,9 @@ class Package:
         resources = descriptor.get("resources")
         if not isinstance(resources, list):
             raise DescriptorError("the descriptor has no list of resources")
+        for i, r in enumerate(resources):
+            if not isinstance(r, dict):
+                raise DescriptorError(f"resources[{i}] is not an object: {str(r)[:60]!r}")
         tables = tuple(Table.from_descriptor(r) for r in resources)
         return cls(descriptor=descriptor, base_path=base_path, tables=tables)
 
@@ -284,10 +299,14 @@ def read_package(path: str | Path | None = None) -> Package:
     except UnicodeDecodeError as e:
         raise DescriptorError(f"{p} is not UTF-8: {e}") from e
     try:
-        descriptor = json.loads(text)
+        descriptor = jsontext.loads(text)
     except json.JSONDecodeError as e:
         raise DescriptorError(
             f"{p} is not valid JSON: {e.msg} (line {e.lineno}, column {e.colno})"
+        ) from e
+    except jsontext.JsonTextError as e:
+        raise DescriptorError(
+            f"{p} is not strict JSON: {e.message} (line {e.line}, column {e.column})"
         ) from e
     if not isinstance(descriptor, dict):
         raise DescriptorError(f"{p} must hold a JSON object")

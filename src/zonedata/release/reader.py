@@ -67,6 +67,7 @@ import os
 import re
 import socket
 import stat
+import struct
 import tempfile
 import threading
 import time
@@ -88,6 +89,7 @@ from zonedata.errors import (
     UnknownTableError,
     UnsafeFileError,
 )
+from zonedata.model import jsontext
 from zonedata.release.archive import CHECKSUMS, DESCRIPTOR
 
 #: Resource properties recording a file's size: the standard ``bytes``, and the
@@ -303,7 +305,11 @@ def _depth_exceeds(value: Any, limit: int) -> bool:
 def parse_descriptor(data: bytes, shown: str) -> dict[str, Any]:
     """A release descriptor from its bytes, or :class:`NotAReleaseError`."""
     try:
-        descriptor = json.loads(data.decode("utf-8"))
+        descriptor = jsontext.loads(data.decode("utf-8"))
+    except jsontext.JsonTextError as e:
+        raise NotAReleaseError(
+            f"{shown}: not strict JSON: {e.message} (line {e.line}, column {e.column})", file=shown
+        ) from None
     except (UnicodeDecodeError, ValueError) as e:  # JSONDecodeError, a 5000-digit integer
         raise NotAReleaseError(
             f"{shown}: not a valid UTF-8 JSON descriptor: {e}", file=shown
@@ -320,6 +326,11 @@ def parse_descriptor(data: bytes, shown: str) -> dict[str, Any]:
         raise NotAReleaseError(
             f"{shown}: not a data package descriptor (no list of resources)", file=shown
         )
+    for i, r in enumerate(descriptor["resources"]):
+        if not isinstance(r, dict):
+            raise NotAReleaseError(
+                f"{shown}: resources[{i}] is not an object: {str(r)[:60]!r}", file=shown
+            )
     return descriptor
 
 
@@ -642,6 +653,10 @@ def open_release(
             raise NotAReleaseError(
                 f"{release}: unsupported URL scheme {scheme!r}; use an http(s) URL or a local path"
             )
+        try:
+            urllib.parse.urlsplit(release).port  # noqa: B018 - raises on a malformed URL
+        except ValueError as e:
+            raise NotAReleaseError(f"{release}: not a valid URL: {e}") from None
         return UrlRelease.open(release, limits)
     p = Path(os.fspath(release)).expanduser()
     try:
@@ -650,6 +665,8 @@ def open_release(
         raise NotAReleaseError(f"{p}: no such release folder or zip") from None
     except OSError as e:
         raise NotAReleaseError(f"{p}: cannot be read: {e.strerror or e}") from None
+    except ValueError as e:  # a NUL byte in the path
+        raise NotAReleaseError(f"{str(p)!r}: not a usable path: {e}") from None
     if stat.S_ISDIR(st.st_mode):
         return _open_folder(p, DESCRIPTOR, limits)
     if not stat.S_ISREG(st.st_mode):
@@ -716,6 +733,49 @@ def _zip_entries(fh: IO[bytes]) -> int | None:
     return int.from_bytes(data[i + 10 : i + 12], "little")
 
 
+_LOCAL_HEADER = struct.Struct("<4s2B4HL2L2H")
+
+
+def _layout_lie(zf: zipfile.ZipFile, fh: IO[bytes], infos: list[zipfile.ZipInfo]) -> str | None:
+    """How the central directory misdescribes the members, if it does (None: it agrees).
+
+    Each member's local header must be where the directory says, record the same sizes and
+    CRC (unless they follow the data, flag bit 3), and its data must end before the next
+    member or the directory starts: a directory that lies about a compressed size would
+    otherwise make readers disagree on the member's bytes.
+    """
+    ordered = sorted(infos, key=lambda i: i.header_offset)
+    limits = [i.header_offset for i in ordered[1:]] + [zf.start_dir]
+    for info, limit in zip(ordered, limits, strict=True):
+        try:
+            fh.seek(info.header_offset)
+            raw = fh.read(_LOCAL_HEADER.size)
+        except OSError as e:
+            return f"{info.filename}: its local header cannot be read: {e}"
+        if len(raw) < _LOCAL_HEADER.size:
+            return f"{info.filename}: its local header lies past the end of the file"
+        sig, _v, _os, flag, _m, _t, _d, crc, csize, usize, nlen, xlen = _LOCAL_HEADER.unpack(raw)
+        if sig != b"PK\x03\x04":
+            return f"{info.filename}: no local header where the central directory points"
+        if not flag & 0x08 and (crc, csize, usize) != (
+            info.CRC,
+            info.compress_size,
+            info.file_size,
+        ):
+            return (
+                f"{info.filename}: the central directory records {info.compress_size} bytes "
+                f"compressed, {info.file_size} inflated, CRC {info.CRC:08x}; its local header "
+                f"{csize}, {usize}, {crc:08x}"
+            )
+        end = info.header_offset + _LOCAL_HEADER.size + nlen + xlen + info.compress_size
+        if end > limit:
+            return (
+                f"{info.filename}: its {info.compress_size} compressed bytes run past the next "
+                "member or the central directory"
+            )
+    return None
+
+
 def _open_zip(path: Path, fh: IO[bytes], limits: Limits) -> ZipRelease:
     try:
         entries = _zip_entries(fh)
@@ -733,6 +793,10 @@ def _open_zip(path: Path, fh: IO[bytes], limits: Limits) -> ZipRelease:
     except Exception as e:  # a hostile zip: BadZipFile, OSError, ValueError, EOFError...
         fh.close()
         raise NotAReleaseError(f"{path} cannot be read as a zip file: {e}") from None
+    if lie := _layout_lie(zf, fh, infos):
+        zf.close()
+        fh.close()
+        raise NotAReleaseError(f"{path} is not a sound zip: {lie}")
     names = [i.filename for i in infos]
     if DESCRIPTOR in names:
         prefix = ""

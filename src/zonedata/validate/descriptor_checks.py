@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import json
 import os
 import re
@@ -9,7 +10,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-from zonedata.model.descriptor import DescriptorError, Package
+from zonedata.model import jsontext
+from zonedata.model.descriptor import DescriptorError, Package, Table
 from zonedata.validate import safeio
 from zonedata.validate.problems import Problem, make
 
@@ -38,7 +40,7 @@ def read_descriptor(path: Path, display: str) -> tuple[dict[str, Any] | None, li
         return None, [make(code.get(e.kind, "descriptor-missing"), f"{e.message}.", **kw)]
     try:
         text = raw.decode("utf-8-sig")
-        descriptor = json.loads(text)
+        descriptor = jsontext.loads(text)
     except UnicodeDecodeError as e:
         return None, [make("descriptor-json", f"{display} is not UTF-8 ({e.reason}).", **kw)]
     except json.JSONDecodeError as e:
@@ -48,6 +50,16 @@ def read_descriptor(path: Path, display: str) -> tuple[dict[str, Any] | None, li
                 f"{display} is not valid JSON: {e.msg}.",
                 line=e.lineno,
                 column=e.colno,
+                **kw,
+            )
+        ]
+    except jsontext.JsonTextError as e:
+        return None, [
+            make(
+                "descriptor-json",
+                f"{display} is not strict JSON: {e.message}.",
+                line=e.line,
+                column=e.column,
                 **kw,
             )
         ]
@@ -136,6 +148,7 @@ def check_profile(descriptor: dict[str, Any], display: str) -> list[Problem]:
             make(
                 "descriptor-profile",
                 f"Descriptor does not follow the Data Package profile: {e.error.message}",
+                table=_owners(descriptor).get(e.error.message),
                 **kw,
             )
         ]
@@ -147,14 +160,37 @@ def check_profile(descriptor: dict[str, Any], display: str) -> list[Problem]:
                 **kw,
             )
         ]
+    owners = _owners(descriptor) if errors else {}
     return [
         make(
             "descriptor-profile",
             f"Descriptor does not follow the Data Package profile: {e.message}",
+            table=owners.get(e.message),
             **kw,
         )
         for e in errors
     ]
+
+
+def _owners(descriptor: dict[str, Any]) -> dict[str, str]:
+    """Which resource (by name) a profile message is about, found by checking each alone."""
+    from frictionless import FrictionlessException
+    from frictionless import Resource as FResource
+
+    owners: dict[str, str] = {}
+    resources = descriptor.get("resources")
+    for r in resources if isinstance(resources, list) else []:
+        if not isinstance(r, dict) or not isinstance(r.get("name"), str):
+            continue
+        try:
+            messages = [e.message for e in FResource.metadata_validate(r)]
+        except FrictionlessException as e:
+            messages = [e.error.message]
+        except Exception:  # the package check already reported it
+            continue
+        for message in messages:
+            owners.setdefault(message, r["name"])
+    return owners
 
 
 def check_engine(
@@ -163,10 +199,24 @@ def check_engine(
     """Read the descriptor into the data model; report what the engine cannot use."""
     try:
         return Package.from_descriptor(descriptor, base), []
-    except DescriptorError as e:
-        return None, [make("descriptor-profile", f"Descriptor cannot be used: {e}.", path=display)]
-    except (TypeError, AttributeError, ValueError) as e:
-        return None, [make("descriptor-profile", f"Descriptor cannot be used: {e}.", path=display)]
+    except (DescriptorError, TypeError, AttributeError, ValueError) as e:
+        table = _failing_resource(descriptor)
+        return None, [
+            make(
+                "descriptor-profile", f"Descriptor cannot be used: {e}.", path=display, table=table
+            )
+        ]
+
+
+def _failing_resource(descriptor: dict[str, Any]) -> str | None:
+    """The name of the first resource the data model cannot read (None if none is named)."""
+    for r in descriptor.get("resources") or []:
+        try:
+            Table.from_descriptor(r)
+        except (DescriptorError, TypeError, AttributeError, ValueError):
+            name = r.get("name") if isinstance(r, dict) else None
+            return name if isinstance(name, str) else None
+    return None
 
 
 def check_paths(package: Package, display: str, *, allow_remote: bool) -> list[Problem]:
@@ -309,7 +359,25 @@ def check_resources(package: Package, display: str) -> list[Problem]:
                 )
             )
         seen.add(t.name)
+        if not _is_utf8(t.encoding):
+            out.append(
+                make(
+                    "encoding-unsupported",
+                    f"Resource {t.name!r} declares the encoding {t.encoding[:40]!r}; zonedata "
+                    'reads UTF-8 only. Convert the file to UTF-8 and declare "utf-8".',
+                    table=t.name,
+                    value=t.encoding[:40],
+                    **kw,
+                )
+            )
     return out
+
+
+def _is_utf8(encoding: str) -> bool:
+    try:
+        return codecs.lookup(encoding).name == "utf-8"
+    except LookupError:
+        return False
 
 
 def check_references(package: Package, display: str) -> list[Problem]:
@@ -347,41 +415,70 @@ def check_references(package: Package, display: str) -> list[Problem]:
     return out
 
 
-_NAME_KEY = re.compile(r'"name"\s*:\s*("(?:[^"\\]|\\.)*")')
-_FK_KEY = re.compile(r'"foreignKeys"\s*:')
+#: Where in a resource each code's problem points (a path below ``resources[i]``).
+_POINTS_AT: dict[str, tuple[str, ...]] = {
+    "name-unsafe": ("name",),
+    "name-duplicate": ("name",),
+    "foreign-key-invalid": ("schema", "foreignKeys"),
+    "path-unsafe": ("path",),
+    "path-remote": ("path",),
+    "encoding-unsupported": ("encoding",),
+}
+_PROPERTY = re.compile(r"at property '([^']*)'")
 
 
-def with_lines(problems: list[Problem], path: Path) -> list[Problem]:
-    """Give the resource-level descriptor problems the line of their resource.
+def with_lines(
+    problems: list[Problem], path: Path, shown: str, descriptor: dict[str, Any]
+) -> list[Problem]:
+    """Give the descriptor's problems the line and column of the value they are about.
 
-    ``name-unsafe`` and ``name-duplicate`` point at the resource's ``"name"`` (the
-    second one for a duplicate), ``foreign-key-invalid`` at the ``"foreignKeys"`` that
-    follows it. The lines come from the descriptor's text: the first ``"name"`` key whose
-    value is the resource's name (a field of that name before it would mislead, which is
-    why the problems of other codes are left without a line).
+    A problem about a resource points at the resource's key for its code (``"name"`` for
+    ``name-unsafe``; the second resource of the name for ``name-duplicate``; ``"path"``,
+    ``"foreignKeys"``, ``"encoding"``), a problem about one of its fields at the field, and a
+    profile problem at the property the profile names, else at its resource. The
+    descriptor's text is read again only when there is a problem to place.
     """
-    wanted = {"name-unsafe", "name-duplicate", "foreign-key-invalid"}
-    if not any(p.code in wanted and p.table is not None for p in problems):
+    todo = [i for i, p in enumerate(problems) if p.path == shown and p.line is None]
+    if not todo:
         return problems
     try:
         text = safeio.read_regular(path, safeio.MAX_DESCRIPTOR_BYTES).decode("utf-8-sig")
     except (safeio.InputError, UnicodeDecodeError, ValueError):
         return problems
-    starts: dict[str, list[int]] = {}
-    for m in _NAME_KEY.finditer(text):
-        try:
-            value = json.loads(m.group(1))
-        except ValueError:
-            continue
-        if isinstance(value, str):
-            starts.setdefault(value, []).append(m.start())
-    out = []
-    for p in problems:
-        found = starts.get(p.table or "") if p.code in wanted else None
-        if found:
-            pos = found[1] if p.code == "name-duplicate" and len(found) > 1 else found[0]
-            if p.code == "foreign-key-invalid" and (fk := _FK_KEY.search(text, pos)):
-                pos = fk.start()
-            p = p.with_(line=text.count("\n", 0, pos) + 1)
-        out.append(p)
+    resources = descriptor.get("resources")
+    indices: dict[str, list[int]] = {}
+    for i, r in enumerate(resources if isinstance(resources, list) else []):
+        if isinstance(r, dict) and isinstance(r.get("name"), str):
+            indices.setdefault(r["name"], []).append(i)
+    out = list(problems)
+    for i in todo:
+        for pointer in _pointers(out[i], indices, descriptor):
+            if found := jsontext.locate(text, pointer):
+                out[i] = out[i].with_(line=found[0], column=found[1])
+                break
     return out
+
+
+def _pointers(
+    p: Problem, indices: dict[str, list[int]], descriptor: dict[str, Any]
+) -> list[jsontext.Pointer]:
+    """Candidate places of a descriptor problem in the descriptor, best first."""
+    m = _PROPERTY.search(p.message)
+    parts = tuple(int(x) if x.isdigit() else x for x in m.group(1).split("/") if x) if m else ()
+    found = indices.get(p.table or "")
+    if not found:
+        return [parts] if parts else []
+    i = found[1] if p.code == "name-duplicate" and len(found) > 1 else found[0]
+    res: jsontext.Pointer = ("resources", i)
+    out: list[jsontext.Pointer] = []
+    if p.code in _POINTS_AT:
+        out.append(res + _POINTS_AT[p.code])
+    if parts:
+        out += [(*res, "schema", *parts), res + parts]
+    schema = descriptor["resources"][i].get("schema")
+    fields = schema.get("fields") if isinstance(schema, dict) else None
+    if p.field is not None and isinstance(fields, list):
+        names = [f.get("name") if isinstance(f, dict) else None for f in fields]
+        if p.field in names:
+            out.append((*res, "schema", "fields", names.index(p.field)))
+    return [*out, res]

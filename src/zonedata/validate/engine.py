@@ -108,6 +108,7 @@ def validate_package(
             package = _layers(report, descriptor, p, shown, allow_remote=allow_remote)
         finally:
             report.problems[slot:slot] = profile.result()
+    report.problems = descriptor_checks.with_lines(report.problems, p, shown, descriptor)
     if package is None:
         return report
     if semantic and report.data:
@@ -138,7 +139,7 @@ def _layers(
         return None
     checks = descriptor_checks.check_resources(package, shown)
     checks += descriptor_checks.check_references(package, shown)
-    report.problems.extend(descriptor_checks.with_lines(checks, p))
+    report.problems.extend(checks)
     report.problems.extend(descriptor_checks.check_paths(package, shown, allow_remote=allow_remote))
     unsafe = {q.table for q in report.problems if q.code in UNSAFE}
     report.tables = len(package.tables)
@@ -164,9 +165,8 @@ def _layers(
         scans.reverse()
         while scans:  # each file's bytes are let go once its table is checked
             _check_table(report, scans.pop(), schema_checks.check_table)
-        if not any(q.code == "foreign-key-invalid" for q in report.problems):
-            # (a key that names no table or field cannot be followed: fix it first)
-            report.problems.extend(schema_checks.check_foreign_keys(report.data))
+        # (a key that names no table or field cannot be followed; the others are)
+        report.problems.extend(schema_checks.check_foreign_keys(report.data))
     return package
 
 

@@ -122,6 +122,15 @@ RULES: dict[str, Rule] = _rules(
         "one name would overwrite each other's files in a release.",
     ),
     Rule(
+        "encoding-unsupported",
+        "descriptor",
+        "error",
+        "Resource declares an encoding other than UTF-8",
+        "zonedata reads every file as UTF-8. A file declared in another encoding would be read as "
+        "UTF-8 all the same, and a reader that honours the declaration would see other text, so the "
+        "declaration is refused rather than ignored.",
+    ),
+    Rule(
         "foreign-key-invalid",
         "descriptor",
         "error",
@@ -237,11 +246,29 @@ RULES: dict[str, Rule] = _rules(
         "Every row must have as many cells as the header; a ragged row shifts values into the wrong columns.",
     ),
     Rule(
+        "row-too-long",
+        "file",
+        "error",
+        "Row longer than 16 MiB",
+        "The CSV parser reads a file in blocks of 16 MiB and a row must fit in one; a row that long "
+        "is a broken or hostile file (Python's csv module refuses a cell over 128 KiB).",
+    ),
+    Rule(
         "quote-unclosed",
         "file",
         "error",
         "Unclosed quote",
         "A quoted cell is never closed, so the rest of the file would be read as one cell.",
+    ),
+    Rule(
+        "quote-misplaced",
+        "file",
+        "error",
+        "Quote in the middle of a cell",
+        "RFC 4180 allows a quote only at the start of a cell (opening it), doubled inside a quoted cell, "
+        'or closing the cell just before a delimiter or the end of the line. Anywhere else (Bei"jing, '
+        'or "Bei"jing"") readers repair the cell each their own way: Python, Arrow and '
+        'frictionless read "Bei"jing"" as Beijing"", a spreadsheet may not.',
     ),
     Rule(
         "bare-cr",

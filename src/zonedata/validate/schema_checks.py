@@ -31,7 +31,8 @@ INTEGER_RE = r"^[+-]?\d+$"
 #: anchored as a whole, so that RE2 matches it in one pass
 NUMBER_RE = r"^(?:[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?|NaN|INF|-INF|nan|inf|-inf)$"
 DATE_RE = r"^\d{4}-\d{2}-\d{2}$"
-PARTIAL_DATE_RE = r"^\d{4}(-\d{2}(-\d{2})?)?$"
+#: (year 0000 does not exist in ISO 8601's calendar without an agreement, nor in Python's)
+PARTIAL_DATE_RE = r"^([1-9]\d{3}|0[1-9]\d{2}|00[1-9]\d|000[1-9])(-\d{2}(-\d{2})?)?$"
 #: report at most this many problems per check and column (the count of the rest is reported)
 MAX_PER_CHECK = 1000
 #: a column of at least this many rows whose sample has at most this share of distinct
@@ -276,7 +277,7 @@ def check_field(rep: _Reporter, f: Field) -> Typed:
         rep.report(
             "date-invalid",
             pc.and_(present, pc.invert(ok)),
-            lambda v: f"{v!r} is not a valid date (YYYY, YYYY-MM or YYYY-MM-DD).",
+            lambda v: f"{v!r} is not a valid date (YYYY, YYYY-MM or YYYY-MM-DD, from year 0001).",
         )
         # (every value valid: the cells themselves, which spares a copy of the column)
         all_ok = pc.all(ok).as_py() is not False
@@ -725,6 +726,8 @@ def check_foreign_keys(data: dict[str, TableData]) -> list[Problem]:
     out: list[Problem] = []
     for td in data.values():
         for fk in td.table.foreign_keys:
+            if not fk.fields or len(fk.fields) != len(fk.reference_fields):
+                continue  # foreign-key-invalid: a key that cannot be followed
             parent = data.get(fk.resource)
             if parent is None or not all(c in parent.text.columns for c in fk.reference_fields):
                 continue  # the referenced table could not be read: its own problems say why

@@ -34,6 +34,9 @@ FAST_BLOCK_SIZE = 1 << 21
 #: The longest header record, in bytes: 64 KiB, hundreds of times a real header, and
 #: below the 128 KiB that Python's csv module allows a cell.
 MAX_HEADER_BYTES = 1 << 16
+#: The longest record, in bytes: the parser's block, which a record may not straddle
+#: (16 MiB, a hundred times Python's csv cell limit).
+MAX_ROW_BYTES = BLOCK_SIZE
 #: What a file that cannot be read as input is reported as.
 _INPUT_CODES = {
     "missing": "file-missing",
@@ -234,20 +237,26 @@ def _scan_bytes(data: bytes, table: Table, problems: list[Problem], kw: dict[str
     if b'"' in data:
         parity = np.bitwise_xor.accumulate((arr == 34).astype(np.uint8))
         outside = parity == 0
+        misplaced = _misplaced_quote(data, arr, parity, delim, kw)
         if parity[-1]:
-            last_q = data.rfind(b'"')
-            # the unclosed quote is the last one that opened a cell
-            opened = int(np.flatnonzero((arr == 34) & (parity == 1))[-1]) if last_q >= 0 else 0
-            line = _line_of(data, opened)
-            problems.append(
-                make(
-                    "quote-unclosed",
-                    f"A quote opened at line {line} is never closed.",
-                    line=line,
-                    **kw,
+            # the unclosed quote is the last one that opened a cell; a misplaced quote
+            # before it is the cause (a stray quote opens a cell that never closes)
+            opened = int(np.flatnonzero((arr == 34) & (parity == 1))[-1])
+            if misplaced is not None and misplaced[0] <= opened:
+                problems.append(misplaced[1])
+            else:
+                line = _line_of(data, opened)
+                problems.append(
+                    make(
+                        "quote-unclosed",
+                        f"A quote opened at line {line} is never closed.",
+                        line=line,
+                        **kw,
+                    )
                 )
-            )
             return FileScan(data, [], empty, problems, readable=False)
+        if misplaced is not None:
+            problems.append(misplaced[1])
         newlines = np.flatnonzero((arr == 10) & outside)
         delims = np.flatnonzero((arr == delim) & outside)
         all_newlines = np.flatnonzero(arr == 10)
@@ -292,6 +301,20 @@ def _scan_bytes(data: bytes, table: Table, problems: list[Problem], kw: dict[str
             )
         )
         return FileScan(data, [], empty, problems, readable=False)
+    too_long = keep[(ends - starts)[keep] > MAX_ROW_BYTES]
+    if len(too_long):  # the parser reads in blocks, and a record must fit in one
+        ln, size = int(record_lines[too_long[0]]), int((ends - starts)[too_long[0]])
+        more = f" ({len(too_long) - 1:,} more rows are too)" if len(too_long) > 1 else ""
+        problems.append(
+            make(
+                "row-too-long",
+                f"The row at line {ln} is {size:,} bytes long; the limit is "
+                f"{MAX_ROW_BYTES:,}{more}.",
+                line=ln,
+                **kw,
+            )
+        )
+        return FileScan(data, [], empty, problems, readable=False)
     header_text = data[starts[h] : ends[h]].decode("utf-8").rstrip("\r")
     header = next(csv.reader([header_text], delimiter=table.delimiter)) if header_text else []
     problems.extend(check_header(header, table, int(record_lines[h]), kw))
@@ -320,6 +343,40 @@ def _scan_bytes(data: bytes, table: Table, problems: list[Problem], kw: dict[str
         p.code in ("header-mismatch", "missing-column", "extra-column") for p in problems
     )
     return FileScan(data, header, record_lines[good].astype(np.int64), problems, readable=header_ok)
+
+
+def _misplaced_quote(
+    data: bytes, arr: np.ndarray, parity: np.ndarray, delim: int, kw: dict[str, str]
+) -> tuple[int, Problem] | None:
+    """The first quote that neither opens a cell, nor pairs inside one, nor closes one.
+
+    Quotes alternate between opening and closing. An opening quote must follow the start
+    of the file, a line feed, a delimiter or a closing quote (then the two are an escaped
+    ``""``); a closing quote must come before a delimiter, CR, LF, the end or an opening
+    quote (RFC 4180). Only the first is reported, with its offset: after it, which quotes
+    open and which close is anybody's guess.
+    """
+    q = np.flatnonzero(arr == 34)
+    opens = parity[q] == 1
+    prev = np.where(q > 0, arr[np.maximum(q - 1, 0)], 10)
+    nxt = np.where(q + 1 < len(arr), arr[np.minimum(q + 1, len(arr) - 1)], 10)
+    bad_open = opens & (prev != 10) & (prev != delim) & (prev != 34)
+    bad_close = ~opens & (nxt != 10) & (nxt != 13) & (nxt != delim) & (nxt != 34)
+    bad = q[bad_open | bad_close]
+    if not len(bad):
+        return None
+    pos = int(bad[0])
+    line = _line_of(data, pos)
+    column = len(data[data.rfind(b"\n", 0, pos) + 1 : pos].decode("utf-8", "replace")) + 1
+    where = "closes a quoted cell that goes on" if parity[pos] == 0 else "is inside a cell"
+    return pos, make(
+        "quote-misplaced",
+        f"The quote at line {line}, column {column} {where}: quote the whole cell and "
+        'double each quote inside it ("").',
+        line=line,
+        column=column,
+        **kw,
+    )
 
 
 def _bare_cr(
@@ -387,8 +444,11 @@ def check_header(header: list[str], table: Table, line: int, kw: dict[str, str])
     if header == expected:
         return []
     problems: list[Problem] = []
-    missing = [n for n in expected if n not in header]
-    extra = [n for n in header if n not in expected]
+    # positions by dict, not list.index: a header of 100,000 columns stays linear
+    where_expected = _first_positions(expected)
+    where_header = _first_positions(header)
+    missing = [n for n in expected if n not in where_header]
+    extra = [n for n in header if n not in where_expected]
     if len(header) == len(expected) and len(missing) == len(extra):
         # same width: report each position whose name differs (renamed or reordered)
         for i, (got, want) in enumerate(zip(header, expected, strict=True), start=1):
@@ -406,7 +466,7 @@ def check_header(header: list[str], table: Table, line: int, kw: dict[str, str])
                 )
         return problems
     for name in missing:
-        i = expected.index(name) + 1
+        i = where_expected[name] + 1
         problems.append(
             make(
                 "missing-column",
@@ -418,7 +478,7 @@ def check_header(header: list[str], table: Table, line: int, kw: dict[str, str])
             )
         )
     for name in extra:
-        i = header.index(name) + 1
+        i = where_header[name] + 1
         problems.append(
             make(
                 "extra-column",
@@ -440,3 +500,11 @@ def check_header(header: list[str], table: Table, line: int, kw: dict[str, str])
             )
         )
     return problems
+
+
+def _first_positions(names: list[str]) -> dict[str, int]:
+    """Each name's first index in ``names``."""
+    out: dict[str, int] = {}
+    for i, name in enumerate(names):
+        out.setdefault(name, i)
+    return out
