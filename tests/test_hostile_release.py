@@ -156,7 +156,12 @@ def test_fifo_as_data_file(release: Path, guard: dict[str, str]) -> None:
     for name in ("cities.parquet", "cities.json"):  # load reads one, diff the other
         (release / name).unlink()
         os.mkfifo(release / name)
-    refused(load(release, guard, timeout=30), 3, "cities.parquet", "a FIFO, not a regular file")
+    refused(
+        load(release, guard, timeout=30),
+        3,
+        "cities.parquet",
+        "a FIFO (named pipe), not a regular file",
+    )
     out = run_cli("verify", str(release), env=guard, timeout=30)
     refused(out, 1, "UNSAFE", "cities.parquet", "a FIFO")
     out = run_cli("diff", str(release), str(release), env=guard, timeout=30)
@@ -186,7 +191,7 @@ def test_folder_as_data_file(release: Path, guard: dict[str, str]) -> None:
 def test_symlink_to_a_device(release: Path, guard: dict[str, str]) -> None:
     (release / "cities.parquet").unlink()
     (release / "cities.parquet").symlink_to("/dev/zero")
-    refused(load(release, guard, timeout=30), 3, "cities.parquet", "outside the release folder")
+    refused(load(release, guard, timeout=30), 3, "cities.parquet", "outside the folder")
     out = run_cli("verify", str(release), env=guard, timeout=30)
     refused(out, 1, "UNSAFE", "cities.parquet", "/dev/zero")
 
@@ -200,15 +205,15 @@ def test_symlink_to_an_outside_file_with_the_right_hash(
     shutil.move(release / "cities.parquet", target)
     (release / "cities.parquet").symlink_to(target)
     out = run_cli("verify", str(release), env=guard)
-    refused(out, 1, "UNSAFE", "cities.parquet", "a symlink to", "outside the release folder")
-    refused(load(release, guard), 3, "UnsafeFileError", "cities.parquet", "outside the release")
+    refused(out, 1, "UNSAFE", "cities.parquet", "a symlink to", "outside the folder")
+    refused(load(release, guard), 3, "UnsafeFileError", "cities.parquet", "outside the folder")
 
 
 def test_descriptor_symlinked_outside(release: Path, tmp_path: Path, guard: dict[str, str]) -> None:
     shutil.move(release / "datapackage.json", tmp_path / "elsewhere.json")
     (release / "datapackage.json").symlink_to(tmp_path / "elsewhere.json")
     refused(run_cli("verify", str(release), env=guard), 2, "datapackage.json", "outside the")
-    refused(load(release, guard), 3, "datapackage.json", "outside the release folder")
+    refused(load(release, guard), 3, "datapackage.json", "outside the folder")
 
 
 def test_symlink_inside_the_release_is_followed(release: Path, guard: dict[str, str]) -> None:

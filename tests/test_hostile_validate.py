@@ -676,7 +676,7 @@ def test_cr_in_a_quoted_cell_keeps_every_row(package_copy: Path, tmp_path: Path,
 
 
 def test_read_regular_reads_a_file_that_reports_no_size() -> None:
-    from zonedata.validate.safeio import read_regular
+    from zonedata.safeio import read_regular
 
     status = Path("/proc/self/status")
     if not status.exists():
@@ -686,7 +686,7 @@ def test_read_regular_reads_a_file_that_reports_no_size() -> None:
 
 
 def test_read_regular_stops_at_the_limit_while_reading() -> None:
-    from zonedata.validate.safeio import InputError, read_regular
+    from zonedata.safeio import InputError, read_regular
 
     status = Path("/proc/self/status")
     if not status.exists():

@@ -81,6 +81,7 @@ from pathlib import Path, PurePosixPath
 from types import TracebackType
 from typing import IO, Any
 
+from zonedata import safeio
 from zonedata.errors import (
     DownloadError,
     IntegrityError,
@@ -364,103 +365,35 @@ def _size_error(shown: str, limit: int, actual: str) -> IntegrityError:
 # --- local files -----------------------------------------------------------------------------
 
 
-def _kind(mode: int) -> str:
-    if stat.S_ISDIR(mode):
-        return "a folder"
-    if stat.S_ISFIFO(mode):
-        return "a FIFO"
-    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
-        return "a device"
-    if stat.S_ISSOCK(mode):
-        return "a socket"
-    if stat.S_ISLNK(mode):
-        return "a symlink"
-    return "not a regular file"
-
-
-def _inside(path: str, root: str) -> bool:
-    try:
-        return os.path.commonpath([path, root]) == root
-    except ValueError:
-        return False
-
-
-_OPEN_FLAGS = (
-    os.O_RDONLY
-    | getattr(os, "O_NONBLOCK", 0)
-    | getattr(os, "O_NOFOLLOW", 0)
-    | getattr(os, "O_CLOEXEC", 0)
-    | getattr(os, "O_BINARY", 0)
-)
+def _release_error(e: safeio.InputError, shown: str, limit: int | None = None) -> ReleaseError:
+    """The release reader's exception for what :mod:`zonedata.safeio` refused."""
+    if e.kind == "too-large" and limit is not None:
+        actual = f"{e.size} bytes" if e.size is not None else f"more than {limit} bytes"
+        return _size_error(shown, limit, actual)
+    detail = "no such file" if e.kind == "missing" else e.detail
+    if e.kind in ("not-regular", "outside", "changed"):
+        return UnsafeFileError(f"{shown} {detail}", file=shown, detail=detail)
+    return ReleaseError(f"{shown}: {detail}", file=shown, detail=detail)
 
 
 def open_regular(root: str, rel: str, shown: str) -> tuple[int, int]:
     """Open ``rel`` below the real folder ``root``: (fd, size) of a regular file inside it.
 
     Symlinks are followed only when their target stays inside ``root``; anything but a
-    regular file is refused with :class:`UnsafeFileError` before it is opened (and again
-    on the open descriptor, should it have been swapped in between).
+    regular file is refused with :class:`UnsafeFileError` (see :mod:`zonedata.safeio`).
     """
-    full = os.path.join(root, *rel.split("/"))
     try:
-        lst = os.lstat(full)
-    except FileNotFoundError:
-        raise ReleaseError(f"{shown}: no such file", file=shown, detail="no such file") from None
-    except OSError as e:
-        detail = f"cannot be read: {e.strerror or e}"
-        raise ReleaseError(f"{shown}: {detail}", file=shown, detail=detail) from None
-    real = os.path.realpath(full)
-    if not _inside(real, root):
-        what = "a symlink" if stat.S_ISLNK(lst.st_mode) else "a path"
-        detail = f"refused: {what} to {real}, outside the release folder"
-        raise UnsafeFileError(f"{shown}: {detail}", file=shown, detail=detail)
-    try:
-        st = os.lstat(real)
-    except OSError as e:
-        detail = f"cannot be read: {e.strerror or e}"
-        raise ReleaseError(f"{shown}: {detail}", file=shown, detail=detail) from None
-    if not stat.S_ISREG(st.st_mode):
-        detail = f"refused: {_kind(st.st_mode)}, not a regular file"
-        raise UnsafeFileError(f"{shown}: {detail}", file=shown, detail=detail)
-    try:
-        fd = os.open(real, _OPEN_FLAGS)
-    except OSError as e:
-        detail = f"cannot be read: {e.strerror or e}"
-        raise ReleaseError(f"{shown}: {detail}", file=shown, detail=detail) from None
-    fst = os.fstat(fd)
-    if not stat.S_ISREG(fst.st_mode) or (fst.st_dev, fst.st_ino) != (st.st_dev, st.st_ino):
-        os.close(fd)
-        detail = "refused: it changed while it was being opened"
-        raise UnsafeFileError(f"{shown}: {detail}", file=shown, detail=detail)
-    return fd, fst.st_size
+        return safeio.open_regular(os.path.join(root, *rel.split("/")), shown, root=root)
+    except safeio.InputError as e:
+        raise _release_error(e, shown) from None
 
 
 def read_regular(root: str, rel: str, shown: str, limit: int) -> bytes:
     """The bytes of a regular file below ``root``, at most ``limit`` (else IntegrityError)."""
-    fd, size = open_regular(root, rel, shown)
     try:
-        if size > limit:
-            raise _size_error(shown, limit, f"{size} bytes")
-        chunks = []
-        total = 0
-        while True:
-            try:
-                chunk = os.read(fd, min(_CHUNK * 16, limit + 1 - total))
-            except BlockingIOError:  # not a regular file after all: never wait
-                detail = "refused: reading it would block"
-                raise UnsafeFileError(f"{shown}: {detail}", file=shown, detail=detail) from None
-            except OSError as e:
-                detail = f"cannot be read: {e.strerror or e}"
-                raise ReleaseError(f"{shown}: {detail}", file=shown, detail=detail) from None
-            if not chunk:
-                break
-            chunks.append(chunk)
-            total += len(chunk)
-            if total > limit:
-                raise _size_error(shown, limit, f"more than {limit} bytes")
-        return b"".join(chunks)
-    finally:
-        os.close(fd)
+        return safeio.read_regular(os.path.join(root, *rel.split("/")), limit, shown, root=root)
+    except safeio.InputError as e:
+        raise _release_error(e, shown, limit) from None
 
 
 # --- releases --------------------------------------------------------------------------------
@@ -671,7 +604,7 @@ def open_release(
         return _open_folder(p, DESCRIPTOR, limits)
     if not stat.S_ISREG(st.st_mode):
         raise UnsafeFileError(
-            f"{p}: refused: {_kind(st.st_mode)}, not a release folder or zip", file=str(p)
+            f"{p}: refused: {safeio.kind_of(st.st_mode)}, not a release folder or zip", file=str(p)
         )
     real = os.path.realpath(p)
     fd, _ = open_regular(os.path.dirname(real), os.path.basename(real), str(p))
@@ -715,7 +648,7 @@ def _listed_size(full: str, root: str) -> int:
         st = os.lstat(real)
     except OSError:
         return -1
-    if not _inside(real, root) or not stat.S_ISREG(st.st_mode):
+    if not safeio.inside(real, root) or not stat.S_ISREG(st.st_mode):
         return -1
     return st.st_size
 
@@ -848,7 +781,7 @@ def private_folder(path: Path, *, follow: bool) -> Path:
         raise ReleaseError(f"cannot create the download cache {path}: {e.strerror or e}") from None
     why = ""
     if not stat.S_ISDIR(st.st_mode):
-        why = f"it is {_kind(st.st_mode)}, not a folder"
+        why = f"it is {safeio.kind_of(st.st_mode)}, not a folder"
     elif hasattr(os, "getuid") and st.st_uid != os.getuid():
         why = f"it is owned by user {st.st_uid}, not by you ({os.getuid()})"
     elif hasattr(os, "getuid") and st.st_mode & 0o022:

@@ -10,9 +10,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
+from zonedata import safeio
 from zonedata.model import jsontext
 from zonedata.model.descriptor import DescriptorError, Package, Table
-from zonedata.validate import safeio
 from zonedata.validate.problems import Problem, make
 
 REMOTE_SCHEMES = ("http", "https", "ftp", "s3", "gs")
@@ -29,7 +29,7 @@ def read_descriptor(path: Path, display: str) -> tuple[dict[str, Any] | None, li
     """Parse the JSON; problems here mean the input is unreadable (exit 2).
 
     The descriptor must be a regular file (not a FIFO, device or folder) of at most
-    :data:`~zonedata.validate.safeio.MAX_DESCRIPTOR_BYTES`, and its JSON nested at most
+    :data:`~zonedata.safeio.MAX_DESCRIPTOR_BYTES`, and its JSON nested at most
     :data:`MAX_DEPTH` levels deep.
     """
     kw = {"path": display}

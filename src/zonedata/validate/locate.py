@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from zonedata.validate import safeio
+from zonedata import safeio
 from zonedata.validate.problems import Problem
 
 #: locate at most this many problems (the rest keep column=None)

@@ -22,8 +22,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
+from zonedata import safeio
 from zonedata.model.descriptor import Table
-from zonedata.validate import safeio
 from zonedata.validate.problems import Problem, make
 
 BOM = b"\xef\xbb\xbf"
