@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 import click
+
+if TYPE_CHECKING:
+    from zonedata.docs import Target
+    from zonedata.model.descriptor import Package
 
 #: the generated files, in the order they are written (see zonedata.docs.TARGETS)
 TARGET_NAMES = ("dictionary", "cli", "rules", "chart", "coverage", "typed", "models")
@@ -67,10 +71,7 @@ def docs(
       zonedata docs --check
       zonedata docs dictionary rules --check
     """
-    import difflib
-
-    from zonedata.docs import TARGETS, MissingDependencyError, package_folder
-    from zonedata.errors import ZonedataError
+    from zonedata.docs import TARGETS
     from zonedata.model.descriptor import DescriptorError, read_package
 
     chosen = [TARGETS[n] for n in TARGET_NAMES if not targets or n in targets]
@@ -78,20 +79,42 @@ def docs(
         package = read_package(package_path)
     except DescriptorError as e:
         _fail(f"cannot read the package: {e}")
-    if out_dir is not None:
-        folder = Path(out_dir)
-    elif package.base_path.name == "_data" and package_path is None:
-        folder = Path("docs")
-    else:
-        folder = package.base_path / "docs"
+    rendered = _render_all(chosen, package, _folder(package, out_dir, package_path), out_dir)
+    stale = 0
+    for target, (path, fresh) in zip(chosen, rendered, strict=True):
+        if check:
+            stale += _check_one(target, path, fresh)
+        else:
+            _write_one(target, path, fresh)
+    if check and stale:
+        click.echo(
+            f"{stale} of {len(chosen)} documentation file(s) missing or stale: run the same "
+            "command without --check (`zonedata docs`) and commit the result."
+        )
+        sys.exit(1)
 
-    # Render everything before writing anything: a missing dependency writes no file.
+
+def _folder(package: Package, out_dir: str | None, package_path: str | None) -> Path:
+    """Where the docs go: --out-dir, ./docs for the bundled copy, or docs/ beside it."""
+    if out_dir is not None:
+        return Path(out_dir)
+    if package.base_path.name == "_data" and package_path is None:
+        return Path("docs")
+    return package.base_path / "docs"
+
+
+def _render_all(
+    chosen: list[Target], package: Package, folder: Path, out_dir: str | None
+) -> list[tuple[Path, bytes]]:
+    """Every chosen file's path and bytes, rendered before anything is written (so a
+    missing dependency writes no file)."""
+    from zonedata.docs import MissingDependencyError, package_folder
+    from zonedata.errors import ZonedataError
+
     rendered: list[tuple[Path, bytes]] = []
     for target in chosen:
+        where = package_folder() if target.location == "package" and out_dir is None else folder
         try:
-            where = folder
-            if target.location == "package" and out_dir is None:
-                where = package_folder()
             rendered.append((where / target.filename, target.render(package)))
         except MissingDependencyError as e:
             others = " ".join(t.name for t in chosen if t.name != target.name)
@@ -99,53 +122,57 @@ def docs(
             _fail(f"{e}{hint}")
         except ZonedataError as e:  # a descriptor the generators cannot use
             _fail(f"{target.name}: {e}")
+    return rendered
 
-    stale = 0
-    for target, (path, fresh) in zip(chosen, rendered, strict=True):
-        shown = _display(path)
-        committed = path.read_bytes() if path.is_file() else None
-        current, note = (False, "") if committed is None else target.is_current(committed, fresh)
-        suffix = f" ({note})" if note and current else ""
-        if not check:
-            if current:  # a chart redrawn by another matplotlib only is left alone
-                click.echo(f"unchanged  {shown}{suffix}")
-            else:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                path.write_bytes(fresh)
-                click.echo(f"{'created' if committed is None else 'updated':<10} {shown}")
-            continue
-        if committed is None:
-            stale += 1
-            click.echo(f"missing    {shown}")
-            continue
-        if current:
-            click.echo(f"up to date {shown}{suffix}")
-            continue
-        stale += 1
-        click.echo(f"stale      {shown}")
-        if target.text:
-            diff = list(
-                difflib.unified_diff(
-                    committed.decode("utf-8", errors="replace").splitlines(),
-                    fresh.decode("utf-8").splitlines(),
-                    fromfile=f"{shown} (committed)",
-                    tofile=f"{shown} (generated)",
-                    n=1,
-                    lineterm="",
-                )
-            )
-            for line in diff[:DIFF_LINES]:
-                click.echo(f"    {line}")
-            if len(diff) > DIFF_LINES:
-                click.echo(f"    ... {len(diff) - DIFF_LINES} more diff lines")
-        else:
-            click.echo(f"    {note or 'the generated file differs'}")
-    if check and stale:
-        click.echo(
-            f"{stale} of {len(chosen)} documentation file(s) missing or stale: run the same "
-            "command without --check (`zonedata docs`) and commit the result."
+
+def _write_one(target: Target, path: Path, fresh: bytes) -> None:
+    shown = _display(path)
+    committed = path.read_bytes() if path.is_file() else None
+    current, note = (False, "") if committed is None else target.is_current(committed, fresh)
+    if current:  # a chart redrawn by another matplotlib only is left alone
+        click.echo(f"unchanged  {shown}{f' ({note})' if note else ''}")
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(fresh)
+    click.echo(f"{'created' if committed is None else 'updated':<10} {shown}")
+
+
+def _check_one(target: Target, path: Path, fresh: bytes) -> int:
+    """Say whether the committed file is current; 1 if it is missing or stale, else 0."""
+    shown = _display(path)
+    if not path.is_file():
+        click.echo(f"missing    {shown}")
+        return 1
+    committed = path.read_bytes()
+    current, note = target.is_current(committed, fresh)
+    if current:
+        click.echo(f"up to date {shown}{f' ({note})' if note else ''}")
+        return 0
+    click.echo(f"stale      {shown}")
+    if target.text:
+        _show_diff(shown, committed, fresh)
+    else:
+        click.echo(f"    {note or 'the generated file differs'}")
+    return 1
+
+
+def _show_diff(shown: str, committed: bytes, fresh: bytes) -> None:
+    import difflib
+
+    diff = list(
+        difflib.unified_diff(
+            committed.decode("utf-8", errors="replace").splitlines(),
+            fresh.decode("utf-8").splitlines(),
+            fromfile=f"{shown} (committed)",
+            tofile=f"{shown} (generated)",
+            n=1,
+            lineterm="",
         )
-        sys.exit(1)
+    )
+    for line in diff[:DIFF_LINES]:
+        click.echo(f"    {line}")
+    if len(diff) > DIFF_LINES:
+        click.echo(f"    ... {len(diff) - DIFF_LINES} more diff lines")
 
 
 def _display(path: Path) -> str:
