@@ -276,8 +276,20 @@ def render_typed(package: Package) -> str:
     if dupes:
         raise CodegenError(f"tables map to the same class name: {sorted(dupes)}")
     annotations = {(t.name, f.name): row_annotation(f) for t in tables for f in t.fields}
-    uses = " ".join(annotations.values())
+    out = _typed_head(package, " ".join(annotations.values()), tables, classes)
+    for t, cls in zip(tables, classes, strict=True):
+        out += ["", "", "@dataclass(frozen=True, slots=True)", f"class {cls}:"]
+        out += docstring(_table_doc(t), 4)
+        out.append("")
+        for f in t.fields:
+            out += fmt(annotation_node(annotations[(t.name, f.name)]), 4, f"{f.name}: ")
+            out += docstring(_field_doc(f), 4)
+    out += _typed_rows(tables, classes)
+    return ruff_format("\n".join(out) + "\n")
 
+
+def _typed_head(package: Package, uses: str, tables: list[Table], classes: list[str]) -> list[str]:
+    """typed.py up to the row classes: docstring, imports, ``__all__``, type aliases."""
     out: list[str] = [HEADER.rstrip("\n")]
     out += docstring(
         "Typed rows of the zonedata tables: one frozen dataclass per table, and rows().\n\n"
@@ -290,72 +302,40 @@ def render_typed(package: Package) -> str:
         "empty. Only the standard library is imported here.",
         0,
     )
-    out.append("")
-    out.append("from __future__ import annotations")
-    out.append("")
-    std = ["import os"]
-    if "datetime." in uses:
-        std.append("import datetime")
-    std.sort()
-    out += std
-    out.append("from collections.abc import Iterator")
-    out.append("from dataclasses import dataclass")
+    out += ["", "from __future__ import annotations", ""]
+    out += sorted(["import os", *(["import datetime"] if "datetime." in uses else [])])
+    out += ["from collections.abc import Iterator", "from dataclasses import dataclass"]
     if "Decimal" in uses:
         out.append("from decimal import Decimal")
-    out.append("from typing import Final, Literal, TypeAlias, overload")
-    out.append("")
+    out += ["from typing import Final, Literal, TypeAlias, overload", ""]
     exported = ["ROW_TYPES", "ReleaseLike", "Row", "TableName", "rows", *classes]
     out += fmt(Call("__all__ = [", [py_str(n) for n in sort_all(exported)], "]"), 0)
     out.append("")
-    out += fmt(
-        Call("TableName: TypeAlias = Literal[", [py_str(t.name) for t in tables], "]"),
-        0,
-    )
+    out += fmt(Call("TableName: TypeAlias = Literal[", [py_str(t.name) for t in tables], "]"), 0)
     out.append('"""The name of a table of the package."""')
     out.append("ReleaseLike: TypeAlias = str | os.PathLike[str] | None")
     out.append(
         '"""Where to read from: ``None`` (the bundled data), a release folder or zip, or a URL."""'
     )
+    return out
 
-    for t, cls in zip(tables, classes, strict=True):
-        out += ["", ""]
-        out.append("@dataclass(frozen=True, slots=True)")
-        out.append(f"class {cls}:")
-        out += docstring(_table_doc(t), 4)
-        out.append("")
-        for f in t.fields:
-            out += fmt(annotation_node(annotations[(t.name, f.name)]), 4, f"{f.name}: ")
-            out += docstring(_field_doc(f), 4)
 
-    out += ["", ""]
-    out.append(f"Row: TypeAlias = {' | '.join(classes)}")
-    out.append('"""Any row type."""')
-    out.append("")
-    out += fmt(
-        Call(
-            "ROW_TYPES: Final[dict[str, type[Row]]] = {",
-            [f"{py_str(t.name)}: {c}" for t, c in zip(tables, classes, strict=True)],
-            "}",
-        ),
-        0,
-    )
+def _typed_rows(tables: list[Table], classes: list[str]) -> list[str]:
+    """typed.py after the row classes: ``Row``, ``ROW_TYPES`` and the overloads of ``rows``."""
+    out = ["", "", f"Row: TypeAlias = {' | '.join(classes)}", '"""Any row type."""', ""]
+    pairs = [f"{py_str(t.name)}: {c}" for t, c in zip(tables, classes, strict=True)]
+    out += fmt(Call("ROW_TYPES: Final[dict[str, type[Row]]] = {", pairs, "}"), 0)
     out.append('"""The row type of each table, by table name."""')
-
+    params = ["name: str", "release: ReleaseLike = None"]
     for t, cls in zip(tables, classes, strict=True):
-        out += ["", ""]
-        out.append("@overload")
+        out += ["", "", "@overload"]
         out += _def_lines(
-            "rows",
-            [f"name: Literal[{py_str(t.name)}]", "release: ReleaseLike = None"],
-            f"Iterator[{cls}]",
-            " ...",
+            "rows", [f"name: Literal[{py_str(t.name)}]", params[1]], f"Iterator[{cls}]", " ..."
         )
+    out += ["", "", "@overload"]
+    out += _def_lines("rows", params, "Iterator[Row]", " ...")
     out += ["", ""]
-    out.append("@overload")
-    out += _def_lines("rows", ["name: str", "release: ReleaseLike = None"], "Iterator[Row]", " ...")
-    out.append("")
-    out.append("")
-    out += _def_lines("rows", ["name: str", "release: ReleaseLike = None"], "Iterator[Row]", "")
+    out += _def_lines("rows", params, "Iterator[Row]", "")
     out += docstring(
         "Iterate over the rows of table ``name`` as instances of its row type.\n\n"
         "``release`` is read as by :func:`zonedata.load`: ``None`` for the data bundled "
@@ -364,10 +344,9 @@ def render_typed(package: Package) -> str:
         "Raises :class:`zonedata.UnknownTableError` for an unknown name.",
         4,
     )
-    out.append("    from zonedata.loading.api import iter_rows")
-    out.append("")
+    out += ["    from zonedata.loading.api import iter_rows", ""]
     out.append("    return iter_rows(name, ROW_TYPES, release=release)")
-    return ruff_format("\n".join(out) + "\n")
+    return out
 
 
 def annotation_node(text: str) -> Node:
