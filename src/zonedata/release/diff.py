@@ -201,12 +201,44 @@ def diff_table(
 ) -> TableDiff:
     """The differences between two versions of a table, matched on the primary key."""
     import numpy as np
-    import pandas as pd
 
     td = TableDiff(name=name, status="changed")
+    common = [n for n in new.field_names if n in old.field_names]
+    _schema_changes(td, old, new, common)
+    on = _match_on(td, old, new, common)
+    if not on:  # nothing in common: every row is removed and added
+        td.rows_removed = _rows(
+            _frames(old_values, old.field_names)[1], range(len(old_values[old.field_names[0]]))
+        )
+        td.rows_added = _rows(
+            _frames(new_values, new.field_names)[1], range(len(new_values[new.field_names[0]]))
+        )
+        return td
+    old_canon, old_display = _frames(old_values, old.field_names)
+    new_canon, new_display = _frames(new_values, new.field_names)
+    left = old_canon[common].copy()
+    right = new_canon[common].copy()
+    for frame in (left, right):
+        frame[_N] = frame.groupby(on, dropna=False, sort=False).cumcount()
+        frame[_POS] = np.arange(len(frame))
+    merged = left.merge(
+        right, on=[*on, _N], how="outer", suffixes=("__old", "__new"), indicator=True
+    )
+    td.rows_removed = _rows(
+        old_display, merged.loc[merged["_merge"] == "left_only", f"{_POS}__old"]
+    )
+    td.rows_added = _rows(new_display, merged.loc[merged["_merge"] == "right_only", f"{_POS}__new"])
+    both = merged[merged["_merge"] == "both"]
+    td.rows_changed = _changed_rows(
+        both, [c for c in common if c not in on], on, old_display, new_display
+    )
+    return td
+
+
+def _schema_changes(td: TableDiff, old: Table, new: Table, common: list[str]) -> None:
+    """The fields added, removed and retyped between ``old`` and ``new``, into ``td``."""
     old_fields = {f.name: f for f in old.fields}
     new_fields = {f.name: f for f in new.fields}
-    common = [n for n in new.field_names if n in old_fields]
     td.fields_added = [
         (n, type_label(new_fields[n])) for n in new.field_names if n not in old_fields
     ]
@@ -218,50 +250,41 @@ def diff_table(
         for n in common
         if type_label(old_fields[n]) != type_label(new_fields[n])
     ]
+
+
+def _match_on(td: TableDiff, old: Table, new: Table, common: list[str]) -> list[str]:
+    """The columns rows are matched on: the new primary key, else the old, else all common
+    columns (``td.key`` is the key used, empty if none)."""
     old_pk, new_pk = list(old.primary_key), list(new.primary_key)
     if old_pk != new_pk:
         td.notes.append(f"primary key changed from {old_pk or 'none'} to {new_pk or 'none'}")
     if new_pk and all(k in common for k in new_pk):
-        key = new_pk
+        td.key = new_pk
     elif old_pk and all(k in common for k in old_pk):
-        key = old_pk
+        td.key = old_pk
     else:
-        key = []
+        td.key = []
         td.notes.append(
             "no primary key common to both versions: rows are matched on all their values"
         )
-    td.key = key
-    on = key or common
-    if not on:  # nothing in common: every row is removed and added
-        td.rows_removed = _rows(
-            _frames(old_values, old.field_names)[1], range(len(old_values[old.field_names[0]]))
-        )
-        td.rows_added = _rows(
-            _frames(new_values, new.field_names)[1], range(len(new_values[new.field_names[0]]))
-        )
-        return td
+    return td.key or common
 
-    old_canon, old_display = _frames(old_values, old.field_names)
-    new_canon, new_display = _frames(new_values, new.field_names)
-    left = old_canon[common].copy()
-    right = new_canon[common].copy()
-    for frame in (left, right):
-        frame[_N] = frame.groupby(on, dropna=False, sort=False).cumcount()
-        frame[_POS] = np.arange(len(frame))
-    merged = left.merge(
-        right, on=[*on, _N], how="outer", suffixes=("__old", "__new"), indicator=True
-    )
 
-    td.rows_removed = _rows(
-        old_display, merged.loc[merged["_merge"] == "left_only", f"{_POS}__old"]
-    )
-    td.rows_added = _rows(new_display, merged.loc[merged["_merge"] == "right_only", f"{_POS}__new"])
+def _changed_rows(
+    both: pd.DataFrame,
+    compared: list[str],
+    on: list[str],
+    old_display: pd.DataFrame,
+    new_display: pd.DataFrame,
+) -> list[tuple[dict[str, Any], list[tuple[str, Any, Any]]]]:
+    """Each matched row with a changed cell: its key values and (field, old, new) per cell,
+    in the new table's row order and the field order."""
+    import pandas as pd
 
-    both = merged[merged["_merge"] == "both"]
     pos_old = both[f"{_POS}__old"].astype("int64").to_numpy()
     pos_new = both[f"{_POS}__new"].astype("int64").to_numpy()
     parts = []
-    for order, n in enumerate(c for c in common if c not in on):
+    for order, n in enumerate(compared):
         a, b = both[f"{n}__old"], both[f"{n}__new"]
         changed = ((a != b).fillna(True) & ~(a.isna() & b.isna())).to_numpy(dtype=bool)
         if not changed.any():
@@ -278,14 +301,15 @@ def diff_table(
                 }
             )
         )
-    if parts:
-        cells = pd.concat(parts, ignore_index=True).sort_values(["pos", "order"], kind="stable")
-        for pos, group in cells.groupby("pos", sort=True):
-            row = new_display.iloc[cast(int, pos)]
-            key_values = {k: row[k] for k in on}
-            changes = list(zip(group["field"], group["old"], group["new"], strict=True))
-            td.rows_changed.append((key_values, changes))
-    return td
+    if not parts:
+        return []
+    out = []
+    cells = pd.concat(parts, ignore_index=True).sort_values(["pos", "order"], kind="stable")
+    for pos, group in cells.groupby("pos", sort=True):
+        row = new_display.iloc[cast(int, pos)]
+        changes = list(zip(group["field"], group["old"], group["new"], strict=True))
+        out.append(({k: row[k] for k in on}, changes))
+    return out
 
 
 def diff_releases(old: str | Path, new: str | Path) -> DiffResult:
