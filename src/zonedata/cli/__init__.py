@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import importlib
 import sys
-from typing import Any
 
 import click
 
@@ -86,10 +85,10 @@ def cli() -> None:
     """
 
 
-def main(argv: list[str] | None = None) -> Any:
+def main(argv: list[str] | None = None) -> None:
     """Console entry point: never lets a Python traceback reach the user."""
     try:
-        return cli.main(args=argv, prog_name="zonedata", standalone_mode=True)
+        cli.main(args=argv, prog_name="zonedata", standalone_mode=True)
     except KeyboardInterrupt:
         click.echo("Interrupted.", err=True)
         sys.exit(130)

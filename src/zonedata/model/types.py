@@ -29,7 +29,7 @@ functions that return their types.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pyarrow as pa
 
@@ -37,6 +37,7 @@ from zonedata.model.descriptor import Field
 
 if TYPE_CHECKING:
     import pandas as pd
+    import polars as pl
 
 #: Precision of the exact decimal type of ``number`` fields with ``decimals``.
 DECIMAL_PRECISION = 18
@@ -103,7 +104,7 @@ def type_label(f: Field) -> str:
 # --- pandas ---------------------------------------------------------------------------------
 
 
-def pandas_dtype(t: pa.DataType) -> Any:
+def pandas_dtype(t: pa.DataType) -> pd.api.extensions.ExtensionDtype | None:
     """The pandas dtype ``load()`` gives a column of Arrow type ``t`` (a ``types_mapper``).
 
     Keyed on the Arrow type, so that a release of another version (whose fields this
@@ -195,7 +196,7 @@ def rules_series(f: Field, col: pa.ChunkedArray | pa.Array) -> pd.Series:
 # --- polars ---------------------------------------------------------------------------------
 
 
-def polars_dtype(f: Field) -> Any:
+def polars_dtype(f: Field) -> pl.DataType | type[pl.DataType]:
     """The polars dtype of a field (polars is imported here: the ``polars`` extra)."""
     import polars as pl
 

@@ -41,6 +41,8 @@ from zonedata.validate.problems import Problem, make
 if TYPE_CHECKING:
     import pyarrow as pa
 
+    from zonedata.validate.tabledata import TableData
+
 #: Problem kinds (codes ``release-<kind>``, and ``semantic`` for the semantic rules'
 #: codes), in the order a report lists them.
 KINDS = (
@@ -331,7 +333,7 @@ def _first_difference(a: pa.Table, b: pa.Table) -> str:
     return "the tables differ"
 
 
-def table_data(tf: _TableFiles, files: ReleaseFiles, text: pa.Table, typed: pa.Table) -> Any:
+def table_data(tf: _TableFiles, files: ReleaseFiles, text: pa.Table, typed: pa.Table) -> TableData:
     """A :class:`zonedata.validate.tabledata.TableData` for the semantic rules.
 
     Rows are indexed by row number + 1, which is their line in the released JSON file.
