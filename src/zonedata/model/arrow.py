@@ -1,7 +1,8 @@
 """The one reading of a CSV file: its text (Arrow), and that text cast to the release types.
 
-:func:`read_csv_text` is the only CSV parser of the package's data: validation, releases
-and loading all call it. :func:`cast_column` is the only conversion of a column's text to
+:func:`parse_csv` is the only CSV parser of the package's data: validation (through
+the file layer) and loading (through :func:`read_csv_text`) call it, and releases write
+what validation parsed. :func:`cast_column` is the only conversion of a column's text to
 its field's Arrow type (:func:`zonedata.model.types.arrow_type`): the schema layer calls
 it on the cells it accepted and reports the cells it cannot hold, releases and loading
 call it through :func:`cast_to_schema`. So the table ``validate`` judges is the table
@@ -21,6 +22,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
+from zonedata import safeio
 from zonedata.model.descriptor import Field, Package, Table
 from zonedata.model.types import DECIMAL_PRECISION, INTEGER_KINDS, arrow_type, decimal_type
 
@@ -55,20 +57,66 @@ def arrow_schema(table: Table, package: Package | None = None) -> pa.Schema:
     return pa.schema(fields, metadata=meta)
 
 
-def read_csv_text(path: Path, table: Table) -> pa.Table:
-    """Read a CSV file as text columns named after the schema (missing values as null)."""
-    names = table.field_names
+#: Arrow CSV block size: a record may not straddle two blocks when quoted values may hold
+#: newlines, so this is also the longest record (the file layer's ``row-too-long``)
+BLOCK_SIZE = 1 << 24
+BOM = b"\xef\xbb\xbf"
+
+
+def parse_csv(
+    data: bytes,
+    header: list[str],
+    table: Table,
+    *,
+    quoted: bool = True,
+    block_size: int = BLOCK_SIZE,
+    on_invalid: list[object] | None = None,
+) -> pa.Table:
+    """The CSV parser: ``data`` (no BOM) as ``large_string`` columns named ``header``,
+    the header record included as the first row; missing values are null.
+
+    ``quoted=False`` promises that ``data`` holds no quote character, so that no value
+    can hold a newline. With ``on_invalid``, a ragged row is skipped and appended to it
+    (the file layer reports it, with its line); without, it raises ``ArrowInvalid``.
+    """
+
+    def skip(row: object) -> str:
+        if on_invalid is not None:
+            on_invalid.append(row)
+        return "skip"
+
     return pacsv.read_csv(
-        path,
-        read_options=pacsv.ReadOptions(column_names=names, skip_rows=1, encoding="utf8"),
-        parse_options=pacsv.ParseOptions(delimiter=table.delimiter, newlines_in_values=True),
+        # an Arrow buffer over ``data``, not a copy: the parser's threads read it without
+        # calling back into Python (as a file object would, holding the GIL)
+        pa.BufferReader(data),
+        read_options=pacsv.ReadOptions(
+            column_names=header, skip_rows=0, encoding="utf8", block_size=block_size
+        ),
+        parse_options=pacsv.ParseOptions(
+            delimiter=table.delimiter,
+            newlines_in_values=quoted,
+            invalid_row_handler=skip if on_invalid is not None else None,
+        ),
         convert_options=pacsv.ConvertOptions(
-            column_types={n: pa.string() for n in names},
+            # large_string: the layout of pandas' string columns, which then share the data
+            column_types={n: pa.large_string() for n in header},
             strings_can_be_null=True,
-            null_values=list(table.missing_values),
             quoted_strings_can_be_null=True,
+            null_values=list(table.missing_values),
         ),
     )
+
+
+def read_csv_text(path: Path, table: Table) -> pa.Table:
+    """A CSV file's records as text columns named after the schema (the header skipped).
+
+    The file is read with :func:`zonedata.safeio.read_regular` (a regular file, within
+    ``ZONEDATA_MAX_FILE_BYTES``) and parsed by :func:`parse_csv`.
+    """
+    data = safeio.read_regular(path, safeio.max_file_bytes())
+    if data.startswith(BOM):
+        data = data[len(BOM) :]
+    return parse_csv(data, table.field_names, table).slice(1)
 
 
 def read_csv_typed(path: Path, table: Table, package: Package | None = None) -> pa.Table:

@@ -19,12 +19,19 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from zonedata.model.arrow import NOT_FINITE, OUT_OF_RANGE, cast_column, type_range
+from zonedata.model.arrow import (
+    BOM,
+    NOT_FINITE,
+    OUT_OF_RANGE,
+    cast_column,
+    parse_csv,
+    type_range,
+)
 from zonedata.model.descriptor import Field, Table
 from zonedata.model.types import rules_series
 from zonedata.validate.arrowbytes import string_bytes
 from zonedata.validate.problems import Problem, make
-from zonedata.validate.structure import BOM, FileScan, parse_records
+from zonedata.validate.structure import FileScan
 from zonedata.validate.tabledata import TableData
 
 INTEGER_RE = r"^[+-]?\d+$"
@@ -50,7 +57,7 @@ def read_strings(scan: FileScan, table: Table) -> pa.Table:
     if scan.parsed is not None:  # the structure layer's fast path parsed them already
         return scan.parsed.slice(1)  # the first record is the header
     data = scan.data[len(BOM) :] if scan.data.startswith(BOM) else scan.data
-    return parse_records(data, scan.header, table).slice(1)
+    return parse_csv(data, scan.header, table, on_invalid=[]).slice(1)  # ragged: reported
 
 
 class _Column:

@@ -20,16 +20,14 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.csv as pacsv
 
 from zonedata import safeio
+from zonedata.model.arrow import BLOCK_SIZE, BOM, parse_csv
 from zonedata.model.descriptor import Table
 from zonedata.validate.problems import Problem, make
 
-BOM = b"\xef\xbb\xbf"
-#: Arrow CSV block size of the byte-scan path (a record may not straddle two blocks when
-#: quoted values may hold newlines) and of the fast path (files without quotes)
-BLOCK_SIZE = 1 << 24
+#: Arrow CSV block size of the fast path (files without quotes); the byte-scan path
+#: uses the parser's default, :data:`zonedata.model.arrow.BLOCK_SIZE`
 FAST_BLOCK_SIZE = 1 << 21
 #: The longest header record, in bytes: 64 KiB, hundreds of times a real header, and
 #: below the 128 KiB that Python's csv module allows a cell.
@@ -57,47 +55,6 @@ class FileScan:
     readable: bool = True  # the schema layer may parse the records
     #: every record (header first) parsed as strings, when the fast path already did it
     parsed: pa.Table | None = None
-
-
-def parse_records(
-    data: bytes,
-    header: list[str],
-    table: Table,
-    *,
-    quoted: bool = True,
-    block_size: int = BLOCK_SIZE,
-    on_invalid: list[object] | None = None,
-) -> pa.Table:
-    """Parse ``data`` (no BOM) as strings, header row included; ragged rows are skipped.
-
-    Missing values become null. ``quoted=False`` promises that ``data`` holds no quote
-    character, so that no value can hold a newline. Each skipped row is appended to
-    ``on_invalid``, if given.
-    """
-
-    def skip(row: object) -> str:
-        if on_invalid is not None:
-            on_invalid.append(row)
-        return "skip"
-
-    return pacsv.read_csv(
-        # an Arrow buffer over ``data``, not a copy: the parser's threads read it without
-        # calling back into Python (as a file object would, holding the GIL)
-        pa.BufferReader(data),
-        read_options=pacsv.ReadOptions(
-            column_names=header, skip_rows=0, encoding="utf8", block_size=block_size
-        ),
-        parse_options=pacsv.ParseOptions(
-            delimiter=table.delimiter, newlines_in_values=quoted, invalid_row_handler=skip
-        ),
-        convert_options=pacsv.ConvertOptions(
-            # large_string: the layout of pandas' string columns, which then share the data
-            column_types={n: pa.large_string() for n in header},
-            strings_can_be_null=True,
-            quoted_strings_can_be_null=True,
-            null_values=list(table.missing_values),
-        ),
-    )
 
 
 def _line_of(data: bytes, pos: int) -> int:
@@ -216,7 +173,7 @@ def _fast_scan(data: bytes, table: Table, kw: dict[str, str]) -> FileScan | None
         return None
     invalid: list[object] = []
     try:
-        parsed = parse_records(
+        parsed = parse_csv(
             data, header, table, quoted=False, block_size=FAST_BLOCK_SIZE, on_invalid=invalid
         )
     except (pa.ArrowInvalid, ValueError):
