@@ -19,6 +19,8 @@ import stat
 from collections.abc import Callable
 from pathlib import Path
 
+from zonedata.errors import ZonedataError
+
 #: The most a descriptor (``datapackage.json``) may hold: 16 MiB, hundreds of times the
 #: size of a real one. Not settable: a descriptor that large is a mistake or an attack.
 MAX_DESCRIPTOR_BYTES = 16 << 20
@@ -31,7 +33,7 @@ DEFAULT_MAX_FILE_BYTES = 2 << 30
 _READ_CHUNK = 1 << 20
 
 
-class InputError(Exception):
+class InputError(ZonedataError):
     """A file cannot be read as an input; ``kind`` says why.
 
     ``missing``: it does not exist; ``not-regular``: a folder, FIFO, device or socket (or
