@@ -666,6 +666,37 @@ def zone_page(ctx: Context, zid: str) -> str:
     cited: set[str] = set()
     pid = plain(z.get("programme_id"))
     p = ctx.programmes.get(pid, {})
+    zh = "".join(
+        n
+        for c in ctx.rows("zone_cities", zone_id=zid)
+        if (n := plain(ctx.cities.get(plain(c.get("city_id")), {}).get("name_zh")))
+    )
+    body = [
+        f"<h1>{text(z.get('name_en') or zid)}"
+        + (f' <span lang="zh">{attr(zh)}</span>' if zh else "")
+        + "</h1>",
+        f'<p class="lead">A zone of the programme “{text(p.get("name_en") or pid)}”. '
+        f"Zone ID <code>{attr(zid)}</code>.</p>",
+        f'<dl class="facts">{_zone_facts(ctx, z, p, pid, cited)}</dl>',
+        "<h2>Host cities</h2>" + _zone_cities(ctx, zid, cited),
+        "<h2>Dates</h2>" + _zone_dates(ctx, zid, cited),
+        "<h2>Focus industries</h2>" + _zone_industries(ctx, zid, cited),
+        _zone_claims(ctx, zid, cited),
+        "<h2>Sources</h2>" + ctx.sources_list(cited, up),
+    ]
+    return frame(
+        ctx.data,
+        f"zones/{zid}.html",
+        f"{plain(z.get('name_en') or zid)} ({pid.upper()} pilot zone)",
+        "\n".join(b for b in body if b),
+        f"The {plain(z.get('name_en') or zid)} pilot zone: cities, dates, industries, sources.",
+    )
+
+
+def _zone_facts(
+    ctx: Context, z: dict[str, object], p: dict[str, object], pid: str, cited: set[str]
+) -> str:
+    up = "../"
     facts = [
         (
             "Programme",
@@ -679,113 +710,90 @@ def zone_page(ctx: Context, zid: str) -> str:
     ]
     if plain(z.get("note")):
         facts.append(("Note", text(z.get("note"))))
-    dl = "".join(f"<dt>{k}</dt><dd>{v}</dd>" for k, v in facts)
+    return "".join(f"<dt>{k}</dt><dd>{v}</dd>" for k, v in facts)
 
-    city_rows = []
+
+def _zone_cities(ctx: Context, zid: str, cited: set[str]) -> str:
+    rows = []
     for c in ctx.rows("zone_cities", zone_id=zid):
         city = ctx.cities.get(plain(c.get("city_id")), {})
         area = text(c.get("area_en"))
         if plain(c.get("area_zh")):
             area += f' (<span lang="zh">{attr(plain(c.get("area_zh")))}</span>)'
-        city_rows.append(
+        rows.append(
             [
                 ctx.city(c.get("city_id")),
                 ctx.province(city.get("province_id")),
                 area or "whole city",
-                ctx.source(c.get("source_id"), up, cited),
+                ctx.source(c.get("source_id"), "../", cited),
             ]
         )
-    date_rows = []
-    for r in sorted(
-        ctx.rows("zone_dates", zone_id=zid),
-        key=lambda r: (plain(r.get("date")), plain(r.get("event"))),
-    ):
-        date_rows.append(
-            [
-                attr(plain(r.get("event"))),
-                f"<time>{attr(plain(r.get('date')))}</time>",
-                attr(precision(r.get("date"))),
-                "yes" if true(r.get("preferred")) else "no",
-                attr(plain(r.get("confidence"))),
-                ctx.source(r.get("source_id"), up, cited),
-                text(r.get("note")),
-            ]
+    return simple_table(
+        "Host cities (with their Chinese names)", ["City", "Province", "Area", "Source"], rows
+    )
+
+
+def _zone_dates(ctx: Context, zid: str, cited: set[str]) -> str:
+    rows = [
+        [
+            attr(plain(r.get("event"))),
+            f"<time>{attr(plain(r.get('date')))}</time>",
+            attr(precision(r.get("date"))),
+            "yes" if true(r.get("preferred")) else "no",
+            attr(plain(r.get("confidence"))),
+            ctx.source(r.get("source_id"), "../", cited),
+            text(r.get("note")),
+        ]
+        for r in sorted(
+            ctx.rows("zone_dates", zone_id=zid),
+            key=lambda r: (plain(r.get("date")), plain(r.get("event"))),
         )
-    industry_rows = []
-    for r in sorted(
-        ctx.rows("zone_industries", zone_id=zid),
-        key=lambda r: (plain(r.get("industry_id")), plain(r.get("source_id"))),
-    ):
-        ind = ctx.industries.get(plain(r.get("industry_id")), {})
-        industry_rows.append(
-            [
-                text(ind.get("name_en") or r.get("industry_id")),
-                f"“{text(r.get('wording'))}”",
-                ctx.source(r.get("source_id"), up, cited),
-            ]
-        )
-    claim_rows = []
-    for c in ctx.rows("claims", zone_id=zid):
-        claim_rows.append(
-            [
-                link(f"{up}claims.html#claim-{frag(c['claim_id'])}", text(c.get("statement"))),
-                assessment_badge(c.get("assessment")),
-                ctx.source(c.get("source_id"), up, cited),
-            ]
-        )
-    zh_names = [
-        plain(ctx.cities.get(plain(c.get("city_id")), {}).get("name_zh"))
-        for c in ctx.rows("zone_cities", zone_id=zid)
     ]
-    zh = "".join(n for n in zh_names if n)
-    body = [
-        f"<h1>{text(z.get('name_en') or zid)}"
-        + (f' <span lang="zh">{attr(zh)}</span>' if zh else "")
-        + "</h1>",
-        f'<p class="lead">A zone of the programme “{text(p.get("name_en") or pid)}”. '
-        f"Zone ID <code>{attr(zid)}</code>.</p>",
-        f'<dl class="facts">{dl}</dl>',
-        "<h2>Host cities</h2>"
-        + simple_table(
-            "Host cities (with their Chinese names)",
-            ["City", "Province", "Area", "Source"],
-            city_rows,
-        ),
-        "<h2>Dates</h2>"
-        + (
-            simple_table(
-                "Dated events, at the precision each source gives",
-                ["Event", "Date", "Precision", "Preferred", "Confidence", "Source", "Note"],
-                date_rows,
-            )
-            if date_rows
-            else "<p>No dated event is recorded.</p>"
-        ),
-        "<h2>Focus industries</h2>"
-        + (
-            simple_table(
-                "Focus industries, in each source’s own wording",
-                ["Industry", "Source’s wording", "Source"],
-                industry_rows,
-            )
-            if industry_rows
-            else "<p>No source names focus industries for this zone.</p>"
-        ),
-    ]
-    if claim_rows:
-        body.append(
-            "<h2>Statements about this zone</h2>"
-            + simple_table(
-                "Statements and their assessment", ["Statement", "Assessment", "Source"], claim_rows
-            )
+    if not rows:
+        return "<p>No dated event is recorded.</p>"
+    return simple_table(
+        "Dated events, at the precision each source gives",
+        ["Event", "Date", "Precision", "Preferred", "Confidence", "Source", "Note"],
+        rows,
+    )
+
+
+def _zone_industries(ctx: Context, zid: str, cited: set[str]) -> str:
+    rows = [
+        [
+            text(ctx.industries.get(plain(r.get("industry_id")), {}).get("name_en"))
+            or text(r.get("industry_id")),
+            f"“{text(r.get('wording'))}”",
+            ctx.source(r.get("source_id"), "../", cited),
+        ]
+        for r in sorted(
+            ctx.rows("zone_industries", zone_id=zid),
+            key=lambda r: (plain(r.get("industry_id")), plain(r.get("source_id"))),
         )
-    body.append("<h2>Sources</h2>" + ctx.sources_list(cited, up))
-    return frame(
-        ctx.data,
-        f"zones/{zid}.html",
-        f"{plain(z.get('name_en') or zid)} ({pid.upper()} pilot zone)",
-        "\n".join(body),
-        f"The {plain(z.get('name_en') or zid)} pilot zone: cities, dates, industries, sources.",
+    ]
+    if not rows:
+        return "<p>No source names focus industries for this zone.</p>"
+    return simple_table(
+        "Focus industries, in each source’s own wording",
+        ["Industry", "Source’s wording", "Source"],
+        rows,
+    )
+
+
+def _zone_claims(ctx: Context, zid: str, cited: set[str]) -> str:
+    """The statements about the zone, as a section ("" if there is none)."""
+    rows = [
+        [
+            link(f"../claims.html#claim-{frag(c['claim_id'])}", text(c.get("statement"))),
+            assessment_badge(c.get("assessment")),
+            ctx.source(c.get("source_id"), "../", cited),
+        ]
+        for c in ctx.rows("claims", zone_id=zid)
+    ]
+    if not rows:
+        return ""
+    return "<h2>Statements about this zone</h2>" + simple_table(
+        "Statements and their assessment", ["Statement", "Assessment", "Source"], rows
     )
 
 
