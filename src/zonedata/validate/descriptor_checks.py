@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import re
@@ -129,6 +130,7 @@ def check_profile(descriptor: dict[str, Any], display: str) -> list[Problem]:
     from frictionless import Package as FPackage
 
     kw = {"path": display}
+    descriptor = _keys_as_lists(copy.deepcopy(descriptor))
     try:
         errors = list(FPackage.metadata_validate(descriptor))
     except FrictionlessException as e:
@@ -155,6 +157,32 @@ def check_profile(descriptor: dict[str, Any], display: str) -> list[Problem]:
         )
         for e in errors
     ]
+
+
+def _keys_as_lists(descriptor: dict[str, Any]) -> dict[str, Any]:
+    """Write Data Package v1's one-field keys as lists, in place; return ``descriptor``.
+
+    Table Schema v1 allows ``"primaryKey": "id"`` and a foreign key's ``fields`` and
+    ``reference.fields`` as a string; frictionless reads them so, but its profile (v2)
+    wants lists.
+    """
+    resources = descriptor.get("resources")
+    for r in resources if isinstance(resources, list) else []:
+        schema = r.get("schema") if isinstance(r, dict) else None
+        if not isinstance(schema, dict):
+            continue
+        if isinstance(schema.get("primaryKey"), str):
+            schema["primaryKey"] = [schema["primaryKey"]]
+        fks = schema.get("foreignKeys")
+        for fk in fks if isinstance(fks, list) else []:
+            if not isinstance(fk, dict):
+                continue
+            if isinstance(fk.get("fields"), str):
+                fk["fields"] = [fk["fields"]]
+            ref = fk.get("reference")
+            if isinstance(ref, dict) and isinstance(ref.get("fields"), str):
+                ref["fields"] = [ref["fields"]]
+    return descriptor
 
 
 def check_engine(
