@@ -7,6 +7,7 @@ with frictionless and compares verdicts and located errors.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -71,3 +72,29 @@ def _keys(folder: Path, people_csv: str) -> Path:
 case("string-keys-valid")(lambda d: _keys(d, PEOPLE))
 case("string-keys-broken-pk")(lambda d: _keys(d, PEOPLE + "2,Dan,50\n"))
 case("string-keys-broken-fk")(lambda d: _keys(d, PEOPLE.replace("3,Cem", "4,Cem")))
+
+
+# --- 2. declared bytes and hash ------------------------------------------------------------
+
+
+def _integrity(folder: Path, **declared: Any) -> Path:
+    return write(folder, [people(**declared)], {"people.csv": PEOPLE})
+
+
+_DATA = PEOPLE.encode()
+case("bytes-valid")(lambda d: _integrity(d, bytes=len(_DATA)))
+case("bytes-broken")(lambda d: _integrity(d, bytes=len(_DATA) + 1))
+case("hash-md5-plain-valid")(lambda d: _integrity(d, hash=hashlib.md5(_DATA).hexdigest()))
+case("hash-md5-prefixed-valid")(
+    lambda d: _integrity(d, hash="md5:" + hashlib.md5(_DATA).hexdigest())
+)
+case("hash-sha1-valid")(lambda d: _integrity(d, hash="sha1:" + hashlib.sha1(_DATA).hexdigest()))
+case("hash-sha256-valid")(
+    lambda d: _integrity(d, hash="sha256:" + hashlib.sha256(_DATA).hexdigest())
+)
+case("hash-sha512-valid")(
+    lambda d: _integrity(d, hash="sha512:" + hashlib.sha512(_DATA).hexdigest())
+)
+case("hash-md5-broken")(lambda d: _integrity(d, hash="0" * 32))
+case("hash-sha256-broken")(lambda d: _integrity(d, hash="sha256:" + "0" * 64))
+case("bytes-hash-broken")(lambda d: _integrity(d, bytes=1, hash="sha1:" + "0" * 40))

@@ -26,3 +26,22 @@ def codes(tmp_path: Path, name: str, *, warnings: bool = False) -> list[str]:
 )
 def test_string_keys(tmp_path: Path, name: str, expected: list[str]) -> None:
     assert codes(tmp_path, name) == expected
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("bytes-valid", []),
+        ("bytes-broken", ["byte-count"]),
+        ("hash-md5-plain-valid", []),
+        ("hash-md5-prefixed-valid", []),
+        ("hash-sha1-valid", []),
+        ("hash-sha256-valid", []),
+        ("hash-sha512-valid", []),
+        ("hash-md5-broken", ["hash-count"]),
+        ("hash-sha256-broken", ["hash-count"]),
+        ("bytes-hash-broken", ["byte-count", "hash-count"]),
+    ],
+)
+def test_bytes_and_hash(tmp_path: Path, name: str, expected: list[str]) -> None:
+    assert codes(tmp_path, name) == expected

@@ -172,6 +172,24 @@ RULES: dict[str, Rule] = _rules(
     ),
     Rule("file-empty", "file", "error", "File is empty", "A table needs at least a header row."),
     Rule(
+        "byte-count",
+        "file",
+        "error",
+        "File size differs from the declared bytes",
+        "A resource's bytes property says how large its file is; a file of another size was "
+        "truncated, appended to or replaced since the descriptor was written (frictionless: "
+        "byte-count).",
+    ),
+    Rule(
+        "hash-count",
+        "file",
+        "error",
+        "File hash differs from the declared hash",
+        "A resource's hash property (md5, sha1, sha256 or sha512; written algorithm:hex, or "
+        "plain hex for md5) pins its file's content; another hash means other content "
+        "(frictionless: hash-count). A hash of another algorithm is not checked.",
+    ),
+    Rule(
         "encoding-error",
         "file",
         "error",

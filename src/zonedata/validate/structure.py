@@ -15,6 +15,7 @@ runs, so the problems reported are the same either way.
 from __future__ import annotations
 
 import csv
+import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -97,6 +98,54 @@ def parse_records(
     )
 
 
+#: The hash algorithms a resource's ``hash`` may name (frictionless' own set)
+HASHES = ("md5", "sha1", "sha256", "sha512")
+
+
+def declared_hash(value: object) -> tuple[str, str] | None:
+    """(algorithm, lowercase hex) of a resource's ``hash``; ``None``: none to check.
+
+    ``"md5:…"``, ``"sha256:…"`` (Data Package v1 and v2) or plain hex, which is md5. An
+    algorithm other than :data:`HASHES` is not checked (frictionless ignores it too).
+    """
+    if not isinstance(value, str) or not value:
+        return None
+    algorithm, _, digest = value.rpartition(":")
+    algorithm = algorithm.lower() or "md5"
+    if algorithm not in HASHES:
+        return None
+    return algorithm, digest.strip().lower()
+
+
+def check_integrity(data: bytes, table: Table, kw: dict[str, str]) -> list[Problem]:
+    """The file's size and hash against the resource's declared ``bytes`` and ``hash``."""
+    problems: list[Problem] = []
+    declared = table.descriptor.get("bytes")
+    if isinstance(declared, int) and not isinstance(declared, bool) and declared != len(data):
+        problems.append(
+            make(
+                "byte-count",
+                f"The file is {len(data):,} bytes; the descriptor declares {declared:,}.",
+                value=str(len(data)),
+                **kw,
+            )
+        )
+    wanted = declared_hash(table.descriptor.get("hash"))
+    if wanted is not None:
+        algorithm, digest = wanted
+        actual = hashlib.new(algorithm, data).hexdigest()
+        if actual != digest:
+            problems.append(
+                make(
+                    "hash-count",
+                    f"The file's {algorithm} hash is {actual}; the descriptor declares {digest}.",
+                    value=actual,
+                    **kw,
+                )
+            )
+    return problems
+
+
 def _line_of(data: bytes, pos: int) -> int:
     return data.count(b"\n", 0, pos) + 1
 
@@ -117,7 +166,7 @@ def scan_file(path: Path, table: Table, display: str) -> FileScan:
     except ValueError as e:  # the limit's environment variable is not a number
         p = make("file-unreadable", f"{display} was not read: {e}.", **kw)
         return FileScan(b"", [], empty, [p], readable=False)
-    problems: list[Problem] = []
+    problems = check_integrity(data, table, kw)
     if data.startswith(BOM):
         problems.append(
             make(
