@@ -130,7 +130,7 @@ def check_profile(descriptor: dict[str, Any], display: str) -> list[Problem]:
     from frictionless import Package as FPackage
 
     kw = {"path": display}
-    descriptor = _keys_as_lists(copy.deepcopy(descriptor))
+    descriptor = _one_path(_keys_as_lists(copy.deepcopy(descriptor)))
     try:
         errors = list(FPackage.metadata_validate(descriptor))
     except FrictionlessException as e:
@@ -157,6 +157,19 @@ def check_profile(descriptor: dict[str, Any], display: str) -> list[Problem]:
         )
         for e in errors
     ]
+
+
+def _one_path(descriptor: dict[str, Any]) -> dict[str, Any]:
+    """A multipart resource's first path in place of its list, in place; return ``descriptor``.
+
+    Data Package v1 allows ``"path": [...]`` and frictionless reads it, but the profile it
+    validates against wants a string; each part is checked by :func:`check_paths`.
+    """
+    resources = descriptor.get("resources")
+    for r in resources if isinstance(resources, list) else []:
+        if isinstance(r, dict) and isinstance(r.get("path"), list) and r["path"]:
+            r["path"] = r["path"][0]
+    return descriptor
 
 
 def _keys_as_lists(descriptor: dict[str, Any]) -> dict[str, Any]:
@@ -201,9 +214,8 @@ def check_paths(package: Package, display: str, *, allow_remote: bool) -> list[P
     """Every resource path is relative and stays inside the package folder."""
     out: list[Problem] = []
     base = package.base_path.resolve()
-    for t in package.tables:
-        kw = {"path": display, "table": t.name, "value": t.path}
-        p = t.path
+    for t, p in ((table, part) for table in package.tables for part in table.parts):
+        kw = {"path": display, "table": t.name, "value": p}
         if is_remote(p):
             if not allow_remote:
                 out.append(

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from zonedata.model.descriptor import Package, Table, bundled_package_path
-from zonedata.validate import descriptor_checks, structure
+from zonedata.validate import descriptor_checks, foreign, structure
 from zonedata.validate.locate import locate
 from zonedata.validate.problems import Problem, make
 
@@ -48,6 +48,9 @@ class Report:
     tables: int = 0
     rows: int = 0
     data: dict[str, TableData] = field(default_factory=dict, repr=False)
+    #: files whose problems' lines are not lines of the file as it is on disk (compressed,
+    #: multipart, not CSV): no column is looked up in them
+    unlocated: set[str] = field(default_factory=set, repr=False)
 
     @property
     def errors(self) -> list[Problem]:
@@ -112,7 +115,7 @@ def validate_package(
         return report
     if semantic and report.data:
         report.problems.extend(_semantic(report.data, today, package))
-    report.problems = locate(report.problems)
+    report.problems = locate(report.problems, skip=report.unlocated)
     return report
 
 
@@ -132,8 +135,10 @@ def _layers(
     report: Report, descriptor: dict[str, Any], p: Path, shown: str, *, allow_remote: bool
 ) -> Package | None:
     """Layers 1 (the engine's reading of the descriptor, paths) to 3, into ``report``."""
+    descriptor, resolved = foreign.resolve(descriptor, p.parent, shown)
     package, problems = descriptor_checks.check_engine(descriptor, p.parent, shown)
     report.problems.extend(problems)
+    report.problems.extend(resolved)
     if package is None:
         return None
     checks = descriptor_checks.check_resources(package, shown)
@@ -148,9 +153,21 @@ def _layers(
         # while the schema layer's imports are still under way (see validate_package).
         # The problems are reported table by table, as if each table went through both.
         scans: list[tuple[Table, Path, str, structure.FileScan] | Problem] = []
+        slow = _slow_tables(package)
         for table in package.tables:
             if table.name in unsafe:
                 continue
+            if table.name in slow:  # read and checked by frictionless
+                shown_file = _shown_file(package, table)
+                report.unlocated.add(shown_file)
+                checked = foreign.check_with_frictionless(
+                    descriptor, package.base_path, table, shown_file, slow[table.name]
+                )
+                scans.extend(checked.problems)
+                report.rows += checked.rows
+                continue
+            if len(table.parts) > 1 or foreign.compression(table.descriptor, table.path):
+                report.unlocated.add(_shown_file(package, table))
             file = _local_file(package, table.path, Path(tmp), table.name)
             if isinstance(file, Problem):
                 scans.append(file)
@@ -158,7 +175,9 @@ def _layers(
             shown_file = (
                 table.path if descriptor_checks.is_remote(table.path) else display_path(file)
             )
-            scans.append((table, file, shown_file, structure.scan_file(file, table, shown_file)))
+            more = tuple(package.base_path / part for part in table.parts[1:])
+            scan = structure.scan_file(file, table, shown_file, more=more)
+            scans.append((table, file, shown_file, scan))
         from zonedata.validate import schema_checks  # waits for the thread's import
 
         scans.reverse()
@@ -168,6 +187,33 @@ def _layers(
             # (a key that names no table or field cannot be followed: fix it first)
             report.problems.extend(schema_checks.check_foreign_keys(report.data))
     return package
+
+
+def _slow_tables(package: Package) -> dict[str, str]:
+    """The tables frictionless reads (see :mod:`zonedata.validate.foreign`), with why.
+
+    A table with a foreign key to one of them is read by frictionless too, which then
+    checks the key (the fast path's check needs both tables' cells).
+    """
+    slow = {
+        t.name: reason for t in package.tables if (reason := foreign.slow_reason(t)) is not None
+    }
+    grew = bool(slow)
+    while grew:
+        grew = False
+        for t in package.tables:
+            if t.name not in slow and any(fk.resource in slow for fk in t.foreign_keys):
+                slow[t.name] = "a foreign key to a resource frictionless reads"
+                grew = True
+    return slow
+
+
+def _shown_file(package: Package, table: Table) -> str:
+    if not table.parts:
+        return f"{table.name} (inline data)"
+    if descriptor_checks.is_remote(table.path):
+        return table.path
+    return display_path(package.base_path / table.path)
 
 
 def _check_table(

@@ -24,7 +24,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from zonedata.model.descriptor import Table
-from zonedata.validate import safeio
+from zonedata.validate import foreign, safeio
 from zonedata.validate.problems import Problem, make
 
 BOM = b"\xef\xbb\xbf"
@@ -98,6 +98,20 @@ def parse_records(
     )
 
 
+def _later_part(first: bytes, part: bytes) -> bytes:
+    """A later part of a multipart CSV without its first line if that repeats the header.
+
+    The Data Package standard puts the header in the first part only; frictionless drops
+    the first line of every later part. A repeated header is dropped (both agree); a
+    later part that starts with data is kept whole, as the standard says.
+    """
+    end = first.find(b"\n")
+    header = first[: end + 1] if end >= 0 else first + b"\n"
+    if header.startswith(BOM):
+        header = header[len(BOM) :]
+    return part[len(header) :] if part.startswith(header) else part
+
+
 #: The hash algorithms a resource's ``hash`` may name (frictionless' own set)
 HASHES = ("md5", "sha1", "sha256", "sha512")
 
@@ -150,12 +164,21 @@ def _line_of(data: bytes, pos: int) -> int:
     return data.count(b"\n", 0, pos) + 1
 
 
-def scan_file(path: Path, table: Table, display: str) -> FileScan:
-    """Check encoding, BOM, NUL bytes, line endings, header and row lengths."""
+def scan_file(path: Path, table: Table, display: str, *, more: tuple[Path, ...] = ()) -> FileScan:
+    """Check encoding, BOM, NUL bytes, line endings, header and row lengths.
+
+    ``more``: the further parts of a multipart resource, read after ``path`` as one
+    stream (the header is in the first part). A gzip-compressed file is decompressed
+    (bounded: see :func:`zonedata.validate.foreign.decompress_gzip`) after its declared
+    ``bytes`` and ``hash`` are checked on the file as it is.
+    """
     kw = {"table": table.name, "path": display}
     empty = np.empty(0, dtype=np.int64)
     try:
-        data = safeio.read_regular(path, safeio.max_file_bytes(), display)
+        limit = safeio.max_file_bytes()
+        data = safeio.read_regular(path, limit, display)
+        for part in more:
+            data += _later_part(data, safeio.read_regular(part, limit - len(data), str(part)))
     except safeio.InputError as e:
         code = _INPUT_CODES.get(e.kind, "file-unreadable")
         hint = f" (resource {table.name!r})" if e.kind == "missing" else ""
@@ -167,6 +190,12 @@ def scan_file(path: Path, table: Table, display: str) -> FileScan:
         p = make("file-unreadable", f"{display} was not read: {e}.", **kw)
         return FileScan(b"", [], empty, [p], readable=False)
     problems = check_integrity(data, table, kw)
+    if foreign.compression(table.descriptor, table.path) == "gz":
+        try:
+            data = foreign.decompress_gzip(data, limit, display)
+        except foreign.UnsafeInput as u:
+            problems.append(make(u.code, f"{u.message}.", **kw))
+            return FileScan(b"", [], empty, problems, readable=False)
     if data.startswith(BOM):
         problems.append(
             make(
