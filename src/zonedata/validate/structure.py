@@ -98,6 +98,29 @@ def parse_records(
     )
 
 
+#: The first bytes of binary formats a CSV resource may turn out to be, and their names
+_MAGIC = (
+    (b"PK\x03\x04", "a zip archive (XLSX, ODS or zip)"),
+    (b"PK\x05\x06", "an empty zip archive"),
+    (b"\x1f\x8b", "gzip-compressed"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "an OLE document (XLS)"),
+    (b"PAR1", "a Parquet file"),
+    (b"%PDF-", "a PDF document"),
+    (b"SQLite format 3\x00", "an SQLite database"),
+    (b"\x89PNG\r\n\x1a\n", "a PNG image"),
+    (b"\xfd7zXZ\x00", "xz-compressed"),
+    (b"\x28\xb5\x2f\xfd", "zstd-compressed"),
+)
+
+
+def binary_kind(data: bytes) -> str | None:
+    """What known binary format ``data`` is, by its first bytes; ``None``: none of them."""
+    for magic, name in _MAGIC:
+        if data.startswith(magic):
+            return name
+    return None
+
+
 def _later_part(first: bytes, part: bytes) -> bytes:
     """A later part of a multipart CSV without its first line if that repeats the header.
 
@@ -196,6 +219,18 @@ def scan_file(path: Path, table: Table, display: str, *, more: tuple[Path, ...] 
         except foreign.UnsafeInput as u:
             problems.append(make(u.code, f"{u.message}.", **kw))
             return FileScan(b"", [], empty, problems, readable=False)
+    binary = binary_kind(data)
+    if binary is not None:
+        problems.append(
+            make(
+                "unsupported-format",
+                f"The file is {binary}, not CSV text; declare the resource's format (and "
+                "compression) so that it is read as what it is.",
+                value=binary,
+                **kw,
+            )
+        )
+        return FileScan(data, [], empty, problems, readable=False)
     if data.startswith(BOM):
         problems.append(
             make(
@@ -375,6 +410,12 @@ def _scan_bytes(data: bytes, table: Table, problems: list[Problem], kw: dict[str
     problems.extend(check_header(header, table, int(record_lines[h]), kw))
 
     body = keep[1:]
+    blank_after = np.flatnonzero(blank[h + 1 :]) + h + 1
+    for i in blank_after[:1000]:  # an empty line in the table: frictionless' blank-row
+        ln = int(record_lines[i])
+        problems.append(
+            make("blank-row", f"Line {ln} is empty: a row holds no cells.", line=ln, **kw)
+        )
     cells = _cells(delims, starts, ends, body, len(header))
     ragged = body[cells[body] != len(header)]
     if len(ragged):
