@@ -289,9 +289,9 @@ TYPED: dict[str, tuple[dict[str, Any], list[str], list[str]]] = {
         ['"1,5"', "2.5.1"],
     ),
     "groupchar": (
-        {"name": "v", "type": "integer", "groupChar": " "},
-        ["1 000", "2"],
-        ["1 000", "2x"],
+        {"name": "v", "type": "number", "groupChar": " "},
+        ["1 000.5", "2"],
+        ["1 000.5", "2x"],
     ),
     "barenumber": (
         {"name": "v", "type": "number", "bareNumber": False},
