@@ -136,3 +136,26 @@ def test_generic_semantic_rules_keep_to_zonedata_packages(tmp_path: Path) -> Non
     )
     codes = sorted(p.code for p in validate_package(tmp_path / "ours").problems)
     assert codes == ["date-in-future", "formula-cell"]
+
+
+@pytest.mark.parametrize(
+    ("path", "files", "code"),
+    [
+        ("../people.csv", {}, "path-unsafe"),
+        ("https://example.org/people.csv", {}, "path-remote"),
+        ("missing.csv", {}, "file-missing"),
+        ("people.csv.gz", {"people.csv.gz": b"not gzip"}, "file-unreadable"),
+    ],
+)
+def test_a_resource_without_schema_that_cannot_be_inferred_spares_the_others(
+    tmp_path: Path, path: str, files: dict[str, bytes], code: str
+) -> None:
+    write(
+        tmp_path / "p",
+        [{"name": "odd", "path": path}, people()],
+        {"people.csv": PEOPLE, **files},
+    )
+    report = validate_package(tmp_path / "p", semantic=False)
+    assert [p.code for p in report.errors if p.table == "odd"][:1] == [code]
+    assert not [p for p in report.errors if p.table == "people"]
+    assert report.rows == 3  # the other table was checked

@@ -135,7 +135,7 @@ def _layers(
     report: Report, descriptor: dict[str, Any], p: Path, shown: str, *, allow_remote: bool
 ) -> Package | None:
     """Layers 1 (the engine's reading of the descriptor, paths) to 3, into ``report``."""
-    descriptor, resolved = foreign.resolve(descriptor, p.parent, shown)
+    descriptor, resolved, skipped = foreign.resolve(descriptor, p.parent, shown)
     package, problems = descriptor_checks.check_engine(descriptor, p.parent, shown)
     report.problems.extend(problems)
     report.problems.extend(resolved)
@@ -145,7 +145,7 @@ def _layers(
     checks += descriptor_checks.check_references(package, shown)
     report.problems.extend(descriptor_checks.with_lines(checks, p))
     report.problems.extend(descriptor_checks.check_paths(package, shown, allow_remote=allow_remote))
-    unsafe = {q.table for q in report.problems if q.code in UNSAFE}
+    unsafe = {q.table for q in report.problems if q.code in UNSAFE} | skipped
     report.tables = len(package.tables)
 
     with tempfile.TemporaryDirectory(prefix="zonedata-remote-") as tmp:

@@ -193,12 +193,13 @@ def _read_json_file(base: Path, rel: object) -> dict[str, Any]:
 
 def resolve(
     descriptor: dict[str, Any], base: Path, display: str
-) -> tuple[dict[str, Any], list[Problem]]:
-    """The descriptor with every schema and dialect inline and every schema present.
+) -> tuple[dict[str, Any], list[Problem], set[str]]:
+    """The descriptor with every schema and dialect inline and every schema present,
+    the problems met, and the resources not to read (no schema could be had for them:
+    the problems say why).
 
     A copy is returned; the given descriptor is left as it is (the profile check reads it
-    as written). A schema that cannot be read or inferred is left out, and the engine's
-    reading of the descriptor reports the resource.
+    as written).
     """
     resources = descriptor.get("resources")
     if not isinstance(resources, list) or not any(
@@ -210,9 +211,10 @@ def resolve(
         )
         for r in resources
     ):
-        return descriptor, []  # nothing to do: zonedata's own package, for one
+        return descriptor, [], set()  # nothing to do: zonedata's own package, for one
     out = copy.deepcopy(descriptor)
     problems: list[Problem] = []
+    skipped: set[str] = set()
     for r in out["resources"]:
         if not isinstance(r, dict):
             continue
@@ -231,39 +233,53 @@ def resolve(
                         )
                     )
                     r.pop(key)
-        if "schema" not in r and (parts(r) or "data" in r):
-            problems.extend(_infer(r, base, name, display))
-    return out, problems
+                    r["__drop__"] = True  # not inferred: the schema it names is wanted
+        if "schema" not in r and not r.get("__drop__") and (parts(r) or "data" in r):
+            found, ok = _infer(r, base, name, display)
+            problems.extend(found)
+            if not ok:  # the resource cannot be checked: the others still are
+                r["__drop__"] = True
+    for r in out["resources"]:
+        if isinstance(r, dict) and r.pop("__drop__", False):
+            # read no further: a stand-in schema lets the engine list the resource
+            r["schema"] = {"fields": [{"name": "-"}]}
+            skipped.add(str(r.get("name", "?")))
+    return out, problems, skipped
 
 
-def _infer(r: dict[str, Any], base: Path, name: str, display: str) -> list[Problem]:
-    """Put frictionless' inferred schema (and sniffed dialect) into ``r``."""
+def _infer(r: dict[str, Any], base: Path, name: str, display: str) -> tuple[list[Problem], bool]:
+    """Put frictionless' inferred schema (and sniffed dialect) into ``r``.
+
+    Returns the problems and whether a schema was put in; without one the resource is
+    reported here (an unsafe path, a file that cannot be read) and not checked further.
+    """
     from frictionless import Detector, Resource
 
     kw = {"path": display, "table": name}
     try:
         for p in parts(r)[:1]:
+            if "://" in p:
+                why = "a schema is not inferred from a remote file; declare one"
+                message = f"Resource {name!r} ({p}) has no schema: {why}."
+                return [make("file-unreadable", message, value=p, **kw)], False
             path = _inside(base, p)
-            if path is None:
-                return []  # the path checks report it
+            if path is None:  # outside the folder: the path checks report it
+                return [], False
             check_readable(path, r, p)
         source = {k: v for k, v in r.items() if k != "schema"}
         resource = Resource(source, basepath=str(base), detector=Detector(sample_size=100))
         resource.infer()
         inferred = resource.schema.to_descriptor()
         dialect = resource.dialect.to_descriptor() if "dialect" not in r else None
-    except UnsafeInput:
-        return []  # the file layer reports it
-    except Exception as e:  # frictionless cannot read the file: the file layer says why
-        return [
-            make(
-                "schema-inferred",
-                f"Resource {name!r} has no schema, and none could be inferred ({e}).",
-                **kw,
-            )
-        ]
+    except UnsafeInput as u:
+        return [make(u.code, f"{u.message}.", **kw)], False
+    except Exception as e:  # frictionless cannot read the file
+        why = getattr(getattr(e, "error", None), "note", None) or str(e)
+        message = f"Resource {name!r} has no schema, and none could be inferred: {why}"
+        return [make("file-unreadable", message, **kw)], False
     if not inferred.get("fields"):
-        return []
+        message = f"Resource {name!r} has no schema, and its file has no columns to infer one from."
+        return [make("file-empty", message, **kw)], False
     r["schema"] = inferred
     dialect = {k: v for k, v in (dialect or {}).items() if k in ("delimiter", "header")}
     if dialect.get("delimiter") not in (None, ","):
@@ -278,7 +294,7 @@ def _infer(r: dict[str, Any], base: Path, name: str, display: str) -> list[Probl
             "the types.",
             **kw,
         )
-    ]
+    ], True
 
 
 # --- bounded reading ---------------------------------------------------------------------------
