@@ -156,6 +156,6 @@ def test_a_resource_without_schema_that_cannot_be_inferred_spares_the_others(
         {"people.csv": PEOPLE, **files},
     )
     report = validate_package(tmp_path / "p", semantic=False)
-    assert [p.code for p in report.errors if p.table == "odd"][:1] == [code]
+    assert code in [p.code for p in report.errors if p.table == "odd"]
     assert not [p for p in report.errors if p.table == "people"]
     assert report.rows == 3  # the other table was checked
