@@ -159,3 +159,10 @@ def test_a_resource_without_schema_that_cannot_be_inferred_spares_the_others(
     assert code in [p.code for p in report.errors if p.table == "odd"]
     assert not [p for p in report.errors if p.table == "people"]
     assert report.rows == 3  # the other table was checked
+
+
+def test_multipart_problems_are_located_in_their_part(tmp_path: Path) -> None:
+    report = validate_package(CASES["multipart-broken"](tmp_path / "p"), semantic=False)
+    [error] = report.errors
+    assert (Path(error.path or "").name, error.line, error.row) == ("b.csv", 2, 5)
+    assert error.column == 7  # the part is plain CSV: the column is found

@@ -51,6 +51,8 @@ class Report:
     #: files whose problems' lines are not lines of the file as it is on disk (compressed,
     #: multipart, not CSV): no column is looked up in them
     unlocated: set[str] = field(default_factory=set, repr=False)
+    #: multipart files: where each later part starts (see :attr:`structure.FileScan.parts`)
+    parts: dict[str, list[tuple[int, str, int]]] = field(default_factory=dict, repr=False)
 
     @property
     def errors(self) -> list[Problem]:
@@ -115,7 +117,7 @@ def validate_package(
         return report
     if semantic and report.data:
         report.problems.extend(_semantic(report.data, today, package))
-    report.problems = locate(report.problems, skip=report.unlocated)
+    report.problems = locate(_in_parts(report.problems, report.parts), skip=report.unlocated)
     return report
 
 
@@ -166,7 +168,7 @@ def _layers(
                 scans.extend(checked.problems)
                 report.rows += checked.rows
                 continue
-            if len(table.parts) > 1 or foreign.compression(table.descriptor, table.path):
+            if foreign.compression(table.descriptor, table.path):
                 report.unlocated.add(_shown_file(package, table))
             file = _local_file(package, table.path, Path(tmp), table.name)
             if isinstance(file, Problem):
@@ -175,7 +177,10 @@ def _layers(
             shown_file = (
                 table.path if descriptor_checks.is_remote(table.path) else display_path(file)
             )
-            more = tuple(package.base_path / part for part in table.parts[1:])
+            more = tuple(
+                (package.base_path / part, display_path(package.base_path / part))
+                for part in table.parts[1:]
+            )
             scan = structure.scan_file(file, table, shown_file, more=more)
             scans.append((table, file, shown_file, scan))
         from zonedata.validate import schema_checks  # waits for the thread's import
@@ -187,6 +192,24 @@ def _layers(
             # (a key that names no table or field cannot be followed: fix it first)
             report.problems.extend(schema_checks.check_foreign_keys(report.data))
     return package
+
+
+def _in_parts(
+    problems: list[Problem], parts: dict[str, list[tuple[int, str, int]]]
+) -> list[Problem]:
+    """Problems at a line of a multipart stream, moved to that line of its part's file."""
+    if not parts:
+        return problems
+    out = []
+    for p in problems:
+        starts = parts.get(p.path or "") if p.line is not None else None
+        for start, shown, first in reversed(starts or []):
+            if p.line is not None and p.line >= start:
+                # (row: the row number in the whole stream, as frictionless counts it)
+                p = p.with_(path=shown, line=p.line - start + first, row=p.row or p.line)
+                break
+        out.append(p)
+    return out
 
 
 def _slow_tables(package: Package) -> dict[str, str]:
@@ -226,6 +249,8 @@ def _check_table(
         report.problems.append(item)
         return
     table, file, shown_file, scan = item
+    if scan.parts:
+        report.parts[shown_file] = scan.parts
     report.problems.extend(scan.problems)
     if not scan.readable:
         return

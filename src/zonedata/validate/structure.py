@@ -55,6 +55,9 @@ class FileScan:
     readable: bool = True  # the schema layer may parse the records
     #: every record (header first) parsed as strings, when the fast path already did it
     parsed: pa.Table | None = None
+    #: the later parts of a multipart resource: (the line of the stream where the part
+    #: starts, the part's path as shown, that line's number in the part)
+    parts: list[tuple[int, str, int]] = field(default_factory=list)
 
 
 def parse_records(
@@ -187,21 +190,40 @@ def _line_of(data: bytes, pos: int) -> int:
     return data.count(b"\n", 0, pos) + 1
 
 
-def scan_file(path: Path, table: Table, display: str, *, more: tuple[Path, ...] = ()) -> FileScan:
+def scan_file(
+    path: Path, table: Table, display: str, *, more: tuple[tuple[Path, str], ...] = ()
+) -> FileScan:
     """Check encoding, BOM, NUL bytes, line endings, header and row lengths.
 
-    ``more``: the further parts of a multipart resource, read after ``path`` as one
-    stream (the header is in the first part). A gzip-compressed file is decompressed
+    ``more``: the further parts of a multipart resource (path, path as shown), read after
+    ``path`` as one stream (the header is in the first part; the scan's ``parts`` map the
+    stream's lines back to the parts'). A gzip-compressed file is decompressed
     (bounded: see :func:`zonedata.validate.foreign.decompress_gzip`) after its declared
     ``bytes`` and ``hash`` are checked on the file as it is.
     """
+    parts: list[tuple[int, str, int]] = []
+    scan = _scan_file(path, table, display, more, parts)
+    scan.parts = parts
+    return scan
+
+
+def _scan_file(
+    path: Path,
+    table: Table,
+    display: str,
+    more: tuple[tuple[Path, str], ...],
+    parts: list[tuple[int, str, int]],
+) -> FileScan:
     kw = {"table": table.name, "path": display}
     empty = np.empty(0, dtype=np.int64)
     try:
         limit = safeio.max_file_bytes()
         data = safeio.read_regular(path, limit, display)
-        for part in more:
-            data += _later_part(data, safeio.read_regular(part, limit - len(data), str(part)))
+        for part, shown in more:
+            raw = safeio.read_regular(part, limit - len(data), shown)
+            rest = _later_part(data, raw)
+            parts.append((data.count(b"\n") + 1, shown, 1 + (len(rest) < len(raw))))
+            data += rest
     except safeio.InputError as e:
         code = _INPUT_CODES.get(e.kind, "file-unreadable")
         hint = f" (resource {table.name!r})" if e.kind == "missing" else ""
