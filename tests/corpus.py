@@ -382,3 +382,22 @@ case("blank-line-broken")(
 case("blank-cells-broken")(
     lambda d: _one(d, "people.csv", {"people.csv": PEOPLE.replace("2,Bob,27\n", "2,Bob,27\n,,\n")})
 )
+
+
+# --- documents beside the tables (no schema, not tabular) ----------------------------------
+
+_README = "# People\n\nA list of people.\n"
+case("document-valid")(
+    lambda d: write(
+        d,
+        [people(), {"name": "readme", "path": "README.md", "format": "md"}],
+        {"people.csv": PEOPLE, "README.md": _README},
+    )
+)
+case("document-broken")(
+    lambda d: write(
+        d,
+        [people(), {"name": "readme", "path": "README.md", "bytes": 1}],
+        {"people.csv": PEOPLE, "README.md": _README},
+    )
+)

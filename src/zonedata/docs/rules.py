@@ -147,6 +147,9 @@ def _other_packages(rules: dict[str, Rule]) -> list[str]:
         "- A resource without a schema is checked against the schema frictionless infers from "
         "its first 100 rows, as `frictionless validate` does, with a `schema-inferred` "
         "warning (a failure under `--strict`).",
+        "- A resource without a schema that frictionless takes for a document rather than a "
+        "table (Markdown, a JSON document, a PDF...) has only its file checked (declared "
+        "`bytes` and `hash`), as frictionless does.",
         "- A one-field `primaryKey` or foreign key written as a string (v1) is a list of one.",
         "- Declared `bytes` and `hash` (md5, sha1, sha256, sha512) are checked on the file as "
         "it is on disk (compressed, if it is).",

@@ -137,10 +137,12 @@ def _layers(
     report: Report, descriptor: dict[str, Any], p: Path, shown: str, *, allow_remote: bool
 ) -> Package | None:
     """Layers 1 (the engine's reading of the descriptor, paths) to 3, into ``report``."""
-    descriptor, resolved, skipped = foreign.resolve(descriptor, p.parent, shown)
+    given = descriptor
+    resolved = foreign.resolve(descriptor, p.parent, shown)
+    descriptor, skipped = resolved.descriptor, resolved.skipped
     package, problems = descriptor_checks.check_engine(descriptor, p.parent, shown)
     report.problems.extend(problems)
-    report.problems.extend(resolved)
+    report.problems.extend(resolved.problems)
     if package is None:
         return None
     checks = descriptor_checks.check_resources(package, shown)
@@ -156,7 +158,18 @@ def _layers(
         # The problems are reported table by table, as if each table went through both.
         scans: list[tuple[Table, Path, str, structure.FileScan] | Problem] = []
         slow = _slow_tables(package)
-        for table in package.tables:
+        for i, table in enumerate(package.tables):
+            if table.name in resolved.documents and table.name not in unsafe - skipped:
+                # a document, not a table: frictionless checks its file
+                document = given["resources"][i]
+                shown_file = _shown_file(package, table)
+                report.unlocated.add(shown_file)
+                scans.extend(
+                    foreign.check_document(
+                        document, package.base_path, table.name, shown_file
+                    ).problems
+                )
+                continue
             if table.name in unsafe:
                 continue
             if table.name in slow:  # read and checked by frictionless

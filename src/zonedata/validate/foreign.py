@@ -191,12 +191,24 @@ def _read_json_file(base: Path, rel: object) -> dict[str, Any]:
     return value
 
 
-def resolve(
-    descriptor: dict[str, Any], base: Path, display: str
-) -> tuple[dict[str, Any], list[Problem], set[str]]:
+@dataclass
+class Resolved:
+    """A descriptor as the engine reads it (see :func:`resolve`)."""
+
+    #: every schema and dialect inline, every schema present (a stand-in for the skipped)
+    descriptor: dict[str, Any]
+    problems: list[Problem]
+    #: resources not to read as tables: no schema could be had (the problems say why),
+    #: or they are documents
+    skipped: set[str]
+    #: resources without a schema that frictionless takes for documents (Markdown, a
+    #: JSON document, a PDF...), not tables: only their files are checked
+    documents: set[str]
+
+
+def resolve(descriptor: dict[str, Any], base: Path, display: str) -> Resolved:
     """The descriptor with every schema and dialect inline and every schema present,
-    the problems met, and the resources not to read (no schema could be had for them:
-    the problems say why).
+    the problems met, and the resources not to read as tables.
 
     A copy is returned; the given descriptor is left as it is (the profile check reads it
     as written).
@@ -211,10 +223,11 @@ def resolve(
         )
         for r in resources
     ):
-        return descriptor, [], set()  # nothing to do: zonedata's own package, for one
+        return Resolved(descriptor, [], set(), set())  # nothing to do: zonedata's own, say
     out = copy.deepcopy(descriptor)
     problems: list[Problem] = []
     skipped: set[str] = set()
+    documents: set[str] = set()
     for r in out["resources"]:
         if not isinstance(r, dict):
             continue
@@ -237,14 +250,16 @@ def resolve(
         if "schema" not in r and not r.get("__drop__") and (parts(r) or "data" in r):
             found, ok = _infer(r, base, name, display)
             problems.extend(found)
-            if not ok:  # the resource cannot be checked: the others still are
+            if not ok:  # the resource cannot be read as a table: the others still are
                 r["__drop__"] = True
     for r in out["resources"]:
         if isinstance(r, dict) and r.pop("__drop__", False):
             # read no further: a stand-in schema lets the engine list the resource
             r["schema"] = {"fields": [{"name": "-"}]}
             skipped.add(str(r.get("name", "?")))
-    return out, problems, skipped
+            if r.pop("__document__", False):
+                documents.add(str(r.get("name", "?")))
+    return Resolved(out, problems, skipped, documents)
 
 
 def _infer(r: dict[str, Any], base: Path, name: str, display: str) -> tuple[list[Problem], bool]:
@@ -268,6 +283,9 @@ def _infer(r: dict[str, Any], base: Path, name: str, display: str) -> tuple[list
             check_readable(path, r, p)
         source = {k: v for k, v in r.items() if k != "schema"}
         resource = Resource(source, basepath=str(base), detector=Detector(sample_size=100))
+        if getattr(resource, "type", "table") != "table":
+            r["__document__"] = True  # a document, not a table: only its file is checked
+            return [], False
         resource.infer()
         inferred = resource.schema.to_descriptor()
         dialect = resource.dialect.to_descriptor() if "dialect" not in r else None
@@ -446,10 +464,34 @@ def check_with_frictionless(
         counted = stats.get("rows")
         rows += counted if isinstance(counted, int) else 0
         for task_error in task.errors:
-            problems.append(_problem(task_error, table, display, fmt))
+            problems.append(_problem(task_error, table.name, display, fmt))
     for error in report.errors:
-        problems.append(_problem(error, table, display, fmt))
+        problems.append(_problem(error, table.name, display, fmt))
     return Checked(problems, rows)
+
+
+def check_document(resource_d: dict[str, Any], base: Path, name: str, display: str) -> Checked:
+    """Check a document resource (not a table) as frictionless does: its file, its
+    declared ``bytes`` and ``hash``."""
+    kw = {"table": name, "path": display}
+    try:
+        for p in parts(resource_d):
+            check_readable(base / p, resource_d, p)
+    except UnsafeInput as e:
+        return Checked([make(e.code, f"{e.message}.", **kw)])
+    try:
+        from frictionless import Resource, system
+
+        with system.use_context(trusted=False):
+            report = Resource(copy.deepcopy(resource_d), basepath=str(base)).validate(
+                limit_errors=LIMIT_ERRORS
+            )
+    except Exception as e:
+        why = getattr(getattr(e, "error", None), "note", None) or str(e)
+        return Checked([make("file-unreadable", f"Resource {name!r} cannot be read: {why}", **kw)])
+    errors = [e for task in report.tasks for e in task.errors] + list(report.errors)
+    fmt = file_format(resource_d, parts(resource_d)[0]) if parts(resource_d) else "inline"
+    return Checked([_problem(e, name, display, fmt) for e in errors])
 
 
 def _for_frictionless(descriptor: dict[str, Any]) -> dict[str, Any]:
@@ -483,7 +525,7 @@ def _unreadable(table: Table, display: str, fmt: str, e: Exception) -> Problem:
     )
 
 
-def _problem(e: Any, table: Table, display: str, fmt: str) -> Problem:
+def _problem(e: Any, name: str, display: str, fmt: str) -> Problem:
     kind = str(getattr(e, "type", "error"))
     note = str(getattr(e, "note", "") or "")
     code = code_for(kind, note)
@@ -500,11 +542,11 @@ def _problem(e: Any, table: Table, display: str, fmt: str) -> Problem:
         value = getattr(e, "label", None)
     message = str(getattr(e, "message", "") or note)
     if code == "unsupported-format":
-        message = f"Resource {table.name!r} ({fmt}) cannot be read: {note or message}"
+        message = f"Resource {name!r} ({fmt}) cannot be read: {note or message}"
     return make(
         code,
         f"{message} (frictionless: {kind})",
-        table=table.name,
+        table=name,
         path=display,
         line=row if isinstance(row, int) and fmt in ("csv", "tsv") else None,
         row=row if isinstance(row, int) else None,
