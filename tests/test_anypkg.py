@@ -166,3 +166,19 @@ def test_multipart_problems_are_located_in_their_part(tmp_path: Path) -> None:
     [error] = report.errors
     assert (Path(error.path or "").name, error.line, error.row) == ("b.csv", 2, 5)
     assert error.column == 7  # the part is plain CSV: the column is found
+
+
+def test_every_frictionless_error_type_has_a_zonedata_code() -> None:
+    import inspect
+
+    import frictionless.errors
+
+    from zonedata.validate.problems import FRICTIONLESS_CODES
+
+    types = {
+        c.type
+        for _, c in inspect.getmembers(frictionless.errors, inspect.isclass)
+        if isinstance(getattr(c, "type", None), str)
+    }
+    assert types - set(FRICTIONLESS_CODES) == set()
+    assert set(FRICTIONLESS_CODES.values()) <= set(RULES)

@@ -441,9 +441,17 @@ def check_with_frictionless(
                 )
             ]
         )
+    # frictionless reads the resource and, to check its foreign keys, the resources they
+    # refer to: every one of their files is checked first
+    referred = {fk.resource for fk in table.foreign_keys} - {table.name}
+    resources = descriptor.get("resources") or []
+    others = [r for r in resources if isinstance(r, dict) and r.get("name") in referred]
     try:
-        for p in parts(resource_d):
-            check_readable(base / p, resource_d, p)
+        for r in [resource_d, *others]:
+            if any("://" in p for p in parts(r)):
+                raise UnsafeInput("path-remote", f"{r.get('name')!r} is remote; not read here")
+            for p in parts(r):
+                check_readable(base / p, r, p)
     except UnsafeInput as e:
         return Checked([make(e.code, f"{e.message}.", **kw)])
     fmt = file_format(resource_d, table.path) if parts(resource_d) else "inline"

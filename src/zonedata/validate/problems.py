@@ -653,6 +653,17 @@ FRICTIONLESS_CODES: dict[str, str] = {
     "check-error": "descriptor-profile",
     "detector-error": "descriptor-profile",
     "metadata-error": "descriptor-profile",
+    # frictionless' own machinery (catalogs, inquiries, pipelines, reports): not raised
+    # by validating a data package, listed so that every type has a code
+    "catalog-error": "frictionless-error",
+    "dataset-error": "frictionless-error",
+    "inquiry-error": "frictionless-error",
+    "inquiry-task-error": "frictionless-error",
+    "pipeline-error": "frictionless-error",
+    "report-error": "frictionless-error",
+    "report-task-error": "frictionless-error",
+    "stats-error": "frictionless-error",
+    "step-error": "frictionless-error",
     # the file
     "byte-count": "byte-count",
     "hash-count": "hash-count",
