@@ -308,7 +308,7 @@ RULES: dict[str, Rule] = _rules(
     # Layer 3: the schema
     Rule(
         "schema-inferred",
-        "schema",
+        "descriptor",
         "warning",
         "Schema inferred",
         "A resource without a schema is checked against the schema frictionless infers from its "
