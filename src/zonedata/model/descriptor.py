@@ -158,6 +158,9 @@ class Table:
     encoding: str = "utf-8"
     delimiter: str = ","
     descriptor: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    #: every file of the table: ``(path,)``, or the parts of a multipart resource (the
+    #: first is ``path``)
+    parts: tuple[str, ...] = ()
 
     @property
     def field_names(self) -> list[str]:
@@ -175,8 +178,13 @@ class Table:
         if not isinstance(name, str):
             raise DescriptorError(f"a resource needs a name, got {name!r}")
         path = d.get("path")
-        if isinstance(path, list):
-            raise DescriptorError(f"resource {name!r}: multipart paths are not supported")
+        parts: tuple[str, ...] = ()
+        if isinstance(path, list):  # multipart: the parts, read one after the other
+            if not path or not all(isinstance(p, str) for p in path):
+                raise DescriptorError(f"resource {name!r}: a multipart path needs strings")
+            parts, path = tuple(path), path[0]
+        if path is None and "data" in d:  # inline data: no file (validate reads it)
+            path = ""
         if not isinstance(path, str):
             raise DescriptorError(f"resource {name!r}: needs a path to a file")
         schema = d.get("schema")
@@ -220,6 +228,7 @@ class Table:
         return cls(
             name=name,
             path=path,
+            parts=parts or ((path,) if path else ()),
             title=str(d.get("title", "")),
             description=str(d.get("description", "")),
             fields=fields,

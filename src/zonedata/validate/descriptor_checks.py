@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import codecs
+import copy
 import json
 import os
 import re
@@ -141,6 +141,7 @@ def check_profile(descriptor: dict[str, Any], display: str) -> list[Problem]:
     from frictionless import Package as FPackage
 
     kw = {"path": display}
+    descriptor = _one_path(_keys_as_lists(copy.deepcopy(descriptor)))
     try:
         errors = list(FPackage.metadata_validate(descriptor))
     except FrictionlessException as e:
@@ -193,6 +194,45 @@ def _owners(descriptor: dict[str, Any]) -> dict[str, str]:
     return owners
 
 
+def _one_path(descriptor: dict[str, Any]) -> dict[str, Any]:
+    """A multipart resource's first path in place of its list, in place; return ``descriptor``.
+
+    Data Package v1 allows ``"path": [...]`` and frictionless reads it, but the profile it
+    validates against wants a string; each part is checked by :func:`check_paths`.
+    """
+    resources = descriptor.get("resources")
+    for r in resources if isinstance(resources, list) else []:
+        if isinstance(r, dict) and isinstance(r.get("path"), list) and r["path"]:
+            r["path"] = r["path"][0]
+    return descriptor
+
+
+def _keys_as_lists(descriptor: dict[str, Any]) -> dict[str, Any]:
+    """Write Data Package v1's one-field keys as lists, in place; return ``descriptor``.
+
+    Table Schema v1 allows ``"primaryKey": "id"`` and a foreign key's ``fields`` and
+    ``reference.fields`` as a string; frictionless reads them so, but its profile (v2)
+    wants lists.
+    """
+    resources = descriptor.get("resources")
+    for r in resources if isinstance(resources, list) else []:
+        schema = r.get("schema") if isinstance(r, dict) else None
+        if not isinstance(schema, dict):
+            continue
+        if isinstance(schema.get("primaryKey"), str):
+            schema["primaryKey"] = [schema["primaryKey"]]
+        fks = schema.get("foreignKeys")
+        for fk in fks if isinstance(fks, list) else []:
+            if not isinstance(fk, dict):
+                continue
+            if isinstance(fk.get("fields"), str):
+                fk["fields"] = [fk["fields"]]
+            ref = fk.get("reference")
+            if isinstance(ref, dict) and isinstance(ref.get("fields"), str):
+                ref["fields"] = [ref["fields"]]
+    return descriptor
+
+
 def check_engine(
     descriptor: dict[str, Any], base: Path, display: str
 ) -> tuple[Package | None, list[Problem]]:
@@ -223,9 +263,8 @@ def check_paths(package: Package, display: str, *, allow_remote: bool) -> list[P
     """Every resource path is relative and stays inside the package folder."""
     out: list[Problem] = []
     base = package.base_path.resolve()
-    for t in package.tables:
-        kw = {"path": display, "table": t.name, "value": t.path}
-        p = t.path
+    for t, p in ((table, part) for table in package.tables for part in table.parts):
+        kw = {"path": display, "table": t.name, "value": p}
         if is_remote(p):
             if not allow_remote:
                 out.append(
@@ -359,25 +398,7 @@ def check_resources(package: Package, display: str) -> list[Problem]:
                 )
             )
         seen.add(t.name)
-        if not _is_utf8(t.encoding):
-            out.append(
-                make(
-                    "encoding-unsupported",
-                    f"Resource {t.name!r} declares the encoding {t.encoding[:40]!r}; zonedata "
-                    'reads UTF-8 only. Convert the file to UTF-8 and declare "utf-8".',
-                    table=t.name,
-                    value=t.encoding[:40],
-                    **kw,
-                )
-            )
     return out
-
-
-def _is_utf8(encoding: str) -> bool:
-    try:
-        return codecs.lookup(encoding).name == "utf-8"
-    except LookupError:
-        return False
 
 
 def check_references(package: Package, display: str) -> list[Problem]:
@@ -422,7 +443,6 @@ _POINTS_AT: dict[str, tuple[str, ...]] = {
     "foreign-key-invalid": ("schema", "foreignKeys"),
     "path-unsafe": ("path",),
     "path-remote": ("path",),
-    "encoding-unsupported": ("encoding",),
 }
 _PROPERTY = re.compile(r"at property '([^']*)'")
 

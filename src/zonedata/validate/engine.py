@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from zonedata.model.descriptor import Package, Table, bundled_package_path
-from zonedata.validate import descriptor_checks, structure
+from zonedata.validate import descriptor_checks, foreign, structure
 from zonedata.validate.locate import locate
 from zonedata.validate.problems import Problem, make
 
@@ -48,6 +48,11 @@ class Report:
     tables: int = 0
     rows: int = 0
     data: dict[str, TableData] = field(default_factory=dict, repr=False)
+    #: files whose problems' lines are not lines of the file as it is on disk (compressed,
+    #: multipart, not CSV): no column is looked up in them
+    unlocated: set[str] = field(default_factory=set, repr=False)
+    #: multipart files: where each later part starts (see :attr:`structure.FileScan.parts`)
+    parts: dict[str, list[tuple[int, str, int]]] = field(default_factory=dict, repr=False)
 
     @property
     def errors(self) -> list[Problem]:
@@ -113,7 +118,7 @@ def validate_package(
         return report
     if semantic and report.data:
         report.problems.extend(_semantic(report.data, today, package))
-    report.problems = locate(report.problems)
+    report.problems = locate(_in_parts(report.problems, report.parts), skip=report.unlocated)
     return report
 
 
@@ -133,15 +138,19 @@ def _layers(
     report: Report, descriptor: dict[str, Any], p: Path, shown: str, *, allow_remote: bool
 ) -> Package | None:
     """Layers 1 (the engine's reading of the descriptor, paths) to 3, into ``report``."""
+    given = descriptor
+    resolved = foreign.resolve(descriptor, p.parent, shown)
+    descriptor, skipped = resolved.descriptor, resolved.skipped
     package, problems = descriptor_checks.check_engine(descriptor, p.parent, shown)
     report.problems.extend(problems)
+    report.problems.extend(resolved.problems)
     if package is None:
         return None
     checks = descriptor_checks.check_resources(package, shown)
     checks += descriptor_checks.check_references(package, shown)
     report.problems.extend(checks)
     report.problems.extend(descriptor_checks.check_paths(package, shown, allow_remote=allow_remote))
-    unsafe = {q.table for q in report.problems if q.code in UNSAFE}
+    unsafe = {q.table for q in report.problems if q.code in UNSAFE} | skipped
     report.tables = len(package.tables)
 
     with tempfile.TemporaryDirectory(prefix="zonedata-remote-") as tmp:
@@ -149,9 +158,32 @@ def _layers(
         # while the schema layer's imports are still under way (see validate_package).
         # The problems are reported table by table, as if each table went through both.
         scans: list[tuple[Table, Path, str, structure.FileScan] | Problem] = []
-        for table in package.tables:
+        slow = _slow_tables(package)
+        for i, table in enumerate(package.tables):
+            if table.name in resolved.documents and table.name not in unsafe - skipped:
+                # a document, not a table: frictionless checks its file
+                document = given["resources"][i]
+                shown_file = _shown_file(package, table)
+                report.unlocated.add(shown_file)
+                scans.extend(
+                    foreign.check_document(
+                        document, package.base_path, table.name, shown_file
+                    ).problems
+                )
+                continue
             if table.name in unsafe:
                 continue
+            if table.name in slow:  # read and checked by frictionless
+                shown_file = _shown_file(package, table)
+                report.unlocated.add(shown_file)
+                checked = foreign.check_with_frictionless(
+                    descriptor, package.base_path, table, shown_file, slow[table.name]
+                )
+                scans.extend(checked.problems)
+                report.rows += checked.rows
+                continue
+            if foreign.compression(table.descriptor, table.path):
+                report.unlocated.add(_shown_file(package, table))
             file = _local_file(package, table.path, Path(tmp), table.name)
             if isinstance(file, Problem):
                 scans.append(file)
@@ -159,7 +191,12 @@ def _layers(
             shown_file = (
                 table.path if descriptor_checks.is_remote(table.path) else display_path(file)
             )
-            scans.append((table, file, shown_file, structure.scan_file(file, table, shown_file)))
+            more = tuple(
+                (package.base_path / part, display_path(package.base_path / part))
+                for part in table.parts[1:]
+            )
+            scan = structure.scan_file(file, table, shown_file, more=more)
+            scans.append((table, file, shown_file, scan))
         from zonedata.validate import schema_checks  # waits for the thread's import
 
         scans.reverse()
@@ -168,6 +205,51 @@ def _layers(
         # (a key that names no table or field cannot be followed; the others are)
         report.problems.extend(schema_checks.check_foreign_keys(report.data))
     return package
+
+
+def _in_parts(
+    problems: list[Problem], parts: dict[str, list[tuple[int, str, int]]]
+) -> list[Problem]:
+    """Problems at a line of a multipart stream, moved to that line of its part's file."""
+    if not parts:
+        return problems
+    out = []
+    for p in problems:
+        starts = parts.get(p.path or "") if p.line is not None else None
+        for start, shown, first in reversed(starts or []):
+            if p.line is not None and p.line >= start:
+                # (row: the row number in the whole stream, as frictionless counts it)
+                p = p.with_(path=shown, line=p.line - start + first, row=p.row or p.line)
+                break
+        out.append(p)
+    return out
+
+
+def _slow_tables(package: Package) -> dict[str, str]:
+    """The tables frictionless reads (see :mod:`zonedata.validate.foreign`), with why.
+
+    A table with a foreign key to one of them is read by frictionless too, which then
+    checks the key (the fast path's check needs both tables' cells).
+    """
+    slow = {
+        t.name: reason for t in package.tables if (reason := foreign.slow_reason(t)) is not None
+    }
+    grew = bool(slow)
+    while grew:
+        grew = False
+        for t in package.tables:
+            if t.name not in slow and any(fk.resource in slow for fk in t.foreign_keys):
+                slow[t.name] = "a foreign key to a resource frictionless reads"
+                grew = True
+    return slow
+
+
+def _shown_file(package: Package, table: Table) -> str:
+    if not table.parts:
+        return f"{table.name} (inline data)"
+    if descriptor_checks.is_remote(table.path):
+        return table.path
+    return display_path(package.base_path / table.path)
 
 
 def _check_table(
@@ -180,6 +262,8 @@ def _check_table(
         report.problems.append(item)
         return
     table, file, shown_file, scan = item
+    if scan.parts:
+        report.parts[shown_file] = scan.parts
     report.problems.extend(scan.problems)
     if not scan.readable:
         return

@@ -46,10 +46,11 @@ def _lines_at(data: bytes, nums: set[int]) -> dict[int, str]:
     return found
 
 
-def locate(problems: list[Problem]) -> list[Problem]:
+def locate(problems: list[Problem], skip: set[str] | frozenset[str] = frozenset()) -> list[Problem]:
+    """Fill in the column of problems with a line and a field, except in files ``skip``."""
     wanted: dict[str, set[int]] = defaultdict(set)
     for p in problems[:MAX_LOCATE]:
-        if p.path and p.line and p.field_number and p.column is None:
+        if p.path and p.line and p.field_number and p.column is None and p.path not in skip:
             wanted[p.path].add(p.line)
     if not wanted:
         return problems
@@ -63,7 +64,7 @@ def locate(problems: list[Problem]) -> list[Problem]:
     out = []
     for i, p in enumerate(problems):
         if i < MAX_LOCATE and p.path and p.line and p.field_number and p.column is None:
-            found = lines.get((p.path, p.line))
+            found = lines.get((p.path, p.line)) if p.path not in skip else None
             if found is not None:
                 p = p.with_(column=cell_column(found, p.field_number))
         out.append(p)

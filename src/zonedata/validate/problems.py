@@ -122,15 +122,6 @@ RULES: dict[str, Rule] = _rules(
         "one name would overwrite each other's files in a release.",
     ),
     Rule(
-        "encoding-unsupported",
-        "descriptor",
-        "error",
-        "Resource declares an encoding other than UTF-8",
-        "zonedata reads every file as UTF-8. A file declared in another encoding would be read as "
-        "UTF-8 all the same, and a reader that honours the declaration would see other text, so the "
-        "declaration is refused rather than ignored.",
-    ),
-    Rule(
         "foreign-key-invalid",
         "descriptor",
         "error",
@@ -181,6 +172,34 @@ RULES: dict[str, Rule] = _rules(
     ),
     Rule("file-empty", "file", "error", "File is empty", "A table needs at least a header row."),
     Rule(
+        "unsupported-format",
+        "file",
+        "error",
+        "File format cannot be read",
+        "A resource whose format (or compression) no reader here supports cannot be checked; "
+        "the message names the format. CSV (plain, gzip, multipart) is read by zonedata; JSON, "
+        "JSONL/NDJSON, XLSX, ODS and zip by frictionless (install zonedata[formats] for XLSX "
+        "and ODS).",
+    ),
+    Rule(
+        "byte-count",
+        "file",
+        "error",
+        "File size differs from the declared bytes",
+        "A resource's bytes property says how large its file is; a file of another size was "
+        "truncated, appended to or replaced since the descriptor was written (frictionless: "
+        "byte-count).",
+    ),
+    Rule(
+        "hash-count",
+        "file",
+        "error",
+        "File hash differs from the declared hash",
+        "A resource's hash property (md5, sha1, sha256 or sha512; written algorithm:hex, or "
+        "plain hex for md5) pins its file's content; another hash means other content "
+        "(frictionless: hash-count). A hash of another algorithm is not checked.",
+    ),
+    Rule(
         "encoding-error",
         "file",
         "error",
@@ -190,9 +209,11 @@ RULES: dict[str, Rule] = _rules(
     Rule(
         "bom",
         "file",
-        "error",
+        "warning",
         "Byte order mark",
-        "UTF-8 without BOM is the package convention; a BOM ends up in the first column's name.",
+        "UTF-8 without BOM is the package convention; a BOM ends up in the first column's name "
+        "in readers that do not expect one. zonedata and frictionless skip it, so it is a warning "
+        "(a failure under --strict).",
     ),
     Rule(
         "nul-byte",
@@ -294,7 +315,24 @@ RULES: dict[str, Rule] = _rules(
         "Rows not sorted by primary key",
         "Rows are kept sorted by primary key so that diffs stay small and readable.",
     ),
+    Rule(
+        "blank-row",
+        "file",
+        "error",
+        "Blank row",
+        "A row whose cells are all empty (or an empty line between rows) holds no record; "
+        "frictionless reports it as blank-row, and a reader may take it for the end of the table.",
+    ),
     # Layer 3: the schema
+    Rule(
+        "schema-inferred",
+        "descriptor",
+        "warning",
+        "Schema inferred",
+        "A resource without a schema is checked against the schema frictionless infers from its "
+        "first rows, as frictionless validate does; the types are a guess, so --strict fails it. "
+        "Declare the schema.",
+    ),
     Rule(
         "type-error",
         "schema",
@@ -599,6 +637,14 @@ RULES: dict[str, Rule] = _rules(
     ),
     # Meta
     Rule(
+        "frictionless-error",
+        "file",
+        "error",
+        "Other frictionless error",
+        "An error frictionless reports that no zonedata rule corresponds to (its own type is "
+        "named in the message); frictionless' default checks do not raise it.",
+    ),
+    Rule(
         "internal-error",
         "descriptor",
         "error",
@@ -606,6 +652,83 @@ RULES: dict[str, Rule] = _rules(
         "A check failed unexpectedly; the message says which. Please report it.",
     ),
 )
+
+
+#: Each frictionless error type and the zonedata rule code it is reported as, for the
+#: resources frictionless reads (see :mod:`zonedata.validate.foreign`). A
+#: ``constraint-error`` is reported by its constraint (``required``: required-missing,
+#: ``minimum``/``maximum``, ``enum``, ``pattern``, ``minLength``/``maxLength``: the
+#: matching constraint-* code, ``unique``: constraint-unique).
+FRICTIONLESS_CODES: dict[str, str] = {
+    # the descriptor
+    "package-error": "descriptor-profile",
+    "resource-error": "descriptor-profile",
+    "schema-error": "descriptor-profile",
+    "field-error": "descriptor-profile",
+    "dialect-error": "descriptor-profile",
+    "control-error": "descriptor-profile",
+    "checklist-error": "descriptor-profile",
+    "check-error": "descriptor-profile",
+    "detector-error": "descriptor-profile",
+    "metadata-error": "descriptor-profile",
+    # frictionless' own machinery (catalogs, inquiries, pipelines, reports): not raised
+    # by validating a data package, listed so that every type has a code
+    "catalog-error": "frictionless-error",
+    "dataset-error": "frictionless-error",
+    "inquiry-error": "frictionless-error",
+    "inquiry-task-error": "frictionless-error",
+    "pipeline-error": "frictionless-error",
+    "report-error": "frictionless-error",
+    "report-task-error": "frictionless-error",
+    "stats-error": "frictionless-error",
+    "step-error": "frictionless-error",
+    # the file
+    "byte-count": "byte-count",
+    "hash-count": "hash-count",
+    "encoding-error": "encoding-error",
+    "format-error": "unsupported-format",
+    "compression-error": "unsupported-format",
+    "scheme-error": "file-unreadable",
+    "source-error": "file-unreadable",
+    "file-error": "file-unreadable",
+    # the header
+    "blank-header": "file-empty",
+    "header-error": "header-mismatch",
+    "label-error": "header-mismatch",
+    "blank-label": "header-mismatch",
+    "duplicate-label": "header-mismatch",
+    "incorrect-label": "header-mismatch",
+    "unmatched-header": "header-mismatch",
+    "extra-label": "extra-column",
+    "missing-label": "missing-column",
+    # rows and cells
+    "blank-row": "blank-row",
+    "extra-cell": "row-length",
+    "missing-cell": "row-length",
+    "type-error": "type-error",
+    "constraint-error": "type-error",
+    "unique-error": "constraint-unique",
+    "primary-key": "primary-key-duplicate",
+    "foreign-key": "foreign-key-dangling",
+    # raised only by checks frictionless does not run by default
+    "row-constraint": "frictionless-error",
+    "ascii-value": "frictionless-error",
+    "deviated-cell": "frictionless-error",
+    "deviated-value": "frictionless-error",
+    "duplicate-row": "frictionless-error",
+    "field-count": "frictionless-error",
+    "forbidden-value": "frictionless-error",
+    "required-value": "frictionless-error",
+    "row-count": "frictionless-error",
+    "sequential-value": "frictionless-error",
+    "table-dimensions": "frictionless-error",
+    "truncated-value": "frictionless-error",
+    "cell-error": "frictionless-error",
+    "row-error": "frictionless-error",
+    "table-error": "frictionless-error",
+    "data-error": "frictionless-error",
+    "error": "frictionless-error",
+}
 
 
 def make(code: str, message: str, **kw: Any) -> Problem:

@@ -590,6 +590,7 @@ def check_records(
     text.index = index
     typed_df = pd.DataFrame(typed_cols, copy=False)
     typed_df.index = index
+    problems = _blank_rows(raw, lines, table, kw, problems)
     order = _key_order([typed_arrow[n] for n in table.primary_key if n in typed_arrow])
     distinct_keys = order is not None and order.strictly_increasing
     problems.extend(check_primary_key(text, table, kw, distinct=distinct_keys))
@@ -605,6 +606,28 @@ def check_records(
         raw=raw,
         arrow=arrow,
     ), problems
+
+
+def _blank_rows(
+    raw: pa.Table, lines: np.ndarray, table: Table, kw: dict[str, str], problems: list[Problem]
+) -> list[Problem]:
+    """Report rows whose cells are all missing as ``blank-row`` (as frictionless does), in
+    place of the problems their cells have (a required field's, for one)."""
+    if not raw.num_rows or not raw.num_columns:
+        return problems
+    if any(raw.column(i).null_count == 0 for i in range(raw.num_columns)):
+        return problems  # a column without a missing cell: no row is blank
+    blank = _bool_numpy(pc.is_null(raw.column(0)))
+    for i in range(1, raw.num_columns):
+        blank &= _bool_numpy(pc.is_null(raw.column(i)))
+    if not blank.any():
+        return problems
+    blank_lines = {int(x) for x in lines[blank]}
+    kept = [p for p in problems if p.line not in blank_lines]
+    return kept + [
+        make("blank-row", f"Row at line {ln} has no value in any cell.", line=ln, **kw)
+        for ln in sorted(blank_lines)[:MAX_PER_CHECK]
+    ]
 
 
 def check_primary_key(

@@ -30,7 +30,7 @@ SEMANTIC_RULES: tuple[SemanticRule, ...] = tuple(
     sorted(REGISTRY, key=lambda r: min(_CODE_ORDER[c] for c in r.codes))
 )
 
-__all__ = ["SEMANTIC_RULES", "check_semantics", "run_rule"]
+__all__ = ["SEMANTIC_RULES", "ZONEDATA_ONLY", "check_semantics", "run_rule", "uses_zonedata_fields"]
 
 
 def run_rule(rule: SemanticRule, ctx: Context) -> list[Problem]:
@@ -66,7 +66,22 @@ def check_semantics(
         today=today if today is not None else datetime.date.today(),
         expected=frozenset(package.table_names) if package is not None else None,
     )
+    generic = package is not None and not uses_zonedata_fields(package)
     problems: list[Problem] = []
     for rule in SEMANTIC_RULES:
+        if generic and set(rule.codes) <= ZONEDATA_ONLY:
+            continue
         problems.extend(run_rule(rule, ctx))
     return problems
+
+
+#: Rules that would run on any table (every text cell, every date) and so hold another
+#: package to zonedata's own conventions: they run only on a package that declares
+#: zonedata's field properties (see :func:`uses_zonedata_fields`). The other rules need
+#: zonedata's tables, fields or units, and do nothing where those are absent.
+ZONEDATA_ONLY = frozenset({"formula-cell", "date-in-future"})
+
+
+def uses_zonedata_fields(package: Package) -> bool:
+    """Whether a field of the package has a zonedata property (``partialDate``, ``decimals``)."""
+    return any(f.partial_date or f.decimals is not None for t in package.tables for f in t.fields)

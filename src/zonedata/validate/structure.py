@@ -15,6 +15,7 @@ runs, so the problems reported are the same either way.
 from __future__ import annotations
 
 import csv
+import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,6 +25,7 @@ import pyarrow as pa
 from zonedata import safeio
 from zonedata.model.arrow import BLOCK_SIZE, BOM, parse_csv
 from zonedata.model.descriptor import Table
+from zonedata.validate import foreign
 from zonedata.validate.problems import Problem, make
 
 #: Arrow CSV block size of the fast path (files without quotes); the byte-scan path
@@ -55,18 +57,134 @@ class FileScan:
     readable: bool = True  # the schema layer may parse the records
     #: every record (header first) parsed as strings, when the fast path already did it
     parsed: pa.Table | None = None
+    #: the later parts of a multipart resource: (the line of the stream where the part
+    #: starts, the part's path as shown, that line's number in the part)
+    parts: list[tuple[int, str, int]] = field(default_factory=list)
+
+
+#: The first bytes of binary formats a CSV resource may turn out to be, and their names
+_MAGIC = (
+    (b"PK\x03\x04", "a zip archive (XLSX, ODS or zip)"),
+    (b"PK\x05\x06", "an empty zip archive"),
+    (b"\x1f\x8b", "gzip-compressed"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "an OLE document (XLS)"),
+    (b"PAR1", "a Parquet file"),
+    (b"%PDF-", "a PDF document"),
+    (b"SQLite format 3\x00", "an SQLite database"),
+    (b"\x89PNG\r\n\x1a\n", "a PNG image"),
+    (b"\xfd7zXZ\x00", "xz-compressed"),
+    (b"\x28\xb5\x2f\xfd", "zstd-compressed"),
+)
+
+
+def binary_kind(data: bytes) -> str | None:
+    """What known binary format ``data`` is, by its first bytes; ``None``: none of them."""
+    for magic, name in _MAGIC:
+        if data.startswith(magic):
+            return name
+    return None
+
+
+def _later_part(first: bytes, part: bytes) -> bytes:
+    """A later part of a multipart CSV without its first line if that repeats the header.
+
+    The Data Package standard puts the header in the first part only; frictionless drops
+    the first line of every later part. A repeated header is dropped (both agree); a
+    later part that starts with data is kept whole, as the standard says.
+    """
+    end = first.find(b"\n")
+    header = first[: end + 1] if end >= 0 else first + b"\n"
+    if header.startswith(BOM):
+        header = header[len(BOM) :]
+    return part[len(header) :] if part.startswith(header) else part
+
+
+#: The hash algorithms a resource's ``hash`` may name (frictionless' own set)
+HASHES = ("md5", "sha1", "sha256", "sha512")
+
+
+def declared_hash(value: object) -> tuple[str, str] | None:
+    """(algorithm, lowercase hex) of a resource's ``hash``; ``None``: none to check.
+
+    ``"md5:…"``, ``"sha256:…"`` (Data Package v1 and v2) or plain hex, which is md5. An
+    algorithm other than :data:`HASHES` is not checked (frictionless ignores it too).
+    """
+    if not isinstance(value, str) or not value:
+        return None
+    algorithm, _, digest = value.rpartition(":")
+    algorithm = algorithm.lower() or "md5"
+    if algorithm not in HASHES:
+        return None
+    return algorithm, digest.strip().lower()
+
+
+def check_integrity(data: bytes, table: Table, kw: dict[str, str]) -> list[Problem]:
+    """The file's size and hash against the resource's declared ``bytes`` and ``hash``."""
+    problems: list[Problem] = []
+    declared = table.descriptor.get("bytes")
+    if isinstance(declared, int) and not isinstance(declared, bool) and declared != len(data):
+        problems.append(
+            make(
+                "byte-count",
+                f"The file is {len(data):,} bytes; the descriptor declares {declared:,}.",
+                value=str(len(data)),
+                **kw,
+            )
+        )
+    wanted = declared_hash(table.descriptor.get("hash"))
+    if wanted is not None:
+        algorithm, digest = wanted
+        actual = hashlib.new(algorithm, data).hexdigest()
+        if actual != digest:
+            problems.append(
+                make(
+                    "hash-count",
+                    f"The file's {algorithm} hash is {actual}; the descriptor declares {digest}.",
+                    value=actual,
+                    **kw,
+                )
+            )
+    return problems
 
 
 def _line_of(data: bytes, pos: int) -> int:
     return data.count(b"\n", 0, pos) + 1
 
 
-def scan_file(path: Path, table: Table, display: str) -> FileScan:
-    """Check encoding, BOM, NUL bytes, line endings, header and row lengths."""
+def scan_file(
+    path: Path, table: Table, display: str, *, more: tuple[tuple[Path, str], ...] = ()
+) -> FileScan:
+    """Check encoding, BOM, NUL bytes, line endings, header and row lengths.
+
+    ``more``: the further parts of a multipart resource (path, path as shown), read after
+    ``path`` as one stream (the header is in the first part; the scan's ``parts`` map the
+    stream's lines back to the parts'). A gzip-compressed file is decompressed
+    (bounded: see :func:`zonedata.validate.foreign.decompress_gzip`) after its declared
+    ``bytes`` and ``hash`` are checked on the file as it is.
+    """
+    parts: list[tuple[int, str, int]] = []
+    scan = _scan_file(path, table, display, more, parts)
+    scan.parts = parts
+    return scan
+
+
+def _scan_file(
+    path: Path,
+    table: Table,
+    display: str,
+    more: tuple[tuple[Path, str], ...],
+    parts: list[tuple[int, str, int]],
+) -> FileScan:
     kw = {"table": table.name, "path": display}
     empty = np.empty(0, dtype=np.int64)
     try:
-        data = safeio.read_regular(path, safeio.max_file_bytes(), display)
+        limit = safeio.max_file_bytes()
+        data = safeio.read_regular(path, limit, display)
+        for part, shown in more:
+            raw = safeio.read_regular(part, limit - len(data), shown)
+            rest = _later_part(data, raw)
+            parts.append((data.count(b"\n") + 1, shown, 1 + (len(rest) < len(raw))))
+            data += rest
     except safeio.InputError as e:
         code = _INPUT_CODES.get(e.kind, "file-unreadable")
         hint = f" (resource {table.name!r})" if e.kind == "missing" else ""
@@ -77,7 +195,25 @@ def scan_file(path: Path, table: Table, display: str) -> FileScan:
     except ValueError as e:  # the limit's environment variable is not a number
         p = make("file-unreadable", f"{display} was not read: {e}.", **kw)
         return FileScan(b"", [], empty, [p], readable=False)
-    problems: list[Problem] = []
+    problems = check_integrity(data, table, kw)
+    if foreign.compression(table.descriptor, table.path) == "gz":
+        try:
+            data = foreign.decompress_gzip(data, limit, display)
+        except foreign.UnsafeInput as u:
+            problems.append(make(u.code, f"{u.message}.", **kw))
+            return FileScan(b"", [], empty, problems, readable=False)
+    binary = binary_kind(data)
+    if binary is not None:
+        problems.append(
+            make(
+                "unsupported-format",
+                f"The file is {binary}, not CSV text; declare the resource's format (and "
+                "compression) so that it is read as what it is.",
+                value=binary,
+                **kw,
+            )
+        )
+        return FileScan(data, [], empty, problems, readable=False)
     if data.startswith(BOM):
         problems.append(
             make(
@@ -277,6 +413,12 @@ def _scan_bytes(data: bytes, table: Table, problems: list[Problem], kw: dict[str
     problems.extend(check_header(header, table, int(record_lines[h]), kw))
 
     body = keep[1:]
+    blank_after = np.flatnonzero(blank[h + 1 :]) + h + 1
+    for i in blank_after[:1000]:  # an empty line in the table: frictionless' blank-row
+        ln = int(record_lines[i])
+        problems.append(
+            make("blank-row", f"Line {ln} is empty: a row holds no cells.", line=ln, **kw)
+        )
     cells = _cells(delims, starts, ends, body, len(header))
     ragged = body[cells[body] != len(header)]
     if len(ragged):
