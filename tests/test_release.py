@@ -9,6 +9,7 @@ import os
 import re
 import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -36,6 +37,10 @@ PACKAGE = bundled_package_path()
 PKG = read_package(PACKAGE)
 VERSION = PKG.version
 TABLES = PKG.table_names
+#: the overview tables the release derives (zonedata.release.overview)
+DERIVED = ["zone_overview", "city_indicators"]
+RELEASED = TABLES + DERIVED
+DATABASE = f"zonedata-{VERSION}.sqlite"
 
 
 def real_validator_available() -> bool:
@@ -131,9 +136,8 @@ def test_layout(released: Path) -> None:
     stem = f"zonedata-{VERSION}"
     assert sorted(p.name for p in released.iterdir()) == [stem, f"{stem}.zip"]
     expected = sorted(
-        [f"{t}.parquet" for t in TABLES]
-        + [f"{t}.json" for t in TABLES]
-        + ["SHA256SUMS", "datapackage.json"]
+        [f"{t}.{ext}" for t in RELEASED for ext in ("parquet", "json", "csv")]
+        + ["SHA256SUMS", "datapackage.json", DATABASE]
     )
     assert sorted(p.name for p in (released / stem).iterdir()) == expected
     with zipfile.ZipFile(released / f"{stem}.zip") as zf:
@@ -173,11 +177,19 @@ def test_release_descriptor(released: Path) -> None:
     for key in ("name", "title", "licenses", "sources", "contributors", "keywords"):
         assert d[key] == src[key]
     by_name = {r["name"]: r for r in d["resources"]}
-    assert len(d["resources"]) == 2 * len(TABLES)
+    assert len(d["resources"]) == 3 * len(RELEASED) + 1
+    # format by format, tables in the package's order, the overview tables last
+    assert [r["name"] for r in d["resources"]] == [
+        *RELEASED,
+        *(f"{t}-json" for t in RELEASED),
+        *(f"{t}-csv" for t in RELEASED),
+        "zonedata-sqlite",
+    ]
     for t in PKG.tables:
         for name, path, fmt, mediatype in (
             (t.name, f"{t.name}.parquet", "parquet", "application/vnd.apache.parquet"),
             (f"{t.name}-json", f"{t.name}.json", "json", "application/json"),
+            (f"{t.name}-csv", f"{t.name}.csv", "csv", "text/csv"),
         ):
             r = by_name[name]
             data = (folder / path).read_bytes()
@@ -186,7 +198,44 @@ def test_release_descriptor(released: Path) -> None:
             assert r["zonedata:bytes"] == len(data)
             assert r["hash"] == "sha256:" + hashlib.sha256(data).hexdigest()
             assert r["schema"] == t.descriptor["schema"]
-            assert "dialect" not in r and "scheme" not in r
+            assert "scheme" not in r
+            assert ("dialect" in r) == (fmt == "csv" and "dialect" in t.descriptor)
+    db = by_name["zonedata-sqlite"]
+    data = (folder / DATABASE).read_bytes()
+    assert db == {
+        "name": "zonedata-sqlite",
+        "title": "SQLite database",
+        "description": db["description"],
+        "path": DATABASE,
+        "format": "sqlite",
+        "mediatype": "application/vnd.sqlite3",
+        "zonedata:bytes": len(data),
+        "hash": "sha256:" + hashlib.sha256(data).hexdigest(),
+        "zonedata:sqlite": {
+            "sqliteVersion": sqlite3.sqlite_version,
+            "tables": {t: len(pq.read_table(folder / f"{t}.parquet")) for t in RELEASED},
+        },
+    }
+
+
+def test_csv_files_are_the_canonical_bytes(released: Path) -> None:
+    folder = released / f"zonedata-{VERSION}"
+    for t in PKG.tables:
+        assert (folder / f"{t.name}.csv").read_bytes() == PKG.file(t).read_bytes(), t.name
+
+
+def test_derived_tables_in_the_descriptor(released: Path) -> None:
+    from zonedata.release.overview import DERIVATIONS
+
+    d = json.loads((released / f"zonedata-{VERSION}" / "datapackage.json").read_text("utf-8"))
+    by_name = {r["name"]: r for r in d["resources"]}
+    assert [x.name for x in DERIVATIONS] == DERIVED
+    for x in DERIVATIONS:
+        r = by_name[x.name]
+        assert r["schema"] == x.descriptor()["schema"]
+        assert r["zonedata:derived"] == {"from": sorted(x.reads), "rules": list(x.rules)}
+        assert r["description"] == x.description
+        assert all(f["description"] for f in r["schema"]["fields"])
 
 
 def test_frictionless_accepts_the_descriptor(released: Path) -> None:
@@ -212,7 +261,7 @@ def test_frictionless_validates_the_release(released: Path) -> None:
 
     report = frictionless.validate(str(released / f"zonedata-{VERSION}" / "datapackage.json"))
     assert report.valid, report.flatten(["resourceName", "rowNumber", "fieldName", "type", "note"])
-    assert report.stats["tasks"] == 2 * len(TABLES)
+    assert report.stats["tasks"] == 3 * len(RELEASED) + 1
 
 
 # --- formats -----------------------------------------------------------------------
@@ -420,7 +469,11 @@ def test_cli_release_summary(tmp_path: Path, validation: None) -> None:
     assert result.exit_code == 0, result.output
     assert str(out / "zonedata-9.9.9") in result.output
     assert str(out / "zonedata-9.9.9.zip") in result.output
-    assert f"{len(TABLES)} tables" in result.output
+    assert f"{len(RELEASED)} tables" in result.output
+    assert "zonedata-9.9.9.sqlite " in result.output
+    assert re.search(
+        r"\n    zone_overview +29 rows  parquet [0-9,]+ bytes, json .*, csv ", result.output
+    )
     d = json.loads((out / "zonedata-9.9.9" / "datapackage.json").read_text(encoding="utf-8"))
     assert d["version"] == "9.9.9"
     schema = pq.read_schema(out / "zonedata-9.9.9" / "zones.parquet")

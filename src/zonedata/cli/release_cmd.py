@@ -107,10 +107,15 @@ def release(path: str | None, version: str | None, out: str, force: bool) -> Non
     click.echo(f"  {result.folder}{'/' if not str(result.folder).endswith('/') else ''}")
     width = max(len(name) for name, _ in result.tables)
     for name, rows in result.tables:
-        click.echo(
-            f"    {name:<{width}}  {rows:>6,} rows  {name}.parquet {_size(sizes[name + '.parquet'])}, "
-            f"{name}.json {_size(sizes[name + '.json'])}"
+        formats = ", ".join(
+            f"{ext} {_size(sizes[f'{name}.{ext}'])}"
+            for ext in ("parquet", "json", "csv")
+            if f"{name}.{ext}" in sizes
         )
+        click.echo(f"    {name:<{width}}  {rows:>6,} rows  {formats}")
+    databases = [f for f in result.files if f.name.endswith(".sqlite")]
+    for db in databases:
+        click.echo(f"    {db.name} {_size(db.bytes)}: every table, with keys and types")
     click.echo(
         f"    datapackage.json, SHA256SUMS; {len(result.files)} files, {_size(total)} in all"
     )

@@ -55,8 +55,9 @@ def arrow_schema(table: Table, package: Package | None = None) -> pa.Schema:
     return pa.schema(fields, metadata=meta)
 
 
-def read_csv_text(path: Path, table: Table) -> pa.Table:
-    """Read a CSV file as text columns named after the schema (missing values as null)."""
+def read_csv_text(path: Path | pa.NativeFile, table: Table) -> pa.Table:
+    """Read a CSV file (or its bytes, as a ``pyarrow.BufferReader``) as text columns named
+    after the schema (missing values as null)."""
     names = table.field_names
     return pacsv.read_csv(
         path,
