@@ -60,11 +60,12 @@ def render_text(package: Package) -> str:
             f"| [{md_code(t.name)}](#{_anchor(t.name)}) | {md_escape(t.title)} "
             f"| {md_code(t.path)} | {len(t.fields)} |"
         )
-    derived = [d for d in DERIVATIONS if not d.missing_inputs({t.name: t for t in package.tables})]
-    for d in derived:
+    tables = {t.name: t for t in package.tables}
+    derived = [x for x in DERIVATIONS if not x.missing_inputs(tables)]
+    for x in derived:
         out.append(
-            f"| [{md_code(d.name)}](#{_anchor(d.name)}) | {md_escape(d.title)} "
-            f"| {md_code(d.name + '.csv')} (releases only) | {len(d.fields)} |"
+            f"| [{md_code(x.name)}](#{_anchor(x.name)}) | {md_escape(x.title)} "
+            f"| {md_code(x.name + '.csv')} (releases only) | {len(x.fields)} |"
         )
     sources = _read_sources(package)
     out += [
@@ -79,8 +80,8 @@ def render_text(package: Package) -> str:
         out += _table_section(t, referenced_by.get(t.name, []))
     if derived:
         out += _overview_intro()
-    for d in derived:
-        out += _table_section(d.table(), [], d)
+    for x in derived:
+        out += _table_section(x.table(), [], x)
     out += _source_list(sources)
     return "\n".join(out).rstrip("\n") + "\n"
 
