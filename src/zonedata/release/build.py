@@ -1,15 +1,24 @@
-"""Build a release: validate, then write Parquet, JSON, a release descriptor, checksums and a zip.
+"""Build a release: validate, then write Parquet, JSON, CSV, SQLite, a descriptor, checksums, a zip.
 
 Layout, for version V in the output folder DIR::
 
     DIR/zonedata-V/<table>.parquet   one per table, typed (see zonedata.release.formats)
     DIR/zonedata-V/<table>.json      one per table, exact text, native JSON types
+    DIR/zonedata-V/<table>.csv       one per table: the package's CSV file, byte for byte
+    DIR/zonedata-V/zonedata-V.sqlite every table (see zonedata.release.database)
     DIR/zonedata-V/datapackage.json  the release descriptor (Frictionless v2)
     DIR/zonedata-V/SHA256SUMS        "<sha256>  <file>" for every other file, for sha256sum -c
     DIR/zonedata-V.zip               the folder above, as one deterministic zip
 
+The tables are the package's, then the overview tables derived from them
+(:mod:`zonedata.release.overview`). The steps: :func:`plan_release` (inputs and output
+checked, nothing written), validation, :func:`write_tables` (each table's files, the
+overview tables, the database), :func:`write_metadata` (descriptor, checksums), the
+zip, :func:`commit_release`.
+
 Reproducible: the files depend only on the package, the version and the library
-versions (pyarrow names itself in the Parquet footer; the ``release`` extra pins it).
+versions (pyarrow names itself in the Parquet footer; the ``release`` extra pins it;
+SQLite's version is in the database's header).
 The only timestamp, the zip entries' time, is ``SOURCE_DATE_EPOCH`` if set, else the
 time of the last git commit that touched the descriptor or the data, else 1980-01-01.
 
