@@ -831,12 +831,16 @@ def test_database_rows_equal_the_parquet_rows(released: Path) -> None:
 
 def test_sqlite_refuses_a_figure_it_cannot_hold_exactly() -> None:
     from zonedata.model.descriptor import Field
-    from zonedata.model.types import sqlite_value
+    from zonedata.model.types import sqlite_column
 
     f = Field(name="x", type="number", decimals=3)
-    assert sqlite_value(f, Decimal("123456789012.345")) == 123456789012.345  # 15 digits
-    with pytest.raises(ValueError, match="more than 15 significant digits"):
-        sqlite_value(f, Decimal("1234567890123.456"))
+    ok = ["123456789012.345", "-0.001", "2400.000", "100000000000000"]  # 15, 1, 2, 1 digits
+    col = pa.array([Decimal(v) for v in ok] + [None], type=pa.decimal128(18, 3))
+    assert sqlite_column(f, col) == [123456789012.345, -0.001, 2400.0, 1e14, None]
+    for bad in ("1234567890123.456", "-9999999999999.999"):  # 16 digits
+        col = pa.array([Decimal("1"), Decimal(bad)], type=pa.decimal128(18, 3))
+        with pytest.raises(ValueError, match="more than 15 significant digits"):
+            sqlite_column(f, col)
 
 
 # --- the overview tables -------------------------------------------------------------

@@ -26,7 +26,7 @@ accepts can be released and loaded.
 SQLite (the release's database, :func:`sqlite_type`): every figure is declared ``REAL``,
 so that ``sqlite3`` and Datasette sort and compute on it as a number. A ``REAL`` holds a
 decimal exactly as written only up to 15 significant digits, so the release refuses a
-figure with more (:func:`sqlite_value`): every figure of the database reads back as the
+figure with more (:func:`sqlite_column`): every figure of the database reads back as the
 CSV's text (``2422.198``, never ``2422.1979999``). The exact text stays in the CSV, JSON
 and Parquet files. Booleans are ``INTEGER`` 0 or 1, dates ISO 8601 ``TEXT``.
 
@@ -36,8 +36,6 @@ functions that return their types.
 
 from __future__ import annotations
 
-import datetime as dt
-from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
@@ -114,31 +112,31 @@ def sqlite_type(f: Field) -> str:
     return "TEXT"
 
 
-def sqlite_value(f: Field, value: object) -> int | float | str | None:
-    """A typed value (as :func:`arrow_type`'s ``as_py`` gives it) as stored in SQLite.
+def sqlite_column(f: Field, col: pa.ChunkedArray | pa.Array) -> list[int | float | str | None]:
+    """A typed column (of :func:`arrow_type`) as the values stored in SQLite (null: ``None``).
 
-    Raises ``ValueError`` for a figure that a ``REAL`` cannot hold exactly (more than
-    :data:`SQLITE_REAL_DIGITS` significant digits): a database value is never rounded.
+    Integers and booleans as ``int``-compatible values (``True`` is stored as 1), figures
+    as ``float`` through their decimal text (correctly rounded, as :func:`rules_series`),
+    dates as ISO 8601 text. Raises ``ValueError`` for a figure that a ``REAL`` cannot hold
+    exactly (more than :data:`SQLITE_REAL_DIGITS` significant digits): a database value
+    is never rounded.
     """
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        return int(value)
-    if isinstance(value, int | str):
-        return value
-    if isinstance(value, Decimal):
-        digits = value.normalize().as_tuple().digits
-        if len(digits) > SQLITE_REAL_DIGITS:
+    import pyarrow.compute as pc
+
+    if pa.types.is_decimal(col.type):
+        text = pc.cast(col, pa.string())
+        digits = pc.utf8_trim(pc.replace_substring_regex(text, "[^0-9]", ""), "0")
+        too_long = pc.greater(pc.utf8_length(digits), SQLITE_REAL_DIGITS)
+        if pc.any(too_long).as_py():
+            value = pc.filter(text, too_long)[0].as_py()
             raise ValueError(
                 f"{f.name}: {value} has more than {SQLITE_REAL_DIGITS} significant digits, "
                 "which a SQLite REAL cannot hold exactly"
             )
-        return float(value)
-    if isinstance(value, float):
-        return value
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    raise ValueError(f"{f.name}: {value!r} has no SQLite value")
+        return list(pc.cast(text, pa.float64()).to_pylist())
+    if pa.types.is_date(col.type):
+        return list(pc.cast(col, pa.string()).to_pylist())
+    return list(col.to_pylist())
 
 
 def type_label(f: Field) -> str:

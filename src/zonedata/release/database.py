@@ -6,7 +6,7 @@
   primary key, its foreign keys (where they reference a primary key) and ``NOT NULL``
   on required fields; each column is declared with
   :func:`zonedata.model.types.sqlite_type` (``INTEGER``, ``REAL`` or ``TEXT``) and holds
-  :func:`zonedata.model.types.sqlite_value` of each typed value;
+  the values :func:`zonedata.model.types.sqlite_column` gives;
 - ``_tables``: one row per table (title, description, number of rows, and for an
   overview table the rules it is derived by);
 - ``_fields``: one row per field of each table, in schema order (its kind: the
@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from zonedata.model.descriptor import Table
-from zonedata.model.types import sqlite_type, sqlite_value
+from zonedata.model.types import sqlite_column, sqlite_type
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -108,11 +108,9 @@ def sorted_rows(table: Table, typed: pa.Table) -> Iterator[list[tuple[object, ..
     """The rows in primary-key order as SQLite values, in batches."""
     if table.primary_key:
         typed = typed.sort_by([(c, "ascending") for c in table.primary_key])
-    fields = table.fields
-    for batch in typed.to_batches(max_chunksize=BATCH_ROWS):
-        columns = [
-            [sqlite_value(f, v) for v in batch.column(i).to_pylist()] for i, f in enumerate(fields)
-        ]
+    for start in range(0, typed.num_rows, BATCH_ROWS):
+        batch = typed.slice(start, BATCH_ROWS)
+        columns = [sqlite_column(f, batch.column(i)) for i, f in enumerate(table.fields)]
         yield list(zip(*columns, strict=True))
 
 
