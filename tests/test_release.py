@@ -991,3 +991,38 @@ def test_a_derived_row_that_breaks_its_schema_stops_the_release(
     result = CliRunner().invoke(cli, ["release", str(PACKAGE), "--out", str(tmp_path / "d")])
     assert result.exit_code == 2
     assert "derived table 'zone_overview' breaks its schema: zone_overview.csv:4" in result.output
+
+
+def test_load_an_overview_table_from_a_release(released: Path) -> None:
+    import zonedata
+
+    folder = released / f"zonedata-{VERSION}"
+    for where in (folder, released / f"zonedata-{VERSION}.zip"):
+        frame = zonedata.load("city_indicators", release=where)
+        assert len(frame) == 15 and str(frame["year"].dtype) == "Int64"
+        shenzhen = frame[frame["city_id"] == "shenzhen"].iloc[0]
+        assert shenzhen["gdp_usd_bn"] == Decimal("366.03")
+    zones = zonedata.load("zone_overview", release=folder, backend="polars")
+    assert zones.height == 29 and zones["zone_id"][0] == "miit-beijing"
+
+
+def test_a_csv_file_changed_during_the_build_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    package = tmp_path / "pkg"
+    shutil.copytree(PACKAGE.parent / "data", package / "data")
+    shutil.copy(PACKAGE, package / "datapackage.json")
+    real = build.run_validation
+
+    def validate_then_edit(path: Path) -> Any:
+        report = real(path)
+        with open(package / "data" / "cities.csv", "a", encoding="utf-8") as fh:
+            fh.write("zz,Zz,某,beijing\n")  # after validation read the file
+        return report
+
+    monkeypatch.setattr(build, "run_validation", validate_then_edit)
+    with pytest.raises(
+        build.ReleaseError, match=r"cities\.csv changed while the release was built"
+    ):
+        build_release(package, out=tmp_path / "dist")
+    assert not (tmp_path / "dist" / f"zonedata-{VERSION}").exists()
