@@ -16,7 +16,7 @@ import threading
 import time
 import zipfile
 from collections.abc import Iterator
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 
@@ -877,7 +877,8 @@ def test_city_indicators_by_hand(released: Path) -> None:
     assert rows["qingdao", 2018]["growth_source_id"] == "equalocean-2019-10-19"
     assert rows["guangzhou", 2018]["growth_approximate"] is True
     for r in rows.values():
-        assert r["gdp_usd_bn"] == (r["gdp_cny_bn"] / Decimal("6.6174")).quantize(Decimal("0.01"))
+        exact = r["gdp_cny_bn"] / Decimal("6.6174")  # 28 digits: far from a tie here
+        assert r["gdp_usd_bn"] == exact.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
 def test_zone_overview_by_hand(released: Path) -> None:
@@ -959,6 +960,17 @@ def test_usd_is_empty_for_a_year_without_an_annual_rate() -> None:
         ("2019", None, None, None),  # a central parity of one day is not the year's rate
     ]
     assert got[1]["growth_pct"] is None and got[1]["gdp_approximate"] == "true"
+
+
+def test_usd_is_rounded_half_up_exactly() -> None:
+    from zonedata.release.overview import usd_billions
+
+    assert usd_billions("2422.198", "6.6174") == "366.03"
+    assert usd_billions("1", "8") == "0.13"  # 0.125: half up, not to even
+    assert usd_billions("3", "8") == "0.38"  # 0.375
+    assert usd_billions("0", "6.6174") == "0.00"
+    assert usd_billions("1880", "6.6174") == "284.10"  # the decimals are kept
+    assert usd_billions("-1", "8") == "-0.13"
 
 
 def test_a_derived_row_that_breaks_its_schema_stops_the_release(

@@ -691,12 +691,19 @@ def plan_release(
     return plan
 
 
-def _source_stat(path: Path) -> tuple[int, int]:
-    st = path.stat()
+def _source_stat(path: Path) -> tuple[int, int] | None:
+    """A source file's (size, modification time); ``None`` if it cannot be looked at
+    (validation then reports why: a NUL in the path, a missing file...)."""
+    try:
+        st = path.stat()
+    except (OSError, ValueError):
+        return None
     return st.st_size, st.st_mtime_ns
 
 
-def copy_csv(folder: Path, package: Package, table: Table, before: tuple[int, int]) -> ReleasedFile:
+def copy_csv(
+    folder: Path, package: Package, table: Table, before: tuple[int, int] | None
+) -> ReleasedFile:
     """Copy a table's CSV file, the canonical bytes, into ``folder``.
 
     ``before`` is the file's (size, modification time) before validation read it: a
@@ -710,13 +717,13 @@ def copy_csv(folder: Path, package: Package, table: Table, before: tuple[int, in
                 yield chunk
 
     info = _write(folder / f"{table.name}.csv", pieces())
-    if _source_stat(source) != before or info.bytes != before[0]:
+    if before is None or _source_stat(source) != before or info.bytes != before[0]:
         raise ReleaseError(f"{source} changed while the release was built; build it again")
     return info
 
 
 def write_tables(
-    folder: Path, plan: _Plan, report: Report, stats: dict[str, tuple[int, int]]
+    folder: Path, plan: _Plan, report: Report, stats: dict[str, tuple[int, int] | None]
 ) -> _Written:
     """Every table's Parquet, JSON and CSV files, then the overview tables' and the database."""
     from zonedata.release.overview import derive_all

@@ -26,9 +26,11 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
+from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
 from zonedata.errors import DerivedTableError
@@ -227,9 +229,11 @@ def zone_overview_rows(texts: Texts) -> list[Row]:
 
 
 def usd_billions(cny_bn: str, cny_per_usd: str) -> str:
-    """``cny_bn / cny_per_usd``, exactly, rounded half up to :data:`USD_DECIMALS` decimals."""
-    q = Decimal(1).scaleb(-USD_DECIMALS)
-    return str((Decimal(cny_bn) / Decimal(cny_per_usd)).quantize(q, rounding=ROUND_HALF_UP))
+    """``cny_bn / cny_per_usd`` rounded half up (away from zero) to :data:`USD_DECIMALS`
+    decimals, computed exactly (as fractions: no intermediate rounding)."""
+    q = Fraction(Decimal(cny_bn)) / Fraction(Decimal(cny_per_usd)) * 10**USD_DECIMALS
+    n = math.floor(abs(q) + Fraction(1, 2))
+    return str(Decimal(-n if q < 0 else n).scaleb(-USD_DECIMALS))
 
 
 def annual_rates(rates: list[Row]) -> dict[int, Row]:
@@ -384,7 +388,8 @@ CITY_INDICATORS = Derivation(
         f"The USD rate of a year is the exchange_rates row of kind {USD_RATE_KIND} whose "
         "date is that year (the National Bureau of Statistics annual average; "
         "nbs-2018-annual, 6.6174 CNY per USD, for 2018). Where there is none, usd_rate_id, "
-        "cny_per_usd and gdp_usd_bn are empty: a rate is never estimated.",
+        "cny_per_usd and gdp_usd_bn are empty: a rate is never estimated. They are empty "
+        "too where the year has no GDP figure.",
         f"gdp_usd_bn is gdp_cny_bn / cny_per_usd, computed exactly and rounded half up to "
         f"{USD_DECIMALS} decimals. It is the package's own conversion, at one rate per "
         "year, and differs from a source's own conversion (city_gdp.gdp_usd_bn), which "
