@@ -115,7 +115,7 @@ def sqlite_type(f: Field) -> str:
 def sqlite_column(f: Field, col: pa.ChunkedArray | pa.Array) -> list[int | float | str | None]:
     """A typed column (of :func:`arrow_type`) as the values stored in SQLite (null: ``None``).
 
-    Integers and booleans as ``int``-compatible values (``True`` is stored as 1), figures
+    Integers and booleans as ``int`` (``True`` is 1), figures
     as ``float`` through their decimal text (correctly rounded, as :func:`rules_series`),
     dates as ISO 8601 text. Raises ``ValueError`` for a figure that a ``REAL`` cannot hold
     exactly (more than :data:`SQLITE_REAL_DIGITS` significant digits): a database value
@@ -136,6 +136,8 @@ def sqlite_column(f: Field, col: pa.ChunkedArray | pa.Array) -> list[int | float
         return list(pc.cast(text, pa.float64()).to_pylist())
     if pa.types.is_date(col.type):
         return list(pc.cast(col, pa.string()).to_pylist())
+    if pa.types.is_boolean(col.type):
+        return list(pc.cast(col, pa.int64()).to_pylist())
     return list(col.to_pylist())
 
 
