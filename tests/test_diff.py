@@ -124,8 +124,8 @@ def test_changed_added_removed_text(releases: dict[str, Path]) -> None:
     code, out = run_diff(releases["v1zip"], releases["v2"])
     assert code == 1
     assert out.startswith(
-        f"### Data changes\n\nFrom zonedata {V1} to zonedata 0.2.0: 4 tables changed; "
-        "2 rows added, 1 removed, 1 changed.\n"
+        f"### Data changes\n\nFrom zonedata {V1} to zonedata 0.2.0: 6 tables changed; "
+        "3 rows added, 1 removed, 3 changed.\n"
     )
     assert "#### `city_gdp`\n\n1 row changed (1 cell)." in out
     assert "| city_id | year | source_id | field | old | new |" in out
@@ -136,6 +136,11 @@ def test_changed_added_removed_text(releases: dict[str, Path]) -> None:
     assert "#### `zone_industries`\n\n1 row removed." in out
     assert "| miit-beijing | core-algorithms | chinabankingnews-2021-02-22 |" in out
     assert "`cities`" not in out  # unchanged tables are not listed
+    # the overview tables follow the tables they are derived from
+    assert "#### `city_indicators`\n\n1 row changed (2 cells)." in out
+    assert "| beijing | 2018 | gdp_cny_bn | 3030 | 3031.5 |" in out
+    assert "| beijing | 2018 | gdp_usd_bn | 457.88 | 458.11 |" in out  # 3031.5 / 6.6174
+    assert "#### `zone_overview`\n\n1 row added, 1 row changed (2 cells)." in out
 
 
 def test_changed_added_removed_json(releases: dict[str, Path]) -> None:
@@ -143,14 +148,26 @@ def test_changed_added_removed_json(releases: dict[str, Path]) -> None:
     assert code == 1
     report = json.loads(out)
     assert report["summary"] == {
-        "tables_changed": 4,
-        "rows_added": 2,
+        "tables_changed": 6,
+        "rows_added": 3,
         "rows_removed": 1,
-        "rows_changed": 1,
-        "cells_changed": 1,
+        "rows_changed": 3,
+        "cells_changed": 5,
     }
     tables = {t["table"]: t for t in report["tables"]}
-    assert set(tables) == {"city_gdp", "zones", "zone_cities", "zone_industries"}
+    assert set(tables) == {
+        "city_gdp",
+        "zones",
+        "zone_cities",
+        "zone_industries",
+        "zone_overview",
+        "city_indicators",
+    }
+    assert tables["zone_overview"]["rows_changed"][0]["key"] == {"zone_id": "miit-beijing"}
+    assert set(tables["zone_overview"]["rows_changed"][0]["changes"]) == {
+        "industry_ids",
+        "industry_names",
+    }
     assert tables["city_gdp"]["rows_changed"] == [
         {
             "key": {"city_id": "beijing", "year": 2018, "source_id": "chinadaily-2019-02-12"},
@@ -241,7 +258,11 @@ def test_tables_added_and_removed(releases: dict[str, Path], tmp_path: Path) -> 
     copy = tmp_path / "copy"
     shutil.copytree(releases["v1"], copy)
     d = json.loads((copy / "datapackage.json").read_text(encoding="utf-8"))
-    d["resources"] = [r for r in d["resources"] if r["name"] not in ("companies", "companies-json")]
+    d["resources"] = [
+        r
+        for r in d["resources"]
+        if r["name"] not in ("companies", "companies-json", "companies-csv")
+    ]
     (copy / "datapackage.json").write_text(json.dumps(d), encoding="utf-8")
     code, out = run_diff(releases["v1"], copy)
     assert code == 1 and "#### `companies`\n\nTable removed (it had 5 rows)." in out
@@ -311,6 +332,8 @@ def test_diff_api(releases: dict[str, Path]) -> None:
         "zone_cities",
         "zone_industries",
         "city_gdp",
+        "zone_overview",
+        "city_indicators",
     ]
 
 

@@ -102,6 +102,24 @@ def test_dictionary_documents_every_table_and_field() -> None:
             assert f"(#{fk.resource})" in body
 
 
+def test_dictionary_documents_the_overview_tables_from_their_definitions() -> None:
+    from zonedata.release.overview import DERIVATIONS
+
+    sections = _sections((DOCS / "data-dictionary.md").read_text(encoding="utf-8"))
+    assert [d.name for d in DERIVATIONS] == ["zone_overview", "city_indicators"]
+    for d in DERIVATIONS:
+        body = sections[d.name]
+        assert f"in releases `{d.name}.csv`" in body
+        rules = re.findall(r"^\d+\. (.*)$", body, re.MULTILINE)
+        assert rules == [r.replace("*", "\\*") for r in d.rules]
+        for f in d.fields:
+            row = next(line for line in body.splitlines() if line.startswith(f"| `{f['name']}` |"))
+            assert ("required" if f["constraints"]["required"] else "optional") in row
+        for fk in d.foreign_keys:
+            assert f"(#{fk['reference']['resource']})" in body
+    assert "nbs-2018-annual, 6.6174 CNY per USD, for 2018" in sections["city_indicators"]
+
+
 def test_dictionary_shows_types_constraints_and_partial_dates() -> None:
     body = _sections((DOCS / "data-dictionary.md").read_text(encoding="utf-8"))["city_gdp"]
     row = next(line for line in body.splitlines() if line.startswith("| `gdp_cny_bn` |"))

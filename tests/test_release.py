@@ -9,13 +9,14 @@ import os
 import re
 import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
 import threading
 import time
 import zipfile
 from collections.abc import Iterator
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +37,10 @@ PACKAGE = bundled_package_path()
 PKG = read_package(PACKAGE)
 VERSION = PKG.version
 TABLES = PKG.table_names
+#: the overview tables the release derives (zonedata.release.overview)
+DERIVED = ["zone_overview", "city_indicators"]
+RELEASED = TABLES + DERIVED
+DATABASE = f"zonedata-{VERSION}.sqlite"
 
 
 def real_validator_available() -> bool:
@@ -131,9 +136,8 @@ def test_layout(released: Path) -> None:
     stem = f"zonedata-{VERSION}"
     assert sorted(p.name for p in released.iterdir()) == [stem, f"{stem}.zip"]
     expected = sorted(
-        [f"{t}.parquet" for t in TABLES]
-        + [f"{t}.json" for t in TABLES]
-        + ["SHA256SUMS", "datapackage.json"]
+        [f"{t}.{ext}" for t in RELEASED for ext in ("parquet", "json", "csv")]
+        + ["SHA256SUMS", "datapackage.json", DATABASE]
     )
     assert sorted(p.name for p in (released / stem).iterdir()) == expected
     with zipfile.ZipFile(released / f"{stem}.zip") as zf:
@@ -173,11 +177,19 @@ def test_release_descriptor(released: Path) -> None:
     for key in ("name", "title", "licenses", "sources", "contributors", "keywords"):
         assert d[key] == src[key]
     by_name = {r["name"]: r for r in d["resources"]}
-    assert len(d["resources"]) == 2 * len(TABLES)
+    assert len(d["resources"]) == 3 * len(RELEASED) + 1
+    # format by format, tables in the package's order, the overview tables last
+    assert [r["name"] for r in d["resources"]] == [
+        *RELEASED,
+        *(f"{t}-json" for t in RELEASED),
+        *(f"{t}-csv" for t in RELEASED),
+        "zonedata-sqlite",
+    ]
     for t in PKG.tables:
         for name, path, fmt, mediatype in (
             (t.name, f"{t.name}.parquet", "parquet", "application/vnd.apache.parquet"),
             (f"{t.name}-json", f"{t.name}.json", "json", "application/json"),
+            (f"{t.name}-csv", f"{t.name}.csv", "csv", "text/csv"),
         ):
             r = by_name[name]
             data = (folder / path).read_bytes()
@@ -186,7 +198,44 @@ def test_release_descriptor(released: Path) -> None:
             assert r["zonedata:bytes"] == len(data)
             assert r["hash"] == "sha256:" + hashlib.sha256(data).hexdigest()
             assert r["schema"] == t.descriptor["schema"]
-            assert "dialect" not in r and "scheme" not in r
+            assert "scheme" not in r
+            assert ("dialect" in r) == (fmt == "csv" and "dialect" in t.descriptor)
+    db = by_name["zonedata-sqlite"]
+    data = (folder / DATABASE).read_bytes()
+    assert db == {
+        "name": "zonedata-sqlite",
+        "title": "SQLite database",
+        "description": db["description"],
+        "path": DATABASE,
+        "format": "sqlite",
+        "mediatype": "application/vnd.sqlite3",
+        "zonedata:bytes": len(data),
+        "hash": "sha256:" + hashlib.sha256(data).hexdigest(),
+        "zonedata:sqlite": {
+            "sqliteVersion": sqlite3.sqlite_version,
+            "tables": {t: len(pq.read_table(folder / f"{t}.parquet")) for t in RELEASED},
+        },
+    }
+
+
+def test_csv_files_are_the_canonical_bytes(released: Path) -> None:
+    folder = released / f"zonedata-{VERSION}"
+    for t in PKG.tables:
+        assert (folder / f"{t.name}.csv").read_bytes() == PKG.file(t).read_bytes(), t.name
+
+
+def test_derived_tables_in_the_descriptor(released: Path) -> None:
+    from zonedata.release.overview import DERIVATIONS
+
+    d = json.loads((released / f"zonedata-{VERSION}" / "datapackage.json").read_text("utf-8"))
+    by_name = {r["name"]: r for r in d["resources"]}
+    assert [x.name for x in DERIVATIONS] == DERIVED
+    for x in DERIVATIONS:
+        r = by_name[x.name]
+        assert r["schema"] == x.descriptor()["schema"]
+        assert r["zonedata:derived"] == {"from": sorted(x.reads), "rules": list(x.rules)}
+        assert r["description"] == x.description
+        assert all(f["description"] for f in r["schema"]["fields"])
 
 
 def test_frictionless_accepts_the_descriptor(released: Path) -> None:
@@ -212,7 +261,7 @@ def test_frictionless_validates_the_release(released: Path) -> None:
 
     report = frictionless.validate(str(released / f"zonedata-{VERSION}" / "datapackage.json"))
     assert report.valid, report.flatten(["resourceName", "rowNumber", "fieldName", "type", "note"])
-    assert report.stats["tasks"] == 2 * len(TABLES)
+    assert report.stats["tasks"] == 3 * len(RELEASED) + 1
 
 
 # --- formats -----------------------------------------------------------------------
@@ -372,6 +421,11 @@ def test_reproducible(
     result = build_release(PACKAGE, out=tmp_path / "elsewhere" / "dist")
     assert result.epoch == epoch
     assert tree(result.folder) == tree(released / stem)
+    # (the database too: two builds, the same SHA-256)
+    db = [f for f in result.files if f.name == DATABASE]
+    assert (
+        db and db[0].sha256 == hashlib.sha256((released / stem / DATABASE).read_bytes()).hexdigest()
+    )
     assert result.zip_path.read_bytes() == (released / f"{stem}.zip").read_bytes()
 
     # Another timestamp changes the zip's entry times only, never a released file.
@@ -420,7 +474,11 @@ def test_cli_release_summary(tmp_path: Path, validation: None) -> None:
     assert result.exit_code == 0, result.output
     assert str(out / "zonedata-9.9.9") in result.output
     assert str(out / "zonedata-9.9.9.zip") in result.output
-    assert f"{len(TABLES)} tables" in result.output
+    assert f"{len(RELEASED)} tables" in result.output
+    assert "zonedata-9.9.9.sqlite " in result.output
+    assert re.search(
+        r"\n    zone_overview +29 rows  parquet [0-9,]+ bytes, json .*, csv ", result.output
+    )
     d = json.loads((out / "zonedata-9.9.9" / "datapackage.json").read_text(encoding="utf-8"))
     assert d["version"] == "9.9.9"
     schema = pq.read_schema(out / "zonedata-9.9.9" / "zones.parquet")
@@ -645,3 +703,338 @@ def test_every_field_kind_round_trips(tmp_path: Path, monkeypatch: pytest.Monkey
     assert str(frame["n"].dtype) == "Int64" and str(frame["b"].dtype) == "boolean"
     assert verify_release(result.folder).ok
     assert verify_release(result.zip_path).ok
+
+
+# --- the SQLite database -----------------------------------------------------------
+
+
+def open_db(released: Path) -> sqlite3.Connection:
+    path = released / f"zonedata-{VERSION}" / DATABASE
+    return sqlite3.connect(f"file:{path}?mode=ro&immutable=1", uri=True)
+
+
+def test_database_schema(released: Path) -> None:
+    """Every table, with its declared types, NOT NULL, primary and foreign keys."""
+    from zonedata.release.overview import DERIVATIONS
+
+    con = open_db(released)
+    assert con.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+    assert con.execute("PRAGMA foreign_key_check").fetchall() == []
+    assert con.execute("PRAGMA page_size").fetchone() == (4096,)
+    tables = [*PKG.tables, *(d.table() for d in DERIVATIONS)]
+    names = [r[0] for r in con.execute("SELECT name FROM sqlite_schema WHERE type = 'table'")]
+    assert names == ["_tables", "_fields", *RELEASED]
+    assert con.execute(
+        "SELECT count(*) FROM sqlite_schema WHERE type IN ('view', 'trigger')"
+    ).fetchone() == (0,)
+    declared = {"string": "TEXT", "integer": "INTEGER", "number": "REAL", "boolean": "INTEGER"}
+    for t in tables:
+        info = con.execute(f'PRAGMA table_info("{t.name}")').fetchall()
+        pk = list(t.primary_key)
+        assert [(r[1], r[2], bool(r[3]), r[5]) for r in info] == [
+            (f.name, declared[f.type], f.required, pk.index(f.name) + 1 if f.name in pk else 0)
+            for f in t.fields
+        ], t.name
+        fks = con.execute(f'PRAGMA foreign_key_list("{t.name}")').fetchall()
+        got = sorted((r[2], r[3], r[4]) for r in fks)  # (table, from, to)
+        want = sorted(
+            (fk.resource, a, b)
+            for fk in t.foreign_keys
+            for a, b in zip(fk.fields, fk.reference_fields, strict=True)
+        )
+        assert got == want, t.name
+    con.close()
+
+
+def test_database_fields_and_tables_describe_the_descriptor(released: Path) -> None:
+    folder = released / f"zonedata-{VERSION}"
+    d = json.loads((folder / "datapackage.json").read_text(encoding="utf-8"))
+    resources = [r for r in d["resources"] if r["format"] == "parquet"]
+    con = open_db(released)
+    want = []
+    for r in resources:
+        for i, f in enumerate(r["schema"]["fields"], start=1):
+            kind = "partial-date" if f.get("partialDate") else f["type"]
+            sql = {"string": "TEXT", "number": "REAL"}.get(f["type"], "INTEGER")
+            want.append(
+                (
+                    r["name"],
+                    i,
+                    f["name"],
+                    kind,
+                    sql,
+                    int(f["constraints"]["required"]),
+                    f.get("decimals"),
+                    f.get("unit"),
+                    f["title"],
+                    f["description"],
+                )
+            )
+    assert con.execute("SELECT * FROM _fields ORDER BY rowid").fetchall() == want
+    assert con.execute(
+        "SELECT table_name, position, title, description, rows FROM _tables"
+    ).fetchall() == [
+        (r["name"], i, r["title"], r["description"], len(pq.read_table(folder / r["path"])))
+        for i, r in enumerate(resources, start=1)
+    ]
+    derived = dict(
+        con.execute("SELECT table_name, derived_by FROM _tables WHERE derived_by IS NOT NULL")
+    )
+    assert derived == {
+        r["name"]: "\n".join(r["zonedata:derived"]["rules"])
+        for r in resources
+        if "zonedata:derived" in r
+    }
+    con.close()
+
+
+def test_database_rows_equal_the_parquet_rows(released: Path) -> None:
+    """The same rows in key order; each figure reads back as the CSV's digits."""
+    folder = released / f"zonedata-{VERSION}"
+    con = open_db(released)
+    for name in RELEASED:
+        table = pq.read_table(folder / f"{name}.parquet")
+        rows = table.to_pylist()
+        d = json.loads((folder / "datapackage.json").read_text(encoding="utf-8"))
+        (schema,) = [r["schema"] for r in d["resources"] if r["name"] == name]
+        pk = schema["primaryKey"]
+        rows.sort(key=lambda r: tuple(r[k] for k in pk))
+        got = con.execute(
+            f'SELECT * FROM "{name}" ORDER BY {", ".join(f"{chr(34)}{k}{chr(34)}" for k in pk)}'
+        ).fetchall()
+        assert len(got) == len(rows), name
+        for g, r in zip(got, rows, strict=True):
+            for value, (field, want) in zip(g, r.items(), strict=True):
+                where = (name, field, r)
+                if isinstance(want, Decimal):
+                    assert isinstance(value, float) and Decimal(repr(value)) == want, where
+                elif isinstance(want, bool):
+                    assert value == int(want) and isinstance(value, int), where
+                else:
+                    assert value == want, where
+    # sqlite3 itself prints the exact digits (REAL holds at most 15 significant digits)
+    if shutil.which("sqlite3"):
+        out = subprocess.run(
+            [
+                "sqlite3",
+                "-readonly",
+                str(folder / DATABASE),
+                "SELECT gdp_cny_bn, cny_per_usd, gdp_usd_bn FROM city_indicators WHERE city_id = 'shenzhen'",
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        assert out.stdout == "2422.198|6.6174|366.03\n"
+    con.close()
+
+
+def test_sqlite_refuses_a_figure_it_cannot_hold_exactly() -> None:
+    from zonedata.model.descriptor import Field
+    from zonedata.model.types import sqlite_column
+
+    f = Field(name="x", type="number", decimals=3)
+    ok = ["123456789012.345", "-0.001", "2400.000", "100000000000000"]  # 15, 1, 2, 1 digits
+    col = pa.array([Decimal(v) for v in ok] + [None], type=pa.decimal128(18, 3))
+    assert sqlite_column(f, col) == [123456789012.345, -0.001, 2400.0, 1e14, None]
+    for bad in ("1234567890123.456", "-9999999999999.999"):  # 16 digits
+        col = pa.array([Decimal("1"), Decimal(bad)], type=pa.decimal128(18, 3))
+        with pytest.raises(ValueError, match="more than 15 significant digits"):
+            sqlite_column(f, col)
+
+
+# --- the overview tables -------------------------------------------------------------
+
+
+def test_city_indicators_by_hand(released: Path) -> None:
+    """Preferred figures and their sources; USD at the NBS 2018 average, 6.6174."""
+    folder = released / f"zonedata-{VERSION}"
+    rows = {
+        (r["city_id"], r["year"]): r
+        for r in pq.read_table(folder / "city_indicators.parquet").to_pylist()
+    }
+    # one row per city and year of city_gdp / city_growth
+    assert len(rows) == 15 and {y for _, y in rows} == {2018}
+    assert rows["shenzhen", 2018] == {
+        "city_id": "shenzhen",
+        "year": 2018,
+        # the communiqué's 2422.198, preferred over the early estimate 2400 (two sources)
+        "gdp_cny_bn": Decimal("2422.198"),
+        "gdp_approximate": False,
+        "gdp_source_id": "qqzyw-2018-shenzhen-communique",
+        "growth_pct": Decimal("7.6"),
+        "growth_approximate": False,
+        "growth_source_id": "qqzyw-2018-shenzhen-communique",
+        "usd_rate_id": "nbs-2018-annual",
+        "cny_per_usd": Decimal("6.6174"),
+        "gdp_usd_bn": Decimal("366.03"),  # 2422.198 / 6.6174 = 366.0347...
+    }
+    # not the source's own conversion (338.92, at the ECB cross rate of 2019-10-15)
+    assert rows["jinan", 2018]["gdp_cny_bn"] == Decimal("785.656")  # not 785.66
+    assert rows["jinan", 2018]["gdp_usd_bn"] == Decimal("118.73")  # 118.7258...
+    assert rows["beijing", 2018]["gdp_usd_bn"] == Decimal("457.88")  # 3030 / 6.6174 = 457.8838...
+    assert rows["qingdao", 2018]["gdp_source_id"] == "eu-china-qingdao"
+    assert rows["qingdao", 2018]["growth_source_id"] == "equalocean-2019-10-19"
+    assert rows["guangzhou", 2018]["growth_approximate"] is True
+    for r in rows.values():
+        exact = r["gdp_cny_bn"] / Decimal("6.6174")  # 28 digits: far from a tie here
+        assert r["gdp_usd_bn"] == exact.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+def test_zone_overview_by_hand(released: Path) -> None:
+    folder = released / f"zonedata-{VERSION}"
+    rows = {r["zone_id"]: r for r in pq.read_table(folder / "zone_overview.parquet").to_pylist()}
+    assert list(rows) == pq.read_table(folder / "zones.parquet").column("zone_id").to_pylist()
+    assert rows["miit-jinan-qingdao"] == {
+        "zone_id": "miit-jinan-qingdao",
+        "programme_id": "miit",
+        "name_en": "Jinan-Qingdao",
+        "batch": 1,
+        "zone_source_id": rows["miit-jinan-qingdao"]["zone_source_id"],
+        "city_ids": "jinan; qingdao",
+        "city_names": "Jinan; Qingdao",
+        "province_ids": "shandong",
+        "city_source_ids": "workercn-2019-10-19",
+        "approval_date": "2019-10-14",
+        "approval_precision": "day",
+        "approval_event": "approved",
+        "approval_source_id": "workercn-2019-10-19",
+        # two sources name each industry; their wordings stay in zone_industries
+        "industry_ids": "healthcare; manufacturing; rail-transit; smart-home",
+        "industry_names": "Healthcare; Manufacturing; Rail transit; Smart home",
+        "industry_source_ids": "equalocean-2019-10-19; yybnet-2019-11-20",
+    }
+    # no approved row: the announcement, and the column says so
+    assert (rows["miit-chengdu"]["approval_date"], rows["miit-chengdu"]["approval_event"]) == (
+        "2021-02-19",
+        "announced",
+    )
+    assert rows["most-hangzhou"]["approval_date"] == "2019"
+    assert rows["most-hangzhou"]["approval_precision"] == "year"
+    assert rows["most-hangzhou"]["batch"] is None
+    # the preferred of two approval dates (jschina's month-only date is not preferred)
+    assert rows["most-suzhou"]["approval_date"] == "2021-03-24"
+
+
+def test_usd_is_empty_for_a_year_without_an_annual_rate() -> None:
+    from zonedata.release.overview import city_indicators_rows
+
+    def row(**kw: str) -> dict[str, str | None]:
+        return kw
+
+    texts = {
+        "city_gdp": [
+            row(
+                city_id="x",
+                year="2018",
+                source_id="s",
+                gdp_cny_bn="100",
+                approximate="false",
+                preferred="true",
+            ),
+            row(
+                city_id="x",
+                year="2019",
+                source_id="s",
+                gdp_cny_bn="110",
+                approximate="true",
+                preferred="true",
+            ),
+        ],
+        "city_growth": [],
+        "exchange_rates": [
+            row(
+                rate_id="nbs-2018-annual", date="2018", kind="annual-average", cny_per_usd="6.6174"
+            ),
+            row(
+                rate_id="cfets-2019-05-14",
+                date="2019-05-14",
+                kind="central-parity",
+                cny_per_usd="6.8365",
+            ),
+        ],
+    }
+    got = city_indicators_rows(texts)
+    assert [(r["year"], r["usd_rate_id"], r["cny_per_usd"], r["gdp_usd_bn"]) for r in got] == [
+        ("2018", "nbs-2018-annual", "6.6174", "15.11"),  # 100 / 6.6174 = 15.1116...
+        ("2019", None, None, None),  # a central parity of one day is not the year's rate
+    ]
+    assert got[1]["growth_pct"] is None and got[1]["gdp_approximate"] == "true"
+
+
+def test_usd_is_rounded_half_up_exactly() -> None:
+    from zonedata.release.overview import usd_billions
+
+    assert usd_billions("2422.198", "6.6174") == "366.03"
+    assert usd_billions("1", "8") == "0.13"  # 0.125: half up, not to even
+    assert usd_billions("3", "8") == "0.38"  # 0.375
+    assert usd_billions("0", "6.6174") == "0.00"
+    assert usd_billions("1880", "6.6174") == "284.10"  # the decimals are kept
+    assert usd_billions("-1", "8") == "-0.13"
+
+
+def test_a_derived_row_that_breaks_its_schema_stops_the_release(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dataclasses import replace
+
+    from zonedata.errors import DerivedTableError
+    from zonedata.release import overview
+
+    def broken(texts: Any) -> Any:
+        rows = overview.zone_overview_rows(texts)
+        rows[2]["approval_precision"] = "week"  # line 4 of zone_overview.csv
+        rows[5]["programme_id"] = "nasa"  # a dangling foreign key, line 7
+        return rows
+
+    monkeypatch.setattr(
+        overview,
+        "DERIVATIONS",
+        (replace(overview.ZONE_OVERVIEW, rows=broken), overview.CITY_INDICATORS),
+    )
+    with pytest.raises(DerivedTableError) as info:
+        build_release(PACKAGE, out=tmp_path / "dist")
+    assert [(p.code, p.path, p.line, p.field, p.value) for p in info.value.problems] == [
+        ("constraint-enum", "zone_overview.csv", 4, "approval_precision", "week"),
+        ("foreign-key-dangling", "zone_overview.csv", 7, "programme_id", "nasa"),
+    ]
+    assert "zone_overview.csv:4" in str(info.value)
+    assert not (tmp_path / "dist").exists() or not any((tmp_path / "dist").iterdir())
+    result = CliRunner().invoke(cli, ["release", str(PACKAGE), "--out", str(tmp_path / "d")])
+    assert result.exit_code == 2
+    assert "derived table 'zone_overview' breaks its schema: zone_overview.csv:4" in result.output
+
+
+def test_load_an_overview_table_from_a_release(released: Path) -> None:
+    import zonedata
+
+    folder = released / f"zonedata-{VERSION}"
+    for where in (folder, released / f"zonedata-{VERSION}.zip"):
+        frame = zonedata.load("city_indicators", release=where)
+        assert len(frame) == 15 and str(frame["year"].dtype) == "Int64"
+        shenzhen = frame[frame["city_id"] == "shenzhen"].iloc[0]
+        assert shenzhen["gdp_usd_bn"] == Decimal("366.03")
+    zones = zonedata.load("zone_overview", release=folder, backend="polars")
+    assert zones.height == 29 and zones["zone_id"][0] == "miit-beijing"
+
+
+def test_a_csv_file_changed_during_the_build_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    package = tmp_path / "pkg"
+    shutil.copytree(PACKAGE.parent / "data", package / "data")
+    shutil.copy(PACKAGE, package / "datapackage.json")
+    real = build.run_validation
+
+    def validate_then_edit(path: Path) -> Any:
+        report = real(path)
+        with open(package / "data" / "cities.csv", "a", encoding="utf-8") as fh:
+            fh.write("zz,Zz,某,beijing\n")  # after validation read the file
+        return report
+
+    monkeypatch.setattr(build, "run_validation", validate_then_edit)
+    with pytest.raises(
+        build.ReleaseError, match=r"cities\.csv changed while the release was built"
+    ):
+        build_release(package, out=tmp_path / "dist")
+    assert not (tmp_path / "dist" / f"zonedata-{VERSION}").exists()

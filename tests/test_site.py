@@ -237,7 +237,18 @@ def test_release_site_offers_the_release_files_and_escapes_cells(release_site: P
         re.findall(r'<a href="(downloads/[^"]+)" download>.*?<code class="hash">(\w+)</code>', home)
     )
     assert any(h.endswith(".zip") for h in shown)
-    assert sum(h.endswith(".parquet") for h in shown) == len(zonedata.tables())
+    released = len(zonedata.tables()) + 2  # and the overview tables
+    for ext in ("parquet", "json", "csv"):
+        tables = [h for h in shown if h.endswith(f".{ext}") and not h.endswith("/datapackage.json")]
+        assert len(tables) == released, ext
+    (database,) = [h for h in shown if h.endswith(".sqlite")]
+    assert (
+        database.endswith(".sqlite") and f"<code>{database.rsplit('/', 1)[1]}</code> holds" in home
+    )
+    sizes = re.findall(r'<a href="([^"]+)" download>.*?title="([\d,]+) bytes"', home)
+    assert len(sizes) == len(shown)
+    for href, size in sizes:
+        assert (release_site / href).stat().st_size == int(size.replace(",", "")), href
     for href, digest in shown.items():
         assert hashlib.sha256((release_site / href).read_bytes()).hexdigest() == digest
     zone = (release_site / "zones" / "miit-jinan-qingdao.html").read_text(encoding="utf-8")

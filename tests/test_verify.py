@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
+import sqlite3
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -92,7 +93,7 @@ def test_intact_folder_and_zip(release: Path) -> None:
     for target in (release / STEM, release / f"{STEM}.zip", release / STEM / "datapackage.json"):
         code, out = verify(target)
         assert code == 0, out
-        assert "OK: 42 files intact" in out
+        assert "OK: 69 files intact" in out
 
 
 def test_flipped_byte(release: Path) -> None:
@@ -245,10 +246,12 @@ def test_not_a_release(tmp_path: Path) -> None:
 
 def test_verify_api(release: Path) -> None:
     result = verify_release(release / f"{STEM}.zip")
-    assert result.ok and result.files == 42 and result.tables == 20
+    # 22 tables (20 canonical, 2 overview) in 3 formats, the database, the descriptor
+    # and SHA256SUMS
+    assert result.ok and result.files == 69 and result.tables == 22
     assert result.rows == sum(
         len(json.loads((release / STEM / f"{t}.json").read_text(encoding="utf-8")))
-        for t in read_package(PACKAGE).table_names
+        for t in [*read_package(PACKAGE).table_names, "zone_overview", "city_indicators"]
     )
 
 
@@ -270,3 +273,158 @@ def test_checksum_line_removed(release: Path) -> None:
     (folder / "SHA256SUMS").write_text("\n".join(kept) + "\n", encoding="ascii")
     code, out = verify(folder)
     assert code == 1 and "SHA256SUMS: does not list cities.parquet" in out
+
+
+# --- CSV files and the database ---------------------------------------------------------
+
+
+def problems(path: Path) -> list[tuple[str, str | None, str]]:
+    return [(p.code, p.path, p.message) for p in verify_release(path).errors]
+
+
+def test_tampered_csv(release: Path) -> None:
+    folder = release / STEM
+    path = folder / "cities.csv"
+    path.write_bytes(path.read_bytes().replace(b"Shenzhen", b"Shenzhem"))
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()[:12]
+    assert problems(folder) == [
+        (
+            "release-altered",
+            "cities.csv",
+            f"is altered: its SHA-256 {digest}… differs from datapackage.json and SHA256SUMS",
+        )
+    ]
+    # a consistent forgery (hashes recomputed) still differs from the Parquet file
+    rehash(folder)
+    assert problems(folder) == [
+        (
+            "release-csv",
+            "cities.csv",
+            "differs from cities.parquet: row 15 (line 16), field 'name_en': 'Shenzhem' in CSV, "
+            "'Shenzhen' in Parquet",
+        )
+    ]
+
+
+def test_csv_with_another_header(release: Path) -> None:
+    folder = release / STEM
+    path = folder / "cities.csv"
+    path.write_bytes(path.read_bytes().replace(b"city_id,name_en", b"city_id,name", 1))
+    rehash(folder)
+    assert problems(folder) == [
+        (
+            "release-csv",
+            "cities.csv",
+            "has the header ['city_id', 'name', 'name_zh', 'province_id'], expected "
+            "['city_id', 'name_en', 'name_zh', 'province_id']",
+        )
+    ]
+
+
+def db_path(release: Path) -> Path:
+    return release / STEM / f"{STEM}.sqlite"
+
+
+def forge_database(release: Path, *sql: str) -> None:
+    """Change the database with ``sql`` and recompute every hash (a consistent forgery)."""
+    con = sqlite3.connect(db_path(release), isolation_level=None)
+    for statement in sql:
+        con.execute(statement)
+    con.close()
+    rehash(release / STEM)
+
+
+def test_tampered_database(release: Path) -> None:
+    path = db_path(release)
+    data = bytearray(path.read_bytes())
+    data[-100] ^= 0xFF
+    path.write_bytes(bytes(data))
+    digest = hashlib.sha256(data).hexdigest()[:12]
+    assert problems(release / STEM) == [
+        (
+            "release-altered",
+            path.name,
+            f"is altered: its SHA-256 {digest}… differs from datapackage.json and SHA256SUMS",
+        )
+    ]
+
+
+def test_forged_database_rows_are_found(release: Path) -> None:
+    forge_database(
+        release,
+        "UPDATE city_indicators SET gdp_usd_bn = 400 WHERE city_id = 'shenzhen'",
+    )
+    assert problems(release / STEM) == [
+        (
+            "release-sqlite",
+            db_path(release).name,
+            "table 'city_indicators', row 10 in key order: ('shenzhen', 2018, 2422.198, 0, "
+            "'qqzyw-2018-shenzhen-communique', 7.6, 0, 'qqzyw-2018-shenzhen-communique', "
+            "'nbs-2018-annual', 6.6174, 400.0), where the Parquet file has ('shenzhen', 2018, "
+            "2422.198, 0, 'qqzyw-2018-shenzhen-communique', 7.6, 0, "
+            "'qqzyw-2018-shenzhen-communique', 'nbs-2018-annual', 6.6174, 366.03)",
+        )
+    ]
+
+
+def test_forged_database_schema_is_found(release: Path) -> None:
+    name = db_path(release).name
+    forge_database(
+        release,
+        "DELETE FROM _fields WHERE table_name = 'zones' AND field_name = 'note'",
+        "CREATE VIEW everything AS WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n) "
+        "SELECT i FROM n",
+        "CREATE TABLE extra (x INTEGER)",
+        "CREATE TRIGGER t AFTER INSERT ON extra BEGIN DELETE FROM cities; END",
+        "PRAGMA foreign_keys = OFF",
+        "INSERT INTO cities VALUES ('zz-atlantis', 'Atlantis', '亚特兰蒂斯', 'nowhere')",
+    )
+    assert sorted(problems(release / STEM)) == sorted(
+        [
+            (
+                "release-sqlite",
+                name,
+                "fails PRAGMA foreign_key_check: [('cities', 21, 'provinces', 0)]",
+            ),
+            ("release-sqlite", name, "holds a view 'everything', which a release never has"),
+            ("release-sqlite", name, "holds a trigger 't', which a release never has"),
+            ("release-sqlite", name, "has a table 'extra' the release does not describe"),
+            ("release-sqlite", name, "table 'cities' has 21 rows, the Parquet file 20"),
+            (
+                "release-sqlite",
+                name,
+                "_fields differs from the descriptor's fields: 156 rows, expected 157",
+            ),
+        ]
+    )
+
+
+def test_a_database_that_is_no_database(release: Path) -> None:
+    db_path(release).write_bytes(b"SQLite format 3\x00" + b"\x00" * 200)
+    rehash(release / STEM)
+    (problem,) = problems(release / STEM)
+    assert problem[:2] == ("release-sqlite", db_path(release).name)
+    assert problem[2].startswith("cannot be read as a SQLite database: ")
+
+
+def test_verify_opens_the_database_from_memory_and_refuses_writes(release: Path) -> None:
+    from zonedata.release.database import open_database
+
+    with open_database(db_path(release).read_bytes()) as con:
+        assert con.execute("SELECT count(*) FROM zones").fetchone() == (29,)
+        for statement in (
+            "DELETE FROM zones",
+            "ATTACH DATABASE '/tmp/x.sqlite' AS x",
+            "PRAGMA writable_schema = ON",
+            "SELECT load_extension('x')",
+        ):
+            with pytest.raises(sqlite3.DatabaseError):
+                con.execute(statement)
+        # a recursive query is refused outright; a huge join is stopped by the work limit
+        with pytest.raises(sqlite3.DatabaseError, match="not authorized"):
+            con.execute(
+                "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n) SELECT max(i) FROM n"
+            )
+        runaway = "SELECT count(*) FROM " + ", ".join(f"zones z{i}" for i in range(8))
+        with pytest.raises(sqlite3.OperationalError, match="interrupted"):
+            con.execute(runaway).fetchall()

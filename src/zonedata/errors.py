@@ -16,6 +16,7 @@ missing optional dependency, ``ValueError`` for data that fails validation)::
         ├── UnsafeFileError        a release file is refused: a FIFO, device, folder, or a
         │                          symlink leaving the release; an unsafe name or path
         ├── IntegrityError         a file does not match its recorded size or SHA-256
+        ├── DerivedTableError      a derived (overview) table breaks its own schema
         └── DownloadError          a release file could not be downloaded (HTTP error,
                                    deadline, size cap, refused redirect)
 
@@ -130,6 +131,26 @@ class DownloadError(ReleaseError):
     """A release file could not be downloaded (or its download was stopped)."""
 
 
+class DerivedTableError(ReleaseError):
+    """A table ``release`` derives (``zone_overview``, ``city_indicators``) breaks its schema.
+
+    The derivation is code, not data, so this is a bug or a rule the data now defeats
+    (two preferred rows, say): no release is built. ``problems`` holds the located
+    problems (table, line of the derived CSV, field), as validation reports them.
+    """
+
+    def __init__(self, table: str, problems: Sequence[Problem]) -> None:
+        self.table = table
+        self.problems: tuple[Problem, ...] = tuple(problems)
+        shown = "; ".join(
+            f"{p.path or table}{f':{p.line}' if p.line else ''}: {_problem_line(p)}"
+            for p in self.problems[:5]
+        )
+        more = len(self.problems) - 5
+        tail = f"; ... and {more} more" if more > 0 else ""
+        super().__init__(f"derived table {table!r} breaks its schema: {shown}{tail}")
+
+
 class ValidationFailedError(ZonedataError):
     """The package has validation errors, so no release was built.
 
@@ -174,6 +195,7 @@ class DataValidationError(ZonedataError, ValueError):
 
 __all__ = [
     "DataValidationError",
+    "DerivedTableError",
     "DescriptorError",
     "DownloadError",
     "IntegrityError",

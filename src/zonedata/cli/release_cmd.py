@@ -51,13 +51,18 @@ def release(path: str | None, version: str | None, out: str, force: bool) -> Non
 
     PATH is a datapackage.json or the folder that holds it (default: the zonedata
     package itself). The package is validated first; a package with errors is not
-    released. For version V the release is:
+    released. The overview tables zone_overview and city_indicators are derived from
+    the package's tables and checked against their schemas, and released with them.
+    For version V the release is:
 
     \b
       DIR/zonedata-V/<table>.parquet   typed: int64, decimal128(18, decimals),
                                        bool, and partial dates as ISO 8601 text
       DIR/zonedata-V/<table>.json      an array of objects, numbers exactly as
                                        in the CSV, null for missing values
+      DIR/zonedata-V/<table>.csv       the CSV file itself (the canonical bytes)
+      DIR/zonedata-V/zonedata-V.sqlite every table in one SQLite database, with
+                                       keys, declared types, _tables and _fields
       DIR/zonedata-V/datapackage.json  the release descriptor, sizes and hashes
       DIR/zonedata-V/SHA256SUMS        for: sha256sum --check SHA256SUMS
       DIR/zonedata-V.zip               the folder above, in one file
@@ -107,10 +112,15 @@ def release(path: str | None, version: str | None, out: str, force: bool) -> Non
     click.echo(f"  {result.folder}{'/' if not str(result.folder).endswith('/') else ''}")
     width = max(len(name) for name, _ in result.tables)
     for name, rows in result.tables:
-        click.echo(
-            f"    {name:<{width}}  {rows:>6,} rows  {name}.parquet {_size(sizes[name + '.parquet'])}, "
-            f"{name}.json {_size(sizes[name + '.json'])}"
+        formats = ", ".join(
+            f"{ext} {_size(sizes[f'{name}.{ext}'])}"
+            for ext in ("parquet", "json", "csv")
+            if f"{name}.{ext}" in sizes
         )
+        click.echo(f"    {name:<{width}}  {rows:>6,} rows  {formats}")
+    databases = [f for f in result.files if f.name.endswith(".sqlite")]
+    for db in databases:
+        click.echo(f"    {db.name} {_size(db.bytes)}: every table, with keys and types")
     click.echo(
         f"    datapackage.json, SHA256SUMS; {len(result.files)} files, {_size(total)} in all"
     )
@@ -129,8 +139,10 @@ def verify(release_path: str) -> None:
     RELEASE is a release folder (dist/zonedata-V), its datapackage.json, or its zip.
     Every file's size and SHA-256 are recomputed and compared with the release
     descriptor and SHA256SUMS; every Parquet file must have the Arrow types its table
-    schema gives, every JSON file the same rows; then the semantic rules run on the
-    released tables. Each file that is missing, truncated, altered or extra is named.
+    schema gives, every JSON and CSV file the same rows; the SQLite database (opened
+    read-only, in memory) must pass integrity_check and foreign_key_check and hold the
+    same tables, types, keys and rows; then the semantic rules run on the released
+    tables. Each file that is missing, truncated, altered or extra is named.
     Only regular files inside the release are read: a FIFO, a device or a symlink
     leaving the release is reported as UNSAFE, unread.
 

@@ -1,7 +1,9 @@
 """``docs/data-dictionary.md``: every table and field of the descriptor, and the source list.
 
-Generated from ``datapackage.json`` (tables, fields, types, units, constraints, keys) and
-``data/sources.csv`` (the documents the facts come from). Only the standard library is used.
+Generated from ``datapackage.json`` (tables, fields, types, units, constraints, keys),
+``data/sources.csv`` (the documents the facts come from) and the overview tables'
+definitions (:data:`zonedata.release.overview.DERIVATIONS`: their fields and rules),
+with the release's SQLite types from :func:`zonedata.model.types.sqlite_type`.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from typing import Any
 
 from zonedata.docs import GENERATED_NOTE, md_code, md_escape
 from zonedata.model.descriptor import Field, Package, Table
+from zonedata.release.overview import DERIVATIONS, Derivation
 
 #: the table whose rows are listed at the end, and its columns in the order shown
 SOURCES_TABLE = "sources"
@@ -31,7 +34,12 @@ def render(package: Package) -> bytes:
 def render_text(package: Package) -> str:
     d = package.descriptor
     out: list[str] = ["# Data dictionary", ""]
-    out += [GENERATED_NOTE.format(inputs="datapackage.json and data/sources.csv"), ""]
+    out += [
+        GENERATED_NOTE.format(
+            inputs="datapackage.json, data/sources.csv and src/zonedata/release/overview.py"
+        ),
+        "",
+    ]
     title = str(d.get("title") or package.name)
     licenses = ", ".join(
         str(lic.get("name") or lic.get("title"))
@@ -52,6 +60,13 @@ def render_text(package: Package) -> str:
             f"| [{md_code(t.name)}](#{_anchor(t.name)}) | {md_escape(t.title)} "
             f"| {md_code(t.path)} | {len(t.fields)} |"
         )
+    tables = {t.name: t for t in package.tables}
+    derived = [x for x in DERIVATIONS if not x.missing_inputs(tables)]
+    for x in derived:
+        out.append(
+            f"| [{md_code(x.name)}](#{_anchor(x.name)}) | {md_escape(x.title)} "
+            f"| {md_code(x.name + '.csv')} (releases only) | {len(x.fields)} |"
+        )
     sources = _read_sources(package)
     out += [
         "",
@@ -63,6 +78,10 @@ def render_text(package: Package) -> str:
     referenced_by = _referenced_by(package)
     for t in package.tables:
         out += _table_section(t, referenced_by.get(t.name, []))
+    if derived:
+        out += _overview_intro()
+    for x in derived:
+        out += _table_section(x.table(), [], x)
     out += _source_list(sources)
     return "\n".join(out).rstrip("\n") + "\n"
 
@@ -83,16 +102,63 @@ def _conventions() -> list[str]:
         "- Every fact row names its document in `source_id` (see the [source list](#source-list)). Where "
         "sources disagree, each figure is kept in its own row and exactly one row of the group "
         "has `preferred` = `true`.",
+        f"- In a release's SQLite database, {_sqlite_types()}.",
         "",
     ]
 
 
-def _table_section(t: Table, referenced_by: list[tuple[str, tuple[str, ...]]]) -> list[str]:
+def _sqlite_types() -> str:
+    """The declared SQLite type of each field type, as :func:`sqlite_type` gives it."""
+    from zonedata.model.types import SQLITE_REAL_DIGITS, sqlite_type
+
+    kinds = {
+        "integer": Field(name="x", type="integer"),
+        "number": Field(name="x", type="number", decimals=2),
+        "boolean": Field(name="x", type="boolean"),
+        "string": Field(name="x", type="string"),
+        "partial date": Field(name="x", type="string", partial_date=True),
+    }
+    by_type: dict[str, list[str]] = {}
+    for label, f in kinds.items():
+        by_type.setdefault(sqlite_type(f), []).append(f"*{label}*")
+    parts = [f"{' and '.join(labels)} fields are `{t}`" for t, labels in by_type.items()]
+    return (
+        "; ".join(parts)
+        + f" (booleans as 0 or 1; each `REAL` reads back as the figure's exact digits, as the release "
+        f"refuses a figure of more than {SQLITE_REAL_DIGITS} significant digits); tables `_tables` and "
+        "`_fields` describe the tables and fields"
+    )
+
+
+def _overview_intro() -> list[str]:
+    return [
+        "## Overview tables",
+        "",
+        "The two tables below are not files of the package: `zonedata release` derives them "
+        "from the tables above by the rules given with each, never by hand, and checks them "
+        "against their schema as validation checks every table. They are in every release "
+        "as Parquet, JSON and CSV files and in its SQLite database. Where a figure has "
+        "several sources, the overview holds the preferred one and names its source; the "
+        "other rows stay in the canonical tables.",
+        "",
+    ]
+
+
+def _table_section(
+    t: Table,
+    referenced_by: list[tuple[str, tuple[str, ...]]],
+    derivation: Derivation | None = None,
+) -> list[str]:
     out = [f"## {t.name}", ""]
-    out.append(f"**{md_escape(t.title or t.name)}**, file {md_code(t.path)}.")
+    where = "in releases" if derivation else "file"
+    out.append(f"**{md_escape(t.title or t.name)}**, {where} {md_code(t.path)}.")
     out.append("")
     if t.description:
         out += [md_escape(t.description), ""]
+    if derivation:
+        out += ["Derived by these rules:", ""]
+        out += [f"{i}. {md_escape(rule)}" for i, rule in enumerate(derivation.rules, start=1)]
+        out.append("")
     pk = ", ".join(md_code(f) for f in t.primary_key) or "none"
     out.append(f"- Primary key: {pk}")
     if t.foreign_keys:

@@ -107,16 +107,21 @@ def parse_csv(
     )
 
 
-def read_csv_text(path: Path, table: Table) -> pa.Table:
-    """A CSV file's records as text columns named after the schema (the header skipped).
+def csv_text(data: bytes, table: Table) -> pa.Table:
+    """A CSV file's bytes as text columns named after the schema (the header skipped).
 
-    The file is read with :func:`zonedata.safeio.read_regular` (a regular file, within
-    ``ZONEDATA_MAX_FILE_BYTES``) and parsed by :func:`parse_csv`.
+    Parsed by :func:`parse_csv`, after a UTF-8 byte order mark if there is one; a ragged
+    row raises ``ArrowInvalid``.
     """
-    data = safeio.read_regular(path, safeio.max_file_bytes())
     if data.startswith(BOM):
         data = data[len(BOM) :]
     return parse_csv(data, table.field_names, table).slice(1)
+
+
+def read_csv_text(path: Path, table: Table) -> pa.Table:
+    """:func:`csv_text` of a file read with :func:`zonedata.safeio.read_regular` (a
+    regular file, within ``ZONEDATA_MAX_FILE_BYTES``)."""
+    return csv_text(safeio.read_regular(path, safeio.max_file_bytes()), table)
 
 
 def read_csv_typed(path: Path, table: Table, package: Package | None = None) -> pa.Table:

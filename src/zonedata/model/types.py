@@ -4,17 +4,17 @@ This module is the only place that maps a field's kind to a type. Everything els
 schema layer, releases, loading, the generated row types and Pandera models, diff,
 verify) asks it.
 
-==============  ======================  ==========================  ================  ================  ========  ==================
-field kind      Arrow / Parquet         ``load()`` pandas           rules' frame      polars            JSON      Python row
-==============  ======================  ==========================  ================  ================  ========  ==================
-integer, year   ``int64``               ``Int64``                   ``Int64``         ``Int64``         integer   ``int``
-number + dec.   ``decimal128(18, d)``   ``decimal128(18, d)[pa]``   ``Float64``       ``Decimal(18,d)`` number    ``Decimal``
-number          ``float64``             ``Float64``                 ``Float64``       ``Float64``       number    ``float``
-boolean         ``bool``                ``boolean``                 ``boolean``       ``Boolean``       boolean   ``bool``
-date            ``date32``              ``date32[day][pyarrow]``    ``datetime64[s]`` ``Date``          string    ``datetime.date``
-partial date    ``string``              ``string[pyarrow]``         ``string``        ``String``        string    ``str``
-string, any     ``string``              ``string[pyarrow]``         ``string``        ``String``        string    ``str``
-==============  ======================  ==========================  ================  ================  ========  ==================
+==============  ======================  ==========================  ================  ================  ========  ==================  ========
+field kind      Arrow / Parquet         ``load()`` pandas           rules' frame      polars            JSON      Python row          SQLite
+==============  ======================  ==========================  ================  ================  ========  ==================  ========
+integer, year   ``int64``               ``Int64``                   ``Int64``         ``Int64``         integer   ``int``             INTEGER
+number + dec.   ``decimal128(18, d)``   ``decimal128(18, d)[pa]``   ``Float64``       ``Decimal(18,d)`` number    ``Decimal``         REAL
+number          ``float64``             ``Float64``                 ``Float64``       ``Float64``       number    ``float``           REAL
+boolean         ``bool``                ``boolean``                 ``boolean``       ``Boolean``       boolean   ``bool``            INTEGER
+date            ``date32``              ``date32[day][pyarrow]``    ``datetime64[s]`` ``Date``          string    ``datetime.date``   TEXT
+partial date    ``string``              ``string[pyarrow]``         ``string``        ``String``        string    ``str``             TEXT
+string, any     ``string``              ``string[pyarrow]``         ``string``        ``String``        string    ``str``             TEXT
+==============  ======================  ==========================  ================  ================  ========  ==================  ========
 
 "rules' frame" is the pandas view the semantic rules compute on (floats for figures, so
 that ratios and tolerances are plain arithmetic); it is derived from the Arrow table by
@@ -22,6 +22,13 @@ that ratios and tolerances are plain arithmetic); it is derived from the Arrow t
 value that it cannot hold (a non-finite number, a figure beyond 18 digits, an integer
 beyond int64, a date before year 1) is a schema error, so every package ``validate``
 accepts can be released and loaded.
+
+SQLite (the release's database, :func:`sqlite_type`): every figure is declared ``REAL``,
+so that ``sqlite3`` and Datasette sort and compute on it as a number. A ``REAL`` holds a
+decimal exactly as written only up to 15 significant digits, so the release refuses a
+figure with more (:func:`sqlite_column`): every figure of the database reads back as the
+CSV's text (``2422.198``, never ``2422.1979999``). The exact text stays in the CSV, JSON
+and Parquet files. Booleans are ``INTEGER`` 0 or 1, dates ISO 8601 ``TEXT``.
 
 Only pyarrow is imported at module level; pandas and polars are imported by the
 functions that return their types.
@@ -90,6 +97,49 @@ def python_type(f: Field) -> str:
     if pa.types.is_date(t):
         return "datetime.date"
     return "str"
+
+
+#: Significant digits a SQLite ``REAL`` (an IEEE double) holds exactly in both directions.
+SQLITE_REAL_DIGITS = 15
+
+
+def sqlite_type(f: Field) -> str:
+    """The declared SQLite type of a field in the release's database (a type affinity)."""
+    t = arrow_type(f)
+    if pa.types.is_integer(t) or pa.types.is_boolean(t):
+        return "INTEGER"
+    if pa.types.is_decimal(t) or pa.types.is_floating(t):
+        return "REAL"
+    return "TEXT"
+
+
+def sqlite_column(f: Field, col: pa.ChunkedArray | pa.Array) -> list[int | float | str | None]:
+    """A typed column (of :func:`arrow_type`) as the values stored in SQLite (null: ``None``).
+
+    Integers and booleans as ``int`` (``True`` is 1), figures
+    as ``float`` through their decimal text (correctly rounded, as :func:`rules_series`),
+    dates as ISO 8601 text. Raises ``ValueError`` for a figure that a ``REAL`` cannot hold
+    exactly (more than :data:`SQLITE_REAL_DIGITS` significant digits): a database value
+    is never rounded.
+    """
+    import pyarrow.compute as pc
+
+    if pa.types.is_decimal(col.type):
+        text = pc.cast(col, pa.string())
+        digits = pc.utf8_trim(pc.replace_substring_regex(text, "[^0-9]", ""), "0")
+        too_long = pc.greater(pc.utf8_length(digits), SQLITE_REAL_DIGITS)
+        if pc.any(too_long).as_py():
+            value = pc.filter(text, too_long)[0].as_py()
+            raise ValueError(
+                f"{f.name}: {value} has more than {SQLITE_REAL_DIGITS} significant digits, "
+                "which a SQLite REAL cannot hold exactly"
+            )
+        return list(pc.cast(text, pa.float64()).to_pylist())
+    if pa.types.is_date(col.type):
+        return list(pc.cast(col, pa.string()).to_pylist())
+    if pa.types.is_boolean(col.type):
+        return list(pc.cast(col, pa.int64()).to_pylist())
+    return list(col.to_pylist())
 
 
 def type_label(f: Field) -> str:

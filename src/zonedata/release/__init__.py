@@ -1,7 +1,9 @@
 """Releases: build, verify and compare typed, checksummed, reproducible data releases.
 
-- :func:`zonedata.release.build.build_release` writes ``DIR/zonedata-V/`` (Parquet and
-  JSON per table, a release ``datapackage.json``, ``SHA256SUMS``) and ``DIR/zonedata-V.zip``.
+- :func:`zonedata.release.build.build_release` writes ``DIR/zonedata-V/`` (Parquet, JSON
+  and CSV per table, the overview tables of :mod:`zonedata.release.overview`, the SQLite
+  database of :mod:`zonedata.release.database`, a release ``datapackage.json``,
+  ``SHA256SUMS``) and ``DIR/zonedata-V.zip``.
 - :func:`zonedata.release.verify.verify_release` checks a release folder or zip.
 - :func:`zonedata.release.diff.diff_releases` compares two releases table by table.
 - :func:`zonedata.release.reader.open_release` reads a release folder, zip or URL for all

@@ -1,15 +1,24 @@
-"""Build a release: validate, then write Parquet, JSON, a release descriptor, checksums and a zip.
+"""Build a release: validate, then write Parquet, JSON, CSV, SQLite, a descriptor, checksums, a zip.
 
 Layout, for version V in the output folder DIR::
 
     DIR/zonedata-V/<table>.parquet   one per table, typed (see zonedata.release.formats)
     DIR/zonedata-V/<table>.json      one per table, exact text, native JSON types
+    DIR/zonedata-V/<table>.csv       one per table: the package's CSV file, byte for byte
+    DIR/zonedata-V/zonedata-V.sqlite every table (see zonedata.release.database)
     DIR/zonedata-V/datapackage.json  the release descriptor (Frictionless v2)
     DIR/zonedata-V/SHA256SUMS        "<sha256>  <file>" for every other file, for sha256sum -c
     DIR/zonedata-V.zip               the folder above, as one deterministic zip
 
+The tables are the package's, then the overview tables derived from them
+(:mod:`zonedata.release.overview`). The steps: :func:`plan_release` (inputs and output
+checked, nothing written), validation, :func:`write_tables` (each table's files, the
+overview tables, the database), :func:`write_metadata` (descriptor, checksums), the
+zip, :func:`commit_release`.
+
 Reproducible: the files depend only on the package, the version and the library
-versions (pyarrow names itself in the Parquet footer; the ``release`` extra pins it).
+versions (pyarrow names itself in the Parquet footer; the ``release`` extra pins it;
+SQLite's version is in the database's header).
 The only timestamp, the zip entries' time, is ``SOURCE_DATE_EPOCH`` if set, else the
 time of the last git commit that touched the descriptor or the data, else 1980-01-01.
 
@@ -43,17 +52,25 @@ from zonedata.release.errors import ReleaseError, ReleaseExistsError, Validation
 if TYPE_CHECKING:
     import pyarrow as pa
 
+    from zonedata.release.overview import Derived
     from zonedata.validate.engine import Report
 
 PROFILE = "https://datapackage.org/profiles/2.0/datapackage.json"
 PARQUET_MEDIATYPE = "application/vnd.apache.parquet"
 JSON_MEDIATYPE = "application/json"
+SQLITE_MEDIATYPE = "application/vnd.sqlite3"
 #: Resource property holding a released file's size in bytes. Not the standard ``bytes``:
 #: frictionless 5.21 never counts the bytes of Parquet or JSON resources, so ``bytes`` on
 #: them makes ``frictionless validate`` report a byte-count error for every file.
 BYTES_PROPERTY = "zonedata:bytes"
 #: Suffix of the name of a table's JSON resource.
 JSON_SUFFIX = "-json"
+#: Suffix of the name of a table's CSV resource.
+CSV_SUFFIX = "-csv"
+CSV_MEDIATYPE = "text/csv"
+#: Name of the database's resource, and its property listing the tables and their rows.
+DATABASE_RESOURCE = "zonedata-sqlite"
+DATABASE_PROPERTY = "zonedata:sqlite"
 #: The zip time when neither SOURCE_DATE_EPOCH nor git gives one: 1980-01-01T00:00:00Z.
 FALLBACK_EPOCH = ZIP_EPOCH_MIN
 #: Tests only: seconds to sleep at each step of a build, announcing the step on stderr,
@@ -198,19 +215,31 @@ def released_table(
     validated: dict[str, tuple[pa.Table, pa.Table]], table: Table, package: Package
 ) -> tuple[pa.Table, pa.Table]:
     """(text, typed) of ``table`` as validation read them, typed with the release schema."""
+    if table.name not in validated:
+        raise ReleaseError(f"{table.path}: validation did not read this table")
+    raw, arrow = validated.pop(table.name)
+    return raw, with_release_schema(arrow, table, package)
+
+
+def with_release_schema(typed: pa.Table, table: Table, package: Package) -> pa.Table:
+    """``typed`` with the release's Arrow schema: nullability, field and table metadata."""
     import pyarrow as pa
 
     from zonedata.model.arrow import arrow_schema
 
-    if table.name not in validated:
-        raise ReleaseError(f"{table.path}: validation did not read this table")
-    raw, arrow = validated.pop(table.name)
     schema = arrow_schema(table, package)
-    columns = [c.cast(f.type) for c, f in zip(arrow.columns, schema, strict=True)]
-    return raw, pa.Table.from_arrays(columns, schema=schema)
+    columns = [c.cast(f.type) for c, f in zip(typed.columns, schema, strict=True)]
+    return pa.Table.from_arrays(columns, schema=schema)
 
 
 # --- the release descriptor --------------------------------------------------------
+
+#: Each table's files: (file suffix, resource name suffix, format, media type).
+TABLE_FORMATS = (
+    ("parquet", "", "parquet", PARQUET_MEDIATYPE),
+    ("json", JSON_SUFFIX, "json", JSON_MEDIATYPE),
+    ("csv", CSV_SUFFIX, "csv", CSV_MEDIATYPE),
+)
 
 
 def _resource(
@@ -224,8 +253,10 @@ def _resource(
     r["path"] = path
     r["format"] = fmt
     r["mediatype"] = mediatype
-    if fmt == "json":
+    if fmt in ("json", "csv"):
         r["encoding"] = "utf-8"
+    if fmt == "csv" and isinstance(src.get("dialect"), dict):
+        r["dialect"] = src["dialect"]
     r[BYTES_PROPERTY] = info.bytes
     r["hash"] = f"sha256:{info.sha256}"
     for key, value in src.items():
@@ -235,32 +266,60 @@ def _resource(
     return r
 
 
-def release_descriptor(
-    package: Package, version: str, files: dict[str, ReleasedFile]
+def database_name(version: str) -> str:
+    """The file name of a release's SQLite database."""
+    return f"zonedata-{version}.sqlite"
+
+
+def _database_resource(
+    version: str, tables: list[tuple[str, int]], info: ReleasedFile
 ) -> dict[str, Any]:
-    """The release's ``datapackage.json``: the package's metadata, resources for its files."""
+    import sqlite3
+
+    return {
+        "name": DATABASE_RESOURCE,
+        "title": "SQLite database",
+        "description": (
+            "Every table in one SQLite database, with its primary and foreign keys and "
+            "declared column types; _tables and _fields describe the tables and fields."
+        ),
+        "path": database_name(version),
+        "format": "sqlite",
+        "mediatype": SQLITE_MEDIATYPE,
+        BYTES_PROPERTY: info.bytes,
+        "hash": f"sha256:{info.sha256}",
+        DATABASE_PROPERTY: {
+            "sqliteVersion": sqlite3.sqlite_version,
+            "tables": dict(tables),
+        },
+    }
+
+
+def release_descriptor(
+    package: Package,
+    version: str,
+    files: dict[str, ReleasedFile],
+    tables: list[tuple[str, int]] | None = None,
+) -> dict[str, Any]:
+    """The release's ``datapackage.json``: the package's metadata, resources for its files.
+
+    ``package.tables`` are the released tables (the overview tables included); one
+    resource per table and format, format by format, then the database (if written).
+    """
     d: dict[str, Any] = {"$schema": PROFILE}
     for key, value in package.descriptor.items():
         if key not in ("$schema", "resources", "profile"):
             d[key] = value
     d["version"] = version
     resources = [
-        _resource(
-            t, f"{t.name}.parquet", t.name, "parquet", PARQUET_MEDIATYPE, files[f"{t.name}.parquet"]
-        )
+        _resource(t, f"{t.name}.{ext}", t.name + suffix, fmt, mediatype, files[f"{t.name}.{ext}"])
+        for ext, suffix, fmt, mediatype in TABLE_FORMATS
         for t in package.tables
+        if f"{t.name}.{ext}" in files
     ]
-    resources += [
-        _resource(
-            t,
-            f"{t.name}.json",
-            t.name + JSON_SUFFIX,
-            "json",
-            JSON_MEDIATYPE,
-            files[f"{t.name}.json"],
-        )
-        for t in package.tables
-    ]
+    db = database_name(version)
+    if db in files:
+        resources.append(_database_resource(version, tables or [], files[db]))
     d["resources"] = resources
     return d
 
@@ -562,6 +621,222 @@ def _check_write_target(path: Path) -> None:
 # --- the build ---------------------------------------------------------------------
 
 
+@dataclass
+class _Plan:
+    """What a build reads and where it writes, checked before anything is written."""
+
+    desc_file: Path
+    package: Package
+    version: str
+    out_dir: Path
+    force: bool
+
+    @property
+    def stem(self) -> str:
+        return f"zonedata-{self.version}"
+
+    @property
+    def folder(self) -> Path:
+        return self.out_dir / self.stem
+
+    @property
+    def zip_path(self) -> Path:
+        return self.out_dir / f"{self.stem}.zip"
+
+    def existing(self) -> list[Path]:
+        return [p for p in (self.folder, self.zip_path) if p.exists() or p.is_symlink()]
+
+
+@dataclass
+class _Written:
+    """The files a build wrote into its temporary folder."""
+
+    files: dict[str, ReleasedFile] = field(default_factory=dict)
+    tables: list[tuple[str, int]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    checksums: bytes = b""
+
+    def add(self, f: ReleasedFile) -> None:
+        self.files[f.name] = f
+
+
+def plan_release(
+    path: str | Path | None, version: str | None, out: str | Path, force: bool
+) -> _Plan:
+    """Read the package and check the version and the output folder; nothing is written."""
+    desc_file = descriptor_path(path)
+    package = read_source_package(desc_file)
+    if version is None and not package.version:
+        raise ReleaseError("the descriptor has no version: pass --version")
+    v = check_version(version if version is not None else package.version)
+    for t in package.tables:
+        if "://" in t.path:
+            raise ReleaseError(
+                f"table {t.name!r} is remote ({t.path}); only local files can be released"
+            )
+    from zonedata.release.overview import DERIVATIONS
+
+    for d in DERIVATIONS:
+        if d.name in package.table_names:
+            raise ReleaseError(
+                f"{desc_file}: the package has a table named {d.name!r}, which the release "
+                "derives itself; rename it"
+            )
+    plan = _Plan(desc_file, package, v, Path(out), force)
+    check_out(plan.out_dir, package, desc_file)
+    if plan.existing() and not force:
+        raise ReleaseExistsError(_exists_message(plan.existing()))
+    if force:
+        check_replaceable(plan.folder, plan.zip_path)
+    return plan
+
+
+def _source_stat(path: Path) -> tuple[int, int] | None:
+    """A source file's (size, modification time); ``None`` if it cannot be looked at
+    (validation then reports why: a NUL in the path, a missing file...)."""
+    try:
+        st = path.stat()
+    except (OSError, ValueError):
+        return None
+    return st.st_size, st.st_mtime_ns
+
+
+def copy_csv(
+    folder: Path, package: Package, table: Table, before: tuple[int, int] | None
+) -> ReleasedFile:
+    """Copy a table's CSV file, the canonical bytes, into ``folder``.
+
+    ``before`` is the file's (size, modification time) before validation read it: a
+    file changed since is refused, so the CSV copy holds what validation read.
+    """
+    source = package.file(table)
+
+    def pieces() -> Iterable[bytes]:
+        with open(source, "rb") as fh:
+            while chunk := fh.read(1 << 20):
+                yield chunk
+
+    info = _write(folder / f"{table.name}.csv", pieces())
+    if before is None or _source_stat(source) != before or info.bytes != before[0]:
+        raise ReleaseError(f"{source} changed while the release was built; build it again")
+    return info
+
+
+def write_tables(
+    folder: Path, plan: _Plan, report: Report, stats: dict[str, tuple[int, int] | None]
+) -> _Written:
+    """Every table's Parquet, JSON and CSV files, then the overview tables' and the database."""
+    from zonedata.release.overview import derive_all
+
+    release_pkg = Package(
+        descriptor={**plan.package.descriptor, "version": plan.version},
+        base_path=plan.package.base_path,
+        tables=plan.package.tables,
+    )
+    derived, notes = derive_all(report.data)
+    out = _Written(notes=notes)
+    validated = validated_tables(report)
+    typed_tables: list[tuple[Table, pa.Table]] = []
+    for t in plan.package.tables:
+        raw, typed = released_table(validated, t, release_pkg)
+        out.tables.append((t.name, typed.num_rows))
+        for f in write_table(folder, t, raw, typed):
+            out.add(f)
+        out.add(copy_csv(folder, plan.package, t, stats[t.name]))
+        _checkpoint(f"wrote {t.name}.csv")
+        typed_tables.append((t, typed))
+        del raw
+    for d in derived:
+        typed = with_release_schema(d.typed, d.table, release_pkg)
+        out.tables.append((d.table.name, typed.num_rows))
+        for f in write_table(folder, d.table, d.raw, typed):
+            out.add(f)
+        out.add(_write(folder / f"{d.table.name}.csv", d.csv))
+        _checkpoint(f"wrote {d.table.name}.csv")
+        typed_tables.append((d.table, typed))
+    out.add(write_database_file(folder, plan.version, typed_tables, derived))
+    return out
+
+
+def write_database_file(
+    folder: Path, version: str, tables: list[tuple[Table, pa.Table]], derived: list[Derived]
+) -> ReleasedFile:
+    """The release's SQLite database (see :mod:`zonedata.release.database`)."""
+    import sqlite3
+
+    from zonedata.release.database import write_database
+
+    path = folder / database_name(version)
+    _check_write_target(path)
+    rules = {
+        d.table.name: "\n".join(d.table.descriptor["zonedata:derived"]["rules"]) for d in derived
+    }
+    try:
+        write_database(path, tables, rules)
+    except (sqlite3.Error, ValueError) as e:
+        raise ReleaseError(f"cannot write {path.name}: {e}") from e
+    size, sha256 = _file_digest(path)
+    _checkpoint(f"wrote {path.name}")
+    return ReleasedFile(path.name, size, sha256)
+
+
+def write_metadata(folder: Path, plan: _Plan, written: _Written) -> None:
+    """The release descriptor and ``SHA256SUMS``, last, once every other file is written."""
+    tables = [Table.from_descriptor({**t.descriptor, "path": t.path}) for t in plan.package.tables]
+    from zonedata.release.overview import DERIVATIONS
+
+    tables += [d.table() for d in DERIVATIONS if f"{d.name}.parquet" in written.files]
+    package = Package(descriptor=plan.package.descriptor, base_path=folder, tables=tuple(tables))
+    descriptor = release_descriptor(package, plan.version, written.files, written.tables)
+    desc_bytes = (json.dumps(descriptor, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+    written.add(_write(folder / DESCRIPTOR, desc_bytes))
+    _checkpoint(f"wrote {DESCRIPTOR}")
+    written.checksums = checksums_text(list(written.files.values())).encode("ascii")
+    _write(folder / CHECKSUMS, written.checksums)
+    _checkpoint(f"wrote {CHECKSUMS}")
+    _fsync_dir(folder)
+
+
+def commit_release(plan: _Plan, tmp_dir: Path, tmp_zip: Path) -> tuple[bool, Path | None]:
+    """Move the zip, then the folder, into place; (whether a release was replaced, the
+    old folder moved aside, for the caller to remove).
+
+    The folder is renamed last, so that it exists only with its zip.
+    """
+    folder, zip_path = plan.folder, plan.zip_path
+    current = plan.existing()
+    if current and not plan.force:
+        raise ReleaseExistsError(_exists_message(current))
+    aside: Path | None = None
+    try:
+        if plan.force:
+            check_replaceable(folder, zip_path)
+            if folder.exists() or folder.is_symlink():
+                aside = plan.out_dir / _temp_name(plan.stem, "old")
+                os.rename(folder, aside)
+                _checkpoint(f"moved the old {folder.name} aside")
+            os.replace(tmp_zip, zip_path)
+        else:
+            _place_new(tmp_zip, zip_path)
+    except BaseException:
+        if aside is not None and not folder.exists():  # failed before the swap: put it back
+            with contextlib.suppress(OSError):
+                os.rename(aside, folder)
+        raise
+    _checkpoint(f"renamed {zip_path.name}")
+    try:
+        os.rename(tmp_dir, folder)
+    except OSError as e:
+        with contextlib.suppress(OSError):
+            zip_path.unlink()
+        if aside is not None:  # the old folder's zip is gone: the old folder goes too
+            remove_old_release(aside)
+        raise ReleaseError(f"cannot move the release into {folder}: {e.strerror or e}") from e
+    _fsync_dir(plan.out_dir)
+    _checkpoint(f"renamed {folder.name}")
+    return bool(current), aside
+
+
 def build_release(
     path: str | Path | None = None,
     *,
@@ -573,108 +848,37 @@ def build_release(
 
     Raises :class:`ValidationFailedError` if the package has validation errors,
     :class:`ReleaseExistsError` if the release exists and ``force`` is false, and
-    :class:`ReleaseError` for anything else that stops the build.
+    :class:`ReleaseError` for anything else that stops the build (a
+    :class:`zonedata.errors.DerivedTableError` if an overview table breaks its schema).
     """
     started = time.monotonic()
-    desc_file = descriptor_path(path)
-    package = read_source_package(desc_file)
-    if version is None and not package.version:
-        raise ReleaseError("the descriptor has no version: pass --version")
-    v = check_version(version if version is not None else package.version)
-    for t in package.tables:
-        if "://" in t.path:
-            raise ReleaseError(
-                f"table {t.name!r} is remote ({t.path}); only local files can be released"
-            )
-
-    out_dir = Path(out)
-    check_out(out_dir, package, desc_file)
-    stem = f"zonedata-{v}"
-    folder = out_dir / stem
-    zip_path = out_dir / f"{stem}.zip"
-
-    def exists() -> list[Path]:
-        return [p for p in (folder, zip_path) if p.exists() or p.is_symlink()]
-
-    if exists() and not force:
-        raise ReleaseExistsError(_exists_message(exists()))
-    if force:
-        check_replaceable(folder, zip_path)
-
-    report = run_validation(desc_file)
+    plan = plan_release(path, version, out, force)
+    stats = {t.name: _source_stat(plan.package.file(t)) for t in plan.package.tables}
+    report = run_validation(plan.desc_file)
     if report.errors:
         raise ValidationFailedError(report)
     warnings = len(report.warnings)
-
-    epoch, epoch_source = release_epoch(package, desc_file)
-    release_pkg = Package(
-        descriptor={**package.descriptor, "version": v},
-        base_path=package.base_path,
-        tables=package.tables,
-    )
-
+    epoch, epoch_source = release_epoch(plan.package, plan.desc_file)
+    out_dir = plan.out_dir
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as e:
         raise ReleaseError(f"cannot create {out_dir}: {e.strerror or e}") from e
     notes = [f"removed leftover {n}" for n in clean_stale_temporaries(out_dir)]
 
-    tmp_dir = out_dir / _temp_name(stem, "tmp")
-    tmp_zip = out_dir / _temp_name(stem + ".zip", "tmp")
+    tmp_dir = out_dir / _temp_name(plan.stem, "tmp")
+    tmp_zip = out_dir / _temp_name(plan.stem + ".zip", "tmp")
     aside: Path | None = None
-    zip_placed = False
     try:
         tmp_dir.mkdir()
         _checkpoint(f"created {tmp_dir.name}")
-        written: dict[str, ReleasedFile] = {}
-        tables: list[tuple[str, int]] = []
-        validated = validated_tables(report)
-        for t in package.tables:
-            raw, typed = released_table(validated, t, release_pkg)
-            tables.append((t.name, typed.num_rows))
-            for f in write_table(tmp_dir, t, raw, typed):
-                written[f.name] = f
-            del raw, typed
-
-        descriptor = release_descriptor(package, v, written)
-        desc_bytes = (json.dumps(descriptor, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
-        written[DESCRIPTOR] = _write(tmp_dir / DESCRIPTOR, desc_bytes)
-        _checkpoint(f"wrote {DESCRIPTOR}")
-        sums = checksums_text(list(written.values())).encode("ascii")
-        _write(tmp_dir / CHECKSUMS, sums)
-        _checkpoint(f"wrote {CHECKSUMS}")
-        _fsync_dir(tmp_dir)
-
+        written = write_tables(tmp_dir, plan, report, stats)
+        write_metadata(tmp_dir, plan, written)
         _check_write_target(tmp_zip)
-        write_zip(tmp_zip, sorted(tmp_dir.iterdir()), stem, epoch)
+        write_zip(tmp_zip, sorted(tmp_dir.iterdir()), plan.stem, epoch)
         zip_size, zip_sha256 = _file_digest(tmp_zip)
         _checkpoint(f"wrote {tmp_zip.name}")
-
-        # Commit: the folder is renamed last, so that it exists only with its zip.
-        current = exists()
-        if current and not force:
-            raise ReleaseExistsError(_exists_message(current))
-        replaced = bool(current)
-        if force:
-            check_replaceable(folder, zip_path)
-        if force and (folder.exists() or folder.is_symlink()):
-            aside = out_dir / _temp_name(stem, "old")
-            os.rename(folder, aside)
-            _checkpoint(f"moved the old {folder.name} aside")
-        if force:
-            os.replace(tmp_zip, zip_path)
-        else:
-            _place_new(tmp_zip, zip_path)
-        zip_placed = True
-        _checkpoint(f"renamed {zip_path.name}")
-        try:
-            os.rename(tmp_dir, folder)
-        except OSError as e:
-            with contextlib.suppress(OSError):
-                zip_path.unlink()
-            raise ReleaseError(f"cannot move the release into {folder}: {e.strerror or e}") from e
-        _fsync_dir(out_dir)
-        _checkpoint(f"renamed {folder.name}")
+        replaced, aside = commit_release(plan, tmp_dir, tmp_zip)
     except OSError as e:
         raise ReleaseError(f"cannot write the release in {out_dir}: {e.strerror or e}") from e
     finally:
@@ -683,30 +887,31 @@ def build_release(
         with contextlib.suppress(OSError):
             tmp_zip.unlink()
         if aside is not None:
-            if not zip_placed and not folder.exists():  # failed before the swap: put it back
-                with contextlib.suppress(OSError):
-                    os.rename(aside, folder)
             remove_old_release(aside)
 
+    sums = written.checksums
     files = sorted(
-        [*written.values(), ReleasedFile(CHECKSUMS, len(sums), hashlib.sha256(sums).hexdigest())],
+        [
+            *written.files.values(),
+            ReleasedFile(CHECKSUMS, len(sums), hashlib.sha256(sums).hexdigest()),
+        ],
         key=lambda f: f.name,
     )
     return BuildResult(
-        name=package.name,
-        version=v,
-        folder=folder,
-        zip_path=zip_path,
+        name=plan.package.name,
+        version=plan.version,
+        folder=plan.folder,
+        zip_path=plan.zip_path,
         zip_bytes=zip_size,
         zip_sha256=zip_sha256,
         files=files,
-        tables=tables,
+        tables=written.tables,
         epoch=epoch,
         epoch_source=epoch_source,
         seconds=time.monotonic() - started,
         warnings=warnings,
         replaced=replaced,
-        notes=notes,
+        notes=notes + written.notes,
     )
 
 

@@ -18,7 +18,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
-from zonedata.model.descriptor import DescriptorError, Package, Table
+from zonedata.model.descriptor import DescriptorError, Table
 from zonedata.model.types import type_label
 from zonedata.release.errors import NotAReleaseError, ReleaseError
 from zonedata.release.formats import NumberToken, dump_json, encode_scalar
@@ -90,13 +90,13 @@ class DiffResult:
 
 
 def _load_side(path: str | Path) -> ReleaseSide:
-    from zonedata.release.verify import release_tables
+    from zonedata.release.verify import release_package, release_tables
 
     with open_release(path) as files:
         descriptor = files.descriptor()
         check_names(descriptor, files.display(DESCRIPTOR))
         try:
-            package = Package.from_descriptor(descriptor, Path(files.location))
+            package = release_package(descriptor, files.location)
         except DescriptorError as e:
             raise NotAReleaseError(f"{files.display(DESCRIPTOR)}: {e}") from e
         tables: dict[str, Table] = {}

@@ -3,8 +3,13 @@
 1. Integrity: each file named by the release descriptor or by ``SHA256SUMS`` must be
    there, with the size and SHA-256 they give; any other file is reported as extra.
 2. Contents: each Parquet file must have the Arrow schema its resource's table schema
-   gives (:func:`zonedata.model.arrow.arrow_schema`), and each JSON file must hold the
-   same rows, with JSON types that fit the schema.
+   gives (:func:`zonedata.model.arrow.arrow_schema`), and each JSON and CSV file must
+   hold the same rows, with JSON types (CSV cells) that fit the schema.
+   The SQLite database (:mod:`zonedata.release.database`) must open, pass
+   ``PRAGMA integrity_check`` and ``PRAGMA foreign_key_check``, hold exactly the
+   release's tables with their declared types and keys, the same rows, and ``_fields``
+   rows equal to the descriptor's fields. It is opened from the verified bytes, in
+   memory, read-only and distrusting its schema (:func:`open_database`).
 3. Semantic rules: ``zonedata.validate.semantic.check_semantics`` runs on the released
    tables, where that module is installed.
 
@@ -18,15 +23,18 @@ their own codes), with the file's name relative to the release in ``path``.
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
 import re
+import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from zonedata.errors import IntegrityError, ReleaseError, UnsafeFileError
 from zonedata.model.descriptor import DescriptorError, Package, Table
-from zonedata.release.build import BYTES_PROPERTY, JSON_SUFFIX
+from zonedata.release.build import BYTES_PROPERTY, CSV_SUFFIX, DATABASE_PROPERTY, JSON_SUFFIX
 from zonedata.release.reader import (
     CHECKSUMS,
     DESCRIPTOR,
@@ -57,6 +65,8 @@ KINDS = (
     "descriptor",
     "schema",
     "json",
+    "csv",
+    "sqlite",
     "semantic",
 )
 _SUMS_LINE = re.compile(r"([0-9a-fA-F]{64}) [ *](.+)")
@@ -284,20 +294,47 @@ class _TableFiles:
     table: Table
     parquet: str | None = None
     json: str | None = None
+    csv: str | None = None
+
+
+def _format(t: Table) -> str:
+    return str(t.descriptor.get("format", "")) or t.path.rpartition(".")[2]
+
+
+def release_package(descriptor: dict[str, Any], location: str) -> Package:
+    """The release's tables as a package: its resources with a table schema.
+
+    The database's resource (no schema: one file holding every table) is not a table.
+    Raises :class:`DescriptorError` if a table resource cannot be read.
+    """
+    resources = descriptor.get("resources")
+    if not isinstance(resources, list):
+        raise DescriptorError("the descriptor has no list of resources")
+    tables = [r for r in resources if not (isinstance(r, dict) and is_database(r))]
+    return Package.from_descriptor({**descriptor, "resources": tables}, Path(location))
+
+
+def is_database(resource: dict[str, Any]) -> bool:
+    """A resource that is the release's SQLite database."""
+    path = resource.get("path")
+    return resource.get("format") == "sqlite" or (
+        "schema" not in resource and isinstance(path, str) and path.endswith(".sqlite")
+    )
 
 
 def release_tables(package: Package) -> dict[str, _TableFiles]:
-    """The release's tables (its Parquet resources) with the file names of both formats."""
+    """The release's tables (its Parquet resources) with the file names of each format."""
     out: dict[str, _TableFiles] = {}
     for t in package.tables:
-        fmt = str(t.descriptor.get("format", "")) or t.path.rpartition(".")[2]
-        if fmt in ("parquet", "parq"):
+        if _format(t) in ("parquet", "parq"):
             out.setdefault(t.name, _TableFiles(t)).parquet = t.path
     for t in package.tables:
-        fmt = str(t.descriptor.get("format", "")) or t.path.rpartition(".")[2]
-        if fmt == "json":
-            base = t.name[: -len(JSON_SUFFIX)] if t.name.endswith(JSON_SUFFIX) else t.name
-            out.setdefault(base, _TableFiles(t)).json = t.path
+        fmt = _format(t)
+        if fmt not in ("json", "csv"):
+            continue
+        suffix = JSON_SUFFIX if fmt == "json" else CSV_SUFFIX
+        base = t.name[: -len(suffix)] if t.name.endswith(suffix) else t.name
+        setattr(out.setdefault(base, _TableFiles(t)), fmt, t.path)
     return out
 
 
@@ -322,15 +359,46 @@ def compare_schema(got: pa.Schema, want: pa.Schema) -> list[str]:
     return out
 
 
-def _first_difference(a: pa.Table, b: pa.Table) -> str:
+def _first_difference(a: pa.Table, b: pa.Table, what: str = "JSON") -> str:
     for name in a.column_names:
         x, y = a.column(name).to_pylist(), b.column(name).to_pylist()
         for i, (u, v) in enumerate(zip(x, y, strict=False), start=1):
             if u != v:
-                return f"row {i} (line {i + 1}), field {name!r}: {u!r} in JSON, {v!r} in Parquet"
+                return f"row {i} (line {i + 1}), field {name!r}: {u!r} in {what}, {v!r} in Parquet"
         if len(x) != len(y):
-            return f"{len(x)} rows in JSON, {len(y)} in Parquet"
+            return f"{len(x)} rows in {what}, {len(y)} in Parquet"
     return "the tables differ"
+
+
+def check_csv(
+    tf: _TableFiles, package: Package, contents: dict[str, bytes], typed: pa.Table | None
+) -> list[Problem]:
+    """A table's CSV file: its header and cells fit the schema and equal the Parquet rows."""
+    import pyarrow as pa
+
+    from zonedata.model.arrow import cast_to_schema, csv_text
+
+    name, table = tf.csv, tf.table
+    if name is None or name not in contents:
+        return []
+    data = contents[name]
+    header = next(csv.reader(io.StringIO(data.split(b"\n", 1)[0].decode("utf-8", "replace"))), [])
+    if [h.lstrip("\ufeff").strip() for h in header] != table.field_names:
+        return [finding("csv", name, f"has the header {header}, expected {table.field_names}")]
+    try:
+        text = csv_text(data, table)
+        from_csv = cast_to_schema(text, table, package)
+    except (pa.ArrowException, ValueError) as e:
+        return [finding("csv", name, f"does not fit its schema: {e}")]
+    if typed is not None and not from_csv.equals(typed):
+        return [
+            finding(
+                "csv",
+                name,
+                f"differs from {tf.parquet}: {_first_difference(from_csv, typed, 'CSV')}",
+            )
+        ]
+    return []
 
 
 def table_data(tf: _TableFiles, files: ReleaseFiles, text: pa.Table, typed: pa.Table) -> TableData:
@@ -416,6 +484,7 @@ def check_contents(
                 )
             )
         typed = from_parquet if from_parquet is not None else from_json
+        result.problems.extend(check_csv(tf, package, contents, typed))
         if typed is not None and text is not None:
             loaded[name] = (tf, text, typed)
             result.rows += typed.num_rows
@@ -465,16 +534,175 @@ def _verify(files: ReleaseFiles) -> VerifyResult:
     )
     contents = check_integrity(files, descriptor, result)
     try:
-        package = Package.from_descriptor(descriptor, Path(files.location))
+        package = release_package(descriptor, files.location)
     except DescriptorError as e:
         result.problems.append(
             finding("descriptor", DESCRIPTOR, f"cannot be read as a package: {e}")
         )
         return result
     loaded = check_contents(files, package, contents, result)
+    typed = {name: t for name, (_, _, t) in loaded.items()}
+    for r in descriptor["resources"]:
+        if isinstance(r, dict) and is_database(r) and r.get("path") in contents:
+            path = str(r["path"])
+            result.problems.extend(check_database(path, contents[path], r, package, typed))
     if len(loaded) == result.tables and loaded:
         run_semantics(files, package, loaded, result)
     elif loaded:
         result.notes.append("semantic rules skipped: not every table could be read")
     result.problems.sort(key=lambda p: (KINDS.index(kind(p)), p.path or ""))
     return result
+
+
+# --- the database -------------------------------------------------------------------
+
+
+def check_database(
+    name: str,
+    data: bytes,
+    resource: dict[str, Any],
+    package: Package,
+    typed: dict[str, pa.Table],
+) -> list[Problem]:
+    """The release's SQLite database against the release's tables (see the module's doc)."""
+    from zonedata.release.database import open_database
+
+    try:
+        with open_database(data) as con:
+            return _database_problems(name, con, resource, package, typed)
+    except sqlite3.Error as e:
+        return [finding("sqlite", name, f"cannot be read as a SQLite database: {e}")]
+
+
+def _database_problems(
+    name: str,
+    con: sqlite3.Connection,
+    resource: dict[str, Any],
+    package: Package,
+    typed: dict[str, pa.Table],
+) -> list[Problem]:
+    from zonedata.release.database import FIELDS_TABLE, TABLES_TABLE
+
+    out: list[Problem] = []
+    integrity = [str(r[0]) for r in con.execute("PRAGMA integrity_check").fetchall()]
+    if integrity != ["ok"]:
+        return [finding("sqlite", name, f"fails PRAGMA integrity_check: {integrity[:3]}")]
+    dangling = con.execute("PRAGMA foreign_key_check").fetchall()
+    if dangling:
+        out.append(finding("sqlite", name, f"fails PRAGMA foreign_key_check: {dangling[:3]}"))
+    objects = con.execute("SELECT type, name FROM sqlite_schema").fetchall()
+    for kind_, obj in objects:
+        if kind_ not in ("table", "index"):
+            out.append(
+                finding("sqlite", name, f"holds a {kind_} {obj!r}, which a release never has")
+            )
+    found = {str(obj) for kind_, obj in objects if kind_ == "table"}
+    tables = {n: tf.table for n, tf in release_tables(package).items()}
+    expected = set(tables) | {TABLES_TABLE, FIELDS_TABLE}
+    for missing in sorted(expected - found):
+        out.append(finding("sqlite", name, f"has no table {missing!r}"))
+    for extra in sorted(found - expected):
+        out.append(finding("sqlite", name, f"has a table {extra!r} the release does not describe"))
+    recorded = (
+        resource.get(DATABASE_PROPERTY, {}).get("tables")
+        if isinstance(resource.get(DATABASE_PROPERTY), dict)
+        else None
+    )
+    for table_name, table in tables.items():
+        if table_name not in found:
+            continue
+        out += _table_problems(name, con, table, typed.get(table_name))
+        if (
+            isinstance(recorded, dict)
+            and table_name in typed
+            and recorded.get(table_name) != typed[table_name].num_rows
+        ):
+            out.append(
+                finding(
+                    "sqlite",
+                    DESCRIPTOR,
+                    f"records {recorded.get(table_name)!r} rows of {table_name!r} in {name}; "
+                    f"the table has {typed[table_name].num_rows}",
+                )
+            )
+    if FIELDS_TABLE in found:
+        out += _fields_problems(name, con, list(tables.values()))
+    return out
+
+
+def _table_problems(
+    name: str, con: sqlite3.Connection, table: Table, typed: pa.Table | None
+) -> list[Problem]:
+    """A database table's columns (names, declared types, NOT NULL, key) and rows."""
+    from zonedata.model.types import sqlite_type
+    from zonedata.release.database import quote, sorted_rows
+
+    info = con.execute(f"PRAGMA table_xinfo({quote(table.name)})").fetchall()
+    got = [(r[1], r[2], bool(r[3]), int(r[5]), int(r[6])) for r in info]
+    pk = list(table.primary_key)
+    want = [
+        (f.name, sqlite_type(f), f.required, pk.index(f.name) + 1 if f.name in pk else 0, 0)
+        for f in table.fields
+    ]
+    if got != want:
+        diff = next((f"{g} (expected {w})" for g, w in zip(got, want, strict=False) if g != w), "")
+        return [
+            finding(
+                "sqlite",
+                name,
+                f"table {table.name!r} has the columns (name, type, not null, key position, "
+                f"hidden) {diff or [g[0] for g in got]}; expected {[w[0] for w in want]}",
+            )
+        ]
+    if typed is None:
+        return []
+    order = ", ".join(quote(c) for c in (pk or table.field_names))
+    expected = [row for batch in sorted_rows(table, typed) for row in batch]
+    key = [table.field_names.index(c) for c in (pk or table.field_names)]
+    expected.sort(key=lambda row: tuple((row[i] is not None, row[i] or 0) for i in key))
+    cursor = con.execute(f"SELECT * FROM {quote(table.name)} ORDER BY {order}")
+    line = 0
+    for line, (g, w) in enumerate(zip(cursor, expected, strict=False), start=1):
+        if tuple(g) != tuple(w):
+            return [
+                finding(
+                    "sqlite",
+                    name,
+                    f"table {table.name!r}, row {line} in key order: {tuple(g)!r}, "
+                    f"where the Parquet file has {tuple(w)!r}",
+                )
+            ]
+    count = con.execute(f"SELECT count(*) FROM {quote(table.name)}").fetchone()[0]
+    if count != len(expected):
+        return [
+            finding(
+                "sqlite",
+                name,
+                f"table {table.name!r} has {count} rows, the Parquet file {len(expected)}",
+            )
+        ]
+    return []
+
+
+def _fields_problems(name: str, con: sqlite3.Connection, tables: list[Table]) -> list[Problem]:
+    from zonedata.release.database import FIELDS_TABLE, field_rows, quote
+
+    got = con.execute(
+        f"SELECT * FROM {quote(FIELDS_TABLE)} ORDER BY table_name, position"
+    ).fetchall()
+    want = sorted(
+        (row for t in tables for row in field_rows(t)), key=lambda r: (str(r[0]), int(str(r[1])))
+    )
+    if [tuple(r) for r in got] == want:
+        return []
+    diff = next(
+        (f"{tuple(g)} (expected {w})" for g, w in zip(got, want, strict=False) if tuple(g) != w), ""
+    )
+    return [
+        finding(
+            "sqlite",
+            name,
+            f"{FIELDS_TABLE} differs from the descriptor's fields: "
+            f"{diff or f'{len(got)} rows, expected {len(want)}'}",
+        )
+    ]

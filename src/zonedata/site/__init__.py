@@ -168,7 +168,12 @@ def _read(release: str | os.PathLike[str] | None, copies: dict[str, Path]) -> Si
         if not isinstance(resources_, list) or not all(isinstance(r, dict) for r in resources_):
             raise SiteError(f"{folder / 'datapackage.json'} has no list of resources")
         groups = _release_groups(resources_)
-        main = [r for r in resources_ if groups[str(r.get("path"))] == r.get("name")]
+        # each table's main resource; the database (no schema) is a file of the release
+        main = [
+            r
+            for r in resources_
+            if groups[str(r.get("path"))] == r.get("name") and isinstance(r.get("schema"), dict)
+        ]
         try:
             package = Package.from_descriptor({**descriptor, "resources": main}, folder)
         except DescriptorError as e:

@@ -410,9 +410,15 @@ def downloads_section(ctx: Context) -> str:
         kinds = sorted({dl.label.rsplit(".", 1)[-1] for dl in data.downloads if dl.group})
         named = [FORMATS.get(k, k) for k in kinds]
         formats = ", ".join(named[:-1]) + " and " + named[-1] if len(named) > 1 else "".join(named)
+        databases = [dl.label for dl in data.downloads if dl.label.endswith(".sqlite")]
+        database = "".join(
+            f" <code>{attr(db)}</code> holds every table in one SQLite database, with its "
+            "keys and column types, and the field descriptions in <code>_fields</code>."
+            for db in databases
+        )
         intro = (
             f"<p>The files of release <code>{attr(data.from_release)}</code>: the zip holds "
-            f"them all; each table comes as {attr(formats)}. Check a download with "
+            f"them all; each table comes as {attr(formats)}.{database} Check a download with "
             "<code>sha256sum</code> against the SHA-256 below, or the whole release with "
             "<code>zonedata verify</code>.</p>"
         )
@@ -420,8 +426,9 @@ def downloads_section(ctx: Context) -> str:
         intro = (
             "<p>The package’s CSV files (UTF-8, LF line endings, header row; an empty cell "
             "is a missing value) and the <code>datapackage.json</code> that describes them. "
-            "Check a download with <code>sha256sum</code> against the SHA-256 below. Typed "
-            "releases (Parquet, JSON) are built with <code>zonedata release</code>.</p>"
+            "Check a download with <code>sha256sum</code> against the SHA-256 below. "
+            "Releases (typed Parquet, JSON, CSV and one SQLite database) are built with "
+            "<code>zonedata release</code>.</p>"
         )
     rows = []
     for dl in data.downloads:

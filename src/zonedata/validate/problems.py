@@ -635,6 +635,23 @@ RULES: dict[str, Rule] = _rules(
         "Each JSON file holds the same rows as its Parquet twin, with JSON types that fit the "
         "table schema.",
     ),
+    Rule(
+        "release-csv",
+        "release",
+        "error",
+        "CSV file does not match",
+        "Each CSV file (the canonical bytes) has the schema's header and holds the same rows "
+        "as its Parquet twin, with cells that fit the table schema.",
+    ),
+    Rule(
+        "release-sqlite",
+        "release",
+        "error",
+        "SQLite database does not match",
+        "The release's database opens read-only, passes integrity_check and "
+        "foreign_key_check, and holds exactly the release's tables, with their declared "
+        "types, keys and rows, and _fields rows equal to the descriptor's fields.",
+    ),
     # Meta
     Rule(
         "frictionless-error",
