@@ -322,46 +322,63 @@ def _fast_scan(data: bytes, table: Table, kw: dict[str, str]) -> FileScan | None
     return FileScan(data, header, lines, [], readable=True, parsed=parsed)
 
 
+@dataclass
+class _Records:
+    """Where a file's records are: byte ranges, blank ones, physical lines, delimiters."""
+
+    starts: np.ndarray
+    ends: np.ndarray
+    blank: np.ndarray
+    lines: np.ndarray
+    delims: np.ndarray
+
+
 def _scan_bytes(data: bytes, table: Table, problems: list[Problem], kw: dict[str, str]) -> FileScan:
     """Find records, cells and lines with vectorized passes over the bytes."""
     empty = np.empty(0, dtype=np.int64)
+    rec = _split(data, ord(table.delimiter[:1] or ","), problems, kw)
+    if rec is None:
+        return FileScan(data, [], empty, problems, readable=False)
+    keep = np.flatnonzero(~rec.blank)
+    stop = _record_sizes(rec, keep, kw)
+    if stop is not None:
+        problems.append(stop)
+        return FileScan(data, [], empty, problems, readable=False)
+    h = keep[0]
+    header_text = data[rec.starts[h] : rec.ends[h]].decode("utf-8").rstrip("\r")
+    header = next(csv.reader([header_text], delimiter=table.delimiter)) if header_text else []
+    problems.extend(check_header(header, table, int(rec.lines[h]), kw))
+    good = _rows(rec, keep, len(header), problems, kw)
+    header_ok = not any(
+        p.code in ("header-mismatch", "missing-column", "extra-column") for p in problems
+    )
+    return FileScan(data, header, rec.lines[good].astype(np.int64), problems, readable=header_ok)
+
+
+def _split(data: bytes, delim: int, problems: list[Problem], kw: dict[str, str]) -> _Records | None:
+    """The records of ``data`` (None, with the problem added, if quotes or a bare CR make
+    them unknowable)."""
     arr = np.frombuffer(data, dtype=np.uint8)
-    delim = ord(table.delimiter[:1] or ",")
+    outside = None
     if b'"' in data:
         parity = np.bitwise_xor.accumulate((arr == 34).astype(np.uint8))
         outside = parity == 0
-        misplaced = _misplaced_quote(data, arr, parity, delim, kw)
-        if parity[-1]:
-            # the unclosed quote is the last one that opened a cell; a misplaced quote
-            # before it is the cause (a stray quote opens a cell that never closes)
-            opened = int(np.flatnonzero((arr == 34) & (parity == 1))[-1])
-            if misplaced is not None and misplaced[0] <= opened:
-                problems.append(misplaced[1])
-            else:
-                line = _line_of(data, opened)
-                problems.append(
-                    make(
-                        "quote-unclosed",
-                        f"A quote opened at line {line} is never closed.",
-                        line=line,
-                        **kw,
-                    )
-                )
-            return FileScan(data, [], empty, problems, readable=False)
-        if misplaced is not None:
-            problems.append(misplaced[1])
-        newlines = np.flatnonzero((arr == 10) & outside)
-        delims = np.flatnonzero((arr == delim) & outside)
-        all_newlines = np.flatnonzero(arr == 10)
-    else:
-        outside = None
-        newlines = np.flatnonzero(arr == 10)
-        delims = np.flatnonzero(arr == delim)
-        all_newlines = newlines
+        quote = _quote_problem(data, arr, parity, delim, kw)
+        if quote is not None:
+            problems.append(quote)
+            if parity[-1]:
+                return None
+    all_newlines = np.flatnonzero(arr == 10)
+    newlines = all_newlines if outside is None else np.flatnonzero((arr == 10) & outside)
+    delims = (
+        np.flatnonzero(arr == delim)
+        if outside is None
+        else np.flatnonzero((arr == delim) & outside)
+    )
     bare = _bare_cr(data, arr, outside, kw) if b"\r" in data else None
     if bare is not None:
         problems.append(bare)
-        return FileScan(data, [], empty, problems, readable=False)
+        return None
     n = len(data)
     ends = newlines if (len(newlines) and newlines[-1] == n - 1) else np.append(newlines, n)
     starts = np.concatenate(([0], ends[:-1] + 1)).astype(np.int64)
@@ -373,75 +390,88 @@ def _scan_bytes(data: bytes, table: Table, problems: list[Problem], kw: dict[str
     cr_last[nonempty] = arr[ends[nonempty] - 1] == 13
     blank = (length == 0) | ((length == 1) & cr_last)
     if len(all_newlines) == len(newlines):  # no newline inside quotes: a record is a line
-        record_lines = np.arange(1, len(starts) + 1, dtype=np.int64)
+        lines = np.arange(1, len(starts) + 1, dtype=np.int64)
     else:  # physical line of each record start
-        record_lines = np.searchsorted(all_newlines, starts) + 1
+        lines = np.searchsorted(all_newlines, starts) + 1
+    return _Records(starts, ends, blank, lines, delims)
 
-    keep = np.flatnonzero(~blank)
+
+def _quote_problem(
+    data: bytes, arr: np.ndarray, parity: np.ndarray, delim: int, kw: dict[str, str]
+) -> Problem | None:
+    """A misplaced quote, or (an odd number of quotes) the quote that is never closed."""
+    misplaced = _misplaced_quote(data, arr, parity, delim, kw)
+    if not parity[-1]:
+        return None if misplaced is None else misplaced[1]
+    # the unclosed quote is the last one that opened a cell; a misplaced quote before it
+    # is the cause (a stray quote opens a cell that never closes)
+    opened = int(np.flatnonzero((arr == 34) & (parity == 1))[-1])
+    if misplaced is not None and misplaced[0] <= opened:
+        return misplaced[1]
+    line = _line_of(data, opened)
+    return make(
+        "quote-unclosed", f"A quote opened at line {line} is never closed.", line=line, **kw
+    )
+
+
+def _record_sizes(rec: _Records, keep: np.ndarray, kw: dict[str, str]) -> Problem | None:
+    """No header at all, a header over 64 KiB or a record over 16 MiB (else None)."""
     if len(keep) == 0:
-        problems.append(make("file-empty", "The file has no header row.", line=1, **kw))
-        return FileScan(data, [], empty, problems, readable=False)
+        return make("file-empty", "The file has no header row.", line=1, **kw)
+    size = rec.ends - rec.starts
     h = keep[0]
-    if ends[h] - starts[h] > MAX_HEADER_BYTES:
-        ln = int(record_lines[h])
-        problems.append(
-            make(
-                "header-too-long",
-                f"The header at line {ln} is {int(ends[h] - starts[h]):,} bytes long; "
-                f"the limit is {MAX_HEADER_BYTES:,}.",
-                line=ln,
-                **kw,
-            )
+    if size[h] > MAX_HEADER_BYTES:
+        ln = int(rec.lines[h])
+        return make(
+            "header-too-long",
+            f"The header at line {ln} is {int(size[h]):,} bytes long; "
+            f"the limit is {MAX_HEADER_BYTES:,}.",
+            line=ln,
+            **kw,
         )
-        return FileScan(data, [], empty, problems, readable=False)
-    too_long = keep[(ends - starts)[keep] > MAX_ROW_BYTES]
+    too_long = keep[size[keep] > MAX_ROW_BYTES]
     if len(too_long):  # the parser reads in blocks, and a record must fit in one
-        ln, size = int(record_lines[too_long[0]]), int((ends - starts)[too_long[0]])
+        ln = int(rec.lines[too_long[0]])
         more = f" ({len(too_long) - 1:,} more rows are too)" if len(too_long) > 1 else ""
-        problems.append(
-            make(
-                "row-too-long",
-                f"The row at line {ln} is {size:,} bytes long; the limit is "
-                f"{MAX_ROW_BYTES:,}{more}.",
-                line=ln,
-                **kw,
-            )
+        return make(
+            "row-too-long",
+            f"The row at line {ln} is {int(size[too_long[0]]):,} bytes long; the limit is "
+            f"{MAX_ROW_BYTES:,}{more}.",
+            line=ln,
+            **kw,
         )
-        return FileScan(data, [], empty, problems, readable=False)
-    header_text = data[starts[h] : ends[h]].decode("utf-8").rstrip("\r")
-    header = next(csv.reader([header_text], delimiter=table.delimiter)) if header_text else []
-    problems.extend(check_header(header, table, int(record_lines[h]), kw))
+    return None
 
+
+def _rows(
+    rec: _Records, keep: np.ndarray, width: int, problems: list[Problem], kw: dict[str, str]
+) -> np.ndarray:
+    """Report blank and ragged rows after the header; the records that are good rows."""
+    h = keep[0]
     body = keep[1:]
-    blank_after = np.flatnonzero(blank[h + 1 :]) + h + 1
+    blank_after = np.flatnonzero(rec.blank[h + 1 :]) + h + 1
     for i in blank_after[:1000]:  # an empty line in the table: frictionless' blank-row
-        ln = int(record_lines[i])
+        ln = int(rec.lines[i])
         problems.append(
             make("blank-row", f"Line {ln} is empty: a row holds no cells.", line=ln, **kw)
         )
-    cells = _cells(delims, starts, ends, body, len(header))
-    ragged = body[cells[body] != len(header)]
-    if len(ragged):
-        for i in ragged[:1000]:  # bounded: one message per ragged row, up to 1000
-            ln = int(record_lines[i])
-            problems.append(
-                make(
-                    "row-length",
-                    f"Row at line {ln} has {int(cells[i])} cells; the header has {len(header)}.",
-                    line=ln,
-                    value=str(int(cells[i])),
-                    **kw,
-                )
+    cells = _cells(rec.delims, rec.starts, rec.ends, body, width)
+    ragged = body[cells[body] != width]
+    for i in ragged[:1000]:  # bounded: one message per ragged row, up to 1000
+        ln = int(rec.lines[i])
+        problems.append(
+            make(
+                "row-length",
+                f"Row at line {ln} has {int(cells[i])} cells; the header has {width}.",
+                line=ln,
+                value=str(int(cells[i])),
+                **kw,
             )
-        if len(ragged) > 1000:
-            problems.append(
-                make("row-length", f"... and {len(ragged) - 1000} more ragged rows.", **kw)
-            )
-    good = body[cells[body] == len(header)]
-    header_ok = not any(
-        p.code in ("header-mismatch", "missing-column", "extra-column") for p in problems
-    )
-    return FileScan(data, header, record_lines[good].astype(np.int64), problems, readable=header_ok)
+        )
+    if len(ragged) > 1000:
+        problems.append(make("row-length", f"... and {len(ragged) - 1000} more ragged rows.", **kw))
+    good: np.ndarray = body[cells[body] == width]
+    return good
 
 
 def _misplaced_quote(
