@@ -913,3 +913,121 @@ def test_a_header_of_30000_fields_stays_linear(package_copy: Path, tmp_path: Pat
     out = run_cli("validate", str(package_copy), timeout=60)
     out.assert_clean_failure(1)
     assert "missing-column" in out.stdout
+
+
+# --- found by the wider sweep, round 3 ---------------------------------------------------
+
+
+def _field(d: dict[str, Any], table: str, name: str) -> dict[str, Any]:
+    found: dict[str, Any] = next(
+        f for f in resource(d, table)["schema"]["fields"] if f["name"] == name
+    )
+    return found
+
+
+def _constraint(table: str, name: str, key: str, value: object) -> Callable[[dict[str, Any]], None]:
+    return lambda d: _field(d, table, name).setdefault("constraints", {}).__setitem__(key, value)
+
+
+@pytest.mark.parametrize(
+    ("change", "words"),
+    [
+        (_constraint("sources", "language", "enum", []), "enum must be a non-empty list"),
+        (_constraint("city_gdp", "year", "minimum", 10**300), "beyond the 64-bit integers"),
+        (_constraint("companies", "name_en", "maxLength", 10**20), "is not a non-negative integer"),
+        (_constraint("companies", "name_en", "minLength", "3"), "is not a non-negative integer"),
+        (_constraint("companies", "name_en", "minLength", -1), "is not a non-negative integer"),
+        (_constraint("companies", "name_en", "enum", [{"a": 1}]), "enum must be a non-empty"),
+        (
+            lambda d: resource(d, "companies").__setitem__("dialect", {"delimiter": ""}),
+            "the dialect's delimiter '' is not one character",
+        ),
+        (
+            lambda d: resource(d, "companies").__setitem__("dialect", {"delimiter": "ab"}),
+            "the dialect's delimiter 'ab' is not one character",
+        ),
+        (
+            lambda d: _field(d, "city_gdp", "approximate").__setitem__(
+                "trueValues", ["true", "false"]
+            ),
+            "['false'] are both true and false values",
+        ),
+        (
+            lambda d: _field(d, "city_gdp", "gdp_cny_bn").__setitem__("decimals", -1),
+            "decimals -1 is not a whole number from 0 to 18",
+        ),
+        (
+            lambda d: _field(d, "city_gdp", "gdp_cny_bn").__setitem__("decimals", 2.5),
+            "decimals 2.5 is not a whole number from 0 to 18",
+        ),
+        (
+            lambda d: _field(d, "city_gdp", "gdp_cny_bn").__setitem__("partialDate", "yes"),
+            "partialDate must be true or false",
+        ),
+        (
+            lambda d: _field(d, "companies", "name_en").__setitem__("name", ""),
+            "a field name must be non-empty text on one line",
+        ),
+        (
+            lambda d: resource(d, "companies")["schema"].__setitem__(
+                "primaryKey", ["company_id", "company_id"]
+            ),
+            "the primary key names a field twice",
+        ),
+    ],
+    ids=[
+        "empty-enum",
+        "huge-minimum",
+        "huge-maxlength",
+        "string-minlength",
+        "negative-minlength",
+        "object-enum",
+        "empty-delimiter",
+        "long-delimiter",
+        "true-false-overlap",
+        "negative-decimals",
+        "fractional-decimals",
+        "partialdate-string",
+        "empty-field-name",
+        "repeated-key-field",
+    ],
+)
+def test_descriptor_value_the_checks_cannot_use(
+    package_copy: Path, change: Callable[[dict[str, Any]], None], words: str
+) -> None:
+    """Each was an internal error, a silently wrong release or nonsense on every row."""
+    edit_descriptor(package_copy, change)
+    out = run_cli("validate", str(package_copy))
+    _clean(out, 1, "descriptor-profile", words)
+
+
+@pytest.mark.parametrize("where", ["title", "key"])
+def test_lone_surrogate_in_the_descriptor(package_copy: Path, where: str) -> None:
+    path = package_copy / "datapackage.json"
+    text = path.read_text(encoding="utf-8")
+    bad = '"x_note": "bad \\ud800",' if where == "title" else '"x\\udfff": 1,'
+    path.write_text(text.replace("{", "{\n  " + bad, 1), encoding="utf-8")
+    out = run_cli("validate", str(package_copy))
+    _clean(out, 2, "2:", "descriptor-json", "half of a UTF-16 surrogate pair")
+
+
+def test_descriptor_that_is_not_utf8_is_located(tmp_path: Path) -> None:
+    (tmp_path / "datapackage.json").write_bytes(b'{"name": "x",\n  "t": "\xe9"}')
+    out = validate(tmp_path, "datapackage.json")
+    assert_reports(
+        out,
+        2,
+        "datapackage.json",
+        "2:9",
+        "descriptor-json: datapackage.json is not UTF-8 (invalid continuation byte: byte 0xe9).",
+    )
+
+
+def test_path_too_long_for_the_file_system(tmp_path: Path) -> None:
+    out = run_cli("validate", str(tmp_path / ("a" * 5000)))
+    _clean(out, 2, "descriptor-missing")
+
+
+def test_empty_path_is_a_usage_error(tmp_path: Path) -> None:
+    out = run_cli("validate", "", cwd=tmp_path)
+    _clean(out, 2, "an empty path names no package")

@@ -58,6 +58,8 @@ def validate(
     from zonedata.validate.engine import validate_package
     from zonedata.validate.render import render
 
+    if path is not None and not path.strip():
+        raise click.BadParameter("an empty path names no package", param_hint="PATH")
     report = validate_package(path, allow_remote=allow_remote, semantic=not no_semantic)
     click.echo(render(report, fmt, max_problems=max_errors))
     sys.exit(report.exit_code(strict=strict))

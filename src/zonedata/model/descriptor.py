@@ -82,6 +82,7 @@ class Field:
                 ) from None
             if not isinstance(pattern, str):
                 raise DescriptorError(f"field {d['name']!r}: constraint pattern must be a string")
+        _check_field(d, c)
         kwargs: dict[str, Any] = {
             "name": d["name"],
             "type": str(d.get("type", "string")),
@@ -106,6 +107,57 @@ class Field:
         if "falseValues" in d:
             kwargs["false_values"] = tuple(d["falseValues"])
         return cls(**kwargs)
+
+
+#: The range an integer bound or length may have (Arrow's int64)
+_INT64 = (-(2**63), 2**63 - 1)
+
+
+def _check_field(d: dict[str, Any], c: dict[str, Any]) -> None:
+    """Refuse field properties the checks could not use (each a :class:`DescriptorError`).
+
+    The name must be text a header can hold; lengths non-negative integers; ``decimals``
+    a whole number from 0 to 18 (the release's exact decimals); ``enum`` a non-empty list
+    of scalars; ``trueValues`` and ``falseValues`` lists of strings with none in both;
+    ``partialDate`` a boolean.
+    """
+    name = d["name"]
+    where = f"field {name!r}"
+    if not name or any(ch in name for ch in "\r\n"):
+        raise DescriptorError(f"{where}: a field name must be non-empty text on one line")
+    for key in ("minLength", "maxLength"):
+        v = c.get(key)
+        if v is not None and (
+            isinstance(v, bool) or not isinstance(v, int) or not 0 <= v <= _INT64[1]
+        ):
+            raise DescriptorError(f"{where}: constraint {key} {v!r} is not a non-negative integer")
+    decimals = d.get(DECIMALS)
+    if decimals is not None and (
+        isinstance(decimals, bool) or not isinstance(decimals, int) or not 0 <= decimals <= 18
+    ):
+        raise DescriptorError(
+            f"{where}: {DECIMALS} {decimals!r} is not a whole number from 0 to 18"
+        )
+    enum = c.get("enum")
+    if enum is not None and (
+        not isinstance(enum, list)
+        or not enum
+        or not all(isinstance(v, str | int | float | bool) for v in enum)
+    ):
+        raise DescriptorError(f"{where}: constraint enum must be a non-empty list of values")
+    for key in ("trueValues", "falseValues"):
+        v = d.get(key)
+        if v is not None and (not isinstance(v, list) or not all(isinstance(x, str) for x in v)):
+            raise DescriptorError(f"{where}: {key} must be a list of strings")
+    if "trueValues" in d or "falseValues" in d:
+        trues = d.get("trueValues", Field.true_values)
+        both = set(trues) & set(d.get("falseValues", Field.false_values))
+        if both:
+            raise DescriptorError(
+                f"{where}: {sorted(both)} are both true and false values; a cell would mean both"
+            )
+    if PARTIAL_DATE in d and not isinstance(d[PARTIAL_DATE], bool):
+        raise DescriptorError(f"{where}: {PARTIAL_DATE} must be true or false")
 
 
 def _bound(d: dict[str, Any], name: str, value: Any) -> Any:
@@ -133,6 +185,17 @@ def _bound(d: dict[str, Any], name: str, value: Any) -> Any:
         raise DescriptorError(f"field {d['name']!r}: constraint {name} {value!r} is not finite")
     if kind != "number" and isinstance(value, float) and not value.is_integer():
         raise DescriptorError(f"field {d['name']!r}: constraint {name} {value!r} is not an integer")
+    if kind != "number" and not _INT64[0] <= int(value) <= _INT64[1]:
+        raise DescriptorError(
+            f"field {d['name']!r}: constraint {name} {value!r} is beyond the 64-bit integers"
+        )
+    if kind == "number" and isinstance(value, int):
+        try:
+            float(value)
+        except OverflowError:
+            raise DescriptorError(
+                f"field {d['name']!r}: constraint {name} is beyond the largest double"
+            ) from None
     return value
 
 
@@ -197,6 +260,8 @@ class Table:
         pk = schema.get("primaryKey") or []
         if isinstance(pk, str):
             pk = [pk]
+        if not isinstance(pk, list) or len(set(map(str, pk))) != len(pk):
+            raise DescriptorError(f"resource {name!r}: the primary key names a field twice")
         fks = []
         for j, fk in enumerate(schema.get("foreignKeys") or []):
             if not isinstance(fk, dict):
@@ -225,6 +290,12 @@ class Table:
         if isinstance(missing, list) and not all(isinstance(m, str) for m in missing):
             raise DescriptorError(f"resource {name!r}: missingValues must be a list of strings")
         dialect = d.get("dialect") if isinstance(d.get("dialect"), dict) else {}
+        delimiter = (dialect or {}).get("delimiter", ",")
+        if not isinstance(delimiter, str) or len(delimiter) != 1 or delimiter in '\r\n"':
+            raise DescriptorError(
+                f"resource {name!r}: the dialect's delimiter {str(delimiter)[:20]!r} is not "
+                "one character (other than a quote or a line break)"
+            )
         return cls(
             name=name,
             path=path,
@@ -236,7 +307,7 @@ class Table:
             foreign_keys=tuple(fks),
             missing_values=tuple(missing) if isinstance(missing, list) else ("",),
             encoding=str(d.get("encoding", "utf-8")),
-            delimiter=str((dialect or {}).get("delimiter", ",")),
+            delimiter=delimiter,
             descriptor=d,
         )
 

@@ -20,6 +20,7 @@ from typing import Any
 
 Pointer = tuple[str | int, ...]
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _TOKEN = re.compile(r'\s*(?:("(?:[^"\\]|\\.)*")|([\[\]{}:,])|([^\s\[\]{}:,"]+))', re.S)
 
 
@@ -66,13 +67,24 @@ def loads(text: str) -> Any:
     ``json.JSONDecodeError`` and ``RecursionError`` pass through unchanged.
     """
     try:
-        return json.loads(
+        value = json.loads(
             text, parse_constant=_constant, parse_float=_finite, object_pairs_hook=_unique
         )
     except _Refused as e:
         offset = _offending(text, e.kind)
         line, column = position(text, offset) if offset is not None else (None, None)
         raise JsonTextError(e.detail, line, column) from None
+    if "\\u" in text and _SURROGATE.search(json.dumps(value, ensure_ascii=False)):
+        # JSON allows "\ud800" alone; the text it makes cannot be written as UTF-8
+        offset = _offending(text, "surrogate")
+        line, column = position(text, offset) if offset is not None else (None, None)
+        raise JsonTextError(
+            "a string holds half of a UTF-16 surrogate pair (\\ud800 to \\udfff alone), "
+            "which is no character",
+            line,
+            column,
+        )
+    return value
 
 
 def position(text: str, offset: int) -> tuple[int, int]:
@@ -144,6 +156,8 @@ def _offending(text: str, kind: str) -> int | None:
     """The offset of the first constant, infinite number or repeated key in ``text``."""
     seen: dict[Pointer, set[str]] = {}
     for path, offset, token_kind, raw in _walk(text):
+        if kind == "surrogate" and raw.startswith('"') and _SURROGATE.search(_string(raw)):
+            return offset
         if token_kind == "key":
             keys = seen.setdefault(path[:-1], set())
             if kind == "duplicate" and path[-1] in keys:
@@ -164,3 +178,11 @@ def _is_infinite(raw: str) -> bool:
         return not math.isfinite(float(raw))
     except ValueError:
         return False
+
+
+def _string(raw: str) -> str:
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        return ""
+    return value if isinstance(value, str) else ""

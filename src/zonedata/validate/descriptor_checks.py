@@ -42,7 +42,17 @@ def read_descriptor(path: Path, display: str) -> tuple[dict[str, Any] | None, li
         text = raw.decode("utf-8-sig")
         descriptor = jsontext.loads(text)
     except UnicodeDecodeError as e:
-        return None, [make("descriptor-json", f"{display} is not UTF-8 ({e.reason}).", **kw)]
+        line = raw.count(b"\n", 0, e.start) + 1
+        column = e.start - raw.rfind(b"\n", 0, e.start)
+        return None, [
+            make(
+                "descriptor-json",
+                f"{display} is not UTF-8 ({e.reason}: byte 0x{raw[e.start : e.start + 1].hex()}).",
+                line=line,
+                column=column,
+                **kw,
+            )
+        ]
     except json.JSONDecodeError as e:
         return None, [
             make(

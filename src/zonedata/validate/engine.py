@@ -93,8 +93,9 @@ def validate_package(
 ) -> Report:
     """Validate the package at ``path`` (a ``datapackage.json`` or its folder; default: bundled)."""
     p = Path(path) if path is not None else bundled_package_path()
-    if p.is_dir():
-        p = p / "datapackage.json"
+    with contextlib.suppress(OSError, ValueError):  # too long, a NUL: read_descriptor says
+        if p.is_dir():
+            p = p / "datapackage.json"
     shown = display_path(p)
     report = Report(package=shown)
     descriptor, problems = descriptor_checks.read_descriptor(p, shown)
