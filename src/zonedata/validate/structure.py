@@ -177,6 +177,60 @@ def _scan_file(
 ) -> FileScan:
     kw = {"table": table.name, "path": display}
     empty = np.empty(0, dtype=np.int64)
+    got = _read_input(path, table, display, more, parts, kw)
+    if isinstance(got, Problem):
+        return FileScan(b"", [], empty, [got], readable=False)
+    data = got
+    problems = check_integrity(data, table, kw)
+    if foreign.compression(table.descriptor, table.path) == "gz":
+        try:
+            data = foreign.decompress_gzip(data, safeio.max_file_bytes(), display)
+        except foreign.UnsafeInput as u:
+            problems.append(make(u.code, f"{u.message}.", **kw))
+            return FileScan(b"", [], empty, problems, readable=False)
+    if data.startswith(BOM) and binary_kind(data) is None:
+        problems.append(
+            make(
+                "bom",
+                "The file starts with a UTF-8 byte order mark; save it as UTF-8 without BOM.",
+                line=1,
+                column=1,
+                **kw,
+            )
+        )
+        data = data[len(BOM) :]
+    fatal = _not_text(data, kw)
+    if fatal is not None:
+        problems.append(fatal)
+        return FileScan(data, [], empty, problems, readable=False)
+    crlf = data.find(b"\r\n") if b"\r" in data else -1
+    if crlf >= 0:
+        line = _line_of(data, crlf)
+        problems.append(
+            make(
+                "crlf-line-endings",
+                f"CRLF line endings (first at line {line}); the package convention is LF.",
+                line=line,
+                **kw,
+            )
+        )
+    fast = _fast_scan(data, table, kw)
+    if fast is not None:
+        fast.problems[:0] = problems
+        return fast
+    return _scan_bytes(data, table, problems, kw)
+
+
+def _read_input(
+    path: Path,
+    table: Table,
+    display: str,
+    more: tuple[tuple[Path, str], ...],
+    parts: list[tuple[int, str, int]],
+    kw: dict[str, str],
+) -> bytes | Problem:
+    """The file's bytes (a multipart resource's parts joined, ``parts`` noting where
+    each later part starts), or the problem that kept it from being read."""
     try:
         limit = safeio.max_file_bytes()
         data = safeio.read_regular(path, limit, display)
@@ -190,59 +244,38 @@ def _scan_file(
         hint = f" (resource {table.name!r})" if e.kind == "missing" else ""
         if e.kind == "too-large":
             hint = f"; set {safeio.MAX_FILE_ENV} to raise the limit"
-        p = make(code, f"{e.message}{hint}.", **kw)
-        return FileScan(b"", [], empty, [p], readable=False)
+        return make(code, f"{e.message}{hint}.", **kw)
     except ValueError as e:  # the limit's environment variable is not a number
-        p = make("file-unreadable", f"{display} was not read: {e}.", **kw)
-        return FileScan(b"", [], empty, [p], readable=False)
-    problems = check_integrity(data, table, kw)
-    if foreign.compression(table.descriptor, table.path) == "gz":
-        try:
-            data = foreign.decompress_gzip(data, limit, display)
-        except foreign.UnsafeInput as u:
-            problems.append(make(u.code, f"{u.message}.", **kw))
-            return FileScan(b"", [], empty, problems, readable=False)
+        return make("file-unreadable", f"{display} was not read: {e}.", **kw)
+    return data
+
+
+def _not_text(data: bytes, kw: dict[str, str]) -> Problem | None:
+    """Why ``data`` (after any BOM) is no CSV text: a known binary format, nothing at all,
+    a NUL byte or bytes that are not UTF-8; None if it is text."""
     binary = binary_kind(data)
     if binary is not None:
-        problems.append(
-            make(
-                "unsupported-format",
-                f"The file is {binary}, not CSV text; declare the resource's format (and "
-                "compression) so that it is read as what it is.",
-                value=binary,
-                **kw,
-            )
+        return make(
+            "unsupported-format",
+            f"The file is {binary}, not CSV text; declare the resource's format (and "
+            "compression) so that it is read as what it is.",
+            value=binary,
+            **kw,
         )
-        return FileScan(data, [], empty, problems, readable=False)
-    if data.startswith(BOM):
-        problems.append(
-            make(
-                "bom",
-                "The file starts with a UTF-8 byte order mark; save it as UTF-8 without BOM.",
-                line=1,
-                column=1,
-                **kw,
-            )
-        )
-        data = data[len(BOM) :]
     if not data or data.isspace():  # what data.strip() would leave empty, without a copy
-        problems.append(
-            make("file-empty", "The file is empty: it needs at least a header row.", line=1, **kw)
+        return make(
+            "file-empty", "The file is empty: it needs at least a header row.", line=1, **kw
         )
-        return FileScan(data, [], empty, problems, readable=False)
     nul = data.find(b"\x00")
     if nul >= 0:
         line = _line_of(data, nul)
-        problems.append(
-            make(
-                "nul-byte",
-                f"NUL byte at line {line}: the file is binary or corrupted.",
-                line=line,
-                column=nul - data.rfind(b"\n", 0, nul),
-                **kw,
-            )
+        return make(
+            "nul-byte",
+            f"NUL byte at line {line}: the file is binary or corrupted.",
+            line=line,
+            column=nul - data.rfind(b"\n", 0, nul),
+            **kw,
         )
-        return FileScan(data, [], empty, problems, readable=False)
     try:
         if not data.isascii():  # ASCII is UTF-8; only other bytes need decoding
             data.decode("utf-8")
@@ -250,35 +283,16 @@ def _scan_file(
         line = _line_of(data, e.start)
         col = e.start - data.rfind(b"\n", 0, e.start)
         bad = data[e.start : e.start + 4]
-        problems.append(
-            make(
-                "encoding-error",
-                f"Not UTF-8: byte 0x{bad[:1].hex()} at line {line}, column {col} cannot be decoded "
-                "(the file may be latin-1, Windows-1252 or GBK). Re-save it as UTF-8.",
-                line=line,
-                column=col,
-                value=bad.hex(),
-                **kw,
-            )
+        return make(
+            "encoding-error",
+            f"Not UTF-8: byte 0x{bad[:1].hex()} at line {line}, column {col} cannot be decoded "
+            "(the file may be latin-1, Windows-1252 or GBK). Re-save it as UTF-8.",
+            line=line,
+            column=col,
+            value=bad.hex(),
+            **kw,
         )
-        return FileScan(data, [], empty, problems, readable=False)
-    crlf = data.find(b"\r\n") if b"\r" in data else -1
-    if crlf >= 0:
-        line = _line_of(data, crlf)
-        problems.append(
-            make(
-                "crlf-line-endings",
-                f"CRLF line endings (first at line {line}); the package convention is LF.",
-                line=line,
-                **kw,
-            )
-        )
-
-    fast = _fast_scan(data, table, kw)
-    if fast is not None:
-        fast.problems[:0] = problems
-        return fast
-    return _scan_bytes(data, table, problems, kw)
+    return None
 
 
 def _fast_scan(data: bytes, table: Table, kw: dict[str, str]) -> FileScan | None:
