@@ -12,7 +12,7 @@ import os
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeAlias
 
 import numpy as np
 import pandas as pd
@@ -210,6 +210,91 @@ class Typed:
         return self.floats if self.floats is not None else self.values
 
 
+Values: TypeAlias = pa.ChunkedArray | pa.Array
+#: a type's check: (the cells that are values of the type, those values with the rest null)
+TypeCheck: TypeAlias = Callable[["_Reporter", Field, Values, Values], tuple[Values, Values]]
+
+
+def _nulled(ok: Values, col: Values) -> Values:
+    return pc.if_else(ok, col, pa.scalar(None, col.type))
+
+
+def _check_numbers(rep: _Reporter, f: Field, col: Values, present: Values) -> tuple[Values, Values]:
+    integer = f.kind != "number"
+    numbers = _numbers(col, integer=integer)
+    ok = pa.array(numbers.ok)
+    rep.report(
+        "type-error",
+        numbers.present & ~numbers.ok,
+        (
+            (lambda v: f"{v!r} is not an integer ({f.name} is of type {f.type}).")
+            if integer
+            else (lambda v: f"{v!r} is not a number.")
+        ),
+    )
+    if not integer and f.decimals is not None:
+        rep.report(
+            "decimals-exceeded",
+            numbers.decimals > int(f.decimals),
+            lambda v: f"{v} has more than {f.decimals} decimal places, the most {f.name!r} keeps.",
+        )
+    # (every value valid: the cells themselves, which spares a copy of the column)
+    return ok, col if numbers.all_ok else _nulled(ok, col)
+
+
+def _check_boolean(rep: _Reporter, f: Field, col: Values, present: Values) -> tuple[Values, Values]:
+    allowed = pa.array(list(f.true_values) + list(f.false_values))
+    ok = _fill(pc.is_in(col, value_set=allowed))
+    rep.report(
+        "type-error",
+        pc.and_(present, pc.invert(ok)),
+        lambda v: f"{v!r} is not a boolean; use {' or '.join(f.true_values + f.false_values)}.",
+    )
+    return ok, _nulled(ok, col)
+
+
+def _check_date(rep: _Reporter, f: Field, col: Values, present: Values) -> tuple[Values, Values]:
+    shaped = _fill(pc.match_substring_regex(col, DATE_RE))
+    ok = pc.is_valid(_strict_date(_nulled(shaped, col)))
+    rep.report(
+        "type-error",
+        pc.and_(present, pc.invert(ok)),
+        lambda v: f"{v!r} is not a date in the form YYYY-MM-DD.",
+    )
+    return ok, _nulled(ok, col)
+
+
+def _check_partial_date(
+    rep: _Reporter, f: Field, col: Values, present: Values
+) -> tuple[Values, Values]:
+    shaped = _fill(pc.match_substring_regex(col, PARTIAL_DATE_RE))
+    full = pc.equal(pc.utf8_length(col), 10)
+    parsed = _strict_date(_nulled(full, col))
+    month = pc.cast(pc.utf8_slice_codeunits(col, 5, 7), pa.string())
+    month_ok = pc.or_(
+        pc.less(pc.utf8_length(col), 7),
+        pc.is_in(month, value_set=pa.array([f"{m:02d}" for m in range(1, 13)])),
+    )
+    ok = _fill(pc.and_(shaped, pc.and_(month_ok, pc.or_(pc.invert(full), pc.is_valid(parsed)))))
+    rep.report(
+        "date-invalid",
+        pc.and_(present, pc.invert(ok)),
+        lambda v: f"{v!r} is not a valid date (YYYY, YYYY-MM or YYYY-MM-DD, from year 0001).",
+    )
+    # (every value valid: the cells themselves, which spares a copy of the column)
+    return ok, col if pc.all(ok).as_py() is not False else _nulled(ok, col)
+
+
+_TYPE_CHECKS: dict[str, TypeCheck] = {
+    "integer": _check_numbers,
+    "year": _check_numbers,
+    "number": _check_numbers,
+    "boolean": _check_boolean,
+    "date": _check_date,
+    "partial-date": _check_partial_date,
+}
+
+
 def check_field(rep: _Reporter, f: Field) -> Typed:
     """Check one column; return its typed values (null where missing or invalid).
 
@@ -227,70 +312,8 @@ def check_field(rep: _Reporter, f: Field) -> Typed:
             lambda v: f"{f.name!r} is required but the cell is empty.",
             rows=True,
         )
-    kind = f.kind
-    ok: Any
-    clean: pa.ChunkedArray | pa.Array = col
-    if kind in ("integer", "year", "number"):
-        integer = kind != "number"
-        numbers = _numbers(col, integer=integer)
-        ok = pa.array(numbers.ok)
-        rep.report(
-            "type-error",
-            numbers.present & ~numbers.ok,
-            (
-                (lambda v: f"{v!r} is not an integer ({f.name} is of type {f.type}).")
-                if integer
-                else (lambda v: f"{v!r} is not a number.")
-            ),
-        )
-        # (every value valid: the cells themselves, which spares a copy of the column)
-        clean = col if numbers.all_ok else pc.if_else(ok, col, pa.scalar(None, col.type))
-        if not integer and f.decimals is not None:
-            rep.report(
-                "decimals-exceeded",
-                numbers.decimals > int(f.decimals),
-                lambda v: (
-                    f"{v} has more than {f.decimals} decimal places, the most {f.name!r} keeps."
-                ),
-            )
-    elif kind == "boolean":
-        allowed = pa.array(list(f.true_values) + list(f.false_values))
-        ok = _fill(pc.is_in(col, value_set=allowed))
-        rep.report(
-            "type-error",
-            pc.and_(present, pc.invert(ok)),
-            lambda v: f"{v!r} is not a boolean; use {' or '.join(f.true_values + f.false_values)}.",
-        )
-        clean = pc.if_else(ok, col, pa.scalar(None, col.type))
-    elif kind == "date":
-        shaped = _fill(pc.match_substring_regex(col, DATE_RE))
-        ok = pc.is_valid(_strict_date(pc.if_else(shaped, col, pa.scalar(None, col.type))))
-        rep.report(
-            "type-error",
-            pc.and_(present, pc.invert(ok)),
-            lambda v: f"{v!r} is not a date in the form YYYY-MM-DD.",
-        )
-        clean = pc.if_else(ok, col, pa.scalar(None, col.type))
-    elif kind == "partial-date":
-        shaped = _fill(pc.match_substring_regex(col, PARTIAL_DATE_RE))
-        full = pc.equal(pc.utf8_length(col), 10)
-        parsed = _strict_date(pc.if_else(full, col, pa.scalar(None, col.type)))
-        month = pc.cast(pc.utf8_slice_codeunits(col, 5, 7), pa.string())
-        month_ok = pc.or_(
-            pc.less(pc.utf8_length(col), 7),
-            pc.is_in(month, value_set=pa.array([f"{m:02d}" for m in range(1, 13)])),
-        )
-        ok = _fill(pc.and_(shaped, pc.and_(month_ok, pc.or_(pc.invert(full), pc.is_valid(parsed)))))
-        rep.report(
-            "date-invalid",
-            pc.and_(present, pc.invert(ok)),
-            lambda v: f"{v!r} is not a valid date (YYYY, YYYY-MM or YYYY-MM-DD, from year 0001).",
-        )
-        # (every value valid: the cells themselves, which spares a copy of the column)
-        all_ok = pc.all(ok).as_py() is not False
-        clean = col if all_ok else pc.if_else(ok, col, pa.scalar(None, col.type))
-    else:
-        ok = present
+    checker = _TYPE_CHECKS.get(f.kind)
+    ok, clean = (present, col) if checker is None else checker(rep, f, col, present)
     typed = _cast(rep, f, clean)
     valid = _fill(pc.and_(present, ok))
     if typed.values is not clean:
