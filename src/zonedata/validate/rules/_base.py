@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import math
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -25,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+from pandas.api.typing import NAType
 
 from zonedata.model.descriptor import Table
 from zonedata.validate.arrowbytes import string_bytes
@@ -300,6 +302,62 @@ def line_frame(
     return frame
 
 
+def complete_rows(td: TableData, columns: Sequence[str]) -> np.ndarray:
+    """Positions (0-based, in line order) of ``td``'s rows where each typed column of
+    ``columns`` has a value."""
+    mask = np.ones(len(td.typed), dtype=bool)
+    for c in columns:
+        mask &= td.typed[c].notna().to_numpy(dtype=bool)
+    return np.flatnonzero(mask)
+
+
+def floats_at(series: pd.Series, pos: np.ndarray) -> np.ndarray:
+    """The values of a numeric ``series`` at row positions ``pos`` as plain float64, NaN
+    where missing: the inputs of a rule's arithmetic, for the rows it looks at only.
+
+    NaN stands for pandas' ``<NA>``: the nullable ``Float64`` arithmetic the rules used
+    to do turns a NaN result into ``<NA>`` too, and a numpy comparison with NaN is
+    ``False`` where pandas' is ``<NA>``; see :func:`failing` for the verdicts.
+    """
+    taken = series.array.take(pos)
+    return np.asarray(taken.to_numpy(dtype=np.float64, na_value=np.nan), dtype=np.float64)
+
+
+def half_units(decimals: np.ndarray) -> np.ndarray:
+    """:func:`half_unit` over plain float64 decimals (NaN where missing)."""
+    return np.asarray(0.5 * (10.0 ** (-decimals)), dtype=np.float64)
+
+
+def na_float(x: float) -> float | NAType:
+    """A float for a message as the rules' nullable frames gave it: NaN is ``<NA>``."""
+    return pd.NA if math.isnan(x) else float(x)
+
+
+def flag_frame(lines: np.ndarray, flags: Mapping[str, np.ndarray]) -> pd.DataFrame:
+    """A frame of boolean columns (``True`` = the row fails the check) indexed by
+    ``lines``, without a copy of the arrays: what the rules whose verdicts are computed
+    in numpy hand to :func:`failing_lines`, with :func:`flagged` checks."""
+    frame = pd.DataFrame(dict(flags), index=pd.Index(lines, dtype=np.int64), copy=False)
+    return frame
+
+
+def flagged(column: str) -> FrameCheck:
+    """The row check of a :func:`flag_frame` column: a row passes unless it is flagged."""
+
+    def check(d: pd.DataFrame) -> pd.Series:
+        return ~known(d[column])
+
+    return check
+
+
+def positions_of(lines: np.ndarray, wanted: pd.Index) -> np.ndarray:
+    """The positions in ``lines`` (distinct) of the lines ``wanted`` (all among them)."""
+    want = wanted.to_numpy(dtype=np.int64)
+    if len(lines) < 2 or bool((lines[1:] > lines[:-1]).all()):
+        return np.asarray(np.searchsorted(lines, want), dtype=np.int64)
+    return np.asarray(pd.Index(lines).get_indexer(want), dtype=np.int64)
+
+
 def lookup(keys: pd.Series, targets: pd.Series) -> np.ndarray:
     """For each key, the position of the equal value in ``targets`` (distinct), else -1.
 
@@ -328,7 +386,7 @@ def records(frame: pd.DataFrame, lines: pd.Index) -> list[tuple[int, dict[str, A
     ]
 
 
-def fmt_num(x: float, decimals: int | None = None) -> str:
+def fmt_num(x: float | NAType, decimals: int | None = None) -> str:
     """A number for a message: fixed decimals, or the shortest exact form."""
     if decimals is not None:
         return f"{x:.{max(int(decimals), 0)}f}"
