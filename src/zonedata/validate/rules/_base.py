@@ -386,6 +386,18 @@ def records(frame: pd.DataFrame, lines: pd.Index) -> list[tuple[int, dict[str, A
     ]
 
 
+def records_at(
+    td: TableData, columns: Sequence[str], pos: np.ndarray, lines: Iterable[int]
+) -> list[tuple[int, dict[str, object]]]:
+    """The typed ``columns`` of ``td``'s rows at positions ``pos`` as (line, {column:
+    value}) pairs, for messages: :func:`records` without a frame of every row."""
+    rows = td.typed[list(columns)].iloc[pos].to_dict("records")
+    return [
+        (int(line), {str(k): v for k, v in row.items()})
+        for line, row in zip(lines, rows, strict=True)
+    ]
+
+
 def fmt_num(x: float | NAType, decimals: int | None = None) -> str:
     """A number for a message: fixed decimals, or the shortest exact form."""
     if decimals is not None:
