@@ -80,9 +80,14 @@ def decimals_of(text: pd.Series) -> pd.Series:
     # pandas may hand over its chunked storage as it is: wrapping a ChunkedArray in a
     # list would convert it value by value (0.4 s per million cells)
     arr = arrow if isinstance(arrow, pa.ChunkedArray) else pa.chunked_array([arrow])
-    parts = [_chunk_decimals(c) for c in arr.chunks]
-    values = np.concatenate([p[0] for p in parts]) if parts else np.zeros(0, np.int64)
-    odd = np.concatenate([p[1] for p in parts]) if parts else np.zeros(0, bool)
+    # filled chunk by chunk: one array of the column's length, not two
+    values = np.zeros(len(arr), dtype=np.int64)
+    odd = np.zeros(len(arr), dtype=bool)
+    start = 0
+    for chunk in arr.chunks:
+        end = start + len(chunk)
+        values[start:end], odd[start:end] = _chunk_decimals(chunk)
+        start = end
     missing = np.asarray(pc.is_null(arr).to_numpy(zero_copy_only=False), dtype=bool)
     for i in np.flatnonzero(odd & ~missing):
         m = _DECIMALS.search(str(s.iat[int(i)]))

@@ -302,6 +302,25 @@ def line_frame(
     return frame
 
 
+#: Rows per step of a rule's float64 arithmetic (see :func:`in_chunks`).
+CHUNK_ROWS = 1 << 16
+
+
+def in_chunks(n: int, verdict: Callable[[slice], np.ndarray]) -> np.ndarray:
+    """A boolean mask over ``n`` rows, ``verdict(rows)`` computed a slice of at most
+    :data:`CHUNK_ROWS` rows at a time.
+
+    A rule's arithmetic makes a dozen temporary arrays; over a million rows at once they
+    cost tens of megabytes at the peak (and the allocator keeps some of them), over 65,536
+    rows half a megabyte each. Every operation is row by row, so the verdicts are the same.
+    """
+    out = np.zeros(n, dtype=bool)
+    for start in range(0, n, CHUNK_ROWS):
+        rows = slice(start, min(start + CHUNK_ROWS, n))
+        out[rows] = verdict(rows)
+    return out
+
+
 def complete_rows(td: TableData, columns: Sequence[str]) -> np.ndarray:
     """Positions (0-based, in line order) of ``td``'s rows where each typed column of
     ``columns`` has a value."""

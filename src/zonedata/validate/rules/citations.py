@@ -18,6 +18,7 @@ from zonedata.validate.rules._base import (
     flagged,
     floats_at,
     fmt_num,
+    in_chunks,
     join_limited,
     line_frame,
     member_of,
@@ -167,20 +168,49 @@ def _narrow(a: np.ndarray) -> np.ndarray:
     return a
 
 
+def _codes(column: pd.Series, rows: int) -> tuple[np.ndarray, int]:
+    """Each cell's code among the column's distinct values (-1 where missing), and a bound
+    on the codes. Integers within a range of a few times ``rows`` are their own codes
+    (their offset from the smallest); other columns are factorized (``pd.factorize`` of
+    a nullable integer column costs several copies of it).
+    """
+    if pd.api.types.is_integer_dtype(column.dtype):
+        missing = column.isna().to_numpy(dtype=bool)
+        values = np.asarray(column.to_numpy(dtype=np.int64, na_value=0), dtype=np.int64)
+        present = values[~missing]
+        if len(present):
+            low, high = int(present.min()), int(present.max())
+            if high - low < 4 * rows + 1024:
+                codes = values - low  # (a new array: ``values`` may be the column's own)
+                codes[missing] = -1
+                return codes, high - low + 1
+    codes, uniques = pd.factorize(column, use_na_sentinel=True)
+    return np.asarray(codes, dtype=np.int64), max(len(uniques), 1)
+
+
 def _group_ids(td: TableData, key: list[str], pos: np.ndarray) -> np.ndarray:
-    """For the rows at ``pos`` (every key cell present), a group number per distinct key,
-    numbered in order of first appearance (``groupby(key, sort=False).ngroup()``).
+    """For the rows at ``pos`` (every key cell present), a group number per distinct key:
+    the groups of ``groupby(key)``, numbered from 0 (in no particular order).
 
     Each key column is factorized whole (Arrow strings: a dictionary encoding, no copy of
-    the cells) and the codes of the rows combined, renumbered after each column so that
-    the combined codes stay below the number of rows.
+    the cells) and the rows' codes combined, a mixed-radix number. While these numbers
+    stay below a few times the number of rows they are renumbered densely with a
+    ``bincount`` (no hash table of a million keys); beyond, with a factorization.
     """
     ids = np.zeros(len(pos), dtype=np.int64)
+    span = 1
     for k in key:
-        codes, uniques = pd.factorize(td.typed[k], use_na_sentinel=True)
-        ids = ids * max(len(uniques), 1) + np.asarray(codes, dtype=np.int64)[pos]
-        ids = np.asarray(pd.factorize(ids)[0], dtype=np.int64)
-    return ids
+        codes, radix = _codes(td.typed[k], len(pos))
+        ids *= radix
+        ids += np.asarray(codes, dtype=np.int64)[pos]
+        del codes
+        span *= radix
+        if span > 4 * len(pos) + 1024:
+            ids = np.asarray(pd.factorize(ids)[0], dtype=np.int64)
+            span = int(ids.max()) + 1 if len(ids) else 1
+    present = np.bincount(ids, minlength=span) > 0
+    dense = np.cumsum(present, dtype=np.int64) - 1
+    return _narrow(dense[ids])
 
 
 def _preferred_groups(td: TableData) -> PreferredGroups | None:
@@ -196,37 +226,38 @@ def _preferred_groups(td: TableData) -> PreferredGroups | None:
     key = [k for k in td.table.primary_key if k not in source_fields(td.table)]
     if not key or any(k not in td.typed.columns for k in key) or PREFERRED not in td.typed:
         return None
-    pos = complete_rows(td, key)
-    lines = td.typed.index.to_numpy(dtype=np.int64)[pos]
-    if len(lines) > 1 and not bool((lines[1:] > lines[:-1]).all()):
+    pos = _narrow(complete_rows(td, key))
+    if not td.typed.index.is_monotonic_increasing:  # (the rows are in line order)
+        lines = td.typed.index.to_numpy(dtype=np.int64)[pos]
         pos = pos[np.argsort(lines, kind="stable")]
-    del lines
+        del lines
     gid = _group_ids(td, key, pos)
     groups = int(gid.max()) + 1 if len(gid) else 0
     pref = bool_array(td.typed[PREFERRED], False)[pos]
-    na = td.typed[PREFERRED].isna().to_numpy(dtype=bool)[pos]
-    rows = np.arange(len(pos), dtype=np.int64)
-    n_pref = np.bincount(gid, weights=pref, minlength=groups).astype(np.int64)
-    any_na = np.bincount(gid, weights=na, minlength=groups) > 0
+    n_pref = np.bincount(gid[pref], minlength=groups)
+    any_na = (
+        np.bincount(gid[td.typed[PREFERRED].isna().to_numpy(dtype=bool)[pos]], minlength=groups) > 0
+    )
+    rows = np.arange(len(pos), dtype=gid.dtype)
     # rows are in line order, so the smallest row number of a group is its first line
-    first = np.full(groups, len(pos), dtype=np.int64)
+    first = np.full(groups, len(pos), dtype=gid.dtype)
     np.minimum.at(first, gid, rows)
-    first_pref = np.full(groups, -1, dtype=np.int64)
+    first_pref = np.full(groups, -1, dtype=gid.dtype)
     if pref.any():
-        lowest = np.full(groups, len(pos), dtype=np.int64)
-        np.minimum.at(lowest, gid[pref], rows[pref])
-        first_pref = np.where(n_pref > 0, lowest, -1)
+        first_pref[n_pref > 0] = len(pos)
+        np.minimum.at(first_pref, gid[pref], rows[pref])
+    del rows
     return PreferredGroups(
         td=td,
         key=key,
         source=srcs[0] if srcs else None,
         pos=pos,
-        gid=_narrow(gid),
+        gid=gid,
         pref=pref,
-        pref_pos=_narrow(first_pref[gid]),
+        pref_pos=first_pref[gid],
         n_pref=_narrow(n_pref),
         n=_narrow(np.bincount(gid, minlength=groups)),
-        first=_narrow(first),
+        first=first,
         any_na=any_na,
     )
 
@@ -392,6 +423,48 @@ def _disagreement_message(
     )
 
 
+def _figures(td: TableData) -> dict[str, tuple[str, float]]:
+    """The figures of ``td`` that alternatives are compared on, with their tolerance."""
+    return {
+        f.name: DISAGREEMENT_TOLERANCE[f.unit]
+        for f in td.table.fields
+        if f.kind == "number"
+        and f.unit in DISAGREEMENT_TOLERANCE
+        and f.name in td.typed.columns
+        and f.name in td.text.columns
+    }
+
+
+def _disagreements(pg: PreferredGroups, figures: dict[str, tuple[str, float]]) -> list[Problem]:
+    """``source-disagreement`` for one table: each alternative row (in a judged group)
+    beside its group's preferred row, figure by figure."""
+    td = pg.td
+    others = np.flatnonzero(pg.judged()[pg.gid] & ~pg.pref)
+    a_pos, p_pos = pg.pos[others], pg.pos[pg.pref_pos[others]]
+    lines = td.typed.index.to_numpy(dtype=np.int64)[a_pos]
+    del others
+
+    def flags(name: str, tol: tuple[str, float]) -> np.ndarray:
+        def beyond(rows: slice) -> np.ndarray:
+            return Disagreement.of(td, name, tol, a_pos[rows], p_pos[rows]).bad
+
+        return in_chunks(len(a_pos), beyond)
+
+    frame = flag_frame(lines, {name: flags(name, tol) for name, tol in figures.items()})
+    bad = failing_lines(frame, {name: flagged(name) for name in figures})
+    del frame
+    problems: list[Problem] = []
+    for name, tol in figures.items():
+        at = positions_of(lines, bad[name])
+        # the failing pairs again, for the messages
+        dis = Disagreement.of(td, name, tol, a_pos[at], p_pos[at])
+        for j, (line, i) in enumerate(zip(bad[name], at, strict=True)):
+            rows = (int(a_pos[i]), int(p_pos[i]))
+            message = _disagreement_message(pg, name, tol, dis, j, rows)
+            problems.append(problem("source-disagreement", message, td, line, name))
+    return problems
+
+
 @rule("source-disagreement")
 def source_disagreement(ctx: Context) -> list[Problem]:
     """Alternative rows should agree with the preferred row within a tolerance.
@@ -406,31 +479,7 @@ def source_disagreement(ctx: Context) -> list[Problem]:
     problems: list[Problem] = []
     for td in ctx.data.values():
         pg = preferred_groups(ctx, td)
-        if pg is None:
-            continue
-        figures = {
-            f.name: DISAGREEMENT_TOLERANCE[f.unit]
-            for f in td.table.fields
-            if f.kind == "number"
-            and f.unit in DISAGREEMENT_TOLERANCE
-            and f.name in td.typed.columns
-            and f.name in td.text.columns
-        }
-        if not figures:
-            continue
-        # each alternative row (in a judged group) beside its group's preferred row
-        others = np.flatnonzero(pg.judged()[pg.gid] & ~pg.pref)
-        a_pos, p_pos = pg.pos[others], pg.pos[pg.pref_pos[others]]
-        lines = td.typed.index.to_numpy(dtype=np.int64)[a_pos]
-        del others
-        found = {
-            name: Disagreement.of(td, name, tol, a_pos, p_pos) for name, tol in figures.items()
-        }
-        frame = flag_frame(lines, {name: dis.bad for name, dis in found.items()})
-        bad = failing_lines(frame, {name: flagged(name) for name in figures})
-        for name, tol in figures.items():
-            for line, i in zip(bad[name], positions_of(lines, bad[name]), strict=True):
-                rows = (int(a_pos[i]), int(p_pos[i]))
-                message = _disagreement_message(pg, name, tol, found[name], int(i), rows)
-                problems.append(problem("source-disagreement", message, td, line, name))
+        figures = _figures(td) if pg is not None else {}
+        if pg is not None and figures:
+            problems.extend(_disagreements(pg, figures))
     return problems

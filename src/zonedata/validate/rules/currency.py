@@ -12,6 +12,7 @@ from pandas.api.typing import NAType
 from zonedata.model.descriptor import Table
 from zonedata.validate.problems import Problem
 from zonedata.validate.rules._base import (
+    CHUNK_ROWS,
     Context,
     cell_text,
     complete_rows,
@@ -22,6 +23,7 @@ from zonedata.validate.rules._base import (
     fmt_num,
     half_unit,
     half_units,
+    in_chunks,
     line_frame,
     lookup,
     na_float,
@@ -245,31 +247,44 @@ def _mismatches(td: TableData, conv: Conversion, rates: Rates) -> list[Problem]:
     """
     assert conv.rate_id is not None
     pos = complete_rows(td, [conv.cny, conv.usd, conv.rate_id])
-    at = lookup(td.typed[conv.rate_id], rates.ids)[pos]
+    ids = td.typed[conv.rate_id]
+    at = np.concatenate(
+        [np.zeros(0, dtype=np.int64)]
+        + [
+            lookup(ids.iloc[pos[start : start + CHUNK_ROWS]], rates.ids)
+            for start in range(0, len(pos), CHUNK_ROWS)
+        ]
+    )
     pos, at = pos[at >= 0], at[at >= 0]
-    iv = Interval.of(td, conv, pos)
-    rate = rates.rate[at]
-    hr = half_units(rates.decimals[at])
-    with np.errstate(invalid="ignore", over="ignore"):
-        tol = np.abs(rate) * _FLOAT_TOL
-        # the rate agrees unless it is certainly outside the widened interval
-        bad = (rate < iv.lo - hr - tol) | (rate > iv.hi + hr + tol)
+
+    def disagrees(rows: slice) -> np.ndarray:
+        iv = Interval.of(td, conv, pos[rows])
+        rate = rates.rate[at[rows]]
+        hr = half_units(rates.decimals[at[rows]])
+        with np.errstate(invalid="ignore", over="ignore"):
+            tol = np.abs(rate) * _FLOAT_TOL
+            # the rate agrees unless it is certainly outside the widened interval
+            return np.asarray((rate < iv.lo - hr - tol) | (rate > iv.hi + hr + tol))
+
     lines = td.typed.index.to_numpy(dtype=np.int64)[pos]
-    frame = flag_frame(lines, {"usd-cny-mismatch": bad})
+    frame = flag_frame(lines, {"usd-cny-mismatch": in_chunks(len(pos), disagrees)})
     failing = failing_lines(frame, {"usd-cny-mismatch": flagged("usd-cny-mismatch")})
     problems: list[Problem] = []
     found = failing["usd-cny-mismatch"]
-    for line, i in zip(found, positions_of(lines, found), strict=True):
+    where = positions_of(lines, found)
+    iv = Interval.of(td, conv, pos[where])  # the failing rows' figures, for the messages
+    rate = rates.rate[at[where]]
+    for j, (line, i) in enumerate(zip(found, where, strict=True)):
         k = int(at[i])
         dr = max(int(rates.decimals[k]), 4)
-        du = int(iv.usd_decimals[i])
-        expected = float(iv.cny[i]) / float(rate[i])
+        du = int(iv.usd_decimals[j])
+        expected = float(iv.cny[j]) / float(rate[j])
         problems.append(
             problem(
                 "usd-cny-mismatch",
                 f"{conv.usd} {cell_text(td, line, conv.usd)} with {conv.cny} "
-                f"{cell_text(td, line, conv.cny)} implies {fmt_num(na_float(iv.implied[i]), dr)} CNY/USD "
-                f"({_fmt_bound(na_float(iv.lo[i]), dr)}–{_fmt_bound(na_float(iv.hi[i]), dr)} given the "
+                f"{cell_text(td, line, conv.cny)} implies {fmt_num(na_float(iv.implied[j]), dr)} CNY/USD "
+                f"({_fmt_bound(na_float(iv.lo[j]), dr)}–{_fmt_bound(na_float(iv.hi[j]), dr)} given the "
                 f"printed digits), but rate {rates.ids.iat[k]} "
                 f"({rates.td.display_path} line {int(rates.line[k])}) is "
                 f"{rates.text.iat[k]}, at which {conv.usd} would be "
@@ -313,29 +328,38 @@ def _implausible(td: TableData, conv: Conversion, has_rate: bool, has_year: bool
     pos = complete_rows(td, [conv.cny, conv.usd])
     if has_rate and conv.rate_id:
         pos = pos[td.typed[conv.rate_id].isna().to_numpy(dtype=bool)[pos]]
-    band_lo = np.full(len(pos), fallback[0])
-    band_hi = np.full(len(pos), fallback[1])
-    # each row's year (0 where unknown)
-    year = np.zeros(len(pos), dtype=np.int64)
-    known_year = np.zeros(len(pos), dtype=bool)
-    if has_year and conv.year:
-        taken = td.typed[conv.year].astype("Int64").array.take(pos)
+    years = td.typed[conv.year].astype("Int64") if has_year and conv.year else None
+
+    def year_at(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The year of the rows at positions ``rows`` (0 where unknown), and where known."""
+        if years is None:
+            return np.zeros(len(rows), dtype=np.int64), np.zeros(len(rows), dtype=bool)
+        taken = years.array.take(rows)
         known_year = ~np.asarray(taken.isna(), dtype=bool)
-        year = np.asarray(taken.to_numpy(dtype=np.int64, na_value=0), dtype=np.int64)
+        return np.asarray(taken.to_numpy(dtype=np.int64, na_value=0), dtype=np.int64), known_year
+
+    def implausible(rows: slice) -> np.ndarray:
+        year, known_year = year_at(pos[rows])
+        band_lo = np.full(len(year), fallback[0])
+        band_hi = np.full(len(year), fallback[1])
         for y_band, (lo_band, hi_band, _) in bands.items():
             at_y = known_year & (year == y_band)
             band_lo[at_y] = lo_band
             band_hi[at_y] = hi_band
-    iv = Interval.of(td, conv, pos)
-    # plausible unless the interval certainly misses the band
-    bad = (iv.hi < band_lo) | (iv.lo > band_hi)
+        iv = Interval.of(td, conv, pos[rows])
+        # plausible unless the interval certainly misses the band
+        return np.asarray((iv.hi < band_lo) | (iv.lo > band_hi))
+
     lines = td.typed.index.to_numpy(dtype=np.int64)[pos]
-    frame = flag_frame(lines, {"usd-cny-implausible": bad})
+    frame = flag_frame(lines, {"usd-cny-implausible": in_chunks(len(pos), implausible)})
     failing = failing_lines(frame, {"usd-cny-implausible": flagged("usd-cny-implausible")})
     problems: list[Problem] = []
     found = failing["usd-cny-implausible"]
-    for line, i in zip(found, positions_of(lines, found), strict=True):
-        y = int(year[i]) if known_year[i] else None
+    where_at = positions_of(lines, found)
+    iv = Interval.of(td, conv, pos[where_at])  # the failing rows' figures, for the messages
+    year, known_year = year_at(pos[where_at])
+    for j, line in enumerate(found):
+        y = int(year[j]) if known_year[j] else None
         lo, hi, note = bands.get(y, fallback) if y is not None else fallback
         where = f"for {y}" if y is not None else "(no year)"
         hint = (
@@ -347,7 +371,7 @@ def _implausible(td: TableData, conv: Conversion, has_rate: bool, has_year: bool
             problem(
                 "usd-cny-implausible",
                 f"{conv.usd} {cell_text(td, line, conv.usd)} with {conv.cny} "
-                f"{cell_text(td, line, conv.cny)} implies {fmt_num(na_float(iv.implied[i]), 4)} CNY/USD, "
+                f"{cell_text(td, line, conv.cny)} implies {fmt_num(na_float(iv.implied[j]), 4)} CNY/USD, "
                 f"outside the plausible band {fmt_num(lo, 2)}–{fmt_num(hi, 2)} {where} "
                 f"({note}); {hint}",
                 td,
