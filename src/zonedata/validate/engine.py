@@ -167,6 +167,8 @@ def _layers(
         if not any(q.code == "foreign-key-invalid" for q in report.problems):
             # (a key that names no table or field cannot be followed: fix it first)
             report.problems.extend(schema_checks.check_foreign_keys(report.data))
+        for td in report.data.values():  # (the foreign keys were their only reader)
+            td.distinct.clear()
     return package
 
 

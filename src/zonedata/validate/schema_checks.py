@@ -570,12 +570,13 @@ def check_records(
     else:
         results = [one(item) for item in items]
     typed_arrow: dict[str, Any] = {}
+    single_keys = {fk.fields[0] for fk in table.foreign_keys if len(fk.fields) == 1}
     for (_, f), (found, text_col, typed_col, column, typed) in zip(items, results, strict=True):
         problems.extend(found)
         text_cols[f.name] = text_col
         typed_cols[f.name] = typed_col
         typed_arrow[f.name] = typed
-        if column.indices is not None:
+        if column.indices is not None and f.name in single_keys:  # (only _dangling reads them)
             distinct[f.name] = (column.values, column.indices)
     # the columns are new: the frames can own them without a copy
     text = pd.DataFrame(text_cols, copy=False)

@@ -223,7 +223,8 @@ def _fast_scan(data: bytes, table: Table, kw: dict[str, str]) -> FileScan | None
     if invalid or parsed.num_rows != n_lines:
         return None
     lines = np.arange(2, n_lines + 1, dtype=np.int64)  # the header is line 1
-    return FileScan(data, header, lines, [], readable=True, parsed=parsed)
+    # the parsed records are all the next layer reads: the bytes can go now
+    return FileScan(b"", header, lines, [], readable=True, parsed=parsed)
 
 
 def _scan_bytes(data: bytes, table: Table, problems: list[Problem], kw: dict[str, str]) -> FileScan:
