@@ -374,8 +374,8 @@ class Disagreement:
     ) -> Disagreement:
         mode, t = tol
         a, p = floats_at(td.typed[name], a_pos), floats_at(td.typed[name], p_pos)
-        da = floats_at(td.decimals(name), a_pos)
-        dp = floats_at(td.decimals(name), p_pos)
+        da = td.decimals_at(name, a_pos)
+        dp = td.decimals_at(name, p_pos)
         with np.errstate(invalid="ignore", over="ignore"):
             scale = 10.0 ** np.where(da >= dp, da, dp)
             # in integer units of the last printed digit (exact for figures printed with

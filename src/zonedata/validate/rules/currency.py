@@ -173,8 +173,8 @@ class Interval:
         """The interval of ``td``'s rows at positions ``pos`` (figures present)."""
         c = floats_at(td.typed[conv.cny], pos)
         u = floats_at(td.typed[conv.usd], pos)
-        hc = half_units(floats_at(td.decimals(conv.cny), pos))
-        du = floats_at(td.decimals(conv.usd), pos)
+        hc = half_units(td.decimals_at(conv.cny, pos))
+        du = td.decimals_at(conv.usd, pos)
         hu = half_units(du)
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             implied = c / u
