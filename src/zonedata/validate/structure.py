@@ -24,6 +24,7 @@ import pyarrow.csv as pacsv
 
 from zonedata.model.descriptor import Table
 from zonedata.validate import safeio
+from zonedata.validate.memory import parse_pool
 from zonedata.validate.problems import Problem, make
 
 BOM = b"\xef\xbb\xbf"
@@ -81,6 +82,7 @@ def parse_records(
         # an Arrow buffer over ``data``, not a copy: the parser's threads read it without
         # calling back into Python (as a file object would, holding the GIL)
         pa.BufferReader(data),
+        memory_pool=parse_pool(),  # (see zonedata.validate.memory)
         read_options=pacsv.ReadOptions(
             column_names=header, skip_rows=0, encoding="utf8", block_size=block_size
         ),
