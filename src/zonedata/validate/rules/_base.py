@@ -21,7 +21,7 @@ import math
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, SupportsFloat, SupportsInt, cast
 
 import numpy as np
 import pandas as pd
@@ -39,7 +39,7 @@ if TYPE_CHECKING:
 #: A row check: whole frame in, boolean Series aligned to the frame out (True = passes).
 FrameCheck = Callable[[pd.DataFrame], "pd.Series[bool]"]
 #: A cell check: one column in, boolean Series aligned to it out (True = passes).
-SeriesCheck = Callable[["pd.Series[Any]"], "pd.Series[bool]"]
+SeriesCheck = Callable[[pd.Series], "pd.Series[bool]"]
 
 
 @dataclass(frozen=True)
@@ -51,7 +51,7 @@ class Context:
     #: Names of all the package's tables, if the caller knows them (else ``None``).
     expected: frozenset[str] | None = None
     #: Intermediate results shared between the rules of one run.
-    cache: dict[object, Any] = dataclasses.field(default_factory=dict, compare=False, repr=False)
+    cache: dict[object, object] = dataclasses.field(default_factory=dict, compare=False, repr=False)
 
     def missing_tables(self) -> set[str]:
         """Tables known to exist in the package but absent from ``data`` (unreadable).
@@ -140,7 +140,7 @@ def _failure_cases(frame: pd.DataFrame, schema: pa.DataFrameSchema) -> pd.DataFr
 
 
 def passes_everywhere(
-    check: Callable[[Any], Any], data: pd.DataFrame | pd.Series, *, skip_missing: bool = False
+    check: Callable[..., object], data: pd.DataFrame | pd.Series, *, skip_missing: bool = False
 ) -> bool:
     """Whether ``check`` certainly passes on every row of ``data`` (Pandera would report
     nothing), evaluated directly.
@@ -389,30 +389,56 @@ def lookup(keys: pd.Series, targets: pd.Series) -> np.ndarray:
     return np.where(codes >= 0, found[np.maximum(codes, 0)], -1)
 
 
-def merge_keep_index(left: pd.DataFrame, right: pd.DataFrame, **kw: Any) -> pd.DataFrame:
+def merge_keep_index(
+    left: pd.DataFrame,
+    right: pd.DataFrame,
+    *,
+    on: str | list[str],
+    how: Literal["inner", "left"],
+) -> pd.DataFrame:
     """``left.merge(right)`` keeping ``left``'s index (line numbers) for the rows kept."""
     idx_name = "__idx"
-    merged = left.rename_axis(idx_name).reset_index().merge(right, **kw)
+    merged = left.rename_axis(idx_name).reset_index().merge(right, on=on, how=how)
     return merged.set_index(idx_name).rename_axis(None)
 
 
-def records(frame: pd.DataFrame, lines: pd.Index) -> list[tuple[int, dict[str, Any]]]:
+class Row(dict[str, object]):
+    """One row of a rule's frame, {column: value}, for a message; the accessors convert
+    as ``int(...)`` and a message's number would (``<NA>`` stays ``<NA>``)."""
+
+    def integer(self, column: str) -> int:
+        return int(cast(SupportsInt, self[column]))
+
+    def number(self, column: str) -> float | NAType:
+        v = self[column]
+        return v if isinstance(v, NAType) else float(cast(SupportsFloat, v))
+
+    def missing(self, column: str) -> bool:
+        """``pd.isna`` of the value."""
+        return bool(pd.isna(cast("str | float | None", self[column])))
+
+    def text(self, column: str) -> str:
+        """A value known to be a string (a date, an id)."""
+        return cast(str, self[column])
+
+
+def records(frame: pd.DataFrame, lines: pd.Index) -> list[tuple[int, Row]]:
     """The rows of ``frame`` at ``lines`` as (line, {column: value}) pairs, for messages."""
     rows = frame.loc[lines].to_dict("records")
     return [
-        (int(line), {str(k): v for k, v in row.items()})
+        (int(line), Row((str(k), v) for k, v in row.items()))
         for line, row in zip(lines, rows, strict=True)
     ]
 
 
 def records_at(
     td: TableData, columns: Sequence[str], pos: np.ndarray, lines: Iterable[int]
-) -> list[tuple[int, dict[str, object]]]:
+) -> list[tuple[int, Row]]:
     """The typed ``columns`` of ``td``'s rows at positions ``pos`` as (line, {column:
     value}) pairs, for messages: :func:`records` without a frame of every row."""
     rows = td.typed[list(columns)].iloc[pos].to_dict("records")
     return [
-        (int(line), {str(k): v for k, v in row.items()})
+        (int(line), Row((str(k), v) for k, v in row.items()))
         for line, row in zip(lines, rows, strict=True)
     ]
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -11,6 +12,7 @@ import pandas as pd
 from zonedata.validate.problems import Problem
 from zonedata.validate.rules._base import (
     Context,
+    Row,
     bool_array,
     complete_rows,
     failing_lines,
@@ -146,7 +148,7 @@ class PreferredGroups:
         """Per group: exactly one preferred row and no unreadable ``preferred`` cell."""
         return np.asarray((self.n_pref == 1) & ~self.any_na, dtype=bool)
 
-    def key_records(self, rows: np.ndarray, lines: pd.Index) -> list[dict[str, object]]:
+    def key_records(self, rows: np.ndarray, lines: pd.Index) -> list[Row]:
         """The key (and source) cells of the grouped ``rows``, at ``lines``, for messages."""
         columns = self.key + ([self.source] if self.source else [])
         return [row for _, row in records_at(self.td, columns, self.pos[rows], lines)]
@@ -157,8 +159,7 @@ def preferred_groups(ctx: Context, td: TableData) -> PreferredGroups | None:
     key = ("preferred_groups", td.name)
     if key not in ctx.cache:
         ctx.cache[key] = _preferred_groups(td)
-    cached: PreferredGroups | None = ctx.cache[key]
-    return cached
+    return cast("PreferredGroups | None", ctx.cache[key])
 
 
 def _narrow(a: np.ndarray) -> np.ndarray:

@@ -432,13 +432,13 @@ def ecb_cross_rate_mismatch(ctx: Context) -> list[Problem]:
 
         bad = failing_lines(frame, {"ecb-cross-rate-mismatch": matches})["ecb-cross-rate-mismatch"]
         for line, r in records(frame, bad):
-            dx = int(r[f"{x}__dec"])
+            dx = r.integer(f"{x}__dec")
             problems.append(
                 problem(
                     "ecb-cross-rate-mismatch",
                     f"{x} {cell_text(td, line, x)} but {c} {cell_text(td, line, c)} / {u} {cell_text(td, line, u)} "
-                    f"= {fmt_num(r['_ratio'], dx + 2)}, which printed to {dx} decimals is "
-                    f"{fmt_num(r['_ratio'], dx)}",
+                    f"= {fmt_num(r.number('_ratio'), dx + 2)}, which printed to {dx} decimals is "
+                    f"{fmt_num(r.number('_ratio'), dx)}",
                     td,
                     line,
                     x,
