@@ -11,6 +11,12 @@ The runners evaluate each check once directly and give Pandera the checks that f
 something (:func:`passes_everywhere`): Pandera then collects their failure cases. On
 clean data that spares Pandera's fixed cost per column and check (about a millisecond,
 which on a package of twenty small tables is most of the semantic layer's time).
+
+The rules that compare figures on every row of a large table (currency, alternatives)
+compute their verdicts in float64 numpy over the rows they look at only, a slice at a
+time (:func:`floats_at`, :func:`in_chunks`), and give the runners a frame of boolean
+flags indexed by line (:func:`flag_frame`, :func:`flagged`): joined frames of nullable
+columns over a million rows cost hundreds of megabytes.
 """
 
 from __future__ import annotations
