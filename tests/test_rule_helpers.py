@@ -236,3 +236,63 @@ def test_runners_report_through_pandera_what_the_checks_flag() -> None:
     assert list(rows["sum"]) == [4, 5] and list(rows["ok"]) == []
     with pytest.raises(RuntimeError, match="could not run"):
         failing_lines(frame, {"broken": lambda d: d["missing"] > 0})
+
+
+def _td(columns: dict[str, pd.Series], lines: list[int]) -> TableData:
+    """A TableData with typed columns ``columns`` (text: their string form)."""
+    table = Table.from_descriptor(
+        {
+            "name": "t",
+            "path": "t.csv",
+            "schema": {"fields": [{"name": c, "type": "string"} for c in columns]},
+        }
+    )
+    index = pd.Index(lines, name="line")
+    typed = pd.DataFrame({c: s.set_axis(index) for c, s in columns.items()})
+    text = pd.DataFrame({c: s.astype("string").set_axis(index) for c, s in columns.items()})
+    return TableData(table, Path("t.csv"), "t.csv", text, typed)
+
+
+@pytest.mark.parametrize("spread", [10, 10**12])
+def test_group_ids_partition_rows_as_groupby(spread: int) -> None:
+    from zonedata.validate.rules.citations import _group_ids
+
+    rng = np.random.default_rng(7)
+    n = 3000
+    city = pd.Series(rng.choice(["a", "b", "c", None], n), dtype="string")
+    year = pd.Series(pd.array(2000 + rng.integers(0, 8, n) * spread, dtype="Int64"))
+    if spread > 10:  # (with no missing year, the column's values reach _codes as a view)
+        year[rng.random(n) < 0.1] = pd.NA
+    td = _td({"city": city, "year": year}, list(range(2, n + 2)))
+    year_before = td.typed["year"].copy()
+    pos = np.flatnonzero(td.typed[["city", "year"]].notna().all(axis=1).to_numpy())
+    gid = _group_ids(td, ["city", "year"], pos)
+    expected = td.typed.iloc[pos].groupby(["city", "year"], sort=False).ngroup().to_numpy()
+    # the same partition: equal numbers exactly where groupby's are equal
+    assert (pd.factorize(gid)[0] == pd.factorize(expected)[0]).all()
+    assert td.typed["year"].equals(year_before)  # the column itself is not changed
+
+
+def test_in_chunks_is_the_whole_verdict(monkeypatch: pytest.MonkeyPatch) -> None:
+    from zonedata.validate.rules import _base
+
+    monkeypatch.setattr(_base, "CHUNK_ROWS", 7)
+    values = np.arange(50) % 3 == 0
+    seen: list[int] = []
+
+    def verdict(rows: slice) -> np.ndarray:
+        seen.append(len(values[rows]))
+        return values[rows]
+
+    assert (_base.in_chunks(50, verdict) == values).all()
+    assert max(seen) == 7 and sum(seen) == 50
+
+
+def test_decimals_at_agrees_with_decimals() -> None:
+    cells = pd.Series(["1.5", None, "3", "4.250", "-0.1234567", "n/a"], dtype="string")
+    td = _td({"x": cells}, [2, 3, 4, 5, 6, 7])
+    whole = td.decimals("x")
+    assert whole.tolist() == [1, pd.NA, 0, 3, 7, 0] and str(whole.dtype) == "Int64"
+    pos = np.array([4, 1, 0])
+    got = td.decimals_at("x", pos)
+    assert np.isnan(got[1]) and got[[0, 2]].tolist() == [7.0, 1.0]

@@ -71,6 +71,7 @@ def parse_csv(
     quoted: bool = True,
     block_size: int = BLOCK_SIZE,
     on_invalid: list[object] | None = None,
+    memory_pool: pa.MemoryPool | None = None,
 ) -> pa.Table:
     """The CSV parser: ``data`` (no BOM) as ``large_string`` columns named ``header``,
     the header record included as the first row; missing values are null.
@@ -78,6 +79,7 @@ def parse_csv(
     ``quoted=False`` promises that ``data`` holds no quote character, so that no value
     can hold a newline. With ``on_invalid``, a ragged row is skipped and appended to it
     (the file layer reports it, with its line); without, it raises ``ArrowInvalid``.
+    ``memory_pool``: where the parser allocates (Arrow's default pool if None).
     """
 
     def skip(row: object) -> str:
@@ -89,6 +91,7 @@ def parse_csv(
         # an Arrow buffer over ``data``, not a copy: the parser's threads read it without
         # calling back into Python (as a file object would, holding the GIL)
         pa.BufferReader(data),
+        memory_pool=memory_pool,
         read_options=pacsv.ReadOptions(
             column_names=header, skip_rows=0, encoding="utf8", block_size=block_size
         ),

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 from zonedata.model.descriptor import Package, Table, bundled_package_path
 from zonedata.validate import descriptor_checks, foreign, structure
 from zonedata.validate.locate import locate
+from zonedata.validate.memory import release_unused
 from zonedata.validate.problems import Problem, make
 
 if TYPE_CHECKING:  # the schema layer imports pandas: see validate_package
@@ -200,11 +201,16 @@ def _layers(
             scans.append((table, file, shown_file, scan))
         from zonedata.validate import schema_checks  # waits for the thread's import
 
+        release_unused()  # what the parser used and let go of
+
         scans.reverse()
         while scans:  # each file's bytes are let go once its table is checked
             _check_table(report, scans.pop(), schema_checks.check_table)
         # (a key that names no table or field cannot be followed; the others are)
         report.problems.extend(schema_checks.check_foreign_keys(report.data))
+        for td in report.data.values():  # (the foreign keys were their only reader)
+            td.distinct.clear()
+        release_unused()
     return package
 
 

@@ -30,6 +30,7 @@ from zonedata.model.arrow import (
 from zonedata.model.descriptor import Field, Table
 from zonedata.model.types import rules_series
 from zonedata.validate.arrowbytes import string_bytes
+from zonedata.validate.memory import parse_pool
 from zonedata.validate.problems import Problem, make
 from zonedata.validate.structure import FileScan
 from zonedata.validate.tabledata import TableData
@@ -57,7 +58,8 @@ def read_strings(scan: FileScan, table: Table) -> pa.Table:
     if scan.parsed is not None:  # the structure layer's fast path parsed them already
         return scan.parsed.slice(1)  # the first record is the header
     data = scan.data[len(BOM) :] if scan.data.startswith(BOM) else scan.data
-    return parse_csv(data, scan.header, table, on_invalid=[]).slice(1)  # ragged: reported
+    # (ragged rows are skipped: the file layer reported them)
+    return parse_csv(data, scan.header, table, on_invalid=[], memory_pool=parse_pool()).slice(1)
 
 
 class _Column:
@@ -601,12 +603,13 @@ def check_records(
     else:
         results = [one(item) for item in items]
     typed_arrow: dict[str, Any] = {}
+    single_keys = {fk.fields[0] for fk in table.foreign_keys if len(fk.fields) == 1}
     for (_, f), (found, text_col, typed_col, column, typed) in zip(items, results, strict=True):
         problems.extend(found)
         text_cols[f.name] = text_col
         typed_cols[f.name] = typed_col
         typed_arrow[f.name] = typed
-        if column.indices is not None:
+        if column.indices is not None and f.name in single_keys:  # (only _dangling reads them)
             distinct[f.name] = (column.values, column.indices)
     # the columns are new: the frames can own them without a copy
     text = pd.DataFrame(text_cols, copy=False)

@@ -18,6 +18,7 @@ import datetime
 from collections.abc import Mapping
 
 from zonedata.model.descriptor import Package
+from zonedata.validate.memory import release_unused
 from zonedata.validate.problems import RULES, Problem, make
 from zonedata.validate.rules import REGISTRY, Context, SemanticRule
 from zonedata.validate.tabledata import TableData
@@ -72,6 +73,7 @@ def check_semantics(
         if generic and set(rule.codes) <= ZONEDATA_ONLY:
             continue
         problems.extend(run_rule(rule, ctx))
+        release_unused()  # what the rule used (see zonedata.validate.memory)
     return problems
 
 

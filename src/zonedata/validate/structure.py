@@ -26,6 +26,7 @@ from zonedata import safeio
 from zonedata.model.arrow import BLOCK_SIZE, BOM, parse_csv
 from zonedata.model.descriptor import Table
 from zonedata.validate import foreign
+from zonedata.validate.memory import parse_pool
 from zonedata.validate.problems import Problem, make
 
 #: Arrow CSV block size of the fast path (files without quotes); the byte-scan path
@@ -324,7 +325,13 @@ def _fast_scan(data: bytes, table: Table, kw: dict[str, str]) -> FileScan | None
     invalid: list[object] = []
     try:
         parsed = parse_csv(
-            data, header, table, quoted=False, block_size=FAST_BLOCK_SIZE, on_invalid=invalid
+            data,
+            header,
+            table,
+            quoted=False,
+            block_size=FAST_BLOCK_SIZE,
+            on_invalid=invalid,
+            memory_pool=parse_pool(),
         )
     except (pa.ArrowInvalid, ValueError):
         return None
@@ -333,7 +340,8 @@ def _fast_scan(data: bytes, table: Table, kw: dict[str, str]) -> FileScan | None
     if invalid or parsed.num_rows != n_lines:
         return None
     lines = np.arange(2, n_lines + 1, dtype=np.int64)  # the header is line 1
-    return FileScan(data, header, lines, [], readable=True, parsed=parsed)
+    # the parsed records are all the next layer reads: the bytes can go now
+    return FileScan(b"", header, lines, [], readable=True, parsed=parsed)
 
 
 @dataclass

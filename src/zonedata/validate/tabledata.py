@@ -39,7 +39,9 @@ class TableData:
     )
 
     #: per-column results computed on demand and shared by the rules (see :meth:`decimals`)
-    cache: dict[str, pd.Series] = field(default_factory=dict, repr=False, compare=False)
+    cache: dict[str, tuple[np.ndarray, np.ndarray]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
     #: the cells as parsed (strings), and cast to the release types
     #: (:func:`zonedata.model.arrow.cast_column`; null where a cell was invalid): the
     #: table a release writes and ``load`` returns. ``None`` where the frames were built
@@ -53,9 +55,31 @@ class TableData:
 
     def decimals(self, column: str) -> pd.Series:
         """:func:`decimals_of` the text of ``column``, computed once per table and column."""
+        counts, missing = self._decimals(column)
+        values = pd.arrays.IntegerArray(counts.astype(np.int64), missing.copy())
+        return pd.Series(values, index=self.text.index, dtype="Int64")
+
+    def decimals_at(self, column: str, pos: np.ndarray) -> np.ndarray:
+        """:meth:`decimals` of the rows at positions ``pos``, as float64 (NaN where
+        missing): what the rules' arithmetic takes, without a column of every row."""
+        counts, missing = self._decimals(column)
+        out: np.ndarray = counts[pos].astype(np.float64)
+        out[missing[pos]] = np.nan
+        return out
+
+    def _decimals(self, column: str) -> tuple[np.ndarray, np.ndarray]:
+        """The decimals of ``column`` as kept between the rules: the counts in the
+        narrowest integer type that holds them (a byte per cell, as a rule), and where
+        the cell is missing."""
         key = f"decimals:{column}"
         if key not in self.cache:
-            self.cache[key] = decimals_of(self.text[column])
+            s = decimals_of(self.text[column])
+            counts = np.asarray(s.to_numpy(dtype=np.int64, na_value=0), dtype=np.int64)
+            top = int(counts.max()) if len(counts) else 0
+            narrow = next(
+                t for t in (np.int8, np.int16, np.int32, np.int64) if top <= np.iinfo(t).max
+            )
+            self.cache[key] = (counts.astype(narrow), s.isna().to_numpy(dtype=bool))
         return self.cache[key]
 
     def field_number(self, name: str) -> int:
@@ -80,9 +104,14 @@ def decimals_of(text: pd.Series) -> pd.Series:
     # pandas may hand over its chunked storage as it is: wrapping a ChunkedArray in a
     # list would convert it value by value (0.4 s per million cells)
     arr = arrow if isinstance(arrow, pa.ChunkedArray) else pa.chunked_array([arrow])
-    parts = [_chunk_decimals(c) for c in arr.chunks]
-    values = np.concatenate([p[0] for p in parts]) if parts else np.zeros(0, np.int64)
-    odd = np.concatenate([p[1] for p in parts]) if parts else np.zeros(0, bool)
+    # filled chunk by chunk: one array of the column's length, not two
+    values = np.zeros(len(arr), dtype=np.int64)
+    odd = np.zeros(len(arr), dtype=bool)
+    start = 0
+    for chunk in arr.chunks:
+        end = start + len(chunk)
+        values[start:end], odd[start:end] = _chunk_decimals(chunk)
+        start = end
     missing = np.asarray(pc.is_null(arr).to_numpy(zero_copy_only=False), dtype=bool)
     for i in np.flatnonzero(odd & ~missing):
         m = _DECIMALS.search(str(s.iat[int(i)]))

@@ -11,20 +11,28 @@ The runners evaluate each check once directly and give Pandera the checks that f
 something (:func:`passes_everywhere`): Pandera then collects their failure cases. On
 clean data that spares Pandera's fixed cost per column and check (about a millisecond,
 which on a package of twenty small tables is most of the semantic layer's time).
+
+The rules that compare figures on every row of a large table (currency, alternatives)
+compute their verdicts in float64 numpy over the rows they look at only, a slice at a
+time (:func:`floats_at`, :func:`in_chunks`), and give the runners a frame of boolean
+flags indexed by line (:func:`flag_frame`, :func:`flagged`): joined frames of nullable
+columns over a million rows cost hundreds of megabytes.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime
+import math
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, SupportsFloat, SupportsInt, cast
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+from pandas.api.typing import NAType
 
 from zonedata.model.descriptor import Table
 from zonedata.validate.arrowbytes import string_bytes
@@ -37,7 +45,7 @@ if TYPE_CHECKING:
 #: A row check: whole frame in, boolean Series aligned to the frame out (True = passes).
 FrameCheck = Callable[[pd.DataFrame], "pd.Series[bool]"]
 #: A cell check: one column in, boolean Series aligned to it out (True = passes).
-SeriesCheck = Callable[["pd.Series[Any]"], "pd.Series[bool]"]
+SeriesCheck = Callable[[pd.Series], "pd.Series[bool]"]
 
 
 @dataclass(frozen=True)
@@ -49,7 +57,7 @@ class Context:
     #: Names of all the package's tables, if the caller knows them (else ``None``).
     expected: frozenset[str] | None = None
     #: Intermediate results shared between the rules of one run.
-    cache: dict[object, Any] = dataclasses.field(default_factory=dict, compare=False, repr=False)
+    cache: dict[object, object] = dataclasses.field(default_factory=dict, compare=False, repr=False)
 
     def missing_tables(self) -> set[str]:
         """Tables known to exist in the package but absent from ``data`` (unreadable).
@@ -138,7 +146,7 @@ def _failure_cases(frame: pd.DataFrame, schema: pa.DataFrameSchema) -> pd.DataFr
 
 
 def passes_everywhere(
-    check: Callable[[Any], Any], data: pd.DataFrame | pd.Series, *, skip_missing: bool = False
+    check: Callable[..., object], data: pd.DataFrame | pd.Series, *, skip_missing: bool = False
 ) -> bool:
     """Whether ``check`` certainly passes on every row of ``data`` (Pandera would report
     nothing), evaluated directly.
@@ -300,6 +308,81 @@ def line_frame(
     return frame
 
 
+#: Rows per step of a rule's float64 arithmetic (see :func:`in_chunks`).
+CHUNK_ROWS = 1 << 16
+
+
+def in_chunks(n: int, verdict: Callable[[slice], np.ndarray]) -> np.ndarray:
+    """A boolean mask over ``n`` rows, ``verdict(rows)`` computed a slice of at most
+    :data:`CHUNK_ROWS` rows at a time.
+
+    A rule's arithmetic makes a dozen temporary arrays; over a million rows at once they
+    cost tens of megabytes at the peak (and the allocator keeps some of them), over 65,536
+    rows half a megabyte each. Every operation is row by row, so the verdicts are the same.
+    """
+    out = np.zeros(n, dtype=bool)
+    for start in range(0, n, CHUNK_ROWS):
+        rows = slice(start, min(start + CHUNK_ROWS, n))
+        out[rows] = verdict(rows)
+    return out
+
+
+def complete_rows(td: TableData, columns: Sequence[str]) -> np.ndarray:
+    """Positions (0-based, in line order) of ``td``'s rows where each typed column of
+    ``columns`` has a value."""
+    mask = np.ones(len(td.typed), dtype=bool)
+    for c in columns:
+        mask &= td.typed[c].notna().to_numpy(dtype=bool)
+    return np.flatnonzero(mask)
+
+
+def floats_at(series: pd.Series, pos: np.ndarray) -> np.ndarray:
+    """The values of a numeric ``series`` at row positions ``pos`` as plain float64, NaN
+    where missing: the inputs of a rule's arithmetic, for the rows it looks at only.
+
+    NaN stands for pandas' ``<NA>``: the nullable ``Float64`` arithmetic the rules used
+    to do turns a NaN result into ``<NA>`` too, and a numpy comparison with NaN is
+    ``False`` where pandas' is ``<NA>``; see :func:`failing` for the verdicts.
+    """
+    taken = series.array.take(pos)
+    return np.asarray(taken.to_numpy(dtype=np.float64, na_value=np.nan), dtype=np.float64)
+
+
+def half_units(decimals: np.ndarray) -> np.ndarray:
+    """:func:`half_unit` over plain float64 decimals (NaN where missing)."""
+    return np.asarray(0.5 * (10.0 ** (-decimals)), dtype=np.float64)
+
+
+def na_float(x: float) -> float | NAType:
+    """A float for a message as the rules' nullable frames gave it: NaN is ``<NA>``."""
+    return pd.NA if math.isnan(x) else float(x)
+
+
+def flag_frame(lines: np.ndarray, flags: Mapping[str, np.ndarray]) -> pd.DataFrame:
+    """A frame of boolean columns (``True`` = the row fails the check) indexed by
+    ``lines``, without a copy of the arrays: what the rules whose verdicts are computed
+    in numpy hand to :func:`failing_lines`, with :func:`flagged` checks."""
+    frame = pd.DataFrame(dict(flags), index=pd.Index(lines, dtype=np.int64), copy=False)
+    return frame
+
+
+def flagged(column: str) -> FrameCheck:
+    """The row check of a :func:`flag_frame` column: a row passes unless it is flagged."""
+
+    def check(d: pd.DataFrame) -> pd.Series:
+        return ~known(d[column])
+
+    return check
+
+
+def positions_of(lines: np.ndarray, wanted: pd.Index) -> np.ndarray:
+    """The positions in ``lines`` (distinct) of the lines ``wanted`` (all among them)."""
+    want = wanted.to_numpy(dtype=np.int64)
+    if len(lines) < 2 or bool((lines[1:] > lines[:-1]).all()):
+        return np.asarray(np.searchsorted(lines, want), dtype=np.int64)
+    return np.asarray(pd.Index(lines).get_indexer(want), dtype=np.int64)
+
+
 def lookup(keys: pd.Series, targets: pd.Series) -> np.ndarray:
     """For each key, the position of the equal value in ``targets`` (distinct), else -1.
 
@@ -312,23 +395,61 @@ def lookup(keys: pd.Series, targets: pd.Series) -> np.ndarray:
     return np.where(codes >= 0, found[np.maximum(codes, 0)], -1)
 
 
-def merge_keep_index(left: pd.DataFrame, right: pd.DataFrame, **kw: Any) -> pd.DataFrame:
+def merge_keep_index(
+    left: pd.DataFrame,
+    right: pd.DataFrame,
+    *,
+    on: str | list[str],
+    how: Literal["inner", "left"],
+) -> pd.DataFrame:
     """``left.merge(right)`` keeping ``left``'s index (line numbers) for the rows kept."""
     idx_name = "__idx"
-    merged = left.rename_axis(idx_name).reset_index().merge(right, **kw)
+    merged = left.rename_axis(idx_name).reset_index().merge(right, on=on, how=how)
     return merged.set_index(idx_name).rename_axis(None)
 
 
-def records(frame: pd.DataFrame, lines: pd.Index) -> list[tuple[int, dict[str, Any]]]:
+class Row(dict[str, object]):
+    """One row of a rule's frame, {column: value}, for a message; the accessors convert
+    as ``int(...)`` and a message's number would (``<NA>`` stays ``<NA>``)."""
+
+    def integer(self, column: str) -> int:
+        return int(cast(SupportsInt, self[column]))
+
+    def number(self, column: str) -> float | NAType:
+        v = self[column]
+        return v if isinstance(v, NAType) else float(cast(SupportsFloat, v))
+
+    def missing(self, column: str) -> bool:
+        """``pd.isna`` of the value."""
+        return bool(pd.isna(cast("str | float | None", self[column])))
+
+    def text(self, column: str) -> str:
+        """A value known to be a string (a date, an id)."""
+        return cast(str, self[column])
+
+
+def records(frame: pd.DataFrame, lines: pd.Index) -> list[tuple[int, Row]]:
     """The rows of ``frame`` at ``lines`` as (line, {column: value}) pairs, for messages."""
     rows = frame.loc[lines].to_dict("records")
     return [
-        (int(line), {str(k): v for k, v in row.items()})
+        (int(line), Row((str(k), v) for k, v in row.items()))
         for line, row in zip(lines, rows, strict=True)
     ]
 
 
-def fmt_num(x: float, decimals: int | None = None) -> str:
+def records_at(
+    td: TableData, columns: Sequence[str], pos: np.ndarray, lines: Iterable[int]
+) -> list[tuple[int, Row]]:
+    """The typed ``columns`` of ``td``'s rows at positions ``pos`` as (line, {column:
+    value}) pairs, for messages: :func:`records` without a frame of every row."""
+    rows = td.typed[list(columns)].iloc[pos].to_dict("records")
+    return [
+        (int(line), Row((str(k), v) for k, v in row.items()))
+        for line, row in zip(lines, rows, strict=True)
+    ]
+
+
+def fmt_num(x: float | NAType, decimals: int | None = None) -> str:
     """A number for a message: fixed decimals, or the shortest exact form."""
     if decimals is not None:
         return f"{x:.{max(int(decimals), 0)}f}"

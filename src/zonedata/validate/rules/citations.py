@@ -4,24 +4,29 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import cast
 
 import numpy as np
 import pandas as pd
-from pandas.api.extensions import ExtensionArray
 
 from zonedata.validate.problems import Problem
 from zonedata.validate.rules._base import (
     Context,
+    Row,
     bool_array,
+    complete_rows,
     failing_lines,
+    flag_frame,
+    flagged,
+    floats_at,
     fmt_num,
+    in_chunks,
     join_limited,
-    known,
     line_frame,
     member_of,
+    positions_of,
     problem,
-    records,
+    records_at,
     rule,
     source_fields,
 )
@@ -112,24 +117,41 @@ def source_unused(ctx: Context) -> list[Problem]:
 
 @dataclass
 class PreferredGroups:
-    """A table with a ``preferred`` flag, grouped by its primary key minus the source."""
+    """A table with a ``preferred`` flag, grouped by its primary key minus the source.
+
+    Plain numpy arrays, over the grouped rows (those with every key cell; ``pos``: their
+    positions in the table, in line order) or over the groups (numbered from 0).
+    """
 
     td: TableData
     key: list[str]
     source: str | None
-    frame: pd.DataFrame
-    #: for each row of ``frame``, its group's number
+    pos: np.ndarray
+    #: for each grouped row: its group's number, whether it is preferred, and the index
+    #: (among the grouped rows) of its group's first preferred row, or -1 when none is
     gid: np.ndarray
-    #: for each row of ``frame``, the position (in ``frame``) of its group's first
-    #: preferred row, or -1 when the group has none
+    pref: np.ndarray
     pref_pos: np.ndarray
-    #: per group: its preferred rows, and its rows
+    #: per group: its preferred rows, its rows, its first row (index among the grouped
+    #: rows), and whether any of its ``preferred`` cells is unreadable
     n_pref: np.ndarray
     n: np.ndarray
+    first: np.ndarray
+    any_na: np.ndarray
 
-    def at(self, lines: pd.Index) -> np.ndarray:
-        """The positions in ``frame`` of the rows at ``lines``."""
-        return np.asarray(self.frame.index.get_indexer(lines), dtype=np.int64)
+    @property
+    def lines(self) -> np.ndarray:
+        """The line of each grouped row."""
+        return np.asarray(self.td.typed.index.to_numpy(dtype=np.int64)[self.pos], dtype=np.int64)
+
+    def judged(self) -> np.ndarray:
+        """Per group: exactly one preferred row and no unreadable ``preferred`` cell."""
+        return np.asarray((self.n_pref == 1) & ~self.any_na, dtype=bool)
+
+    def key_records(self, rows: np.ndarray, lines: pd.Index) -> list[Row]:
+        """The key (and source) cells of the grouped ``rows``, at ``lines``, for messages."""
+        columns = self.key + ([self.source] if self.source else [])
+        return [row for _, row in records_at(self.td, columns, self.pos[rows], lines)]
 
 
 def preferred_groups(ctx: Context, td: TableData) -> PreferredGroups | None:
@@ -137,20 +159,66 @@ def preferred_groups(ctx: Context, td: TableData) -> PreferredGroups | None:
     key = ("preferred_groups", td.name)
     if key not in ctx.cache:
         ctx.cache[key] = _preferred_groups(td)
-    cached: PreferredGroups | None = ctx.cache[key]
-    return cached
+    return cast("PreferredGroups | None", ctx.cache[key])
+
+
+def _narrow(a: np.ndarray) -> np.ndarray:
+    """Integers as int32 when they fit (these arrays live for the whole run)."""
+    if len(a) == 0 or (int(a.max()) < 2**31 and int(a.min()) >= -(2**31)):
+        return a.astype(np.int32)
+    return a
+
+
+def _codes(column: pd.Series, rows: int) -> tuple[np.ndarray, int]:
+    """Each cell's code among the column's distinct values (-1 where missing), and a bound
+    on the codes. Integers within a range of a few times ``rows`` are their own codes
+    (their offset from the smallest); other columns are factorized (``pd.factorize`` of
+    a nullable integer column costs several copies of it).
+    """
+    if pd.api.types.is_integer_dtype(column.dtype):
+        missing = column.isna().to_numpy(dtype=bool)
+        values = np.asarray(column.to_numpy(dtype=np.int64, na_value=0), dtype=np.int64)
+        present = values[~missing]
+        if len(present):
+            low, high = int(present.min()), int(present.max())
+            if high - low < 4 * rows + 1024:
+                codes = values - low  # (a new array: ``values`` may be the column's own)
+                codes[missing] = -1
+                return codes, high - low + 1
+    codes, uniques = pd.factorize(column, use_na_sentinel=True)
+    return np.asarray(codes, dtype=np.int64), max(len(uniques), 1)
+
+
+def _group_ids(td: TableData, key: list[str], pos: np.ndarray) -> np.ndarray:
+    """For the rows at ``pos`` (every key cell present), a group number per distinct key:
+    the groups of ``groupby(key)``, numbered from 0 (in no particular order).
+
+    Each key column is factorized whole (Arrow strings: a dictionary encoding, no copy of
+    the cells) and the rows' codes combined, a mixed-radix number. While these numbers
+    stay below a few times the number of rows they are renumbered densely with a
+    ``bincount`` (no hash table of a million keys); beyond, with a factorization.
+    """
+    ids = np.zeros(len(pos), dtype=np.int64)
+    span = 1
+    for k in key:
+        codes, radix = _codes(td.typed[k], len(pos))
+        ids *= radix
+        ids += np.asarray(codes, dtype=np.int64)[pos]
+        del codes
+        span *= radix
+        if span > 4 * len(pos) + 1024:
+            ids = np.asarray(pd.factorize(ids)[0], dtype=np.int64)
+            span = int(ids.max()) + 1 if len(ids) else 1
+    present = np.bincount(ids, minlength=span) > 0
+    dense = np.cumsum(present, dtype=np.int64) - 1
+    return _narrow(dense[ids])
 
 
 def _preferred_groups(td: TableData) -> PreferredGroups | None:
     """Group ``td``'s rows by their key without the source, with per-group counts.
 
     Rows with a missing key cell are left out. One grouping gives each row a group
-    number; the counts are numpy ``bincount`` s over it, kept per group (only the flags
-    the checks need are columns of the frame, a million rows being a lot of columns).
-    Columns added: ``_p`` (row preferred), ``_judged`` (its group has exactly one
-    preferred row and no unreadable ``preferred`` cell), ``_none_first`` (its group has
-    no preferred row and no unreadable cell, and this is the group's first line) and
-    ``_extra`` (the row is preferred, but not the group's first preferred row).
+    number; the counts are numpy ``bincount`` s over it, kept per group.
     """
     names = td.table.field_names
     if PREFERRED not in names or td.table.field(PREFERRED).kind != "boolean":
@@ -159,50 +227,97 @@ def _preferred_groups(td: TableData) -> PreferredGroups | None:
     key = [k for k in td.table.primary_key if k not in source_fields(td.table)]
     if not key or any(k not in td.typed.columns for k in key) or PREFERRED not in td.typed:
         return None
-    source = srcs[0] if srcs else None
-    frame = line_frame(
-        td, key + [PREFERRED] + ([source] if source else []), positions=True, complete=key
-    )
-    if not frame.index.is_monotonic_increasing:
-        frame = frame.sort_index()
-    gid = frame.groupby(key, sort=False).ngroup().to_numpy(dtype=np.int64)
+    pos = _narrow(complete_rows(td, key))
+    if not td.typed.index.is_monotonic_increasing:  # (the rows are in line order)
+        lines = td.typed.index.to_numpy(dtype=np.int64)[pos]
+        pos = pos[np.argsort(lines, kind="stable")]
+        del lines
+    gid = _group_ids(td, key, pos)
     groups = int(gid.max()) + 1 if len(gid) else 0
-    pref = bool_array(frame[PREFERRED], False)
-    na = frame[PREFERRED].isna().to_numpy(dtype=bool)
-    rows = np.arange(len(frame), dtype=np.int64)
-    n_pref = np.bincount(gid, weights=pref, minlength=groups).astype(np.int64)
-    any_na = np.bincount(gid, weights=na, minlength=groups) > 0
+    pref = bool_array(td.typed[PREFERRED], False)[pos]
+    n_pref = np.bincount(gid[pref], minlength=groups)
+    any_na = (
+        np.bincount(gid[td.typed[PREFERRED].isna().to_numpy(dtype=bool)[pos]], minlength=groups) > 0
+    )
+    rows = np.arange(len(pos), dtype=gid.dtype)
     # rows are in line order, so the smallest row number of a group is its first line
-    first = np.full(groups, len(frame), dtype=np.int64)
+    first = np.full(groups, len(pos), dtype=gid.dtype)
     np.minimum.at(first, gid, rows)
-    first_pref = np.full(groups, -1, dtype=np.int64)
+    first_pref = np.full(groups, -1, dtype=gid.dtype)
     if pref.any():
-        lowest = np.full(groups, len(frame), dtype=np.int64)
-        np.minimum.at(lowest, gid[pref], rows[pref])
-        first_pref = np.where(n_pref > 0, lowest, -1)
-    pref_pos = first_pref[gid]
-    frame["_p"] = pref
-    frame["_judged"] = ((n_pref == 1) & ~any_na)[gid]
-    frame["_none_first"] = ((n_pref == 0) & ~any_na)[gid] & (first[gid] == rows)
-    frame["_extra"] = pref & (pref_pos != rows)
+        first_pref[n_pref > 0] = len(pos)
+        np.minimum.at(first_pref, gid[pref], rows[pref])
+    del rows
     return PreferredGroups(
         td=td,
         key=key,
-        source=source,
-        frame=frame,
+        source=srcs[0] if srcs else None,
+        pos=pos,
         gid=gid,
-        pref_pos=pref_pos,
-        n_pref=n_pref,
-        n=np.bincount(gid, minlength=groups),
+        pref=pref,
+        pref_pos=first_pref[gid],
+        n_pref=_narrow(n_pref),
+        n=_narrow(np.bincount(gid, minlength=groups)),
+        first=first,
+        any_na=any_na,
     )
 
 
-def _describe(key: list[str], row: Mapping[str, Any]) -> str:
+def _describe(key: list[str], row: Mapping[str, object]) -> str:
     return ", ".join(f"{k} {row[k]}" for k in key)
 
 
-def _key_tuple(key: list[str], row: Mapping[str, Any]) -> tuple[object, ...]:
-    return tuple(row[k] for k in key)
+def _none_preferred(pg: PreferredGroups, found: pd.Index) -> list[Problem]:
+    """``preferred-count`` for the groups with no preferred row (on their first line)."""
+    rows = positions_of(pg.lines, found)
+    # every row of these groups, by group then line: the sources (or lines) to name
+    members = np.flatnonzero(np.isin(pg.gid, pg.gid[rows]))
+    members = members[np.argsort(pg.gid[members], kind="stable")]
+    starts = np.searchsorted(pg.gid[members], pg.gid[rows])
+    src = pg.source
+    problems: list[Problem] = []
+    for line, row, r, start in zip(found, rows, pg.key_records(rows, found), starts, strict=True):
+        g = members[start : start + int(pg.n[pg.gid[row]])]
+        who = (
+            f"sources {join_limited(pg.td.typed[src].iloc[pg.pos[g]].astype(str))}"
+            if src
+            else f"lines {join_limited(pd.Series(pg.lines[g]).astype(str))}"
+        )
+        problems.append(
+            problem(
+                "preferred-count",
+                f"none of the {int(pg.n[pg.gid[row]])} rows for "
+                f"{_describe(pg.key, r)} is preferred ({who}); mark exactly one of "
+                "them preferred=true",
+                pg.td,
+                line,
+                PREFERRED,
+            )
+        )
+    return problems
+
+
+def _extra_preferred(pg: PreferredGroups, found: pd.Index) -> list[Problem]:
+    """``preferred-count`` for each preferred row after its group's first."""
+    rows = positions_of(pg.lines, found)
+    src = pg.source
+    problems: list[Problem] = []
+    for line, row, r in zip(found, rows, pg.key_records(rows, found), strict=True):
+        first = int(pg.pos[pg.pref_pos[row]])
+        this_src = f" (source {r[src]})" if src else ""
+        first_src = f", source {pg.td.typed[src].iat[first]!s}" if src else ""
+        problems.append(
+            problem(
+                "preferred-count",
+                f"{int(pg.n_pref[pg.gid[row]])} rows for {_describe(pg.key, r)} are "
+                f"preferred; only one may be: this row{this_src} is preferred as well as "
+                f"line {int(pg.td.typed.index[first])}{first_src}",
+                pg.td,
+                line,
+                PREFERRED,
+            )
+        )
+    return problems
 
 
 @rule("preferred-count")
@@ -220,63 +335,19 @@ def preferred_count(ctx: Context) -> list[Problem]:
         pg = preferred_groups(ctx, td)
         if pg is None:
             continue
-        f = pg.frame
-
-        def has_one(d: pd.DataFrame) -> pd.Series:
-            return ~known(d["_none_first"])
-
-        def not_extra(d: pd.DataFrame) -> pd.Series:
-            return ~known(d["_extra"])
-
-        bad = failing_lines(f, {"none": has_one, "extra": not_extra})
-        src = pg.source
+        rows = np.arange(len(pg.pos), dtype=np.int64)
+        open_group = (pg.n_pref == 0) & ~pg.any_na
+        # a group with no preferred row, on its first line; a preferred row after the first
+        none = open_group[pg.gid] & (pg.first[pg.gid] == rows)
+        extra = pg.pref & (pg.pref_pos != rows)
+        del rows
+        frame = flag_frame(pg.lines, {"none": none, "extra": extra})
+        bad = failing_lines(frame, {"none": flagged("none"), "extra": flagged("extra")})
+        del frame, none, extra
         if len(bad["none"]):
-            members = f[pg.n_pref[pg.gid] == 0]
-            groups = {(k if isinstance(k, tuple) else (k,)): g for k, g in members.groupby(pg.key)}
-            at = pg.at(bad["none"])
-            for (line, r), row in zip(records(f, bad["none"]), at, strict=True):
-                g = groups[_key_tuple(pg.key, r)]
-                who = (
-                    f"sources {join_limited(g[src].astype(str))}"
-                    if src
-                    else f"lines {join_limited(g['_line'].astype(str))}"
-                )
-                problems.append(
-                    problem(
-                        "preferred-count",
-                        f"none of the {int(pg.n[pg.gid[row]])} rows for "
-                        f"{_describe(pg.key, r)} is preferred ({who}); mark exactly one of "
-                        "them preferred=true",
-                        td,
-                        line,
-                        PREFERRED,
-                    )
-                )
-        at = pg.at(bad["extra"])
-        for (line, r), row in zip(records(f, bad["extra"]), at, strict=True):
-            first = int(f.index[pg.pref_pos[row]])
-            this_src = f" (source {r[src]})" if src else ""
-            first_src = f", source {f.at[first, src]!s}" if src else ""
-            problems.append(
-                problem(
-                    "preferred-count",
-                    f"{int(pg.n_pref[pg.gid[row]])} rows for {_describe(pg.key, r)} are "
-                    f"preferred; only one may be: this row{this_src} is preferred as well as "
-                    f"line {first}{first_src}",
-                    td,
-                    line,
-                    PREFERRED,
-                )
-            )
+            problems.extend(_none_preferred(pg, bad["none"]))
+        problems.extend(_extra_preferred(pg, bad["extra"]))
     return problems
-
-
-def _column(td: TableData, name: str, pos: np.ndarray) -> ExtensionArray:
-    """Column ``name`` of ``td`` at row positions ``pos``: the typed value, or the cell's
-    printed decimals for ``<field>__dec``."""
-    dec = name.endswith("__dec")
-    series = td.decimals(name.removesuffix("__dec")) if dec else td.typed[name]
-    return cast(ExtensionArray, series.array.take(pos))
 
 
 def _inverse(tol: float) -> int:
@@ -287,9 +358,112 @@ def _inverse(tol: float) -> int:
     return k
 
 
-def _scaled(value: pd.Series, scale: pd.Series) -> pd.Series:
-    """``value`` x ``scale`` rounded to an integer (exact for figures printed with <= d decimals)."""
-    return (value.astype("Float64") * scale).round()
+@dataclass(frozen=True)
+class Disagreement:
+    """One figure of the alternative rows against their preferred rows (float64 arrays over
+    the pairs): the alternative's and the preferred value, and |a - p| exactly on the
+    printed decimals; ``bad``: beyond the tolerance."""
+
+    a: np.ndarray
+    p: np.ndarray
+    diff: np.ndarray
+    bad: np.ndarray
+
+    @classmethod
+    def of(
+        cls, td: TableData, name: str, tol: tuple[str, float], a_pos: np.ndarray, p_pos: np.ndarray
+    ) -> Disagreement:
+        mode, t = tol
+        a, p = floats_at(td.typed[name], a_pos), floats_at(td.typed[name], p_pos)
+        da = td.decimals_at(name, a_pos)
+        dp = td.decimals_at(name, p_pos)
+        with np.errstate(invalid="ignore", over="ignore"):
+            scale = 10.0 ** np.where(da >= dp, da, dp)
+            # in integer units of the last printed digit (exact for figures printed with
+            # at most that many decimals)
+            a_units, p_units = np.round(a * scale), np.round(p * scale)
+            diff = np.abs(a_units - p_units)
+            # With tol = 1 / k: relative: |a - p| > tol x |p|  <=>  diff x k > |p_units|;
+            # absolute: |a - p| > tol  <=>  diff x k > scale. (NaN: undecidable, passes.)
+            limit = np.abs(p_units) if mode == "relative" else scale
+            bad = diff * _inverse(t) > limit
+            return cls(a=a, p=p, diff=diff / scale, bad=bad)
+
+
+def _disagreement_message(
+    pg: PreferredGroups,
+    name: str,
+    tol: tuple[str, float],
+    dis: Disagreement,
+    i: int,
+    rows: tuple[int, int],
+) -> str:
+    """The message of pair ``i`` of ``dis`` (``rows``: the alternative's and the preferred
+    row's positions in the table)."""
+    td = pg.td
+    mode, t = tol
+    a_row, p_row = rows
+    a, p = td.text[name].iat[a_row], td.text[name].iat[p_row]
+    if mode == "relative":
+        pv = float(dis.p[i])
+        by = f"{fmt_num(100 * float(dis.diff[i]) / abs(pv), 2)}%"
+        allowed = f"{t:.1%}"
+    else:
+        unit = td.table.field(name).unit
+        points = "percentage points" if unit == "percent" else str(unit)
+        by = f"{fmt_num(float(dis.diff[i]))} {points}"
+        allowed = f"{t:g} {points}"
+    src = pg.source
+    this = f" from {td.typed[src].iat[a_row]}" if src else ""
+    other = f" from {td.typed[src].iat[p_row]}" if src else ""
+    keys = {k: td.typed[k].iat[a_row] for k in pg.key}
+    return (
+        f"{name} {a}{this} differs by {by} from the preferred {p}{other} "
+        f"(line {int(td.typed.index[p_row])}) for {_describe(pg.key, keys)}; "
+        f"the tolerance is {allowed}"
+    )
+
+
+def _figures(td: TableData) -> dict[str, tuple[str, float]]:
+    """The figures of ``td`` that alternatives are compared on, with their tolerance."""
+    return {
+        f.name: DISAGREEMENT_TOLERANCE[f.unit]
+        for f in td.table.fields
+        if f.kind == "number"
+        and f.unit in DISAGREEMENT_TOLERANCE
+        and f.name in td.typed.columns
+        and f.name in td.text.columns
+    }
+
+
+def _disagreements(pg: PreferredGroups, figures: dict[str, tuple[str, float]]) -> list[Problem]:
+    """``source-disagreement`` for one table: each alternative row (in a judged group)
+    beside its group's preferred row, figure by figure."""
+    td = pg.td
+    others = np.flatnonzero(pg.judged()[pg.gid] & ~pg.pref)
+    a_pos, p_pos = pg.pos[others], pg.pos[pg.pref_pos[others]]
+    lines = td.typed.index.to_numpy(dtype=np.int64)[a_pos]
+    del others
+
+    def flags(name: str, tol: tuple[str, float]) -> np.ndarray:
+        def beyond(rows: slice) -> np.ndarray:
+            return Disagreement.of(td, name, tol, a_pos[rows], p_pos[rows]).bad
+
+        return in_chunks(len(a_pos), beyond)
+
+    frame = flag_frame(lines, {name: flags(name, tol) for name, tol in figures.items()})
+    bad = failing_lines(frame, {name: flagged(name) for name in figures})
+    del frame
+    problems: list[Problem] = []
+    for name, tol in figures.items():
+        at = positions_of(lines, bad[name])
+        # the failing pairs again, for the messages
+        dis = Disagreement.of(td, name, tol, a_pos[at], p_pos[at])
+        for j, (line, i) in enumerate(zip(bad[name], at, strict=True)):
+            rows = (int(a_pos[i]), int(p_pos[i]))
+            message = _disagreement_message(pg, name, tol, dis, j, rows)
+            problems.append(problem("source-disagreement", message, td, line, name))
+    return problems
 
 
 @rule("source-disagreement")
@@ -306,78 +480,7 @@ def source_disagreement(ctx: Context) -> list[Problem]:
     problems: list[Problem] = []
     for td in ctx.data.values():
         pg = preferred_groups(ctx, td)
-        if pg is None:
-            continue
-        figures = {
-            f.name: DISAGREEMENT_TOLERANCE[f.unit]
-            for f in td.table.fields
-            if f.kind == "number"
-            and f.unit in DISAGREEMENT_TOLERANCE
-            and f.name in td.typed.columns
-            and f.name in td.text.columns
-        }
-        if not figures:
-            continue
-        f = pg.frame
-        # each alternative row (in a judged group) beside its group's preferred row
-        others = np.flatnonzero(f["_judged"].to_numpy(dtype=bool) & ~f["_p"].to_numpy(dtype=bool))
-        pos = f["_pos"].to_numpy()
-        a_pos, p_pos = pos[others], pos[pg.pref_pos[others]]
-        # only what the checks need: the texts, sources and keys are read for the
-        # messages, from the failing rows alone
-        columns: dict[str, Any] = {"_a_pos": a_pos, "_p_pos": p_pos}
-        for name in figures:
-            for col in (name, f"{name}__dec"):
-                columns[col] = _column(td, col, a_pos)
-                columns[f"_pref_{col}"] = _column(td, col, p_pos)
-        pairs = pd.DataFrame(columns, index=f.index.take(others))
-        checks = {}
-        for name, (mode, tol) in figures.items():
-            da = pairs[f"{name}__dec"].astype("Float64")
-            dp = pairs[f"_pref_{name}__dec"].astype("Float64")
-            d = da.where(da >= dp, dp)
-            scale = 10.0**d
-            a_units, p_units = _scaled(pairs[name], scale), _scaled(pairs[f"_pref_{name}"], scale)
-            diff = (a_units - p_units).abs()
-            pairs[f"_diff_{name}"] = diff / scale
-            # In integer units of the last printed digit, with tol = 1 / k:
-            # relative: |a - p| > tol x |p|  <=>  diff x k > |p_units|;
-            # absolute: |a - p| > tol        <=>  diff x k > scale.
-            k = _inverse(tol)
-            limit = p_units.abs() if mode == "relative" else scale
-            pairs[f"_bad_{name}"] = diff * k > limit
-
-            def agrees(d: pd.DataFrame, name: str = name) -> pd.Series:
-                return ~known(d[f"_bad_{name}"])
-
-            checks[name] = agrees
-        bad = failing_lines(pairs, checks)
-        src = pg.source
-        for name, (mode, tol) in figures.items():
-            for line, r in records(pairs, bad[name]):
-                a_row, p_row = int(r["_a_pos"]), int(r["_p_pos"])
-                a, p = td.text[name].iat[a_row], td.text[name].iat[p_row]
-                if mode == "relative":
-                    pv = float(r[f"_pref_{name}"])
-                    by = f"{fmt_num(100 * float(r[f'_diff_{name}']) / abs(pv), 2)}%"
-                    allowed = f"{tol:.1%}"
-                else:
-                    unit = td.table.field(name).unit
-                    points = "percentage points" if unit == "percent" else str(unit)
-                    by = f"{fmt_num(float(r[f'_diff_{name}']))} {points}"
-                    allowed = f"{tol:g} {points}"
-                this = f" from {td.typed[src].iat[a_row]}" if src else ""
-                other = f" from {td.typed[src].iat[p_row]}" if src else ""
-                keys = {k: td.typed[k].iat[a_row] for k in pg.key}
-                problems.append(
-                    problem(
-                        "source-disagreement",
-                        f"{name} {a}{this} differs by {by} from the preferred {p}{other} "
-                        f"(line {int(td.typed.index[p_row])}) for {_describe(pg.key, keys)}; "
-                        f"the tolerance is {allowed}",
-                        td,
-                        line,
-                        name,
-                    )
-                )
+        figures = _figures(td) if pg is not None else {}
+        if pg is not None and figures:
+            problems.extend(_disagreements(pg, figures))
     return problems

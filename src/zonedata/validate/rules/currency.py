@@ -7,23 +7,33 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from pandas.api.typing import NAType
 
 from zonedata.model.descriptor import Table
 from zonedata.validate.problems import Problem
 from zonedata.validate.rules._base import (
+    CHUNK_ROWS,
     Context,
     cell_text,
+    complete_rows,
     failing_lines,
+    flag_frame,
+    flagged,
+    floats_at,
     fmt_num,
     half_unit,
-    known,
+    half_units,
+    in_chunks,
     line_frame,
     lookup,
+    na_float,
     passes,
+    positions_of,
     problem,
     records,
     rule,
 )
+from zonedata.validate.tabledata import TableData
 
 #: Field units (the descriptor's custom ``unit`` property) the currency rules look for.
 UNIT_CNY_BN = "billion CNY"
@@ -142,25 +152,149 @@ def _rate_field(table: Table, unit: str) -> str | None:
     return next((f.name for f in table.fields if f.kind == "number" and f.unit == unit), None)
 
 
-def _implied_interval(frame: pd.DataFrame, cny: str, usd: str) -> pd.DataFrame:
-    """Add the rate implied by the printed figures and the interval their rounding allows.
+@dataclass(frozen=True)
+class Interval:
+    """The rate implied by printed CNY and USD figures, and the interval their rounding
+    allows, for some rows (plain float64, NaN where undecidable).
 
     A figure printed with d decimals stands for any value within h = 0.5 x 10^-d of it, so
-    the rate lies in [(cny - h_cny) / (usd + h_usd), (cny + h_cny) / (usd - h_usd)].
+    the rate lies in [(cny - h_cny) / (usd + h_usd), (cny + h_cny) / (usd - h_usd)] (no
+    upper limit when usd - h_usd <= 0).
     """
-    c = frame[cny].astype("Float64")
-    u = frame[usd].astype("Float64")
-    hc = half_unit(frame[f"{cny}__dec"])
-    hu = half_unit(frame[f"{usd}__dec"])
-    frame["_implied"] = c / u
-    frame["_lo"] = (c - hc) / (u + hu)
-    denom = u - hu
-    frame["_hi"] = ((c + hc) / denom).where(known(denom > 0), np.inf)
-    return frame
+
+    cny: np.ndarray
+    implied: np.ndarray
+    lo: np.ndarray
+    hi: np.ndarray
+    usd_decimals: np.ndarray
+
+    @classmethod
+    def of(cls, td: TableData, conv: Conversion, pos: np.ndarray) -> Interval:
+        """The interval of ``td``'s rows at positions ``pos`` (figures present)."""
+        c = floats_at(td.typed[conv.cny], pos)
+        u = floats_at(td.typed[conv.usd], pos)
+        hc = half_units(td.decimals_at(conv.cny, pos))
+        du = td.decimals_at(conv.usd, pos)
+        hu = half_units(du)
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            implied = c / u
+            lo = (c - hc) / (u + hu)
+            denom = u - hu
+            hi = np.where(denom > 0, (c + hc) / denom, np.inf)
+        return cls(cny=c, implied=implied, lo=lo, hi=hi, usd_decimals=du)
 
 
-def _fmt_bound(x: float, decimals: int) -> str:
-    return fmt_num(x, decimals) if math.isfinite(x) else "no upper limit"
+def _fmt_bound(x: float | NAType, decimals: int) -> str:
+    # (<NA> raises a TypeError here, as it did when the bounds were nullable floats)
+    return fmt_num(x, decimals) if math.isfinite(x) else "no upper limit"  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
+class Rates:
+    """The reference rates a conversion names: one row per distinct rate id (the first)."""
+
+    td: TableData
+    #: the rate ids, and per id its rate (float64), printed decimals, text and line
+    ids: pd.Series
+    rate: np.ndarray
+    decimals: np.ndarray
+    text: pd.Series
+    line: np.ndarray
+
+    @classmethod
+    def of(cls, td: TableData, key: str, value: str) -> Rates:
+        frame = pd.DataFrame(
+            {
+                "_rate_id": td.typed[key],
+                "_rate": td.typed[value].astype("Float64"),
+                "_rate_text": td.text[value],
+                "_rate_dec": td.decimals(value),
+                "_rate_line": td.typed.index.astype("int64"),
+            }
+        ).dropna(subset=["_rate_id", "_rate"])
+        frame = frame.drop_duplicates("_rate_id")
+        every = np.arange(len(frame), dtype=np.int64)
+        return cls(
+            td=td,
+            ids=frame["_rate_id"],
+            rate=floats_at(frame["_rate"], every),
+            decimals=floats_at(frame["_rate_dec"], every),
+            text=frame["_rate_text"],
+            line=frame["_rate_line"].to_numpy(dtype=np.int64),
+        )
+
+
+def _rates_of(ctx: Context, td: TableData, conv: Conversion) -> Rates | None:
+    """The rates table of a conversion with a rate field, or ``None`` (the rule skips)."""
+    if conv.rate_id is None or conv.rate_table is None or conv.rate_key is None:
+        return None
+    if ctx.table(td.name, conv.cny, conv.usd, conv.rate_id) is None:
+        return None
+    rates_td = ctx.data.get(conv.rate_table)
+    rate_value = _rate_field(rates_td.table, UNIT_CNY_PER_USD) if rates_td else None
+    if rates_td is None or rate_value is None:
+        return None
+    if ctx.table(rates_td.name, conv.rate_key, rate_value) is None:
+        return None
+    return Rates.of(rates_td, conv.rate_key, rate_value)
+
+
+def _mismatches(td: TableData, conv: Conversion, rates: Rates) -> list[Problem]:
+    """``usd-cny-mismatch`` for one conversion of one table.
+
+    Only the rows with both figures and a rate that is found are looked at; the
+    arithmetic runs in float64 over those rows alone (see :func:`floats_at`).
+    """
+    assert conv.rate_id is not None
+    pos = complete_rows(td, [conv.cny, conv.usd, conv.rate_id])
+    ids = td.typed[conv.rate_id]
+    at = np.concatenate(
+        [np.zeros(0, dtype=np.int64)]
+        + [
+            lookup(ids.iloc[pos[start : start + CHUNK_ROWS]], rates.ids)
+            for start in range(0, len(pos), CHUNK_ROWS)
+        ]
+    )
+    pos, at = pos[at >= 0], at[at >= 0]
+
+    def disagrees(rows: slice) -> np.ndarray:
+        iv = Interval.of(td, conv, pos[rows])
+        rate = rates.rate[at[rows]]
+        hr = half_units(rates.decimals[at[rows]])
+        with np.errstate(invalid="ignore", over="ignore"):
+            tol = np.abs(rate) * _FLOAT_TOL
+            # the rate agrees unless it is certainly outside the widened interval
+            return np.asarray((rate < iv.lo - hr - tol) | (rate > iv.hi + hr + tol))
+
+    lines = td.typed.index.to_numpy(dtype=np.int64)[pos]
+    frame = flag_frame(lines, {"usd-cny-mismatch": in_chunks(len(pos), disagrees)})
+    failing = failing_lines(frame, {"usd-cny-mismatch": flagged("usd-cny-mismatch")})
+    problems: list[Problem] = []
+    found = failing["usd-cny-mismatch"]
+    where = positions_of(lines, found)
+    iv = Interval.of(td, conv, pos[where])  # the failing rows' figures, for the messages
+    rate = rates.rate[at[where]]
+    for j, (line, i) in enumerate(zip(found, where, strict=True)):
+        k = int(at[i])
+        dr = max(int(rates.decimals[k]), 4)
+        du = int(iv.usd_decimals[j])
+        expected = float(iv.cny[j]) / float(rate[j])
+        problems.append(
+            problem(
+                "usd-cny-mismatch",
+                f"{conv.usd} {cell_text(td, line, conv.usd)} with {conv.cny} "
+                f"{cell_text(td, line, conv.cny)} implies {fmt_num(na_float(iv.implied[j]), dr)} CNY/USD "
+                f"({_fmt_bound(na_float(iv.lo[j]), dr)}–{_fmt_bound(na_float(iv.hi[j]), dr)} given the "
+                f"printed digits), but rate {rates.ids.iat[k]} "
+                f"({rates.td.display_path} line {int(rates.line[k])}) is "
+                f"{rates.text.iat[k]}, at which {conv.usd} would be "
+                f"{fmt_num(expected, du)}; check both figures and the rate",
+                td,
+                line,
+                conv.usd,
+            )
+        )
+    return problems
 
 
 @rule("usd-cny-mismatch")
@@ -177,63 +311,74 @@ def usd_cny_mismatch(ctx: Context) -> list[Problem]:
     problems: list[Problem] = []
     for td in ctx.data.values():
         for conv in conversions(td.table, tables):
-            if conv.rate_id is None or conv.rate_table is None or conv.rate_key is None:
-                continue
-            if ctx.table(td.name, conv.cny, conv.usd, conv.rate_id) is None:
-                continue
-            rates_td = ctx.data.get(conv.rate_table)
-            rate_value = _rate_field(rates_td.table, UNIT_CNY_PER_USD) if rates_td else None
-            if rates_td is None or rate_value is None:
-                continue
-            if ctx.table(rates_td.name, conv.rate_key, rate_value) is None:
-                continue
-            cols = [conv.cny, conv.usd, conv.rate_id]
-            frame = line_frame(td, cols, decimals=[conv.cny, conv.usd], complete=cols)
-            rates = pd.DataFrame(
-                {
-                    "_rate_id": rates_td.typed[conv.rate_key],
-                    "_rate": rates_td.typed[rate_value].astype("Float64"),
-                    "_rate_text": rates_td.text[rate_value],
-                    "_rate_dec": rates_td.decimals(rate_value),
-                    "_rate_line": rates_td.typed.index.astype("int64"),
-                }
-            ).dropna(subset=["_rate_id", "_rate"])
-            rates = rates.drop_duplicates("_rate_id")
-            at = lookup(frame[conv.rate_id], rates["_rate_id"])
-            frame = frame[at >= 0]
-            at = at[at >= 0]
-            for c in rates.columns:
-                frame[c] = rates[c].array.take(at)
-            frame = _implied_interval(frame, conv.cny, conv.usd)
-            frame["_hr"] = half_unit(frame["_rate_dec"])
+            rates = _rates_of(ctx, td, conv)
+            if rates is not None:
+                problems.extend(_mismatches(td, conv, rates))
+    return problems
 
-            def agrees(d: pd.DataFrame) -> pd.Series:
-                tol = d["_rate"].abs() * _FLOAT_TOL
-                ok = (d["_rate"] >= d["_lo"] - d["_hr"] - tol) & (
-                    d["_rate"] <= d["_hi"] + d["_hr"] + tol
-                )
-                return passes(ok)
 
-            bad = failing_lines(frame, {"usd-cny-mismatch": agrees})["usd-cny-mismatch"]
-            for line, r in records(frame, bad):
-                dr = max(int(r["_rate_dec"]), 4)
-                du = int(r[f"{conv.usd}__dec"])
-                expected = float(r[conv.cny]) / float(r["_rate"])
-                problems.append(
-                    problem(
-                        "usd-cny-mismatch",
-                        f"{conv.usd} {cell_text(td, line, conv.usd)} with {conv.cny} "
-                        f"{cell_text(td, line, conv.cny)} implies {fmt_num(r['_implied'], dr)} CNY/USD "
-                        f"({_fmt_bound(r['_lo'], dr)}–{_fmt_bound(r['_hi'], dr)} given the "
-                        f"printed digits), but rate {r['_rate_id']} "
-                        f"({rates_td.display_path} line {int(r['_rate_line'])}) is "
-                        f"{r['_rate_text']}, at which {conv.usd} would be "
-                        f"{fmt_num(expected, du)}; check both figures and the rate",
-                        td,
-                        line,
-                        conv.usd,
-                    )
-                )
+def _implausible(td: TableData, conv: Conversion, has_rate: bool, has_year: bool) -> list[Problem]:
+    """``usd-cny-implausible`` for one conversion of one table: its rows with both figures
+    and no rate."""
+    bands = {
+        y: plausible_band(y)
+        for y in range(min(USD_CNY_ANNUAL_RANGE), max(USD_CNY_ANNUAL_RANGE) + 1)
+    }
+    fallback = plausible_band(None)
+    pos = complete_rows(td, [conv.cny, conv.usd])
+    if has_rate and conv.rate_id:
+        pos = pos[td.typed[conv.rate_id].isna().to_numpy(dtype=bool)[pos]]
+    years = td.typed[conv.year].astype("Int64") if has_year and conv.year else None
+
+    def year_at(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The year of the rows at positions ``rows`` (0 where unknown), and where known."""
+        if years is None:
+            return np.zeros(len(rows), dtype=np.int64), np.zeros(len(rows), dtype=bool)
+        taken = years.array.take(rows)
+        known_year = ~np.asarray(taken.isna(), dtype=bool)
+        return np.asarray(taken.to_numpy(dtype=np.int64, na_value=0), dtype=np.int64), known_year
+
+    def implausible(rows: slice) -> np.ndarray:
+        year, known_year = year_at(pos[rows])
+        band_lo = np.full(len(year), fallback[0])
+        band_hi = np.full(len(year), fallback[1])
+        for y_band, (lo_band, hi_band, _) in bands.items():
+            at_y = known_year & (year == y_band)
+            band_lo[at_y] = lo_band
+            band_hi[at_y] = hi_band
+        iv = Interval.of(td, conv, pos[rows])
+        # plausible unless the interval certainly misses the band
+        return np.asarray((iv.hi < band_lo) | (iv.lo > band_hi))
+
+    lines = td.typed.index.to_numpy(dtype=np.int64)[pos]
+    frame = flag_frame(lines, {"usd-cny-implausible": in_chunks(len(pos), implausible)})
+    failing = failing_lines(frame, {"usd-cny-implausible": flagged("usd-cny-implausible")})
+    problems: list[Problem] = []
+    found = failing["usd-cny-implausible"]
+    where_at = positions_of(lines, found)
+    iv = Interval.of(td, conv, pos[where_at])  # the failing rows' figures, for the messages
+    year, known_year = year_at(pos[where_at])
+    for j, line in enumerate(found):
+        y = int(year[j]) if known_year[j] else None
+        lo, hi, note = bands.get(y, fallback) if y is not None else fallback
+        where = f"for {y}" if y is not None else "(no year)"
+        hint = (
+            f"name the rate it was converted at in {conv.rate_id}, or correct the figure"
+            if has_rate
+            else "correct the figure"
+        )
+        problems.append(
+            problem(
+                "usd-cny-implausible",
+                f"{conv.usd} {cell_text(td, line, conv.usd)} with {conv.cny} "
+                f"{cell_text(td, line, conv.cny)} implies {fmt_num(na_float(iv.implied[j]), 4)} CNY/USD, "
+                f"outside the plausible band {fmt_num(lo, 2)}–{fmt_num(hi, 2)} {where} "
+                f"({note}); {hint}",
+                td,
+                line,
+                conv.usd,
+            )
+        )
     return problems
 
 
@@ -250,65 +395,13 @@ def usd_cny_implausible(ctx: Context) -> list[Problem]:
     """
     tables = {name: td.table for name, td in ctx.data.items()}
     problems: list[Problem] = []
-    bands = {
-        y: plausible_band(y)
-        for y in range(min(USD_CNY_ANNUAL_RANGE), max(USD_CNY_ANNUAL_RANGE) + 1)
-    }
-    fallback = plausible_band(None)
     for td in ctx.data.values():
         for conv in conversions(td.table, tables):
             if ctx.table(td.name, conv.cny, conv.usd) is None:
                 continue
-            cols = [conv.cny, conv.usd]
             has_rate = conv.rate_id is not None and conv.rate_id in td.typed.columns
             has_year = conv.year is not None and conv.year in td.typed.columns
-            cols += [c for c, ok in ((conv.rate_id, has_rate), (conv.year, has_year)) if ok and c]
-            frame = line_frame(
-                td,
-                cols,
-                decimals=[conv.cny, conv.usd],
-                complete=[conv.cny, conv.usd],
-            )
-            if has_rate and conv.rate_id:
-                frame = frame[frame[conv.rate_id].isna().to_numpy(dtype=bool)]
-            year = (
-                frame[conv.year].astype("Int64")
-                if has_year and conv.year
-                else pd.Series(pd.NA, index=frame.index, dtype="Int64")
-            )
-            frame["_year"] = year
-            frame["_band_lo"] = year.map({y: b[0] for y, b in bands.items()}).astype("Float64")
-            frame["_band_hi"] = year.map({y: b[1] for y, b in bands.items()}).astype("Float64")
-            frame["_band_lo"] = frame["_band_lo"].fillna(fallback[0])
-            frame["_band_hi"] = frame["_band_hi"].fillna(fallback[1])
-            frame = _implied_interval(frame, conv.cny, conv.usd)
-
-            def plausible(d: pd.DataFrame) -> pd.Series:
-                ok = (d["_hi"] >= d["_band_lo"]) & (d["_lo"] <= d["_band_hi"])
-                return passes(ok)
-
-            bad = failing_lines(frame, {"usd-cny-implausible": plausible})["usd-cny-implausible"]
-            for line, r in records(frame, bad):
-                y = None if pd.isna(r["_year"]) else int(r["_year"])
-                lo, hi, note = bands.get(y, fallback) if y is not None else fallback
-                where = f"for {y}" if y is not None else "(no year)"
-                hint = (
-                    f"name the rate it was converted at in {conv.rate_id}, or correct the figure"
-                    if has_rate
-                    else "correct the figure"
-                )
-                problems.append(
-                    problem(
-                        "usd-cny-implausible",
-                        f"{conv.usd} {cell_text(td, line, conv.usd)} with {conv.cny} "
-                        f"{cell_text(td, line, conv.cny)} implies {fmt_num(r['_implied'], 4)} CNY/USD, "
-                        f"outside the plausible band {fmt_num(lo, 2)}–{fmt_num(hi, 2)} {where} "
-                        f"({note}); {hint}",
-                        td,
-                        line,
-                        conv.usd,
-                    )
-                )
+            problems.extend(_implausible(td, conv, has_rate, has_year))
     return problems
 
 
@@ -339,13 +432,13 @@ def ecb_cross_rate_mismatch(ctx: Context) -> list[Problem]:
 
         bad = failing_lines(frame, {"ecb-cross-rate-mismatch": matches})["ecb-cross-rate-mismatch"]
         for line, r in records(frame, bad):
-            dx = int(r[f"{x}__dec"])
+            dx = r.integer(f"{x}__dec")
             problems.append(
                 problem(
                     "ecb-cross-rate-mismatch",
                     f"{x} {cell_text(td, line, x)} but {c} {cell_text(td, line, c)} / {u} {cell_text(td, line, u)} "
-                    f"= {fmt_num(r['_ratio'], dx + 2)}, which printed to {dx} decimals is "
-                    f"{fmt_num(r['_ratio'], dx)}",
+                    f"= {fmt_num(r.number('_ratio'), dx + 2)}, which printed to {dx} decimals is "
+                    f"{fmt_num(r.number('_ratio'), dx)}",
                     td,
                     line,
                     x,

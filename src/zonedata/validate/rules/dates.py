@@ -125,14 +125,14 @@ def date_order(ctx: Context) -> list[Problem]:
 
     problems: list[Problem] = []
     for line, r in records(pairs, failing_lines(pairs, {"date-order": in_order})["date-order"]):
-        src = f" (source {r['_source']})" if pd.notna(r["_source"]) else ""
-        asrc = f", source {r['_a_source']}" if pd.notna(r["_a_source"]) else ""
+        src = f" (source {r['_source']})" if not r.missing("_source") else ""
+        asrc = f", source {r['_a_source']}" if not r.missing("_a_source") else ""
         problems.append(
             problem(
                 "date-order",
                 f"zone {r['zone_id']}: {r['event']} {r['date']}{src} is before its approval "
-                f"{r['_a_date']} (line {int(r['_a_line'])}{asrc}), compared by "
-                f"{coarser_precision(r['date'], r['_a_date'])}; a zone is approved no later "
+                f"{r['_a_date']} (line {r.integer('_a_line')}{asrc}), compared by "
+                f"{coarser_precision(r.text('date'), r.text('_a_date'))}; a zone is approved no later "
                 "than it is announced, launched or inaugurated",
                 zd,
                 line,
@@ -197,10 +197,10 @@ def batch_order(ctx: Context) -> list[Problem]:
         problems.append(
             problem(
                 "batch-order",
-                f"zone {r['zone_id']} of {r['programme_id']} batch {int(r['batch'])}: "
+                f"zone {r['zone_id']} of {r['programme_id']} batch {r.integer('batch')}: "
                 f"{r['event']} {r['date']} is before {r['_p_event']} {r['_p_date']} of zone "
-                f"{r['_p_zone']} in the earlier batch {int(r['_prev'])} (line "
-                f"{int(r['_p_line'])}), compared by {coarser_precision(r['date'], r['_p_date'])}; "
+                f"{r['_p_zone']} in the earlier batch {r.integer('_prev')} (line "
+                f"{r.integer('_p_line')}), compared by {coarser_precision(r.text('date'), r.text('_p_date'))}; "
                 f"check the dates and the batch numbers in {zones.display_path}",
                 zd,
                 line,

@@ -18,6 +18,7 @@ from zonedata.validate.rules._base import (
     records,
     rule,
 )
+from zonedata.validate.tabledata import TableData
 
 
 @dataclass(frozen=True)
@@ -93,6 +94,75 @@ def _ranked_values(ctx: Context, rk: Ranking, claims: pd.DataFrame) -> pd.DataFr
     return peers
 
 
+def _reversed_intervals(ct: TableData, claims: pd.DataFrame) -> tuple[pd.Index, list[Problem]]:
+    """``rank-interval``: the lines of the claims whose rank_min exceeds rank_max, and
+    their problems."""
+
+    def interval(d: pd.DataFrame) -> pd.Series:
+        return ~known(d["rank_min"] > d["rank_max"])
+
+    reversed_ = failing_lines(claims, {"rank-interval": interval})["rank-interval"]
+    problems = [
+        problem(
+            "rank-interval",
+            f"rank_min {r['rank_min']} is greater than rank_max {r['rank_max']}; "
+            "give the best possible rank in rank_min and the worst in rank_max",
+            ct,
+            line,
+            "rank_min",
+        )
+        for line, r in records(claims, reversed_)
+    ]
+    return reversed_, problems
+
+
+def _contradictions(
+    ctx: Context, rk: Ranking, ct: TableData, claims: pd.DataFrame, peers: pd.DataFrame
+) -> list[Problem]:
+    """``rank-contradicts-values``: the claims that more entities exceed than they allow."""
+    joined = merge_keep_index(claims, peers, on=[rk.entity, "year", "_scope"], how="inner")
+
+    def consistent(d: pd.DataFrame) -> pd.Series:
+        return passes(d["_greater"] + 1 <= d["rank_max"])
+
+    bad = failing_lines(joined, {"rank-contradicts-values": consistent})
+    lines = bad["rank-contradicts-values"]
+    if len(lines) == 0:
+        return []
+    # Entities in descending order of value within each (year, scope): the ones that
+    # exceed a subject are the first ``_greater`` of its group.
+    ranked = peers.sort_values(["year", "_scope", rk.value], ascending=[True, True, False])
+    ranked = ranked.reset_index(drop=True)
+    starts = ranked.reset_index().groupby(["year", "_scope"])["index"].min().to_dict()
+    entities = ranked[rk.entity].tolist()
+    texts = ranked[f"{rk.value}__text"].tolist()
+    vpath = ctx.data[rk.values].display_path
+    problems: list[Problem] = []
+    for line, r in records(joined, lines):
+        greater = r.integer("_greater")
+        start = int(starts[(r["year"], r["_scope"])])
+        stop = start + min(greater, 6)
+        names = [f"{e} {t}" for e, t in zip(entities[start:stop], texts[start:stop], strict=True)]
+        if greater > len(names):
+            names[-1:] = [f"{greater - len(names) + 1} more"]
+        among = f"{rk.what} of {r['_scope']}" if rk.scope else rk.what
+        lo, hi = r["rank_min"], r["rank_max"]
+        span = f"{hi} or better" if r.missing("rank_min") else str(hi) if lo == hi else f"{lo}–{hi}"
+        problems.append(
+            problem(
+                "rank-contradicts-values",
+                f"{r[rk.entity]} is claimed to rank {span} among the {among} in "
+                f"{r['year']}, but its preferred {rk.value} {r[f'{rk.value}__text']} "
+                f"({vpath} line {r.integer('_value_line')}) is exceeded by "
+                f"{', '.join(names)}, so it ranks {greater + 1} at best",
+                ct,
+                line,
+                "rank_max",
+            )
+        )
+    return problems
+
+
 @rule("rank-claims", "rank-interval", "rank-contradicts-values")
 def rank_claims(ctx: Context) -> list[Problem]:
     """Rank claims must be well-formed intervals and agree with the preferred values.
@@ -119,64 +189,10 @@ def rank_claims(ctx: Context) -> list[Problem]:
         claims = line_frame(ct, cols).dropna(subset=[rk.entity, "year"])
         claims["_scope"] = claims[rk.scope] if rk.scope else ""
         claims = claims.dropna(subset=["_scope"])
-
-        def interval(d: pd.DataFrame) -> pd.Series:
-            return ~known(d["rank_min"] > d["rank_max"])
-
-        reversed_ = failing_lines(claims, {"rank-interval": interval})["rank-interval"]
-        for line, r in records(claims, reversed_):
-            problems.append(
-                problem(
-                    "rank-interval",
-                    f"rank_min {r['rank_min']} is greater than rank_max {r['rank_max']}; "
-                    "give the best possible rank in rank_min and the worst in rank_max",
-                    ct,
-                    line,
-                    "rank_min",
-                )
-            )
+        reversed_, found = _reversed_intervals(ct, claims)
+        problems.extend(found)
         claims = claims.drop(index=reversed_).dropna(subset=["rank_max"])
         peers = _ranked_values(ctx, rk, claims)
-        if peers is None:
-            continue
-        joined = merge_keep_index(claims, peers, on=[rk.entity, "year", "_scope"], how="inner")
-
-        def consistent(d: pd.DataFrame) -> pd.Series:
-            return passes(d["_greater"] + 1 <= d["rank_max"])
-
-        bad = failing_lines(joined, {"rank-contradicts-values": consistent})
-        lines = bad["rank-contradicts-values"]
-        if len(lines) == 0:
-            continue
-        # Entities in descending order of value within each (year, scope): the ones that
-        # exceed a subject are the first ``_greater`` of its group.
-        ranked = peers.sort_values(["year", "_scope", rk.value], ascending=[True, True, False])
-        ranked = ranked.reset_index(drop=True)
-        starts = ranked.reset_index().groupby(["year", "_scope"])["index"].min().to_dict()
-        entities = ranked[rk.entity].tolist()
-        texts = ranked[f"{rk.value}__text"].tolist()
-        vpath = ctx.data[rk.values].display_path
-        for line, r in records(joined, lines):
-            start = int(starts[(r["year"], r["_scope"])])
-            stop = start + min(int(r["_greater"]), 6)
-            names = [
-                f"{e} {t}" for e, t in zip(entities[start:stop], texts[start:stop], strict=True)
-            ]
-            if int(r["_greater"]) > len(names):
-                names[-1:] = [f"{int(r['_greater']) - len(names) + 1} more"]
-            among = f"{rk.what} of {r['_scope']}" if rk.scope else rk.what
-            lo, hi = r["rank_min"], r["rank_max"]
-            span = f"{hi} or better" if pd.isna(lo) else str(hi) if lo == hi else f"{lo}–{hi}"
-            problems.append(
-                problem(
-                    "rank-contradicts-values",
-                    f"{r[rk.entity]} is claimed to rank {span} among the {among} in "
-                    f"{r['year']}, but its preferred {rk.value} {r[f'{rk.value}__text']} "
-                    f"({vpath} line {int(r['_value_line'])}) is exceeded by "
-                    f"{', '.join(names)}, so it ranks {int(r['_greater']) + 1} at best",
-                    ct,
-                    line,
-                    "rank_max",
-                )
-            )
+        if peers is not None:
+            problems.extend(_contradictions(ctx, rk, ct, claims, peers))
     return problems
