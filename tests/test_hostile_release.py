@@ -642,3 +642,47 @@ def test_zip_with_too_many_entries(tmp_path: Path, guard: dict[str, str]) -> Non
             zf.writestr(f"{STEM}/{i}", b"")
     refused(run_cli("verify", str(path), env=guard), 2, "many.zip", "entries")
     refused(load(path, guard), 3, "NotAReleaseError", "many.zip", "entries")
+
+
+def test_empty_zip_is_not_a_release(tmp_path: Path, guard: dict[str, str]) -> None:
+    path = tmp_path / "e.zip"
+    zipfile.ZipFile(path, "w").close()
+    refused(run_cli("verify", str(path), env=guard), 2, "e.zip", "not a release zip")
+    refused(load(path, guard), 3, "NotAReleaseError", "e.zip")
+
+
+def short_body(release: Path, extra: int, *, twice: bool = False) -> Route:
+    """The real file, announced as ``extra`` bytes longer (or with two lengths)."""
+
+    def route(h: http.server.BaseHTTPRequestHandler) -> None:
+        body = (release / "cities.parquet").read_bytes()
+        h.send_response(200)
+        h.send_header("Content-Length", str(len(body) + extra))
+        if twice:
+            h.send_header("Content-Length", str(len(body)))
+        h.end_headers()
+        h.wfile.write(body)
+
+    return route
+
+
+def test_download_shorter_than_its_content_length(
+    release: Path, server: _Server, guard: dict[str, str]
+) -> None:
+    # without a recorded size (as validate --allow-remote reads a source package's files)
+    edit_descriptor(release, lambda d: resource(d, "cities.parquet").pop("zonedata:bytes"))
+    server.routes[f"/{STEM}/cities.parquet"] = short_body(release, 100_000)
+    out = load(base(server) + STEM + "/", guard, timeout=30)
+    refused(out, 3, "DownloadError", "cities.parquet", "incomplete: got")
+    assert not list((Path(guard["ZONEDATA_CACHE"])).rglob("cities.parquet"))
+
+
+def test_download_with_conflicting_content_lengths(
+    release: Path, server: _Server, guard: dict[str, str]
+) -> None:
+    server.routes[f"/{STEM}/cities.parquet"] = short_body(release, 0, twice=True)
+    assert load(base(server) + STEM + "/", guard, timeout=30).code == 0
+    server.routes[f"/{STEM}/cities.parquet"] = short_body(release, 7, twice=True)
+    shutil.rmtree(guard["ZONEDATA_CACHE"])
+    out = load(base(server) + STEM + "/", guard, timeout=30)
+    refused(out, 3, "DownloadError", "cities.parquet", "conflicting Content-Length")

@@ -678,6 +678,8 @@ def _layout_lie(zf: zipfile.ZipFile, fh: IO[bytes], infos: list[zipfile.ZipInfo]
     otherwise make readers disagree on the member's bytes.
     """
     ordered = sorted(infos, key=lambda i: i.header_offset)
+    if not ordered:
+        return None  # an empty zip: refused below for having no descriptor
     limits = [i.header_offset for i in ordered[1:]] + [zf.start_dir]
     for info, limit in zip(ordered, limits, strict=True):
         try:
@@ -946,10 +948,23 @@ def download(url: str, *, limit: int, limits: Limits, recorded: bool = False) ->
     request = urllib.request.Request(url, headers={"User-Agent": f"zonedata/{__version__}"})
     late = f"cannot download {url}: the download deadline ({limits.seconds_text()}) passed"
     buf = bytearray()
+    length = ""
     try:
         with opener.open(request, timeout=min(READ_TIMEOUT, limits.deadline)) as response:
-            length = response.headers.get("Content-Length", "")
-            if length.isdigit() and int(length) > limit:
+            lengths = {v.strip() for v in response.headers.get_all("Content-Length") or ()}
+            if len(lengths) > 1:
+                shown = ", ".join(sorted(lengths))[:200]
+                raise DownloadError(
+                    f"cannot download {url}: the server sends conflicting Content-Length "
+                    f"headers ({shown}); refused"
+                )
+            # a chunked body ignores Content-Length (http.client reads the chunks)
+            length = "" if getattr(response, "chunked", False) else next(iter(lengths), "")
+            if length and not (length.isascii() and length.isdigit()):
+                raise DownloadError(
+                    f"cannot download {url}: invalid Content-Length {length[:40]!r}; refused"
+                )
+            if length and int(length) > limit:
                 raise _too_large(url, limit, recorded, f"it announces {length} bytes")
             while True:
                 if watch.remaining() <= 0:
@@ -978,6 +993,11 @@ def download(url: str, *, limit: int, limits: Limits, recorded: bool = False) ->
         watch.cancel()
     if watch.expired:
         raise DownloadError(late)
+    if length and len(buf) != int(length):
+        raise DownloadError(
+            f"cannot download {url}: incomplete: got {len(buf)} of {length} bytes "
+            "(the connection closed early)"
+        )
     return bytes(buf)
 
 
