@@ -25,6 +25,7 @@ from typing import Any
 import pytest
 
 from tests.hostile import Outcome, run_cli, run_python, snapshot
+from tests.test_verify import rehash
 from zonedata.model import bundled_package_path, read_package
 from zonedata.release import build
 from zonedata.release.build import build_release
@@ -686,3 +687,100 @@ def test_download_with_conflicting_content_lengths(
     shutil.rmtree(guard["ZONEDATA_CACHE"])
     out = load(base(server) + STEM + "/", guard, timeout=30)
     refused(out, 3, "DownloadError", "cities.parquet", "conflicting Content-Length")
+
+
+def _parquet_rows(release: Path, how: str) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path = release / "cities.parquet"
+    t = pq.read_table(path)
+    if how == "twice":
+        pq.write_table(pa.concat_tables([t, t]), path)
+    elif how == "none":
+        pq.write_table(t.slice(0, 0), path)
+    else:  # the JSON twin gets one row more
+        rows = json.loads((release / "cities.json").read_text(encoding="utf-8"))
+        rows.append(dict(rows[0], city_id="zz"))
+        (release / "cities.json").write_text(json.dumps(rows, ensure_ascii=False), "utf-8")
+
+
+@pytest.mark.parametrize("how", ["twice", "none", "json-extra-row"])
+def test_parquet_and_json_with_different_row_counts(
+    release: Path, guard: dict[str, str], how: str
+) -> None:
+    """Consistent hashes: a located problem (exit 1), not 'Length mismatch'."""
+    _parquet_rows(release, how)
+    rehash(release)
+    refused(run_cli("verify", str(release), env=guard), 1, "cities.json", "differs from")
+
+
+def test_deeply_nested_json_table_file(release: Path, guard: dict[str, str]) -> None:
+    (release / "cities.json").write_text("[" * 200_000 + "]" * 200_000, encoding="utf-8")
+    rehash(release)
+    refused(run_cli("verify", str(release), env=guard), 1, "cities.json", "nested too deeply")
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("hash", 5),
+        ("hash", "sha256:" + "g" * 64),
+        ("hash", "md5:" + "0" * 32),
+        ("zonedata:bytes", "4422"),
+        ("bytes", 4422.0),
+    ],
+    ids=["hash-number", "hash-not-hex", "hash-md5", "size-string", "size-float"],
+)
+def test_malformed_hash_or_size_fails_verify(
+    release: Path, guard: dict[str, str], key: str, value: object
+) -> None:
+    edit_descriptor(release, lambda d: resource(d, "cities.parquet").__setitem__(key, value))
+    rehash_sums_only(release)
+    refused(run_cli("verify", str(release), env=guard), 1, "datapackage.json", "'cities'")
+    refused(load(release, guard), 3, "ReleaseError", "'cities'")
+
+
+def rehash_sums_only(release: Path) -> None:
+    import hashlib
+
+    names = sorted(p.name for p in release.iterdir() if p.name != "SHA256SUMS")
+    (release / "SHA256SUMS").write_text(
+        "".join(f"{hashlib.sha256((release / n).read_bytes()).hexdigest()}  {n}\n" for n in names),
+        encoding="ascii",
+    )
+
+
+def test_release_without_tables_fails_verify(release: Path, guard: dict[str, str]) -> None:
+    edit_descriptor(release, lambda d: d.update(resources=[]))
+    for p in release.iterdir():
+        if p.name not in ("datapackage.json", "SHA256SUMS"):
+            p.unlink()
+    rehash_sums_only(release)
+    refused(run_cli("verify", str(release), env=guard), 1, "datapackage.json", "no tables")
+
+
+def test_source_package_is_not_a_release(release: Path, guard: dict[str, str]) -> None:
+    words = ("not a release", "zonedata validate")
+    refused(run_cli("verify", str(PACKAGE.parent), env=guard), 2, *words)
+    refused(run_cli("diff", str(release), str(PACKAGE.parent), env=guard), 2, *words)
+    refused(run_cli("diff", str(PACKAGE.parent), str(release), env=guard), 2, *words)
+
+
+@pytest.mark.parametrize("how", ["twice", "other-table"])
+def test_diff_refuses_a_parquet_that_disagrees_with_its_json(
+    release: Path, guard: dict[str, str], how: str
+) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    other = release.parent / "other"
+    shutil.copytree(release, other)
+    if how == "twice":
+        _parquet_rows(other, "twice")
+    else:
+        pq.write_table(pa.table({"x": [1, 2], "y": ["a", "b"]}), other / "cities.parquet")
+    rehash(other)
+    out = run_cli("diff", str(release), str(other), env=guard)
+    refused(out, 2, "cities.parquet", "does not match", "zonedata verify")
+    assert "No differences" not in out.output

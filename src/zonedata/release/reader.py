@@ -274,6 +274,28 @@ def file_spec(resource: Mapping[str, Any], where: str) -> FileSpec:
     return FileSpec(path=path, sha256=m.group(1).lower(), size=size)
 
 
+def check_is_release(files: ReleaseFiles) -> None:
+    """Refuse a data package that is not a release (:class:`NotAReleaseError`).
+
+    A release records a SHA-256 hash for its files, and a local one holds ``SHA256SUMS``;
+    a source package (what ``zonedata release`` reads) has neither.
+    """
+    descriptor = files.descriptor()
+    hashed = any(
+        isinstance(r, Mapping) and isinstance(r.get("hash"), str) and _SHA256.match(r["hash"])
+        for r in descriptor["resources"]
+    )
+    if hashed or (files.kind != "url" and CHECKSUMS in files):
+        return
+    shown = files.display(files.descriptor_name)
+    raise NotAReleaseError(
+        f"{files.location}: not a release: no {CHECKSUMS} and no resource records a SHA-256 "
+        "hash (a source package? run 'zonedata validate' on it, 'zonedata release' to "
+        "build its release)",
+        file=shown,
+    )
+
+
 def verify_bytes(data: bytes, spec: FileSpec, shown: str, hint: str = "") -> None:
     """Raise :class:`IntegrityError` unless ``data`` has the recorded size and SHA-256."""
     if spec.size is not None and len(data) != spec.size:
@@ -1133,6 +1155,7 @@ __all__ = [
     "FileSpec",
     "Limits",
     "ReleaseFiles",
+    "check_is_release",
     "check_names",
     "download",
     "file_spec",

@@ -40,6 +40,8 @@ from zonedata.release.reader import (
     DESCRIPTOR,
     MAX_DESCRIPTOR_BYTES,
     ReleaseFiles,
+    check_is_release,
+    file_spec,
     is_safe_path,
     name_problems,
     open_release,
@@ -163,16 +165,21 @@ def _expected_files(
             continue
         exp = expected.setdefault(path, _Expected())
         exp.resource = True
-        size = r.get(BYTES_PROPERTY, r.get("bytes"))
-        if isinstance(size, int) and not isinstance(size, bool):
-            exp.size = size
-        h = r.get("hash")
-        if isinstance(h, str):
-            algo, _, hexdigest = h.rpartition(":")
-            if algo in ("", "sha256") and re.fullmatch(r"[0-9a-fA-F]{64}", hexdigest):
-                exp.hashes.append((DESCRIPTOR, hexdigest.lower()))
-            else:
-                result.notes.append(f"{path}: hash {h!r} is not a SHA-256; not checked against it")
+        try:  # the check load makes: a 'sha256:<hex>' hash, sizes that are integers
+            spec = file_spec(r, DESCRIPTOR)
+        except ReleaseError as e:
+            result.problems.append(
+                finding("descriptor", DESCRIPTOR, e.detail.removeprefix(f"{DESCRIPTOR}: "))
+            )
+            size, h = r.get(BYTES_PROPERTY, r.get("bytes")), r.get("hash")
+            if isinstance(size, int) and not isinstance(size, bool) and size >= 0:
+                exp.size = size
+            m = re.fullmatch(r"(?:sha256:)?([0-9a-fA-F]{64})", h) if isinstance(h, str) else None
+            if m:
+                exp.hashes.append((DESCRIPTOR, m.group(1).lower()))
+            continue
+        exp.size = spec.size
+        exp.hashes.append((DESCRIPTOR, spec.sha256))
     for name, hexdigest in (sums or {}).items():
         if not is_safe_path(name):
             result.problems.append(
@@ -483,6 +490,7 @@ def check_contents(
                     f"differs from {tf.parquet}: {_first_difference(from_json, from_parquet)}",
                 )
             )
+            text = None  # its rows are not the Parquet rows: no semantic rules on them
         typed = from_parquet if from_parquet is not None else from_json
         result.problems.extend(check_csv(tf, package, contents, typed))
         if typed is not None and text is not None:
@@ -527,6 +535,7 @@ def verify_release(path: str | Path) -> VerifyResult:
 
 def _verify(files: ReleaseFiles) -> VerifyResult:
     descriptor = files.descriptor()
+    check_is_release(files)
     result = VerifyResult(
         location=files.location,
         name=str(descriptor.get("name", "")),
@@ -541,6 +550,10 @@ def _verify(files: ReleaseFiles) -> VerifyResult:
         )
         return result
     loaded = check_contents(files, package, contents, result)
+    if not result.tables:
+        result.problems.append(
+            finding("descriptor", DESCRIPTOR, "lists no tables: a release has at least one")
+        )
     typed = {name: t for name, (_, _, t) in loaded.items()}
     for r in descriptor["resources"]:
         if isinstance(r, dict) and is_database(r) and r.get("path") in contents:
