@@ -784,3 +784,41 @@ def test_diff_refuses_a_parquet_that_disagrees_with_its_json(
     out = run_cli("diff", str(release), str(other), env=guard)
     refused(out, 2, "cities.parquet", "does not match", "zonedata verify")
     assert "No differences" not in out.output
+
+
+def _bomb_parquet(release: Path, how: str) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path = release / "cities.parquet"
+    if how == "big-strings":  # 4000 rows of one 100 KiB string: under 1 KB, 800 MB decoded
+        big = pa.DictionaryArray.from_arrays(pa.array([0] * 4000), pa.array(["x" * (100 << 10)]))
+        pq.write_table(pa.table({"city_id": big, "name_en": big}), path, compression="zstd")
+    elif how == "plain-strings":  # 300 rows of 1 MiB strings, not dictionary-encoded
+        big = pa.array(["x" * (1 << 20)] * 300)
+        t = pa.table({"city_id": big})
+        pq.write_table(t, path, compression="zstd", use_dictionary=False)
+    elif how == "footer":  # 17 MiB of metadata
+        t = pq.read_table(path).replace_schema_metadata({"x": "a" * (17 << 20)})
+        pq.write_table(t, path)
+    rehash(release)
+
+
+@pytest.mark.parametrize(
+    ("how", "env", "words"),
+    [
+        ("big-strings", {}, "decodes to more than"),
+        ("plain-strings", {"ZONEDATA_MAX_FILE_BYTES": str(100 << 20)}, "uncompressed"),
+        ("footer", {}, "its metadata is"),
+        ("rows", {"ZONEDATA_MAX_ROWS": "10"}, "rows (at most 10"),
+    ],
+    ids=["dictionary-bomb", "zstd-bomb", "huge-footer", "row-cap"],
+)
+def test_parquet_over_the_caps_is_refused_before_it_is_read(
+    release: Path, guard: dict[str, str], how: str, env: dict[str, str], words: str
+) -> None:
+    _bomb_parquet(release, how)
+    env = {**guard, **env}
+    out = run_cli("verify", str(release), env=env, memory=1 << 30)
+    refused(out, 1, "cities.parquet", words)
+    refused(load(release, env, memory=1 << 30), 3, "IntegrityError", "cities.parquet", words)

@@ -28,6 +28,8 @@ from zonedata.release.reader import (
     check_is_release,
     check_names,
     open_release,
+    parquet_file,
+    read_parquet,
 )
 
 if TYPE_CHECKING:
@@ -127,7 +129,6 @@ def _read_table(
 ) -> dict[str, list[Any]]:
     """A table's values: from the JSON file (exact number text), else from the Parquet file."""
     import pyarrow as pa
-    import pyarrow.parquet as pq
 
     from zonedata.release.formats import JsonTableError, parse_json_rows
 
@@ -138,7 +139,7 @@ def _read_table(
     try:
         if name == json_name:
             return parse_json_rows(data, table)
-        typed = pq.read_table(pa.BufferReader(data))
+        typed = read_parquet(data, files.display(name), max_bytes=files.limits.max_bytes)
     except (OSError, JsonTableError, pa.ArrowException) as e:
         raise ReleaseError(f"cannot read {files.display(name)}: {e}") from e
     out: dict[str, list[Any]] = {}
@@ -161,20 +162,14 @@ def _check_twin(
     The diff reads the JSON file (exact number text); a Parquet file that disagrees with
     it (what ``zonedata.load`` reads) would make the diff report on other data.
     """
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
     from zonedata.model.arrow import arrow_schema
     from zonedata.release.verify import compare_schema
 
     parquet_name, json_name = names
     shown = files.display(parquet_name)
     data = files.read_recorded(parquet_name)
-    try:
-        meta = pq.ParquetFile(pa.BufferReader(data))
-        schema, rows = meta.schema_arrow, meta.metadata.num_rows
-    except (OSError, pa.ArrowException) as e:
-        raise ReleaseError(f"cannot read {shown}: {e}", file=shown) from e
+    meta = parquet_file(data, shown, max_bytes=files.limits.max_bytes)
+    schema, rows = meta.schema_arrow, meta.metadata.num_rows
     rows_json = len(next(iter(values.values()), []))
     diffs = compare_schema(schema, arrow_schema(table, package))
     if rows != rows_json:

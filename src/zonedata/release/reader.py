@@ -384,6 +384,131 @@ def _size_error(shown: str, limit: int, actual: str) -> IntegrityError:
     )
 
 
+# --- Parquet files ---------------------------------------------------------------------------
+
+#: Environment variable: the most rows a release's Parquet file may hold.
+MAX_ROWS_ENV = "ZONEDATA_MAX_ROWS"
+#: The most rows a Parquet file may hold, by default.
+DEFAULT_MAX_ROWS = 20_000_000
+#: The largest Parquet footer (its metadata) read.
+MAX_PARQUET_FOOTER = 16 * 1024 * 1024
+
+
+def max_rows() -> int:
+    """The row cap of a Parquet file: ``ZONEDATA_MAX_ROWS``, else :data:`DEFAULT_MAX_ROWS`."""
+    n = int(_env_number(MAX_ROWS_ENV, DEFAULT_MAX_ROWS, int))
+    if n <= 0:
+        raise ReleaseError(f"{MAX_ROWS_ENV} must be positive, got {n}")
+    return n
+
+
+def _parquet_refused(shown: str, why: str) -> IntegrityError:
+    return IntegrityError(
+        shown,
+        expected="a Parquet file within the caps",
+        actual=why,
+        what="size",
+        detail=f"refused before it is read: {why}",
+    )
+
+
+def parquet_file(data: bytes, shown: str, *, max_bytes: int) -> Any:
+    """A ``pyarrow.parquet.ParquetFile`` over ``data`` whose footer, row count and
+    uncompressed size are within the caps (:class:`IntegrityError` otherwise).
+
+    The footer is at most :data:`MAX_PARQUET_FOOTER` bytes, the rows at most
+    :func:`max_rows`, the row groups' uncompressed size at most ``max_bytes``.
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    if len(data) >= 12 and data[-4:] == b"PAR1":
+        footer = int.from_bytes(data[-8:-4], "little")
+        if footer > MAX_PARQUET_FOOTER:
+            raise _parquet_refused(
+                shown, f"its metadata is {footer} bytes (at most {MAX_PARQUET_FOOTER})"
+            )
+    try:
+        pf = pq.ParquetFile(pa.BufferReader(data))
+        meta = pf.metadata
+        rows = meta.num_rows
+        size = sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups))
+    except (pa.ArrowException, OSError, ValueError) as e:
+        raise ReleaseError(
+            f"{shown}: not a readable Parquet file: {e}", file=shown, detail=str(e)
+        ) from None
+    cap = max_rows()
+    if rows > cap or rows < 0:
+        raise _parquet_refused(
+            shown, f"it holds {rows} rows (at most {cap}; set {MAX_ROWS_ENV} to change it)"
+        )
+    if size > max_bytes:
+        raise _parquet_refused(
+            shown,
+            f"its data is {size} bytes uncompressed (at most {max_bytes}; set {MAX_BYTES_ENV} "
+            "to change it)",
+        )
+    return pf
+
+
+def _is_text(t: Any) -> bool:
+    import pyarrow as pa
+
+    return bool(
+        pa.types.is_string(t)
+        or pa.types.is_binary(t)
+        or pa.types.is_large_string(t)
+        or pa.types.is_large_binary(t)
+    )
+
+
+def read_parquet(data: bytes, shown: str, *, max_bytes: int) -> Any:
+    """A Parquet file's ``pyarrow.Table``, read within the caps of :func:`parquet_file`.
+
+    String and binary columns are read dictionary-encoded first, so that a few large
+    values repeated on many rows (a tiny file that decodes to gigabytes) are counted, and
+    refused, before they are expanded: the decoded table is at most ``max_bytes``.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    pf = parquet_file(data, shown, max_bytes=max_bytes)
+    schema = pf.schema_arrow
+    texts = [f.name for f in schema if _is_text(f.type)]
+    try:
+        if texts:
+            pf = pq.ParquetFile(pa.BufferReader(data), read_dictionary=texts)
+        raw = pf.read(use_threads=False)
+        total = 0
+        columns = []
+        for f, col in zip(raw.schema, raw.columns, strict=True):
+            if pa.types.is_dictionary(f.type) and _is_text(f.type.value_type):
+                for chunk in col.chunks:  # the size it has once decoded
+                    lengths = pc.binary_length(chunk.dictionary)
+                    sizes = pc.take(lengths, chunk.indices)
+                    total += int(pc.sum(sizes).as_py() or 0) + col.nbytes
+                if total > max_bytes:
+                    break
+                if f.name in texts:
+                    col = pa.chunked_array(
+                        [c.dictionary_decode() for c in col.chunks], type=schema.field(f.name).type
+                    )
+            else:
+                total += col.nbytes
+            columns.append(col)
+    except (pa.ArrowException, OSError, ValueError) as e:
+        raise ReleaseError(
+            f"{shown}: not a readable Parquet file: {e}", file=shown, detail=str(e)
+        ) from None
+    if total > max_bytes:
+        raise _parquet_refused(
+            shown,
+            f"it decodes to more than {max_bytes} bytes (set {MAX_BYTES_ENV} to change it)",
+        )
+    return pa.Table.from_arrays(columns, schema=schema)
+
+
 # --- local files -----------------------------------------------------------------------------
 
 
@@ -1162,6 +1287,8 @@ __all__ = [
     "find_resource",
     "is_parquet",
     "open_release",
+    "parquet_file",
     "parse_descriptor",
+    "read_parquet",
     "safe_path",
 ]

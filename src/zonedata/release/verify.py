@@ -45,6 +45,7 @@ from zonedata.release.reader import (
     is_safe_path,
     name_problems,
     open_release,
+    read_parquet,
 )
 from zonedata.validate.problems import Problem, make
 
@@ -438,7 +439,6 @@ def check_contents(
 ) -> dict[str, tuple[_TableFiles, pa.Table, pa.Table]]:
     """Check each table's Parquet schema and JSON rows; returns (files, text, typed) per table."""
     import pyarrow as pa
-    import pyarrow.parquet as pq
 
     from zonedata.model.arrow import arrow_schema, cast_to_schema
     from zonedata.release import formats
@@ -455,10 +455,14 @@ def check_contents(
             )
         elif tf.parquet in contents:
             try:
-                got = pq.read_table(pa.BufferReader(contents[tf.parquet]))
-            except (pa.ArrowException, OSError, ValueError) as e:
+                got = read_parquet(
+                    contents[tf.parquet], tf.parquet, max_bytes=files.limits.max_bytes
+                )
+            except IntegrityError as e:  # over a cap: a Parquet bomb?
+                result.findings.append(Finding("size", tf.parquet, e.detail))
+            except ReleaseError as e:
                 result.findings.append(
-                    Finding("unreadable", tf.parquet, f"is not a readable Parquet file: {e}")
+                    Finding("unreadable", tf.parquet, f"is not a readable Parquet file: {e.detail}")
                 )
             else:
                 diffs = compare_schema(got.schema, arrow_schema(table, package))
