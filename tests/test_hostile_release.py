@@ -822,3 +822,20 @@ def test_parquet_over_the_caps_is_refused_before_it_is_read(
     out = run_cli("verify", str(release), env=env, memory=1 << 30)
     refused(out, 1, "cities.parquet", words)
     refused(load(release, env, memory=1 << 30), 3, "IntegrityError", "cities.parquet", words)
+
+
+def test_zip_holding_a_file_twice_is_refused(
+    release: Path, tmp_path: Path, guard: dict[str, str]
+) -> None:
+    path = tmp_path / "twice.zip"
+    with zipfile.ZipFile(release.parent / f"{STEM}.zip") as src, zipfile.ZipFile(path, "w") as zf:
+        for info in src.infolist():
+            zf.writestr(info, src.read(info))
+        with pytest.warns(UserWarning, match="Duplicate name"):
+            zf.writestr(f"{STEM}/cities.parquet", src.read(f"{STEM}/cities.parquet"))
+    words = ("cities.parquet more than once",)
+    refused(run_cli("verify", str(path), env=guard), 1, *words)
+    refused(load(path, guard), 3, "NotAReleaseError", *words)
+    out = run_cli("diff", str(release), str(path), env=guard)
+    refused(out, 2, *words)
+    assert "No differences" not in out.output

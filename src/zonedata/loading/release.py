@@ -49,6 +49,7 @@ def read_table(
     from zonedata.model.arrow import arrow_schema
     from zonedata.release.reader import (
         check_names,
+        check_unambiguous,
         file_spec,
         find_resource,
         open_release,
@@ -57,6 +58,7 @@ def read_table(
 
     with open_release(release) as source:
         descriptor = source.descriptor()
+        check_unambiguous(source)
         where = source.display(source.descriptor_name)
         check_names(descriptor, where)
         resource = find_resource(descriptor, name, source.location)

@@ -27,6 +27,7 @@ from zonedata.release.reader import (
     ReleaseFiles,
     check_is_release,
     check_names,
+    check_unambiguous,
     open_release,
     parquet_file,
     read_parquet,
@@ -103,6 +104,7 @@ def _load_side(path: str | Path) -> ReleaseSide:
     with open_release(path) as files:
         descriptor = files.descriptor()
         check_is_release(files)
+        check_unambiguous(files)
         check_names(descriptor, files.display(DESCRIPTOR))
         try:
             package = release_package(descriptor, files.location)

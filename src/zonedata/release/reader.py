@@ -296,6 +296,16 @@ def check_is_release(files: ReleaseFiles) -> None:
     )
 
 
+def check_unambiguous(files: ReleaseFiles) -> None:
+    """Refuse a zip that holds a file more than once (:class:`NotAReleaseError`)."""
+    if files.duplicates:
+        raise NotAReleaseError(
+            f"{files.location}: the zip holds {files.duplicates[0]} more than once: which copy "
+            "is meant is ambiguous; refused (run 'zonedata verify' on it)",
+            file=files.location,
+        )
+
+
 def verify_bytes(data: bytes, spec: FileSpec, shown: str, hint: str = "") -> None:
     """Raise :class:`IntegrityError` unless ``data`` has the recorded size and SHA-256."""
     if spec.size is not None and len(data) != spec.size:
@@ -561,6 +571,8 @@ class ReleaseFiles:
     limits: Limits = field(default_factory=Limits)
     sizes: dict[str, int] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    #: names a zip holds more than once (readers would disagree on which copy is meant)
+    duplicates: list[str] = field(default_factory=list)
     descriptor_name: str = DESCRIPTOR
     _descriptor: dict[str, Any] | None = field(default=None, repr=False)
 
@@ -898,6 +910,7 @@ def _open_zip(path: Path, fh: IO[bytes], limits: Limits) -> ZipRelease:
         name = n[len(prefix) :] if n.startswith(prefix) else "../" + n
         if name in rel.sizes:
             rel.notes.append(f"the zip holds {n} more than once")
+            rel.duplicates.append(n)
             continue
         rel.sizes[name] = info.file_size
         rel.infos[name] = info
@@ -1281,6 +1294,7 @@ __all__ = [
     "Limits",
     "ReleaseFiles",
     "check_is_release",
+    "check_unambiguous",
     "check_names",
     "download",
     "file_spec",
