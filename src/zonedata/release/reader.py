@@ -23,7 +23,8 @@ A release is treated as hostile input:
   and it is inflated in chunks that stop at the cap (a lying header cannot make it
   inflate more). A zip with :data:`MAX_ZIP_ENTRIES` entries or more is refused before
   its central directory is read. A descriptor nested deeper than :data:`MAX_DEPTH` is
-  refused.
+  refused. A Parquet file is checked before it is read (:func:`read_parquet`): its
+  footer, row count (``ZONEDATA_MAX_ROWS``) and uncompressed and decoded sizes.
 - **Verification.** :meth:`ReleaseFiles.read_recorded` checks a file against the size
   and SHA-256 its resource records before returning it
   (:class:`~zonedata.errors.IntegrityError` otherwise).
@@ -1294,8 +1295,8 @@ __all__ = [
     "Limits",
     "ReleaseFiles",
     "check_is_release",
-    "check_unambiguous",
     "check_names",
+    "check_unambiguous",
     "download",
     "file_spec",
     "find_resource",
