@@ -25,6 +25,7 @@ from typing import Any
 import pytest
 
 from tests.hostile import Outcome, run_cli, run_python, snapshot
+from tests.test_verify import rehash
 from zonedata.model import bundled_package_path, read_package
 from zonedata.release import build
 from zonedata.release.build import build_release
@@ -642,3 +643,199 @@ def test_zip_with_too_many_entries(tmp_path: Path, guard: dict[str, str]) -> Non
             zf.writestr(f"{STEM}/{i}", b"")
     refused(run_cli("verify", str(path), env=guard), 2, "many.zip", "entries")
     refused(load(path, guard), 3, "NotAReleaseError", "many.zip", "entries")
+
+
+def test_empty_zip_is_not_a_release(tmp_path: Path, guard: dict[str, str]) -> None:
+    path = tmp_path / "e.zip"
+    zipfile.ZipFile(path, "w").close()
+    refused(run_cli("verify", str(path), env=guard), 2, "e.zip", "not a release zip")
+    refused(load(path, guard), 3, "NotAReleaseError", "e.zip")
+
+
+def short_body(release: Path, extra: int, *, twice: bool = False) -> Route:
+    """The real file, announced as ``extra`` bytes longer (or with two lengths)."""
+
+    def route(h: http.server.BaseHTTPRequestHandler) -> None:
+        body = (release / "cities.parquet").read_bytes()
+        h.send_response(200)
+        h.send_header("Content-Length", str(len(body) + extra))
+        if twice:
+            h.send_header("Content-Length", str(len(body)))
+        h.end_headers()
+        h.wfile.write(body)
+
+    return route
+
+
+def test_download_shorter_than_its_content_length(
+    release: Path, server: _Server, guard: dict[str, str]
+) -> None:
+    # without a recorded size (as validate --allow-remote reads a source package's files)
+    edit_descriptor(release, lambda d: resource(d, "cities.parquet").pop("zonedata:bytes"))
+    server.routes[f"/{STEM}/cities.parquet"] = short_body(release, 100_000)
+    out = load(base(server) + STEM + "/", guard, timeout=30)
+    refused(out, 3, "DownloadError", "cities.parquet", "incomplete: got")
+    assert not list((Path(guard["ZONEDATA_CACHE"])).rglob("cities.parquet"))
+
+
+def test_download_with_conflicting_content_lengths(
+    release: Path, server: _Server, guard: dict[str, str]
+) -> None:
+    server.routes[f"/{STEM}/cities.parquet"] = short_body(release, 0, twice=True)
+    assert load(base(server) + STEM + "/", guard, timeout=30).code == 0
+    server.routes[f"/{STEM}/cities.parquet"] = short_body(release, 7, twice=True)
+    shutil.rmtree(guard["ZONEDATA_CACHE"])
+    out = load(base(server) + STEM + "/", guard, timeout=30)
+    refused(out, 3, "DownloadError", "cities.parquet", "conflicting Content-Length")
+
+
+def _parquet_rows(release: Path, how: str) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path = release / "cities.parquet"
+    t = pq.read_table(path)
+    if how == "twice":
+        pq.write_table(pa.concat_tables([t, t]), path)
+    elif how == "none":
+        pq.write_table(t.slice(0, 0), path)
+    else:  # the JSON twin gets one row more
+        rows = json.loads((release / "cities.json").read_text(encoding="utf-8"))
+        rows.append(dict(rows[0], city_id="zz"))
+        (release / "cities.json").write_text(json.dumps(rows, ensure_ascii=False), "utf-8")
+
+
+@pytest.mark.parametrize("how", ["twice", "none", "json-extra-row"])
+def test_parquet_and_json_with_different_row_counts(
+    release: Path, guard: dict[str, str], how: str
+) -> None:
+    """Consistent hashes: a located problem (exit 1), not 'Length mismatch'."""
+    _parquet_rows(release, how)
+    rehash(release)
+    refused(run_cli("verify", str(release), env=guard), 1, "cities.json", "differs from")
+
+
+def test_deeply_nested_json_table_file(release: Path, guard: dict[str, str]) -> None:
+    (release / "cities.json").write_text("[" * 200_000 + "]" * 200_000, encoding="utf-8")
+    rehash(release)
+    refused(run_cli("verify", str(release), env=guard), 1, "cities.json", "nested too deeply")
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("hash", 5),
+        ("hash", "sha256:" + "g" * 64),
+        ("hash", "md5:" + "0" * 32),
+        ("zonedata:bytes", "4422"),
+        ("bytes", 4422.0),
+    ],
+    ids=["hash-number", "hash-not-hex", "hash-md5", "size-string", "size-float"],
+)
+def test_malformed_hash_or_size_fails_verify(
+    release: Path, guard: dict[str, str], key: str, value: object
+) -> None:
+    edit_descriptor(release, lambda d: resource(d, "cities.parquet").__setitem__(key, value))
+    rehash_sums_only(release)
+    refused(run_cli("verify", str(release), env=guard), 1, "datapackage.json", "'cities'")
+    refused(load(release, guard), 3, "ReleaseError", "'cities'")
+
+
+def rehash_sums_only(release: Path) -> None:
+    import hashlib
+
+    names = sorted(p.name for p in release.iterdir() if p.name != "SHA256SUMS")
+    (release / "SHA256SUMS").write_text(
+        "".join(f"{hashlib.sha256((release / n).read_bytes()).hexdigest()}  {n}\n" for n in names),
+        encoding="ascii",
+    )
+
+
+def test_release_without_tables_fails_verify(release: Path, guard: dict[str, str]) -> None:
+    edit_descriptor(release, lambda d: d.update(resources=[]))
+    for p in release.iterdir():
+        if p.name not in ("datapackage.json", "SHA256SUMS"):
+            p.unlink()
+    rehash_sums_only(release)
+    refused(run_cli("verify", str(release), env=guard), 1, "datapackage.json", "no tables")
+
+
+def test_source_package_is_not_a_release(release: Path, guard: dict[str, str]) -> None:
+    words = ("not a release", "zonedata validate")
+    refused(run_cli("verify", str(PACKAGE.parent), env=guard), 2, *words)
+    refused(run_cli("diff", str(release), str(PACKAGE.parent), env=guard), 2, *words)
+    refused(run_cli("diff", str(PACKAGE.parent), str(release), env=guard), 2, *words)
+
+
+@pytest.mark.parametrize("how", ["twice", "other-table"])
+def test_diff_refuses_a_parquet_that_disagrees_with_its_json(
+    release: Path, guard: dict[str, str], how: str
+) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    other = release.parent / "other"
+    shutil.copytree(release, other)
+    if how == "twice":
+        _parquet_rows(other, "twice")
+    else:
+        pq.write_table(pa.table({"x": [1, 2], "y": ["a", "b"]}), other / "cities.parquet")
+    rehash(other)
+    out = run_cli("diff", str(release), str(other), env=guard)
+    refused(out, 2, "cities.parquet", "does not match", "zonedata verify")
+    assert "No differences" not in out.output
+
+
+def _bomb_parquet(release: Path, how: str) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path = release / "cities.parquet"
+    if how == "big-strings":  # 4000 rows of one 100 KiB string: under 1 KB, 800 MB decoded
+        big = pa.DictionaryArray.from_arrays(pa.array([0] * 4000), pa.array(["x" * (100 << 10)]))
+        pq.write_table(pa.table({"city_id": big, "name_en": big}), path, compression="zstd")
+    elif how == "plain-strings":  # 300 rows of 1 MiB strings, not dictionary-encoded
+        big = pa.array(["x" * (1 << 20)] * 300)
+        t = pa.table({"city_id": big})
+        pq.write_table(t, path, compression="zstd", use_dictionary=False)
+    elif how == "footer":  # 17 MiB of metadata
+        t = pq.read_table(path).replace_schema_metadata({"x": "a" * (17 << 20)})
+        pq.write_table(t, path)
+    rehash(release)
+
+
+@pytest.mark.parametrize(
+    ("how", "env", "words"),
+    [
+        ("big-strings", {}, "decodes to more than"),
+        ("plain-strings", {"ZONEDATA_MAX_FILE_BYTES": str(100 << 20)}, "uncompressed"),
+        ("footer", {}, "its metadata is"),
+        ("rows", {"ZONEDATA_MAX_ROWS": "10"}, "rows (at most 10"),
+    ],
+    ids=["dictionary-bomb", "zstd-bomb", "huge-footer", "row-cap"],
+)
+def test_parquet_over_the_caps_is_refused_before_it_is_read(
+    release: Path, guard: dict[str, str], how: str, env: dict[str, str], words: str
+) -> None:
+    _bomb_parquet(release, how)
+    env = {**guard, **env}
+    out = run_cli("verify", str(release), env=env, memory=1 << 30)
+    refused(out, 1, "cities.parquet", words)
+    refused(load(release, env, memory=1 << 30), 3, "IntegrityError", "cities.parquet", words)
+
+
+def test_zip_holding_a_file_twice_is_refused(
+    release: Path, tmp_path: Path, guard: dict[str, str]
+) -> None:
+    path = tmp_path / "twice.zip"
+    with zipfile.ZipFile(release.parent / f"{STEM}.zip") as src, zipfile.ZipFile(path, "w") as zf:
+        for info in src.infolist():
+            zf.writestr(info, src.read(info))
+        with pytest.warns(UserWarning, match="Duplicate name"):
+            zf.writestr(f"{STEM}/cities.parquet", src.read(f"{STEM}/cities.parquet"))
+    words = ("cities.parquet more than once",)
+    refused(run_cli("verify", str(path), env=guard), 1, *words)
+    refused(load(path, guard), 3, "NotAReleaseError", *words)
+    out = run_cli("diff", str(release), str(path), env=guard)
+    refused(out, 2, *words)
+    assert "No differences" not in out.output

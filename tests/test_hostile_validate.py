@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -434,6 +435,49 @@ def test_force_replaces_its_own_release_and_nothing_else(
     refused.assert_clean_failure(2)
     assert "(it holds extra.csv, which SHA256SUMS omits)" in refused.stderr
     assert extra.read_text() == "mine\n"
+
+
+@pytest.mark.parametrize(
+    ("cwd", "out", "where"),
+    [("pkg", "../dist", "dist"), (".", "pkg/data/../../dist2", "dist2")],
+    ids=["dotdot-from-the-package", "dotdot-through-data"],
+)
+def test_release_to_an_out_with_dotdot(
+    package_copy: Path, tmp_path: Path, cwd: str, out: str, where: str
+) -> None:
+    """An --out with ``..`` in it is written through its real folder (it was refused)."""
+    where_from = tmp_path / cwd
+    got = run_cli("release", "." if cwd == "pkg" else "pkg", "--out", out, cwd=where_from, env=ENV)
+    assert got.code == 0, got.output
+    assert sorted(p.name for p in (tmp_path / where).iterdir()) == [
+        "zonedata-0.1.0",
+        "zonedata-0.1.0.zip",
+    ]
+
+
+def test_release_leaves_a_leftover_with_an_impossible_pid(
+    package_copy: Path, tmp_path: Path
+) -> None:
+    odd = tmp_path / "dist/.zonedata-0.1.0.tmp-99999999999999999999-abc"
+    odd.mkdir(parents=True)
+    got = release(tmp_path, "pkg", "--out", "dist")
+    assert got.code == 0, got.output
+    assert odd.is_dir()  # not a build of ours: left alone
+
+
+def test_force_does_not_replace_a_zip_with_a_dotdot_entry(
+    package_copy: Path, tmp_path: Path
+) -> None:
+    (tmp_path / "dist").mkdir()
+    with zipfile.ZipFile(tmp_path / "dist/zonedata-0.1.0.zip", "w") as zf:
+        zf.writestr("zonedata-0.1.0/../x.txt", "mine")
+    before = snapshot(tmp_path)
+    got = release(tmp_path, "pkg", "--out", "dist", "--force")
+    got.assert_clean_failure(2)
+    assert "zonedata-0.1.0.zip exists but is not a release that zonedata wrote (it holds" in (
+        got.stderr
+    )
+    assert snapshot(tmp_path) == before
 
 
 def test_release_of_a_fifo_data_file_does_not_block(package_copy: Path, tmp_path: Path) -> None:

@@ -45,13 +45,20 @@ def read_table(
     have exactly the types :func:`zonedata.model.arrow.arrow_schema` gives.
     """
     import pyarrow as pa
-    import pyarrow.parquet as pq
 
     from zonedata.model.arrow import arrow_schema
-    from zonedata.release.reader import check_names, file_spec, find_resource, open_release
+    from zonedata.release.reader import (
+        check_names,
+        check_unambiguous,
+        file_spec,
+        find_resource,
+        open_release,
+        read_parquet,
+    )
 
     with open_release(release) as source:
         descriptor = source.descriptor()
+        check_unambiguous(source)
         where = source.display(source.descriptor_name)
         check_names(descriptor, where)
         resource = find_resource(descriptor, name, source.location)
@@ -68,10 +75,8 @@ def read_table(
         package = Package(descriptor=descriptor, base_path=Path("."), tables=(table,))
         data = source.read_verified(spec)
         shown = f"{source.location} ({spec.path})"
-    try:
-        raw = pq.read_table(pa.BufferReader(data))
-    except (pa.ArrowException, OSError) as e:
-        raise ReleaseError(f"{shown}: not a readable Parquet file: {e}") from e
+        cap = source.limits.max_bytes
+    raw = read_parquet(data, shown, max_bytes=cap)  # its caps checked before it is expanded
     schema = arrow_schema(table, package)
     if raw.column_names != schema.names:
         raise ReleaseError(

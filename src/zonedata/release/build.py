@@ -417,7 +417,9 @@ def clean_stale_temporaries(out: Path) -> list[str]:
         if not m:
             continue
         if os.name == "posix":
-            stale = not _pid_alive(int(m.group(1)))
+            pid = int(m.group(1))
+            # a number no process can have (pid_t is 32 bits) is not one of our builds'
+            stale = 0 < pid < 1 << 31 and not _pid_alive(pid)
         else:  # no safe liveness check: only what is over a day old
             try:
                 stale = time.time() - entry.lstat().st_mtime > 86400
@@ -578,8 +580,23 @@ def check_replaceable(folder: Path, zip_path: Path) -> None:
                 entries = zf.namelist()
         except (OSError, zipfile.BadZipFile, ValueError):
             raise _not_a_release(zip_path, "not a zip file") from None
-        if not entries or not all(n.startswith(f"{stem}/") for n in entries):
+        if not entries or not all(_zip_entry_inside(n, stem) for n in entries):
             raise _not_a_release(zip_path, f"it holds files outside {stem}/")
+
+
+def _zip_entry_inside(name: str, stem: str) -> bool:
+    """A zip entry that is a plain relative path below ``stem/`` (no ``..``, ``.`` or
+    empty part, not absolute, no backslash, NUL or other control character)."""
+    parts = name.split("/")
+    if name.endswith("/"):
+        parts = parts[:-1]  # a folder entry
+    return (
+        len(parts) >= 1
+        and parts[0] == stem
+        and "\\" not in name
+        and not any(ord(c) < 32 or c == "\x7f" for c in name)
+        and all(part not in ("", ".", "..") for part in parts)
+    )
 
 
 def remove_old_release(aside: Path) -> None:
@@ -864,10 +881,13 @@ def build_release(
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as e:
         raise ReleaseError(f"cannot create {out_dir}: {e.strerror or e}") from e
-    notes = [f"removed leftover {n}" for n in clean_stale_temporaries(out_dir)]
+    # the temporaries go in the real folder, checked again now that it exists: an --out
+    # given as ../dist or data/../out is fine, and every path written is free of ``..``
+    real_out = check_out(out_dir, plan.package, plan.desc_file)
+    notes = [f"removed leftover {n}" for n in clean_stale_temporaries(real_out)]
 
-    tmp_dir = out_dir / _temp_name(plan.stem, "tmp")
-    tmp_zip = out_dir / _temp_name(plan.stem + ".zip", "tmp")
+    tmp_dir = real_out / _temp_name(plan.stem, "tmp")
+    tmp_zip = real_out / _temp_name(plan.stem + ".zip", "tmp")
     aside: Path | None = None
     try:
         tmp_dir.mkdir()

@@ -18,11 +18,20 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
-from zonedata.model.descriptor import DescriptorError, Table
+from zonedata.model.descriptor import DescriptorError, Package, Table
 from zonedata.model.types import type_label
 from zonedata.release.errors import NotAReleaseError, ReleaseError
 from zonedata.release.formats import NumberToken, dump_json, encode_scalar
-from zonedata.release.reader import DESCRIPTOR, ReleaseFiles, check_names, open_release
+from zonedata.release.reader import (
+    DESCRIPTOR,
+    ReleaseFiles,
+    check_is_release,
+    check_names,
+    check_unambiguous,
+    open_release,
+    parquet_file,
+    read_parquet,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -94,6 +103,8 @@ def _load_side(path: str | Path) -> ReleaseSide:
 
     with open_release(path) as files:
         descriptor = files.descriptor()
+        check_is_release(files)
+        check_unambiguous(files)
         check_names(descriptor, files.display(DESCRIPTOR))
         try:
             package = release_package(descriptor, files.location)
@@ -104,6 +115,8 @@ def _load_side(path: str | Path) -> ReleaseSide:
         for name, tf in release_tables(package).items():
             tables[name] = tf.table
             values[name] = _read_table(files, tf.table, tf.json, tf.parquet)
+            if tf.json is not None and tf.json in files and tf.parquet is not None:
+                _check_twin(files, tf.table, package, (tf.parquet, tf.json), values[name])
     return ReleaseSide(
         location=files.location,
         name=str(descriptor.get("name", "")),
@@ -118,7 +131,6 @@ def _read_table(
 ) -> dict[str, list[Any]]:
     """A table's values: from the JSON file (exact number text), else from the Parquet file."""
     import pyarrow as pa
-    import pyarrow.parquet as pq
 
     from zonedata.release.formats import JsonTableError, parse_json_rows
 
@@ -129,7 +141,7 @@ def _read_table(
     try:
         if name == json_name:
             return parse_json_rows(data, table)
-        typed = pq.read_table(pa.BufferReader(data))
+        typed = read_parquet(data, files.display(name), max_bytes=files.limits.max_bytes)
     except (OSError, JsonTableError, pa.ArrowException) as e:
         raise ReleaseError(f"cannot read {files.display(name)}: {e}") from e
     out: dict[str, list[Any]] = {}
@@ -138,6 +150,38 @@ def _read_table(
             raise ReleaseError(f"{files.display(name)} has no column {f.name!r}")
         out[f.name] = [_from_parquet(v) for v in typed.column(f.name).to_pylist()]
     return out
+
+
+def _check_twin(
+    files: ReleaseFiles,
+    table: Table,
+    package: Package,
+    names: tuple[str, str],
+    values: dict[str, list[Any]],
+) -> None:
+    """The table's Parquet file has the schema and row count of its JSON twin, read above.
+
+    The diff reads the JSON file (exact number text); a Parquet file that disagrees with
+    it (what ``zonedata.load`` reads) would make the diff report on other data.
+    """
+    from zonedata.model.arrow import arrow_schema
+    from zonedata.release.verify import compare_schema
+
+    parquet_name, json_name = names
+    shown = files.display(parquet_name)
+    data = files.read_recorded(parquet_name)
+    meta = parquet_file(data, shown, max_bytes=files.limits.max_bytes)
+    schema, rows = meta.schema_arrow, meta.metadata.num_rows
+    rows_json = len(next(iter(values.values()), []))
+    diffs = compare_schema(schema, arrow_schema(table, package))
+    if rows != rows_json:
+        diffs.append(f"has {rows} rows, its JSON twin {rows_json}")
+    if diffs:
+        raise ReleaseError(
+            f"{shown} does not match {files.display(json_name)}: {diffs[0]}; the release "
+            "is damaged (run 'zonedata verify' on it)",
+            file=shown,
+        )
 
 
 def _from_parquet(v: Any) -> Any:

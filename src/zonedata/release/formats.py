@@ -269,6 +269,8 @@ def parse_json_rows(data: bytes, table: Table) -> dict[str, list[Any]]:
         raise JsonTableError(f"not UTF-8: {e}") from e
     except json.JSONDecodeError as e:
         raise JsonTableError(f"not valid JSON: {e.msg} (line {e.lineno})") from e
+    except RecursionError:  # '[[[[...': a table file holds flat objects only
+        raise JsonTableError("the JSON is nested too deeply to be read") from None
     if not isinstance(rows, list):
         raise JsonTableError("the file does not hold a JSON array")
     names = table.field_names

@@ -23,7 +23,8 @@ A release is treated as hostile input:
   and it is inflated in chunks that stop at the cap (a lying header cannot make it
   inflate more). A zip with :data:`MAX_ZIP_ENTRIES` entries or more is refused before
   its central directory is read. A descriptor nested deeper than :data:`MAX_DEPTH` is
-  refused.
+  refused. A Parquet file is checked before it is read (:func:`read_parquet`): its
+  footer, row count (``ZONEDATA_MAX_ROWS``) and uncompressed and decoded sizes.
 - **Verification.** :meth:`ReleaseFiles.read_recorded` checks a file against the size
   and SHA-256 its resource records before returning it
   (:class:`~zonedata.errors.IntegrityError` otherwise).
@@ -274,6 +275,38 @@ def file_spec(resource: Mapping[str, Any], where: str) -> FileSpec:
     return FileSpec(path=path, sha256=m.group(1).lower(), size=size)
 
 
+def check_is_release(files: ReleaseFiles) -> None:
+    """Refuse a data package that is not a release (:class:`NotAReleaseError`).
+
+    A release records a SHA-256 hash for its files, and a local one holds ``SHA256SUMS``;
+    a source package (what ``zonedata release`` reads) has neither.
+    """
+    descriptor = files.descriptor()
+    hashed = any(
+        isinstance(r, Mapping) and isinstance(r.get("hash"), str) and _SHA256.match(r["hash"])
+        for r in descriptor["resources"]
+    )
+    if hashed or (files.kind != "url" and CHECKSUMS in files):
+        return
+    shown = files.display(files.descriptor_name)
+    raise NotAReleaseError(
+        f"{files.location}: not a release: no {CHECKSUMS} and no resource records a SHA-256 "
+        "hash (a source package? run 'zonedata validate' on it, 'zonedata release' to "
+        "build its release)",
+        file=shown,
+    )
+
+
+def check_unambiguous(files: ReleaseFiles) -> None:
+    """Refuse a zip that holds a file more than once (:class:`NotAReleaseError`)."""
+    if files.duplicates:
+        raise NotAReleaseError(
+            f"{files.location}: the zip holds {files.duplicates[0]} more than once: which copy "
+            "is meant is ambiguous; refused (run 'zonedata verify' on it)",
+            file=files.location,
+        )
+
+
 def verify_bytes(data: bytes, spec: FileSpec, shown: str, hint: str = "") -> None:
     """Raise :class:`IntegrityError` unless ``data`` has the recorded size and SHA-256."""
     if spec.size is not None and len(data) != spec.size:
@@ -362,6 +395,131 @@ def _size_error(shown: str, limit: int, actual: str) -> IntegrityError:
     )
 
 
+# --- Parquet files ---------------------------------------------------------------------------
+
+#: Environment variable: the most rows a release's Parquet file may hold.
+MAX_ROWS_ENV = "ZONEDATA_MAX_ROWS"
+#: The most rows a Parquet file may hold, by default.
+DEFAULT_MAX_ROWS = 20_000_000
+#: The largest Parquet footer (its metadata) read.
+MAX_PARQUET_FOOTER = 16 * 1024 * 1024
+
+
+def max_rows() -> int:
+    """The row cap of a Parquet file: ``ZONEDATA_MAX_ROWS``, else :data:`DEFAULT_MAX_ROWS`."""
+    n = int(_env_number(MAX_ROWS_ENV, DEFAULT_MAX_ROWS, int))
+    if n <= 0:
+        raise ReleaseError(f"{MAX_ROWS_ENV} must be positive, got {n}")
+    return n
+
+
+def _parquet_refused(shown: str, why: str) -> IntegrityError:
+    return IntegrityError(
+        shown,
+        expected="a Parquet file within the caps",
+        actual=why,
+        what="size",
+        detail=f"refused before it is read: {why}",
+    )
+
+
+def parquet_file(data: bytes, shown: str, *, max_bytes: int) -> Any:
+    """A ``pyarrow.parquet.ParquetFile`` over ``data`` whose footer, row count and
+    uncompressed size are within the caps (:class:`IntegrityError` otherwise).
+
+    The footer is at most :data:`MAX_PARQUET_FOOTER` bytes, the rows at most
+    :func:`max_rows`, the row groups' uncompressed size at most ``max_bytes``.
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    if len(data) >= 12 and data[-4:] == b"PAR1":
+        footer = int.from_bytes(data[-8:-4], "little")
+        if footer > MAX_PARQUET_FOOTER:
+            raise _parquet_refused(
+                shown, f"its metadata is {footer} bytes (at most {MAX_PARQUET_FOOTER})"
+            )
+    try:
+        pf = pq.ParquetFile(pa.BufferReader(data))
+        meta = pf.metadata
+        rows = meta.num_rows
+        size = sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups))
+    except (pa.ArrowException, OSError, ValueError) as e:
+        raise ReleaseError(
+            f"{shown}: not a readable Parquet file: {e}", file=shown, detail=str(e)
+        ) from None
+    cap = max_rows()
+    if rows > cap or rows < 0:
+        raise _parquet_refused(
+            shown, f"it holds {rows} rows (at most {cap}; set {MAX_ROWS_ENV} to change it)"
+        )
+    if size > max_bytes:
+        raise _parquet_refused(
+            shown,
+            f"its data is {size} bytes uncompressed (at most {max_bytes}; set {MAX_BYTES_ENV} "
+            "to change it)",
+        )
+    return pf
+
+
+def _is_text(t: Any) -> bool:
+    import pyarrow as pa
+
+    return bool(
+        pa.types.is_string(t)
+        or pa.types.is_binary(t)
+        or pa.types.is_large_string(t)
+        or pa.types.is_large_binary(t)
+    )
+
+
+def read_parquet(data: bytes, shown: str, *, max_bytes: int) -> Any:
+    """A Parquet file's ``pyarrow.Table``, read within the caps of :func:`parquet_file`.
+
+    String and binary columns are read dictionary-encoded first, so that a few large
+    values repeated on many rows (a tiny file that decodes to gigabytes) are counted, and
+    refused, before they are expanded: the decoded table is at most ``max_bytes``.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    pf = parquet_file(data, shown, max_bytes=max_bytes)
+    schema = pf.schema_arrow
+    texts = [f.name for f in schema if _is_text(f.type)]
+    try:
+        if texts:
+            pf = pq.ParquetFile(pa.BufferReader(data), read_dictionary=texts)
+        raw = pf.read(use_threads=False)
+        total = 0
+        columns = []
+        for f, col in zip(raw.schema, raw.columns, strict=True):
+            if pa.types.is_dictionary(f.type) and _is_text(f.type.value_type):
+                for chunk in col.chunks:  # the size it has once decoded
+                    lengths = pc.binary_length(chunk.dictionary)
+                    sizes = pc.take(lengths, chunk.indices)
+                    total += int(pc.sum(sizes).as_py() or 0) + col.nbytes
+                if total > max_bytes:
+                    break
+                if f.name in texts:
+                    col = pa.chunked_array(
+                        [c.dictionary_decode() for c in col.chunks], type=schema.field(f.name).type
+                    )
+            else:
+                total += col.nbytes
+            columns.append(col)
+    except (pa.ArrowException, OSError, ValueError) as e:
+        raise ReleaseError(
+            f"{shown}: not a readable Parquet file: {e}", file=shown, detail=str(e)
+        ) from None
+    if total > max_bytes:
+        raise _parquet_refused(
+            shown,
+            f"it decodes to more than {max_bytes} bytes (set {MAX_BYTES_ENV} to change it)",
+        )
+    return pa.Table.from_arrays(columns, schema=schema)
+
+
 # --- local files -----------------------------------------------------------------------------
 
 
@@ -414,6 +572,8 @@ class ReleaseFiles:
     limits: Limits = field(default_factory=Limits)
     sizes: dict[str, int] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    #: names a zip holds more than once (readers would disagree on which copy is meant)
+    duplicates: list[str] = field(default_factory=list)
     descriptor_name: str = DESCRIPTOR
     _descriptor: dict[str, Any] | None = field(default=None, repr=False)
 
@@ -678,6 +838,8 @@ def _layout_lie(zf: zipfile.ZipFile, fh: IO[bytes], infos: list[zipfile.ZipInfo]
     otherwise make readers disagree on the member's bytes.
     """
     ordered = sorted(infos, key=lambda i: i.header_offset)
+    if not ordered:
+        return None  # an empty zip: refused below for having no descriptor
     limits = [i.header_offset for i in ordered[1:]] + [zf.start_dir]
     for info, limit in zip(ordered, limits, strict=True):
         try:
@@ -749,6 +911,7 @@ def _open_zip(path: Path, fh: IO[bytes], limits: Limits) -> ZipRelease:
         name = n[len(prefix) :] if n.startswith(prefix) else "../" + n
         if name in rel.sizes:
             rel.notes.append(f"the zip holds {n} more than once")
+            rel.duplicates.append(n)
             continue
         rel.sizes[name] = info.file_size
         rel.infos[name] = info
@@ -946,10 +1109,23 @@ def download(url: str, *, limit: int, limits: Limits, recorded: bool = False) ->
     request = urllib.request.Request(url, headers={"User-Agent": f"zonedata/{__version__}"})
     late = f"cannot download {url}: the download deadline ({limits.seconds_text()}) passed"
     buf = bytearray()
+    length = ""
     try:
         with opener.open(request, timeout=min(READ_TIMEOUT, limits.deadline)) as response:
-            length = response.headers.get("Content-Length", "")
-            if length.isdigit() and int(length) > limit:
+            lengths = {v.strip() for v in response.headers.get_all("Content-Length") or ()}
+            if len(lengths) > 1:
+                shown = ", ".join(sorted(lengths))[:200]
+                raise DownloadError(
+                    f"cannot download {url}: the server sends conflicting Content-Length "
+                    f"headers ({shown}); refused"
+                )
+            # a chunked body ignores Content-Length (http.client reads the chunks)
+            length = "" if getattr(response, "chunked", False) else next(iter(lengths), "")
+            if length and not (length.isascii() and length.isdigit()):
+                raise DownloadError(
+                    f"cannot download {url}: invalid Content-Length {length[:40]!r}; refused"
+                )
+            if length and int(length) > limit:
                 raise _too_large(url, limit, recorded, f"it announces {length} bytes")
             while True:
                 if watch.remaining() <= 0:
@@ -978,6 +1154,11 @@ def download(url: str, *, limit: int, limits: Limits, recorded: bool = False) ->
         watch.cancel()
     if watch.expired:
         raise DownloadError(late)
+    if length and len(buf) != int(length):
+        raise DownloadError(
+            f"cannot download {url}: incomplete: got {len(buf)} of {length} bytes "
+            "(the connection closed early)"
+        )
     return bytes(buf)
 
 
@@ -1113,12 +1294,16 @@ __all__ = [
     "FileSpec",
     "Limits",
     "ReleaseFiles",
+    "check_is_release",
     "check_names",
+    "check_unambiguous",
     "download",
     "file_spec",
     "find_resource",
     "is_parquet",
     "open_release",
+    "parquet_file",
     "parse_descriptor",
+    "read_parquet",
     "safe_path",
 ]

@@ -40,9 +40,12 @@ from zonedata.release.reader import (
     DESCRIPTOR,
     MAX_DESCRIPTOR_BYTES,
     ReleaseFiles,
+    check_is_release,
+    file_spec,
     is_safe_path,
     name_problems,
     open_release,
+    read_parquet,
 )
 from zonedata.validate.problems import Problem, make
 
@@ -163,16 +166,21 @@ def _expected_files(
             continue
         exp = expected.setdefault(path, _Expected())
         exp.resource = True
-        size = r.get(BYTES_PROPERTY, r.get("bytes"))
-        if isinstance(size, int) and not isinstance(size, bool):
-            exp.size = size
-        h = r.get("hash")
-        if isinstance(h, str):
-            algo, _, hexdigest = h.rpartition(":")
-            if algo in ("", "sha256") and re.fullmatch(r"[0-9a-fA-F]{64}", hexdigest):
-                exp.hashes.append((DESCRIPTOR, hexdigest.lower()))
-            else:
-                result.notes.append(f"{path}: hash {h!r} is not a SHA-256; not checked against it")
+        try:  # the check load makes: a 'sha256:<hex>' hash, sizes that are integers
+            spec = file_spec(r, DESCRIPTOR)
+        except ReleaseError as e:
+            result.problems.append(
+                finding("descriptor", DESCRIPTOR, e.detail.removeprefix(f"{DESCRIPTOR}: "))
+            )
+            size, h = r.get(BYTES_PROPERTY, r.get("bytes")), r.get("hash")
+            if isinstance(size, int) and not isinstance(size, bool) and size >= 0:
+                exp.size = size
+            m = re.fullmatch(r"(?:sha256:)?([0-9a-fA-F]{64})", h) if isinstance(h, str) else None
+            if m:
+                exp.hashes.append((DESCRIPTOR, m.group(1).lower()))
+            continue
+        exp.size = spec.size
+        exp.hashes.append((DESCRIPTOR, spec.sha256))
     for name, hexdigest in (sums or {}).items():
         if not is_safe_path(name):
             result.problems.append(
@@ -431,7 +439,6 @@ def check_contents(
 ) -> dict[str, tuple[_TableFiles, pa.Table, pa.Table]]:
     """Check each table's Parquet schema and JSON rows; returns (files, text, typed) per table."""
     import pyarrow as pa
-    import pyarrow.parquet as pq
 
     from zonedata.model.arrow import arrow_schema, cast_to_schema
     from zonedata.release import formats
@@ -448,10 +455,14 @@ def check_contents(
             )
         elif tf.parquet in contents:
             try:
-                got = pq.read_table(pa.BufferReader(contents[tf.parquet]))
-            except (pa.ArrowException, OSError, ValueError) as e:
+                got = read_parquet(
+                    contents[tf.parquet], tf.parquet, max_bytes=files.limits.max_bytes
+                )
+            except IntegrityError as e:  # over a cap: a Parquet bomb?
+                result.findings.append(Finding("size", tf.parquet, e.detail))
+            except ReleaseError as e:
                 result.findings.append(
-                    Finding("unreadable", tf.parquet, f"is not a readable Parquet file: {e}")
+                    Finding("unreadable", tf.parquet, f"is not a readable Parquet file: {e.detail}")
                 )
             else:
                 diffs = compare_schema(got.schema, arrow_schema(table, package))
@@ -483,6 +494,7 @@ def check_contents(
                     f"differs from {tf.parquet}: {_first_difference(from_json, from_parquet)}",
                 )
             )
+            text = None  # its rows are not the Parquet rows: no semantic rules on them
         typed = from_parquet if from_parquet is not None else from_json
         result.problems.extend(check_csv(tf, package, contents, typed))
         if typed is not None and text is not None:
@@ -527,6 +539,7 @@ def verify_release(path: str | Path) -> VerifyResult:
 
 def _verify(files: ReleaseFiles) -> VerifyResult:
     descriptor = files.descriptor()
+    check_is_release(files)
     result = VerifyResult(
         location=files.location,
         name=str(descriptor.get("name", "")),
@@ -541,6 +554,10 @@ def _verify(files: ReleaseFiles) -> VerifyResult:
         )
         return result
     loaded = check_contents(files, package, contents, result)
+    if not result.tables:
+        result.problems.append(
+            finding("descriptor", DESCRIPTOR, "lists no tables: a release has at least one")
+        )
     typed = {name: t for name, (_, _, t) in loaded.items()}
     for r in descriptor["resources"]:
         if isinstance(r, dict) and is_database(r) and r.get("path") in contents:
