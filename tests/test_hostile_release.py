@@ -605,6 +605,36 @@ def test_central_directory_that_lies_about_a_compressed_size(
     refused(load(path, guard), 3, "NotAReleaseError", *words)
 
 
+@pytest.mark.parametrize(
+    ("change", "why"),
+    [
+        (
+            lambda d: d["resources"].append(dict(resource(d, "cities.parquet"))),
+            "describes 'cities.parquet' a second time",
+        ),
+        (
+            lambda d: resource(d, "cities.parquet")["schema"]["fields"][1].update(type="geojson"),
+            "has a field of type 'geojson', which no zonedata release writes",
+        ),
+    ],
+    ids=["same-path-twice", "unknown-field-type"],
+)
+def test_descriptor_no_release_writes(
+    release: Path,
+    tmp_path: Path,
+    guard: dict[str, str],
+    change: Callable[[dict[str, Any]], None],
+    why: str,
+) -> None:
+    """Found by the wider sweep: verify said OK, load loaded and diff saw no difference."""
+    pristine_copy = tmp_path / "pristine"
+    shutil.copytree(release, pristine_copy)
+    edit_descriptor(release, change)
+    refused(run_cli("verify", str(release), env=guard), 2, "datapackage.json", why)
+    refused(load(release, guard), 3, "NotAReleaseError", why)
+    refused(run_cli("diff", str(pristine_copy), str(release), env=guard), 2, why)
+
+
 def test_encrypted_zip_member(release: Path, tmp_path: Path, guard: dict[str, str]) -> None:
     """A member flagged as encrypted: zipfile would raise RuntimeError; a clean refusal."""
     path = release.parent / f"{STEM}.zip"

@@ -92,6 +92,7 @@ from zonedata.errors import (
     UnsafeFileError,
 )
 from zonedata.model import jsontext
+from zonedata.model.descriptor import SUPPORTED_TYPES
 from zonedata.release.archive import CHECKSUMS, DESCRIPTOR
 
 #: Resource properties recording a file's size: the standard ``bytes``, and the
@@ -360,12 +361,33 @@ def parse_descriptor(data: bytes, shown: str) -> dict[str, Any]:
         raise NotAReleaseError(
             f"{shown}: not a data package descriptor (no list of resources)", file=shown
         )
+    paths: set[str] = set()
     for i, r in enumerate(descriptor["resources"]):
         if not isinstance(r, dict):
             raise NotAReleaseError(
                 f"{shown}: resources[{i}] is not an object: {str(r)[:60]!r}", file=shown
             )
+        why = _resource_problem(r, paths)
+        if why:
+            raise NotAReleaseError(f"{shown}: resources[{i}] {why}", file=shown)
     return descriptor
+
+
+def _resource_problem(r: dict[str, Any], paths: set[str]) -> str | None:
+    """Why a release descriptor's resource is none a zonedata release writes (or None):
+    a second resource of one path, or a field of a type no release projects."""
+    path = r.get("path")
+    if isinstance(path, str):
+        if path in paths:
+            return f"describes {path!r} a second time"
+        paths.add(path)
+    schema = r.get("schema")
+    fields = schema.get("fields") if isinstance(schema, dict) else None
+    for f in fields if isinstance(fields, list) else []:
+        kind = f.get("type", "string") if isinstance(f, dict) else None
+        if kind not in SUPPORTED_TYPES:
+            return f"has a field of type {str(kind)[:40]!r}, which no zonedata release writes"
+    return None
 
 
 def find_resource(descriptor: Mapping[str, Any], name: str, where: str) -> Mapping[str, Any]:
