@@ -1018,6 +1018,10 @@ def _constraint(table: str, name: str, key: str, value: object) -> Callable[[dic
             ),
             "the primary key names a field twice",
         ),
+        (
+            lambda d: resource(d, "companies").__setitem__("path", ""),
+            "resource 'companies': the path is empty; it must name a file",
+        ),
     ],
     ids=[
         "empty-enum",
@@ -1034,6 +1038,7 @@ def _constraint(table: str, name: str, key: str, value: object) -> Callable[[dic
         "partialdate-string",
         "empty-field-name",
         "repeated-key-field",
+        "empty-path",
     ],
 )
 def test_descriptor_value_the_checks_cannot_use(
@@ -1075,3 +1080,18 @@ def test_path_too_long_for_the_file_system(tmp_path: Path) -> None:
 def test_empty_path_is_a_usage_error(tmp_path: Path) -> None:
     out = run_cli("validate", "", cwd=tmp_path)
     _clean(out, 2, "an empty path names no package")
+
+
+def test_path_with_a_line_break(package_copy: Path, tmp_path: Path) -> None:
+    edit_descriptor(
+        package_copy, lambda d: resource(d, "cities").__setitem__("path", "data/cities.csv\n")
+    )
+    out = validate(tmp_path, "pkg")
+    assert_reports(
+        out,
+        1,
+        "pkg/datapackage.json",
+        value_at(package_copy / "datapackage.json", '"path": "data/cities.csv\\n"'),
+        "path-unsafe: Resource 'cities' path 'data/cities.csv\\n' contains a control character "
+        "(a line break, a tab...).",
+    )

@@ -250,6 +250,8 @@ class Table:
             path = ""
         if not isinstance(path, str):
             raise DescriptorError(f"resource {name!r}: needs a path to a file")
+        if not path.strip() and "data" not in d:
+            raise DescriptorError(f"resource {name!r}: the path is empty; it must name a file")
         schema = d.get("schema")
         if not isinstance(schema, dict):
             raise DescriptorError(f"resource {name!r}: needs an inline table schema")

@@ -303,15 +303,8 @@ def check_paths(package: Package, display: str, *, allow_remote: bool) -> list[P
                 )
             )
             continue
-        if "\x00" in p:
-            out.append(
-                make(
-                    "path-unsafe",
-                    f"Resource {t.name!r} path {p!r} contains a NUL character; "
-                    "no file system allows one.",
-                    **kw,
-                )
-            )
+        if why := _path_text(p):
+            out.append(make("path-unsafe", f"Resource {t.name!r} path {p!r} {why}.", **kw))
             continue
         parts = Path(p.replace("\\", "/")).parts
         if ".." in parts:
@@ -343,6 +336,17 @@ def check_paths(package: Package, display: str, *, allow_remote: bool) -> list[P
                 )
             )
     return out
+
+
+def _path_text(p: str) -> str | None:
+    """What makes ``p`` no file path whatever the folder (None: nothing)."""
+    if "\x00" in p:
+        return "contains a NUL character; no file system allows one"
+    if not p.strip():
+        return "is empty; it must name a file"
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in p):
+        return "contains a control character (a line break, a tab...)"
+    return None
 
 
 #: A resource name usable as a file stem on every system: lowercase letters, digits,
