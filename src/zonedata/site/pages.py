@@ -524,8 +524,26 @@ def field_type(f: Any) -> str:
 
 
 def table_page(ctx: Context, t: Table) -> str:
-    up = "../"
     df = ctx.frames[t.name]
+    downloads = [
+        f'<a href="../{attr(dl.href)}" download>{attr(dl.label)}</a> '
+        f'({human_size(dl.size)}, SHA-256 <code class="hash">{attr(dl.sha256)}</code>)'
+        for dl in ctx.data.downloads
+        if dl.group == t.name
+    ]
+    body = (
+        f"<h1>{text(t.title or t.name)} <code>{attr(t.name)}</code></h1>"
+        f'<p class="lead">{text(t.description)}</p>'
+        + (f'<p class="dl">Download: {"; ".join(downloads)}</p>' if downloads else "")
+        + _table_dictionary(t)
+        + _table_rows(ctx, t, df)
+    )
+    title = f"{t.title} (table {t.name})" if t.title else f"Table {t.name}"
+    return frame(ctx.data, f"tables/{t.name}.html", title, body, t.description)
+
+
+def _table_dictionary(t: Table) -> str:
+    """The section with the table's fields and keys."""
     dictionary_rows = [
         [
             f"<code>{attr(f.name)}</code>",
@@ -546,27 +564,34 @@ def table_page(ctx: Context, t: Table) -> str:
             f"{link(f'{fk.resource}.html', f'<code>{attr(fk.resource)}</code>')}"
             f".<code>{attr(', '.join(fk.reference_fields))}</code>."
         )
-    downloads = [
-        f'<a href="{up}{attr(dl.href)}" download>{attr(dl.label)}</a> '
-        f'({human_size(dl.size)}, SHA-256 <code class="hash">{attr(dl.sha256)}</code>)'
-        for dl in ctx.data.downloads
-        if dl.group == t.name
-    ]
+    return (
+        '<section id="dictionary"><h2>Data dictionary</h2>'
+        + simple_table(
+            f"Fields of <code>{attr(t.name)}</code>",
+            ["Field", "Type", "Unit", "Description"],
+            dictionary_rows,
+            "dictionary",
+        )
+        + "".join(f"<p>{k}</p>" for k in keys)
+        + "</section>"
+    )
 
-    # cells that link: foreign keys to a row of another table (or to a zone page), addresses
+
+def _cell_links(ctx: Context, t: Table) -> dict[str, str]:
+    """Columns whose cells link to a row of another table (or to a zone page)."""
     links: dict[str, str] = {}
     for fk in t.foreign_keys:
         if len(fk.fields) == 1 and len(fk.reference_fields) == 1:
             ref = ctx.data.package.table(fk.resource) if fk.resource in ctx.frames else None
             if ref is not None and ref.primary_key == fk.reference_fields:
                 links[fk.fields[0]] = fk.resource
-    single_pk = t.primary_key[0] if len(t.primary_key) == 1 else None
-    if t.name == "zones" and single_pk:
-        links[single_pk] = "zones"
-    keysets = {
-        ref: {plain(v) for v in ctx.frames[ref][ctx.data.package.table(ref).primary_key[0]]}
-        for ref in set(links.values())
-    }
+    if t.name == "zones" and len(t.primary_key) == 1:
+        links[t.primary_key[0]] = "zones"
+    return links
+
+
+def _column_classes(t: Table, df: pd.DataFrame, links: dict[str, str]) -> dict[str, str]:
+    """Each column's ``class`` attribute (numbers, keys, long text, dates), or ""."""
     numeric = {f.name for f in t.fields if f.type in ("number", "integer", "year")}
     dates = {f.name for f in t.fields if f.partial_date or f.type == "date"}
     keyed = set(links) | set(t.primary_key) | {f for fk in t.foreign_keys for f in fk.fields}
@@ -576,6 +601,19 @@ def table_page(ctx: Context, t: Table) -> str:
         kinds = (("num", numeric), ("key", keyed), ("long", long), ("date", dates))
         names = [n for n, s in kinds if c in s]
         classes[c] = f' class="{" ".join(names)}"' if names else ""
+    return classes
+
+
+def _table_rows(ctx: Context, t: Table, df: pd.DataFrame) -> str:
+    """The section with every row, its cells linked where they name another row."""
+    up = "../"
+    links = _cell_links(ctx, t)
+    keysets = {
+        ref: {plain(v) for v in ctx.frames[ref][ctx.data.package.table(ref).primary_key[0]]}
+        for ref in set(links.values())
+    }
+    classes = _column_classes(t, df, links)
+    single_pk = t.primary_key[0] if len(t.primary_key) == 1 else None
 
     def cell(name: str, value: object) -> str:
         s = plain(value)
@@ -598,20 +636,8 @@ def table_page(ctx: Context, t: Table) -> str:
     head = "".join(
         f'<th scope="col"{classes[c]}>{attr(c).replace("_", "_<wbr>")}</th>' for c in df.columns
     )
-    body = (
-        f"<h1>{text(t.title or t.name)} <code>{attr(t.name)}</code></h1>"
-        f'<p class="lead">{text(t.description)}</p>'
-        + (f'<p class="dl">Download: {"; ".join(downloads)}</p>' if downloads else "")
-        + '<section id="dictionary"><h2>Data dictionary</h2>'
-        + simple_table(
-            f"Fields of <code>{attr(t.name)}</code>",
-            ["Field", "Type", "Unit", "Description"],
-            dictionary_rows,
-            "dictionary",
-        )
-        + "".join(f"<p>{k}</p>" for k in keys)
-        + "</section>"
-        + f'<section id="rows"><h2>Rows ({len(df):,})</h2>'
+    return (
+        f'<section id="rows"><h2>Rows ({len(df):,})</h2>'
         "<p>Empty cells are missing values. Sorting and filtering need JavaScript; the table "
         "reads without it.</p>"
         f'<div class="table-scroll"><table class="data" id="data-{attr(t.name)}">'
@@ -620,8 +646,6 @@ def table_page(ctx: Context, t: Table) -> str:
         + "\n".join(body_rows)
         + "\n</tbody></table></div></section>"
     )
-    title = f"{t.title} (table {t.name})" if t.title else f"Table {t.name}"
-    return frame(ctx.data, f"tables/{t.name}.html", title, body, t.description)
 
 
 def zones_index(ctx: Context) -> str:
