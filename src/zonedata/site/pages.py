@@ -834,63 +834,18 @@ def assessment_badge(value: object) -> str:
 
 
 def claims_page(ctx: Context) -> str:
-    up = ""
     claims = ctx.rows("claims")
     numbered = Counter(plain(c.get("source_id")) for c in claims if plain(c.get("statement_no")))
     seed = numbered.most_common(1)[0][0] if numbered else ""
-    seed_source = ctx.sources.get(seed, {})
     cited: set[str] = set()
-
-    def row(c: dict[str, Any]) -> list[str]:
-        about = [
-            ctx.zone(c.get("zone_id"), up) if plain(c.get("zone_id")) else "",
-            ctx.city(c.get("city_id")) if plain(c.get("city_id")) else "",
-            ctx.province(c.get("province_id"))
-            if plain(c.get("province_id")) and not plain(c.get("city_id"))
-            else "",
-        ]
-        cid = plain(c.get("claim_id"))
-        return [
-            f'<span id="claim-{attr(cid)}">{attr(plain(c.get("statement_no")) or "–")}</span>',
-            text(c.get("statement")),
-            assessment_badge(c.get("assessment")),
-            "<br>".join(a for a in about if a),
-            ctx.source(c.get("evidence_source_id"), up, cited)
-            if plain(c.get("evidence_source_id"))
-            else "",
-            text(c.get("note")),
-        ]
-
-    def by_no(c: dict[str, Any]) -> tuple[int, str]:
-        no = plain(c.get("statement_no"))
-        return (int(no) if no.isdigit() else 10**6, plain(c.get("claim_id")))
-
-    seed_rows = [row(c) for c in sorted(claims, key=by_no) if plain(c.get("source_id")) == seed]
-    other = [c for c in sorted(claims, key=by_no) if plain(c.get("source_id")) != seed]
+    ordered = sorted(claims, key=_by_statement_no)
+    seed_rows = [_claim_row(ctx, c, cited) for c in ordered if plain(c.get("source_id")) == seed]
+    other = [c for c in ordered if plain(c.get("source_id")) != seed]
     headers = ["No.", "Statement", "Assessment", "About", "Evidence", "Note"]
-    counts = Counter(
-        plain(c.get("assessment")) for c in claims if plain(c.get("source_id")) == seed
-    )
-    order = [a for a in ASSESSMENT_ORDER if a in counts] + sorted(
-        a for a in counts if a not in ASSESSMENT_ORDER
-    )
-    summary = ", ".join(f"{assessment_badge(a)} {counts[a]}" for a in order)
-    title = text(seed_source.get("title") or seed)
+    summary = _assessment_summary(claims, seed)
     parts = [
         "<h1>The seed article’s statements</h1>",
-        f'<p class="lead">The package began with one article: {title}'
-        + (
-            f" ({text(seed_source.get('publisher'))}, {attr(plain(seed_source.get('published')))})"
-            if seed_source
-            else ""
-        )
-        + (
-            f" ({external(seed_source.get('url'), 'original')})"
-            if is_http(seed_source.get("url"))
-            else ""
-        )
-        + f". Each of its statements is below with the package’s assessment and the source "
-        f"that confirms or corrects it ({ctx.source(seed, up, cited)}).</p>",
+        _seed_lead(ctx, seed, cited),
         f'<p class="summary">Assessments: {summary}.</p>' if summary else "",
         simple_table("Statements of the seed article, in order", headers, seed_rows, "claims"),
     ]
@@ -903,19 +858,78 @@ def claims_page(ctx: Context) -> str:
                 [
                     [
                         f'<span id="claim-{attr(plain(c.get("claim_id")))}"></span>'
-                        + ctx.source(c.get("source_id"), up, cited),
-                        *row(c)[1:],
+                        + ctx.source(c.get("source_id"), "", cited),
+                        *_claim_row(ctx, c, cited)[1:],
                     ]
                     for c in other
                 ],
                 "claims",
             )
         )
-    parts.append("<h2>Sources</h2>" + ctx.sources_list(cited, up))
+    parts.append("<h2>Sources</h2>" + ctx.sources_list(cited, ""))
     return frame(
         ctx.data,
         "claims.html",
         "The seed article’s statements",
         "\n".join(p for p in parts if p),
         "Every statement of the seed article with its assessment and sources.",
+    )
+
+
+def _claim_row(ctx: Context, c: dict[str, Any], cited: set[str]) -> list[str]:
+    """A statement's cells: number, statement, assessment, what it is about, evidence, note."""
+    about = [
+        ctx.zone(c.get("zone_id"), "") if plain(c.get("zone_id")) else "",
+        ctx.city(c.get("city_id")) if plain(c.get("city_id")) else "",
+        ctx.province(c.get("province_id"))
+        if plain(c.get("province_id")) and not plain(c.get("city_id"))
+        else "",
+    ]
+    cid = plain(c.get("claim_id"))
+    return [
+        f'<span id="claim-{attr(cid)}">{attr(plain(c.get("statement_no")) or "–")}</span>',
+        text(c.get("statement")),
+        assessment_badge(c.get("assessment")),
+        "<br>".join(a for a in about if a),
+        ctx.source(c.get("evidence_source_id"), "", cited)
+        if plain(c.get("evidence_source_id"))
+        else "",
+        text(c.get("note")),
+    ]
+
+
+def _by_statement_no(c: dict[str, Any]) -> tuple[int, str]:
+    no = plain(c.get("statement_no"))
+    return (int(no) if no.isdigit() else 10**6, plain(c.get("claim_id")))
+
+
+def _assessment_summary(claims: list[dict[str, Any]], seed: str) -> str:
+    """How many of the seed's statements have each assessment, badges in their order."""
+    counts = Counter(
+        plain(c.get("assessment")) for c in claims if plain(c.get("source_id")) == seed
+    )
+    order = [a for a in ASSESSMENT_ORDER if a in counts] + sorted(
+        a for a in counts if a not in ASSESSMENT_ORDER
+    )
+    return ", ".join(f"{assessment_badge(a)} {counts[a]}" for a in order)
+
+
+def _seed_lead(ctx: Context, seed: str, cited: set[str]) -> str:
+    """The paragraph that names the seed article."""
+    seed_source = ctx.sources.get(seed, {})
+    title = text(seed_source.get("title") or seed)
+    return (
+        f'<p class="lead">The package began with one article: {title}'
+        + (
+            f" ({text(seed_source.get('publisher'))}, {attr(plain(seed_source.get('published')))})"
+            if seed_source
+            else ""
+        )
+        + (
+            f" ({external(seed_source.get('url'), 'original')})"
+            if is_http(seed_source.get("url"))
+            else ""
+        )
+        + ". Each of its statements is below with the package’s assessment and the source "
+        f"that confirms or corrects it ({ctx.source(seed, '', cited)}).</p>"
     )
