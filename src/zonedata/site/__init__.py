@@ -14,7 +14,6 @@ made by ``zonedata release`` (its ``datapackage.json`` and files).
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import re
 import shutil
@@ -23,6 +22,8 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from zonedata.errors import ZonedataError
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -37,7 +38,7 @@ ASSETS = ("site.css", "site.js")
 SAFE_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,99}")
 
 
-class SiteError(Exception):
+class SiteError(ZonedataError):
     """The site cannot be built from this input (a usage or input error)."""
 
 
@@ -132,83 +133,19 @@ def _download(group: str, href: str, label: str, path: Path) -> Download:
 
 
 def _read(release: str | os.PathLike[str] | None, copies: dict[str, Path]) -> SiteData:
-    import zonedata
-    from zonedata.model.descriptor import DescriptorError, Package, read_package
+    from zonedata.model.descriptor import read_package
 
     bundled = read_package()
-    downloads: list[Download] = []
     if release is None:
-        package = bundled
-        names = package.table_names
-        frames = {n: zonedata.load(n) for n in names}
-        descriptor_path = package.base_path / "datapackage.json"
-        copies["downloads/datapackage.json"] = descriptor_path
-        downloads.append(
-            _download("", "downloads/datapackage.json", "datapackage.json", descriptor_path)
-        )
-        for t in package.tables:
-            path = package.file(t)
-            rel = Path(t.path).as_posix()
-            if not _safe_relative(rel):
-                raise SiteError(f"table {t.name!r}: unsafe path {t.path!r}")
-            copies[f"downloads/{rel}"] = path
-            downloads.append(_download(t.name, f"downloads/{rel}", path.name, path))
+        package, frames, downloads = _from_package(bundled, copies)
         from_release = None
     else:
         folder = Path(release)
         if folder.name == "datapackage.json":
             folder = folder.parent
-        if not (folder / "datapackage.json").is_file():
-            raise SiteError(f"{folder} is not a release folder (no datapackage.json in it)")
-        try:
-            descriptor = json.loads((folder / "datapackage.json").read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
-            raise SiteError(f"cannot read {folder / 'datapackage.json'}: {e}") from e
-        resources_ = descriptor.get("resources") if isinstance(descriptor, dict) else None
-        if not isinstance(resources_, list) or not all(isinstance(r, dict) for r in resources_):
-            raise SiteError(f"{folder / 'datapackage.json'} has no list of resources")
-        groups = _release_groups(resources_)
-        # each table's main resource; the database (no schema) is a file of the release
-        main = [
-            r
-            for r in resources_
-            if groups[str(r.get("path"))] == r.get("name") and isinstance(r.get("schema"), dict)
-        ]
-        try:
-            package = Package.from_descriptor({**descriptor, "resources": main}, folder)
-        except DescriptorError as e:
-            raise SiteError(f"cannot read the release's tables: {e}") from e
-        names = package.table_names
-        try:
-            frames = {n: zonedata.load(n, release=folder) for n in names}
-        except zonedata.ZonedataError as e:
-            raise SiteError(f"cannot load the release: {e}") from e
-        base = f"downloads/{_safe_name(folder.name)}"
-        zip_path = folder.parent / f"{folder.name}.zip"
-        if zip_path.is_file():
-            rel = f"downloads/{_safe_name(folder.name)}.zip"
-            copies[rel] = zip_path
-            downloads.append(_download("", rel, zip_path.name, zip_path))
-        for extra in ("datapackage.json", "SHA256SUMS"):
-            if (folder / extra).is_file():
-                copies[f"{base}/{extra}"] = folder / extra
-                downloads.append(_download("", f"{base}/{extra}", extra, folder / extra))
-        order = {n: i for i, n in enumerate(names)}
-        files: list[Download] = []
-        for r in resources_:
-            rel = str(r.get("path"))
-            if not _safe_relative(rel) or not (folder / rel).is_file():
-                raise SiteError(f"release resource {r.get('name')!r}: no file {rel!r}")
-            if f"{base}/{rel}" in copies:
-                continue
-            copies[f"{base}/{rel}"] = folder / rel
-            group = groups[rel] if groups[rel] in order else ""  # not a table: the release's
-            files.append(_download(group, f"{base}/{rel}", Path(rel).name, folder / rel))
-        # each table's files together, in the descriptor's order of tables
-        files.sort(key=lambda d: (order.get(d.group, -1), d.href))
-        downloads.extend(files)
+        package, frames, downloads = _from_release(folder, copies)
         from_release = folder.name
-    for n in names:
+    for n in package.table_names:
         if not SAFE_NAME.fullmatch(n):
             raise SiteError(f"table name {n!r} cannot name a page")
     zones = frames.get("zones")
@@ -224,6 +161,94 @@ def _read(release: str | os.PathLike[str] | None, copies: dict[str, Path]) -> Si
         chart_svg=_chart(bundled),
         citation=_citation(bundled),
     )
+
+
+def _from_package(
+    package: Package, copies: dict[str, Path]
+) -> tuple[Package, dict[str, pd.DataFrame], list[Download]]:
+    """The bundled package's tables, and its descriptor and CSV files as downloads."""
+    import zonedata
+
+    frames = {n: zonedata.load(n) for n in package.table_names}
+    descriptor_path = package.base_path / "datapackage.json"
+    copies["downloads/datapackage.json"] = descriptor_path
+    downloads = [_download("", "downloads/datapackage.json", "datapackage.json", descriptor_path)]
+    for t in package.tables:
+        path = package.file(t)
+        rel = Path(t.path).as_posix()
+        if not _safe_relative(rel):
+            raise SiteError(f"table {t.name!r}: unsafe path {t.path!r}")
+        copies[f"downloads/{rel}"] = path
+        downloads.append(_download(t.name, f"downloads/{rel}", path.name, path))
+    return package, frames, downloads
+
+
+def _from_release(
+    folder: Path, copies: dict[str, Path]
+) -> tuple[Package, dict[str, pd.DataFrame], list[Download]]:
+    """A release folder's tables (read by the release reader), and its files as downloads."""
+    import zonedata
+    from zonedata.model.descriptor import DescriptorError, Package
+    from zonedata.release.reader import open_release
+
+    if not (folder / "datapackage.json").is_file():
+        raise SiteError(f"{folder} is not a release folder (no datapackage.json in it)")
+    try:
+        with open_release(folder) as files:
+            descriptor = files.descriptor()
+    except zonedata.ZonedataError as e:
+        raise SiteError(f"cannot read {folder / 'datapackage.json'}: {e}") from e
+    resources_: list[dict[str, Any]] = descriptor["resources"]
+    groups = _release_groups(resources_)
+    # each table's main resource; the database (no schema) is a file of the release
+    main = [
+        r
+        for r in resources_
+        if groups[str(r.get("path"))] == r.get("name") and isinstance(r.get("schema"), dict)
+    ]
+    try:
+        package = Package.from_descriptor({**descriptor, "resources": main}, folder)
+        frames = {n: zonedata.load(n, release=folder) for n in package.table_names}
+    except DescriptorError as e:
+        raise SiteError(f"cannot read the release's tables: {e}") from e
+    except zonedata.ZonedataError as e:
+        raise SiteError(f"cannot load the release: {e}") from e
+    return package, frames, _release_downloads(folder, resources_, groups, package, copies)
+
+
+def _release_downloads(
+    folder: Path,
+    resources_: list[dict[str, Any]],
+    groups: dict[str, str],
+    package: Package,
+    copies: dict[str, Path],
+) -> list[Download]:
+    """The zip, the descriptor and checksums, then each table's files in table order."""
+    downloads: list[Download] = []
+    base = f"downloads/{_safe_name(folder.name)}"
+    zip_path = folder.parent / f"{folder.name}.zip"
+    if zip_path.is_file():
+        rel = f"downloads/{_safe_name(folder.name)}.zip"
+        copies[rel] = zip_path
+        downloads.append(_download("", rel, zip_path.name, zip_path))
+    for extra in ("datapackage.json", "SHA256SUMS"):
+        if (folder / extra).is_file():
+            copies[f"{base}/{extra}"] = folder / extra
+            downloads.append(_download("", f"{base}/{extra}", extra, folder / extra))
+    order = {n: i for i, n in enumerate(package.table_names)}
+    files: list[Download] = []
+    for r in resources_:
+        rel = str(r.get("path"))
+        if not _safe_relative(rel) or not (folder / rel).is_file():
+            raise SiteError(f"release resource {r.get('name')!r}: no file {rel!r}")
+        if f"{base}/{rel}" in copies:
+            continue
+        copies[f"{base}/{rel}"] = folder / rel
+        group = groups[rel] if groups[rel] in order else ""  # not a table: the release's
+        files.append(_download(group, f"{base}/{rel}", Path(rel).name, folder / rel))
+    # each table's files together, in the descriptor's order of tables
+    files.sort(key=lambda d: (order.get(d.group, -1), d.href))
+    return downloads + files
 
 
 def _release_groups(resources_: list[dict[str, Any]]) -> dict[str, str]:
