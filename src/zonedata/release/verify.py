@@ -195,16 +195,7 @@ def check_integrity(
     files: ReleaseFiles, descriptor: dict[str, Any], result: VerifyResult
 ) -> dict[str, bytes]:
     """Sizes and hashes; returns the bytes of every file that is present and readable."""
-    sums: dict[str, str] | None = None
-    if CHECKSUMS in files:
-        try:
-            sums = _parse_sums(files.read(CHECKSUMS, MAX_DESCRIPTOR_BYTES).decode("utf-8"), result)
-        except UnsafeFileError as e:
-            result.problems.append(finding("unsafe", CHECKSUMS, e.detail))
-        except ReleaseError as e:
-            result.problems.append(finding("unreadable", CHECKSUMS, e.detail))
-        except UnicodeDecodeError as e:
-            result.problems.append(finding("unreadable", CHECKSUMS, f"cannot be read: {e}"))
+    sums = _read_sums(files, result)
     for issue in name_problems(descriptor, paths=False):  # paths: see _expected_files
         result.problems.append(finding("descriptor", DESCRIPTOR, issue))
     expected = _expected_files(descriptor, sums, result)
@@ -220,68 +211,9 @@ def check_integrity(
             continue
         if sums is not None and name != CHECKSUMS and name not in sums:
             result.problems.append(finding("checksums", CHECKSUMS, f"does not list {name}"))
-        on_disk = files.sizes[name]
-        if exp.size is not None and 0 <= on_disk < exp.size:  # known short: not read
-            result.problems.append(
-                finding("truncated", name, f"is truncated: {on_disk} bytes, expected {exp.size}")
-            )
-            continue
-        if exp.size is not None and on_disk > exp.size:  # known long: not read
-            result.problems.append(
-                finding("size", name, f"has the wrong size: {on_disk} bytes, expected {exp.size}")
-            )
-            continue
-        try:
-            data = files.read(name, files.cap(name, exp.size))
-        except IntegrityError as e:  # a CRC error in a zip, or more bytes than recorded
-            result.problems.append(
-                finding("size" if e.what == "size" else "altered", name, e.detail)
-            )
-            continue
-        except UnsafeFileError as e:  # a FIFO, a device, a symlink leaving the release...
-            result.problems.append(finding("unsafe", name, e.detail))
-            continue
-        except ReleaseError as e:
-            result.problems.append(finding("unreadable", name, e.detail))
-            continue
-        if exp.size is not None and len(data) != exp.size:
-            if len(data) < exp.size:
-                result.problems.append(
-                    finding(
-                        "truncated", name, f"is truncated: {len(data)} bytes, expected {exp.size}"
-                    )
-                )
-            else:
-                result.problems.append(
-                    finding(
-                        "size", name, f"has the wrong size: {len(data)} bytes, expected {exp.size}"
-                    )
-                )
-            continue
-        actual = hashlib.sha256(data).hexdigest()
-        wrong = [where for where, h in exp.hashes if h != actual]
-        if wrong and len(wrong) < len(exp.hashes):
-            # the file matches one record and not the other: the other record was changed
-            result.problems.append(
-                finding(
-                    "altered",
-                    wrong[0],
-                    f"gives a SHA-256 for {name} that does not match the file "
-                    f"(which matches {' and '.join(w for w, _ in exp.hashes if w not in wrong)})",
-                )
-            )
+        data = _read_expected(files, name, exp, result)
+        if data is not None and _hash_matches(name, data, exp, result):
             contents[name] = data
-            continue
-        if wrong:
-            result.problems.append(
-                finding(
-                    "altered",
-                    name,
-                    f"is altered: its SHA-256 {actual[:12]}… differs from {' and '.join(wrong)}",
-                )
-            )
-            continue
-        contents[name] = data
     for name in files.names:
         if name not in expected:
             shown = name[3:] + " (outside the release folder)" if name.startswith("../") else name
@@ -292,6 +224,79 @@ def check_integrity(
         result.problems.append(finding("extra", None, note))
     result.files = len(files.names)
     return contents
+
+
+def _read_sums(files: ReleaseFiles, result: VerifyResult) -> dict[str, str] | None:
+    """``SHA256SUMS`` parsed (None if it is absent or unreadable: a problem says why)."""
+    if CHECKSUMS not in files:
+        return None
+    try:
+        return _parse_sums(files.read(CHECKSUMS, MAX_DESCRIPTOR_BYTES).decode("utf-8"), result)
+    except UnsafeFileError as e:
+        result.problems.append(finding("unsafe", CHECKSUMS, e.detail))
+    except ReleaseError as e:
+        result.problems.append(finding("unreadable", CHECKSUMS, e.detail))
+    except UnicodeDecodeError as e:
+        result.problems.append(finding("unreadable", CHECKSUMS, f"cannot be read: {e}"))
+    return None
+
+
+def _size_problem(name: str, size: int, expected: int) -> Problem:
+    if size < expected:
+        return finding("truncated", name, f"is truncated: {size} bytes, expected {expected}")
+    return finding("size", name, f"has the wrong size: {size} bytes, expected {expected}")
+
+
+def _read_expected(
+    files: ReleaseFiles, name: str, exp: _Expected, result: VerifyResult
+) -> bytes | None:
+    """The file's bytes, if it has its recorded size and can be read (else a problem)."""
+    on_disk = files.sizes[name]
+    if exp.size is not None and on_disk >= 0 and on_disk != exp.size:  # known: not read
+        result.problems.append(_size_problem(name, on_disk, exp.size))
+        return None
+    try:
+        data = files.read(name, files.cap(name, exp.size))
+    except IntegrityError as e:  # a CRC error in a zip, or more bytes than recorded
+        result.problems.append(finding("size" if e.what == "size" else "altered", name, e.detail))
+        return None
+    except UnsafeFileError as e:  # a FIFO, a device, a symlink leaving the release...
+        result.problems.append(finding("unsafe", name, e.detail))
+        return None
+    except ReleaseError as e:
+        result.problems.append(finding("unreadable", name, e.detail))
+        return None
+    if exp.size is not None and len(data) != exp.size:
+        result.problems.append(_size_problem(name, len(data), exp.size))
+        return None
+    return data
+
+
+def _hash_matches(name: str, data: bytes, exp: _Expected, result: VerifyResult) -> bool:
+    """Whether the file's bytes may be used: their SHA-256 matches a record of it. A file
+    that matches one record and not the other is used: the other record was changed."""
+    actual = hashlib.sha256(data).hexdigest()
+    wrong = [where for where, h in exp.hashes if h != actual]
+    if wrong and len(wrong) < len(exp.hashes):
+        result.problems.append(
+            finding(
+                "altered",
+                wrong[0],
+                f"gives a SHA-256 for {name} that does not match the file "
+                f"(which matches {' and '.join(w for w, _ in exp.hashes if w not in wrong)})",
+            )
+        )
+        return True
+    if wrong:
+        result.problems.append(
+            finding(
+                "altered",
+                name,
+                f"is altered: its SHA-256 {actual[:12]}… differs from {' and '.join(wrong)}",
+            )
+        )
+        return False
+    return True
 
 
 # --- contents ----------------------------------------------------------------------
