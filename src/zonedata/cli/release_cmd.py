@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import sys
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
+
+if TYPE_CHECKING:
+    from zonedata.release.build import BuildResult
 
 
 def _fail(message: str, code: int = 2) -> NoReturn:
@@ -96,7 +99,11 @@ def release(path: str | None, version: str | None, out: str, force: bool) -> Non
         _fail(str(e), 2)
     except ReleaseError as e:
         _fail(f"release not built: {e}", 2)
+    _print_summary(result)
 
+
+def _print_summary(result: BuildResult) -> None:
+    """What was built: tables and their files, the database, the zip and its timestamp."""
     import datetime as dt
 
     when = dt.datetime.fromtimestamp(result.epoch, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -118,8 +125,7 @@ def release(path: str | None, version: str | None, out: str, force: bool) -> Non
             if f"{name}.{ext}" in sizes
         )
         click.echo(f"    {name:<{width}}  {rows:>6,} rows  {formats}")
-    databases = [f for f in result.files if f.name.endswith(".sqlite")]
-    for db in databases:
+    for db in (f for f in result.files if f.name.endswith(".sqlite")):
         click.echo(f"    {db.name} {_size(db.bytes)}: every table, with keys and types")
     click.echo(
         f"    datapackage.json, SHA256SUMS; {len(result.files)} files, {_size(total)} in all"
