@@ -87,6 +87,20 @@ def loads(text: str) -> Any:
     return value
 
 
+def nested_deeper_than(value: Any, limit: int) -> bool:
+    """Whether arrays and objects nest more than ``limit`` levels in ``value`` (a scalar:
+    0 levels), found without recursion."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        v, depth = stack.pop()
+        if isinstance(v, dict | list):
+            if depth > limit:
+                return True
+            children = v.values() if isinstance(v, dict) else v
+            stack.extend((c, depth + 1) for c in children if isinstance(c, dict | list))
+    return False
+
+
 def position(text: str, offset: int) -> tuple[int, int]:
     """The 1-based line and column of character ``offset``."""
     line = text.count("\n", 0, offset) + 1

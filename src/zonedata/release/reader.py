@@ -325,18 +325,6 @@ def verify_bytes(data: bytes, spec: FileSpec, shown: str, hint: str = "") -> Non
         )
 
 
-def _depth_exceeds(value: Any, limit: int) -> bool:
-    stack: list[tuple[Any, int]] = [(value, 1)]
-    while stack:
-        v, depth = stack.pop()
-        if isinstance(v, dict | list):
-            if depth > limit:
-                return True
-            children = v.values() if isinstance(v, dict) else v
-            stack.extend((c, depth + 1) for c in children if isinstance(c, dict | list))
-    return False
-
-
 def parse_descriptor(data: bytes, shown: str) -> dict[str, Any]:
     """A release descriptor from its bytes, or :class:`NotAReleaseError`."""
     try:
@@ -353,7 +341,7 @@ def parse_descriptor(data: bytes, shown: str) -> dict[str, Any]:
         raise NotAReleaseError(
             f"{shown}: the descriptor is nested too deeply to be read", file=shown
         ) from None
-    if _depth_exceeds(descriptor, MAX_DEPTH):
+    if jsontext.nested_deeper_than(descriptor, MAX_DEPTH):
         raise NotAReleaseError(
             f"{shown}: the descriptor is nested deeper than {MAX_DEPTH} levels", file=shown
         )

@@ -79,7 +79,7 @@ def read_descriptor(path: Path, display: str) -> tuple[dict[str, Any] | None, li
         return None, [
             make("descriptor-json", f"{display} holds a value that cannot be read: {e}.", **kw)
         ]
-    if json_depth(descriptor) > MAX_DEPTH:
+    if jsontext.nested_deeper_than(descriptor, MAX_DEPTH):
         return None, [_too_deep(display, text)]
     if not isinstance(descriptor, dict):
         return None, [
@@ -91,24 +91,6 @@ def read_descriptor(path: Path, display: str) -> tuple[dict[str, Any] | None, li
             )
         ]
     return descriptor, []
-
-
-def json_depth(value: Any) -> int:
-    """How deeply arrays and objects nest in ``value`` (a scalar: 0), without recursion."""
-    deepest = 0
-    stack: list[tuple[Any, int]] = [(value, 0)]
-    while stack:
-        v, depth = stack.pop()
-        if isinstance(v, dict):
-            v = list(v.values())
-        if isinstance(v, list):
-            depth += 1
-            if depth > deepest:
-                deepest = depth
-                if deepest > MAX_DEPTH:
-                    return deepest
-            stack.extend((x, depth) for x in v)
-    return deepest
 
 
 def _too_deep(display: str, text: str) -> Problem:

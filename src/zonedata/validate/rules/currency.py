@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -266,12 +267,8 @@ def _mismatches(td: TableData, conv: Conversion, rates: Rates) -> list[Problem]:
             # the rate agrees unless it is certainly outside the widened interval
             return np.asarray((rate < iv.lo - hr - tol) | (rate > iv.hi + hr + tol))
 
-    lines = td.typed.index.to_numpy(dtype=np.int64)[pos]
-    frame = flag_frame(lines, {"usd-cny-mismatch": in_chunks(len(pos), disagrees)})
-    failing = failing_lines(frame, {"usd-cny-mismatch": flagged("usd-cny-mismatch")})
+    found, where = _failing(td, pos, "usd-cny-mismatch", disagrees)
     problems: list[Problem] = []
-    found = failing["usd-cny-mismatch"]
-    where = positions_of(lines, found)
     iv = Interval.of(td, conv, pos[where])  # the failing rows' figures, for the messages
     rate = rates.rate[at[where]]
     for j, (line, i) in enumerate(zip(found, where, strict=True)):
@@ -295,6 +292,17 @@ def _mismatches(td: TableData, conv: Conversion, rates: Rates) -> list[Problem]:
             )
         )
     return problems
+
+
+def _failing(
+    td: TableData, pos: np.ndarray, code: str, verdict: Callable[[slice], np.ndarray]
+) -> tuple[pd.Index, np.ndarray]:
+    """The lines where ``verdict`` (computed in chunks over the rows at ``pos``) flags the
+    rule ``code`` as Pandera reports them, and their positions in ``pos``."""
+    lines = td.typed.index.to_numpy(dtype=np.int64)[pos]
+    frame = flag_frame(lines, {code: in_chunks(len(pos), verdict)})
+    found = failing_lines(frame, {code: flagged(code)})[code]
+    return found, positions_of(lines, found)
 
 
 @rule("usd-cny-mismatch")
@@ -350,12 +358,8 @@ def _implausible(td: TableData, conv: Conversion, has_rate: bool, has_year: bool
         # plausible unless the interval certainly misses the band
         return np.asarray((iv.hi < band_lo) | (iv.lo > band_hi))
 
-    lines = td.typed.index.to_numpy(dtype=np.int64)[pos]
-    frame = flag_frame(lines, {"usd-cny-implausible": in_chunks(len(pos), implausible)})
-    failing = failing_lines(frame, {"usd-cny-implausible": flagged("usd-cny-implausible")})
+    found, where_at = _failing(td, pos, "usd-cny-implausible", implausible)
     problems: list[Problem] = []
-    found = failing["usd-cny-implausible"]
-    where_at = positions_of(lines, found)
     iv = Interval.of(td, conv, pos[where_at])  # the failing rows' figures, for the messages
     year, known_year = year_at(pos[where_at])
     for j, line in enumerate(found):
