@@ -16,6 +16,7 @@ import pytest
 from click.testing import CliRunner
 
 from tests.helpers import unchecked
+from tests.hostile import run_python
 from zonedata.cli import cli
 from zonedata.model import bundled_package_path, read_package
 from zonedata.release import build
@@ -321,6 +322,22 @@ def test_csv_with_another_header(release: Path) -> None:
     ]
 
 
+BOUNDED_PROBLEMS = """
+import json
+from zonedata.release.verify import verify_release
+found = [(p.code, p.path, p.message) for p in verify_release({path!r}).errors]
+print(json.dumps(found))
+"""
+
+
+def bounded_problems(path: Path) -> list[tuple[str, str | None, str]]:
+    """:func:`problems` in a child process under a timeout and a memory limit, for a
+    release that holds a hostile database (tests/hostile.py)."""
+    out = run_python(BOUNDED_PROBLEMS.format(path=str(path)))
+    assert out.code == 0, out.output
+    return [tuple(p) for p in json.loads(out.stdout)]  # type: ignore[misc]
+
+
 def db_path(release: Path) -> Path:
     return release / STEM / f"{STEM}.sqlite"
 
@@ -379,7 +396,7 @@ def test_forged_database_schema_is_found(release: Path) -> None:
         "PRAGMA foreign_keys = OFF",
         "INSERT INTO cities VALUES ('zz-atlantis', 'Atlantis', '亚特兰蒂斯', 'nowhere')",
     )
-    assert sorted(problems(release / STEM)) == sorted(
+    assert sorted(bounded_problems(release / STEM)) == sorted(
         [
             (
                 "release-sqlite",
@@ -407,24 +424,41 @@ def test_a_database_that_is_no_database(release: Path) -> None:
     assert problem[2].startswith("cannot be read as a SQLite database: ")
 
 
-def test_verify_opens_the_database_from_memory_and_refuses_writes(release: Path) -> None:
-    from zonedata.release.database import open_database
+OPEN_DATABASE = """
+import sqlite3
+from zonedata.release.database import open_database
 
-    with open_database(db_path(release).read_bytes()) as con:
-        assert con.execute("SELECT count(*) FROM zones").fetchone() == (29,)
-        for statement in (
-            "DELETE FROM zones",
-            "ATTACH DATABASE '/tmp/x.sqlite' AS x",
-            "PRAGMA writable_schema = ON",
-            "SELECT load_extension('x')",
-        ):
-            with pytest.raises(sqlite3.DatabaseError):
-                con.execute(statement)
-        # a recursive query is refused outright; a huge join is stopped by the work limit
-        with pytest.raises(sqlite3.DatabaseError, match="not authorized"):
-            con.execute(
-                "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n) SELECT max(i) FROM n"
-            )
-        runaway = "SELECT count(*) FROM " + ", ".join(f"zones z{i}" for i in range(8))
-        with pytest.raises(sqlite3.OperationalError, match="interrupted"):
-            con.execute(runaway).fetchall()
+def refused(statement, error, words):
+    try:
+        con.execute(statement).fetchall()
+    except error as e:
+        assert words in str(e), (statement, e)
+    else:
+        raise AssertionError(f"not refused: {{statement}}")
+
+with open_database(open({path!r}, "rb").read()) as con:
+    assert con.execute("SELECT count(*) FROM zones").fetchone() == (29,)
+    for statement in (
+        "DELETE FROM zones",
+        "ATTACH DATABASE '/tmp/x.sqlite' AS x",
+        "PRAGMA writable_schema = ON",
+        "SELECT load_extension('x')",
+    ):
+        refused(statement, sqlite3.DatabaseError, "")
+    # a recursive query is refused outright; a huge join is stopped by the work limit
+    refused(
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n) SELECT max(i) FROM n",
+        sqlite3.DatabaseError,
+        "not authorized",
+    )
+    runaway = "SELECT count(*) FROM " + ", ".join(f"zones z{{i}}" for i in range(8))
+    refused(runaway, sqlite3.OperationalError, "interrupted")
+print("ok")
+"""
+
+
+def test_verify_opens_the_database_from_memory_and_refuses_writes(release: Path) -> None:
+    """Run in a child process under a timeout and a memory limit: a regression in the
+    authorizer or the work limit would otherwise run a runaway query here."""
+    out = run_python(OPEN_DATABASE.format(path=str(db_path(release))))
+    assert (out.code, out.stdout) == (0, "ok\n"), out.output
