@@ -214,7 +214,7 @@ def test_passes_everywhere_only_when_certain() -> None:
     )
 
 
-def test_runners_report_through_pandera_what_the_checks_flag() -> None:
+def test_runners_report_what_the_checks_flag() -> None:
     from zonedata.validate.rules._base import failing_cells, failing_lines
 
     frame = pd.DataFrame(
@@ -231,11 +231,65 @@ def test_runners_report_through_pandera_what_the_checks_flag() -> None:
         {
             "sum": lambda d: known(d["a"] + d["b"] < 7),
             "ok": lambda d: pd.Series(True, index=d.index),
+            # in doubt (not a boolean dtype): Pandera decides
+            "object": lambda d: (d["a"].fillna(0) < 6).astype(object),
         },
     )
-    assert list(rows["sum"]) == [4, 5] and list(rows["ok"]) == []
+    assert {n: list(v) for n, v in rows.items()} == {"sum": [4, 5], "ok": [], "object": [5]}
     with pytest.raises(RuntimeError, match="could not run"):
         failing_lines(frame, {"broken": lambda d: d["missing"] > 0})
+
+
+def test_failing_labels_only_when_certain() -> None:
+    from zonedata.validate.rules._base import failing_labels
+
+    s = pd.Series(["a", None, "b", "c"], dtype="string", index=[2, 3, 4, 5])
+    assert list(failing_labels(lambda x: x.isin(["a", "b"]) | x.isna(), s)) == [5]
+    assert list(failing_labels(lambda x: x != "c", s, skip_missing=True)) == [5]
+    assert failing_labels(lambda x: x != "c", s) is None  # <NA> on the missing cell
+    assert failing_labels(lambda x: (x != "c").astype(object), s, skip_missing=True) is None
+    assert failing_labels(lambda x: x.str.len(), s) is None  # not boolean
+    assert failing_labels(lambda x: 1 / 0, s) is None  # raised: Pandera will report it
+    labels = failing_labels(lambda x: x.isna(), s)
+    assert labels is not None and labels.dtype == "int64" and list(labels) == [2, 4, 5]
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_direct_verdicts_are_pandera_verdicts(seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The runners decide clean verdicts themselves: exactly what Pandera decides."""
+    from zonedata.validate.rules import _base
+
+    rng = np.random.default_rng(seed)
+    n = 200
+    a = pd.array(rng.integers(-5, 5, n), dtype="Int64")
+    a[rng.random(n) < 0.2] = pd.NA
+    words = np.array(["=x", "ok", " +y", "\tz", "", "fine"], dtype=object)
+    text = pd.Series(words[rng.integers(0, len(words), n)], dtype="string")
+    text[rng.random(n) < 0.2] = pd.NA
+    index = pd.Index(rng.permutation(np.arange(2, n + 2)), name="line")
+    frame = pd.DataFrame({"a": a, "b": a[::-1], "t": text.to_numpy()}, index=index)
+    rows = {
+        "sum": lambda d: known(d["a"] + d["b"] < 3),
+        "either": lambda d: known((d["a"] > 0) | (d["b"] > 0)),
+        "text": lambda d: known(d["t"].str.len() > 1),
+    }
+    cells = {
+        "a": {"positive": lambda s: s > 0, "small": lambda s: known(s < 3)},
+        "t": {"plain": lambda s: ~starts_with_any(s, "=+-@\t"), "long": lambda s: s.str.len() > 1},
+    }
+    direct = (_base.failing_lines(frame, rows), _base.failing_cells(frame, cells))
+    monkeypatch.setattr(_base, "failing_labels", lambda *a, **k: None)  # all to Pandera
+    through = (_base.failing_lines(frame, rows), _base.failing_cells(frame, cells))
+
+    def plain(found: tuple[dict[str, pd.Index], dict[str, list[tuple[str, pd.Index]]]]) -> object:
+        lines, by_column = found
+        return (
+            {n: list(v) for n, v in lines.items()},
+            {n: [(c, list(v)) for c, v in pairs] for n, pairs in by_column.items()},
+        )
+
+    assert plain(direct) == plain(through)
+    assert direct[1]  # the checks did flag cells
 
 
 def _td(columns: dict[str, pd.Series], lines: list[int]) -> TableData:

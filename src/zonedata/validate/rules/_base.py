@@ -145,51 +145,72 @@ def _failure_cases(frame: pd.DataFrame, schema: pa.DataFrameSchema) -> pd.DataFr
     return out
 
 
-def passes_everywhere(
+def failing_labels(
     check: Callable[..., object], data: pd.DataFrame | pd.Series, *, skip_missing: bool = False
-) -> bool:
-    """Whether ``check`` certainly passes on every row of ``data`` (Pandera would report
-    nothing), evaluated directly.
+) -> pd.Index | None:
+    """The sorted index labels (lines) of the rows of ``data`` where ``check`` fails, found
+    by calling it directly; ``None`` when in doubt.
 
-    Pandera's machinery costs about a millisecond per column and check, which on a package
-    of many small tables outweighs the checks themselves; so the runners below hand Pandera
-    only the checks that flag something. Any doubt counts as a failure, and the check then
-    goes to Pandera: an exception, a result that is not a boolean Series aligned to
-    ``data``, a missing verdict. ``skip_missing``: the check sees the column without its
-    missing cells, as Pandera gives it to a column check (``ignore_na``).
+    Pandera's machinery costs about a millisecond per column and check (and its import a
+    third of a second), which on a package of many small tables outweighs the checks
+    themselves; so the runners below evaluate each check directly and hand Pandera only
+    the checks whose verdict is in doubt: an exception, a result that is not a boolean
+    Series aligned to ``data``, a missing verdict. A clean verdict is what Pandera would
+    make of it: the rows where the check is ``False``. ``skip_missing``: the check sees
+    the column without its missing cells, as Pandera gives it to a column check
+    (``ignore_na``).
     """
     if skip_missing:
         data = data.dropna()
     try:
         result = check(data)
     except Exception:
-        return False
+        return None
     if (
         not isinstance(result, pd.Series)
         or not pd.api.types.is_bool_dtype(result.dtype)
         or len(result) != len(data)
         or not result.index.equals(data.index)
+        or result.hasnans
     ):
-        return False
-    return bool(bool_array(result, False).all())
+        return None
+    failing = np.asarray(data.index[~bool_array(result, False)], dtype="int64")
+    lines: pd.Index = pd.Index(np.unique(failing))
+    return lines
+
+
+def passes_everywhere(
+    check: Callable[..., object], data: pd.DataFrame | pd.Series, *, skip_missing: bool = False
+) -> bool:
+    """Whether ``check`` certainly passes on every row of ``data`` (Pandera would report
+    nothing); see :func:`failing_labels`."""
+    failing = failing_labels(check, data, skip_missing=skip_missing)
+    return failing is not None and len(failing) == 0
 
 
 def failing_lines(frame: pd.DataFrame, checks: Mapping[str, FrameCheck]) -> dict[str, pd.Index]:
     """Run wide row checks on ``frame`` (a ``DataFrameSchema`` of ``pa.Check`` s).
 
     Returns, for each check name, the index labels (lines) of the rows that fail, sorted.
-    Only the checks that flag a row go through Pandera (see :func:`passes_everywhere`).
+    Only the checks whose verdict is in doubt go through Pandera (see
+    :func:`failing_labels`).
     """
     out: dict[str, pd.Index] = {name: pd.Index([], dtype="int64") for name in checks}
     if frame.empty or not checks:
         return out
-    flagged = {name: fn for name, fn in checks.items() if not passes_everywhere(fn, frame)}
-    if not flagged:
+    doubtful: dict[str, FrameCheck] = {}
+    for check, fn in checks.items():
+        failing = failing_labels(fn, frame)
+        if failing is None:
+            doubtful[check] = fn
+        else:
+            out[check] = failing
+    if not doubtful:
         return out
     import pandera.pandas as pa
 
     schema = pa.DataFrameSchema(
-        checks=[pa.Check(fn, name=name, ignore_na=False) for name, fn in flagged.items()]
+        checks=[pa.Check(fn, name=name, ignore_na=False) for name, fn in doubtful.items()]
     )
     fc = _failure_cases(frame, schema)
     for name, rows in fc.groupby("check", sort=False)["index"]:
@@ -203,23 +224,33 @@ def failing_cells(
     """Run per-column checks: ``checks[column][check name] = fn(series)``.
 
     Missing cells are skipped (Pandera's ``ignore_na``). Returns, for each check name,
-    ``(column, failing lines)`` pairs. Only the checks that flag a cell go through Pandera
-    (see :func:`passes_everywhere`).
+    ``(column, failing lines)`` pairs, columns in the order of ``checks``. Only the checks
+    whose verdict is in doubt go through Pandera (see :func:`failing_labels`).
     """
+    found: dict[tuple[str, str], pd.Index] = {}
+    doubtful: dict[str, dict[str, SeriesCheck]] = {}
+    columns = [c for c in checks if c in frame.columns] if not frame.empty else []
+    for c in columns:
+        for n, fn in checks[c].items():
+            failing = failing_labels(fn, frame[c], skip_missing=True)
+            if failing is None:
+                doubtful.setdefault(c, {})[n] = fn
+            elif len(failing):
+                found[n, c] = failing
+    if doubtful:
+        found.update(_doubtful_cells(frame, doubtful))
     out: dict[str, list[tuple[str, pd.Index]]] = {}
-    if frame.empty:
-        return out
-    cols: dict[str, dict[str, SeriesCheck]] = {}
-    for c, v in checks.items():
-        if c not in frame.columns:
-            continue
-        flagged = {
-            n: fn for n, fn in v.items() if not passes_everywhere(fn, frame[c], skip_missing=True)
-        }
-        if flagged:
-            cols[c] = flagged
-    if not cols:
-        return out
+    for c in columns:
+        for n in checks[c]:
+            if (n, c) in found:
+                out.setdefault(n, []).append((c, found[n, c]))
+    return out
+
+
+def _doubtful_cells(
+    frame: pd.DataFrame, cols: Mapping[str, Mapping[str, SeriesCheck]]
+) -> dict[tuple[str, str], pd.Index]:
+    """The failing lines of column checks by (check name, column), found by Pandera."""
     import pandera.pandas as pa
 
     schema = pa.DataFrameSchema(
@@ -229,10 +260,10 @@ def failing_cells(
         }
     )
     fc = _failure_cases(frame[list(cols)], schema)
-    for (name, column), rows in fc.groupby(["check", "column"], sort=False)["index"]:
-        lines = pd.Index(rows.unique().astype("int64")).sort_values()
-        out.setdefault(str(name), []).append((str(column), lines))
-    return out
+    return {
+        (str(name), str(column)): pd.Index(rows.unique().astype("int64")).sort_values()
+        for (name, column), rows in fc.groupby(["check", "column"], sort=False)["index"]
+    }
 
 
 # ---------------------------------------------------------------------------------------
