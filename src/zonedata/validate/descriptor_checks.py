@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import json
 import os
 import re
@@ -125,104 +124,6 @@ def _too_deep(display: str, text: str) -> Problem:
         line=line,
         column=col,
     )
-
-
-def check_profile(descriptor: dict[str, Any], display: str) -> list[Problem]:
-    """Check the descriptor against the Data Package profile with frictionless."""
-    from frictionless import FrictionlessException
-    from frictionless import Package as FPackage
-
-    kw = {"path": display}
-    descriptor = _one_path(_keys_as_lists(copy.deepcopy(descriptor)))
-    try:
-        errors = list(FPackage.metadata_validate(descriptor))
-    except FrictionlessException as e:
-        return [
-            make(
-                "descriptor-profile",
-                f"Descriptor does not follow the Data Package profile: {e.error.message}",
-                table=_owners(descriptor).get(e.error.message),
-                **kw,
-            )
-        ]
-    except Exception as e:  # frictionless may fail on deeply malformed input
-        return [
-            make(
-                "descriptor-profile",
-                f"Descriptor does not follow the Data Package profile: {e}",
-                **kw,
-            )
-        ]
-    owners = _owners(descriptor) if errors else {}
-    return [
-        make(
-            "descriptor-profile",
-            f"Descriptor does not follow the Data Package profile: {e.message}",
-            table=owners.get(e.message),
-            **kw,
-        )
-        for e in errors
-    ]
-
-
-def _owners(descriptor: dict[str, Any]) -> dict[str, str]:
-    """Which resource (by name) a profile message is about, found by checking each alone."""
-    from frictionless import FrictionlessException
-    from frictionless import Resource as FResource
-
-    owners: dict[str, str] = {}
-    resources = descriptor.get("resources")
-    for r in resources if isinstance(resources, list) else []:
-        if not isinstance(r, dict) or not isinstance(r.get("name"), str):
-            continue
-        try:
-            messages = [e.message for e in FResource.metadata_validate(r)]
-        except FrictionlessException as e:
-            messages = [e.error.message]
-        except Exception:  # the package check already reported it
-            continue
-        for message in messages:
-            owners.setdefault(message, r["name"])
-    return owners
-
-
-def _one_path(descriptor: dict[str, Any]) -> dict[str, Any]:
-    """A multipart resource's first path in place of its list, in place; return ``descriptor``.
-
-    Data Package v1 allows ``"path": [...]`` and frictionless reads it, but the profile it
-    validates against wants a string; each part is checked by :func:`check_paths`.
-    """
-    resources = descriptor.get("resources")
-    for r in resources if isinstance(resources, list) else []:
-        if isinstance(r, dict) and isinstance(r.get("path"), list) and r["path"]:
-            r["path"] = r["path"][0]
-    return descriptor
-
-
-def _keys_as_lists(descriptor: dict[str, Any]) -> dict[str, Any]:
-    """Write Data Package v1's one-field keys as lists, in place; return ``descriptor``.
-
-    Table Schema v1 allows ``"primaryKey": "id"`` and a foreign key's ``fields`` and
-    ``reference.fields`` as a string; frictionless reads them so, but its profile (v2)
-    wants lists.
-    """
-    resources = descriptor.get("resources")
-    for r in resources if isinstance(resources, list) else []:
-        schema = r.get("schema") if isinstance(r, dict) else None
-        if not isinstance(schema, dict):
-            continue
-        if isinstance(schema.get("primaryKey"), str):
-            schema["primaryKey"] = [schema["primaryKey"]]
-        fks = schema.get("foreignKeys")
-        for fk in fks if isinstance(fks, list) else []:
-            if not isinstance(fk, dict):
-                continue
-            if isinstance(fk.get("fields"), str):
-                fk["fields"] = [fk["fields"]]
-            ref = fk.get("reference")
-            if isinstance(ref, dict) and isinstance(ref.get("fields"), str):
-                ref["fields"] = [ref["fields"]]
-    return descriptor
 
 
 def check_engine(

@@ -12,19 +12,18 @@ it never writes to the package folder.
 from __future__ import annotations
 
 import contextlib
-import copy
 import datetime as dt
 import hashlib
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from zonedata.model.descriptor import Package, Table, bundled_package_path
-from zonedata.validate import descriptor_checks, foreign, structure
+from zonedata.validate import descriptor_checks, foreign, profile, structure
 from zonedata.validate.locate import locate
 from zonedata.validate.memory import release_unused
 from zonedata.validate.problems import Problem, make
@@ -103,37 +102,67 @@ def validate_package(
     report.problems.extend(problems)
     if descriptor is None:
         return report
-    # The schema layer needs pandas, the profile check frictionless and the semantic rules
-    # pandera: half a second or more of imports, which run in a thread while this one
-    # reads and parses the files (in Arrow, which releases the GIL). pandas comes first,
-    # as the schema layer needs it soonest. The profile's problems go where they would
-    # have gone.
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        profile = pool.submit(_imports_and_profile, copy.deepcopy(descriptor), shown, semantic)
-        slot = len(report.problems)
-        try:
+    # The profile check imports frictionless: a child process does it on another core
+    # while this one checks the files and runs the rules (see profile.py). For large files
+    # the schema layer's imports (pandas) run in a thread while this one parses the files
+    # (in Arrow, which releases the GIL). The profile's problems go where they would have
+    # gone.
+    check = profile.start(descriptor, shown)
+    slot = len(report.problems)
+    semantic_problems: list[Problem] = []
+    try:
+        with _warm_up(p.parent, descriptor):
             package = _layers(report, descriptor, p, shown, allow_remote=allow_remote)
-        finally:
-            report.problems[slot:slot] = profile.result()
+        if package is not None and semantic and report.data:
+            semantic_problems = _semantic(report.data, today, package)
+    finally:
+        report.problems[slot:slot] = check.result()
     report.problems = descriptor_checks.with_lines(report.problems, p, shown, descriptor)
     if package is None:
         return report
-    if semantic and report.data:
-        report.problems.extend(_semantic(report.data, today, package))
+    report.problems.extend(semantic_problems)
     report.problems = locate(_in_parts(report.problems, report.parts), skip=report.unlocated)
     return report
 
 
-def _imports_and_profile(descriptor: dict[str, Any], shown: str, semantic: bool) -> list[Problem]:
-    # A warm-up: the schema layer imports the module (and so pandas) when it first runs;
-    # Python's import lock makes it wait for this import rather than start its own.
+def _imports() -> None:
+    # The schema layer imports the module (and so pandas) when it first runs; Python's
+    # import lock makes it wait for this import rather than start its own. The rules
+    # need pandera only for a check whose verdict is in doubt (rules/_base.py).
     import zonedata.validate.schema_checks  # noqa: F401
 
-    problems = descriptor_checks.check_profile(descriptor, shown)
-    if semantic:
-        with contextlib.suppress(ImportError):  # a warm-up: the rules import it when they run
-            import pandera.pandas  # noqa: F401
-    return problems
+
+#: Local files of at least this many bytes in all make the schema layer's and the rules'
+#: imports run in a thread while the files are parsed. Below it, the two threads would
+#: mostly wait for each other's GIL: the canonical package validates 0.5 s faster without.
+WARM_UP_BYTES = 8 << 20
+
+
+@contextlib.contextmanager
+def _warm_up(base: Path, descriptor: dict[str, Any]) -> Iterator[None]:
+    """Import pandas in a thread while the block runs, if the files are large."""
+    if _local_bytes(base, descriptor) < WARM_UP_BYTES:
+        yield
+        return
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        done = pool.submit(_imports)
+        try:
+            yield
+        finally:
+            done.result()
+
+
+def _local_bytes(base: Path, descriptor: dict[str, Any]) -> int:
+    """The size of the resources' local files, as far as it can be told without reading."""
+    total = 0
+    resources = descriptor.get("resources")
+    for r in resources if isinstance(resources, list) else []:
+        paths = r.get("path") if isinstance(r, dict) else None
+        for path in paths if isinstance(paths, list) else [paths]:
+            if isinstance(path, str) and not descriptor_checks.is_remote(path):
+                with contextlib.suppress(OSError, ValueError):
+                    total += os.stat(base / path).st_size
+    return total
 
 
 def _layers(

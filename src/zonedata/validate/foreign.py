@@ -506,9 +506,9 @@ def _for_frictionless(descriptor: dict[str, Any]) -> dict[str, Any]:
     """The descriptor as frictionless reads it: v1 keys as lists, and every resource
     with a schema a table (frictionless would otherwise take a ``.json`` file for a
     JSON document and check none of its rows)."""
-    from zonedata.validate.descriptor_checks import _keys_as_lists
+    from zonedata.validate.profile import keys_as_lists
 
-    out = _keys_as_lists(copy.deepcopy(descriptor))
+    out = keys_as_lists(copy.deepcopy(descriptor))
     for r in out.get("resources") or []:
         if isinstance(r, dict) and isinstance(r.get("schema"), dict):
             r["type"] = "table"
