@@ -12,6 +12,7 @@ import pyarrow as pa
 import pytest
 
 from zonedata.model.descriptor import Table
+from zonedata.validate.numbers import printed_decimals
 from zonedata.validate.rules._base import (
     after_partial,
     bool_array,
@@ -22,7 +23,7 @@ from zonedata.validate.rules._base import (
     passes,
     starts_with_any,
 )
-from zonedata.validate.tabledata import TableData, decimals_of
+from zonedata.validate.tabledata import TableData
 
 
 @pytest.mark.parametrize(
@@ -148,39 +149,69 @@ def test_line_frame_keeps_complete_rows_with_their_lines_and_positions() -> None
     assert td.typed.at[2, "a"] == 1
 
 
-def test_decimals_of_on_chunked_arrow_storage() -> None:
-    chunks = pa.chunked_array([pa.array(["1.50", None]), pa.array(["7", "2.", "3.125"])])
-    s = pd.Series(pd.arrays.ArrowStringArray(chunks.cast(pa.large_string())))
-    assert decimals_of(s).tolist() == [2, pd.NA, 0, 0, 3]
+def test_printed_decimals_on_chunked_arrow_storage() -> None:
+    chunks = pa.chunked_array([pa.array(["1.50", None]), pa.array(["7", "2.", "3.125", "x"])])
+    counts, none = printed_decimals(chunks.cast(pa.large_string()))
+    assert counts.tolist() == [2, 0, 0, 0, 3, 0] and none.tolist() == [0, 1, 0, 0, 0, 1]
 
 
-def test_decimals_of_agrees_with_python_re_on_random_cells() -> None:
-    """The byte-level count equals the length of ``\\.(\\d*)$`` (Python ``re``), 0 if none."""
-    import random
+def _printed(cell: str | None) -> int | None:
+    """The printed decimals of a cell, the slow way: a number's digits after its point
+    less its exponent; ``None`` for a missing cell or one that is not a number."""
     import re
 
+    if cell is None:
+        return None
+    m = re.fullmatch(r"[+-]?([0-9]*)(?:\.([0-9]*))?(?:[eE]([+-]?[0-9]+))?", cell)
+    if cell in ("NaN", "INF", "-INF", "nan", "inf", "-inf"):
+        return 0
+    if m is None or not (m.group(1) or m.group(2)):
+        return None
+    exponent = int(m.group(3)) if m.group(3) and len(m.group(3).lstrip("+-")) <= 9 else 0
+    return len(m.group(2) or "") - exponent
+
+
+def test_printed_decimals_agree_with_python_on_random_cells() -> None:
+    """The vectorized count (byte test, then Arrow for the rest) against :func:`_printed`."""
+    import random
+
     rng = random.Random(5)
-    alphabet = ["0", "7", ".", "-", "+", "e", "a", " ", "\n", "٣", "é", ""]
+    alphabet = ["0", "7", ".", "-", "+", "e", "E", "a", " ", "\n", "٣", "é", ""]
     cells: list[str | None] = ["", ".", "1.", ".5", "1.2.3", "a.12", "1.5\n", "1.٣", None]
+    cells += ["1.5e3", "2.5E-3", "1e+05", "+.5e-2", "NaN", "-inf", "1e1234567890", "12."]
     cells += ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 7))) for _ in range(3000)]
     cells += [None if rng.random() < 0.1 else c for c in cells[:500]]
-
-    def expected(c: str | None) -> int | None:
-        if c is None:
-            return None
-        m = re.search(r"\.(\d*)$", c)
-        return len(m.group(1)) if m else 0
-
     large = pa.large_string()
     chunks = pa.chunked_array([pa.array(cells[:1000], large), pa.array(cells[1000:], large)])
-    s = pd.Series(pd.arrays.ArrowStringArray(chunks))
-    want = [expected(c) for c in cells]
-    got = decimals_of(s).astype(object).where(s.notna(), None).tolist()
-    assert got == want
-    assert (
-        decimals_of(s.iloc[777:2222]).astype(object).where(s.iloc[777:2222].notna(), None).tolist()
-        == want[777:2222]
-    )
+    want = [_printed(c) for c in cells]
+    assert sum(w is not None and w < 0 for w in want) >= 5  # exponents were drawn
+    for arrow, expected in ((chunks, want), (chunks.slice(777, 1445), want[777:2222])):
+        counts, none = printed_decimals(arrow)
+        got = [None if n else int(c) for c, n in zip(counts, none, strict=True)]
+        assert got == expected
+
+
+def test_decimals_of_a_table_are_the_schema_layers(
+    package_copy: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The schema layer leaves its count of a number column's decimals for the rules; the
+    count from the text (for frames built elsewhere) is the same."""
+    from zonedata.validate import engine
+
+    seen: dict[str, TableData] = {}
+
+    def keep(data: dict[str, TableData], *args: object) -> list[object]:
+        seen.update(data)
+        return []
+
+    monkeypatch.setattr(engine, "_semantic", keep)
+    engine.validate_package(package_copy)
+    td = seen["city_gdp"]
+    assert "decimals:gdp_cny_bn" in td.cache
+    fresh = TableData(td.table, td.path, td.display_path, td.text, td.typed)
+    for column in ("gdp_cny_bn", "gdp_usd_bn"):
+        assert td.decimals(column).tolist() == fresh.decimals(column).tolist()
+    assert td.decimals("gdp_cny_bn").max() >= 3
 
 
 @pytest.mark.parametrize("tail", ["", "\n"])
@@ -346,7 +377,7 @@ def test_decimals_at_agrees_with_decimals() -> None:
     cells = pd.Series(["1.5", None, "3", "4.250", "-0.1234567", "n/a"], dtype="string")
     td = _td({"x": cells}, [2, 3, 4, 5, 6, 7])
     whole = td.decimals("x")
-    assert whole.tolist() == [1, pd.NA, 0, 3, 7, 0] and str(whole.dtype) == "Int64"
+    assert whole.tolist() == [1, pd.NA, 0, 3, 7, pd.NA] and str(whole.dtype) == "Int64"
     pos = np.array([4, 1, 0])
     got = td.decimals_at("x", pos)
     assert np.isnan(got[1]) and got[[0, 2]].tolist() == [7.0, 1.0]

@@ -1,9 +1,10 @@
-"""The raw bytes of an Arrow string column, for checks vectorized over bytes with numpy."""
+"""The raw bytes of an Arrow string column, for checks vectorized over bytes with numpy; masks."""
 
 from __future__ import annotations
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 
 def string_bytes(chunk: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
@@ -25,3 +26,10 @@ def string_bytes(chunk: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray] |
     lo, hi = int(offsets[0]), int(offsets[-1])
     data = np.frombuffer(bufs[2], dtype=np.uint8)[lo:hi]
     return data, offsets[:-1] - lo, offsets[1:] - lo
+
+
+def bool_numpy(mask: pa.ChunkedArray | pa.Array | np.ndarray) -> np.ndarray:
+    """A boolean Arrow mask (null as false) or numpy mask as a numpy ``bool`` array."""
+    if isinstance(mask, np.ndarray):
+        return mask.astype(bool)
+    return np.asarray(pc.fill_null(mask, False).to_numpy(zero_copy_only=False), dtype=bool)

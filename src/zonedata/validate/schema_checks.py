@@ -29,15 +29,13 @@ from zonedata.model.arrow import (
 )
 from zonedata.model.descriptor import Field, Table
 from zonedata.model.types import rules_series
-from zonedata.validate.arrowbytes import string_bytes
+from zonedata.validate.arrowbytes import bool_numpy
 from zonedata.validate.memory import parse_pool
+from zonedata.validate.numbers import numbers
 from zonedata.validate.problems import Problem, make
 from zonedata.validate.structure import FileScan
-from zonedata.validate.tabledata import TableData
+from zonedata.validate.tabledata import TableData, kept_decimals
 
-INTEGER_RE = r"^[+-]?\d+$"
-#: anchored as a whole, so that RE2 matches it in one pass
-NUMBER_RE = r"^(?:[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?|NaN|INF|-INF|nan|inf|-inf)$"
 DATE_RE = r"^\d{4}-\d{2}-\d{2}$"
 #: (year 0000 does not exist in ISO 8601's calendar without an agreement, nor in Python's)
 PARTIAL_DATE_RE = r"^([1-9]\d{3}|0[1-9]\d{2}|00[1-9]\d|000[1-9])(-\d{2}(-\d{2})?)?$"
@@ -83,12 +81,12 @@ class _Column:
 
     def rows(self, mask: pa.ChunkedArray | pa.Array | np.ndarray) -> np.ndarray:
         """A boolean mask over ``values`` (null as false) as a numpy mask over the rows."""
-        m = _bool_numpy(mask)
+        m = bool_numpy(mask)
         if self.indices is None:
             return m
         if not m.any():
             return np.zeros(len(self.text), dtype=bool)
-        return _bool_numpy(pc.take(pa.array(m), self.indices))
+        return bool_numpy(pc.take(pa.array(m), self.indices))
 
     def expand(self, typed: pa.ChunkedArray | pa.Array) -> pa.ChunkedArray | pa.Array:
         """Values computed over ``values`` as values over the rows (null where missing)."""
@@ -98,18 +96,25 @@ class _Column:
             return self.text
         return pc.take(typed, self.indices)
 
+    def expand_numpy(self, values: np.ndarray, none: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Numpy arrays over ``values`` as arrays over the rows; ``none`` (a mask) is also
+        true where the cell is missing."""
+        if self.indices is None:
+            return values, none
+        if not len(values):  # every cell missing
+            n = len(self.text)
+            return np.zeros(n, dtype=values.dtype), np.ones(n, dtype=bool)
+        at = np.array(pc.fill_null(self.indices, -1).to_numpy(zero_copy_only=False))
+        absent = at < 0
+        at[absent] = 0
+        return values[at], none[at] | absent
+
 
 def _any(mask: pa.ChunkedArray | pa.Array | np.ndarray) -> bool:
     """Whether ``mask`` flags anything (null counts as false)."""
     if isinstance(mask, np.ndarray):
         return bool(mask.any())
     return pc.any(mask).as_py() is True
-
-
-def _bool_numpy(mask: pa.ChunkedArray | pa.Array | np.ndarray) -> np.ndarray:
-    if isinstance(mask, np.ndarray):
-        return mask.astype(bool)
-    return np.asarray(pc.fill_null(mask, False).to_numpy(zero_copy_only=False), dtype=bool)
 
 
 def _encode(text: pa.ChunkedArray) -> tuple[pa.Array, pa.ChunkedArray] | None:
@@ -152,6 +157,9 @@ class _Reporter:
         self.kw, self.lines, self.col, self.f, self.num = td_kw, lines, col, f, num
         self.text = col.text
         self.problems: list[Problem] = []
+        #: a number column's printed decimals over ``col.values``, and where it has none
+        #: (see :mod:`zonedata.validate.numbers`)
+        self.decimals: tuple[np.ndarray, np.ndarray] | None = None
 
     def report(
         self,
@@ -165,7 +173,7 @@ class _Reporter:
         over its rows with ``rows=True``."""
         if not _any(mask):  # the usual case: nothing to report, no conversion
             return
-        m = _bool_numpy(mask) if rows else self.col.rows(mask)
+        m = bool_numpy(mask) if rows else self.col.rows(mask)
         idx = np.flatnonzero(m)
         if not len(idx):
             return
@@ -223,25 +231,29 @@ def _nulled(ok: Values, col: Values) -> Values:
 
 def _check_numbers(rep: _Reporter, f: Field, col: Values, present: Values) -> tuple[Values, Values]:
     integer = f.kind != "number"
-    numbers = _numbers(col, integer=integer)
-    ok = pa.array(numbers.ok)
+    found = numbers(col, integer=integer)
+    ok = pa.array(found.ok)
     rep.report(
         "type-error",
-        numbers.present & ~numbers.ok,
+        found.present & ~found.ok,
         (
             (lambda v: f"{v!r} is not an integer ({f.name} is of type {f.type}).")
             if integer
             else (lambda v: f"{v!r} is not a number.")
         ),
     )
-    if not integer and f.decimals is not None:
-        rep.report(
-            "decimals-exceeded",
-            numbers.decimals > int(f.decimals),
-            lambda v: f"{v} has more than {f.decimals} decimal places, the most {f.name!r} keeps.",
-        )
+    if not integer:
+        rep.decimals = found.decimals, ~found.ok
+        if f.decimals is not None:
+            rep.report(
+                "decimals-exceeded",
+                found.decimals > int(f.decimals),
+                lambda v: (
+                    f"{v} has more than {f.decimals} decimal places, the most {f.name!r} keeps."
+                ),
+            )
     # (every value valid: the cells themselves, which spares a copy of the column)
-    return ok, col if numbers.all_ok else _nulled(ok, col)
+    return ok, col if found.all_ok else _nulled(ok, col)
 
 
 def _check_boolean(rep: _Reporter, f: Field, col: Values, present: Values) -> tuple[Values, Values]:
@@ -357,123 +369,6 @@ def _strict_date(text: Any) -> Any:
     return pc.if_else(same, parsed, pa.scalar(None, parsed.type))
 
 
-def _decimals(clean: pa.ChunkedArray | pa.Array) -> pa.ChunkedArray | pa.Array:
-    """Number of digits after the decimal point of each numeric string (0 without one).
-
-    ``clean`` holds only strings that match :data:`NUMBER_RE` (or null): ASCII, at most one
-    point, at most one exponent, which follows the point; so the digits are the characters
-    between the point and the exponent (or the end).
-    """
-    point = pc.find_substring(clean, ".")
-    exponent = pc.max_element_wise(pc.find_substring(clean, "e"), pc.find_substring(clean, "E"))
-    end = pc.if_else(pc.less(exponent, 0), pc.utf8_length(clean), exponent)
-    after = pc.subtract(pc.subtract(end, point), 1)
-    return pc.fill_null(pc.if_else(pc.less(point, 0), pa.scalar(0, after.type), after), 0)
-
-
-@dataclass
-class _Numbers:
-    """Which values of a column are numbers (of the column's type), as numpy arrays."""
-
-    #: the value is not missing
-    present: np.ndarray
-    #: the value matches :data:`INTEGER_RE` or :data:`NUMBER_RE`
-    ok: np.ndarray
-    #: digits after the decimal point (see :func:`_decimals`); 0 where not ``ok``
-    decimals: np.ndarray
-
-    @property
-    def all_ok(self) -> bool:
-        """Every value that is present is a number."""
-        return bool(np.array_equal(self.ok, self.present))
-
-
-def _numbers(col: pa.ChunkedArray | pa.Array, *, integer: bool) -> _Numbers:
-    """Check the values of ``col`` against :data:`INTEGER_RE` (``integer``) or
-    :data:`NUMBER_RE`, and count their decimal places.
-
-    Most numbers are plain: an optional sign and digits with at most one point among them.
-    Those are recognised, and their decimals counted, by a few vectorized passes over the
-    bytes (:func:`_plain_numbers`): a regular expression costs about as much per value as
-    those passes do per column. Only the other values (exponents, NaN, infinities,
-    mistakes) go through the regular expressions, as before.
-    """
-    chunks = col.chunks if isinstance(col, pa.ChunkedArray) else [col]
-    parts = [_plain_numbers(c) for c in chunks]
-    n = len(col)
-    if parts:
-        plain = np.concatenate([p[0] for p in parts])
-        decimals = np.concatenate([p[1] for p in parts])
-    else:
-        plain, decimals = np.zeros(n, dtype=bool), np.zeros(n, dtype=np.int64)
-    present = _bool_numpy(pc.is_valid(col))
-    if integer:
-        plain &= decimals < 0  # no point
-    ok = plain.copy()
-    decimals[~plain] = 0
-    np.maximum(decimals, 0, out=decimals)
-    rest = np.flatnonzero(present & ~plain)
-    if len(rest):  # the values the byte test leaves to the regular expression
-        values = col.take(pa.array(rest))
-        matched = _bool_numpy(
-            pc.match_substring_regex(values, INTEGER_RE if integer else NUMBER_RE)
-        )
-        ok[rest] = matched
-        if not integer:
-            clean = pc.if_else(pa.array(matched), values, pa.scalar(None, values.type))
-            decimals[rest] = np.asarray(_decimals(clean).to_numpy(zero_copy_only=False))
-    return _Numbers(present, ok, decimals)
-
-
-def _plain_numbers(chunk: pa.Array) -> tuple[np.ndarray, np.ndarray]:
-    """Which cells of one string chunk are plain numbers, and their digits after the point.
-
-    Plain: an optional sign (``+`` or ``-``), then ASCII digits and at most one point, at
-    least one digit; every such cell matches :data:`NUMBER_RE`, and :data:`INTEGER_RE` if
-    it has no point. The second array gives, for plain cells, the number of digits after
-    the point, -1 without a point. Missing cells are not plain; nor is any cell of a chunk
-    that is not a (large) string array or whose missing cells hold bytes, which leaves the
-    whole chunk to the regular expressions.
-    """
-    n = len(chunk)
-    plain = np.zeros(n, dtype=bool)
-    after = np.full(n, -1, dtype=np.int64)
-    raw = string_bytes(chunk)
-    if raw is None:
-        return plain, after
-    data, starts, ends = raw
-    length = ends - starts
-    valid = _bool_numpy(chunk.is_valid()) if chunk.null_count else np.ones(n, dtype=bool)
-    if length[~valid].any():
-        return plain, after
-    # bytes that may not appear: all but digits and points, and signs but at a cell's start
-    digit = (data - np.uint8(ord("0"))) < 10
-    point = data == ord(".")
-    bad = ~(digit | point)
-    nonempty = length > 0
-    first = starts[nonempty]
-    sign_first = (data[first] == ord("+")) | (data[first] == ord("-"))
-    bad[first[sign_first]] = False
-    signed = np.zeros(n, dtype=bool)
-    signed[nonempty] = sign_first
-    # the cell of each byte at position p: the first whose end lies beyond p
-    has_bad = np.zeros(n, dtype=bool)
-    has_bad[np.searchsorted(ends, np.flatnonzero(bad), side="right")] = True
-    # each cell's first point, then whether any cell has another
-    found = np.asarray(pc.fill_null(pc.find_substring(chunk, "."), -1), dtype=np.int64)
-    has_point = found >= 0
-    points = np.flatnonzero(point)
-    two_points = np.zeros(n, dtype=bool)
-    if len(points) != int(has_point.sum()):
-        is_first = np.zeros(len(data), dtype=bool)
-        is_first[(starts + found)[has_point]] = True
-        two_points[np.searchsorted(ends, points[~is_first[points]], side="right")] = True
-    digits = length - signed - has_point
-    plain = valid & nonempty & ~has_bad & ~two_points & (digits > 0)
-    after = np.where(has_point, length - found - 1, -1)
-    return plain, after
-
-
 def _check_constraints(rep: _Reporter, f: Field, text: Any, typed: Any, valid: Any) -> None:
     def bound(code: str, value: Any, op: Callable[[Any, Any], Any], word: str) -> None:
         if value is None:
@@ -581,6 +476,7 @@ def check_records(
     text_cols: dict[str, pd.Series] = {}
     typed_cols: dict[str, pd.Series] = {}
     distinct: dict[str, tuple[pa.Array, pa.ChunkedArray]] = {}
+    cache: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     index = pd.Index(lines, name="line")
 
     def one(item: tuple[int, Field]) -> tuple[list[Problem], pd.Series, pd.Series, _Column, Any]:
@@ -593,6 +489,8 @@ def check_records(
         floats = None if typed.floats is None else column.expand(typed.floats)
         text = pd.Series(pd.arrays.ArrowStringArray(col))  # the parsed cells, not a copy
         rules = rules_series(f, values if floats is None else floats)
+        if rep.decimals is not None:  # kept for the rules (TableData.decimals)
+            cache[f"decimals:{f.name}"] = kept_decimals(*column.expand_numpy(*rep.decimals))
         return rep.problems, text, rules, column, values
 
     items = list(enumerate(table.fields, start=1))
@@ -629,6 +527,7 @@ def check_records(
         text=text,
         typed=typed_df,
         distinct=distinct,
+        cache=cache,
         raw=raw,
         arrow=arrow,
     ), problems
@@ -643,9 +542,9 @@ def _blank_rows(
         return problems
     if any(raw.column(i).null_count == 0 for i in range(raw.num_columns)):
         return problems  # a column without a missing cell: no row is blank
-    blank = _bool_numpy(pc.is_null(raw.column(0)))
+    blank = bool_numpy(pc.is_null(raw.column(0)))
     for i in range(1, raw.num_columns):
-        blank &= _bool_numpy(pc.is_null(raw.column(i)))
+        blank &= bool_numpy(pc.is_null(raw.column(i)))
     if not blank.any():
         return problems
     blank_lines = {int(x) for x in lines[blank]}
@@ -729,9 +628,9 @@ def _key_order(columns: list[pa.ChunkedArray | pa.Array]) -> KeyOrder | None:
     equal[0] = False
     for col in columns:
         cur, prev = col.slice(1), col.slice(0, n - 1)
-        lt = _bool_numpy(pc.less(cur, prev))
+        lt = bool_numpy(pc.less(cur, prev))
         less[1:] |= equal[1:] & lt
-        equal[1:] &= _bool_numpy(pc.equal(cur, prev))
+        equal[1:] &= bool_numpy(pc.equal(cur, prev))
     return KeyOrder(less, equal, all(_no_missing(c) for c in columns))
 
 
@@ -836,9 +735,9 @@ def _dangling(td: TableData, parent: TableData, cols: list[str], refs: list[str]
             missing = pc.invert(pc.is_in(values.cast(pa.large_string()), value_set=known))
             if not pc.any(missing).as_py():
                 return np.zeros(len(child), dtype=bool)
-            return _bool_numpy(pc.take(missing, indices))
+            return bool_numpy(pc.take(missing, indices))
         cells = pa.array(child[cols[0]].array, type=pa.large_string())
-        return _bool_numpy(pc.and_(pc.is_valid(cells), pc.invert(pc.is_in(cells, value_set=known))))
+        return bool_numpy(pc.and_(pc.is_valid(cells), pc.invert(pc.is_in(cells, value_set=known))))
     present = child.notna().all(axis=1)
     ref = pd.MultiIndex.from_frame(parent.text[refs].dropna())
     matched = pd.Series(pd.MultiIndex.from_frame(child).isin(ref), index=child.index)
