@@ -59,7 +59,6 @@ def with_cell(package: Path, rel: str, line: int, column: str, value: str) -> No
         ("1e309", "value-out-of-range"),
         ("1e20", "value-out-of-range"),
         ("1000000000000000", "value-out-of-range"),
-        ("1.5e-5", "value-out-of-range"),
     ],
 )
 def test_a_figure_its_release_type_cannot_hold_is_a_located_error(
@@ -67,6 +66,18 @@ def test_a_figure_its_release_type_cannot_hold_is_a_located_error(
 ) -> None:
     with_cell(package_copy, "data/city_gdp.csv", 2, "gdp_cny_bn", value)
     assert report_of(package_copy) == with_problem((code, "city_gdp", 2, "gdp_cny_bn", 36))
+
+
+@pytest.mark.parametrize("value", ["0.000015", "1.5e-5", "15e-6", "0.0015e-2"])
+def test_one_figure_in_any_notation_has_the_same_decimals(package_copy: Path, value: str) -> None:
+    """Printed decimals are the digits after the point less the exponent (numbers.py):
+    every spelling of 0.000015 has 6, more than the field keeps (3) and than its release
+    type holds."""
+    with_cell(package_copy, "data/city_gdp.csv", 2, "gdp_cny_bn", value)
+    at = ("city_gdp", 2, "gdp_cny_bn", 36)
+    expected = with_problem(("decimals-exceeded", *at))
+    expected.insert(expected.index(("decimals-exceeded", *at)) + 1, ("value-out-of-range", *at))
+    assert report_of(package_copy) == expected
 
 
 def test_the_largest_figure_the_type_holds_is_valid(package_copy: Path) -> None:
