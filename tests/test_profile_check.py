@@ -31,10 +31,16 @@ def _broken(repo: Path) -> dict[str, Any]:
 def test_the_child_finds_what_the_parent_finds(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(profile, "_frictionless_imported", lambda: False)
     d = _broken(repo)
+    want = profile.check_profile(d, "pkg/datapackage.json")
     check = profile.start(d, "pkg/datapackage.json")
     assert check._child is not None  # this machine can run the child
+
+    def no_fallback(*args: object) -> None:
+        raise AssertionError("the parent checked the descriptor itself")
+
+    monkeypatch.setattr(profile, "check_profile", no_fallback)
     got = check.result()
-    assert got == profile.check_profile(d, "pkg/datapackage.json")
+    assert got == want
     assert got and all(p.code == "descriptor-profile" for p in got)
     assert any(p.table is not None for p in got)  # an error owned by its resource
 
