@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from tests.hostile import Outcome, run_cli, snapshot
+from tests.hostile import Outcome, run_cli, run_python, snapshot
 from zonedata.validate.descriptor_checks import is_safe_name
 
 
@@ -1095,3 +1095,48 @@ def test_path_with_a_line_break(package_copy: Path, tmp_path: Path) -> None:
         "path-unsafe: Resource 'cities' path 'data/cities.csv\\n' contains a control character "
         "(a line break, a tab...).",
     )
+
+
+def test_a_refused_path_is_not_even_stat_ed(package_copy: Path, tmp_path: Path) -> None:
+    """The path checks come before anything looks at a resource's file: not even the
+    size estimate that decides the import warm-up (engine._local_bytes) may ``stat`` a
+    path they refuse (on Windows a ``stat`` of a UNC path opens a connection)."""
+    edit_descriptor(package_copy, lambda d: resource(d, "cities").update(path="/etc/../etc/passwd"))
+    edit_descriptor(
+        package_copy, lambda d: resource(d, "sources").update(path="../../../proc/self/status")
+    )
+    code = (
+        "import os, sys\n"
+        "seen = []\n"
+        "real = os.stat\n"
+        "def spy(p, *a, **k):\n"
+        "    seen.append(os.fspath(p)); return real(p, *a, **k)\n"
+        "os.stat = spy\n"
+        "from zonedata.validate import validate_package\n"
+        f"r = validate_package({str(package_copy)!r})\n"
+        "print(sorted({p.code for p in r.problems if p.code.startswith('path')}))\n"
+        "print([s for s in seen if 'passwd' in s or 'proc' in s])\n"
+    )
+    out = run_python(code, cwd=tmp_path)
+    assert out.code == 0, out.output
+    assert out.stdout.splitlines() == ["['path-unsafe']", "[]"]
+
+
+def test_a_malformed_url_as_path_is_a_remote_path(package_copy: Path, tmp_path: Path) -> None:
+    edit_descriptor(package_copy, lambda d: resource(d, "cities").update(path="http://[oops/a.csv"))
+    out = validate(tmp_path, str(package_copy))
+    out.assert_clean_failure(1)
+    assert [(f, where, m) for f, where, m in located(out) if f == "pkg/datapackage.json"] == [
+        (
+            "pkg/datapackage.json",
+            "-",
+            "descriptor-profile: Descriptor does not follow the Data Package profile: "
+            "Invalid IPv6 URL",
+        ),
+        (
+            "pkg/datapackage.json",
+            "201:15",
+            "path-remote: Resource 'cities' points at a remote URL (http://[oops/a.csv); "
+            "pass --allow-remote to fetch it.",
+        ),
+    ], out.output

@@ -21,7 +21,11 @@ MAX_DEPTH = 100
 
 
 def is_remote(path: str) -> bool:
-    return urlparse(path).scheme.lower() in REMOTE_SCHEMES
+    try:
+        scheme = urlparse(path).scheme
+    except ValueError:  # a malformed URL ("http://[oops/a.csv"): its scheme still tells
+        scheme = path.partition(":")[0]
+    return scheme.lower() in REMOTE_SCHEMES
 
 
 def read_descriptor(path: Path, display: str) -> tuple[dict[str, Any] | None, list[Problem]]:

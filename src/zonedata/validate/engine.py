@@ -103,16 +103,13 @@ def validate_package(
     if descriptor is None:
         return report
     # The profile check imports frictionless: a child process does it on another core
-    # while this one checks the files and runs the rules (see profile.py). For large files
-    # the schema layer's imports (pandas) run in a thread while this one parses the files
-    # (in Arrow, which releases the GIL). The profile's problems go where they would have
-    # gone.
+    # while this one checks the files and runs the rules (see profile.py). The profile's
+    # problems go where they would have gone.
     check = profile.start(descriptor, shown)
     slot = len(report.problems)
     semantic_problems: list[Problem] = []
     try:
-        with _warm_up(p.parent, descriptor):
-            package = _layers(report, descriptor, p, shown, allow_remote=allow_remote)
+        package = _layers(report, descriptor, p, shown, allow_remote=allow_remote)
         if package is not None and semantic and report.data:
             semantic_problems = _semantic(report.data, today, package)
     finally:
@@ -139,9 +136,10 @@ WARM_UP_BYTES = 8 << 20
 
 
 @contextlib.contextmanager
-def _warm_up(base: Path, descriptor: dict[str, Any]) -> Iterator[None]:
-    """Import pandas in a thread while the block runs, if the files are large."""
-    if _local_bytes(base, descriptor) < WARM_UP_BYTES:
+def _warm_up(package: Package, unsafe: set[str | None]) -> Iterator[None]:
+    """Import pandas in a thread while the block runs, if the files are large: the schema
+    layer needs it, and the block parses the files in Arrow, which releases the GIL."""
+    if _local_bytes(package, unsafe) < WARM_UP_BYTES:
         yield
         return
     with ThreadPoolExecutor(max_workers=1) as pool:
@@ -152,16 +150,17 @@ def _warm_up(base: Path, descriptor: dict[str, Any]) -> Iterator[None]:
             done.result()
 
 
-def _local_bytes(base: Path, descriptor: dict[str, Any]) -> int:
-    """The size of the resources' local files, as far as it can be told without reading."""
+def _local_bytes(package: Package, unsafe: set[str | None]) -> int:
+    """The size of the local files of the tables whose paths passed the path checks (no
+    other path is looked at, not even with ``stat``)."""
     total = 0
-    resources = descriptor.get("resources")
-    for r in resources if isinstance(resources, list) else []:
-        paths = r.get("path") if isinstance(r, dict) else None
-        for path in paths if isinstance(paths, list) else [paths]:
-            if isinstance(path, str) and not descriptor_checks.is_remote(path):
+    for table in package.tables:
+        if table.name in unsafe:
+            continue
+        for part in table.parts:
+            if not descriptor_checks.is_remote(part):
                 with contextlib.suppress(OSError, ValueError):
-                    total += os.stat(base / path).st_size
+                    total += os.stat(package.base_path / part).st_size
     return total
 
 
@@ -184,7 +183,7 @@ def _layers(
     unsafe = {q.table for q in report.problems if q.code in UNSAFE} | skipped
     report.tables = len(package.tables)
 
-    with tempfile.TemporaryDirectory(prefix="zonedata-remote-") as tmp:
+    with _warm_up(package, unsafe), tempfile.TemporaryDirectory(prefix="zonedata-remote-") as tmp:
         # Layer 2 for every table, then layer 3: the scans need only Arrow, so they run
         # while the schema layer's imports are still under way (see validate_package).
         # The problems are reported table by table, as if each table went through both.
