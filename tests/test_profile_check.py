@@ -69,7 +69,7 @@ def test_start_leaves_the_descriptor_alone(repo: Path) -> None:
         pytest.param({"child": "print('not json')"}, id="garbage"),
         pytest.param({"child": 'print(\'[{"code": 1, "evil": 2}]\')'}, id="wrong-record"),
         pytest.param({"child": "print('{}')"}, id="not-a-list"),
-        pytest.param({"child": "import sys; sys.exit(3)"}, id="exit-3"),
+        pytest.param({"child": "import sys; print('[]'); sys.exit(3)"}, id="exit-3"),
         pytest.param({"child": "import os; os.close(0)"}, id="closes-stdin"),
     ],
 )
@@ -83,6 +83,30 @@ def test_the_parent_checks_itself_when_the_child_fails(
         monkeypatch.setattr(profile, "_CHILD", change["child"])
     d = _broken(repo)
     assert profile.start(d, "p").result() == profile.check_profile(d, "p")
+
+
+@pytest.mark.parametrize(
+    ("executable", "frozen"),
+    [
+        ("/usr/bin/sleep", False),
+        ("/usr/bin/uwsgi", False),
+        ("", False),
+        (profile.sys.executable, True),
+    ],
+)
+def test_no_child_unless_the_executable_is_a_python(
+    repo: Path, monkeypatch: pytest.MonkeyPatch, executable: str, frozen: bool
+) -> None:
+    """A frozen application's or an embedding program's ``sys.executable`` is not a Python
+    that would run the child: the parent checks the descriptor itself."""
+    monkeypatch.setattr(profile, "_frictionless_imported", lambda: False)
+    monkeypatch.setattr(profile.sys, "executable", executable)
+    if frozen:
+        monkeypatch.setattr(profile.sys, "frozen", True, raising=False)
+    d = _broken(repo)
+    check = profile.start(d, "p")
+    assert check._child is None
+    assert check.result() == profile.check_profile(d, "p")
 
 
 def test_a_child_that_hangs_is_stopped(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -128,3 +152,64 @@ def test_the_child_imports_nothing_from_the_working_folder(repo: Path, tmp_path:
     assert out.code == 0, out.output
     report = json.loads(out.stdout)
     assert report["summary"]["errors"] == 0
+
+
+_NO_FETCH = """
+import json, sys
+seen = []
+def hook(event, args):
+    if event == "socket.getaddrinfo" or (event == "open" and "myprofile" in str(args[0])):
+        seen.append((event, str(args[0])))
+sys.addaudithook(hook)
+from zonedata.validate.profile import check_profile
+d = json.load(open(sys.argv[1]))
+d["profile"] = sys.argv[2]
+d["resources"][0]["profile"] = sys.argv[3]
+for p in check_profile(d, "datapackage.json"):
+    print(p.table, p.message)
+print("seen", seen)
+"""
+
+
+@pytest.mark.parametrize(
+    ("package", "resource", "expected"),
+    [
+        pytest.param(
+            "https://example.invalid/profile.json",
+            "myprofile.json",
+            [
+                "None profile 'https://example.invalid/profile.json' is not one zonedata "
+                "checks against (data-package, tabular-data-package, or their published "
+                "URLs): frictionless would fetch it or read it as a JSON Schema, and a "
+                "descriptor may not make validation open files or connections",
+                "sources profile 'myprofile.json' is not one zonedata checks against "
+                "(data-resource, tabular-data-resource, or their published URLs): "
+                "frictionless would fetch it or read it as a JSON Schema, and a descriptor "
+                "may not make validation open files or connections",
+                "seen []",
+            ],
+            id="url-and-path",
+        ),
+        pytest.param(
+            "https://specs.frictionlessdata.io/schemas/data-package.json",
+            "https://specs.frictionlessdata.io/schemas/tabular-data-resource.json",
+            ["seen []"],
+            id="published-urls-are-names",
+        ),
+    ],
+)
+def test_a_profile_is_never_fetched_or_read(
+    repo: Path, tmp_path: Path, package: str, resource: str, expected: list[str]
+) -> None:
+    """frictionless fetches a profile given by URL (the published ones too) and reads one
+    given by path from the working folder; zonedata refuses the ones it does not know and
+    checks the published ones by name."""
+    (tmp_path / "myprofile.json").write_text('{"required": ["zzz"]}', encoding="utf-8")
+    out = run_python(
+        _NO_FETCH.replace("sys.argv[1]", repr(str(repo / "datapackage.json")))
+        .replace("sys.argv[2]", repr(package))
+        .replace("sys.argv[3]", repr(resource)),
+        cwd=tmp_path,
+    )
+    assert out.code == 0, out.output
+    assert out.stdout.splitlines() == expected

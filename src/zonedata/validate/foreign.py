@@ -490,10 +490,12 @@ def check_document(resource_d: dict[str, Any], base: Path, name: str, display: s
     try:
         from frictionless import Resource, system
 
+        from zonedata.validate.profile import offline_profiles
+
+        document = copy.deepcopy(resource_d)
+        offline_profiles({"resources": [document]})  # (the profile check reports it)
         with system.use_context(trusted=False):
-            report = Resource(copy.deepcopy(resource_d), basepath=str(base)).validate(
-                limit_errors=LIMIT_ERRORS
-            )
+            report = Resource(document, basepath=str(base)).validate(limit_errors=LIMIT_ERRORS)
     except Exception as e:
         why = getattr(getattr(e, "error", None), "note", None) or str(e)
         return Checked([make("file-unreadable", f"Resource {name!r} cannot be read: {why}", **kw)])
@@ -506,9 +508,10 @@ def _for_frictionless(descriptor: dict[str, Any]) -> dict[str, Any]:
     """The descriptor as frictionless reads it: v1 keys as lists, and every resource
     with a schema a table (frictionless would otherwise take a ``.json`` file for a
     JSON document and check none of its rows)."""
-    from zonedata.validate.profile import keys_as_lists
+    from zonedata.validate.profile import keys_as_lists, offline_profiles
 
     out = keys_as_lists(copy.deepcopy(descriptor))
+    offline_profiles(out)  # (the profile check reports what it removes)
     for r in out.get("resources") or []:
         if isinstance(r, dict) and isinstance(r.get("schema"), dict):
             r["type"] = "table"

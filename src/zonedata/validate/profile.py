@@ -18,13 +18,15 @@ its top, so that the child starts quickly.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
 import subprocess
 import sys
+import threading
 from dataclasses import fields
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from zonedata.validate.problems import Problem, make
 
@@ -32,20 +34,46 @@ from zonedata.validate.problems import Problem, make
 #: frictionless checks the largest descriptor validate reads (16 MiB) in well under this.
 TIMEOUT = 300.0
 
+#: the child's program: zonedata from where the parent found it (after the standard
+#: library and site-packages, so that nothing there is shadowed)
 _CHILD = (
-    "import sys; sys.path.insert(0, sys.argv[1]); "
+    "import sys; sys.argv[1] in sys.path or sys.path.append(sys.argv[1]); "
     "from zonedata.validate.profile import main; main()"
 )
+#: seconds to wait for a stopped child to let go of its output
+_REAP = 5.0
 _PROBLEM_FIELDS = frozenset(f.name for f in fields(Problem))
 
 
 def check_profile(descriptor: dict[str, Any], display: str) -> list[Problem]:
-    """Check the descriptor against the Data Package profile with frictionless."""
+    """Check the descriptor against the Data Package profile with frictionless.
+
+    A ``profile`` given by URL or path is not handed on: frictionless would fetch it or
+    read it from the working folder (see :func:`offline_profiles`).
+    """
+    kw = {"path": display}
+    descriptor = _one_path(keys_as_lists(copy.deepcopy(descriptor)))
+    refused = [
+        make(
+            "descriptor-profile",
+            _REFUSED.format(
+                value,
+                ", ".join(
+                    sorted(set((PACKAGE_PROFILES if table is None else RESOURCE_PROFILES).values()))
+                ),
+            ),
+            table=table,
+            **kw,
+        )
+        for table, value in offline_profiles(descriptor)
+    ]
+    return refused + _frictionless_profile(descriptor, kw)
+
+
+def _frictionless_profile(descriptor: dict[str, Any], kw: dict[str, str]) -> list[Problem]:
     from frictionless import FrictionlessException
     from frictionless import Package as FPackage
 
-    kw = {"path": display}
-    descriptor = _one_path(keys_as_lists(copy.deepcopy(descriptor)))
     try:
         errors = list(FPackage.metadata_validate(descriptor))
     except FrictionlessException as e:
@@ -75,6 +103,49 @@ def check_profile(descriptor: dict[str, Any], display: str) -> list[Problem]:
         )
         for e in errors
     ]
+
+
+def _profiles(*names: str) -> dict[str, str]:
+    url = "https://specs.frictionlessdata.io/schemas/{}.json"
+    return {**{n: n for n in names}, **{url.format(n): n for n in names}}
+
+
+#: The profiles frictionless checks against without fetching or reading anything (their
+#: names; their published URLs map to the names): of a package, and of a resource.
+PACKAGE_PROFILES = _profiles("data-package", "tabular-data-package")
+RESOURCE_PROFILES = _profiles("data-resource", "tabular-data-resource")
+_REFUSED = (
+    "profile {!r} is not one zonedata checks against ({}, or their published URLs): "
+    "frictionless would fetch it or read it as a JSON Schema, and a descriptor may not make "
+    "validation open files or connections"
+)
+
+
+def offline_profiles(descriptor: dict[str, Any]) -> list[tuple[str | None, str]]:
+    """Make the descriptor's profiles (the package's and each resource's) ones frictionless
+    checks without fetching or reading anything, in place: a published profile's URL
+    becomes its name, and any other profile (another URL, a path, an unknown name) is
+    removed. Returns the removed ones: (resource name or None, value)."""
+    removed: list[tuple[str | None, str]] = []
+    resources = descriptor.get("resources")
+    owners: list[tuple[str | None, dict[str, Any], dict[str, str]]] = [
+        (None, descriptor, PACKAGE_PROFILES)
+    ]
+    owners += [
+        (r.get("name") if isinstance(r.get("name"), str) else None, r, RESOURCE_PROFILES)
+        for r in (resources if isinstance(resources, list) else [])
+        if isinstance(r, dict)
+    ]
+    for owner, d, known in owners:
+        value = d.get("profile")
+        if not isinstance(value, str):  # (frictionless reports a profile that is not text)
+            continue
+        if value in known:
+            d["profile"] = known[value]
+        else:
+            del d["profile"]
+            removed.append((owner, value))
+    return removed
 
 
 def _owners(descriptor: dict[str, Any]) -> dict[str, str]:
@@ -154,7 +225,8 @@ class ProfileCheck:
                 out, _ = child.communicate(timeout=TIMEOUT)
             except subprocess.TimeoutExpired:
                 child.kill()
-                child.communicate()
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    child.communicate(timeout=_REAP)  # (a grandchild may hold the pipe)
                 return [_unfinished(self._display)]
             problems = _problems(out) if child.returncode == 0 else None
             if problems is not None:
@@ -172,7 +244,9 @@ def start(descriptor: dict[str, Any], display: str) -> ProfileCheck:
 
 
 def _spawn(descriptor: dict[str, Any], display: str) -> subprocess.Popen[bytes] | None:
-    """The child process, with the descriptor written to it; None if it could not start."""
+    """The child process, being fed the descriptor; None if it could not start."""
+    if not _is_python(sys.executable):
+        return None
     root = str(Path(__file__).resolve().parents[2])  # the folder that holds zonedata
     given = json.dumps({"descriptor": descriptor, "display": display}).encode()
     try:
@@ -186,16 +260,23 @@ def _spawn(descriptor: dict[str, Any], display: str) -> subprocess.Popen[bytes] 
         )
     except (OSError, ValueError):
         return None
-    stdin, child.stdin = child.stdin, None  # closed here: the child reads to its end
-    try:
-        assert stdin is not None
-        with stdin:
-            stdin.write(given)
-    except OSError:  # it died before reading (a memory limit, say)
-        child.kill()
-        child.communicate()
-        return None
+    stdin, child.stdin = child.stdin, None  # closed by the feeder: the child reads to its end
+    assert stdin is not None
+    # a thread, so that a child that does not read (it died, say) cannot block the parent
+    threading.Thread(target=_feed, args=(stdin, given), daemon=True).start()
     return child
+
+
+def _is_python(executable: str) -> bool:
+    """Whether ``executable`` is a Python interpreter the child can run on: not a frozen
+    application's own program, nor the program that embeds Python (a web server, say)."""
+    name = Path(executable).name.lower()
+    return not getattr(sys, "frozen", False) and name.startswith(("python", "pypy"))
+
+
+def _feed(stdin: IO[bytes], given: bytes) -> None:
+    with contextlib.suppress(OSError), stdin:  # it died before reading: result() says so
+        stdin.write(given)
 
 
 def _problems(out: bytes) -> list[Problem] | None:
