@@ -168,3 +168,22 @@ def test_validate_release_and_load_agree_on_random_mutations() -> None:
     )
     assert out.code == 0, out.output
     assert "40 mutations: validate, release and load agree" in out.stdout
+
+
+def test_the_rules_read_a_figure_the_same_in_any_notation(tmp_path: Path, repo: Path) -> None:
+    """The rules' rounding tolerances come from the same decimals: a USD figure off its
+    rate by more than its printed digits allow is reported whether it is written 111.25
+    or 1.1125e2 (and the rate 6.8365 or 0.68365e1)."""
+    import shutil
+
+    reports = []
+    for cny_per_usd, gdp_usd_bn in (("6.8365", "111.25"), ("0.68365e1", "1.1125e2")):
+        pkg = tmp_path / gdp_usd_bn
+        pkg.mkdir()
+        shutil.copy2(repo / "datapackage.json", pkg / "datapackage.json")
+        shutil.copytree(repo / "data", pkg / "data")
+        with_cell(pkg, "data/exchange_rates.csv", 2, "cny_per_usd", cny_per_usd)
+        with_cell(pkg, "data/city_gdp.csv", 10, "gdp_usd_bn", gdp_usd_bn)
+        reports.append([problem[:4] for problem in report_of(pkg)])
+    assert reports[0] == reports[1]
+    assert ("usd-cny-mismatch", "city_gdp", 10, "gdp_usd_bn") in reports[0]

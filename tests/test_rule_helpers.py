@@ -167,7 +167,8 @@ def _printed(cell: str | None) -> int | None:
         return 0
     if m is None or not (m.group(1) or m.group(2)):
         return None
-    exponent = int(m.group(3)) if m.group(3) and len(m.group(3).lstrip("+-")) <= 9 else 0
+    digits = (m.group(3) or "").lstrip("+-").lstrip("0")
+    exponent = int(m.group(3)) if m.group(3) and len(digits) <= 9 else 0
     return len(m.group(2) or "") - exponent
 
 
@@ -179,6 +180,7 @@ def test_printed_decimals_agree_with_python_on_random_cells() -> None:
     alphabet = ["0", "7", ".", "-", "+", "e", "E", "a", " ", "\n", "٣", "é", ""]
     cells: list[str | None] = ["", ".", "1.", ".5", "1.2.3", "a.12", "1.5\n", "1.٣", None]
     cells += ["1.5e3", "2.5E-3", "1e+05", "+.5e-2", "NaN", "-inf", "1e1234567890", "12."]
+    cells += ["1e0000000001", "1.5e-0000000009", "0e400", "1e000"]
     cells += ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 7))) for _ in range(3000)]
     cells += [None if rng.random() < 0.1 else c for c in cells[:500]]
     large = pa.large_string()
@@ -189,6 +191,47 @@ def test_printed_decimals_agree_with_python_on_random_cells() -> None:
         counts, none = printed_decimals(arrow)
         got = [None if n else int(c) for c, n in zip(counts, none, strict=True)]
         assert got == expected
+
+
+def test_kept_decimals_narrow_to_what_holds_them() -> None:
+    from zonedata.validate.tabledata import kept_decimals
+
+    for values, dtype in (([2, 0, 3], "int8"), ([-2, 127], "int8"), ([-400, 6], "int16")):
+        counts, none = kept_decimals(np.array(values), np.zeros(len(values), dtype=bool))
+        assert counts.dtype == dtype and counts.tolist() == values
+    counts, none = kept_decimals(np.array([5, 99999]), np.array([False, True]))
+    assert counts.dtype == "int8" and counts.tolist() == [5, 0] and none.tolist() == [0, 1]
+
+
+@pytest.mark.parametrize("rows", [100, 20_000])
+def test_schema_layer_decimals_over_distinct_values_are_the_rows(rows: int) -> None:
+    """A long column of few distinct values is checked once per value
+    (schema_checks._Column); its decimals, spread back to the rows, are each cell's."""
+    from zonedata.validate import schema_checks as sc
+
+    rng = np.random.default_rng(1)
+    pool = np.array(["1.5", "2.25e1", "7", "x", "-0.125", "3e-2"], dtype=object)
+    cells = list(pool[rng.integers(0, len(pool), rows)])
+    for i in rng.integers(0, rows, rows // 10):
+        cells[i] = None
+    col = pa.chunked_array([pa.array(cells[: rows // 2]), pa.array(cells[rows // 2 :])])
+    column = sc._Column(col.cast(pa.large_string()))
+    assert (column.indices is not None) == (rows >= sc.ENCODE_MIN_ROWS)
+    found = sc.numbers(column.values, integer=False)
+    counts, none = column.expand_numpy(found.decimals, ~found.ok)
+    want_counts, want_none = printed_decimals(col)
+    assert none.tolist() == want_none.tolist()
+    assert counts[~none].tolist() == want_counts[~want_none].tolist()
+    empty = sc._Column(pa.chunked_array([pa.array([None] * rows, pa.large_string())]))
+    e_counts, e_none = empty.expand_numpy(*_no_decimals(empty))
+    assert len(e_counts) == rows and e_none.all()
+
+
+def _no_decimals(column: object) -> tuple[np.ndarray, np.ndarray]:
+    from zonedata.validate import schema_checks as sc
+
+    found = sc.numbers(column.values, integer=False)  # type: ignore[attr-defined]
+    return found.decimals, ~found.ok
 
 
 def test_decimals_of_a_table_are_the_schema_layers(
@@ -308,7 +351,13 @@ def test_direct_verdicts_are_pandera_verdicts(seed: int, monkeypatch: pytest.Mon
         "a": {"positive": lambda s: s > 0, "small": lambda s: known(s < 3)},
         "t": {"plain": lambda s: ~starts_with_any(s, "=+-@\t"), "long": lambda s: s.str.len() > 1},
     }
-    direct = (_base.failing_lines(frame, rows), _base.failing_cells(frame, cells))
+
+    def no_pandera(*args: object) -> None:
+        raise AssertionError("a clean verdict went through Pandera")
+
+    with monkeypatch.context() as m:
+        m.setattr(_base, "_failure_cases", no_pandera)  # every verdict here is clean
+        direct = (_base.failing_lines(frame, rows), _base.failing_cells(frame, cells))
     monkeypatch.setattr(_base, "failing_labels", lambda *a, **k: None)  # all to Pandera
     through = (_base.failing_lines(frame, rows), _base.failing_cells(frame, cells))
 
@@ -381,3 +430,19 @@ def test_decimals_at_agrees_with_decimals() -> None:
     pos = np.array([4, 1, 0])
     got = td.decimals_at("x", pos)
     assert np.isnan(got[1]) and got[[0, 2]].tolist() == [7.0, 1.0]
+
+
+def test_messages_round_to_the_printed_digits_even_above_the_point() -> None:
+    from zonedata.validate.rules._base import fmt_num, precision
+
+    assert [fmt_num(6.9, 0), fmt_num(6.9, -1), fmt_num(1234.5, -2), fmt_num(0.125, 2)] == [
+        "7",
+        "10",
+        "1200",
+        "0.12",
+    ]
+    assert [precision(2), precision(0), precision(-2)] == [
+        "2 decimals",
+        "0 decimals",
+        "the nearest 100",
+    ]

@@ -24,10 +24,10 @@ from zonedata.validate.arrowbytes import bool_numpy, string_bytes
 INTEGER_RE = r"^[+-]?\d+$"
 #: anchored as a whole, so that RE2 matches it in one pass
 NUMBER_RE = r"^(?:[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?|NaN|INF|-INF|nan|inf|-inf)$"
-#: a number's exponent; one of more than 9 digits is counted as 0: such a number is not
-#: finite or is zero in any type a release writes, which the schema layer reports
-#: (``value-out-of-range``), so its decimals do not matter
-_EXPONENT_RE = r"[eE](?P<exponent>[+-]?\d{1,9})$"
+#: a number's exponent (leading zeros aside); one of more than 9 digits is counted as 0:
+#: such a number is not finite or is zero in any type a release writes, which the schema
+#: layer reports (``value-out-of-range``), so its decimals do not matter
+_EXPONENT_RE = r"[eE](?P<sign>[+-]?)0*(?P<digits>\d{1,9})$"
 
 
 def _decimals(clean: pa.ChunkedArray | pa.Array) -> np.ndarray:
@@ -46,7 +46,9 @@ def _decimals(clean: pa.ChunkedArray | pa.Array) -> np.ndarray:
     out = np.array(digits.to_numpy(zero_copy_only=False), dtype=np.int64)
     if bool_numpy(pc.greater_equal(at, 0)).any():
         found = pc.extract_regex(clean, _EXPONENT_RE)
-        exponent = pc.replace_substring(pc.struct_field(found, [0]), "+", "")
+        sign = pc.replace_substring(pc.struct_field(found, [0]), "+", "")
+        digits = pc.struct_field(found, [1])
+        exponent = pc.binary_join_element_wise(sign, digits, pa.scalar("", digits.type))
         out -= np.asarray(
             pc.fill_null(pc.cast(exponent, pa.int64()), 0).to_numpy(zero_copy_only=False),
             dtype=np.int64,

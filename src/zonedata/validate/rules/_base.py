@@ -380,8 +380,10 @@ def floats_at(series: pd.Series, pos: np.ndarray) -> np.ndarray:
 
 
 def half_units(decimals: np.ndarray) -> np.ndarray:
-    """:func:`half_unit` over plain float64 decimals (NaN where missing)."""
-    return np.asarray(0.5 * (10.0 ** (-decimals)), dtype=np.float64)
+    """:func:`half_unit` over plain float64 decimals (NaN where missing); a figure printed
+    to beyond float64's range (``0e400``: -400 decimals) has an infinite tolerance."""
+    with np.errstate(over="ignore"):
+        return np.asarray(0.5 * (10.0 ** (-decimals)), dtype=np.float64)
 
 
 def na_float(x: float) -> float | NAType:
@@ -481,10 +483,20 @@ def records_at(
 
 
 def fmt_num(x: float | NAType, decimals: int | None = None) -> str:
-    """A number for a message: fixed decimals, or the shortest exact form."""
+    """A number for a message: fixed decimals, or the shortest exact form. Negative
+    decimals round to tens, hundreds...: ``fmt_num(6.9, -1)`` is ``"10"``."""
     if decimals is not None:
-        return f"{x:.{max(int(decimals), 0)}f}"
+        d = int(decimals)
+        if d < 0 and isinstance(x, float) and math.isfinite(x):
+            return f"{round(x, d):.0f}"
+        return f"{x:.{max(d, 0)}f}"
     return f"{x:.10g}"
+
+
+def precision(decimals: int) -> str:
+    """How a figure with ``decimals`` printed decimals is rounded, for a message:
+    ``"2 decimals"``, or ``"the nearest 100"`` for -2."""
+    return f"{decimals} decimals" if decimals >= 0 else f"the nearest {10**-decimals}"
 
 
 def join_limited(items: Iterable[str], limit: int = 5) -> str:
@@ -586,7 +598,8 @@ def half_unit(decimals: pd.Series) -> pd.Series:
     That is 0.5 x 10^-decimals; see :meth:`TableData.decimals`.
     """
     d = decimals.astype("Float64")
-    return 0.5 * (10.0 ** (-d))
+    with np.errstate(over="ignore"):
+        return 0.5 * (10.0 ** (-d))
 
 
 # ---------------------------------------------------------------------------------------

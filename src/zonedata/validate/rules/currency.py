@@ -30,6 +30,7 @@ from zonedata.validate.rules._base import (
     na_float,
     passes,
     positions_of,
+    precision,
     problem,
     records,
     rule,
@@ -441,7 +442,7 @@ def ecb_cross_rate_mismatch(ctx: Context) -> list[Problem]:
                 problem(
                     "ecb-cross-rate-mismatch",
                     f"{x} {cell_text(td, line, x)} but {c} {cell_text(td, line, c)} / {u} {cell_text(td, line, u)} "
-                    f"= {fmt_num(r.number('_ratio'), dx + 2)}, which printed to {dx} decimals is "
+                    f"= {fmt_num(r.number('_ratio'), dx + 2)}, which printed to {precision(dx)} is "
                     f"{fmt_num(r.number('_ratio'), dx)}",
                     td,
                     line,
