@@ -267,25 +267,28 @@ def test_locate_reads_the_lines_it_is_asked_for(tail: str) -> None:
     assert _lines_at(b"", {1}) == {}
 
 
-def test_passes_everywhere_only_when_certain() -> None:
-    from zonedata.validate.rules._base import passes_everywhere
+def test_failing_labels_of_each_kind_of_verdict() -> None:
+    from zonedata.validate.rules._base import failing_labels
+
+    def found(check: object, *, skip_missing: bool = False) -> list[int] | None:
+        labels = failing_labels(check, s, skip_missing=skip_missing)  # type: ignore[arg-type]
+        return None if labels is None else list(labels)
 
     s = pd.Series(["a", None, "b"], dtype="string", index=[2, 3, 4])
-    assert passes_everywhere(lambda x: pd.Series(True, index=x.index), s)
-    assert not passes_everywhere(lambda x: x == "a", s)  # a False and a missing verdict
-    assert passes_everywhere(lambda x: x.isin(["a", "b"]) | x.isna(), s)
-    assert passes_everywhere(lambda x: x != "c", s, skip_missing=True)  # <NA> on a missing cell
-    assert not passes_everywhere(lambda x: x != "c", s)
-    assert not passes_everywhere(lambda x: pd.Series(1, index=x.index), s)  # not boolean
-    assert not passes_everywhere(lambda x: pd.Series(True, index=[0, 1, 2]), s)  # misaligned
-    assert not passes_everywhere(lambda x: 1 / 0, s)  # raised: Pandera will report it
+    assert found(lambda x: pd.Series(True, index=x.index)) == []
+    assert found(lambda x: x == "a") is None  # a False and a missing verdict
+    assert found(lambda x: x.isin(["a", "b"]) | x.isna()) == []
+    assert found(lambda x: x != "c", skip_missing=True) == []  # <NA> on a missing cell
+    assert found(lambda x: x != "c") is None
+    assert found(lambda x: pd.Series(1, index=x.index)) is None  # not boolean
+    assert found(lambda x: pd.Series(True, index=[0, 1, 2])) is None  # misaligned
+    assert found(lambda x: 1 / 0) is None  # raised: Pandera will report it
     # a column check sees the column without its missing cells, as under Pandera
-    assert passes_everywhere(
-        lambda x: pd.Series(x.notna().all(), index=x.index), s, skip_missing=True
-    )
-    assert not passes_everywhere(
-        lambda x: pd.Series(len(x) == 3, index=x.index), s, skip_missing=True
-    )
+    assert found(lambda x: pd.Series(x.notna().all(), index=x.index), skip_missing=True) == []
+    assert found(lambda x: pd.Series(len(x) == 3, index=x.index), skip_missing=True) == [2, 4]
+    assert found(lambda x: (x != "c").astype(object), skip_missing=True) is None  # object dtype
+    labels = failing_labels(lambda x: x.isna(), s)
+    assert labels is not None and labels.dtype == "int64" and list(labels) == [2, 4]
 
 
 def test_runners_report_what_the_checks_flag() -> None:
@@ -312,20 +315,6 @@ def test_runners_report_what_the_checks_flag() -> None:
     assert {n: list(v) for n, v in rows.items()} == {"sum": [4, 5], "ok": [], "object": [5]}
     with pytest.raises(RuntimeError, match="could not run"):
         failing_lines(frame, {"broken": lambda d: d["missing"] > 0})
-
-
-def test_failing_labels_only_when_certain() -> None:
-    from zonedata.validate.rules._base import failing_labels
-
-    s = pd.Series(["a", None, "b", "c"], dtype="string", index=[2, 3, 4, 5])
-    assert list(failing_labels(lambda x: x.isin(["a", "b"]) | x.isna(), s)) == [5]
-    assert list(failing_labels(lambda x: x != "c", s, skip_missing=True)) == [5]
-    assert failing_labels(lambda x: x != "c", s) is None  # <NA> on the missing cell
-    assert failing_labels(lambda x: (x != "c").astype(object), s, skip_missing=True) is None
-    assert failing_labels(lambda x: x.str.len(), s) is None  # not boolean
-    assert failing_labels(lambda x: 1 / 0, s) is None  # raised: Pandera will report it
-    labels = failing_labels(lambda x: x.isna(), s)
-    assert labels is not None and labels.dtype == "int64" and list(labels) == [2, 4, 5]
 
 
 @pytest.mark.parametrize("seed", range(5))
