@@ -53,20 +53,7 @@ def check_profile(descriptor: dict[str, Any], display: str) -> list[Problem]:
     """
     kw = {"path": display}
     descriptor = _one_path(keys_as_lists(copy.deepcopy(descriptor)))
-    refused = [
-        make(
-            "descriptor-profile",
-            _REFUSED.format(
-                value,
-                ", ".join(
-                    sorted(set((PACKAGE_PROFILES if table is None else RESOURCE_PROFILES).values()))
-                ),
-            ),
-            table=table,
-            **kw,
-        )
-        for table, value in offline_profiles(descriptor)
-    ]
+    refused = [_refused(value, table, display) for table, value in offline_profiles(descriptor)]
     return refused + _frictionless_profile(descriptor, kw)
 
 
@@ -119,6 +106,12 @@ _REFUSED = (
     "frictionless would fetch it or read it as a JSON Schema, and a descriptor may not make "
     "validation open files or connections"
 )
+
+
+def _refused(value: str, table: str | None, display: str) -> Problem:
+    known = sorted(set((PACKAGE_PROFILES if table is None else RESOURCE_PROFILES).values()))
+    message = _REFUSED.format(value, ", ".join(known))
+    return make("descriptor-profile", message, table=table, path=display)
 
 
 def offline_profiles(descriptor: dict[str, Any]) -> list[tuple[str | None, str]]:
