@@ -731,7 +731,8 @@ def test_read_regular_reads_a_file_that_reports_no_size() -> None:
 
 
 def test_read_regular_stops_at_the_limit_while_reading() -> None:
-    from zonedata.safeio import InputError, read_regular
+    from zonedata.errors import InputError
+    from zonedata.safeio import read_regular
 
     status = Path("/proc/self/status")
     if not status.exists():

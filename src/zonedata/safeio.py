@@ -19,7 +19,7 @@ import stat
 from collections.abc import Callable
 from pathlib import Path
 
-from zonedata.errors import ZonedataError
+from zonedata.errors import InputError
 
 #: The most a descriptor (``datapackage.json``) may hold: 16 MiB, hundreds of times the
 #: size of a real one. Not settable: a descriptor that large is a mistake or an attack.
@@ -31,24 +31,6 @@ MAX_FILE_ENV = "ZONEDATA_MAX_FILE_BYTES"
 DEFAULT_MAX_FILE_BYTES = 2 << 30
 
 _READ_CHUNK = 1 << 20
-
-
-class InputError(ZonedataError):
-    """A file cannot be read as an input; ``kind`` says why.
-
-    ``missing``: it does not exist; ``not-regular``: a folder, FIFO, device or socket (or
-    it would block); ``outside``: a symlink or path that leaves the folder it must stay
-    in; ``changed``: another file was swapped in while it was opened; ``too-large``: over
-    the limit (``size``: its size, if known); ``unreadable``: any other operating-system
-    error. ``message`` names the file; ``detail`` is the same without the name.
-    """
-
-    def __init__(self, kind: str, shown: str, detail: str, size: int | None = None) -> None:
-        super().__init__(f"{shown} {detail}")
-        self.kind = kind
-        self.detail = detail
-        self.message = f"{shown} {detail}"
-        self.size = size
 
 
 def max_file_bytes() -> int:

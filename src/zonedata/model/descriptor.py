@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from zonedata.errors import DescriptorError as DescriptorError  # re-exported
+from zonedata.errors import JsonTextError
 from zonedata.model import jsontext
 
 #: Field types the engine understands. Others are read as strings.
@@ -386,7 +387,7 @@ def read_package(path: str | Path | None = None) -> Package:
         raise DescriptorError(
             f"{p} is not valid JSON: {e.msg} (line {e.lineno}, column {e.colno})"
         ) from e
-    except jsontext.JsonTextError as e:
+    except JsonTextError as e:
         raise DescriptorError(
             f"{p} is not strict JSON: {e.message} (line {e.line}, column {e.column})"
         ) from e

@@ -85,7 +85,9 @@ from typing import IO, Any
 from zonedata import safeio
 from zonedata.errors import (
     DownloadError,
+    InputError,
     IntegrityError,
+    JsonTextError,
     NotAReleaseError,
     ReleaseError,
     UnknownTableError,
@@ -329,7 +331,7 @@ def parse_descriptor(data: bytes, shown: str) -> dict[str, Any]:
     """A release descriptor from its bytes, or :class:`NotAReleaseError`."""
     try:
         descriptor = jsontext.loads(data.decode("utf-8"))
-    except jsontext.JsonTextError as e:
+    except JsonTextError as e:
         raise NotAReleaseError(
             f"{shown}: not strict JSON: {e.message} (line {e.line}, column {e.column})", file=shown
         ) from None
@@ -533,7 +535,7 @@ def read_parquet(data: bytes, shown: str, *, max_bytes: int) -> Any:
 # --- local files -----------------------------------------------------------------------------
 
 
-def _release_error(e: safeio.InputError, shown: str, limit: int | None = None) -> ReleaseError:
+def _release_error(e: InputError, shown: str, limit: int | None = None) -> ReleaseError:
     """The release reader's exception for what :mod:`zonedata.safeio` refused."""
     if e.kind == "too-large" and limit is not None:
         actual = f"{e.size} bytes" if e.size is not None else f"more than {limit} bytes"
@@ -552,7 +554,7 @@ def open_regular(root: str, rel: str, shown: str) -> tuple[int, int]:
     """
     try:
         return safeio.open_regular(os.path.join(root, *rel.split("/")), shown, root=root)
-    except safeio.InputError as e:
+    except InputError as e:
         raise _release_error(e, shown) from None
 
 
@@ -560,7 +562,7 @@ def read_regular(root: str, rel: str, shown: str, limit: int) -> bytes:
     """The bytes of a regular file below ``root``, at most ``limit`` (else IntegrityError)."""
     try:
         return safeio.read_regular(os.path.join(root, *rel.split("/")), limit, shown, root=root)
-    except safeio.InputError as e:
+    except InputError as e:
         raise _release_error(e, shown, limit) from None
 
 

@@ -10,6 +10,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from zonedata import safeio
+from zonedata.errors import InputError, JsonTextError
 from zonedata.model import jsontext
 from zonedata.model.descriptor import DescriptorError, Package, Table
 from zonedata.validate.problems import Problem, make
@@ -38,7 +39,7 @@ def read_descriptor(path: Path, display: str) -> tuple[dict[str, Any] | None, li
     kw = {"path": display}
     try:
         raw = safeio.read_regular(path, safeio.MAX_DESCRIPTOR_BYTES, display)
-    except safeio.InputError as e:
+    except InputError as e:
         code = {"not-regular": "descriptor-not-regular", "too-large": "descriptor-too-large"}
         return None, [make(code.get(e.kind, "descriptor-missing"), f"{e.message}.", **kw)]
     try:
@@ -66,7 +67,7 @@ def read_descriptor(path: Path, display: str) -> tuple[dict[str, Any] | None, li
                 **kw,
             )
         ]
-    except jsontext.JsonTextError as e:
+    except JsonTextError as e:
         return None, [
             make(
                 "descriptor-json",
@@ -364,7 +365,7 @@ def with_lines(
         return problems
     try:
         text = safeio.read_regular(path, safeio.MAX_DESCRIPTOR_BYTES).decode("utf-8-sig")
-    except (safeio.InputError, UnicodeDecodeError, ValueError):
+    except (InputError, UnicodeDecodeError, ValueError):
         return problems
     resources = descriptor.get("resources")
     indices: dict[str, list[int]] = {}

@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from zonedata import safeio
+from zonedata.errors import InputError
 from zonedata.model.descriptor import SUPPORTED_TYPES, Table
 from zonedata.validate.problems import FRICTIONLESS_CODES, Problem, make
 
@@ -180,7 +181,7 @@ def _read_json_file(base: Path, rel: object) -> dict[str, Any]:
         raise ValueError(f"{rel!r} is not a relative path inside the package folder")
     try:
         raw = safeio.read_regular(path, safeio.MAX_DESCRIPTOR_BYTES, str(rel))
-    except safeio.InputError as e:
+    except InputError as e:
         raise ValueError(e.message) from None
     try:
         value = json.loads(raw.decode("utf-8-sig"))
@@ -372,7 +373,7 @@ def check_readable(path: Path, resource: dict[str, Any], shown: str) -> None:
     limit = safeio.max_file_bytes()
     try:
         data = safeio.read_regular(path, limit, shown)
-    except safeio.InputError as e:
+    except InputError as e:
         code = {"missing": "file-missing", "not-regular": "file-not-regular"}
         raise UnsafeInput(code.get(e.kind, "file-too-large"), e.message) from None
     fmt = file_format(resource, shown)

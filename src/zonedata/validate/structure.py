@@ -23,6 +23,7 @@ import numpy as np
 import pyarrow as pa
 
 from zonedata import safeio
+from zonedata.errors import InputError
 from zonedata.model.arrow import BLOCK_SIZE, BOM, parse_csv
 from zonedata.model.descriptor import Table
 from zonedata.validate import foreign
@@ -240,7 +241,7 @@ def _read_input(
             rest = _later_part(data, raw)
             parts.append((data.count(b"\n") + 1, shown, 1 + (len(rest) < len(raw))))
             data += rest
-    except safeio.InputError as e:
+    except InputError as e:
         code = _INPUT_CODES.get(e.kind, "file-unreadable")
         hint = f" (resource {table.name!r})" if e.kind == "missing" else ""
         if e.kind == "too-large":
