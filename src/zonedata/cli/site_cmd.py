@@ -26,7 +26,8 @@ import click
     default=None,
     metavar="PATH",
     help="Build from a release folder made by `zonedata release` (or its "
-    "datapackage.json); its zip beside it is offered too.",
+    "datapackage.json); its zip beside it is offered too. With PACKAGE (the release's "
+    "source), the pages PACKAGE declares are built from the release's data.",
 )
 def site(package: str | None, out: str, release: str | None) -> None:
     """Build the static data site of a package: HTML pages that work from file://.
@@ -50,15 +51,13 @@ def site(package: str | None, out: str, release: str | None) -> None:
     Examples:
       zonedata site
       zonedata site path/to/datapackage.json --out public/
-      zonedata release && zonedata site --release dist/zonedata-0.1.0
+      zonedata release && zonedata site --release dist/zonedata-0.1.0 .
     """
     import time
 
     from zonedata.errors import SiteError
     from zonedata.site import InvalidPackageError, build_site
 
-    if package is not None and release is not None:
-        raise click.UsageError("give a PACKAGE or --release, not both")
     start = time.perf_counter()
     try:
         built = build_site(out, package, release=release)

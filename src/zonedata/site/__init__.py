@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
+from zonedata.errors import SiteError
+from zonedata.model.descriptor import DescriptorError, read_package
 from zonedata.site.declared import read_declaration
 from zonedata.site.inputs import InvalidPackageError, SiteInput, from_package, from_release
 from zonedata.site.output import MARKER, write_site
@@ -50,18 +52,36 @@ def build_site(
 ) -> SiteBuild:
     """Build the site of ``package`` (default: bundled) or of ``release`` into ``out``.
 
+    With both, the release gives the data and downloads and ``package`` (its source)
+    the pages it declares and its CITATION.cff.
+
     ``out`` must not exist, be empty, or hold a site built earlier (whose files, and
     only those, are replaced). Raises :class:`zonedata.errors.SiteError` (its subclass
     :class:`InvalidPackageError` for a package that does not validate).
     """
-    data = from_release(release) if release is not None else from_package(package)
+    if release is None:
+        data = from_package(package)
+    else:
+        data = from_release(release)
+        if package is not None:
+            pages_of(data, package)
     return SiteBuild(write_site(Path(out), site_files(data)), data.left_out)
+
+
+def pages_of(data: SiteInput, package: str | os.PathLike[str]) -> None:
+    """Take the declared pages (and CITATION.cff) of the source ``package`` of a release."""
+    try:
+        source = read_package(Path(package))
+    except DescriptorError as e:
+        raise SiteError(str(e)) from e
+    data.declaring = source.descriptor
+    data.base = source.base_path
 
 
 def site_files(data: SiteInput) -> dict[str, bytes]:
     """Every file of the site: path relative to its root -> bytes."""
     tables = data.package.table_names
-    declared = read_declaration(data.package.descriptor, data.base, tables, data.left_out)
+    declared = read_declaration(data.declaring, data.base, tables, data.left_out)
     files = {rel: text.encode("utf-8") for rel, text in render_pages(data, declared).items()}
     for name in ASSETS:
         files[name] = resources.files("zonedata.site").joinpath("assets", name).read_bytes()

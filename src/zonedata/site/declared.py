@@ -73,7 +73,8 @@ def read_declaration(
         return Declaration()
     if base is None:
         left_out.append(
-            f"the descriptor declares site pages ({PROPERTY}), but a release holds no templates: generic pages only"
+            f"the pages the descriptor declares ({PROPERTY}): a release holds no templates; "
+            "give its source package too (zonedata site --release REL PACKAGE)"
         )
         return Declaration()
     if isinstance(raw, str):

@@ -65,6 +65,8 @@ class SiteInput:
     from_release: str | None = None
     #: the package's folder (its declared templates and files), None for a release
     base: Path | None = None
+    #: the descriptor whose ``zonedata:site`` declaration applies (default: the package's)
+    declaring: dict[str, Any] = field(default_factory=dict)
     left_out: list[str] = field(default_factory=list)
 
 
@@ -87,7 +89,7 @@ def from_package(path: str | os.PathLike[str] | None) -> SiteInput:
         if data is None or data.arrow is None:
             raise SiteError(f"table {t.name!r} was not read by validation: no page can show it")
         rows[t.name] = data.arrow.to_pylist()
-    site = SiteInput(package, rows, [], base=package.base_path)
+    site = SiteInput(package, rows, [], base=package.base_path, declaring=package.descriptor)
     site.downloads = _package_downloads(package, Path(report.package).name, site.left_out)
     return site
 
@@ -143,7 +145,7 @@ def _read_release(folder: Path, files: reader.ReleaseFiles) -> SiteInput:
         data = _verified(folder, files, t.path)
         arrow = reader.read_parquet(data, files.display(t.path), max_bytes=limit)
         rows[t.name] = arrow.to_pylist()
-    site = SiteInput(package, rows, [], from_release=folder.name)
+    site = SiteInput(package, rows, [], from_release=folder.name, declaring=descriptor)
     site.downloads = _release_downloads(folder, files, resources, package, site.left_out)
     return site
 

@@ -36,16 +36,16 @@ def no_symlink(root: Path, rel: str) -> Path:
     try:
         target = inside(root, rel)
     except UnsafePathError as e:
-        raise SiteError(f"{rel!r} is not published: {e}") from None
+        raise SiteError(f"{rel!r} refused: {e}") from None
     step = root
     for part in PurePosixPath(rel).parts:
         step = step / part
         try:
             mode = os.lstat(step).st_mode
         except OSError as e:
-            raise SiteError(f"{rel!r} is not published: {e.strerror or e}") from None
+            raise SiteError(f"{rel!r} cannot be read: {e.strerror or e}") from None
         if stat.S_ISLNK(mode):
-            raise SiteError(f"{rel!r} is not published: it is reached through a symlink")
+            raise SiteError(f"{rel!r} refused: it is reached through a symlink")
     return target
 
 
@@ -55,4 +55,4 @@ def read_published(root: Path, rel: str, limit: int) -> bytes:
     try:
         return safeio.read_regular(target, limit, rel, root=os.path.realpath(root))
     except InputError as e:
-        raise SiteError(f"{rel!r} is not published: {e}") from None
+        raise SiteError(f"{rel!r} refused: {e}") from None
