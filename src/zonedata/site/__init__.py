@@ -85,7 +85,9 @@ def site_files(data: SiteInput) -> dict[str, bytes]:
     files = {rel: text.encode("utf-8") for rel, text in render_pages(data, declared).items()}
     for name in ASSETS:
         files[name] = resources.files("zonedata.site").joinpath("assets", name).read_bytes()
-    files.update(declared.files)
-    for d in data.downloads:
-        files[d.href] = d.content
+    extra = [*declared.files.items(), *((d.href, d.content) for d in data.downloads)]
+    for rel, content in extra:
+        if rel in files or rel.lower() == MARKER:
+            raise SiteError(f"two files of the site would be written at {rel!r}")
+        files[rel] = content
     return files

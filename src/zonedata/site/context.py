@@ -56,6 +56,51 @@ def field_type(f: Field) -> str:
     return str(f.type)
 
 
+def _field(f: Field) -> dict[str, Any]:
+    return {
+        "name": f.name,
+        "title": f.title or "",
+        "type": field_type(f),
+        "required": f.required,
+        "unit": _text(f.unit),
+        "description": f.description,
+    }
+
+
+def package_facts(d: dict[str, Any], name: str, version: str) -> dict[str, Any]:
+    """The package's title, description, version, licences, contributors and sources."""
+    return {
+        "name": name,
+        "title": _text(d.get("title") or name),
+        "description": _text(d.get("description")),
+        "version": version,
+        "licences": [
+            {k: _text(x.get(k)) for k in ("name", "title", "path")}
+            for x in _dicts(d.get("licenses"))
+        ],
+        "contributors": [
+            {"title": _text(c.get("title")), "roles": _strings(c.get("roles"))}
+            for c in _dicts(d.get("contributors"))
+        ],
+        "sources": [
+            {k: _text(s.get(k)) for k in ("title", "path")} for s in _dicts(d.get("sources"))
+        ],
+    }
+
+
+def _strings(value: object) -> list[str]:
+    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
+
+
+def _nav(declared: Declaration) -> list[dict[str, str]]:
+    """Home, the declared pages that ask for a place, Tables, the declared links."""
+    nav = [{"href": "index.html", "label": "Home"}]
+    nav += [{"href": p.path, "label": p.nav} for p in declared.pages if p.nav]
+    nav.append({"href": "tables/index.html", "label": "Tables"})
+    nav += [{"href": href, "label": label} for href, label in declared.links]
+    return nav
+
+
 class ContextBuilder:
     """Builds each page's context once the package's texts and links are known."""
 
@@ -68,39 +113,14 @@ class ContextBuilder:
             n: [{k: cell(v) for k, v in r.items()} for r in rows] for n, rows in data.rows.items()
         }
         self.row_pages = self._row_pages()
-        d = pkg.descriptor
-        licences = [
-            {k: _text(x.get(k)) for k in ("name", "title", "path")}
-            for x in _dicts(d.get("licenses"))
-        ]
-        self.package = {
-            "name": pkg.name,
-            "title": _text(d.get("title") or pkg.name),
-            "description": _text(d.get("description")),
-            "version": pkg.version,
-            "licences": licences,
-            "contributors": [
-                {
-                    "title": _text(c.get("title")),
-                    "roles": [str(r) for r in c.get("roles") or [] if isinstance(r, str)],
-                }
-                for c in _dicts(d.get("contributors"))
-            ],
-            "sources": [
-                {k: _text(s.get(k)) for k in ("title", "path")} for s in _dicts(d.get("sources"))
-            ],
-        }
-        nav = [{"href": "index.html", "label": "Home"}]
-        nav += [{"href": p.path, "label": p.nav} for p in declared.pages if p.nav]
-        nav.append({"href": "tables/index.html", "label": "Tables"})
-        nav += [{"href": href, "label": label} for href, label in declared.links]
+        self.package = package_facts(pkg.descriptor, pkg.name, pkg.version)
         self.site = {
             "title": self.package["title"],
             "name": pkg.name or self.package["title"],
             "version": pkg.version,
             "from_release": data.from_release,
-            "nav": nav,
-            "licences": [x["name"] or x["title"] for x in licences],
+            "nav": _nav(declared),
+            "licences": [x["name"] or x["title"] for x in self.package["licences"]],
         }
 
     def _row_pages(self) -> dict[str, str]:
@@ -173,30 +193,15 @@ class ContextBuilder:
         return ctx
 
     def table(self, t: Table) -> dict[str, Any]:
-        path = self.table_pages[t.name]
-        ctx = self.page(path)
-        rows = self.texts[t.name]
-        links = self._cell_links(t)
-        classes = _column_classes(t, rows)
-        pk = t.primary_key[0] if len(t.primary_key) == 1 else None
-        columns = list(rows[0]) if rows else [f.name for f in t.fields]
+        """A table page's context: the table's dictionary and its rows, cells linked."""
+        ctx = self.page(self.table_pages[t.name])
         ctx["table"] = {
             "name": t.name,
             "stem": file_stem(t.name),
             "title": t.title,
             "description": t.description,
             "downloads": [self._download(d) for d in self.data.downloads if d.group == t.name],
-            "fields": [
-                {
-                    "name": f.name,
-                    "title": f.title or "",
-                    "type": field_type(f),
-                    "required": f.required,
-                    "unit": _text(f.unit),
-                    "description": f.description,
-                }
-                for f in t.fields
-            ],
+            "fields": [_field(f) for f in t.fields],
             "primary_key": list(t.primary_key),
             "foreign_keys": [
                 {
@@ -207,6 +212,18 @@ class ContextBuilder:
                 }
                 for fk in t.foreign_keys
             ],
+            **self._grid(t),
+        }
+        return ctx
+
+    def _grid(self, t: Table) -> dict[str, Any]:
+        """The table's columns (with their classes) and rows of cells."""
+        rows = self.texts[t.name]
+        links = self._cell_links(t)
+        classes = _column_classes(t, rows)
+        pk = t.primary_key[0] if len(t.primary_key) == 1 else None
+        columns = list(rows[0]) if rows else [f.name for f in t.fields]
+        return {
             "columns": [{"name": c, "cls": classes.get(c, "")} for c in columns],
             "rows": [
                 {
@@ -219,7 +236,6 @@ class ContextBuilder:
                 for row in rows
             ],
         }
-        return ctx
 
     def _cell_links(self, t: Table) -> Any:
         """A function (column, text) -> href relative to a table page, or ""."""
