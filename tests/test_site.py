@@ -574,7 +574,9 @@ def test_foreign_site_in_the_browser_and_screenshots(
         watch.goto("tables/readings.annual.html")
         assert watch.page.locator("table.data tbody tr").count() == 3
         watch.page.locator('a[href="_stations.html#row-nord"]').first.click()
+        watch.page.wait_for_load_state("load")
         assert watch.page.url.endswith("tables/_stations.html#row-nord")
+        assert watch.page.locator("#row-nord").is_visible()
         watch.goto("tables/readings.annual.html")
         watch.page.screenshot(path=str(SCREENSHOTS / "foreign-table.png"), full_page=True)
         assert watch.problems == []
