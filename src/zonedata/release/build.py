@@ -46,6 +46,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from zonedata.model.descriptor import DescriptorError, Package, Table
+from zonedata.names import name_problem
 from zonedata.release.archive import CHECKSUMS, DESCRIPTOR, ZIP_EPOCH_MIN, write_zip
 from zonedata.release.errors import ReleaseError, ReleaseExistsError, ValidationFailedError
 
@@ -474,10 +475,10 @@ def read_source_package(desc_file: Path) -> Package:
     except (DescriptorError, TypeError, AttributeError, ValueError) as e:
         raise ReleaseError(f"{desc_file}: {e}") from e
     for t in package.tables:
-        if not descriptor_checks.is_safe_name(t.name):
+        if problem := name_problem(t.name):
             raise ReleaseError(
-                f"{desc_file}: resource name {t.name!r} is not a safe identifier "
-                "(name-unsafe); nothing was written"
+                f"{desc_file}: resource name {t.name!r} {problem} (name-unsafe); "
+                "nothing was written"
             )
     return package
 

@@ -38,7 +38,6 @@ from zonedata.release.build import BYTES_PROPERTY, CSV_SUFFIX, DATABASE_PROPERTY
 from zonedata.release.reader import (
     CHECKSUMS,
     DESCRIPTOR,
-    MAX_DESCRIPTOR_BYTES,
     ReleaseFiles,
     check_is_release,
     file_spec,
@@ -231,7 +230,9 @@ def _read_sums(files: ReleaseFiles, result: VerifyResult) -> dict[str, str] | No
     if CHECKSUMS not in files:
         return None
     try:
-        return _parse_sums(files.read(CHECKSUMS, MAX_DESCRIPTOR_BYTES).decode("utf-8"), result)
+        return _parse_sums(
+            files.read(CHECKSUMS, files.limits.max_descriptor_bytes).decode("utf-8"), result
+        )
     except UnsafeFileError as e:
         result.problems.append(finding("unsafe", CHECKSUMS, e.detail))
     except ReleaseError as e:
@@ -461,7 +462,7 @@ def check_contents(
         elif tf.parquet in contents:
             try:
                 got = read_parquet(
-                    contents[tf.parquet], tf.parquet, max_bytes=files.limits.max_bytes
+                    contents[tf.parquet], tf.parquet, max_bytes=files.limits.max_file_bytes
                 )
             except IntegrityError as e:  # over a cap: a Parquet bomb?
                 result.findings.append(Finding("size", tf.parquet, e.detail))

@@ -312,21 +312,22 @@ def _check_table(
 def _local_file(package: Package, path: str, tmp: Path, name: str) -> Path | Problem:
     """The file to read for a resource path; a remote one is downloaded into ``tmp``.
 
-    Downloads go through :func:`zonedata.release.reader.download`: http(s) only, an
+    Downloads go through :func:`zonedata.download.download`: http(s) only, an
     overall deadline, a size cap, same-host redirects (see that module for the settings).
     The file is written under a fixed name derived from the URL, never from the
     resource's name, so a hostile name cannot leave ``tmp``.
     """
     if not descriptor_checks.is_remote(path):
         return package.base_path / path
+    from zonedata.download import download
     from zonedata.errors import ReleaseError
-    from zonedata.release.reader import Limits, download
+    from zonedata.limits import current_limits
 
     target = tmp / f"remote-{hashlib.sha256(path.encode('utf-8')).hexdigest()[:32]}.csv"
     try:
         if not target.exists():  # another resource with the same URL downloaded it already
-            limits = Limits.from_env()
-            data = download(path, limit=limits.max_bytes, limits=limits)
+            limits = current_limits()
+            data = download(path, limit=limits.max_file_bytes, limits=limits)
             with open(target, "xb") as f:  # a fresh file in our private temp folder
                 f.write(data)
     except ReleaseError as e:  # its message names the URL

@@ -24,6 +24,7 @@ import pyarrow as pa
 
 from zonedata import safeio
 from zonedata.errors import InputError
+from zonedata.limits import current_limits, env_of
 from zonedata.model.arrow import BLOCK_SIZE, BOM, parse_csv
 from zonedata.model.descriptor import Table
 from zonedata.validate import foreign
@@ -186,7 +187,7 @@ def _scan_file(
     problems = check_integrity(data, table, kw)
     if foreign.compression(table.descriptor, table.path) == "gz":
         try:
-            data = foreign.decompress_gzip(data, safeio.max_file_bytes(), display)
+            data = foreign.decompress_gzip(data, current_limits().max_file_bytes, display)
         except foreign.UnsafeInput as u:
             problems.append(make(u.code, f"{u.message}.", **kw))
             return FileScan(b"", [], empty, problems, readable=False)
@@ -234,7 +235,7 @@ def _read_input(
     """The file's bytes (a multipart resource's parts joined, ``parts`` noting where
     each later part starts), or the problem that kept it from being read."""
     try:
-        limit = safeio.max_file_bytes()
+        limit = current_limits().max_file_bytes
         data = safeio.read_regular(path, limit, display)
         for part, shown in more:
             raw = safeio.read_regular(part, limit - len(data), shown)
@@ -245,7 +246,7 @@ def _read_input(
         code = _INPUT_CODES.get(e.kind, "file-unreadable")
         hint = f" (resource {table.name!r})" if e.kind == "missing" else ""
         if e.kind == "too-large":
-            hint = f"; set {safeio.MAX_FILE_ENV} to raise the limit"
+            hint = f"; set {env_of('max_file_bytes')} to raise the limit"
         return make(code, f"{e.message}{hint}.", **kw)
     except ValueError as e:  # the limit's environment variable is not a number
         return make("file-unreadable", f"{display} was not read: {e}.", **kw)
