@@ -158,7 +158,7 @@ def _other_packages(rules: dict[str, Rule]) -> list[str]:
         "as frictionless does), in UTF-8, with at most a `delimiter` in its dialect and fields "
         "of the types string, integer, number, boolean, date (default format), year and any, "
         "takes zonedata's own fast path. Gzip is decompressed to at most the file limit and "
-        "200 times the compressed size.",
+        "the expansion ratio (`ZONEDATA_MAX_EXPANSION_RATIO`, 100) times the compressed size.",
         "- Everything else is read and checked by frictionless, resource by resource, and its "
         "errors are reported with the codes below: JSON, JSONL/NDJSON, XLSX and ODS (install "
         "`zonedata[formats]`), zip, inline `data`, other encodings, dialects with `header: "

@@ -15,7 +15,7 @@ from typing import Any
 
 from zonedata.errors import DescriptorError as DescriptorError  # re-exported
 from zonedata.errors import JsonTextError
-from zonedata.model import jsontext
+from zonedata.model.descriptor_file import descriptor_in, parse, text_format
 
 #: Field types the engine understands. Others are read as strings.
 SUPPORTED_TYPES = frozenset({"string", "integer", "number", "boolean", "date", "year", "any"})
@@ -373,8 +373,7 @@ def bundled_package_path() -> Path:
 def read_package(path: str | Path | None = None) -> Package:
     """Read a package from a ``datapackage.json`` path or its folder (default: the bundled one)."""
     p = Path(path) if path is not None else bundled_package_path()
-    if p.is_dir():
-        p = p / "datapackage.json"
+    p = descriptor_in(p)
     try:
         text = p.read_text(encoding="utf-8")
     except OSError as e:
@@ -382,14 +381,14 @@ def read_package(path: str | Path | None = None) -> Package:
     except UnicodeDecodeError as e:
         raise DescriptorError(f"{p} is not UTF-8: {e}") from e
     try:
-        descriptor = jsontext.loads(text)
+        descriptor = parse(text, p)
     except json.JSONDecodeError as e:
         raise DescriptorError(
             f"{p} is not valid JSON: {e.msg} (line {e.lineno}, column {e.colno})"
         ) from e
     except JsonTextError as e:
         raise DescriptorError(
-            f"{p} is not strict JSON: {e.message} (line {e.line}, column {e.column})"
+            f"{p} is not strict {text_format(p)}: {e.message} (line {e.line}, column {e.column})"
         ) from e
     if not isinstance(descriptor, dict):
         raise DescriptorError(f"{p} must hold a JSON object")

@@ -11,7 +11,7 @@ from urllib.parse import urlparse
 from zonedata import safeio
 from zonedata.errors import InputError, JsonTextError, UnsafePathError
 from zonedata.limits import current_limits
-from zonedata.model import jsontext
+from zonedata.model import descriptor_file, jsontext
 from zonedata.model.descriptor import DescriptorError, Package, Table
 from zonedata.names import name_problem
 from zonedata.paths import inside, path_problem
@@ -45,7 +45,7 @@ def read_descriptor(path: Path, display: str) -> tuple[dict[str, Any] | None, li
         return None, [make(code.get(e.kind, "descriptor-missing"), f"{e.message}.", **kw)]
     try:
         text = raw.decode("utf-8-sig")
-        descriptor = jsontext.loads(text)
+        descriptor = descriptor_file.parse(text, path)
     except UnicodeDecodeError as e:
         line = raw.count(b"\n", 0, e.start) + 1
         column = e.start - raw.rfind(b"\n", 0, e.start)
@@ -72,7 +72,7 @@ def read_descriptor(path: Path, display: str) -> tuple[dict[str, Any] | None, li
         return None, [
             make(
                 "descriptor-json",
-                f"{display} is not strict JSON: {e.message}.",
+                f"{display} is not {_strict(path)}: {e.message}.",
                 line=e.line,
                 column=e.column,
                 **kw,
@@ -96,6 +96,10 @@ def read_descriptor(path: Path, display: str) -> tuple[dict[str, Any] | None, li
             )
         ]
     return descriptor, []
+
+
+def _strict(path: Path) -> str:
+    return "valid YAML" if descriptor_file.is_yaml(path) else "strict JSON"
 
 
 def _too_deep(display: str, text: str) -> Problem:
@@ -314,7 +318,7 @@ def with_lines(
     out = list(problems)
     for i in todo:
         for pointer in _pointers(out[i], indices, descriptor):
-            if found := jsontext.locate(text, pointer):
+            if found := descriptor_file.locate(text, path, pointer):
                 out[i] = out[i].with_(line=found[0], column=found[1])
                 break
     return out

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from zonedata.model.descriptor import Package, Table, bundled_package_path
+from zonedata.model.descriptor_file import descriptor_in
 from zonedata.validate import descriptor_checks, foreign, profile, structure
 from zonedata.validate.locate import locate
 from zonedata.validate.memory import release_unused
@@ -94,8 +95,7 @@ def validate_package(
     """Validate the package at ``path`` (a ``datapackage.json`` or its folder; default: bundled)."""
     p = Path(path) if path is not None else bundled_package_path()
     with contextlib.suppress(OSError, ValueError):  # too long, a NUL: read_descriptor says
-        if p.is_dir():
-            p = p / "datapackage.json"
+        p = descriptor_in(p)
     shown = display_path(p)
     report = Report(package=shown)
     descriptor, problems = descriptor_checks.read_descriptor(p, shown)
