@@ -148,3 +148,49 @@ def test_yaml_dates_stay_text() -> None:
         "n": 1.5,
         "ok": True,
     }
+
+
+# --- conventions apply to a package that declares them ---------------------------------
+
+
+def _convention_package(tmp_path: Path, declared: object) -> Path:
+    descriptor: dict[str, object] = {
+        "name": "stations",
+        "resources": [
+            {
+                "name": "stations",
+                "path": "stations.csv",
+                "schema": {
+                    "fields": [{"name": "id", "type": "integer"}, {"name": "name"}],
+                    "primaryKey": ["id"],
+                },
+            }
+        ],
+    }
+    if declared is not None:
+        descriptor["zonedata:conventions"] = declared
+    (tmp_path / "datapackage.json").write_text(json.dumps(descriptor, indent=2), encoding="utf-8")
+    (tmp_path / "stations.csv").write_bytes(b"\xef\xbb\xbfid,name\r\n2,b\r\n1,a\r\n")
+    return tmp_path
+
+
+def test_a_package_without_conventions_gets_no_convention_warnings(tmp_path: Path) -> None:
+    report = validate_package(_convention_package(tmp_path, None))
+    assert report.valid and not report.problems
+
+
+def test_declared_conventions_are_checked(tmp_path: Path) -> None:
+    report = validate_package(_convention_package(tmp_path, ["lf", "no-bom", "sorted"]))
+    assert [(p.code, p.line) for p in report.problems] == [
+        ("bom", 1),
+        ("crlf-line-endings", 1),
+        ("rows-unsorted", 3),
+    ]
+
+
+def test_an_unknown_convention_is_a_located_error(tmp_path: Path) -> None:
+    report = validate_package(_convention_package(tmp_path, ["lf", "crlf"]))
+    (problem,) = [p for p in report.problems if p.code == "convention-unknown"]
+    text = (tmp_path / "datapackage.json").read_text(encoding="utf-8")
+    line = next(i for i, x in enumerate(text.split("\n"), 1) if '"crlf"' in x)
+    assert (problem.severity, problem.line) == ("error", line)

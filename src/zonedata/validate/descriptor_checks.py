@@ -12,7 +12,13 @@ from zonedata import safeio
 from zonedata.errors import InputError, JsonTextError, UnsafePathError
 from zonedata.limits import current_limits
 from zonedata.model import descriptor_file, jsontext
-from zonedata.model.descriptor import DescriptorError, Package, Table
+from zonedata.model.descriptor import (
+    CONVENTIONS,
+    CONVENTIONS_PROPERTY,
+    DescriptorError,
+    Package,
+    Table,
+)
 from zonedata.names import name_problem
 from zonedata.paths import inside, path_problem
 from zonedata.validate.problems import Problem, make
@@ -205,6 +211,33 @@ def _escapes(base: Path, p: str) -> str | None:
     except (OSError, ValueError):
         return None
     return None
+
+
+def check_conventions(package: Package, display: str) -> list[Problem]:
+    """``zonedata:conventions``, on the package and each resource, lists known names only."""
+    places: list[tuple[str | None, Any]] = [(None, package.descriptor)]
+    places += [(t.name, t.descriptor) for t in package.tables]
+    out: list[Problem] = []
+    for table, d in places:
+        raw = d.get(CONVENTIONS_PROPERTY)
+        if raw is None:
+            continue
+        items = raw if isinstance(raw, list) else [raw]
+        for i, c in enumerate(items):
+            if isinstance(raw, list) and isinstance(c, str) and c in CONVENTIONS:
+                continue
+            where = f"{CONVENTIONS_PROPERTY}/{i}" if isinstance(raw, list) else CONVENTIONS_PROPERTY
+            out.append(
+                make(
+                    "convention-unknown",
+                    f"{str(c)[:80]!r} is not a file convention zonedata knows "
+                    f"({', '.join(CONVENTIONS)}; a list of them) at property '{where}'.",
+                    path=display,
+                    table=table,
+                    value=str(c)[:80],
+                )
+            )
+    return out
 
 
 def check_resources(package: Package, display: str) -> list[Problem]:

@@ -192,27 +192,28 @@ def _scan_file(
             problems.append(make(u.code, f"{u.message}.", **kw))
             return FileScan(b"", [], empty, problems, readable=False)
     if data.startswith(BOM) and binary_kind(data) is None:
-        problems.append(
-            make(
-                "bom",
-                "The file starts with a UTF-8 byte order mark; save it as UTF-8 without BOM.",
-                line=1,
-                column=1,
-                **kw,
+        if "no-bom" in table.conventions:
+            problems.append(
+                make(
+                    "bom",
+                    "The file starts with a UTF-8 byte order mark; save it as UTF-8 without BOM.",
+                    line=1,
+                    column=1,
+                    **kw,
+                )
             )
-        )
         data = data[len(BOM) :]
     fatal = _not_text(data, kw)
     if fatal is not None:
         problems.append(fatal)
         return FileScan(data, [], empty, problems, readable=False)
-    crlf = data.find(b"\r\n") if b"\r" in data else -1
+    crlf = data.find(b"\r\n") if b"\r" in data and "lf" in table.conventions else -1
     if crlf >= 0:
         line = _line_of(data, crlf)
         problems.append(
             make(
                 "crlf-line-endings",
-                f"CRLF line endings (first at line {line}); the package convention is LF.",
+                f"CRLF line endings (first at line {line}); the package declares LF.",
                 line=line,
                 **kw,
             )
