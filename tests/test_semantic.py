@@ -19,7 +19,7 @@ from helpers import (
 )
 
 from zonedata.model.descriptor import Package
-from zonedata.validate.problems import RULES, Problem
+from zonedata.problems import RULES, Problem
 from zonedata.validate.rules import Context, SemanticRule
 from zonedata.validate.rules.currency import plausible_band
 from zonedata.validate.semantic import SEMANTIC_RULES, check_semantics, run_rule

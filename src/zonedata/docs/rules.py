@@ -1,13 +1,13 @@
 """``docs/validation.md``: what ``zonedata validate`` checks, generated from the rule registry.
 
-The table of rule codes comes from :data:`zonedata.validate.problems.RULES`, where each
+The table of rule codes comes from :data:`zonedata.problems.RULES`, where each
 code is declared once with its layer, default severity, title and rationale.
 """
 
 from __future__ import annotations
 
 from zonedata.docs import GENERATED_NOTE, md_code, md_escape
-from zonedata.validate.problems import FRICTIONLESS_CODES, RULES, Rule
+from zonedata.problems import FRICTIONLESS_CODES, RULES, Rule
 
 #: the layers in the order they run, and what each checks
 LAYERS: tuple[tuple[str, str], ...] = (
@@ -83,7 +83,7 @@ def render(package: object = None) -> bytes:
 
 def render_text(rules: dict[str, Rule]) -> str:
     out = ["# Validation rules", ""]
-    out += [GENERATED_NOTE.format(inputs="the rule registry in zonedata/validate/problems.py"), ""]
+    out += [GENERATED_NOTE.format(inputs="the rule registry in zonedata/problems.py"), ""]
     out += [
         "`zonedata validate` checks the package in four layers and reports each problem with "
         "a stable rule code, its severity, the file, line and column, and a message. The "

@@ -16,7 +16,7 @@
 Files are read through :mod:`zonedata.release.reader`: only regular files inside the
 release are opened (a FIFO, a device or a symlink leaving the folder is reported as
 ``release-unsafe``), and no file is read past its recorded size or the reader's caps.
-Each problem is a :class:`zonedata.validate.problems.Problem` whose code is registered
+Each problem is a :class:`zonedata.problems.Problem` whose code is registered
 in ``RULES`` (``release-missing``, ``release-altered``...; semantic problems keep
 their own codes), with the file's name relative to the release in ``path``.
 """
@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 
 from zonedata.errors import IntegrityError, ReleaseError, UnsafeFileError
 from zonedata.model.descriptor import DescriptorError, Package, Table
+from zonedata.problems import Problem, make
 from zonedata.release.build import BYTES_PROPERTY, CSV_SUFFIX, DATABASE_PROPERTY, JSON_SUFFIX
 from zonedata.release.reader import (
     CHECKSUMS,
@@ -46,7 +47,6 @@ from zonedata.release.reader import (
     open_release,
     read_parquet,
 )
-from zonedata.validate.problems import Problem, make
 
 if TYPE_CHECKING:
     import pyarrow as pa

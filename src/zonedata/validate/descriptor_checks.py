@@ -21,7 +21,7 @@ from zonedata.model.descriptor import (
 )
 from zonedata.names import name_problem
 from zonedata.paths import inside, path_problem
-from zonedata.validate.problems import Problem, make
+from zonedata.problems import Problem, make
 
 REMOTE_SCHEMES = ("http", "https", "ftp", "s3", "gs")
 #: The deepest nesting of arrays and objects a descriptor may have. A real one nests about

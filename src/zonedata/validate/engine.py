@@ -24,10 +24,10 @@ from typing import TYPE_CHECKING, Any
 
 from zonedata.model.descriptor import Package, Table, bundled_package_path
 from zonedata.model.descriptor_file import descriptor_in
+from zonedata.problems import Problem, make
 from zonedata.validate import descriptor_checks, foreign, profile, structure
 from zonedata.validate.locate import locate
 from zonedata.validate.memory import release_unused
-from zonedata.validate.problems import Problem, make
 
 if TYPE_CHECKING:  # the schema layer imports pandas: see validate_package
     from zonedata.validate.tabledata import TableData

@@ -13,7 +13,7 @@ checks itself; they take the fast path (:mod:`zonedata.validate.structure` and
 - another format (JSON, JSONL/NDJSON, Excel, ODS, zip), a CSV dialect, encoding or
   field option the fast path does not honour, or a field type it does not check: the
   resource is validated by frictionless itself, and frictionless' errors are mapped to
-  zonedata's rule codes (:data:`zonedata.validate.problems.FRICTIONLESS_CODES`).
+  zonedata's rule codes (:data:`zonedata.problems.FRICTIONLESS_CODES`).
 
 Every file handed to frictionless has been checked first: a regular file, within the
 size limit, and (compressed or a zip container) decompressing to at most the limit.
@@ -34,7 +34,7 @@ from zonedata import safeio
 from zonedata.errors import InputError
 from zonedata.limits import current_limits
 from zonedata.model.descriptor import SUPPORTED_TYPES, Table
-from zonedata.validate.problems import FRICTIONLESS_CODES, Problem, make
+from zonedata.problems import FRICTIONLESS_CODES, Problem, make
 
 #: What the fast path reads beside plain CSV.
 FAST_FORMATS = frozenset({"csv"})

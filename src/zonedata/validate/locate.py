@@ -10,7 +10,7 @@ import numpy as np
 from zonedata import safeio
 from zonedata.errors import InputError
 from zonedata.limits import current_limits
-from zonedata.validate.problems import Problem
+from zonedata.problems import Problem
 
 #: locate at most this many problems (the rest keep column=None)
 MAX_LOCATE = 10_000

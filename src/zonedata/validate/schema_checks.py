@@ -29,10 +29,10 @@ from zonedata.model.arrow import (
 )
 from zonedata.model.descriptor import Field, Table
 from zonedata.model.types import rules_series
+from zonedata.problems import Problem, make
 from zonedata.validate.arrowbytes import bool_numpy
 from zonedata.validate.memory import parse_pool
 from zonedata.validate.numbers import numbers
-from zonedata.validate.problems import Problem, make
 from zonedata.validate.structure import FileScan
 from zonedata.validate.tabledata import TableData, kept_decimals
 

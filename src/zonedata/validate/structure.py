@@ -27,9 +27,9 @@ from zonedata.errors import InputError
 from zonedata.limits import current_limits, env_of
 from zonedata.model.arrow import BLOCK_SIZE, BOM, parse_csv
 from zonedata.model.descriptor import Table
+from zonedata.problems import Problem, make
 from zonedata.validate import foreign
 from zonedata.validate.memory import parse_pool
-from zonedata.validate.problems import Problem, make
 
 #: Arrow CSV block size of the fast path (files without quotes); the byte-scan path
 #: uses the parser's default, :data:`zonedata.model.arrow.BLOCK_SIZE`
