@@ -118,8 +118,8 @@ RULES: dict[str, Rule] = _rules(
         "descriptor",
         "error",
         "Unknown file convention",
-        "`zonedata:conventions` (on the package or a resource) lists the file conventions the "
-        "package holds itself to: `lf`, `no-bom`, `sorted`. Another name would silently check "
+        "zonedata:conventions (on the package or a resource) lists the file conventions the "
+        "package holds itself to: lf, no-bom, sorted. Another name would silently check "
         "nothing.",
     ),
     Rule(
@@ -220,7 +220,7 @@ RULES: dict[str, Rule] = _rules(
         "file",
         "warning",
         "Byte order mark",
-        "Only for a package that declares the `no-bom` convention (`zonedata:conventions`): a "
+        "Only for a package that declares the no-bom convention (zonedata:conventions): a "
         "BOM ends up in the first column's name in readers that do not expect one. zonedata and "
         "frictionless skip it, so it is a warning (a failure under --strict).",
     ),
@@ -236,7 +236,7 @@ RULES: dict[str, Rule] = _rules(
         "file",
         "warning",
         "CRLF line endings",
-        "Only for a package that declares the `lf` convention (`zonedata:conventions`): CRLF "
+        "Only for a package that declares the lf convention (zonedata:conventions): CRLF "
         "makes noisy diffs. zonedata and frictionless read CRLF, so it is a warning.",
     ),
     Rule(
@@ -323,7 +323,7 @@ RULES: dict[str, Rule] = _rules(
         "file",
         "warning",
         "Rows not sorted by primary key",
-        "Only for a package that declares the `sorted` convention (`zonedata:conventions`): rows "
+        "Only for a package that declares the sorted convention (zonedata:conventions): rows "
         "kept sorted by primary key keep diffs small and readable.",
     ),
     Rule(
