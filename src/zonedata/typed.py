@@ -27,6 +27,8 @@ __all__ = [
     "CityGrowth",
     "Claim",
     "Company",
+    "Division",
+    "DivisionChange",
     "ExchangeRate",
     "Industry",
     "Programme",
@@ -50,6 +52,8 @@ TableName: TypeAlias = Literal[
     "sources",
     "provinces",
     "cities",
+    "divisions",
+    "division_changes",
     "programmes",
     "zones",
     "zone_cities",
@@ -118,6 +122,10 @@ class Province:
     """Name (Chinese): Chinese name (simplified characters)."""
     division: Literal["province", "municipality"]
     """Division: Kind of province-level division."""
+    admin_code: str
+    """Division code: Six-digit administrative division code (GB/T 2260) in the Ministry of Civil
+    Affairs' list (divisions.admin_code, where its source is named).
+    """
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,6 +145,130 @@ class City:
     """Province: Province-level division the city belongs to (provinces.province_id); a municipality
     belongs to itself.
     """
+    admin_code: str
+    """Division code: Six-digit administrative division code (GB/T 2260) of the prefecture-level
+    city in the Ministry of Civil Affairs' list (divisions.admin_code, where its source is named); a
+    municipality has its province-level code. The key to merge with a prefecture-level city panel.
+    """
+
+
+@dataclass(frozen=True, slots=True)
+class Division:
+    """Administrative divisions: Every province-level and prefecture-level division of China in the
+    Ministry of Civil Affairs' list of county-level-and-above division codes for 2024 (the divisions
+    as of 2024-12-31), with the six-digit GB/T 2260 code, plus the county-level areas that a zone
+    covers. The rows with prefecture_level = true (the 333 prefecture-level divisions and the four
+    municipalities) are the cities of a prefecture-level panel.
+
+    Table ``divisions``; primary key: ``admin_code``.
+    """
+
+    admin_code: str
+    """Division code: Six-digit administrative division code (GB/T 2260 numbering) as the Ministry
+    of Civil Affairs publishes it; text, leading digits significant.
+    """
+    name_zh: str
+    """Name (Chinese): Chinese name as the list prints it (simplified characters, with its suffix:
+    省, 市, 地区, 自治州, 盟, 区, 县).
+    """
+    name_en: str | None
+    """Name (English): English name where the package already uses one (its cities, provinces and
+    zone areas); empty elsewhere: the ministry's list gives no English names and no source for them
+    was read.
+    """
+    level: Literal["province", "prefecture", "county"]
+    """Level: province: province-level division (code XX0000); prefecture: prefecture-level division
+    (code XXXX00); county: county-level division (only the areas a zone covers).
+    """
+    kind: Literal[
+        "province",
+        "autonomous-region",
+        "municipality",
+        "special-administrative-region",
+        "city",
+        "prefecture",
+        "autonomous-prefecture",
+        "league",
+        "district",
+        "county",
+    ]
+    """Kind: Kind of division, read from the suffix of the Chinese name: province (省),
+    autonomous-region (自治区), municipality (直辖市), special-administrative-region (特别行政区);
+    city (地级市), prefecture (地区), autonomous-prefecture (自治州), league (盟); district (区),
+    county (县).
+    """
+    prefecture_level: bool
+    """Prefecture-level unit: true for the units of a prefecture-level panel: every prefecture-level
+    division and the four municipalities (which have no prefecture-level row below them).
+    """
+    province_code: str
+    """Province code: Code of the province-level division it belongs to (divisions.admin_code); a
+    province-level row names itself.
+    """
+    parent_code: str | None
+    """Parent code: Code of the division directly above it (divisions.admin_code); empty for
+    province-level rows.
+    """
+    source_id: str
+    """Source: The document this row comes from (sources.source_id)."""
+    confidence: Literal["A", "B", "C"]
+    """Confidence: A: read in the source itself or an official reprint; B: read in a secondary
+    report that quotes the official text; C: inferred or approximate (the note says how).
+    """
+    note: str | None
+    """Note: Free-text remark: how the value was read, what it means, where sources differ."""
+
+
+@dataclass(frozen=True, slots=True)
+class DivisionChange:
+    """Prefecture-level division changes: Changes to prefecture-level divisions from 2010 to 2024
+    (between the ministry's year-end lists of 2009 and 2024) that a prefecture-level city panel must
+    handle: divisions abolished, merged, created, renamed or changed from a prefecture (地区) into a
+    prefecture-level city with a new code. None was found in the lists of 2019 to 2024.
+
+    Table ``division_changes``; primary key: ``change_id``.
+    """
+
+    change_id: str
+    """Change ID: Identifier: the year of approval and what changed."""
+    approved: str
+    """Approved: Date of the State Council's approval. ISO 8601 at the precision the source gives:
+    YYYY, YYYY-MM or YYYY-MM-DD; a day is never invented.
+    """
+    first_list_year: int
+    """First list year: The first year-end list of the ministry (as of 31 December of that year)
+    that shows the change.
+    """
+    kind: Literal[
+        "abolished", "merged", "created", "renamed", "prefecture-to-city", "county-to-prefecture"
+    ]
+    """Kind: abolished: the division was abolished and its counties shared out; merged: abolished
+    and its whole area put under another division (new_code); created: a new division; renamed: a
+    new name, same code; prefecture-to-city: a prefecture (地区) became a prefecture-level city with
+    a new code; county-to-prefecture: a county-level city became a prefecture-level city.
+    """
+    province_code: str
+    """Province code: Province-level division concerned (divisions.admin_code)."""
+    old_code: str | None
+    """Old code: Code before the change; empty for a created division."""
+    old_name_zh: str | None
+    """Old name (Chinese): Name before the change."""
+    new_code: str | None
+    """New code: Code after the change (divisions.admin_code): the new division, or the one that
+    absorbed the old; empty where the area was shared out.
+    """
+    new_name_zh: str | None
+    """New name (Chinese): Name after the change."""
+    document: str
+    """Document: Number of the State Council approval (文号)."""
+    source_id: str
+    """Source: The document this row comes from (sources.source_id)."""
+    confidence: Literal["A", "B", "C"]
+    """Confidence: A: read in the source itself or an official reprint; B: read in a secondary
+    report that quotes the official text; C: inferred or approximate (the note says how).
+    """
+    note: str | None
+    """Note: Free-text remark: how the value was read, what it means, where sources differ."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,6 +341,10 @@ class ZoneCity:
     """
     area_zh: str | None
     """Area (Chinese): The area's Chinese name."""
+    area_admin_code: str | None
+    """Area code: Six-digit administrative division code of the district or county the zone covers
+    (divisions.admin_code); empty where it covers the city.
+    """
     source_id: str
     """Source: The document this row comes from (sources.source_id)."""
 
@@ -610,6 +746,8 @@ Row: TypeAlias = (
     Source
     | Province
     | City
+    | Division
+    | DivisionChange
     | Programme
     | Zone
     | ZoneCity
@@ -634,6 +772,8 @@ ROW_TYPES: Final[dict[str, type[Row]]] = {
     "sources": Source,
     "provinces": Province,
     "cities": City,
+    "divisions": Division,
+    "division_changes": DivisionChange,
     "programmes": Programme,
     "zones": Zone,
     "zone_cities": ZoneCity,
@@ -665,6 +805,16 @@ def rows(name: Literal["provinces"], *, release: ReleaseLike = None) -> Iterator
 
 @overload
 def rows(name: Literal["cities"], *, release: ReleaseLike = None) -> Iterator[City]: ...
+
+
+@overload
+def rows(name: Literal["divisions"], *, release: ReleaseLike = None) -> Iterator[Division]: ...
+
+
+@overload
+def rows(
+    name: Literal["division_changes"], *, release: ReleaseLike = None
+) -> Iterator[DivisionChange]: ...
 
 
 @overload
