@@ -30,6 +30,7 @@ __all__ = [
     "DivisionModel",
     "ExchangeRateModel",
     "IndustryModel",
+    "ProgrammeDocumentModel",
     "ProgrammeModel",
     "ProvinceGdpModel",
     "ProvinceGdpRankModel",
@@ -405,6 +406,69 @@ class ProgrammeModel(_Contract):
         ordered = True
         coerce = False
         unique: ClassVar[list[str]] = ["programme_id"]
+
+
+class ProgrammeDocumentModel(_Contract):
+    """Programme documents: The ministries' documents that govern a programme as a whole
+    (guidelines), with their numbers, dates of issue and repeal.
+
+    Table ``programme_documents``; primary key: ``programme_id``, ``document_no``.
+    """
+
+    programme_id: Series[pd.StringDtype] = pdr.Field(
+        nullable=False,
+        title="Programme",
+        description="The programme (programmes.programme_id).",
+    )
+    document_no: Series[pd.StringDtype] = pdr.Field(
+        nullable=False,
+        title="Document number",
+        description="The official document number (文号).",
+    )
+    title_zh: Series[pd.StringDtype] = pdr.Field(
+        nullable=False,
+        title="Title (Chinese)",
+        description="Title of the document as issued.",
+    )
+    kind: Series[pd.StringDtype] = pdr.Field(
+        nullable=False,
+        title="Kind",
+        description="guideline: a work guideline for building the zones (建设工作指引).",
+    )
+    issued: Series[pd.StringDtype] = pdr.Field(
+        nullable=False,
+        title="Issued",
+        description="Date of issue. ISO 8601 at the precision the source gives: YYYY, YYYY-MM or YYYY-MM-DD; a day is never invented.",
+    )
+    repealed: Series[pd.StringDtype] = pdr.Field(
+        nullable=True,
+        title="Repealed",
+        description="Date from which the document no longer applies; empty while in force as far as the sources show. ISO 8601 at the precision the source gives.",
+    )
+    source_id: Series[pd.StringDtype] = pdr.Field(
+        nullable=False,
+        title="Source",
+        description="The document this row comes from (sources.source_id).",
+    )
+    confidence: Series[pd.StringDtype] = pdr.Field(
+        nullable=False,
+        title="Confidence",
+        description="A: read in the source itself or an official reprint; B: read in a secondary report that quotes the official text; C: inferred or approximate (the note says how).",
+    )
+    note: Series[pd.StringDtype] = pdr.Field(
+        nullable=True,
+        title="Note",
+        description="Free-text remark: how the value was read, what it means, where sources differ.",
+    )
+
+    class Config:
+        name = "programme_documents"
+        title = "Programme documents"
+        description = "The ministries' documents that govern a programme as a whole (guidelines), with their numbers, dates of issue and repeal."
+        strict = True
+        ordered = True
+        coerce = False
+        unique: ClassVar[list[str]] = ["programme_id", "document_no"]
 
 
 class ZoneModel(_Contract):
@@ -1258,6 +1322,7 @@ MODELS: dict[str, type[pdr.DataFrameModel]] = {
     "divisions": DivisionModel,
     "division_changes": DivisionChangeModel,
     "programmes": ProgrammeModel,
+    "programme_documents": ProgrammeDocumentModel,
     "zones": ZoneModel,
     "zone_cities": ZoneCityModel,
     "zone_dates": ZoneDateModel,

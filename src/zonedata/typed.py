@@ -32,6 +32,7 @@ __all__ = [
     "ExchangeRate",
     "Industry",
     "Programme",
+    "ProgrammeDocument",
     "Province",
     "ProvinceGdp",
     "ProvinceGdpRank",
@@ -55,6 +56,7 @@ TableName: TypeAlias = Literal[
     "divisions",
     "division_changes",
     "programmes",
+    "programme_documents",
     "zones",
     "zone_cities",
     "zone_dates",
@@ -291,6 +293,40 @@ class Programme:
     """Ministry (Chinese): The ministry's Chinese name."""
     source_id: str
     """Source: The document this row comes from (sources.source_id)."""
+    note: str | None
+    """Note: Free-text remark: how the value was read, what it means, where sources differ."""
+
+
+@dataclass(frozen=True, slots=True)
+class ProgrammeDocument:
+    """Programme documents: The ministries' documents that govern a programme as a whole
+    (guidelines), with their numbers, dates of issue and repeal.
+
+    Table ``programme_documents``; primary key: ``programme_id``, ``document_no``.
+    """
+
+    programme_id: str
+    """Programme: The programme (programmes.programme_id)."""
+    document_no: str
+    """Document number: The official document number (文号)."""
+    title_zh: str
+    """Title (Chinese): Title of the document as issued."""
+    kind: Literal["guideline"]
+    """Kind: guideline: a work guideline for building the zones (建设工作指引)."""
+    issued: str
+    """Issued: Date of issue. ISO 8601 at the precision the source gives: YYYY, YYYY-MM or
+    YYYY-MM-DD; a day is never invented.
+    """
+    repealed: str | None
+    """Repealed: Date from which the document no longer applies; empty while in force as far as the
+    sources show. ISO 8601 at the precision the source gives.
+    """
+    source_id: str
+    """Source: The document this row comes from (sources.source_id)."""
+    confidence: Literal["A", "B", "C"]
+    """Confidence: A: read in the source itself or an official reprint; B: read in a secondary
+    report that quotes the official text; C: inferred or approximate (the note says how).
+    """
     note: str | None
     """Note: Free-text remark: how the value was read, what it means, where sources differ."""
 
@@ -749,6 +785,7 @@ Row: TypeAlias = (
     | Division
     | DivisionChange
     | Programme
+    | ProgrammeDocument
     | Zone
     | ZoneCity
     | ZoneDate
@@ -775,6 +812,7 @@ ROW_TYPES: Final[dict[str, type[Row]]] = {
     "divisions": Division,
     "division_changes": DivisionChange,
     "programmes": Programme,
+    "programme_documents": ProgrammeDocument,
     "zones": Zone,
     "zone_cities": ZoneCity,
     "zone_dates": ZoneDate,
@@ -819,6 +857,12 @@ def rows(
 
 @overload
 def rows(name: Literal["programmes"], *, release: ReleaseLike = None) -> Iterator[Programme]: ...
+
+
+@overload
+def rows(
+    name: Literal["programme_documents"], *, release: ReleaseLike = None
+) -> Iterator[ProgrammeDocument]: ...
 
 
 @overload
