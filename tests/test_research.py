@@ -400,3 +400,63 @@ def test_declarations_name_the_sql_files() -> None:
         sql = (REPO / d["sqlPath"]).read_text(encoding="utf-8")
         columns = [f["name"] for f in d["schema"]["fields"]]
         assert all(c in sql for c in columns)
+
+
+# --- targets and reported results -----------------------------------------------------------
+
+
+def test_targets_for_ten_cities_each_sourced_and_graded() -> None:
+    targets = rows("targets")
+    assert len({r["city_id"] for r in targets}) >= 10
+    sources = {r["source_id"] for r in rows("sources")}
+    for r in targets:
+        assert r["source_id"] in sources and r["confidence"] in ("A", "B", "C")
+    zones = {(r["city_id"], r["zone_id"]) for r in targets if r["zone_id"]}
+    assert zones == {
+        ("suzhou", "most-suzhou"),
+        ("changsha", "miit-changsha"),
+        ("chengdu", "miit-chengdu"),
+        ("wuhan", "miit-wuhan"),
+        ("hefei", "most-hefei"),
+        ("nanjing", "miit-nanjing"),
+    }
+    nanjing = one(
+        "targets", city_id="nanjing", source_id="njdaily-2022-12-27-nanjing-miit-zone-plan"
+    )
+    assert (nanjing["indicator"], nanjing["target_year"], nanjing["comparator"]) == (
+        "ai-core-industry-revenue",
+        "2025",
+        "more-than",
+    )
+    assert nanjing["value_cny_bn"] == "50"
+    wuhan = one(
+        "targets",
+        city_id="wuhan",
+        indicator="ai-core-industry-scale",
+        source_id="qyv-wuhan-miit-zone-plan-draft-2023",
+    )
+    assert (wuhan["value_cny_bn"], wuhan["comparator"]) == ("40", "at-least")
+    assert "draft" in wuhan["note"]
+
+
+def test_chengdu_2020_target_beside_its_result() -> None:
+    target = one(
+        "targets",
+        city_id="chengdu",
+        indicator="ai-industry-scale",
+        target_year="2020",
+        source_id="scstn-chengdu-ai-plan-2019-2022",
+    )
+    result = one("reported_results", city_id="chengdu", indicator="ai-industry-scale", year="2020")
+    assert (target["comparator"], target["value_cny_bn"]) == ("more-than", "20")
+    assert (result["comparator"], result["value_cny_bn"], result["source_id"]) == (
+        "reached",
+        "20",
+        "chinanews-2021-05-28-chengdu-miit-zone",
+    )
+    jinan = one("reported_results", city_id="jinan", year="2022")
+    assert (jinan["indicator"], jinan["value_cny_bn"], jinan["confidence"]) == (
+        "ai-core-industry-scale",
+        "27.1",
+        "B",
+    )

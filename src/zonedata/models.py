@@ -35,6 +35,7 @@ __all__ = [
     "ProvinceGdpModel",
     "ProvinceGdpRankModel",
     "ProvinceModel",
+    "ReportedResultModel",
     "SourceModel",
     "TargetModel",
     "ZoneCityModel",
@@ -1118,7 +1119,9 @@ class CityGdpRankModel(_Contract):
 
 
 class TargetModel(_Contract):
-    """Targets: Quantitative targets that a source attributes to a city.
+    """Targets: Quantitative targets for a city's AI industry, set by a zone's construction plan or
+    by the city's (or district's) own plan, as a source reports them. Reported results are in
+    reported_results.
 
     Table ``targets``; primary key: ``city_id``, ``indicator``, ``target_year``, ``source_id``.
     """
@@ -1131,7 +1134,7 @@ class TargetModel(_Contract):
     indicator: Series[pd.StringDtype] = pdr.Field(
         nullable=False,
         title="Indicator",
-        description="ai-industry-scale: the scale (output) of the AI industry.",
+        description='ai-industry-scale: the scale (output) of the AI industry, as the source names it without "core" (人工智能产业规模); ai-core-industry-scale: the scale of the AI core industry (人工智能核心产业规模); ai-core-industry-revenue: the revenue of the AI core industry (核心产业收入); ai-related-industry-scale: the scale of the related industries the AI industry drives (带动相关产业规模).',
     )
     target_year: Series[pd.Int64Dtype] = pdr.Field(
         nullable=False,
@@ -1143,10 +1146,15 @@ class TargetModel(_Contract):
         title="Source",
         description="The document this row comes from (sources.source_id).",
     )
+    zone_id: Series[pd.StringDtype] = pdr.Field(
+        nullable=True,
+        title="Zone",
+        description="The zone whose construction plan sets the target (zones.zone_id); empty for a city's or district's own plan.",
+    )
     comparator: Series[pd.StringDtype] = pdr.Field(
         nullable=False,
         title="Comparator",
-        description="more-than: the target is to exceed the value.",
+        description="more-than: the target is to exceed the value (突破, 超过); at-least: to reach it (达到); about: about the value.",
     )
     value_cny_bn: Series[Annotated[pd.ArrowDtype, pa.decimal128(18, 3)]] = pdr.Field(
         nullable=False,
@@ -1165,6 +1173,11 @@ class TargetModel(_Contract):
         title="USD rate",
         description="The reference rate the USD figure was converted at (exchange_rates.rate_id).",
     )
+    confidence: Series[pd.StringDtype] = pdr.Field(
+        nullable=False,
+        title="Confidence",
+        description="A: read in the source itself or an official reprint; B: read in a secondary report that quotes the official text; C: inferred or approximate (the note says how).",
+    )
     note: Series[pd.StringDtype] = pdr.Field(
         nullable=True,
         title="Note",
@@ -1174,11 +1187,75 @@ class TargetModel(_Contract):
     class Config:
         name = "targets"
         title = "Targets"
-        description = "Quantitative targets that a source attributes to a city."
+        description = "Quantitative targets for a city's AI industry, set by a zone's construction plan or by the city's (or district's) own plan, as a source reports them. Reported results are in reported_results."
         strict = True
         ordered = True
         coerce = False
         unique: ClassVar[list[str]] = ["city_id", "indicator", "target_year", "source_id"]
+
+
+class ReportedResultModel(_Contract):
+    """Reported results: Results that officials or sources later reported for the indicators of
+    targets, to set beside them: a city's AI industry figures for a year.
+
+    Table ``reported_results``; primary key: ``city_id``, ``indicator``, ``year``, ``source_id``.
+    """
+
+    city_id: Series[pd.StringDtype] = pdr.Field(
+        nullable=False,
+        title="City",
+        description="The city the result belongs to (cities.city_id).",
+    )
+    indicator: Series[pd.StringDtype] = pdr.Field(
+        nullable=False,
+        title="Indicator",
+        description='ai-industry-scale: the scale (output) of the AI industry, as the source names it without "core" (人工智能产业规模); ai-core-industry-scale: the scale of the AI core industry (人工智能核心产业规模); ai-core-industry-revenue: the revenue of the AI core industry (核心产业收入); ai-related-industry-scale: the scale of the related industries the AI industry drives (带动相关产业规模).',
+    )
+    year: Series[pd.Int64Dtype] = pdr.Field(
+        nullable=False,
+        title="Year",
+        description="Year the result refers to.",
+    )
+    source_id: Series[pd.StringDtype] = pdr.Field(
+        nullable=False,
+        title="Source",
+        description="The document this row comes from (sources.source_id).",
+    )
+    zone_id: Series[pd.StringDtype] = pdr.Field(
+        nullable=True,
+        title="Zone",
+        description="The zone the source reports the result for (zones.zone_id); empty for the city's figure.",
+    )
+    comparator: Series[pd.StringDtype] = pdr.Field(
+        nullable=False,
+        title="Comparator",
+        description="reached: the source gives the figure as reached (达, 达到); more-than: it says the figure was exceeded (突破, 超过, 逾); about: approximately.",
+    )
+    value_cny_bn: Series[Annotated[pd.ArrowDtype, pa.decimal128(18, 3)]] = pdr.Field(
+        nullable=False,
+        title="Value (billion CNY)",
+        description="The figure in billion yuan, as the source prints it.",
+        metadata={"unit": "billion CNY"},
+    )
+    confidence: Series[pd.StringDtype] = pdr.Field(
+        nullable=False,
+        title="Confidence",
+        description="A: read in the source itself or an official reprint; B: read in a secondary report that quotes the official text; C: inferred or approximate (the note says how).",
+    )
+    note: Series[pd.StringDtype] = pdr.Field(
+        nullable=True,
+        title="Note",
+        description="Free-text remark: how the value was read, what it means, where sources differ.",
+    )
+
+    class Config:
+        name = "reported_results"
+        title = "Reported results"
+        description = "Results that officials or sources later reported for the indicators of targets, to set beside them: a city's AI industry figures for a year."
+        strict = True
+        ordered = True
+        coerce = False
+        unique: ClassVar[list[str]] = ["city_id", "indicator", "year", "source_id"]
 
 
 class ZoneCountModel(_Contract):
@@ -1337,6 +1414,7 @@ MODELS: dict[str, type[pdr.DataFrameModel]] = {
     "province_gdp_ranks": ProvinceGdpRankModel,
     "city_gdp_ranks": CityGdpRankModel,
     "targets": TargetModel,
+    "reported_results": ReportedResultModel,
     "zone_counts": ZoneCountModel,
     "claims": ClaimModel,
 }

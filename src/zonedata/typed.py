@@ -37,6 +37,7 @@ __all__ = [
     "ProvinceGdp",
     "ProvinceGdpRank",
     "ReleaseLike",
+    "ReportedResult",
     "Row",
     "Source",
     "TableName",
@@ -71,6 +72,7 @@ TableName: TypeAlias = Literal[
     "province_gdp_ranks",
     "city_gdp_ranks",
     "targets",
+    "reported_results",
     "zone_counts",
     "claims",
 ]
@@ -673,21 +675,39 @@ class CityGdpRank:
 
 @dataclass(frozen=True, slots=True)
 class Target:
-    """Targets: Quantitative targets that a source attributes to a city.
+    """Targets: Quantitative targets for a city's AI industry, set by a zone's construction plan or
+    by the city's (or district's) own plan, as a source reports them. Reported results are in
+    reported_results.
 
     Table ``targets``; primary key: ``city_id``, ``indicator``, ``target_year``, ``source_id``.
     """
 
     city_id: str
     """City: The city the target belongs to (cities.city_id)."""
-    indicator: Literal["ai-industry-scale"]
-    """Indicator: ai-industry-scale: the scale (output) of the AI industry."""
+    indicator: Literal[
+        "ai-industry-scale",
+        "ai-core-industry-scale",
+        "ai-core-industry-revenue",
+        "ai-related-industry-scale",
+    ]
+    """Indicator: ai-industry-scale: the scale (output) of the AI industry, as the source names it
+    without "core" (人工智能产业规模); ai-core-industry-scale: the scale of the AI core industry
+    (人工智能核心产业规模); ai-core-industry-revenue: the revenue of the AI core industry
+    (核心产业收入); ai-related-industry-scale: the scale of the related industries the AI industry
+    drives (带动相关产业规模).
+    """
     target_year: int
     """Target year: Year by which the target is to be met."""
     source_id: str
     """Source: The document this row comes from (sources.source_id)."""
+    zone_id: str | None
+    """Zone: The zone whose construction plan sets the target (zones.zone_id); empty for a city's or
+    district's own plan.
+    """
     comparator: Literal["more-than", "at-least", "about"]
-    """Comparator: more-than: the target is to exceed the value."""
+    """Comparator: more-than: the target is to exceed the value (突破, 超过); at-least: to reach it
+    (达到); about: about the value.
+    """
     value_cny_bn: Decimal
     """Value (billion CNY): Target value in billion yuan, as the source prints it. Unit: billion
     CNY.
@@ -697,6 +717,55 @@ class Target:
     """
     usd_rate_id: str | None
     """USD rate: The reference rate the USD figure was converted at (exchange_rates.rate_id)."""
+    confidence: Literal["A", "B", "C"]
+    """Confidence: A: read in the source itself or an official reprint; B: read in a secondary
+    report that quotes the official text; C: inferred or approximate (the note says how).
+    """
+    note: str | None
+    """Note: Free-text remark: how the value was read, what it means, where sources differ."""
+
+
+@dataclass(frozen=True, slots=True)
+class ReportedResult:
+    """Reported results: Results that officials or sources later reported for the indicators of
+    targets, to set beside them: a city's AI industry figures for a year.
+
+    Table ``reported_results``; primary key: ``city_id``, ``indicator``, ``year``, ``source_id``.
+    """
+
+    city_id: str
+    """City: The city the result belongs to (cities.city_id)."""
+    indicator: Literal[
+        "ai-industry-scale",
+        "ai-core-industry-scale",
+        "ai-core-industry-revenue",
+        "ai-related-industry-scale",
+    ]
+    """Indicator: ai-industry-scale: the scale (output) of the AI industry, as the source names it
+    without "core" (人工智能产业规模); ai-core-industry-scale: the scale of the AI core industry
+    (人工智能核心产业规模); ai-core-industry-revenue: the revenue of the AI core industry
+    (核心产业收入); ai-related-industry-scale: the scale of the related industries the AI industry
+    drives (带动相关产业规模).
+    """
+    year: int
+    """Year: Year the result refers to."""
+    source_id: str
+    """Source: The document this row comes from (sources.source_id)."""
+    zone_id: str | None
+    """Zone: The zone the source reports the result for (zones.zone_id); empty for the city's
+    figure.
+    """
+    comparator: Literal["reached", "more-than", "about"]
+    """Comparator: reached: the source gives the figure as reached (达, 达到); more-than: it says
+    the figure was exceeded (突破, 超过, 逾); about: approximately.
+    """
+    value_cny_bn: Decimal
+    """Value (billion CNY): The figure in billion yuan, as the source prints it. Unit: billion CNY.
+    """
+    confidence: Literal["A", "B", "C"]
+    """Confidence: A: read in the source itself or an official reprint; B: read in a secondary
+    report that quotes the official text; C: inferred or approximate (the note says how).
+    """
     note: str | None
     """Note: Free-text remark: how the value was read, what it means, where sources differ."""
 
@@ -800,6 +869,7 @@ Row: TypeAlias = (
     | ProvinceGdpRank
     | CityGdpRank
     | Target
+    | ReportedResult
     | ZoneCount
     | Claim
 )
@@ -827,6 +897,7 @@ ROW_TYPES: Final[dict[str, type[Row]]] = {
     "province_gdp_ranks": ProvinceGdpRank,
     "city_gdp_ranks": CityGdpRank,
     "targets": Target,
+    "reported_results": ReportedResult,
     "zone_counts": ZoneCount,
     "claims": Claim,
 }
@@ -931,6 +1002,12 @@ def rows(
 
 @overload
 def rows(name: Literal["targets"], *, release: ReleaseLike = None) -> Iterator[Target]: ...
+
+
+@overload
+def rows(
+    name: Literal["reported_results"], *, release: ReleaseLike = None
+) -> Iterator[ReportedResult]: ...
 
 
 @overload
