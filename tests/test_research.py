@@ -460,3 +460,38 @@ def test_chengdu_2020_target_beside_its_result() -> None:
         "27.1",
         "B",
     )
+
+
+# --- coverage: host-city GDP and MOST zone counts -------------------------------------------
+
+
+def test_huzhou_2018_gdp_from_china_daily() -> None:
+    row = one("city_gdp", city_id="huzhou", year="2018")
+    assert (row["source_id"], row["gdp_cny_bn"], row["preferred"], row["confidence"]) == (
+        "chinadaily-2019-09-09-huzhou",
+        "271.9",
+        "true",
+        "B",
+    )
+    assert find("city_growth", city_id="huzhou") == []  # growth: a documented gap
+
+
+def test_most_zone_counts_over_time() -> None:
+    counts = {
+        (r["as_of"], r["source_id"]): r["zone_count"]
+        for r in find("zone_counts", programme_id="most", kind="reported")
+    }
+    assert counts[("2021-07", "pfbl20-2021-07-10-most-zones")] == "15"
+    assert counts[("2021-12", "peoplecn-2021-12-07-xinhua")] == "17"
+    assert counts[("2022-08", "fx361-2022-guangzhou-most-zone-article")] == "18"
+    assert "16" not in counts.values()
+
+
+def test_research_gaps_file() -> None:
+    with (REPO / "data" / "research_gaps.csv").open(encoding="utf-8", newline="") as fh:
+        gaps = list(csv.DictReader(fh))
+    assert list(gaps[0]) == ["table", "subject", "missing", "searched", "searched_on", "fills"]
+    subjects = {(g["table"], g["subject"]) for g in gaps}
+    assert ("city_growth", "huzhou") in subjects
+    assert ("zone_counts", "most") in subjects
+    assert all(g["searched"] and re.fullmatch(r"\d{4}-\d{2}-\d{2}", g["searched_on"]) for g in gaps)
