@@ -1162,7 +1162,7 @@ def test_a_malformed_url_as_path_is_a_remote_path(package_copy: Path, tmp_path: 
         ),
         (
             "pkg/datapackage.json",
-            "201:15",
+            value_at(package_copy / "datapackage.json", '"path": "http://[oops/a.csv"'),
             "path-remote: Resource 'cities' points at a remote URL (http://[oops/a.csv); "
             "pass --allow-remote to fetch it.",
         ),

@@ -36,6 +36,7 @@ __all__ = [
     "ProvinceGdpRankModel",
     "ProvinceModel",
     "ReportedResultModel",
+    "ResearchGapModel",
     "SourceModel",
     "TargetModel",
     "ZoneCityModel",
@@ -1392,6 +1393,60 @@ class ClaimModel(_Contract):
         unique: ClassVar[list[str]] = ["claim_id"]
 
 
+class ResearchGapModel(_Contract):
+    """Research gaps: Facts searched for and not found, with what was searched. A gap names the row
+    that would fill it (fills), so that a test notices when a gap is filled and its row must go.
+    docs/coverage.md lists them.
+
+    Table ``research_gaps``; primary key: ``table``, ``subject``.
+    """
+
+    table: Series[pd.StringDtype] = pdr.Field(
+        nullable=False,
+        title="Table",
+        description="The table the missing fact belongs in.",
+    )
+    subject: Series[pd.StringDtype] = pdr.Field(
+        nullable=False,
+        title="Subject",
+        description="What the fact is about: a city, zone, source or list (several, comma-separated).",
+    )
+    missing: Series[pd.StringDtype] = pdr.Field(
+        nullable=False,
+        title="Missing",
+        description="The fact that was not found.",
+    )
+    searched: Series[pd.StringDtype] = pdr.Field(
+        nullable=False,
+        title="Searched",
+        description="What was searched (queries, documents read) and what was found instead.",
+    )
+    searched_on: Series[Annotated[pd.ArrowDtype, pa.date32()]] = pdr.Field(
+        nullable=True,
+        title="Searched on",
+        description="The day of the latest search; empty for searches of earlier rounds whose day was not recorded.",
+    )
+    fills: Series[pd.StringDtype] = pdr.Field(
+        nullable=True,
+        title="Fills",
+        description="Field values of a row of the table that would fill the gap, as field=value pairs separated by ';' (a row matching all of them fills it); empty when no single row would.",
+    )
+    not_from: Series[pd.StringDtype] = pdr.Field(
+        nullable=True,
+        title="Not from",
+        description="Sources already found and judged not to fill the gap, separated by ';' (their rows do not count).",
+    )
+
+    class Config:
+        name = "research_gaps"
+        title = "Research gaps"
+        description = "Facts searched for and not found, with what was searched. A gap names the row that would fill it (fills), so that a test notices when a gap is filled and its row must go. docs/coverage.md lists them."
+        strict = True
+        ordered = True
+        coerce = False
+        unique: ClassVar[list[str]] = ["table", "subject"]
+
+
 MODELS: dict[str, type[pdr.DataFrameModel]] = {
     "sources": SourceModel,
     "provinces": ProvinceModel,
@@ -1417,5 +1472,6 @@ MODELS: dict[str, type[pdr.DataFrameModel]] = {
     "reported_results": ReportedResultModel,
     "zone_counts": ZoneCountModel,
     "claims": ClaimModel,
+    "research_gaps": ResearchGapModel,
 }
 """The Pandera model of each table, by table name."""

@@ -12,6 +12,7 @@ imported here.
 
 from __future__ import annotations
 
+import datetime
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -38,6 +39,7 @@ __all__ = [
     "ProvinceGdpRank",
     "ReleaseLike",
     "ReportedResult",
+    "ResearchGap",
     "Row",
     "Source",
     "TableName",
@@ -75,6 +77,7 @@ TableName: TypeAlias = Literal[
     "reported_results",
     "zone_counts",
     "claims",
+    "research_gaps",
 ]
 """The name of a table of the package."""
 ReleaseLike: TypeAlias = str | os.PathLike[str] | None
@@ -847,6 +850,37 @@ class Claim:
     """Note: Free-text remark: how the value was read, what it means, where sources differ."""
 
 
+@dataclass(frozen=True, slots=True)
+class ResearchGap:
+    """Research gaps: Facts searched for and not found, with what was searched. A gap names the row
+    that would fill it (fills), so that a test notices when a gap is filled and its row must go.
+    docs/coverage.md lists them.
+
+    Table ``research_gaps``; primary key: ``table``, ``subject``.
+    """
+
+    table: str
+    """Table: The table the missing fact belongs in."""
+    subject: str
+    """Subject: What the fact is about: a city, zone, source or list (several, comma-separated)."""
+    missing: str
+    """Missing: The fact that was not found."""
+    searched: str
+    """Searched: What was searched (queries, documents read) and what was found instead."""
+    searched_on: datetime.date | None
+    """Searched on: The day of the latest search; empty for searches of earlier rounds whose day was
+    not recorded.
+    """
+    fills: str | None
+    """Fills: Field values of a row of the table that would fill the gap, as field=value pairs
+    separated by ';' (a row matching all of them fills it); empty when no single row would.
+    """
+    not_from: str | None
+    """Not from: Sources already found and judged not to fill the gap, separated by ';' (their rows
+    do not count).
+    """
+
+
 Row: TypeAlias = (
     Source
     | Province
@@ -872,6 +906,7 @@ Row: TypeAlias = (
     | ReportedResult
     | ZoneCount
     | Claim
+    | ResearchGap
 )
 """Any row type."""
 
@@ -900,6 +935,7 @@ ROW_TYPES: Final[dict[str, type[Row]]] = {
     "reported_results": ReportedResult,
     "zone_counts": ZoneCount,
     "claims": Claim,
+    "research_gaps": ResearchGap,
 }
 """The row type of each table, by table name."""
 
@@ -1016,6 +1052,12 @@ def rows(name: Literal["zone_counts"], *, release: ReleaseLike = None) -> Iterat
 
 @overload
 def rows(name: Literal["claims"], *, release: ReleaseLike = None) -> Iterator[Claim]: ...
+
+
+@overload
+def rows(
+    name: Literal["research_gaps"], *, release: ReleaseLike = None
+) -> Iterator[ResearchGap]: ...
 
 
 @overload
