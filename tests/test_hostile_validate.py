@@ -354,7 +354,7 @@ def test_descriptor_over_16_mib(package_copy: Path, tmp_path: Path) -> None:
         "pkg/datapackage.json",
         "-",
         "descriptor-too-large: pkg/datapackage.json is 16,777,217 bytes, over the limit of "
-        "16,777,216 bytes.",
+        "16,777,216 bytes; set ZONEDATA_MAX_DESCRIPTOR_BYTES to raise it.",
     )
 
 

@@ -10,7 +10,7 @@ from urllib.parse import urlparse
 
 from zonedata import safeio
 from zonedata.errors import InputError, JsonTextError, UnsafePathError
-from zonedata.limits import current_limits
+from zonedata.limits import current_limits, env_of
 from zonedata.model import descriptor_file, jsontext
 from zonedata.model.descriptor import (
     CONVENTIONS,
@@ -48,7 +48,8 @@ def read_descriptor(path: Path, display: str) -> tuple[dict[str, Any] | None, li
         raw = safeio.read_regular(path, current_limits().max_descriptor_bytes, display)
     except InputError as e:
         code = {"not-regular": "descriptor-not-regular", "too-large": "descriptor-too-large"}
-        return None, [make(code.get(e.kind, "descriptor-missing"), f"{e.message}.", **kw)]
+        hint = f"; set {env_of('max_descriptor_bytes')} to raise it" if e.kind == "too-large" else ""
+        return None, [make(code.get(e.kind, "descriptor-missing"), f"{e.message}{hint}.", **kw)]
     try:
         text = raw.decode("utf-8-sig")
         descriptor = descriptor_file.parse(text, path)
