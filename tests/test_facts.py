@@ -7,31 +7,15 @@ fact loses its source. The list is the tests' own: nothing here reads ../shared.
 
 from __future__ import annotations
 
-import csv
 import json
-from functools import cache
 from pathlib import Path
 
 import pytest
 
+from tests.csvrows import find, one, rows
+
 REPO = Path(__file__).resolve().parent.parent
 S1 = "equalocean-2019-10-19"
-
-
-@cache
-def rows(table: str) -> list[dict[str, str]]:
-    with (REPO / "data" / f"{table}.csv").open(encoding="utf-8", newline="") as fh:
-        return list(csv.DictReader(fh))
-
-
-def find(table: str, **where: str) -> list[dict[str, str]]:
-    return [r for r in rows(table) if all(r[k] == v for k, v in where.items())]
-
-
-def one(table: str, **where: str) -> dict[str, str]:
-    found = find(table, **where)
-    assert len(found) == 1, f"{table} {where}: expected one row, found {len(found)}"
-    return found[0]
 
 
 # --- S1: every statement is findable, with S1 as its source ---------------------------

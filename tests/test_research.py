@@ -14,33 +14,17 @@ import re
 import sqlite3
 from collections import Counter
 from collections.abc import Iterator
-from functools import cache
 from pathlib import Path
 
 import pytest
 
+from tests.csvrows import find, one, rows
 from zonedata.model import bundled_package_path, read_package
 from zonedata.release.build import build_release
 
 REPO = Path(__file__).resolve().parent.parent
 MCA = "mca-2024-county-codes"
 WORKERCN = "workercn-2019-10-19"
-
-
-@cache
-def rows(table: str) -> list[dict[str, str]]:
-    with (REPO / "data" / f"{table}.csv").open(encoding="utf-8", newline="") as fh:
-        return list(csv.DictReader(fh))
-
-
-def find(table: str, **where: str) -> list[dict[str, str]]:
-    return [r for r in rows(table) if all(r[k] == v for k, v in where.items())]
-
-
-def one(table: str, **where: str) -> dict[str, str]:
-    found = find(table, **where)
-    assert len(found) == 1, f"{table} {where}: expected one row, found {len(found)}"
-    return found[0]
 
 
 # --- administrative codes ------------------------------------------------------------------
