@@ -9,6 +9,7 @@ browser is a failure: the site's JavaScript and its file:// behaviour are tested
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -136,6 +137,23 @@ def foreign_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     base = tmp_path_factory.mktemp("foreign")
     out = base / "site"
     build_site(out, write_foreign(base / "pkg"))
+    return out
+
+
+@pytest.fixture(scope="module")
+def foreign_release_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The site of the foreign package's release (its Parquet, JSON, CSV, SQLite and zip)."""
+    base = tmp_path_factory.mktemp("foreign-release")
+    runner = CliRunner()
+    result = runner.invoke(
+        cli, ["release", str(write_foreign(base / "pkg")), "--out", str(base / "dist")]
+    )
+    assert result.exit_code == 0, result.output
+    (folder,) = [p for p in (base / "dist").iterdir() if p.is_dir()]
+    out = base / "site"
+    result = runner.invoke(cli, ["site", "--release", str(folder), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "Left out" not in result.output
     return out
 
 
@@ -365,6 +383,33 @@ def test_a_foreign_site_is_about_its_package_only(foreign_site: Path) -> None:
     }
 
 
+def test_a_foreign_release_site_offers_every_verified_file(foreign_release_site: Path) -> None:
+    tables = {p.name for p in (foreign_release_site / "tables").iterdir()}
+    assert {"_stations.html", "readings.annual.html", "3day-summary.html"} <= tables
+    home = (foreign_release_site / "index.html").read_text(encoding="utf-8")
+    assert not any(text in home for text in PILOT_TEXT)
+    offered = {p.name for p in (foreign_release_site / "downloads").rglob("*") if p.is_file()}
+    for name in ("_stations", "readings.annual", "3day-summary"):
+        assert {f"{name}.parquet", f"{name}.csv", f"{name}.json"} <= offered, name
+    assert {"datapackage.json", "SHA256SUMS"} <= offered
+    assert any(n.endswith(".zip") for n in offered) and any(n.endswith(".sqlite") for n in offered)
+
+
+def test_a_yaml_descriptor_gets_a_site(tmp_path: Path) -> None:
+    import yaml
+
+    descriptor = write_foreign(tmp_path / "pkg")
+    data = json.loads(descriptor.read_text(encoding="utf-8"))
+    descriptor.unlink()
+    yml = tmp_path / "pkg" / "datapackage.yaml"
+    yml.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    out = tmp_path / "site"
+    result = CliRunner().invoke(cli, ["site", str(yml), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert (out / "downloads" / "datapackage.yaml").read_bytes() == yml.read_bytes()
+    assert FOREIGN_TITLE in (out / "index.html").read_text(encoding="utf-8")
+
+
 def test_links_are_http_only() -> None:
     assert not is_http("javascript:alert(1)") and not is_http("ftp://example.org/x")
     assert is_http("https://example.org/a?b=1&c=2")
@@ -455,7 +500,9 @@ class Watch:
         self.context.close()
 
 
-@pytest.mark.parametrize("which", ["site", "foreign_site", "release_site", "markup_site"])
+@pytest.mark.parametrize(
+    "which", ["site", "foreign_site", "release_site", "markup_site", "foreign_release_site"]
+)
 def test_every_page_loads_cleanly_from_file(
     browser: Any, bounded: None, which: str, request: pytest.FixtureRequest
 ) -> None:
