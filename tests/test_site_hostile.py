@@ -228,3 +228,39 @@ def test_a_verified_release_publishes_the_bytes_it_verified(release: Path, tmp_p
         assert (published / path.name).read_bytes() == path.read_bytes(), path.name
     zipped = out / "downloads" / f"{folder.name}.zip"
     assert zipped.read_bytes() == (folder.parent / f"{folder.name}.zip").read_bytes()
+
+
+def test_an_alias_bomb_in_citation_cff_is_not_expanded(tmp_path: Path) -> None:
+    levels = ["a: &a ['x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x']"]
+    for i in range(1, 9):
+        levels.append(f"{chr(97 + i)}: &{chr(97 + i)} [{', '.join(['*' + chr(96 + i)] * 9)}]")
+    cff = "\n".join(levels) + "\ntitle: *i\nmessage: *i\nauthors:\n  - name: *i\n"
+    package = write_foreign(tmp_path / "pkg", cff=cff)
+    out = tmp_path / "site"
+    result = run_cli("site", str(package), "--out", str(out), timeout=60, memory=1 << 30)
+    assert result.code == 0, result.output
+    home = (out / "index.html").read_text(encoding="utf-8")
+    assert "Air Watch" in home  # the authors come from the descriptor instead
+    assert home.count("x") < 10_000
+
+
+def test_a_hostile_marker_never_removes_files_outside_the_site(tmp_path: Path) -> None:
+    package = write_foreign(tmp_path / "pkg")
+    out = tmp_path / "site"
+    assert _site(str(package), "--out", str(out)).code == 0
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "keep.txt").write_text("mine", "utf-8")
+    (tmp_path / "near.txt").write_text("mine", "utf-8")
+    os.symlink(outside, out / "link")
+    marker = out / ".zonedata-site"
+    lines = marker.read_text("utf-8").splitlines()
+    marker.write_text(
+        "\n".join([*lines, "../near.txt", "link/keep.txt", str(outside / "keep.txt")]) + "\n",
+        "utf-8",
+    )
+    before = snapshot(tmp_path / "outside")
+    result = _site(str(package), "--out", str(out))
+    assert result.code == 0, result.output
+    assert snapshot(tmp_path / "outside") == before
+    assert (tmp_path / "near.txt").read_text("utf-8") == "mine"

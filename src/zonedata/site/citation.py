@@ -13,6 +13,8 @@ from zonedata.limits import current_limits
 from zonedata.site.publish import read_published
 
 CFF = "CITATION.cff"
+#: at most this many authors are named in the citation line
+MAX_AUTHORS = 1000
 
 
 def read_cff(base: Path | None) -> str | None:
@@ -39,35 +41,37 @@ def parse_cff(text: str) -> dict[str, Any]:
     return data
 
 
+def _str(value: object) -> str:
+    """A text field's value; anything else (a list, a mapping, an alias bomb) is ignored."""
+    return value if isinstance(value, str) else ""
+
+
 def _author(a: object) -> str:
     if not isinstance(a, dict):
         return ""
-    if a.get("name"):
-        return str(a["name"])
-    return str(a.get("family-names") or "")
+    return _str(a.get("name")) or _str(a.get("family-names"))
 
 
 def citation(descriptor: dict[str, Any], version: str, cff_text: str | None) -> dict[str, Any]:
     """Authors, title, version, licence and message of the citation line, as plain text."""
     cff = parse_cff(cff_text) if cff_text else {}
-    authors = [n for n in map(_author, _list(cff.get("authors"))) if n]
+    authors = [n for n in map(_author, _list(cff.get("authors"))[:MAX_AUTHORS]) if n]
     if not authors:
-        authors = [
-            str(c.get("title"))
-            for c in _list(descriptor.get("contributors"))
-            if isinstance(c, dict) and c.get("title")
-        ]
+        contributors = _list(descriptor.get("contributors"))
+        authors = [t for c in contributors if isinstance(c, dict) and (t := _str(c.get("title")))]
     licences = [
-        str(x.get("name"))
+        n
         for x in _list(descriptor.get("licenses"))
-        if isinstance(x, dict) and x.get("name")
+        if isinstance(x, dict) and (n := _str(x.get("name")))
     ]
     return {
         "authors": authors,
-        "title": str(cff.get("title") or descriptor.get("title") or descriptor.get("name") or ""),
-        "version": version or str(cff.get("version") or ""),
-        "license": str(cff.get("license") or ", ".join(licences)),
-        "message": str(cff.get("message") or ""),
+        "title": _str(cff.get("title"))
+        or _str(descriptor.get("title"))
+        or _str(descriptor.get("name")),
+        "version": version or _str(cff.get("version")),
+        "license": _str(cff.get("license")) or ", ".join(licences),
+        "message": _str(cff.get("message")),
         "text": cff_text or "",
     }
 
