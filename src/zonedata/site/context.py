@@ -120,6 +120,7 @@ class ContextBuilder:
             "version": pkg.version,
             "from_release": data.from_release,
             "nav": _nav(declared),
+            "stylesheets": sorted(f for f in declared.files if f.endswith(".css")),
             "licences": [x["name"] or x["title"] for x in self.package["licences"]],
         }
 

@@ -7,11 +7,12 @@ them, and the toolkit renders only what it declares::
       "templates": "site",                      # a folder beside the descriptor
       "home": "site/home.html",                 # optional: replaces (extends) the home page
       "pages": [                                # optional: extra pages
-        {"path": "zones/index.html", "template": "site/zones.html", "nav": "Zones"},
-        {"path": "zones/{zone_id}.html", "template": "site/zone.html", "each": "zones"}
+        {"path": "stations/index.html", "template": "site/stations.html", "nav": "Stations"},
+        {"path": "stations/{station_id}.html", "template": "site/station.html", "each": "stations"}
       ],
       "links": [{"href": "tables/sources.html", "nav": "Sources"}],   # optional: navigation
-      "files": {"gdp-chart.svg": "docs/gdp-chart.svg"}                # optional: pictures
+      "files": {"map.svg": "docs/map.svg", "extra.css": "site/extra.css"}  # optional: pictures
+                                                # and stylesheets (linked from every page)
     }
 
 A page with ``each`` is written once per row of that table, at its ``path`` with each
@@ -161,7 +162,7 @@ def _page(
 
 
 def _read_templates(base: Path, folder: str) -> dict[str, str]:
-    """Every ``.html`` file below ``base/folder`` by its path (``site/zones.html``)."""
+    """Every ``.html`` file below ``base/folder`` by its path (``site/stations.html``)."""
     if folder.split("/", 1)[0] == "zonedata":
         raise SiteError(f"{PROPERTY}.templates: 'zonedata' names the toolkit's own templates")
     root = base / folder
