@@ -75,6 +75,14 @@ class Limits:
     max_value_bytes: int = _bound(
         64 * _MiB, "ZONEDATA_MAX_VALUE_BYTES", "bytes of one value read from a release database"
     )
+    max_derived_rows: int = _bound(
+        1_000_000, "ZONEDATA_MAX_DERIVED_ROWS", "rows of one table a release derives by SQL"
+    )
+    max_derived_bytes: int = _bound(
+        256 * _MiB,
+        "ZONEDATA_MAX_DERIVED_BYTES",
+        "bytes of the cells of one table a release derives by SQL",
+    )
     child_seconds: float = _bound(
         300.0,
         "ZONEDATA_CHILD_SECONDS",

@@ -48,11 +48,12 @@ from typing import TYPE_CHECKING, Any
 from zonedata.model.descriptor import DescriptorError, Package, Table
 from zonedata.release.archive import CHECKSUMS, DESCRIPTOR, ZIP_EPOCH_MIN, write_zip
 from zonedata.release.errors import ReleaseError, ReleaseExistsError, ValidationFailedError
+from zonedata.validate.derived_checks import PROPERTY as DERIVED_PROPERTY
 
 if TYPE_CHECKING:
     import pyarrow as pa
 
-    from zonedata.release.overview import Derived
+    from zonedata.release.derived import Derived
     from zonedata.validate.engine import Report
 
 PROFILE = "https://datapackage.org/profiles/2.0/datapackage.json"
@@ -308,7 +309,7 @@ def release_descriptor(
     """
     d: dict[str, Any] = {"$schema": PROFILE}
     for key, value in package.descriptor.items():
-        if key not in ("$schema", "resources", "profile"):
+        if key not in ("$schema", "resources", "profile", DERIVED_PROPERTY):
             d[key] = value
     d["version"] = version
     resources = [
@@ -672,6 +673,7 @@ class _Written:
     tables: list[tuple[str, int]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     checksums: bytes = b""
+    derived: list[Table] = field(default_factory=list)
 
     def add(self, f: ReleasedFile) -> None:
         self.files[f.name] = f
@@ -690,14 +692,6 @@ def plan_release(
         if "://" in t.path:
             raise ReleaseError(
                 f"table {t.name!r} is remote ({t.path}); only local files can be released"
-            )
-    from zonedata.release.overview import DERIVATIONS
-
-    for d in DERIVATIONS:
-        if d.name in package.table_names:
-            raise ReleaseError(
-                f"{desc_file}: the package has a table named {d.name!r}, which the release "
-                "derives itself; rename it"
             )
     plan = _Plan(desc_file, package, v, Path(out), force)
     check_out(plan.out_dir, package, desc_file)
@@ -743,15 +737,15 @@ def write_tables(
     folder: Path, plan: _Plan, report: Report, stats: dict[str, tuple[int, int] | None]
 ) -> _Written:
     """Every table's Parquet, JSON and CSV files, then the overview tables' and the database."""
-    from zonedata.release.overview import derive_all
+    from zonedata.release.derived import derive_all
 
     release_pkg = Package(
         descriptor={**plan.package.descriptor, "version": plan.version},
         base_path=plan.package.base_path,
         tables=plan.package.tables,
     )
-    derived, notes = derive_all(report.data)
-    out = _Written(notes=notes)
+    derived = derive_all(release_pkg, report.data)
+    out = _Written(derived=[d.table for d in derived])
     validated = validated_tables(report)
     typed_tables: list[tuple[Table, pa.Table]] = []
     for t in plan.package.tables:
@@ -785,11 +779,8 @@ def write_database_file(
 
     path = folder / database_name(version)
     _check_write_target(path)
-    rules = {
-        d.table.name: "\n".join(d.table.descriptor["zonedata:derived"]["rules"]) for d in derived
-    }
     try:
-        write_database(path, tables, rules)
+        write_database(path, tables, {d.table.name: d.sql for d in derived})
     except (sqlite3.Error, ValueError) as e:
         raise ReleaseError(f"cannot write {path.name}: {e}") from e
     size, sha256 = _file_digest(path)
@@ -800,9 +791,7 @@ def write_database_file(
 def write_metadata(folder: Path, plan: _Plan, written: _Written) -> None:
     """The release descriptor and ``SHA256SUMS``, last, once every other file is written."""
     tables = [Table.from_descriptor({**t.descriptor, "path": t.path}) for t in plan.package.tables]
-    from zonedata.release.overview import DERIVATIONS
-
-    tables += [d.table() for d in DERIVATIONS if f"{d.name}.parquet" in written.files]
+    tables += written.derived
     package = Package(descriptor=plan.package.descriptor, base_path=folder, tables=tuple(tables))
     descriptor = release_descriptor(package, plan.version, written.files, written.tables)
     desc_bytes = (json.dumps(descriptor, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
