@@ -10,10 +10,10 @@ Layout, for version V in the output folder DIR::
     DIR/zonedata-V/SHA256SUMS        "<sha256>  <file>" for every other file, for sha256sum -c
     DIR/zonedata-V.zip               the folder above, as one deterministic zip
 
-The tables are the package's, then the overview tables derived from them
-(:mod:`zonedata.release.overview`). The steps: :func:`plan_release` (inputs and output
+The tables are the package's, then the derived tables it declares
+(:mod:`zonedata.release.derived`). The steps: :func:`plan_release` (inputs and output
 checked, nothing written), validation, :func:`write_tables` (each table's files, the
-overview tables, the database), :func:`write_metadata` (descriptor, checksums), the
+derived tables, the database), :func:`write_metadata` (descriptor, checksums), the
 zip, :func:`commit_release`.
 
 Reproducible: the files depend only on the package, the version and the library
@@ -304,7 +304,7 @@ def release_descriptor(
 ) -> dict[str, Any]:
     """The release's ``datapackage.json``: the package's metadata, resources for its files.
 
-    ``package.tables`` are the released tables (the overview tables included); one
+    ``package.tables`` are the released tables (the derived tables included); one
     resource per table and format, format by format, then the database (if written).
     """
     d: dict[str, Any] = {"$schema": PROFILE}
@@ -736,7 +736,7 @@ def copy_csv(
 def write_tables(
     folder: Path, plan: _Plan, report: Report, stats: dict[str, tuple[int, int] | None]
 ) -> _Written:
-    """Every table's Parquet, JSON and CSV files, then the overview tables' and the database."""
+    """Every table's Parquet, JSON and CSV files, then the derived tables' and the database."""
     from zonedata.release.derived import derive_all
 
     release_pkg = Package(
@@ -855,7 +855,8 @@ def build_release(
     Raises :class:`ValidationFailedError` if the package has validation errors,
     :class:`ReleaseExistsError` if the release exists and ``force`` is false, and
     :class:`ReleaseError` for anything else that stops the build (a
-    :class:`zonedata.errors.DerivedTableError` if an overview table breaks its schema).
+    :class:`zonedata.errors.DerivedTableError` if a derived table's SQL is refused or its
+    rows break its schema).
     """
     started = time.monotonic()
     plan = plan_release(path, version, out, force)

@@ -2,13 +2,13 @@
 
 ``zonedata-<version>.sqlite`` holds
 
-- every released table (the canonical tables, then the overview tables), each with its
+- every released table (the canonical tables, then the derived tables), each with its
   primary key, its foreign keys (where they reference a primary key) and ``NOT NULL``
   on required fields; each column is declared with
   :func:`zonedata.model.types.sqlite_type` (``INTEGER``, ``REAL`` or ``TEXT``) and holds
   the values :func:`zonedata.model.types.sqlite_column` gives;
-- ``_tables``: one row per table (title, description, number of rows, and for an
-  overview table the rules it is derived by);
+- ``_tables``: one row per table (title, description, number of rows, and for a
+  derived table the SQL it is derived by);
 - ``_fields``: one row per field of each table, in schema order (its kind: the
   descriptor type, or ``partial-date``;
   declared SQLite type, required, decimals, unit, title, description).
@@ -138,7 +138,7 @@ def write_database(
 ) -> None:
     """Write the database of ``tables`` (schema, typed rows) to the new file ``path``.
 
-    ``derived_by`` gives the rules of each overview table. Raises ``ValueError`` for a
+    ``derived_by`` gives the SQL of each derived table. Raises ``ValueError`` for a
     value SQLite cannot hold exactly, and ``sqlite3.Error`` if the database breaks its
     own keys.
     """

@@ -150,7 +150,7 @@ RULES: dict[str, Rule] = _rules(
         "descriptor",
         "error",
         "Derived table declaration is malformed",
-        "A table that `zonedata release` derives is declared in the descriptor's "
+        "A table that zonedata release derives is declared in the descriptor's "
         "zonedata:derived list: a name, a plain relative sqlPath to an existing SQL file inside "
         "the package folder, and a valid table schema whose foreign keys refer to the package's "
         "tables. A malformed declaration would stop the release, so validation reports it first.",
@@ -160,7 +160,8 @@ RULES: dict[str, Rule] = _rules(
         "release",
         "error",
         "Derived table's SQL refused",
-        "A derived table's SQL is one SELECT on the release's own SQLite database, run read-only "
+        "Raised by zonedata release, not validate: a derived table's SQL is one SELECT on the "
+        "release's own SQLite database, run read-only "
         "(no write, ATTACH or recursive query) and bounded in work, rows and bytes: SQL that "
         "breaks a bound stops the release instead of hanging it or filling memory.",
     ),
