@@ -785,9 +785,7 @@ def test_database_fields_and_tables_describe_the_descriptor(released: Path) -> N
         con.execute("SELECT table_name, derived_by FROM _tables WHERE derived_by IS NOT NULL")
     )
     assert derived == {
-        r["name"]: r["zonedata:derived"]["sql"]
-        for r in resources
-        if "zonedata:derived" in r
+        r["name"]: r["zonedata:derived"]["sql"] for r in resources if "zonedata:derived" in r
     }
     con.close()
 
@@ -927,13 +925,17 @@ def test_a_derived_row_that_breaks_its_schema_stops_the_release(tmp_path: Path) 
     shutil.copy(PACKAGE, package / "datapackage.json")
     sql = package / "derived" / "zone_overview.sql"
     text = sql.read_text(encoding="utf-8")
-    text = text.replace(
-        "  z.programme_id AS programme_id,",
-        "  CASE z.zone_id WHEN 'miit-jinan-qingdao' THEN 'nasa' ELSE z.programme_id END AS programme_id,",
-    ).replace(
-        "  CASE length(a.date)",
-        "  CASE WHEN z.zone_id = 'miit-chengdu' THEN 'week' ELSE CASE length(a.date)",
-    ).replace("THEN 'day' END\n", "THEN 'day' END END\n")
+    text = (
+        text.replace(
+            "  z.programme_id AS programme_id,",
+            "  CASE z.zone_id WHEN 'miit-jinan-qingdao' THEN 'nasa' ELSE z.programme_id END AS programme_id,",
+        )
+        .replace(
+            "  CASE length(a.date)",
+            "  CASE WHEN z.zone_id = 'miit-chengdu' THEN 'week' ELSE CASE length(a.date)",
+        )
+        .replace("THEN 'day' END\n", "THEN 'day' END END\n")
+    )
     sql.write_text(text, encoding="utf-8")
     from zonedata.errors import DerivedTableError
 

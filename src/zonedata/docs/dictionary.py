@@ -35,9 +35,7 @@ def render_text(package: Package) -> str:
     d = package.descriptor
     out: list[str] = ["# Data dictionary", ""]
     out += [
-        GENERATED_NOTE.format(
-            inputs="datapackage.json and data/sources.csv"
-        ),
+        GENERATED_NOTE.format(inputs="datapackage.json and data/sources.csv"),
         "",
     ]
     title = str(d.get("title") or package.name)
