@@ -451,3 +451,52 @@ def test_hostile_sql_is_refused(tmp_path: Path, label: str) -> None:
     assert words in outcome.output, outcome.output
     assert not (tmp_path / "evil.db").exists()
     assert not (tmp_path / "dist").exists() or not any((tmp_path / "dist").iterdir())
+
+
+# --- verify derives a release's tables again ----------------------------------------------------
+
+
+def _release_with_sql(tmp_path: Path, sql: str) -> Path:
+    """A release of the generated package whose item_prices resources carry ``sql``
+    (SHA256SUMS rewritten to match: the change is the publisher's, not an accident)."""
+    import hashlib
+
+    pkg = make_package(tmp_path / "pkg", [PRICES], {PRICES["sqlPath"]: PRICES_SQL})
+    build_release(pkg, out=tmp_path / "dist")
+    folder = tmp_path / "dist" / STEM
+    path = folder / "datapackage.json"
+    descriptor = json.loads(path.read_text(encoding="utf-8"))
+    for r in descriptor["resources"]:
+        if "zonedata:derived" in r:
+            r["zonedata:derived"]["sql"] = sql
+    path.write_text(json.dumps(descriptor), encoding="utf-8")
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    sums = folder / "SHA256SUMS"
+    lines = [
+        f"{digest}  datapackage.json" if line.endswith("  datapackage.json") else line
+        for line in sums.read_text(encoding="ascii").splitlines()
+    ]
+    sums.write_text("\n".join(lines) + "\n", encoding="ascii")
+    return folder
+
+
+def test_verify_derives_the_tables_again(tmp_path: Path) -> None:
+    folder = _release_with_sql(tmp_path, PRICES_SQL.replace("* 100", "* 10"))
+    result = verify_release(folder)
+    assert [(p.code, p.path) for p in result.errors] == [("release-derived", "item_prices.parquet")]
+    assert (
+        "row 1 is ('it-01', '2.50', '250', 'true'); its SQL gives ('it-01', '2.50', '25', 'true')"
+        in (result.errors[0].message)
+    )
+
+
+def test_verify_refuses_hostile_sql_in_a_release(tmp_path: Path) -> None:
+    folder = _release_with_sql(tmp_path, "ATTACH DATABASE 'evil.db' AS evil")
+    outcome = run_cli("verify", str(folder), cwd=tmp_path)
+    outcome.assert_clean_failure(1)
+    assert (
+        "DERIVED    item_prices.parquet: derived table 'item_prices' is not what its SQL gives"
+        in (outcome.output)
+    )
+    assert "not authorized" in outcome.output
+    assert not (tmp_path / "evil.db").exists()

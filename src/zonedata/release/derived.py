@@ -29,6 +29,7 @@ import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from decimal import Decimal
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from zonedata.errors import DerivedTableError
@@ -276,3 +277,60 @@ def csv_bytes(table: Table, columns: list[list[Cell]]) -> bytes:
     for row in zip(*columns, strict=True):
         writer.writerow(["" if v is None else v for v in row])
     return buf.getvalue().encode("utf-8")
+
+
+# --- a release's derived tables, derived again (verify) ---------------------------------------
+
+
+def rederive(
+    package: Package, tables: dict[str, tuple[Table, pa.Table, pa.Table]]
+) -> list[tuple[str, str]]:
+    """A release's derived tables, each derived again from its tables by its SQL.
+
+    ``tables`` holds each released table's (table, text, typed), as verify read them; a
+    derived table is one whose resource carries its SQL (``zonedata:derived.sql``). The
+    SQL runs as :func:`derive_all` runs it, on the other tables. Returns (table, why)
+    for each derived table whose SQL is refused or gives other cells than the table
+    has; an empty list when every one is what its SQL gives.
+    """
+    import pandas as pd
+
+    from zonedata.validate.tabledata import TableData
+
+    derived = {n: v for n, v in tables.items() if isinstance(_sql_of(v[0]), str)}
+    if not derived:
+        return []
+    sources = tuple(t for n, (t, _, _) in tables.items() if n not in derived)
+    data = {
+        t.name: TableData(
+            t, Path(t.path), t.path, pd.DataFrame(), pd.DataFrame(), raw=text, arrow=typed
+        )
+        for t, text, typed in (tables[t.name] for t in sources)
+    }
+    out = []
+    with derivation_database(replace(package, tables=sources), data) as con:
+        for name, (table, text, _) in derived.items():
+            try:
+                columns = run_query(con, table, table.path, str(_sql_of(table)), current_limits())
+            except DerivedTableError as e:
+                out.append((name, "; ".join(p.message for p in e.problems)))
+                continue
+            got = [text.column(f).to_pylist() for f in table.field_names]
+            if got != columns:
+                out.append((name, _first_difference(table, got, columns)))
+    return out
+
+
+def _sql_of(table: Table) -> object:
+    d = table.descriptor.get(PROPERTY)
+    return d.get("sql") if isinstance(d, dict) else None
+
+
+def _first_difference(table: Table, got: list[list[Cell]], want: list[list[Cell]]) -> str:
+    if len(got[0]) != len(want[0]):
+        return f"has {len(got[0])} rows; its SQL gives {len(want[0])}"
+    for row, cells in enumerate(zip(*got, strict=True), start=1):
+        wanted = tuple(c[row - 1] for c in want)
+        if cells != wanted:
+            return f"row {row} is {cells!r}; its SQL gives {wanted!r}"
+    return "differs from what its SQL gives"

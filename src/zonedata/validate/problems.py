@@ -672,6 +672,15 @@ RULES: dict[str, Rule] = _rules(
         "foreign_key_check, and holds exactly the release's tables, with their declared "
         "types, keys and rows, and _fields rows equal to the descriptor's fields.",
     ),
+    Rule(
+        "release-derived",
+        "release",
+        "error",
+        "Derived table is not what its SQL gives",
+        "A derived table's resource carries the SQL it was derived by; run again on the "
+        "release's other tables, read-only and bounded as the database is read, it gives "
+        "exactly the table's cells.",
+    ),
     # Meta
     Rule(
         "frictionless-error",
