@@ -40,7 +40,9 @@ class Limits:
         "bytes of one data or release file (a zip member, a download, a decompressed CSV)",
     )
     max_descriptor_bytes: int = _bound(
-        16 * _MiB, "ZONEDATA_MAX_DESCRIPTOR_BYTES", "bytes of a datapackage.json or SHA256SUMS"
+        16 * _MiB,
+        "ZONEDATA_MAX_DESCRIPTOR_BYTES",
+        "bytes of a datapackage.json, SHA256SUMS or derived table's SQL file",
     )
     max_json_depth: int = _bound(
         64, "ZONEDATA_MAX_JSON_DEPTH", "nesting of objects and arrays in a descriptor"

@@ -32,7 +32,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from zonedata.errors import DerivedTableError
+from zonedata.errors import DerivedTableError, ReleaseError
 from zonedata.limits import Limits, current_limits
 from zonedata.model.descriptor import Field, Package, Table
 from zonedata.release import database
@@ -61,11 +61,6 @@ class Derived:
     sql: str
 
 
-def declared_names(package: Package) -> list[str]:
-    """The names of the tables ``package`` declares (for a descriptor validation accepts)."""
-    return [d.name for d in declarations(package.descriptor)]
-
-
 def derive_all(package: Package, data: dict[str, TableData]) -> list[Derived]:
     """Every table ``package`` declares, derived from the validated ``data``, in order.
 
@@ -76,8 +71,11 @@ def derive_all(package: Package, data: dict[str, TableData]) -> list[Derived]:
     if not decls:
         return []
     limits = current_limits()
-    with derivation_database(package, data) as con:
-        return [derive(d, con, package, data, limits) for d in decls]
+    try:
+        with derivation_database(package, data) as con:
+            return [derive(d, con, package, data, limits) for d in decls]
+    except (sqlite3.Error, ValueError) as e:  # a figure no REAL holds exactly, say
+        raise ReleaseError(f"cannot build the database the derived tables run on: {e}") from e
 
 
 # --- the database the SQL runs on ---------------------------------------------------------

@@ -23,6 +23,7 @@ from typing import Any
 
 from zonedata import paths, safeio
 from zonedata.errors import InputError, UnsafePathError
+from zonedata.limits import current_limits
 from zonedata.model.descriptor import DescriptorError, Package, Table
 from zonedata.names import file_stem, name_problem
 from zonedata.validate.descriptor_checks import check_references
@@ -32,8 +33,6 @@ from zonedata.validate.problems import Problem, make
 PROPERTY = "zonedata:derived"
 #: The JSON Schema of :data:`PROPERTY`, beside this module.
 SCHEMA_FILE = "derived.schema.json"
-#: The most bytes an SQL file may hold: a query, not data.
-MAX_SQL_BYTES = 1 << 20
 #: The most schema problems reported for the declarations.
 MAX_SCHEMA_PROBLEMS = 20
 
@@ -90,11 +89,13 @@ def declarations(descriptor: dict[str, Any]) -> list[Declaration]:
 
 def read_sql(base: Path, sql_path: str) -> tuple[str | None, str | None]:
     """(the SQL text, None), or (None, why it cannot be used): ``sql_path`` must be a
-    plain relative path to a regular UTF-8 file of at most :data:`MAX_SQL_BYTES` inside
-    the package folder ``base`` (symlinks resolved), holding more than blanks."""
+    plain relative path to a regular UTF-8 file inside the package folder ``base``
+    (symlinks resolved), of at most ``max_descriptor_bytes`` (:mod:`zonedata.limits`),
+    holding more than blanks."""
+    limit = current_limits().max_descriptor_bytes
     try:
         file = paths.inside(base, sql_path)
-        raw = safeio.read_regular(file, MAX_SQL_BYTES, sql_path, root=str(base.resolve()))
+        raw = safeio.read_regular(file, limit, sql_path, root=str(base.resolve()))
     except UnsafePathError as e:
         return None, f"sqlPath {sql_path[:200]!r} {e.problem}"
     except InputError as e:
