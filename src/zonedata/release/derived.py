@@ -35,9 +35,9 @@ from typing import TYPE_CHECKING, Any
 from zonedata.errors import DerivedTableError, ReleaseError
 from zonedata.limits import Limits, current_limits
 from zonedata.model.descriptor import Field, Package, Table
+from zonedata.problems import Problem, make
 from zonedata.release import database
 from zonedata.validate.derived_checks import PROPERTY, Declaration, declarations, read_sql
-from zonedata.validate.problems import Problem, make
 
 if TYPE_CHECKING:
     import pyarrow as pa

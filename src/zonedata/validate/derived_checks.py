@@ -26,8 +26,8 @@ from zonedata.errors import InputError, UnsafePathError
 from zonedata.limits import current_limits
 from zonedata.model.descriptor import DescriptorError, Package, Table
 from zonedata.names import file_stem, name_problem
+from zonedata.problems import Problem, make
 from zonedata.validate.descriptor_checks import check_references
-from zonedata.validate.problems import Problem, make
 
 #: The descriptor's top-level property that lists the derived tables.
 PROPERTY = "zonedata:derived"
