@@ -100,7 +100,7 @@ def git_epoch() -> int:
     """What the build should use with SOURCE_DATE_EPOCH unset, found independently."""
     try:
         out = subprocess.run(
-            ["git", "log", "-1", "--format=%ct", "--", "data", "datapackage.json"],
+            ["git", "log", "-1", "--format=%ct", "--", "data", "datapackage.json", "derived"],
             cwd=PACKAGE.parent,
             capture_output=True,
             text=True,

@@ -20,7 +20,8 @@ Reproducible: the files depend only on the package, the version and the library
 versions (pyarrow names itself in the Parquet footer; the ``release`` extra pins it;
 SQLite's version is in the database's header).
 The only timestamp, the zip entries' time, is ``SOURCE_DATE_EPOCH`` if set, else the
-time of the last git commit that touched the descriptor or the data, else 1980-01-01.
+time of the last git commit that touched the descriptor, the data or the derived tables'
+SQL, else 1980-01-01.
 
 Atomic: everything is written into a dot-prefixed temporary folder inside DIR, then
 renamed into place, the zip first and the folder last: the folder exists only complete,
@@ -51,6 +52,7 @@ from zonedata.names import name_problem
 from zonedata.release.archive import CHECKSUMS, DESCRIPTOR, ZIP_EPOCH_MIN, write_zip
 from zonedata.release.errors import ReleaseError, ReleaseExistsError, ValidationFailedError
 from zonedata.validate.derived_checks import PROPERTY as DERIVED_PROPERTY
+from zonedata.validate.derived_checks import declarations
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -161,6 +163,8 @@ def release_epoch(package: Package, descriptor_file: Path) -> tuple[int, str]:
 def _git_epoch(package: Package, descriptor_file: Path) -> tuple[int, str] | None:
     base = package.base_path
     paths = [descriptor_file.name, *sorted({t.path for t in package.tables if "://" not in t.path})]
+    with contextlib.suppress(DescriptorError):  # and the SQL of the derived tables
+        paths += sorted({d.sql_path for d in declarations(package.descriptor)})
     try:
         out = subprocess.run(
             ["git", "-C", str(base), "log", "-1", "--format=%ct %h", "--", *paths],
