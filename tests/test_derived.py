@@ -340,7 +340,7 @@ MALFORMED = {
     "a symlink leaving the folder": (
         [{**PRICES, "sqlPath": "derived/link.sql"}],
         "zonedata:derived/0/sqlPath",
-        "leaves its folder",
+        "sqlPath 'derived/link.sql' resolves outside its folder",
     ),
     "a foreign key to nothing": (
         [
