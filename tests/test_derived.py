@@ -500,3 +500,16 @@ def test_verify_refuses_hostile_sql_in_a_release(tmp_path: Path) -> None:
     )
     assert "not authorized" in outcome.output
     assert not (tmp_path / "evil.db").exists()
+
+
+@pytest.mark.parametrize("sql_path", ["../outside.sql", "derived/link.sql"])
+def test_a_sql_path_leaving_the_folder_stops_the_release(tmp_path: Path, sql_path: str) -> None:
+    outside = tmp_path / "outside.sql"
+    outside.write_text("SELECT 'x' AS item_id", encoding="utf-8")
+    pkg = make_package(tmp_path / "pkg", [{**PRICES, "sqlPath": sql_path}])
+    (pkg / "derived").mkdir()
+    (pkg / "derived" / "link.sql").symlink_to(outside)
+    outcome = run_cli("release", str(pkg), "--out", str(tmp_path / "dist"))
+    outcome.assert_clean_failure(1)  # invalid: validation stops the release
+    assert "derived-invalid" in outcome.output and f"sqlPath '{sql_path}'" in outcome.output
+    assert not (tmp_path / "dist").exists() or not any((tmp_path / "dist").iterdir())
