@@ -513,3 +513,15 @@ def test_a_sql_path_leaving_the_folder_stops_the_release(tmp_path: Path, sql_pat
     outcome.assert_clean_failure(1)  # invalid: validation stops the release
     assert "derived-invalid" in outcome.output and f"sqlPath '{sql_path}'" in outcome.output
     assert not (tmp_path / "dist").exists() or not any((tmp_path / "dist").iterdir())
+
+
+def test_the_declarations_json_schema_is_a_json_schema() -> None:
+    import jsonschema
+
+    from zonedata.validate import derived_checks
+
+    path = Path(derived_checks.__file__).parent / derived_checks.SCHEMA_FILE
+    schema = json.loads(path.read_text(encoding="utf-8"))
+    jsonschema.Draft202012Validator.check_schema(schema)
+    bundled = json.loads(BUNDLED.read_text(encoding="utf-8"))["zonedata:derived"]
+    assert not list(jsonschema.Draft202012Validator(schema).iter_errors(bundled))
