@@ -108,6 +108,8 @@ def test_wheel_alone_loads_the_data(tmp_path: Path) -> None:
     expected = {"zonedata/_data/datapackage.json"} | {
         f"zonedata/_data/{r['path']}" for r in descriptor["resources"]
     }
+    # the SQL files of the derived tables the descriptor declares
+    expected |= {f"zonedata/_data/{d['sqlPath']}" for d in descriptor["zonedata:derived"]}
     assert expected <= names, sorted(expected - names)
     for module in ("__init__.py", "typed.py", "models.py", "py.typed", "loading/api.py"):
         assert f"zonedata/{module}" in names, module
