@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from zonedata.model.descriptor import Package, Table, bundled_package_path
-from zonedata.validate import descriptor_checks, foreign, profile, structure
+from zonedata.validate import declarations, descriptor_checks, foreign, profile, structure
 from zonedata.validate.locate import locate
 from zonedata.validate.memory import release_unused
 from zonedata.validate.problems import Problem, make
@@ -178,6 +178,7 @@ def _layers(
         return None
     checks = descriptor_checks.check_resources(package, shown)
     checks += descriptor_checks.check_references(package, shown)
+    checks += declarations.check(package, shown)
     report.problems.extend(checks)
     report.problems.extend(descriptor_checks.check_paths(package, shown, allow_remote=allow_remote))
     unsafe = {q.table for q in report.problems if q.code in UNSAFE} | skipped
