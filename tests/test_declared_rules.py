@@ -67,22 +67,42 @@ def test_the_example_package_is_valid_and_declares_eight_kinds() -> None:
 
 #: (kind, edit, the one problem it gives: code, table, line, field)
 BROKEN = [
-    ("converted", ("prices", 3, "price_usd", "3.50"), ("usd-price-mismatch", "prices", 3, "price_usd")),
+    (
+        "converted",
+        ("prices", 3, "price_usd", "3.50"),
+        ("usd-price-mismatch", "prices", 3, "price_usd"),
+    ),
     (
         "plausible-for-year",
         ("prices", 7, "price_usd", "1.50"),
         ("usd-price-implausible", "prices", 7, "price_usd"),
     ),
     ("range", ("prices", 5, "price_eur", "-1"), ("price-out-of-range", "prices", 5, "price_eur")),
-    ("range warning", ("prices", 5, "price_eur", "250"), ("price-unusual", "prices", 5, "price_eur")),
-    ("one-flagged", ("prices", 2, "preferred", "true"), ("preferred-price-count", "prices", 3, "preferred")),
+    (
+        "range warning",
+        ("prices", 5, "price_eur", "250"),
+        ("price-unusual", "prices", 5, "price_eur"),
+    ),
+    (
+        "one-flagged",
+        ("prices", 2, "preferred", "true"),
+        ("preferred-price-count", "prices", 3, "preferred"),
+    ),
     (
         "alternatives-agree",
         ("prices", 2, "price_eur", "3.50"),
         ("price-sources-disagree", "prices", 2, "price_eur"),
     ),
-    ("not-in-future", ("sources", 3, "published", "2999"), ("date-in-future", "sources", 3, "published")),
-    ("no-formula", ("prices", 5, "note", '=HYPERLINK("http://x")'), ("formula-cell", "prices", 5, "note")),
+    (
+        "not-in-future",
+        ("sources", 3, "published", "2999"),
+        ("date-in-future", "sources", 3, "published"),
+    ),
+    (
+        "no-formula",
+        ("prices", 5, "note", '=HYPERLINK("http://x")'),
+        ("formula-cell", "prices", 5, "note"),
+    ),
 ]
 
 
@@ -141,9 +161,7 @@ def test_the_frame_contract_fails_on_the_same_rows_with_the_same_codes(tmp_path:
     found = problems(frames["prices"], "prices", references=frames, package=pkg, texts=texts)
     cli = [p for p in validate_package(base).problems if p.table == "prices"]
     assert sorted((p.code, p.line) for p in found) == sorted((p.code, p.line) for p in cli)
-    assert {"usd-price-mismatch", "formula-cell", "price-sources-disagree"} <= set(
-        rule_codes(pkg)
-    )
+    assert {"usd-price-mismatch", "formula-cell", "price-sources-disagree"} <= set(rule_codes(pkg))
     assert rule_codes(pkg)["price-sources-disagree"] == "warning"
     names = [c.name for c in schema("prices", references=frames, package=pkg).checks]
     assert "usd-price-mismatch" in names and "growth-out-of-range" not in names

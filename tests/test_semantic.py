@@ -18,11 +18,10 @@ from helpers import (
     without_rows,
 )
 
-from zonedata.model.descriptor import Package
-from zonedata.validate.problems import RULES, Problem
-from zonedata.model.descriptor import read_package
+from zonedata.model.descriptor import Package, read_package
 from zonedata.validate.declarations import Declaration, declarations
 from zonedata.validate.kinds import KINDS
+from zonedata.validate.problems import RULES, Problem
 from zonedata.validate.rules import IMPLEMENTATIONS, Context
 from zonedata.validate.rules.currency import Bands
 from zonedata.validate.semantic import check_semantics, run_rule
@@ -284,7 +283,9 @@ def test_growth_55_is_an_error(data: Data) -> None:
 def test_growth_thresholds(data: Data, value: str, codes: list[str]) -> None:
     line = line_of(data["city_growth"], city_id="tianjin")
     problems = run_rules(
-        with_cells(data, "city_growth", {(line, "growth_pct"): value}), "growth-out-of-range", "growth-unexpected"
+        with_cells(data, "city_growth", {(line, "growth_pct"): value}),
+        "growth-out-of-range",
+        "growth-unexpected",
     )
     got = [p.code for p in problems]
     assert got == codes

@@ -225,7 +225,7 @@ def _kind(spec: KindSpec) -> list[str]:
         f"Catches: {spec.catches} Default severity: {spec.severity}.",
     ]
     if spec.advice:
-        out[-1] += f" Default message: \"{spec.advice}\"."
+        out[-1] += f' Default message: "{spec.advice}".'
     out += ["", "| Parameter | Type | Required | Meaning |", "| --- | --- | --- | --- |"]
     for p in spec.params:
         required = "yes" if p.required else "no"

@@ -24,7 +24,7 @@ SCHEMA_PATH = Path(__file__).with_name("rules.schema.json")
 _STRINGS = {"type": "array", "items": {"type": "string"}, "minItems": 1}
 _CODE = {"type": "string", "pattern": f"^{CODE.pattern}$"}
 _SEVERITY = {"enum": ["error", "warning"]}
-_OUTPUT = {
+_OUTPUT: dict[str, Any] = {
     "type": "object",
     "properties": {"code": _CODE, "severity": _SEVERITY, "message": {"type": "string"}},
     "required": ["code"],

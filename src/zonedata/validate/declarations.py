@@ -39,6 +39,7 @@ CODE = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*")
 #: The properties every declaration may have besides its kind's parameters.
 COMMON = ("kind", "code", "severity", "message", "description")
 
+
 @dataclass(frozen=True)
 class Declaration:
     """One valid declaration: its position in ``zonedata:rules``, kind and parameters."""
@@ -177,13 +178,17 @@ def _strings(v: object) -> bool:
     return isinstance(v, list) and bool(v) and all(isinstance(x, str) for x in v)
 
 
-def _table(p: Param, v: Any, item: Mapping[str, Any], tables: Mapping[str, Table]) -> Failure | None:
+def _table(
+    p: Param, v: Any, item: Mapping[str, Any], tables: Mapping[str, Table]
+) -> Failure | None:
     if not isinstance(v, str):
         return (), "must be a table name (a string)"
     return None if v in tables else ((), f"names no table of the package: {_show(v)}")
 
 
-def _tables(p: Param, v: Any, item: Mapping[str, Any], tables: Mapping[str, Table]) -> Failure | None:
+def _tables(
+    p: Param, v: Any, item: Mapping[str, Any], tables: Mapping[str, Table]
+) -> Failure | None:
     if not _strings(v):
         return (), "must be a non-empty array of table names"
     for j, name in enumerate(v):
@@ -192,9 +197,12 @@ def _tables(p: Param, v: Any, item: Mapping[str, Any], tables: Mapping[str, Tabl
     return None
 
 
-def _field_in(p: Param, name: Any, item: Mapping[str, Any], tables: Mapping[str, Table]) -> str | None:
+def _field_in(
+    p: Param, name: Any, item: Mapping[str, Any], tables: Mapping[str, Table]
+) -> str | None:
     """Why ``name`` is not a field of ``p``'s table of the right kind, else None."""
-    table = tables.get(item.get(p.of)) if isinstance(item.get(p.of), str) else None
+    named = item.get(p.of)
+    table = tables.get(named) if isinstance(named, str) else None
     if table is None:
         return f"needs a valid {p.of!r}"
     if name not in table.field_names:
@@ -205,14 +213,18 @@ def _field_in(p: Param, name: Any, item: Mapping[str, Any], tables: Mapping[str,
     return None
 
 
-def _field(p: Param, v: Any, item: Mapping[str, Any], tables: Mapping[str, Table]) -> Failure | None:
+def _field(
+    p: Param, v: Any, item: Mapping[str, Any], tables: Mapping[str, Table]
+) -> Failure | None:
     if not isinstance(v, str):
         return (), "must be a field name (a string)"
     why = _field_in(p, v, item, tables)
     return None if why is None else ((), why)
 
 
-def _fields(p: Param, v: Any, item: Mapping[str, Any], tables: Mapping[str, Table]) -> Failure | None:
+def _fields(
+    p: Param, v: Any, item: Mapping[str, Any], tables: Mapping[str, Table]
+) -> Failure | None:
     if not _strings(v):
         return (), "must be a non-empty array of field names"
     for j, name in enumerate(v):
@@ -223,25 +235,33 @@ def _fields(p: Param, v: Any, item: Mapping[str, Any], tables: Mapping[str, Tabl
 
 
 def _simple(test: Callable[[Any], bool], what: str) -> Check:
-    def check(p: Param, v: Any, item: Mapping[str, Any], tables: Mapping[str, Table]) -> Failure | None:
+    def check(
+        p: Param, v: Any, item: Mapping[str, Any], tables: Mapping[str, Table]
+    ) -> Failure | None:
         return None if test(v) else ((), f"must be {what}")
 
     return check
 
 
-def _interval(p: Param, v: Any, item: Mapping[str, Any], tables: Mapping[str, Table]) -> Failure | None:
+def _interval(
+    p: Param, v: Any, item: Mapping[str, Any], tables: Mapping[str, Table]
+) -> Failure | None:
     if isinstance(v, list) and len(v) == 2 and all(_is_number(x) for x in v) and v[0] <= v[1]:
         return None
     return (), "must be [low, high], two numbers with low <= high"
 
 
-def _output(p: Param, v: Any, item: Mapping[str, Any], tables: Mapping[str, Table]) -> Failure | None:
+def _output(
+    p: Param, v: Any, item: Mapping[str, Any], tables: Mapping[str, Table]
+) -> Failure | None:
     allowed = {"code", "severity", "message"} | ({"min", "max"} if p.type == "band" else set())
     if not isinstance(v, dict):
         return (), f"must be an object with {', '.join(sorted(allowed))}"
     extra = [k for k in v if k not in allowed]
     if extra:
-        return (extra[0],), f"has no property {_show(extra[0])} (it has: {', '.join(sorted(allowed))})"
+        return (
+            extra[0],
+        ), f"has no property {_show(extra[0])} (it has: {', '.join(sorted(allowed))})"
     failure = _common(v)
     if failure is not None:
         return failure
@@ -250,7 +270,9 @@ def _output(p: Param, v: Any, item: Mapping[str, Any], tables: Mapping[str, Tabl
     return None
 
 
-def _year_ranges(p: Param, v: Any, item: Mapping[str, Any], tables: Mapping[str, Table]) -> Failure | None:
+def _year_ranges(
+    p: Param, v: Any, item: Mapping[str, Any], tables: Mapping[str, Table]
+) -> Failure | None:
     if not isinstance(v, list) or not v:
         return (), "must be a non-empty array of {year, low, high}"
     for j, r in enumerate(v):
@@ -268,7 +290,9 @@ def _year_ranges(p: Param, v: Any, item: Mapping[str, Any], tables: Mapping[str,
     return None
 
 
-def _tolerances(p: Param, v: Any, item: Mapping[str, Any], tables: Mapping[str, Table]) -> Failure | None:
+def _tolerances(
+    p: Param, v: Any, item: Mapping[str, Any], tables: Mapping[str, Table]
+) -> Failure | None:
     if not isinstance(v, list) or not v:
         return (), "must be a non-empty array of {field, relative or absolute, unit?}"
     number = Param(p.name, "field", p.doc, of=p.of, kinds=("number",))
@@ -278,7 +302,9 @@ def _tolerances(p: Param, v: Any, item: Mapping[str, Any], tables: Mapping[str, 
         modes = [m for m in ("relative", "absolute") if m in t]
         extra = [k for k in t if k not in ("field", "relative", "absolute", "unit")]
         if extra or len(modes) != 1 or not _is_number(t[modes[0]]):
-            return (j,), "entries need one of 'relative' or 'absolute' (a number), and may have 'unit'"
+            return (
+                j,
+            ), "entries need one of 'relative' or 'absolute' (a number), and may have 'unit'"
         if not 0 < t[modes[0]] <= 1 or abs(round(1 / t[modes[0]]) * t[modes[0]] - 1) > 1e-12:
             return (j, modes[0]), "tolerances must be 1/k for a whole number k (0.005, 0.1...)"
         if not isinstance(t.get("unit", ""), str):

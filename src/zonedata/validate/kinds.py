@@ -34,14 +34,27 @@ register_kind(
             Param("rate", "field", "the field naming the rate used (an id)"),
             Param("rates", "table", "the table of rates"),
             Param("rate_key", "field", "the rates' id field", of="rates"),
-            Param("rate_value", "field", "the rate, from units per to unit", of="rates",
-                  kinds=_NUMBER),
-            Param("unit", "string", "the rate's unit in messages (default: the rate "
-                  "field's unit)", required=False),
+            Param(
+                "rate_value", "field", "the rate, from units per to unit", of="rates", kinds=_NUMBER
+            ),
+            Param(
+                "unit",
+                "string",
+                "the rate's unit in messages (default: the rate field's unit)",
+                required=False,
+            ),
         ),
-        {"kind": "converted", "code": "price-eur-mismatch", "table": "prices",
-         "from": "price_usd", "to": "price_eur", "rate": "rate_id", "rates": "rates",
-         "rate_key": "rate_id", "rate_value": "usd_per_eur"},
+        {
+            "kind": "converted",
+            "code": "price-eur-mismatch",
+            "table": "prices",
+            "from": "price_usd",
+            "to": "price_eur",
+            "rate": "rate_id",
+            "rates": "rates",
+            "rate_key": "rate_id",
+            "rate_value": "usd_per_eur",
+        },
         advice="check both figures and the rate",
     )
 )
@@ -58,23 +71,42 @@ register_kind(
             Param("table", "table", "the table holding both figures"),
             Param("from", "field", "the figure converted from", kinds=_NUMBER),
             Param("to", "field", "the converted figure, reported on", kinds=_NUMBER),
-            Param("year", "field", "the year the figure is about", required=False,
-                  kinds=("integer", "year")),
-            Param("rate", "field", "a rate id: rows that give one are skipped",
-                  required=False),
+            Param(
+                "year",
+                "field",
+                "the year the figure is about",
+                required=False,
+                kinds=("integer", "year"),
+            ),
+            Param("rate", "field", "a rate id: rows that give one are skipped", required=False),
             Param("ranges", "year-ranges", "the plausible range of the rate, per year"),
             Param("fallback", "interval", "the range for other years"),
-            Param("margin", "number", "relative widening of every range (0.03 = 3%)",
-                  required=False),
-            Param("spread", "integer", "following years whose range also counts "
-                  "(default 0)", required=False),
+            Param(
+                "margin", "number", "relative widening of every range (0.03 = 3%)", required=False
+            ),
+            Param(
+                "spread",
+                "integer",
+                "following years whose range also counts (default 0)",
+                required=False,
+            ),
             Param("label", "string", "what the ranges are, in messages", required=False),
             Param("unit", "string", "the rate's unit, in messages", required=False),
         ),
-        {"kind": "plausible-for-year", "code": "price-eur-implausible", "table": "prices",
-         "from": "price_usd", "to": "price_eur", "year": "year", "rate": "rate_id",
-         "ranges": [{"year": 2023, "low": 0.89, "high": 0.96}], "fallback": [0.6, 1.2],
-         "margin": 0.03, "label": "EUR/USD", "unit": "EUR/USD"},
+        {
+            "kind": "plausible-for-year",
+            "code": "price-eur-implausible",
+            "table": "prices",
+            "from": "price_usd",
+            "to": "price_eur",
+            "year": "year",
+            "rate": "rate_id",
+            "ranges": [{"year": 2023, "low": 0.89, "high": 0.96}],
+            "fallback": [0.6, 1.2],
+            "margin": 0.03,
+            "label": "EUR/USD",
+            "unit": "EUR/USD",
+        },
         advice="correct the figure",
     )
 )
@@ -91,8 +123,14 @@ register_kind(
             Param("numerator", "field", "the numerator", kinds=_NUMBER),
             Param("denominator", "field", "the denominator", kinds=_NUMBER),
         ),
-        {"kind": "quotient", "code": "cross-rate-mismatch", "table": "rates",
-         "field": "gbp_per_eur", "numerator": "usd_per_eur", "denominator": "usd_per_gbp"},
+        {
+            "kind": "quotient",
+            "code": "cross-rate-mismatch",
+            "table": "rates",
+            "field": "gbp_per_eur",
+            "numerator": "usd_per_eur",
+            "denominator": "usd_per_gbp",
+        },
     )
 )
 
@@ -108,18 +146,35 @@ register_kind(
             Param("fields", "fields", "the fields checked", kinds=_NUMBER),
             Param("min", "number", "the lowest acceptable value"),
             Param("max", "number", "the highest acceptable value"),
-            Param("warning", "band", "a narrower band {min, max, code, message}: values "
-                  "outside it are warned about", required=False),
-            Param("context", "field", "a field whose value the message shows",
-                  required=False),
-            Param("context_label", "string", "how the message names it (default: its "
-                  "name)", required=False),
-            Param("unit", "string", "the values' unit in messages (default: the field's "
-                  "unit)", required=False),
+            Param(
+                "warning",
+                "band",
+                "a narrower band {min, max, code, message}: values outside it are warned about",
+                required=False,
+            ),
+            Param("context", "field", "a field whose value the message shows", required=False),
+            Param(
+                "context_label",
+                "string",
+                "how the message names it (default: its name)",
+                required=False,
+            ),
+            Param(
+                "unit",
+                "string",
+                "the values' unit in messages (default: the field's unit)",
+                required=False,
+            ),
         ),
-        {"kind": "range", "code": "share-out-of-range", "table": "answers",
-         "fields": ["share_pct"], "min": 0, "max": 100,
-         "message": "a share is a percentage from 0 to 100"},
+        {
+            "kind": "range",
+            "code": "share-out-of-range",
+            "table": "answers",
+            "fields": ["share_pct"],
+            "min": 0,
+            "max": 100,
+            "message": "a share is a percentage from 0 to 100",
+        },
     )
 )
 
@@ -139,19 +194,34 @@ register_kind(
             Param("max", "field", "the worst rank claimed", kinds=_NUMBER),
             Param("values", "table", "the table of the values ranked"),
             Param("value", "field", "the value ranked", of="values", kinds=_NUMBER),
-            Param("flag", "field", "a boolean field of the values: only flagged rows "
-                  "count", of="values", kinds=("boolean",)),
+            Param(
+                "flag",
+                "field",
+                "a boolean field of the values: only flagged rows count",
+                of="values",
+                kinds=("boolean",),
+            ),
             Param("what", "string", "what the entities are, in messages (plural)"),
-            Param("scope", "field", "rank only among entities of the claim's scope",
-                  required=False),
-            Param("scope_table", "table", "the table giving each entity's scope",
-                  required=False),
+            Param(
+                "scope", "field", "rank only among entities of the claim's scope", required=False
+            ),
+            Param("scope_table", "table", "the table giving each entity's scope", required=False),
             Param("interval", "output", "the code of a reversed interval {code, message}"),
         ),
-        {"kind": "rank-interval", "code": "rank-contradicts-prices", "table": "ranks",
-         "entity": "product_id", "period": "year", "min": "rank_min", "max": "rank_max",
-         "values": "prices", "value": "price_usd", "flag": "preferred",
-         "what": "products", "interval": {"code": "rank-reversed"}},
+        {
+            "kind": "rank-interval",
+            "code": "rank-contradicts-prices",
+            "table": "ranks",
+            "entity": "product_id",
+            "period": "year",
+            "min": "rank_min",
+            "max": "rank_max",
+            "values": "prices",
+            "value": "price_usd",
+            "flag": "preferred",
+            "what": "products",
+            "interval": {"code": "rank-reversed"},
+        },
     )
 )
 
@@ -180,18 +250,31 @@ register_kind(
             Param("event", "field", "the event's name"),
             Param("date", "field", "the event's date", kinds=_DATE),
             Param("first", "string", "the event that comes first"),
-            Param("first_label", "string", "how messages name it (default: its value)",
-                  required=False),
+            Param(
+                "first_label", "string", "how messages name it (default: its value)", required=False
+            ),
             Param("then", "strings", "the events that cannot come before it"),
-            Param("flag", "field", "a boolean field: only flagged rows count",
-                  required=False, kinds=("boolean",)),
-            Param("source", "field", "a field the message shows (the source)",
-                  required=False),
+            Param(
+                "flag",
+                "field",
+                "a boolean field: only flagged rows count",
+                required=False,
+                kinds=("boolean",),
+            ),
+            Param("source", "field", "a field the message shows (the source)", required=False),
             Param("label", "string", "what the entity is, in messages", required=False),
         ),
-        {"kind": "dates-in-order", "code": "shipped-before-ordered", "table": "events",
-         "entity": "order_id", "event": "event", "date": "date", "first": "ordered",
-         "then": ["shipped", "delivered"], "label": "order"},
+        {
+            "kind": "dates-in-order",
+            "code": "shipped-before-ordered",
+            "table": "events",
+            "entity": "order_id",
+            "event": "event",
+            "date": "date",
+            "first": "ordered",
+            "then": ["shipped", "delivered"],
+            "label": "order",
+        },
     )
 )
 
@@ -208,18 +291,37 @@ register_kind(
             Param("event", "field", "the event's name"),
             Param("date", "field", "the event's date", kinds=_DATE),
             Param("events", "strings", "the events that date a batch"),
-            Param("flag", "field", "a boolean field: only flagged rows count",
-                  required=False, kinds=("boolean",)),
-            Param("groups", "table", "the table giving each entity's group and batch (its "
-                  "entity field has the same name)"),
+            Param(
+                "flag",
+                "field",
+                "a boolean field: only flagged rows count",
+                required=False,
+                kinds=("boolean",),
+            ),
+            Param(
+                "groups",
+                "table",
+                "the table giving each entity's group and batch (its "
+                "entity field has the same name)",
+            ),
             Param("group", "field", "the group", of="groups"),
             Param("batch", "field", "the batch number", of="groups", kinds=("integer",)),
             Param("label", "string", "what the entity is, in messages", required=False),
         ),
-        {"kind": "batches-in-order", "code": "wave-order", "table": "events",
-         "entity": "site_id", "event": "event", "date": "date", "events": ["opened"],
-         "groups": "sites", "group": "region", "batch": "wave", "label": "site",
-         "message": "check the dates and the wave numbers in {groups}"},
+        {
+            "kind": "batches-in-order",
+            "code": "wave-order",
+            "table": "events",
+            "entity": "site_id",
+            "event": "event",
+            "date": "date",
+            "events": ["opened"],
+            "groups": "sites",
+            "group": "region",
+            "batch": "wave",
+            "label": "site",
+            "message": "check the dates and the wave numbers in {groups}",
+        },
         advice="check the dates and the batch numbers in {groups}",
     )
 )
@@ -233,12 +335,19 @@ register_kind(
             Param("table", "table", "the table whose rows need one"),
             Param("field", "field", "the key, reported on"),
             Param("in", "table", "the table that must have a row"),
-            Param("in_field", "field", "the key there (default: ``field``)", of="in",
-                  required=False),
+            Param(
+                "in_field", "field", "the key there (default: ``field``)", of="in", required=False
+            ),
             Param("label", "string", "what a row is, in messages", required=False),
         ),
-        {"kind": "has-rows-in", "code": "order-without-lines", "table": "orders",
-         "field": "order_id", "in": "order_lines", "label": "order"},
+        {
+            "kind": "has-rows-in",
+            "code": "order-without-lines",
+            "table": "orders",
+            "field": "order_id",
+            "in": "order_lines",
+            "label": "order",
+        },
         advice="add the rows it needs",
     )
 )
@@ -254,8 +363,13 @@ register_kind(
             Param("table", "table", "the table whose rows must be cited"),
             Param("label", "string", "what a row is, in messages", required=False),
         ),
-        {"kind": "cited", "code": "source-unused", "severity": "warning",
-         "table": "sources", "label": "source"},
+        {
+            "kind": "cited",
+            "code": "source-unused",
+            "severity": "warning",
+            "table": "sources",
+            "label": "source",
+        },
         severity="warning",
         advice="cite it from the rows it supports, or remove it",
     )
@@ -272,11 +386,16 @@ register_kind(
             Param("table", "table", "the table"),
             Param("flag", "field", "the boolean flag", kinds=("boolean",)),
             Param("group", "fields", "the fields that identify a group"),
-            Param("source", "field", "a field the message names (the source)",
-                  required=False),
+            Param("source", "field", "a field the message names (the source)", required=False),
         ),
-        {"kind": "one-flagged", "code": "preferred-count", "table": "prices",
-         "flag": "preferred", "group": ["product_id", "year"], "source": "source_id"},
+        {
+            "kind": "one-flagged",
+            "code": "preferred-count",
+            "table": "prices",
+            "flag": "preferred",
+            "group": ["product_id", "year"],
+            "source": "source_id",
+        },
     )
 )
 
@@ -291,14 +410,23 @@ register_kind(
             Param("table", "table", "the table"),
             Param("flag", "field", "the boolean flag", kinds=("boolean",)),
             Param("group", "fields", "the fields that identify a group"),
-            Param("tolerances", "tolerances", "[{field, relative | absolute, unit?}]: the "
-                  "figures compared (``unit``: how an absolute difference is named)"),
-            Param("source", "field", "a field the message names (the source)",
-                  required=False),
+            Param(
+                "tolerances",
+                "tolerances",
+                "[{field, relative | absolute, unit?}]: the "
+                "figures compared (``unit``: how an absolute difference is named)",
+            ),
+            Param("source", "field", "a field the message names (the source)", required=False),
         ),
-        {"kind": "alternatives-agree", "code": "sources-disagree", "severity": "warning",
-         "table": "prices", "flag": "preferred", "group": ["product_id", "year"],
-         "tolerances": [{"field": "price_usd", "relative": 0.01}]},
+        {
+            "kind": "alternatives-agree",
+            "code": "sources-disagree",
+            "severity": "warning",
+            "table": "prices",
+            "flag": "preferred",
+            "group": ["product_id", "year"],
+            "tolerances": [{"field": "price_usd", "relative": 0.01}],
+        },
         severity="warning",
     )
 )

@@ -72,5 +72,3 @@ def register_kind(spec: KindSpec) -> KindSpec:
         raise ValueError(f"rule kind {spec.name!r} registered twice")
     KINDS[spec.name] = spec
     return spec
-
-

@@ -36,7 +36,6 @@ import pandas as pd
 import pyarrow as pa
 from pandas.api.typing import NAType
 
-from zonedata.model.descriptor import Table
 from zonedata.validate.arrowbytes import string_bytes
 from zonedata.validate.declarations import Declaration
 from zonedata.validate.kindspec import KINDS

@@ -11,6 +11,7 @@ from typing import cast
 import numpy as np
 import pandas as pd
 
+from zonedata.validate.declarations import Declaration
 from zonedata.validate.problems import Problem
 from zonedata.validate.rules._base import (
     Context,
@@ -22,6 +23,7 @@ from zonedata.validate.rules._base import (
     flagged,
     floats_at,
     fmt_num,
+    implements,
     in_chunks,
     join_limited,
     line_frame,
@@ -29,13 +31,12 @@ from zonedata.validate.rules._base import (
     positions_of,
     problem,
     records_at,
-    implements,
 )
-from zonedata.validate.declarations import Declaration
 from zonedata.validate.tabledata import TableData
 
 #: How alternatives are compared on a figure: ("relative" | "absolute", 1/k, unit label).
 Tolerance = tuple[str, float, str]
+
 
 @implements("has-rows-in")
 def has_rows_in(ctx: Context, decl: Declaration) -> list[Problem]:
@@ -243,9 +244,7 @@ def _preferred_groups(
     groups = int(gid.max()) + 1 if len(gid) else 0
     pref = bool_array(td.typed[flag], False)[pos]
     n_pref = np.bincount(gid[pref], minlength=groups)
-    any_na = (
-        np.bincount(gid[td.typed[flag].isna().to_numpy(dtype=bool)[pos]], minlength=groups) > 0
-    )
+    any_na = np.bincount(gid[td.typed[flag].isna().to_numpy(dtype=bool)[pos]], minlength=groups) > 0
     rows = np.arange(len(pos), dtype=gid.dtype)
     # rows are in line order, so the smallest row number of a group is its first line
     first = np.full(groups, len(pos), dtype=gid.dtype)

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 from pandas.api.typing import NAType
 
+from zonedata.validate.declarations import Declaration
 from zonedata.validate.problems import Problem
 from zonedata.validate.rules._base import (
     CHUNK_ROWS,
@@ -24,6 +25,7 @@ from zonedata.validate.rules._base import (
     fmt_num,
     half_unit,
     half_units,
+    implements,
     in_chunks,
     line_frame,
     lookup,
@@ -33,9 +35,7 @@ from zonedata.validate.rules._base import (
     precision,
     problem,
     records,
-    implements,
 )
-from zonedata.validate.declarations import Declaration
 from zonedata.validate.tabledata import TableData
 
 #: Relative tolerance for float noise when comparing a rate with an interval bound.
@@ -56,7 +56,9 @@ class Bands:
     def of(cls, decl: Declaration) -> Bands:
         low, high = decl.get("fallback")
         return cls(
-            ranges={int(r["year"]): (float(r["low"]), float(r["high"])) for r in decl.get("ranges")},
+            ranges={
+                int(r["year"]): (float(r["low"]), float(r["high"])) for r in decl.get("ranges")
+            },
             fallback=(float(low), float(high)),
             margin=float(decl.get("margin", 0.0)),
             spread=int(decl.get("spread", 0)),
@@ -289,9 +291,7 @@ def _implausible(
 ) -> list[Problem]:
     """``plausible-for-year`` for one declaration: the rows with both figures and no rate."""
     plausible = Bands.of(decl)
-    bands = {
-        y: plausible.band(y) for y in range(min(plausible.ranges), max(plausible.ranges) + 1)
-    }
+    bands = {y: plausible.band(y) for y in range(min(plausible.ranges), max(plausible.ranges) + 1)}
     fallback = plausible.band(None)
     pos = complete_rows(td, [conv.cny, conv.usd])
     if has_rate and conv.rate_id:
@@ -388,7 +388,8 @@ def quotient(ctx: Context, decl: Declaration) -> list[Problem]:
                     decl.code,
                     f"{x} {cell_text(td, line, x)} but {c} {cell_text(td, line, c)} / {u} {cell_text(td, line, u)} "
                     f"= {fmt_num(r.number('_ratio'), dx + 2)}, which printed to {precision(dx)} is "
-                    f"{fmt_num(r.number('_ratio'), dx)}" + (f"; {decl.message}" if decl.message else ""),
+                    f"{fmt_num(r.number('_ratio'), dx)}"
+                    + (f"; {decl.message}" if decl.message else ""),
                     td,
                     line,
                     x,

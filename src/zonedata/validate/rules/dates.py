@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from zonedata.validate.declarations import Declaration
 from zonedata.validate.problems import Problem
 from zonedata.validate.rules._base import (
     PRECISIONS,
@@ -18,6 +19,7 @@ from zonedata.validate.rules._base import (
     compare_coarser,
     failing_cells,
     failing_lines,
+    implements,
     known,
     line_frame,
     merge_keep_index,
@@ -25,11 +27,10 @@ from zonedata.validate.rules._base import (
     passes,
     problem,
     records,
-    implements,
     tables_of,
 )
-from zonedata.validate.declarations import Declaration
 from zonedata.validate.tabledata import TableData
+
 
 def _not_future_partial(today: str) -> SeriesCheck:
     def check(s: pd.Series) -> pd.Series:

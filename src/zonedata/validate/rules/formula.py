@@ -7,17 +7,17 @@ import string
 
 import pandas as pd
 
+from zonedata.validate.declarations import Declaration
 from zonedata.validate.problems import Problem
 from zonedata.validate.rules._base import (
     Context,
     cell_text,
     failing_cells,
-    problem,
     implements,
+    problem,
     starts_with_any,
     tables_of,
 )
-from zonedata.validate.declarations import Declaration
 from zonedata.validate.tabledata import TableData
 
 #: First characters that make a spreadsheet treat a cell as a formula.
@@ -73,7 +73,9 @@ def _formula_names(decl: Declaration, td: TableData) -> list[Problem]:
     ]
 
 
-def _problem(decl: Declaration, td: TableData, line: int, field: str, text: str, what: str) -> Problem:
+def _problem(
+    decl: Declaration, td: TableData, line: int, field: str, text: str, what: str
+) -> Problem:
     shown = _shown_start(text)
     advice = f"; {decl.message}" if decl.message else ""
     return problem(

@@ -6,19 +6,19 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from zonedata.validate.declarations import Declaration
 from zonedata.validate.problems import Problem
 from zonedata.validate.rules._base import (
     Context,
     failing_lines,
+    implements,
     known,
     line_frame,
     merge_keep_index,
     passes,
     problem,
     records,
-    implements,
 )
-from zonedata.validate.declarations import Declaration
 from zonedata.validate.tabledata import TableData
 
 
