@@ -211,6 +211,14 @@ def declared_rules() -> list[str]:
         "table parameter named in their description); rounding tolerances come from the "
         "digits printed in each cell; partial dates (`partialDate` fields: `YYYY`, "
         "`YYYY-MM`, `YYYY-MM-DD`) are compared at the coarser precision of the two.",
+        "",
+        "An example in another domain, `examples/retail-prices` (grocery prices in EUR "
+        "converted to USD), declares eight kinds: `converted`, `plausible-for-year`, "
+        "`range` with a warning band, `one-flagged`, `alternatives-agree`, `cited`, "
+        "`not-in-future` and `no-formula`; `tests/test_declared_rules.py` breaks a copy of "
+        "it once per kind and checks that each is caught, with its declared code, at its "
+        "line and field. This package's own rules are declared the same way in its "
+        "`datapackage.json`.",
     ]
     for spec in KINDS.values():
         out += _kind(spec)
