@@ -7,7 +7,6 @@ import dataclasses
 import hashlib
 import http.server
 import importlib.util
-import decimal
 import json
 import shutil
 import subprocess
@@ -546,7 +545,7 @@ def test_validate_true_on_a_release_applies_the_releases_declared_rules(
     typed = zonedata.load("city_growth", backend="arrow")
     at = typed.schema.get_field_index("growth_pct")
     growth = typed.column(at).to_pylist()
-    growth[0] = decimal.Decimal("55.0")  # outside the declared hard range
+    growth[0] = Decimal("55.0")  # outside the declared hard range
     bad = typed.set_column(at, typed.schema.field(at), pa.array(growth, typed.column(at).type))
     pq.write_table(bad, release_copy / "city_growth.parquet")
     descriptor = json.loads((release_copy / "datapackage.json").read_text(encoding="utf-8"))
