@@ -7,8 +7,8 @@ top-level property ``zonedata:rules``: a JSON array of objects, each naming a ru
 ends with) and the kind's parameters (``table``, ``fields``...)::
 
     "zonedata:rules": [
-      {"kind": "range", "code": "growth-out-of-range", "table": "city_growth",
-       "fields": ["growth_pct"], "min": -20, "max": 30}
+      {"kind": "range", "code": "share-out-of-range", "table": "answers",
+       "fields": ["share_pct"], "min": 0, "max": 100}
     ]
 
 The rules run in the order they are declared. A package without ``zonedata:rules`` has

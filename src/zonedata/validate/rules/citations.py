@@ -44,23 +44,23 @@ def has_rows_in(ctx: Context, decl: Declaration) -> list[Problem]:
     ``in_field``."""
     key = decl.get("field")
     other = decl.get("in_field", key)
-    zones = ctx.table(decl.get("table"), key)
-    hosts = ctx.table(decl.get("in"), other)
-    if zones is None or hosts is None:
+    rows = ctx.table(decl.get("table"), key)
+    others = ctx.table(decl.get("in"), other)
+    if rows is None or others is None:
         return []
-    hosted = hosts.typed[other]
-    frame = line_frame(zones, [key]).dropna(subset=[key])
+    present = others.typed[other]
+    frame = line_frame(rows, [key]).dropna(subset=[key])
 
     def has_row(d: pd.DataFrame) -> pd.Series:
-        return member_of(d[key], hosted)
+        return member_of(d[key], present)
 
     label = decl.get("label", key)
     advice = f"; {decl.message}" if decl.message else ""
     return [
         problem(
             decl.code,
-            f"{label} {frame.at[line, key]!s} has no row in {hosts.display_path}{advice}",
-            zones,
+            f"{label} {frame.at[line, key]!s} has no row in {others.display_path}{advice}",
+            rows,
             line,
             key,
             severity=decl.severity,
@@ -74,7 +74,7 @@ def cited(ctx: Context, decl: Declaration) -> list[Problem]:
     """Every row of the table is cited by at least one row.
 
     The citing fields are all single-field foreign keys to the table in the descriptor
-    (``source_id``, ``evidence_source_id``, ...). The rule does not run when a table is
+    (a table of sources may be cited by ``source_id`` and ``evidence_source_id``). The rule does not run when a table is
     known to be missing from the data (its file could not be read; known from the
     package's table list when the caller gives it, else from the foreign keys of the
     tables that were read), as its rows might cite the rows that would look unused.

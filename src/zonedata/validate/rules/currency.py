@@ -91,8 +91,8 @@ class Bands:
 class Conversion:
     """A pair of fields holding the same figure before and after conversion."""
 
-    cny: str
-    usd: str
+    base: str
+    converted: str
     #: Field naming the rate used, if declared.
     rate_id: str | None
     rate_table: str | None
@@ -104,8 +104,8 @@ class Conversion:
     @classmethod
     def of(cls, decl: Declaration) -> Conversion:
         return cls(
-            cny=decl.get("from"),
-            usd=decl.get("to"),
+            base=decl.get("from"),
+            converted=decl.get("to"),
             rate_id=decl.get("rate"),
             rate_table=decl.get("rates"),
             rate_key=decl.get("rate_key"),
@@ -124,34 +124,34 @@ def _unit(decl: Declaration, td: TableData | None, field: str | None) -> str:
 
 @dataclass(frozen=True)
 class Interval:
-    """The rate implied by printed CNY and USD figures, and the interval their rounding
+    """The rate implied by a printed figure and its conversion, and the interval their rounding
     allows, for some rows (plain float64, NaN where undecidable).
 
     A figure printed with d decimals stands for any value within h = 0.5 x 10^-d of it, so
-    the rate lies in [(cny - h_cny) / (usd + h_usd), (cny + h_cny) / (usd - h_usd)] (no
-    upper limit when usd - h_usd <= 0).
+    the rate lies in [(b - h_b) / (c + h_c), (b + h_b) / (c - h_c)] for a base figure b
+    and its conversion c (no upper limit when c - h_c <= 0).
     """
 
-    cny: np.ndarray
+    base: np.ndarray
     implied: np.ndarray
     lo: np.ndarray
     hi: np.ndarray
-    usd_decimals: np.ndarray
+    converted_decimals: np.ndarray
 
     @classmethod
     def of(cls, td: TableData, conv: Conversion, pos: np.ndarray) -> Interval:
         """The interval of ``td``'s rows at positions ``pos`` (figures present)."""
-        c = floats_at(td.typed[conv.cny], pos)
-        u = floats_at(td.typed[conv.usd], pos)
-        hc = half_units(td.decimals_at(conv.cny, pos))
-        du = td.decimals_at(conv.usd, pos)
+        c = floats_at(td.typed[conv.base], pos)
+        u = floats_at(td.typed[conv.converted], pos)
+        hc = half_units(td.decimals_at(conv.base, pos))
+        du = td.decimals_at(conv.converted, pos)
         hu = half_units(du)
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             implied = c / u
             lo = (c - hc) / (u + hu)
             denom = u - hu
             hi = np.where(denom > 0, (c + hc) / denom, np.inf)
-        return cls(cny=c, implied=implied, lo=lo, hi=hi, usd_decimals=du)
+        return cls(base=c, implied=implied, lo=lo, hi=hi, converted_decimals=du)
 
 
 def _fmt_bound(x: float | NAType, decimals: int) -> str:
@@ -198,7 +198,7 @@ def _rates_of(ctx: Context, td: TableData, conv: Conversion) -> Rates | None:
     """The rates table of a conversion with a rate field, or ``None`` (the rule skips)."""
     if conv.rate_id is None or conv.rate_table is None or conv.rate_key is None:
         return None
-    if ctx.table(td.name, conv.cny, conv.usd, conv.rate_id) is None:
+    if ctx.table(td.name, conv.base, conv.converted, conv.rate_id) is None:
         return None
     rates_td = ctx.data.get(conv.rate_table)
     rate_value = conv.rate_value
@@ -216,7 +216,7 @@ def _mismatches(decl: Declaration, td: TableData, conv: Conversion, rates: Rates
     arithmetic runs in float64 over those rows alone (see :func:`floats_at`).
     """
     assert conv.rate_id is not None
-    pos = complete_rows(td, [conv.cny, conv.usd, conv.rate_id])
+    pos = complete_rows(td, [conv.base, conv.converted, conv.rate_id])
     ids = td.typed[conv.rate_id]
     at = np.concatenate(
         [np.zeros(0, dtype=np.int64)]
@@ -244,21 +244,21 @@ def _mismatches(decl: Declaration, td: TableData, conv: Conversion, rates: Rates
     for j, (line, i) in enumerate(zip(found, where, strict=True)):
         k = int(at[i])
         dr = max(int(rates.decimals[k]), 4)
-        du = int(iv.usd_decimals[j])
-        expected = float(iv.cny[j]) / float(rate[j])
+        du = int(iv.converted_decimals[j])
+        expected = float(iv.base[j]) / float(rate[j])
         problems.append(
             problem(
                 decl.code,
-                f"{conv.usd} {cell_text(td, line, conv.usd)} with {conv.cny} "
-                f"{cell_text(td, line, conv.cny)} implies {fmt_num(na_float(iv.implied[j]), dr)} {unit} "
+                f"{conv.converted} {cell_text(td, line, conv.converted)} with {conv.base} "
+                f"{cell_text(td, line, conv.base)} implies {fmt_num(na_float(iv.implied[j]), dr)} {unit} "
                 f"({_fmt_bound(na_float(iv.lo[j]), dr)}–{_fmt_bound(na_float(iv.hi[j]), dr)} given the "
                 f"printed digits), but rate {rates.ids.iat[k]} "
                 f"({rates.td.display_path} line {int(rates.line[k])}) is "
-                f"{rates.text.iat[k]}, at which {conv.usd} would be "
+                f"{rates.text.iat[k]}, at which {conv.converted} would be "
                 f"{fmt_num(expected, du)}; {decl.message}",
                 td,
                 line,
-                conv.usd,
+                conv.converted,
                 severity=decl.severity,
             )
         )
@@ -293,7 +293,7 @@ def _implausible(
     plausible = Bands.of(decl)
     bands = {y: plausible.band(y) for y in range(min(plausible.ranges), max(plausible.ranges) + 1)}
     fallback = plausible.band(None)
-    pos = complete_rows(td, [conv.cny, conv.usd])
+    pos = complete_rows(td, [conv.base, conv.converted])
     if has_rate and conv.rate_id:
         pos = pos[td.typed[conv.rate_id].isna().to_numpy(dtype=bool)[pos]]
     years = td.typed[conv.year].astype("Int64") if has_year and conv.year else None
@@ -335,13 +335,13 @@ def _implausible(
         problems.append(
             problem(
                 decl.code,
-                f"{conv.usd} {cell_text(td, line, conv.usd)} with {conv.cny} "
-                f"{cell_text(td, line, conv.cny)} implies {fmt_num(na_float(iv.implied[j]), 4)} {unit}, "
+                f"{conv.converted} {cell_text(td, line, conv.converted)} with {conv.base} "
+                f"{cell_text(td, line, conv.base)} implies {fmt_num(na_float(iv.implied[j]), 4)} {unit}, "
                 f"outside the plausible band {fmt_num(lo, 2)}–{fmt_num(hi, 2)} {where} "
                 f"({note}); {hint}",
                 td,
                 line,
-                conv.usd,
+                conv.converted,
                 severity=decl.severity,
             )
         )
@@ -354,7 +354,7 @@ def plausible_for_year(ctx: Context, decl: Declaration) -> list[Problem]:
     the interval of rates the printed figures allow (see :class:`Interval`) must meet the
     band of the row's year (:meth:`Bands.band`)."""
     conv = Conversion.of(decl)
-    td = ctx.table(decl.get("table"), conv.cny, conv.usd)
+    td = ctx.table(decl.get("table"), conv.base, conv.converted)
     if td is None:
         return []
     has_rate = conv.rate_id is not None and conv.rate_id in td.typed.columns

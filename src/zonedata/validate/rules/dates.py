@@ -134,19 +134,19 @@ def dates_in_order(ctx: Context, decl: Declaration) -> list[Problem]:
     reported on the later event's row and names the first event's row.
     """
     ev = Events.of(decl)
-    zd = ctx.table(ev.table, *ev.columns)
-    if zd is None:
+    events = ctx.table(ev.table, *ev.columns)
+    if events is None:
         return []
     source = decl.get("source")
-    frame = ev.dated(zd)
-    frame["_source"] = zd.typed[source] if source in zd.typed.columns else pd.NA
+    frame = ev.dated(events)
+    frame["_source"] = events.typed[source] if source in events.typed.columns else pd.NA
     first = decl.get("first")
-    approvals = frame[known(frame[ev.event] == first)].sort_index().drop_duplicates(ev.entity)
-    approvals = approvals[[ev.entity, ev.date, "_line", "_source"]].rename(
+    firsts = frame[known(frame[ev.event] == first)].sort_index().drop_duplicates(ev.entity)
+    firsts = firsts[[ev.entity, ev.date, "_line", "_source"]].rename(
         columns={ev.date: "_a_date", "_line": "_a_line", "_source": "_a_source"}
     )
     later = frame[known(frame[ev.event].isin(decl.get("then")))]
-    pairs = merge_keep_index(later, approvals, on=ev.entity, how="inner")
+    pairs = merge_keep_index(later, firsts, on=ev.entity, how="inner")
 
     def in_order(d: pd.DataFrame) -> pd.Series:
         return passes(compare_coarser(d["_a_date"], d[ev.date]) <= 0)
@@ -162,7 +162,7 @@ def dates_in_order(ctx: Context, decl: Declaration) -> list[Problem]:
                 f"{ev.label} {r[ev.entity]}: {r[ev.event]} {r[ev.date]}{src} is before its "
                 f"{decl.get('first_label', first)} {r['_a_date']} (line {r.integer('_a_line')}{asrc}), compared by "
                 f"{compared}" + (f"; {decl.message}" if decl.message else ""),
-                zd,
+                events,
                 line,
                 ev.date,
                 severity=decl.severity,
@@ -184,20 +184,20 @@ def batches_in_order(ctx: Context, decl: Declaration) -> list[Problem]:
     """
     ev = Events.of(decl)
     group, batch = decl.get("group"), decl.get("batch")
-    zd = ctx.table(ev.table, *ev.columns)
-    zones = ctx.table(decl.get("groups"), ev.entity, group, batch)
-    if zd is None or zones is None:
+    events = ctx.table(ev.table, *ev.columns)
+    groups = ctx.table(decl.get("groups"), ev.entity, group, batch)
+    if events is None or groups is None:
         return []
-    frame = ev.dated(zd)
+    frame = ev.dated(events)
     frame = frame[known(frame[ev.event].isin(decl.get("events")))]
-    zone_batch = zones.typed[[ev.entity, group, batch]].dropna().drop_duplicates(ev.entity)
-    rows = merge_keep_index(frame, zone_batch, on=ev.entity, how="inner")
+    batch_of = groups.typed[[ev.entity, group, batch]].dropna().drop_duplicates(ev.entity)
+    rows = merge_keep_index(frame, batch_of, on=ev.entity, how="inner")
     rows = _with_previous_batch(rows, ev, group, batch)
 
     def in_order(d: pd.DataFrame) -> pd.Series:
         return ~known(compare_coarser(d[ev.date], d["_p_date"]) < 0)
 
-    advice = decl.message.replace("{groups}", zones.display_path)
+    advice = decl.message.replace("{groups}", groups.display_path)
     problems: list[Problem] = []
     for line, r in records(rows, failing_lines(rows, {decl.code: in_order})[decl.code]):
         compared = coarser_precision(r.text(ev.date), r.text("_p_date"))
@@ -206,10 +206,10 @@ def batches_in_order(ctx: Context, decl: Declaration) -> list[Problem]:
                 decl.code,
                 f"{ev.label} {r[ev.entity]} of {r[group]} {batch} {r.integer(batch)}: "
                 f"{r[ev.event]} {r[ev.date]} is before {r['_p_event']} {r['_p_date']} of "
-                f"{ev.label} {r['_p_zone']} in the earlier {batch} {r.integer('_prev')} (line "
+                f"{ev.label} {r['_p_entity']} in the earlier {batch} {r.integer('_prev')} (line "
                 f"{r.integer('_p_line')}), compared by {compared}"
                 + (f"; {advice}" if advice else ""),
-                zd,
+                events,
                 line,
                 ev.date,
                 severity=decl.severity,
@@ -235,7 +235,7 @@ def _with_previous_batch(rows: pd.DataFrame, ev: Events, group: str, batch: str)
     latest = latest[[group, batch, ev.entity, ev.event, ev.date, "_line"]].rename(
         columns={
             batch: "_prev",
-            ev.entity: "_p_zone",
+            ev.entity: "_p_entity",
             ev.event: "_p_event",
             ev.date: "_p_date",
             "_line": "_p_line",
