@@ -55,7 +55,8 @@ def descriptor() -> dict[str, Any]:
     d: dict[str, Any] = json.loads((REPO / "datapackage.json").read_text(encoding="utf-8"))
     d["name"] = "zonedata-synthetic"
     d["resources"] = [r for r in d["resources"] if r["name"] in TABLES]
-    d["zonedata:rules"] = [r for r in d.get("zonedata:rules", []) if _declared_here(r)]
+    # (the declarations last, as in zonedata's descriptor)
+    d["zonedata:rules"] = [r for r in d.pop("zonedata:rules", []) if _declared_here(r)]
     gdp = next(r for r in d["resources"] if r["name"] == "city_gdp")
     gdp["schema"]["fields"].append(
         {

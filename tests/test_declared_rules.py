@@ -16,9 +16,9 @@ from hostile import run_cli
 
 from zonedata.model import jsontext
 from zonedata.model.descriptor import read_package
+from zonedata.problems import Problem
 from zonedata.validate.declaration_schema import SCHEMA_PATH, schema_text
 from zonedata.validate.engine import validate_package
-from zonedata.validate.problems import Problem
 
 EXAMPLE = REPO / "examples" / "retail-prices"
 SEMANTIC = "semantic"

@@ -26,6 +26,7 @@ import pyarrow as pa
 import pytest
 
 import zonedata
+from zonedata.errors import CodegenError
 from zonedata.model import codegen
 from zonedata.model.descriptor import Field, Package, read_package
 from zonedata.schemas import rule_codes
@@ -314,7 +315,7 @@ def test_codegen_refuses_unusable_field_names(tmp_path: Path) -> None:
     descriptor["resources"][0]["schema"]["fields"][0]["name"] = "class"
     path = tmp_path / "datapackage.json"
     path.write_text(json.dumps(descriptor), encoding="utf-8")
-    with pytest.raises(codegen.CodegenError, match="'class'"):
+    with pytest.raises(CodegenError, match="'class'"):
         codegen.render_all(read_package(path))
     result = docs("--check", "--package", str(path))
     assert result.returncode == 2 and "'class'" in result.stderr

@@ -33,8 +33,8 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from zonedata.model.descriptor import Package, Table, read_package
+from zonedata.problems import RULES, Problem, Severity
 from zonedata.validate.declarations import declarations
-from zonedata.validate.problems import RULES, Problem, Severity
 
 if TYPE_CHECKING:
     import pandas as pd

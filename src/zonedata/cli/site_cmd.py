@@ -50,7 +50,8 @@ def site(out: str, release: str | None) -> None:
     """
     import time
 
-    from zonedata.site import SiteError, build_site
+    from zonedata.errors import SiteError
+    from zonedata.site import build_site
 
     start = time.perf_counter()
     try:

@@ -46,6 +46,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from zonedata.model.descriptor import DescriptorError, Package, Table
+from zonedata.model.descriptor_file import descriptor_in
+from zonedata.names import name_problem
 from zonedata.release.archive import CHECKSUMS, DESCRIPTOR, ZIP_EPOCH_MIN, write_zip
 from zonedata.release.errors import ReleaseError, ReleaseExistsError, ValidationFailedError
 
@@ -123,7 +125,7 @@ def descriptor_path(path: str | Path | None) -> Path:
     from zonedata.model.descriptor import bundled_package_path
 
     p = Path(path) if path is not None else bundled_package_path()
-    return p / DESCRIPTOR if p.is_dir() else p
+    return descriptor_in(p)
 
 
 def check_version(version: str) -> str:
@@ -474,10 +476,10 @@ def read_source_package(desc_file: Path) -> Package:
     except (DescriptorError, TypeError, AttributeError, ValueError) as e:
         raise ReleaseError(f"{desc_file}: {e}") from e
     for t in package.tables:
-        if not descriptor_checks.is_safe_name(t.name):
+        if problem := name_problem(t.name):
             raise ReleaseError(
-                f"{desc_file}: resource name {t.name!r} is not a safe identifier "
-                "(name-unsafe); nothing was written"
+                f"{desc_file}: resource name {t.name!r} {problem} (name-unsafe); "
+                "nothing was written"
             )
     return package
 

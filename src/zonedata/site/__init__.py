@@ -23,7 +23,7 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from zonedata.errors import ZonedataError
+from zonedata.errors import SiteError
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -36,10 +36,6 @@ MARKER = ".zonedata-site"
 ASSETS = ("site.css", "site.js")
 #: names safe as file names and URL fragments without escaping
 SAFE_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,99}")
-
-
-class SiteError(ZonedataError):
-    """The site cannot be built from this input (a usage or input error)."""
 
 
 @dataclass(frozen=True)

@@ -28,9 +28,9 @@ from dataclasses import dataclass, field
 from typing import Any, cast
 
 from zonedata.model.descriptor import Package, Table
+from zonedata.problems import Problem, Severity, make
 from zonedata.validate.kinds import KINDS
 from zonedata.validate.kindspec import KindSpec, Param
-from zonedata.validate.problems import Problem, Severity, make
 
 #: The descriptor's custom property holding the declarations.
 PROPERTY = "zonedata:rules"

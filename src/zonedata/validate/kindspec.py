@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from zonedata.validate.problems import Severity
+from zonedata.problems import Severity
 
 #: The types of parameters: what JSON value each takes.
 ParamType = Literal[

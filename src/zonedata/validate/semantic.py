@@ -21,9 +21,9 @@ import datetime
 from collections.abc import Mapping
 
 from zonedata.model.descriptor import Package
+from zonedata.problems import Problem, make
 from zonedata.validate.declarations import Declaration, declarations
 from zonedata.validate.memory import release_unused
-from zonedata.validate.problems import Problem, make
 from zonedata.validate.rules import IMPLEMENTATIONS, Context
 from zonedata.validate.tabledata import TableData
 

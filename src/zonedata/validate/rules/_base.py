@@ -36,10 +36,10 @@ import pandas as pd
 import pyarrow as pa
 from pandas.api.typing import NAType
 
+from zonedata.problems import RULES, Problem, Severity
 from zonedata.validate.arrowbytes import string_bytes
 from zonedata.validate.declarations import Declaration
 from zonedata.validate.kindspec import KINDS
-from zonedata.validate.problems import RULES, Problem, Severity
 from zonedata.validate.tabledata import TableData
 
 if TYPE_CHECKING:

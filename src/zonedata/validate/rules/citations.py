@@ -11,8 +11,8 @@ from typing import cast
 import numpy as np
 import pandas as pd
 
+from zonedata.problems import Problem
 from zonedata.validate.declarations import Declaration
-from zonedata.validate.problems import Problem
 from zonedata.validate.rules._base import (
     Context,
     Row,

@@ -11,8 +11,8 @@ import numpy as np
 import pandas as pd
 from pandas.api.typing import NAType
 
+from zonedata.problems import Problem
 from zonedata.validate.declarations import Declaration
-from zonedata.validate.problems import Problem
 from zonedata.validate.rules._base import (
     CHUNK_ROWS,
     Context,

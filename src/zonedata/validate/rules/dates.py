@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from zonedata.problems import Problem
 from zonedata.validate.declarations import Declaration
-from zonedata.validate.problems import Problem
 from zonedata.validate.rules._base import (
     PRECISIONS,
     Context,

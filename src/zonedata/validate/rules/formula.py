@@ -7,8 +7,8 @@ import string
 
 import pandas as pd
 
+from zonedata.problems import Problem
 from zonedata.validate.declarations import Declaration
-from zonedata.validate.problems import Problem
 from zonedata.validate.rules._base import (
     Context,
     cell_text,

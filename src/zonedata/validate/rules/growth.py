@@ -6,8 +6,8 @@ from collections.abc import Callable
 
 import pandas as pd
 
+from zonedata.problems import Problem
 from zonedata.validate.declarations import Declaration
-from zonedata.validate.problems import Problem
 from zonedata.validate.rules._base import (
     Context,
     cell_text,
