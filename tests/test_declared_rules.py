@@ -318,3 +318,54 @@ def test_the_schema_accepts_the_declared_rules_and_rejects_wrong_shapes() -> Non
                 first[key] = value
         shape_only = change.keys() & {"rates", "from", "rate_key"}  # existence: not a shape
         assert validator.is_valid([first]) == bool(shape_only), change
+
+
+# ---------------------------------------------------------------------------------------
+# Hostile declarations: bounded in work and output
+
+
+def _with_rules(base: Path, rules: object) -> Path:
+    path = base / "datapackage.json"
+    descriptor = json.loads(path.read_text(encoding="utf-8"))
+    descriptor["zonedata:rules"] = rules
+    path.write_text(json.dumps(descriptor, indent=1), encoding="utf-8")
+    return path
+
+
+def test_too_many_declarations_is_one_located_problem_and_no_rule_runs(tmp_path: Path) -> None:
+    base = copy_example(tmp_path)
+    set_cell(base, "prices", 5, "note", "=1+1")
+    path = _with_rules(base, [{"kind": "no-formula", "code": "formula-cell"}] * 1001)
+    problems = _validate_json(path)
+    assert [p["code"] for p in problems] == ["rule-declaration"]
+    assert "ZONEDATA_MAX_RULE_DECLARATIONS" in problems[0]["message"]
+    located = jsontext.locate(path.read_text(encoding="utf-8"), ("zonedata:rules",))
+    assert (problems[0]["line"], problems[0]["column"]) == located
+
+
+def test_many_wrong_declarations_are_reported_twenty_and_counted(tmp_path: Path) -> None:
+    path = _with_rules(copy_example(tmp_path), [{"kind": "nonsense", "code": "x"}] * 900)
+    problems = _validate_json(path)
+    assert [p["code"] for p in problems] == ["rule-declaration"] * 21
+    assert "and 880 more wrong rule declarations" in problems[-1]["message"]
+    text = path.read_text(encoding="utf-8")
+    assert (problems[-1]["line"], problems[-1]["column"]) == jsontext.locate(
+        text, ("zonedata:rules", 20)
+    )
+
+
+def test_extreme_years_and_long_texts(tmp_path: Path) -> None:
+    base = copy_example(tmp_path)
+    rules = declarations_of(base / "datapackage.json")
+    years = rules[1]
+    years["ranges"] = [
+        {"year": -(10**18), "low": 0.9, "high": 0.95},
+        {"year": 10**18, "low": 0.9, "high": 0.95},
+        *({"year": y, "low": 0.9, "high": 0.95} for y in range(2000, 2998)),
+    ]
+    years["spread"] = 1000
+    rules.append({"kind": "no-formula", "code": "formula-cell", "message": "x" * 501})
+    path = _with_rules(base, rules)
+    problems = _validate_json(path)
+    assert [(p["code"], p["line"] is not None) for p in problems] == [("rule-declaration", True)]
+    assert "'message' must be a string of at most 500 characters" in problems[0]["message"]

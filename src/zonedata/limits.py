@@ -75,6 +75,11 @@ class Limits:
     max_value_bytes: int = _bound(
         64 * _MiB, "ZONEDATA_MAX_VALUE_BYTES", "bytes of one value read from a release database"
     )
+    max_rule_declarations: int = _bound(
+        1000,
+        "ZONEDATA_MAX_RULE_DECLARATIONS",
+        "semantic rule declarations in a descriptor's zonedata:rules",
+    )
     child_seconds: float = _bound(
         300.0,
         "ZONEDATA_CHILD_SECONDS",

@@ -14,31 +14,32 @@ import json
 from pathlib import Path
 from typing import Any
 
-from zonedata.validate.declarations import CODE, PROPERTY
+from zonedata.validate.declarations import CODE, MAX_TEXT, MAX_YEARS, PROPERTY
 from zonedata.validate.kinds import KINDS
 from zonedata.validate.kindspec import KindSpec, Param
 
 #: Where the generated schema is shipped.
 SCHEMA_PATH = Path(__file__).with_name("rules.schema.json")
 
-_STRINGS = {"type": "array", "items": {"type": "string"}, "minItems": 1}
-_CODE = {"type": "string", "pattern": f"^{CODE.pattern}$"}
+_TEXT = {"type": "string", "maxLength": MAX_TEXT}
+_STRINGS = {"type": "array", "items": _TEXT, "minItems": 1}
+_CODE = {"type": "string", "pattern": f"^{CODE.pattern}$", "maxLength": 100}
 _SEVERITY = {"enum": ["error", "warning"]}
 _OUTPUT: dict[str, Any] = {
     "type": "object",
-    "properties": {"code": _CODE, "severity": _SEVERITY, "message": {"type": "string"}},
+    "properties": {"code": _CODE, "severity": _SEVERITY, "message": _TEXT},
     "required": ["code"],
     "additionalProperties": False,
 }
 _TYPES: dict[str, dict[str, Any]] = {
-    "table": {"type": "string"},
+    "table": _TEXT,
     "tables": _STRINGS,
-    "field": {"type": "string"},
+    "field": _TEXT,
     "fields": _STRINGS,
-    "string": {"type": "string"},
+    "string": _TEXT,
     "strings": _STRINGS,
     "number": {"type": "number"},
-    "integer": {"type": "integer"},
+    "integer": {"type": "integer", "minimum": 0, "maximum": MAX_YEARS},
     "boolean": {"type": "boolean"},
     "interval": {"type": "array", "items": {"type": "number"}, "minItems": 2, "maxItems": 2},
     "output": _OUTPUT,
@@ -54,6 +55,7 @@ _TYPES: dict[str, dict[str, Any]] = {
     "year-ranges": {
         "type": "array",
         "minItems": 1,
+        "maxItems": MAX_YEARS,
         "items": {
             "type": "object",
             "properties": {
@@ -74,7 +76,7 @@ _TYPES: dict[str, dict[str, Any]] = {
                 "field": {"type": "string"},
                 "relative": {"type": "number", "exclusiveMinimum": 0, "maximum": 1},
                 "absolute": {"type": "number", "exclusiveMinimum": 0, "maximum": 1},
-                "unit": {"type": "string"},
+                "unit": _TEXT,
             },
             "required": ["field"],
             "oneOf": [{"required": ["relative"]}, {"required": ["absolute"]}],
@@ -93,8 +95,8 @@ def _kind(spec: KindSpec) -> dict[str, Any]:
         "kind": {"const": spec.name},
         "code": _CODE,
         "severity": _SEVERITY,
-        "message": {"type": "string"},
-        "description": {"type": "string"},
+        "message": _TEXT,
+        "description": _TEXT,
     }
     properties.update({p.name: _param(p) for p in spec.params})
     return {

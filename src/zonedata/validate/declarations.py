@@ -27,6 +27,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
+from zonedata.limits import current_limits, env_of
 from zonedata.model.descriptor import Package, Table
 from zonedata.problems import Problem, Severity, make
 from zonedata.validate.kinds import KINDS
@@ -36,6 +37,12 @@ from zonedata.validate.kindspec import KindSpec, Param
 PROPERTY = "zonedata:rules"
 #: A problem code: kebab-case, as ``zonedata validate`` reports it.
 CODE = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*")
+#: Wrong declarations reported one by one; the rest are counted in one more problem.
+MAX_REPORTED = 20
+#: Text a message shows (a declared ``message``, label...): at most this many characters.
+MAX_TEXT = 500
+#: Entries of a ``year-ranges`` parameter, and the largest ``spread``: at most this many.
+MAX_YEARS = 1000
 #: The properties every declaration may have besides its kind's parameters.
 COMMON = ("kind", "code", "severity", "message", "description")
 
@@ -84,17 +91,37 @@ def read(package: Package, display: str | None = None) -> tuple[list[Declaration
         return [], []
     if not isinstance(raw, list):
         return [], [_problem(display, (), f"{PROPERTY} must be an array of rule declarations")]
+    most = current_limits().max_rule_declarations
+    if len(raw) > most:
+        what = (
+            f"{PROPERTY} holds {len(raw)} declarations, more than {most} "
+            f"({env_of('max_rule_declarations')}); no rule runs"
+        )
+        return [], [_problem(display, (), what)]
     tables = {t.name: t for t in package.tables}
     found: list[Declaration] = []
-    problems: list[Problem] = []
+    wrong: list[tuple[int, Failure]] = []
     for i, item in enumerate(raw):
         result = _declaration(i, item, tables)
         if isinstance(result, Declaration):
             found.append(result)
         else:
-            where, what = result
-            problems.append(_problem(display, (i, *where), f"rule declaration {i + 1}: {what}"))
-    return found, problems
+            wrong.append((i, result))
+    return found, _wrong(display, wrong)
+
+
+def _wrong(display: str | None, wrong: list[tuple[int, Failure]]) -> list[Problem]:
+    """A problem per wrong declaration, the first :data:`MAX_REPORTED` of them, and one
+    problem counting the rest (each problem is located in the descriptor's text)."""
+    problems = [
+        _problem(display, (i, *where), f"rule declaration {i + 1}: {what}")
+        for i, (where, what) in wrong[:MAX_REPORTED]
+    ]
+    if len(wrong) > MAX_REPORTED:
+        i = wrong[MAX_REPORTED][0]
+        more = len(wrong) - MAX_REPORTED
+        problems.append(_problem(display, (i,), f"and {more} more wrong rule declarations"))
+    return problems
 
 
 def _problem(display: str | None, pointer: Sequence[str | int], what: str) -> Problem:
@@ -139,14 +166,14 @@ def _show(value: object) -> str:
 
 def _common(item: Mapping[str, Any]) -> Failure | None:
     code = item.get("code")
-    if not isinstance(code, str) or not CODE.fullmatch(code):
+    if not isinstance(code, str) or len(code) > 100 or not CODE.fullmatch(code):
         where: tuple[str | int, ...] = ("code",) if "code" in item else ()
         return where, "needs a 'code' in kebab-case (such as 'price-mismatch')"
     if item.get("severity", "error") not in ("error", "warning"):
         return ("severity",), "'severity' must be 'error' or 'warning'"
     for key in ("message", "description"):
-        if not isinstance(item.get(key, ""), str):
-            return (key,), f"{key!r} must be a string"
+        if not _text(item.get(key, "")):
+            return (key,), f"{key!r} must be a string of at most {MAX_TEXT} characters"
     return None
 
 
@@ -174,8 +201,12 @@ def _is_number(v: object) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool)
 
 
+def _text(v: object) -> bool:
+    return isinstance(v, str) and len(v) <= MAX_TEXT
+
+
 def _strings(v: object) -> bool:
-    return isinstance(v, list) and bool(v) and all(isinstance(x, str) for x in v)
+    return isinstance(v, list) and bool(v) and all(_text(x) for x in v)
 
 
 def _table(
@@ -273,8 +304,8 @@ def _output(
 def _year_ranges(
     p: Param, v: Any, item: Mapping[str, Any], tables: Mapping[str, Table]
 ) -> Failure | None:
-    if not isinstance(v, list) or not v:
-        return (), "must be a non-empty array of {year, low, high}"
+    if not isinstance(v, list) or not v or len(v) > MAX_YEARS:
+        return (), f"must be a non-empty array of at most {MAX_YEARS} {{year, low, high}}"
     for j, r in enumerate(v):
         ok = (
             isinstance(r, dict)
@@ -307,8 +338,8 @@ def _tolerances(
             ), "entries need one of 'relative' or 'absolute' (a number), and may have 'unit'"
         if not 0 < t[modes[0]] <= 1 or abs(round(1 / t[modes[0]]) * t[modes[0]] - 1) > 1e-12:
             return (j, modes[0]), "tolerances must be 1/k for a whole number k (0.005, 0.1...)"
-        if not isinstance(t.get("unit", ""), str):
-            return (j, "unit"), "must be a string"
+        if not _text(t.get("unit", "")):
+            return (j, "unit"), f"must be a string of at most {MAX_TEXT} characters"
         why = _field_in(number, t["field"], item, tables)
         if why is not None:
             return (j, "field"), why
@@ -320,10 +351,13 @@ _CHECKS: dict[str, Check] = {
     "tables": _tables,
     "field": _field,
     "fields": _fields,
-    "string": _simple(lambda v: isinstance(v, str), "a string"),
-    "strings": _simple(_strings, "a non-empty array of strings"),
+    "string": _simple(_text, f"a string of at most {MAX_TEXT} characters"),
+    "strings": _simple(_strings, f"a non-empty array of strings (at most {MAX_TEXT} characters)"),
     "number": _simple(_is_number, "a number"),
-    "integer": _simple(lambda v: isinstance(v, int) and not isinstance(v, bool), "an integer"),
+    "integer": _simple(
+        lambda v: isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= MAX_YEARS,
+        f"a whole number from 0 to {MAX_YEARS}",
+    ),
     "boolean": _simple(lambda v: isinstance(v, bool), "true or false"),
     "interval": _interval,
     "output": _output,

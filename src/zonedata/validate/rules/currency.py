@@ -75,7 +75,7 @@ class Bands:
         """
         label = f"the {self.label} range" if self.label else "the range"
         if year is not None and year in self.ranges:
-            years = [y for y in range(year, year + self.spread + 1) if y in self.ranges]
+            years = [y for y in sorted(self.ranges) if year <= y <= year + self.spread]
             low = min(self.ranges[y][0] for y in years)
             high = max(self.ranges[y][1] for y in years)
             span = f"{years[0]}–{years[-1]}" if len(years) > 1 else str(year)
@@ -291,8 +291,11 @@ def _implausible(
 ) -> list[Problem]:
     """``plausible-for-year`` for one declaration: the rows with both figures and no rate."""
     plausible = Bands.of(decl)
-    bands = {y: plausible.band(y) for y in range(min(plausible.ranges), max(plausible.ranges) + 1)}
+    bands = {y: plausible.band(y) for y in plausible.ranges}  # other years: the fallback
     fallback = plausible.band(None)
+    band_years = pd.Index(np.fromiter(bands, dtype=np.int64, count=len(bands)))
+    band_lows = np.array([b[0] for b in bands.values()] + [fallback[0]])
+    band_highs = np.array([b[1] for b in bands.values()] + [fallback[1]])
     pos = complete_rows(td, [conv.base, conv.converted])
     if has_rate and conv.rate_id:
         pos = pos[td.typed[conv.rate_id].isna().to_numpy(dtype=bool)[pos]]
@@ -308,12 +311,9 @@ def _implausible(
 
     def implausible(rows: slice) -> np.ndarray:
         year, known_year = year_at(pos[rows])
-        band_lo = np.full(len(year), fallback[0])
-        band_hi = np.full(len(year), fallback[1])
-        for y_band, (lo_band, hi_band, _) in bands.items():
-            at_y = known_year & (year == y_band)
-            band_lo[at_y] = lo_band
-            band_hi[at_y] = hi_band
+        at = np.asarray(band_years.get_indexer(pd.Index(year)), dtype=np.int64)
+        at[~known_year | (at < 0)] = len(bands)  # the fallback's place
+        band_lo, band_hi = band_lows[at], band_highs[at]
         iv = Interval.of(td, conv, pos[rows])
         # plausible unless the interval certainly misses the band
         return np.asarray((iv.hi < band_lo) | (iv.lo > band_hi))

@@ -62,7 +62,8 @@ def value_range(ctx: Context, decl: Declaration) -> list[Problem]:
     td = ctx.data.get(decl.get("table"))
     if td is None:
         return []
-    fields = [f for f in decl.get("fields") if f in td.typed.columns and f in td.text.columns]
+    named = dict.fromkeys(decl.get("fields"))  # (each once, in order)
+    fields = [f for f in named if f in td.typed.columns and f in td.text.columns]
     if not fields:
         return []
     hard: Bounds = (float(decl.get("min")), float(decl.get("max")))
