@@ -369,3 +369,16 @@ def test_extreme_years_and_long_texts(tmp_path: Path) -> None:
     problems = _validate_json(path)
     assert [(p["code"], p["line"] is not None) for p in problems] == [("rule-declaration", True)]
     assert "'message' must be a string of at most 500 characters" in problems[0]["message"]
+
+
+def test_every_kinds_example_follows_the_schema_and_is_documented() -> None:
+    jsonschema = pytest.importorskip("jsonschema")
+    from zonedata.validate.kinds import KINDS
+
+    validator = jsonschema.Draft202012Validator(json.loads(SCHEMA_PATH.read_text("utf-8")))
+    doc = (REPO / "docs" / "validation.md").read_text(encoding="utf-8")
+    for name, spec in KINDS.items():
+        assert spec.example["kind"] == name
+        validator.validate([dict(spec.example)])
+        assert f"### {name}\n" in doc
+        assert json.dumps(dict(spec.example), ensure_ascii=False) in doc
