@@ -13,9 +13,9 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from zonedata.errors import SiteError, ZonedataError
 from zonedata.limits import current_limits
@@ -31,6 +31,9 @@ from zonedata.site.publish import (
     read_published,
     type_allowed,
 )
+
+if TYPE_CHECKING:
+    from zonedata.validate.tabledata import TableData
 
 
 class InvalidPackageError(SiteError):
@@ -89,8 +92,11 @@ def from_package(path: str | os.PathLike[str] | None) -> SiteInput:
         if data is None or data.arrow is None:
             raise SiteError(f"table {t.name!r} was not read by validation: no page can show it")
         rows[t.name] = data.arrow.to_pylist()
-    site = SiteInput(package, rows, [], base=package.base_path, declaring=package.descriptor)
-    site.downloads = _package_downloads(package, Path(report.package).name, site.left_out)
+    left_out: list[str] = []
+    downloads = _package_downloads(package, Path(report.package).name, left_out)
+    package = _with_derived(package, report.data, rows)  # derived tables have no file yet
+    site = SiteInput(package, rows, downloads, base=package.base_path, declaring=package.descriptor)
+    site.left_out = left_out
     return site
 
 
@@ -112,6 +118,22 @@ def _package_downloads(
                 Download(t.name, f"downloads/{part}", PurePosixPath(part).name, content)
             )
     return downloads
+
+
+def _with_derived(
+    package: Package, data: dict[str, TableData], rows: dict[str, list[dict[str, Any]]]
+) -> Package:
+    """The package with the tables it declares as derived, derived as ``release`` does
+    (their rows are added to ``rows``), so its site shows what its release will hold."""
+    from zonedata.release.derived import derive_all
+
+    try:
+        derived = derive_all(package, data)
+    except ZonedataError as e:
+        raise SiteError(f"the derived tables cannot be derived: {e}") from e
+    for d in derived:
+        rows[d.table.name] = d.typed.to_pylist()
+    return replace(package, tables=(*package.tables, *(d.table for d in derived)))
 
 
 def from_release(path: str | os.PathLike[str]) -> SiteInput:
