@@ -284,7 +284,8 @@ register_kind(
         "Dates in order across tables: each entity belongs to a numbered batch of a group "
         "(``batch`` and ``group`` in the ``groups`` table), and the flagged ``events`` "
         "dates of batch n+1 (the next batch number present in the group) must not be "
-        "before any of batch n, compared at the coarser precision of the two.",
+        "before any of batch n, compared at the coarser precision of the two. In the "
+        "message, ``{groups}`` stands for the groups table's file.",
         (
             Param("table", "table", "the table of events"),
             Param("entity", "field", "the entity the events are about"),
