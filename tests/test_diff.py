@@ -125,8 +125,8 @@ def test_changed_added_removed_text(releases: dict[str, Path]) -> None:
     code, out = run_diff(releases["v1zip"], releases["v2"])
     assert code == 1
     assert out.startswith(
-        f"### Data changes\n\nFrom zonedata {V1} to zonedata 0.2.0: 6 tables changed; "
-        "3 rows added, 1 removed, 3 changed.\n"
+        f"### Data changes\n\nFrom zonedata {V1} to zonedata 0.2.0: 7 tables changed; "
+        "3 rows added, 1 removed, 4 changed.\n"
     )
     assert "#### `city_gdp`\n\n1 row changed (1 cell)." in out
     assert "| city_id | year | source_id | field | old | new |" in out
@@ -142,6 +142,8 @@ def test_changed_added_removed_text(releases: dict[str, Path]) -> None:
     assert "| beijing | 2018 | gdp_cny_bn | 3030 | 3031.5 |" in out
     assert "| beijing | 2018 | gdp_usd_bn | 457.88 | 458.11 |" in out  # 3031.5 / 6.6174
     assert "#### `zone_overview`\n\n1 row added, 1 row changed (2 cells)." in out
+    # Beijing's MOST entry lists the new, undated zone after its dated one
+    assert "| beijing | most | zone_ids | most-beijing | most-beijing; most-zz |" in out
 
 
 def test_changed_added_removed_json(releases: dict[str, Path]) -> None:
@@ -149,11 +151,11 @@ def test_changed_added_removed_json(releases: dict[str, Path]) -> None:
     assert code == 1
     report = json.loads(out)
     assert report["summary"] == {
-        "tables_changed": 6,
+        "tables_changed": 7,
         "rows_added": 3,
         "rows_removed": 1,
-        "rows_changed": 3,
-        "cells_changed": 5,
+        "rows_changed": 4,
+        "cells_changed": 6,
     }
     tables = {t["table"]: t for t in report["tables"]}
     assert set(tables) == {
@@ -163,6 +165,7 @@ def test_changed_added_removed_json(releases: dict[str, Path]) -> None:
         "zone_industries",
         "zone_overview",
         "city_indicators",
+        "city_treatment",
     }
     assert tables["zone_overview"]["rows_changed"][0]["key"] == {"zone_id": "miit-beijing"}
     assert set(tables["zone_overview"]["rows_changed"][0]["changes"]) == {
@@ -335,6 +338,7 @@ def test_diff_api(releases: dict[str, Path]) -> None:
         "city_gdp",
         "zone_overview",
         "city_indicators",
+        "city_treatment",
     ]
 
 

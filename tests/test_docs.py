@@ -112,7 +112,12 @@ def test_dictionary_documents_the_derived_tables_from_their_declarations() -> No
     text = (DOCS / "data-dictionary.md").read_text(encoding="utf-8")
     sections = _sections(text)
     declared = declarations(read_package().descriptor)
-    assert [d.name for d in declared] == ["zone_overview", "city_indicators"]
+    assert [d.name for d in declared] == [
+        "zone_overview",
+        "city_indicators",
+        "city_treatment",
+        "city_programme_years",
+    ]
     assert "## Derived tables" in text
     for d in declared:
         body = sections[d.name]
