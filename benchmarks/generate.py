@@ -55,6 +55,12 @@ def descriptor() -> dict[str, Any]:
     d: dict[str, Any] = json.loads((REPO / "datapackage.json").read_text(encoding="utf-8"))
     d["name"] = "zonedata-synthetic"
     d["resources"] = [r for r in d["resources"] if r["name"] in TABLES]
+    for r in d["resources"]:  # (keys to the tables left out, such as divisions, go)
+        schema = r["schema"]
+        keys = [k for k in schema.get("foreignKeys", []) if k["reference"]["resource"] in TABLES]
+        schema["foreignKeys"] = keys
+    for key in ("zonedata:derived", "zonedata:site"):  # they read tables left out
+        d.pop(key, None)
     # (the declarations last, as in zonedata's descriptor)
     d["zonedata:rules"] = [r for r in d.pop("zonedata:rules", []) if _declared_here(r)]
     gdp = next(r for r in d["resources"] if r["name"] == "city_gdp")
@@ -113,6 +119,7 @@ def generate(rows: int, seed: int, out: Path, faults: int = 0) -> None:
             "name_en": [f"Province {i}" for i in range(30)],
             "name_zh": [f"省{i}" for i in range(30)],
             "division": ["province"] * 30,
+            "admin_code": [f"{11 + i:02d}0000" for i in range(30)],
         }
     )
     city_ids = np.array([f"c{i:07d}" for i in range(n_cities)])
@@ -122,6 +129,7 @@ def generate(rows: int, seed: int, out: Path, faults: int = 0) -> None:
             "name_en": [f"City {i}" for i in range(n_cities)],
             "name_zh": [f"城市{i}" for i in range(n_cities)],
             "province_id": provinces["province_id"].to_numpy()[rng.integers(0, 30, n_cities)],
+            "admin_code": [f"{i:06d}" for i in range(n_cities)],
         }
     )
     rates = pd.DataFrame(

@@ -22,6 +22,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tests.hostile import Outcome, run_cli, run_python, snapshot
+from zonedata.model.descriptor import read_package
 from zonedata.names import file_stem, is_table_name
 from zonedata.paths import is_plain_relative
 
@@ -736,11 +737,14 @@ def test_cr_in_a_quoted_cell_keeps_every_row(package_copy: Path, tmp_path: Path,
     rewrite(package_copy, "data/companies.csv", lambda b: b.replace(b",Haier,", b',"Hai\rer",'))
     out = validate(tmp_path, "pkg")
     assert out.code == 0, out.output
-    assert f"(20 tables, {rows} rows checked)" in out.stdout
+    tables = len(read_package(package_copy).tables)
+    assert f"({tables} tables, {rows} rows checked)" in out.stdout
     built = release(tmp_path, "pkg", "--out", "dist")
     assert built.code == 0, built.output
-    # and the overview tables' rows: one per zone (29), one per city and year (15)
-    assert f", {rows + 29 + 15:,} rows" in built.stdout
+    # and the derived tables' rows: one per zone (29), per city and year of GDP or growth
+    # (16), per city and programme entered (30), per prefecture-level unit and year 2010-2025
+    # (337 x 16)
+    assert f", {rows + 29 + 16 + 30 + 337 * 16:,} rows" in built.stdout
 
 
 # --- the bounded reader itself ----------------------------------------------------------
@@ -832,9 +836,9 @@ def _text_edit(pkg: Path, old: str, new: str) -> Path:
 @pytest.mark.parametrize(
     ("old", "new", "offset", "why"),
     [
-        ('"maximum": 20', '"maximum": NaN', 11, "NaN is not a JSON value"),
-        ('"maximum": 20', '"maximum": 1e999', 11, "the number 1e999 is too large for a double"),
-        ('"maximum": 20', '"maximum": -Infinity', 11, "-Infinity is not a JSON value"),
+        ('"maximum": 20\n', '"maximum": NaN\n', 11, "NaN is not a JSON value"),
+        ('"maximum": 20\n', '"maximum": 1e999\n', 11, "the number 1e999 is too large for a double"),
+        ('"maximum": 20\n', '"maximum": -Infinity\n', 11, "-Infinity is not a JSON value"),
         (
             '"resources": [',
             '"resources": [], "resources": [',
