@@ -61,6 +61,18 @@ def line_of(path: Path, needle: str) -> int:
     raise AssertionError(f"{needle!r} not in {path}")
 
 
+#: files whose module-scoped fixtures are costly to set up (a browser, several releases, a
+#: release built by the command line): under pytest-xdist each runs whole on one worker,
+#: so that the setup happens once; the other files' tests spread over every worker
+SHARED_SETUP = frozenset({"test_site.py", "test_diff.py", "test_readme.py"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.path.name in SHARED_SETUP:
+            item.add_marker(pytest.mark.xdist_group(item.path.stem))
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """Let go of the frames Pandera validated while its modules are still alive.
 
