@@ -15,6 +15,7 @@ starts every child as a new interpreter instead.
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import os
 import resource
@@ -74,6 +75,7 @@ BASE_ENV = {
 #: the zygote (tests/zygote.py), which has imported pandas and pyarrow once
 CHILD_ENV = "ZONEDATA_TEST_CHILD"
 _zygote = Zygote(BASE_ENV)
+atexit.register(_zygote.close)  # (and its CPU time is counted with the test process's)
 
 
 def _exec(argv: list[str], req: dict[str, Any]) -> subprocess.CompletedProcess[str]:

@@ -29,7 +29,9 @@ from pathlib import Path
 from typing import IO, Any
 
 #: third-party modules every child of the hostile tests imports (about 1 s of a child's
-#: start); none of them reads a zonedata setting from the environment at import time
+#: start); none of them reads a zonedata setting from the environment at import time. A
+#: child that asserts a module is *not* imported (frictionless, pandera) must not find it
+#: here, or the assertion would fail (or pass for the wrong reason)
 PRELOAD = (
     "numpy",
     "pandas",
