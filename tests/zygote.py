@@ -24,6 +24,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import IO, Any
@@ -82,14 +83,25 @@ def _execute(req: dict[str, Any]) -> None:
         exec(compile(req["target"], "<string>", "exec"), main.__dict__)
 
 
+def _ends_within(pid: int, timeout: float) -> bool:
+    """Whether the child ends within ``timeout`` seconds (it is left to be reaped)."""
+    if hasattr(os, "pidfd_open"):  # Linux: sleep until it ends
+        fd = os.pidfd_open(pid)
+        try:
+            return bool(select.select([fd], [], [], timeout)[0])
+        finally:
+            os.close(fd)
+    deadline = time.monotonic() + timeout  # elsewhere (macOS): look every 10 ms
+    while time.monotonic() < deadline:
+        if os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None:
+            return True
+        time.sleep(0.01)
+    return False
+
+
 def _wait(pid: int, timeout: float) -> dict[str, Any]:
     """The child's exit code (negative: killed by that signal), or a timeout."""
-    fd = os.pidfd_open(pid)
-    try:
-        ready, _, _ = select.select([fd], [], [], timeout)
-    finally:
-        os.close(fd)
-    if not ready:
+    if not _ends_within(pid, timeout):
         with contextlib.suppress(ProcessLookupError):
             os.killpg(pid, signal.SIGKILL)  # the child and whatever it started
         os.waitpid(pid, 0)
