@@ -22,12 +22,14 @@ from click.testing import CliRunner
 
 import zonedata
 from zonedata.cli import cli
-from zonedata.docs import TARGETS, Target
+from zonedata.cli.docs_cmd import all_targets
+from zonedata.docs import Target
 from zonedata.model.descriptor import read_package
-from zonedata.validate.problems import RULES
+from zonedata.problems import RULES
 
 REPO = Path(__file__).resolve().parent.parent
 DOCS = REPO / "docs"
+TARGETS = all_targets()
 TEXT_TARGETS = [n for n, t in TARGETS.items() if t.text]
 
 
@@ -102,22 +104,26 @@ def test_dictionary_documents_every_table_and_field() -> None:
             assert f"(#{fk.resource})" in body
 
 
-def test_dictionary_documents_the_overview_tables_from_their_definitions() -> None:
-    from zonedata.release.overview import DERIVATIONS
+def test_dictionary_documents_the_derived_tables_from_their_declarations() -> None:
+    from zonedata.docs import md_escape
+    from zonedata.model import read_package
+    from zonedata.validate.derived_checks import declarations
 
-    sections = _sections((DOCS / "data-dictionary.md").read_text(encoding="utf-8"))
-    assert [d.name for d in DERIVATIONS] == ["zone_overview", "city_indicators"]
-    for d in DERIVATIONS:
+    text = (DOCS / "data-dictionary.md").read_text(encoding="utf-8")
+    sections = _sections(text)
+    declared = declarations(read_package().descriptor)
+    assert [d.name for d in declared] == ["zone_overview", "city_indicators"]
+    assert "## Derived tables" in text
+    for d in declared:
         body = sections[d.name]
         assert f"in releases `{d.name}.csv`" in body
-        rules = re.findall(r"^\d+\. (.*)$", body, re.MULTILINE)
-        assert rules == [r.replace("*", "\\*") for r in d.rules]
-        for f in d.fields:
-            row = next(line for line in body.splitlines() if line.startswith(f"| `{f['name']}` |"))
-            assert ("required" if f["constraints"]["required"] else "optional") in row
-        for fk in d.foreign_keys:
-            assert f"(#{fk['reference']['resource']})" in body
-    assert "nbs-2018-annual, 6.6174 CNY per USD, for 2018" in sections["city_indicators"]
+        assert f"Derived by `{d.sql_path}`; its comments give the rules." in body
+        assert md_escape(d.table.description) in body
+        for f in d.table.fields:
+            row = next(line for line in body.splitlines() if line.startswith(f"| `{f.name}` |"))
+            assert ("required" if f.required else "optional") in row
+        for fk in d.table.foreign_keys:
+            assert f"(#{fk.resource})" in body
 
 
 def test_dictionary_shows_types_constraints_and_partial_dates() -> None:
@@ -168,7 +174,7 @@ def test_cli_doc_has_every_command() -> None:
 
 def test_cli_doc_matches_help_output() -> None:
     """The reference is what `--help` prints at the reference's width."""
-    from zonedata.docs.cli_reference import WIDTH
+    from zonedata.cli.reference import WIDTH
 
     result = CliRunner().invoke(
         cli, ["validate", "--help"], prog_name="zonedata", terminal_width=WIDTH
@@ -181,18 +187,18 @@ def test_cli_doc_matches_help_output() -> None:
 
 
 def test_coverage_names_the_known_gaps() -> None:
-    from zonedata.docs.coverage import RESEARCH_GAPS
+    from zonedata.docs.coverage import research_gaps
 
     gaps = _sections((DOCS / "coverage.md").read_text(encoding="utf-8"))["Known gaps"]
     gdp = next(x for x in gaps.splitlines() if x.startswith("- Host cities without a 2018 GDP"))
     assert "`nanjing`" in gdp and "`jinan`" not in gdp
     assert "Documented research gaps" in gaps
-    for gap in RESEARCH_GAPS:
+    for gap in research_gaps(read_package(REPO)):
         assert f"| `{gap.table}` | {gap.subject} |" in gaps
 
 
 def test_documented_gaps_are_still_gaps() -> None:
-    """An entry of RESEARCH_GAPS must go when the fact it lacks is added to the data."""
+    """A row of research_gaps must go when the fact it lacks is added to the data."""
     from zonedata.docs.coverage import filled_gaps
 
     assert [(g.table, g.subject) for g in filled_gaps(read_package(REPO))] == []

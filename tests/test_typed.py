@@ -29,6 +29,7 @@ from click.testing import CliRunner
 
 import zonedata
 from zonedata.cli import cli
+from zonedata.errors import CodegenError
 from zonedata.model import codegen
 from zonedata.model.descriptor import Field, Package, read_package
 from zonedata.schemas import rule_codes
@@ -320,7 +321,7 @@ def test_codegen_refuses_unusable_field_names(tmp_path: Path) -> None:
     descriptor["resources"][0]["schema"]["fields"][0]["name"] = "class"
     path = tmp_path / "datapackage.json"
     path.write_text(json.dumps(descriptor), encoding="utf-8")
-    with pytest.raises(codegen.CodegenError, match="'class'"):
+    with pytest.raises(CodegenError, match="'class'"):
         codegen.render_all(read_package(path))
     result = docs("--check", "--package", str(path))
     assert result.returncode == 2 and "'class'" in result.stderr

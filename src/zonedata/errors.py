@@ -6,6 +6,13 @@ missing optional dependency, ``ValueError`` for data that fails validation)::
 
     ZonedataError
     ├── DescriptorError            a descriptor cannot be read or is not understood
+    ├── JsonTextError              (also ValueError) a text is not strict JSON, at a line
+    ├── InputError                 an input file cannot be read: missing, not a regular
+    │                              file, outside its folder, too large
+    ├── UnsafePathError            (also ValueError) a path is not plain relative, or
+    │                              leaves its folder
+    ├── CodegenError               the descriptor cannot be turned into Python names
+    ├── SiteError                  the site cannot be built from this input
     ├── UnknownTableError          (also KeyError) no table of that name
     ├── MissingDependencyError     (also ImportError) an optional dependency is missing
     ├── DataValidationError        (also ValueError) load(..., validate=True) found problems
@@ -16,7 +23,7 @@ missing optional dependency, ``ValueError`` for data that fails validation)::
         ├── UnsafeFileError        a release file is refused: a FIFO, device, folder, or a
         │                          symlink leaving the release; an unsafe name or path
         ├── IntegrityError         a file does not match its recorded size or SHA-256
-        ├── DerivedTableError      a derived (overview) table breaks its own schema
+        ├── DerivedTableError      a derived table's SQL is refused or its rows break its schema
         └── DownloadError          a release file could not be downloaded (HTTP error,
                                    deadline, size cap, refused redirect)
 
@@ -32,7 +39,7 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from zonedata.validate.problems import Problem
+    from zonedata.problems import Problem
 
 
 class ZonedataError(Exception):
@@ -41,6 +48,51 @@ class ZonedataError(Exception):
 
 class DescriptorError(ZonedataError):
     """The descriptor cannot be read or does not describe tables this engine understands."""
+
+
+class JsonTextError(ZonedataError, ValueError):
+    """The text is not strict JSON; ``line`` and ``column`` are 1-based where known."""
+
+    def __init__(self, message: str, line: int | None = None, column: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.line = line
+        self.column = column
+
+
+class InputError(ZonedataError):
+    """A file cannot be read as an input; ``kind`` says why.
+
+    ``missing``: it does not exist; ``not-regular``: a folder, FIFO, device or socket (or
+    it would block); ``outside``: a symlink or path that leaves the folder it must stay
+    in; ``changed``: another file was swapped in while it was opened; ``too-large``: over
+    the limit (``size``: its size, if known); ``unreadable``: any other operating-system
+    error. ``message`` names the file; ``detail`` is the same without the name.
+    """
+
+    def __init__(self, kind: str, shown: str, detail: str, size: int | None = None) -> None:
+        super().__init__(f"{shown} {detail}")
+        self.kind = kind
+        self.detail = detail
+        self.message = f"{shown} {detail}"
+        self.size = size
+
+
+class UnsafePathError(ZonedataError, ValueError):
+    """A path is not a plain relative path, or leaves its folder (:mod:`zonedata.paths`)."""
+
+    def __init__(self, path: str, problem: str) -> None:
+        self.path = path
+        self.problem = problem
+        super().__init__(f"path {path[:200]!r} {problem}")
+
+
+class CodegenError(ZonedataError):
+    """The descriptor cannot be turned into valid Python names."""
+
+
+class SiteError(ZonedataError):
+    """The site cannot be built from this input (a usage or input error)."""
 
 
 class UnknownTableError(ZonedataError, KeyError):
@@ -132,14 +184,18 @@ class DownloadError(ReleaseError):
 
 
 class DerivedTableError(ReleaseError):
-    """A table ``release`` derives (``zone_overview``, ``city_indicators``) breaks its schema.
+    """A table ``release`` derives (declared in ``zonedata:derived``) cannot be built.
 
-    The derivation is code, not data, so this is a bug or a rule the data now defeats
-    (two preferred rows, say): no release is built. ``problems`` holds the located
-    problems (table, line of the derived CSV, field), as validation reports them.
+    Its SQL is refused (``derived-refused``: it writes, attaches, recurses, or breaks a
+    bound on work, rows or bytes), or its rows break its schema (a rule the data now
+    defeats: two preferred rows, say): no release is built. ``problems`` holds the
+    located problems (table, SQL file, or line of the derived CSV and field), as
+    validation reports them.
     """
 
-    def __init__(self, table: str, problems: Sequence[Problem]) -> None:
+    def __init__(
+        self, table: str, problems: Sequence[Problem], what: str = "breaks its schema"
+    ) -> None:
         self.table = table
         self.problems: tuple[Problem, ...] = tuple(problems)
         shown = "; ".join(
@@ -148,7 +204,7 @@ class DerivedTableError(ReleaseError):
         )
         more = len(self.problems) - 5
         tail = f"; ... and {more} more" if more > 0 else ""
-        super().__init__(f"derived table {table!r} breaks its schema: {shown}{tail}")
+        super().__init__(f"derived table {table!r} {what}: {shown}{tail}")
 
 
 class ValidationFailedError(ZonedataError):
@@ -177,7 +233,7 @@ def _problem_line(p: Problem) -> str:
 class DataValidationError(ZonedataError, ValueError):
     """``load(..., validate=True)`` found data that breaks the table's schema or rules.
 
-    ``problems`` holds one :class:`zonedata.validate.problems.Problem` per problem found
+    ``problems`` holds one :class:`zonedata.problems.Problem` per problem found
     (code, severity, message, table, line, field...); the message lists them, one a line.
     """
 
@@ -194,17 +250,22 @@ class DataValidationError(ZonedataError, ValueError):
 
 
 __all__ = [
+    "CodegenError",
     "DataValidationError",
     "DerivedTableError",
     "DescriptorError",
     "DownloadError",
+    "InputError",
     "IntegrityError",
+    "JsonTextError",
     "MissingDependencyError",
     "NotAReleaseError",
     "ReleaseError",
     "ReleaseExistsError",
+    "SiteError",
     "UnknownTableError",
     "UnsafeFileError",
+    "UnsafePathError",
     "ValidationFailedError",
     "ZonedataError",
 ]

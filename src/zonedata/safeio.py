@@ -19,54 +19,9 @@ import stat
 from collections.abc import Callable
 from pathlib import Path
 
-from zonedata.errors import ZonedataError
-
-#: The most a descriptor (``datapackage.json``) may hold: 16 MiB, hundreds of times the
-#: size of a real one. Not settable: a descriptor that large is a mistake or an attack.
-MAX_DESCRIPTOR_BYTES = 16 << 20
-#: The environment variable that sets the most a data file may hold, in bytes.
-MAX_FILE_ENV = "ZONEDATA_MAX_FILE_BYTES"
-#: The default most a data file may hold: 2 GiB (validation holds a file in memory,
-#: with its parsed columns, so a machine needs several times that).
-DEFAULT_MAX_FILE_BYTES = 2 << 30
+from zonedata.errors import InputError
 
 _READ_CHUNK = 1 << 20
-
-
-class InputError(ZonedataError):
-    """A file cannot be read as an input; ``kind`` says why.
-
-    ``missing``: it does not exist; ``not-regular``: a folder, FIFO, device or socket (or
-    it would block); ``outside``: a symlink or path that leaves the folder it must stay
-    in; ``changed``: another file was swapped in while it was opened; ``too-large``: over
-    the limit (``size``: its size, if known); ``unreadable``: any other operating-system
-    error. ``message`` names the file; ``detail`` is the same without the name.
-    """
-
-    def __init__(self, kind: str, shown: str, detail: str, size: int | None = None) -> None:
-        super().__init__(f"{shown} {detail}")
-        self.kind = kind
-        self.detail = detail
-        self.message = f"{shown} {detail}"
-        self.size = size
-
-
-def max_file_bytes() -> int:
-    """The data-file limit: ``ZONEDATA_MAX_FILE_BYTES`` if set, else 2 GiB.
-
-    Raises :class:`ValueError` if the variable is set to something other than a
-    positive whole number of bytes.
-    """
-    raw = os.environ.get(MAX_FILE_ENV, "").strip()
-    if not raw:
-        return DEFAULT_MAX_FILE_BYTES
-    try:
-        value = int(raw.replace("_", ""))
-    except ValueError:
-        raise ValueError(f"{MAX_FILE_ENV}={raw!r} is not a whole number of bytes") from None
-    if value <= 0:
-        raise ValueError(f"{MAX_FILE_ENV}={raw!r} must be a positive number of bytes")
-    return value
 
 
 _KINDS: tuple[tuple[Callable[[int], bool], str], ...] = (

@@ -18,20 +18,12 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from zonedata.errors import JsonTextError
+
 Pointer = tuple[str | int, ...]
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _TOKEN = re.compile(r'\s*(?:("(?:[^"\\]|\\.)*")|([\[\]{}:,])|([^\s\[\]{}:,"]+))', re.S)
-
-
-class JsonTextError(ValueError):
-    """The text is not strict JSON; ``line`` and ``column`` are 1-based where known."""
-
-    def __init__(self, message: str, line: int | None = None, column: int | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.line = line
-        self.column = column
 
 
 class _Refused(ValueError):

@@ -10,17 +10,18 @@ Layout, for version V in the output folder DIR::
     DIR/zonedata-V/SHA256SUMS        "<sha256>  <file>" for every other file, for sha256sum -c
     DIR/zonedata-V.zip               the folder above, as one deterministic zip
 
-The tables are the package's, then the overview tables derived from them
-(:mod:`zonedata.release.overview`). The steps: :func:`plan_release` (inputs and output
+The tables are the package's, then the derived tables it declares
+(:mod:`zonedata.release.derived`). The steps: :func:`plan_release` (inputs and output
 checked, nothing written), validation, :func:`write_tables` (each table's files, the
-overview tables, the database), :func:`write_metadata` (descriptor, checksums), the
+derived tables, the database), :func:`write_metadata` (descriptor, checksums), the
 zip, :func:`commit_release`.
 
 Reproducible: the files depend only on the package, the version and the library
 versions (pyarrow names itself in the Parquet footer; the ``release`` extra pins it;
 SQLite's version is in the database's header).
 The only timestamp, the zip entries' time, is ``SOURCE_DATE_EPOCH`` if set, else the
-time of the last git commit that touched the descriptor or the data, else 1980-01-01.
+time of the last git commit that touched the descriptor, the data or the derived tables'
+SQL, else 1980-01-01.
 
 Atomic: everything is written into a dot-prefixed temporary folder inside DIR, then
 renamed into place, the zip first and the folder last: the folder exists only complete,
@@ -46,13 +47,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from zonedata.model.descriptor import DescriptorError, Package, Table
+from zonedata.model.descriptor_file import descriptor_in
+from zonedata.names import name_problem
 from zonedata.release.archive import CHECKSUMS, DESCRIPTOR, ZIP_EPOCH_MIN, write_zip
 from zonedata.release.errors import ReleaseError, ReleaseExistsError, ValidationFailedError
+from zonedata.validate.derived_checks import PROPERTY as DERIVED_PROPERTY
+from zonedata.validate.derived_checks import declarations
 
 if TYPE_CHECKING:
     import pyarrow as pa
 
-    from zonedata.release.overview import Derived
+    from zonedata.release.derived import Derived
     from zonedata.validate.engine import Report
 
 PROFILE = "https://datapackage.org/profiles/2.0/datapackage.json"
@@ -123,7 +128,7 @@ def descriptor_path(path: str | Path | None) -> Path:
     from zonedata.model.descriptor import bundled_package_path
 
     p = Path(path) if path is not None else bundled_package_path()
-    return p / DESCRIPTOR if p.is_dir() else p
+    return descriptor_in(p)
 
 
 def check_version(version: str) -> str:
@@ -158,6 +163,8 @@ def release_epoch(package: Package, descriptor_file: Path) -> tuple[int, str]:
 def _git_epoch(package: Package, descriptor_file: Path) -> tuple[int, str] | None:
     base = package.base_path
     paths = [descriptor_file.name, *sorted({t.path for t in package.tables if "://" not in t.path})]
+    with contextlib.suppress(DescriptorError):  # and the SQL of the derived tables
+        paths += sorted({d.sql_path for d in declarations(package.descriptor)})
     try:
         out = subprocess.run(
             ["git", "-C", str(base), "log", "-1", "--format=%ct %h", "--", *paths],
@@ -303,12 +310,12 @@ def release_descriptor(
 ) -> dict[str, Any]:
     """The release's ``datapackage.json``: the package's metadata, resources for its files.
 
-    ``package.tables`` are the released tables (the overview tables included); one
+    ``package.tables`` are the released tables (the derived tables included); one
     resource per table and format, format by format, then the database (if written).
     """
     d: dict[str, Any] = {"$schema": PROFILE}
     for key, value in package.descriptor.items():
-        if key not in ("$schema", "resources", "profile"):
+        if key not in ("$schema", "resources", "profile", DERIVED_PROPERTY):
             d[key] = value
     d["version"] = version
     resources = [
@@ -474,10 +481,10 @@ def read_source_package(desc_file: Path) -> Package:
     except (DescriptorError, TypeError, AttributeError, ValueError) as e:
         raise ReleaseError(f"{desc_file}: {e}") from e
     for t in package.tables:
-        if not descriptor_checks.is_safe_name(t.name):
+        if problem := name_problem(t.name):
             raise ReleaseError(
-                f"{desc_file}: resource name {t.name!r} is not a safe identifier "
-                "(name-unsafe); nothing was written"
+                f"{desc_file}: resource name {t.name!r} {problem} (name-unsafe); "
+                "nothing was written"
             )
     return package
 
@@ -672,6 +679,7 @@ class _Written:
     tables: list[tuple[str, int]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     checksums: bytes = b""
+    derived: list[Table] = field(default_factory=list)
 
     def add(self, f: ReleasedFile) -> None:
         self.files[f.name] = f
@@ -690,14 +698,6 @@ def plan_release(
         if "://" in t.path:
             raise ReleaseError(
                 f"table {t.name!r} is remote ({t.path}); only local files can be released"
-            )
-    from zonedata.release.overview import DERIVATIONS
-
-    for d in DERIVATIONS:
-        if d.name in package.table_names:
-            raise ReleaseError(
-                f"{desc_file}: the package has a table named {d.name!r}, which the release "
-                "derives itself; rename it"
             )
     plan = _Plan(desc_file, package, v, Path(out), force)
     check_out(plan.out_dir, package, desc_file)
@@ -742,16 +742,16 @@ def copy_csv(
 def write_tables(
     folder: Path, plan: _Plan, report: Report, stats: dict[str, tuple[int, int] | None]
 ) -> _Written:
-    """Every table's Parquet, JSON and CSV files, then the overview tables' and the database."""
-    from zonedata.release.overview import derive_all
+    """Every table's Parquet, JSON and CSV files, then the derived tables' and the database."""
+    from zonedata.release.derived import derive_all
 
     release_pkg = Package(
         descriptor={**plan.package.descriptor, "version": plan.version},
         base_path=plan.package.base_path,
         tables=plan.package.tables,
     )
-    derived, notes = derive_all(report.data)
-    out = _Written(notes=notes)
+    derived = derive_all(release_pkg, report.data)
+    out = _Written(derived=[d.table for d in derived])
     validated = validated_tables(report)
     typed_tables: list[tuple[Table, pa.Table]] = []
     for t in plan.package.tables:
@@ -785,11 +785,8 @@ def write_database_file(
 
     path = folder / database_name(version)
     _check_write_target(path)
-    rules = {
-        d.table.name: "\n".join(d.table.descriptor["zonedata:derived"]["rules"]) for d in derived
-    }
     try:
-        write_database(path, tables, rules)
+        write_database(path, tables, {d.table.name: d.sql for d in derived})
     except (sqlite3.Error, ValueError) as e:
         raise ReleaseError(f"cannot write {path.name}: {e}") from e
     size, sha256 = _file_digest(path)
@@ -800,9 +797,7 @@ def write_database_file(
 def write_metadata(folder: Path, plan: _Plan, written: _Written) -> None:
     """The release descriptor and ``SHA256SUMS``, last, once every other file is written."""
     tables = [Table.from_descriptor({**t.descriptor, "path": t.path}) for t in plan.package.tables]
-    from zonedata.release.overview import DERIVATIONS
-
-    tables += [d.table() for d in DERIVATIONS if f"{d.name}.parquet" in written.files]
+    tables += written.derived
     package = Package(descriptor=plan.package.descriptor, base_path=folder, tables=tuple(tables))
     descriptor = release_descriptor(package, plan.version, written.files, written.tables)
     desc_bytes = (json.dumps(descriptor, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
@@ -866,7 +861,8 @@ def build_release(
     Raises :class:`ValidationFailedError` if the package has validation errors,
     :class:`ReleaseExistsError` if the release exists and ``force`` is false, and
     :class:`ReleaseError` for anything else that stops the build (a
-    :class:`zonedata.errors.DerivedTableError` if an overview table breaks its schema).
+    :class:`zonedata.errors.DerivedTableError` if a derived table's SQL is refused or its
+    rows break its schema).
     """
     started = time.monotonic()
     plan = plan_release(path, version, out, force)

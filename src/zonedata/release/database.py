@@ -2,13 +2,13 @@
 
 ``zonedata-<version>.sqlite`` holds
 
-- every released table (the canonical tables, then the overview tables), each with its
+- every released table (the canonical tables, then the derived tables), each with its
   primary key, its foreign keys (where they reference a primary key) and ``NOT NULL``
   on required fields; each column is declared with
   :func:`zonedata.model.types.sqlite_type` (``INTEGER``, ``REAL`` or ``TEXT``) and holds
   the values :func:`zonedata.model.types.sqlite_column` gives;
-- ``_tables``: one row per table (title, description, number of rows, and for an
-  overview table the rules it is derived by);
+- ``_tables``: one row per table (title, description, number of rows, and for a
+  derived table the SQL it is derived by);
 - ``_fields``: one row per field of each table, in schema order (its kind: the
   descriptor type, or ``partial-date``;
   declared SQLite type, required, decimals, unit, title, description).
@@ -138,13 +138,12 @@ def write_database(
 ) -> None:
     """Write the database of ``tables`` (schema, typed rows) to the new file ``path``.
 
-    ``derived_by`` gives the rules of each overview table. Raises ``ValueError`` for a
+    ``derived_by`` gives the SQL of each derived table. Raises ``ValueError`` for a
     value SQLite cannot hold exactly, and ``sqlite3.Error`` if the database breaks its
     own keys.
     """
     if path.exists() or path.is_symlink():
         raise FileExistsError(path)
-    by_name = {t.name: t for t, _ in tables}
     con = sqlite3.connect(path, isolation_level=None)
     try:
         for pragma in (
@@ -155,31 +154,7 @@ def write_database(
             "foreign_keys = OFF",
         ):
             con.execute(f"PRAGMA {pragma}")
-        con.execute("BEGIN")
-        con.execute(catalogue_sql(TABLES_TABLE, TABLES_COLUMNS, '"table_name"'))
-        con.execute(catalogue_sql(FIELDS_TABLE, FIELDS_COLUMNS, '"table_name", "field_name"'))
-        for position, (table, typed) in enumerate(tables, start=1):
-            con.execute(create_table_sql(table, by_name))
-            marks = ", ".join("?" * len(table.fields))
-            insert = f"INSERT INTO {quote(table.name)} VALUES ({marks})"
-            for rows in sorted_rows(table, typed):
-                con.executemany(insert, rows)
-            con.execute(
-                f"INSERT INTO {quote(TABLES_TABLE)} VALUES (?, ?, ?, ?, ?, ?)",
-                (
-                    table.name,
-                    position,
-                    table.title or None,
-                    table.description or None,
-                    typed.num_rows,
-                    derived_by.get(table.name),
-                ),
-            )
-            con.executemany(
-                f"INSERT INTO {quote(FIELDS_TABLE)} VALUES ({', '.join('?' * 10)})",
-                field_rows(table),
-            )
-        con.execute("COMMIT")
+        fill_database(con, tables, derived_by)
         bad = con.execute("PRAGMA foreign_key_check").fetchall()
         if bad:
             raise sqlite3.IntegrityError(f"foreign keys that do not resolve: {bad[:5]}")
@@ -188,6 +163,39 @@ def write_database(
         con.close()
     with open(path, "rb+") as fh:
         os.fsync(fh.fileno())
+
+
+def fill_database(
+    con: sqlite3.Connection, tables: list[tuple[Table, pa.Table]], derived_by: dict[str, str]
+) -> None:
+    """Create the catalogues and ``tables`` on ``con`` and insert their rows, in one
+    transaction: the contents of a release's database (:func:`write_database`)."""
+    by_name = {t.name: t for t, _ in tables}
+    con.execute("BEGIN")
+    con.execute(catalogue_sql(TABLES_TABLE, TABLES_COLUMNS, '"table_name"'))
+    con.execute(catalogue_sql(FIELDS_TABLE, FIELDS_COLUMNS, '"table_name", "field_name"'))
+    for position, (table, typed) in enumerate(tables, start=1):
+        con.execute(create_table_sql(table, by_name))
+        marks = ", ".join("?" * len(table.fields))
+        insert = f"INSERT INTO {quote(table.name)} VALUES ({marks})"
+        for rows in sorted_rows(table, typed):
+            con.executemany(insert, rows)
+        con.execute(
+            f"INSERT INTO {quote(TABLES_TABLE)} VALUES (?, ?, ?, ?, ?, ?)",
+            (
+                table.name,
+                position,
+                table.title or None,
+                table.description or None,
+                typed.num_rows,
+                derived_by.get(table.name),
+            ),
+        )
+        con.executemany(
+            f"INSERT INTO {quote(FIELDS_TABLE)} VALUES ({', '.join('?' * 10)})",
+            field_rows(table),
+        )
+    con.execute("COMMIT")
 
 
 # --- reading a stranger's database ----------------------------------------------------------
@@ -226,19 +234,32 @@ def open_database(data: bytes) -> Iterator[sqlite3.Connection]:
     con = sqlite3.connect(":memory:", isolation_level=None)
     try:
         con.deserialize(data)
-        con.execute("PRAGMA trusted_schema = OFF")
-        con.execute("PRAGMA query_only = ON")
-        con.execute("PRAGMA cell_size_check = ON")
-        con.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, MAX_VALUE_BYTES)
-        con.setlimit(sqlite3.SQLITE_LIMIT_ATTACHED, 0)
-        checks = [0]
-
-        def progress() -> int:
-            checks[0] += 1
-            return 1 if checks[0] > MAX_PROGRESS_CHECKS else 0
-
-        con.set_progress_handler(progress, PROGRESS_STEPS)
-        con.set_authorizer(_authorize)
+        guard(con)
         yield con
     finally:
         con.close()
+
+
+def guard(con: sqlite3.Connection) -> None:
+    """Make ``con`` read-only and bounded, for queries on a database that is not ours.
+
+    No function with side effects in a view, trigger or generated column
+    (``trusted_schema = OFF``), only reads and a few pragmas (an authorizer: no write,
+    ``ATTACH`` or recursive query), no extension, no value longer than
+    :data:`MAX_VALUE_BYTES`, and any query stopped after :data:`MAX_PROGRESS_CHECKS` ×
+    :data:`PROGRESS_STEPS` steps. ``verify`` reads a release's database so, and ``release``
+    runs a package's derived-table SQL so (:mod:`zonedata.release.derived`).
+    """
+    con.execute("PRAGMA trusted_schema = OFF")
+    con.execute("PRAGMA query_only = ON")
+    con.execute("PRAGMA cell_size_check = ON")
+    con.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, MAX_VALUE_BYTES)
+    con.setlimit(sqlite3.SQLITE_LIMIT_ATTACHED, 0)
+    checks = [0]
+
+    def progress() -> int:
+        checks[0] += 1
+        return 1 if checks[0] > MAX_PROGRESS_CHECKS else 0
+
+    con.set_progress_handler(progress, PROGRESS_STEPS)
+    con.set_authorizer(_authorize)

@@ -16,7 +16,7 @@
 Files are read through :mod:`zonedata.release.reader`: only regular files inside the
 release are opened (a FIFO, a device or a symlink leaving the folder is reported as
 ``release-unsafe``), and no file is read past its recorded size or the reader's caps.
-Each problem is a :class:`zonedata.validate.problems.Problem` whose code is registered
+Each problem is a :class:`zonedata.problems.Problem` whose code is registered
 in ``RULES`` (``release-missing``, ``release-altered``...; semantic problems keep
 their own codes), with the file's name relative to the release in ``path``.
 """
@@ -34,11 +34,11 @@ from typing import TYPE_CHECKING, Any
 
 from zonedata.errors import IntegrityError, ReleaseError, UnsafeFileError
 from zonedata.model.descriptor import DescriptorError, Package, Table
+from zonedata.problems import Problem, make
 from zonedata.release.build import BYTES_PROPERTY, CSV_SUFFIX, DATABASE_PROPERTY, JSON_SUFFIX
 from zonedata.release.reader import (
     CHECKSUMS,
     DESCRIPTOR,
-    MAX_DESCRIPTOR_BYTES,
     ReleaseFiles,
     check_is_release,
     file_spec,
@@ -47,7 +47,6 @@ from zonedata.release.reader import (
     open_release,
     read_parquet,
 )
-from zonedata.validate.problems import Problem, make
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -70,6 +69,7 @@ KINDS = (
     "json",
     "csv",
     "sqlite",
+    "derived",
     "semantic",
 )
 _SUMS_LINE = re.compile(r"([0-9a-fA-F]{64}) [ *](.+)")
@@ -231,7 +231,9 @@ def _read_sums(files: ReleaseFiles, result: VerifyResult) -> dict[str, str] | No
     if CHECKSUMS not in files:
         return None
     try:
-        return _parse_sums(files.read(CHECKSUMS, MAX_DESCRIPTOR_BYTES).decode("utf-8"), result)
+        return _parse_sums(
+            files.read(CHECKSUMS, files.limits.max_descriptor_bytes).decode("utf-8"), result
+        )
     except UnsafeFileError as e:
         result.problems.append(finding("unsafe", CHECKSUMS, e.detail))
     except ReleaseError as e:
@@ -461,7 +463,7 @@ def check_contents(
         elif tf.parquet in contents:
             try:
                 got = read_parquet(
-                    contents[tf.parquet], tf.parquet, max_bytes=files.limits.max_bytes
+                    contents[tf.parquet], tf.parquet, max_bytes=files.limits.max_file_bytes
                 )
             except IntegrityError as e:  # over a cap: a Parquet bomb?
                 result.findings.append(Finding("size", tf.parquet, e.detail))
@@ -569,11 +571,32 @@ def _verify(files: ReleaseFiles) -> VerifyResult:
             path = str(r["path"])
             result.problems.extend(check_database(path, contents[path], r, package, typed))
     if len(loaded) == result.tables and loaded:
+        check_derived(package, loaded, result)
         run_semantics(files, package, loaded, result)
     elif loaded:
         result.notes.append("semantic rules skipped: not every table could be read")
     result.problems.sort(key=lambda p: (KINDS.index(kind(p)), p.path or ""))
     return result
+
+
+def check_derived(
+    package: Package,
+    loaded: dict[str, tuple[_TableFiles, pa.Table, pa.Table]],
+    result: VerifyResult,
+) -> None:
+    """Each derived table is what its SQL gives on the release's other tables
+    (:func:`zonedata.release.derived.rederive`, guarded as the database is read)."""
+    from zonedata.release.derived import rederive
+
+    files = {name: tf.parquet for name, (tf, _, _) in loaded.items()}
+    try:
+        diffs = rederive(package, {n: (tf.table, x, t) for n, (tf, x, t) in loaded.items()})
+    except (ReleaseError, sqlite3.Error, ValueError) as e:
+        result.problems.append(finding("derived", DESCRIPTOR, f"cannot derive the tables: {e}"))
+        return
+    for name, why in diffs:
+        message = f"derived table {name!r} is not what its SQL gives: {why}"
+        result.problems.append(finding("derived", files[name], message))
 
 
 # --- the database -------------------------------------------------------------------

@@ -108,10 +108,19 @@ RULES: dict[str, Rule] = _rules(
         "name-unsafe",
         "descriptor",
         "error",
-        "Resource name is not a safe identifier",
-        "Releases write <name>.parquet and <name>.json, so a name must be a plain file stem: 1 to 64 "
-        "lowercase letters, digits, '_', '-' and '.', not starting with '.' or '-', without '..' and not "
-        "a Windows device name. A name such as ../../x would write outside the release folder.",
+        "Resource name is not an identifier",
+        "A name is Frictionless' identifier (lowercase letters, digits, '-', '_', '.' and '/'), at "
+        "most 64 characters. It is never used as a path: releases and sites name files and pages "
+        "by a safe stem made from it (zonedata.names.file_stem), so ../../x cannot leave a folder.",
+    ),
+    Rule(
+        "convention-unknown",
+        "descriptor",
+        "error",
+        "Unknown file convention",
+        "zonedata:conventions (on the package or a resource) lists the file conventions the "
+        "package holds itself to: lf, no-bom, sorted. Another name would silently check "
+        "nothing.",
     ),
     Rule(
         "name-duplicate",
@@ -144,6 +153,26 @@ RULES: dict[str, Rule] = _rules(
         "error",
         "Remote resource refused",
         "Remote URLs are fetched only with --allow-remote, so validation never touches the network by surprise.",
+    ),
+    Rule(
+        "derived-invalid",
+        "descriptor",
+        "error",
+        "Derived table declaration is malformed",
+        "A table that zonedata release derives is declared in the descriptor's "
+        "zonedata:derived list: a name, a plain relative sqlPath to an existing SQL file inside "
+        "the package folder, and a valid table schema whose foreign keys refer to the package's "
+        "tables. A malformed declaration would stop the release, so validation reports it first.",
+    ),
+    Rule(
+        "derived-refused",
+        "release",
+        "error",
+        "Derived table's SQL refused",
+        "Raised by zonedata release, not validate: a derived table's SQL is one SELECT on the "
+        "release's own SQLite database, run read-only "
+        "(no write, ATTACH or recursive query) and bounded in work, rows and bytes: SQL that "
+        "breaks a bound stops the release instead of hanging it or filling memory.",
     ),
     # Layer 2: the files
     Rule("file-missing", "file", "error", "File not found", "A resource's file must exist."),
@@ -211,9 +240,9 @@ RULES: dict[str, Rule] = _rules(
         "file",
         "warning",
         "Byte order mark",
-        "UTF-8 without BOM is the package convention; a BOM ends up in the first column's name "
-        "in readers that do not expect one. zonedata and frictionless skip it, so it is a warning "
-        "(a failure under --strict).",
+        "Only for a package that declares the no-bom convention (zonedata:conventions): a "
+        "BOM ends up in the first column's name in readers that do not expect one. zonedata and "
+        "frictionless skip it, so it is a warning (a failure under --strict).",
     ),
     Rule(
         "nul-byte",
@@ -227,7 +256,8 @@ RULES: dict[str, Rule] = _rules(
         "file",
         "warning",
         "CRLF line endings",
-        "The package convention is LF line endings (enforced by .gitattributes); CRLF makes noisy diffs.",
+        "Only for a package that declares the lf convention (zonedata:conventions): CRLF "
+        "makes noisy diffs. zonedata and frictionless read CRLF, so it is a warning.",
     ),
     Rule(
         "rows-disagree",
@@ -313,7 +343,8 @@ RULES: dict[str, Rule] = _rules(
         "file",
         "warning",
         "Rows not sorted by primary key",
-        "Rows are kept sorted by primary key so that diffs stay small and readable.",
+        "Only for a package that declares the sorted convention (zonedata:conventions): rows "
+        "kept sorted by primary key keep diffs small and readable.",
     ),
     Rule(
         "blank-row",
@@ -651,6 +682,15 @@ RULES: dict[str, Rule] = _rules(
         "The release's database opens read-only, passes integrity_check and "
         "foreign_key_check, and holds exactly the release's tables, with their declared "
         "types, keys and rows, and _fields rows equal to the descriptor's fields.",
+    ),
+    Rule(
+        "release-derived",
+        "release",
+        "error",
+        "Derived table is not what its SQL gives",
+        "A derived table's resource carries the SQL it was derived by; run again on the "
+        "release's other tables, read-only and bounded as the database is read, it gives "
+        "exactly the table's cells.",
     ),
     # Meta
     Rule(
