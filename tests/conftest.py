@@ -79,6 +79,19 @@ def line_of(path: Path, needle: str) -> int:
     raise AssertionError(f"{needle!r} not in {path}")
 
 
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
+    """``-n auto`` (pyproject's addopts): a worker a core when the whole suite runs
+    (``pytest``, ``pytest tests``); a run of chosen files or tests (``pytest
+    tests/test_x.py -k ...``) stays in one process, which starts sooner and leaves the
+    other cores of a shared machine to others. PYTEST_XDIST_AUTO_NUM_WORKERS or ``-n N``
+    decide otherwise."""
+    if os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS"):
+        return None  # (xdist reads it)
+    suite = {REPO, REPO / "tests"}
+    chosen = [a for a in config.args if Path(a.split("::")[0]).resolve() not in suite]
+    return 0 if chosen else None
+
+
 #: files whose module-scoped fixtures are costly to set up (a browser, several releases, a
 #: release built by the command line): under pytest-xdist each runs whole on one worker,
 #: so that the setup happens once; the other files' tests spread over every worker
