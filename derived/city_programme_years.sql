@@ -15,7 +15,9 @@
 --    programme; a zone covering only a district or county of the city (Pudong New Area,
 --    Binhai New Area, Deqing County) counts for the city.
 -- 3. miit, most: 1 from the calendar year of approval on (year >= approval year),
---    else 0. either: 1 when miit or most is 1.
+--    else 0; empty (unknown, never guessed) for a city that entered the programme with
+--    zones of no known date. either: 1 when miit or most is 1, else empty when either is
+--    unknown, else 0.
 -- 4. miit_full, most_full, either_full: the same from the first full year of treatment
 --    on (the year after the approval year, unless the date is exactly 1 January).
 -- The years are listed, not generated: a release runs no recursive SQL.
@@ -53,10 +55,12 @@ panel AS (
         d.name_zh,
         d.province_code,
         y.year,
-        COALESCE(y.year >= mi.approval_year, 0) AS miit,
-        COALESCE(y.year >= mo.approval_year, 0) AS most,
-        COALESCE(y.year >= mi.first_full_year, 0) AS miit_full,
-        COALESCE(y.year >= mo.first_full_year, 0) AS most_full
+        CASE WHEN mi.admin_code IS NULL THEN 0 ELSE y.year >= mi.approval_year END AS miit,
+        CASE WHEN mo.admin_code IS NULL THEN 0 ELSE y.year >= mo.approval_year END AS most,
+        CASE WHEN mi.admin_code IS NULL THEN 0 ELSE y.year >= mi.first_full_year END
+            AS miit_full,
+        CASE WHEN mo.admin_code IS NULL THEN 0 ELSE y.year >= mo.first_full_year END
+            AS most_full
     FROM divisions AS d
     CROSS JOIN years AS y
     LEFT JOIN entry AS mi ON mi.admin_code = d.admin_code AND mi.programme_id = 'miit'
@@ -71,10 +75,18 @@ SELECT
     c.city_id,
     panel.miit,
     panel.most,
-    MAX(panel.miit, panel.most) AS either,
+    CASE
+        WHEN panel.miit = 1 OR panel.most = 1 THEN 1
+        WHEN panel.miit IS NULL OR panel.most IS NULL THEN NULL
+        ELSE 0
+    END AS either,
     panel.miit_full,
     panel.most_full,
-    MAX(panel.miit_full, panel.most_full) AS either_full
+    CASE
+        WHEN panel.miit_full = 1 OR panel.most_full = 1 THEN 1
+        WHEN panel.miit_full IS NULL OR panel.most_full IS NULL THEN NULL
+        ELSE 0
+    END AS either_full
 FROM panel
 LEFT JOIN cities AS c ON c.admin_code = panel.admin_code
 ORDER BY panel.admin_code, panel.year;

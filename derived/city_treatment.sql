@@ -11,7 +11,10 @@
 --    earliest approval date (ISO text order; a shorter date sorts before the longer
 --    dates of the same period), then the zone_id. Its batch, date, event and
 --    precision are that zone's; zone_ids lists all its zones in the programme.
--- 3. approval_year is the calendar year of that date.
+-- 3. approval_year is the calendar year of that date. A zone with no preferred approved
+--    or announced date comes last; a city all of whose zones in the programme have none
+--    has an empty date, precision, event, approval_year and first_full_year (its timing
+--    is unknown: never guessed).
 -- 4. first_full_year is the first calendar year the city spends entirely under the
 --    programme: approval_year if the date is exactly YYYY-01-01, else approval_year + 1
 --    (a month-only or year-only date may fall on any day of its period, so the year of
@@ -46,7 +49,7 @@ city_zone AS (
         zc.area_admin_code,
         ROW_NUMBER() OVER (
             PARTITION BY zc.city_id, za.programme_id
-            ORDER BY za.approval_date, za.zone_id
+            ORDER BY za.approval_date IS NULL, za.approval_date, za.zone_id
         ) AS rank_in_programme
     FROM zone_cities AS zc
     JOIN zone_approval AS za ON za.zone_id = zc.zone_id

@@ -74,7 +74,7 @@ def releases(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Pat
         )
         edit_csv(
             v2 / "data" / "zone_cities.csv",
-            lambda rows: [*rows, ["most-zz", "beijing", "", "", "crntt-2021-12-08"]],
+            lambda rows: [*rows, ["most-zz", "beijing", "", "", "", "crntt-2021-12-08"]],
         )
         edit_csv(v2 / "data" / "zone_industries.csv", lambda rows: [rows[0], *rows[2:]])
         build_release(v2, version="0.2.0", out=out)

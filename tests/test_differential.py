@@ -40,7 +40,8 @@ CASES: dict[str, tuple[str, Callable[[str], str]]] = {
     "duplicate-pk": (
         "data/cities.csv",
         replace_once(
-            "hefei,Hefei,合肥,anhui\n", "hefei,Hefei,合肥,anhui\nhefei,Hefei,合肥,anhui\n"
+            "hefei,Hefei,合肥,anhui,340100\n",
+            "hefei,Hefei,合肥,anhui,340100\nhefei,Hefei,合肥,anhui,340100\n",
         ),
     ),
     "dangling-fk": (

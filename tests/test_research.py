@@ -492,3 +492,43 @@ def test_research_gaps_file() -> None:
     dated = [g for g in gaps if g["searched_on"]]
     assert len(dated) >= 12
     assert all(re.fullmatch(r"\d{4}-\d{2}-\d{2}", g["searched_on"]) for g in dated)
+
+
+def test_a_zone_without_a_date_leaves_the_timing_unknown(tmp_path: Path) -> None:
+    """A city whose only zone in a programme has no approved or announced date is
+    treated with an unknown timing (empty), never as a control; a dated zone of the same
+    programme still decides the entry."""
+    from tests.helpers import copy_package
+
+    pkg = copy_package(tmp_path)
+    with (pkg / "data" / "zones.csv").open("a", encoding="utf-8") as fh:
+        fh.write("most-zz,most,ZZ Test,,测试文件,crntt-2021-12-08,\n")
+    with (pkg / "data" / "zone_cities.csv").open("a", encoding="utf-8") as fh:
+        fh.write("most-zz,beijing,,,,crntt-2021-12-08\nmost-zz,yantai-test,,,,crntt-2021-12-08\n")
+    cities = (pkg / "data" / "cities.csv").read_text(encoding="utf-8")
+    (pkg / "data" / "cities.csv").write_text(
+        cities + "yantai-test,Yantai,烟台,shandong,370600\n", encoding="utf-8"
+    )
+    for name in ("zones", "zone_cities", "cities"):  # keep the rows sorted by their keys
+        path = pkg / "data" / f"{name}.csv"
+        head, *body = path.read_text(encoding="utf-8").splitlines()
+        path.write_text("\n".join([head, *sorted(body)]) + "\n", encoding="utf-8")
+    build_release(pkg, out=tmp_path / "dist")
+    db = sqlite3.connect(tmp_path / "dist" / "zonedata-0.1.0" / "zonedata-0.1.0.sqlite")
+    db.row_factory = sqlite3.Row
+    treatment = {
+        (r["city_id"], r["programme_id"]): dict(r)
+        for r in db.execute("SELECT * FROM city_treatment")
+    }
+    assert treatment["beijing", "most"]["approval_date"] == "2019-02"  # the dated zone
+    assert treatment["beijing", "most"]["zone_ids"] == "most-beijing; most-zz"
+    unknown = treatment["yantai-test", "most"]
+    assert (unknown["approval_date"], unknown["approval_year"], unknown["first_full_year"]) == (
+        None,
+        None,
+        None,
+    )
+    panel = db.execute(
+        "SELECT year, miit, most, either FROM city_programme_years WHERE admin_code = '370600'"
+    ).fetchall()
+    assert {tuple(r) for r in panel} == {(y, 0, None, None) for y in range(2010, 2026)}

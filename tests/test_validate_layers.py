@@ -37,7 +37,7 @@ def col_of(path: Path, line: int, value: str) -> int:
 def test_canonical_data_has_no_errors(repo: Path) -> None:
     report = validate_package(repo)
     assert report.errors == [], "\n".join(p.message for p in report.errors)
-    assert report.tables == 20
+    assert report.tables == 25
     assert report.rows > 300
     assert report.exit_code() == 0
 
@@ -104,7 +104,7 @@ def test_ragged_row(edit: Editor, package_copy: Path) -> None:
     )
     prob = only(package_copy, "row-length")
     assert prob.line == line_of(p, "hefei,")
-    assert "5 cells" in prob.message
+    assert "6 cells; the header has 5" in prob.message
 
 
 def test_renamed_header(edit: Editor, package_copy: Path) -> None:
@@ -205,7 +205,8 @@ def test_duplicate_primary_key(edit: Editor, package_copy: Path) -> None:
     p = edit(
         "data/cities.csv",
         replace_once(
-            "hefei,Hefei,合肥,anhui\n", "hefei,Hefei,合肥,anhui\nhefei,Hefei,合肥,anhui\n"
+            "hefei,Hefei,合肥,anhui,340100\n",
+            "hefei,Hefei,合肥,anhui,340100\nhefei,Hefei,合肥,anhui,340100\n",
         ),
     )
     prob = only(package_copy, "primary-key-duplicate")

@@ -77,6 +77,11 @@ class Limits:
     max_value_bytes: int = _bound(
         64 * _MiB, "ZONEDATA_MAX_VALUE_BYTES", "bytes of one value read from a release database"
     )
+    max_rule_declarations: int = _bound(
+        1000,
+        "ZONEDATA_MAX_RULE_DECLARATIONS",
+        "semantic rule declarations in a descriptor's zonedata:rules",
+    )
     max_derived_rows: int = _bound(
         1_000_000, "ZONEDATA_MAX_DERIVED_ROWS", "rows of one table a release derives by SQL"
     )

@@ -1421,10 +1421,10 @@ class ResearchGapModel(_Contract):
         title="Searched",
         description="What was searched (queries, documents read) and what was found instead.",
     )
-    searched_on: Series[Annotated[pd.ArrowDtype, pa.date32()]] = pdr.Field(
+    searched_on: Series[pd.StringDtype] = pdr.Field(
         nullable=True,
         title="Searched on",
-        description="The day of the latest search; empty for searches of earlier rounds whose day was not recorded.",
+        description="The day of the latest search; empty for searches of earlier rounds whose day was not recorded. ISO 8601 at the precision recorded: YYYY, YYYY-MM or YYYY-MM-DD.",
     )
     fills: Series[pd.StringDtype] = pdr.Field(
         nullable=True,

@@ -702,6 +702,15 @@ RULES: dict[str, Rule] = _rules(
         "named in the message); frictionless' default checks do not raise it.",
     ),
     Rule(
+        "rule-declaration",
+        "descriptor",
+        "error",
+        "Rule declaration is wrong",
+        "A declaration in the descriptor's zonedata:rules names an unknown rule kind or property, lacks a "
+        "parameter, gives one of the wrong type, or names a table or field that does not exist (or a field "
+        "of the wrong type). The declaration is skipped; the others run.",
+    ),
+    Rule(
         "internal-error",
         "descriptor",
         "error",

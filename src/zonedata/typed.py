@@ -12,7 +12,6 @@ imported here.
 
 from __future__ import annotations
 
-import datetime
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -867,9 +866,9 @@ class ResearchGap:
     """Missing: The fact that was not found."""
     searched: str
     """Searched: What was searched (queries, documents read) and what was found instead."""
-    searched_on: datetime.date | None
+    searched_on: str | None
     """Searched on: The day of the latest search; empty for searches of earlier rounds whose day was
-    not recorded.
+    not recorded. ISO 8601 at the precision recorded: YYYY, YYYY-MM or YYYY-MM-DD.
     """
     fills: str | None
     """Fills: Field values of a row of the table that would fill the gap, as field=value pairs
