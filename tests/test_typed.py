@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import dataclasses
 import datetime
@@ -24,8 +25,10 @@ from typing import Any, Literal
 import pandas as pd
 import pyarrow as pa
 import pytest
+from click.testing import CliRunner
 
 import zonedata
+from zonedata.cli import cli
 from zonedata.errors import CodegenError
 from zonedata.model import codegen
 from zonedata.model.descriptor import Field, Package, read_package
@@ -48,7 +51,10 @@ def run(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
 
 
 def docs(*args: str) -> subprocess.CompletedProcess[str]:
-    return run("-m", "zonedata", "docs", "typed", "models", *args)
+    """``zonedata docs typed models ARGS`` in process (an exception fails the test)."""
+    with contextlib.chdir(REPO):
+        r = CliRunner().invoke(cli, ["docs", "typed", "models", *args], catch_exceptions=False)
+    return subprocess.CompletedProcess(list(args), r.exit_code, r.stdout, r.stderr)
 
 
 def test_docs_check_exits_0_when_fresh_and_1_when_stale(tmp_path: Path) -> None:
