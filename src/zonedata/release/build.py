@@ -2,13 +2,20 @@
 
 Layout, for version V in the output folder DIR::
 
-    DIR/zonedata-V/<table>.parquet   one per table, typed (see zonedata.release.formats)
-    DIR/zonedata-V/<table>.json      one per table, exact text, native JSON types
-    DIR/zonedata-V/<table>.csv       one per table: the package's CSV file, byte for byte
-    DIR/zonedata-V/zonedata-V.sqlite every table (see zonedata.release.database)
-    DIR/zonedata-V/datapackage.json  the release descriptor (Frictionless v2)
-    DIR/zonedata-V/SHA256SUMS        "<sha256>  <file>" for every other file, for sha256sum -c
-    DIR/zonedata-V.zip               the folder above, as one deterministic zip
+    DIR/N-V/<stem>.parquet   one per table, typed (see zonedata.release.formats)
+    DIR/N-V/<stem>.json      one per table, exact text, native JSON types
+    DIR/N-V/<stem>.csv       one per table: the package's CSV file, byte for byte
+    DIR/N-V/N-V.sqlite       every table (see zonedata.release.database)
+    DIR/N-V/datapackage.json the release descriptor (Frictionless v2)
+    DIR/N-V/SHA256SUMS       "<sha256>  <file>" for every other file, for sha256sum -c
+    DIR/N-V.zip              the folder above, as one deterministic zip
+
+N is the package's name (its safe stem, :func:`release_stem`), V the version, and
+``<stem>`` each table's :func:`zonedata.names.file_stem` (never the raw name). In the
+release descriptor a table's Parquet resource has the table's own name; its JSON and CSV
+resources, and the database's, carry the property ``zonedata:table`` (the table they
+hold) or ``zonedata:sqlite``, and names chosen to collide with no other resource
+(:func:`resource_names`): ``<table>-json``, ``<table>-csv`` and ``sqlite`` when free.
 
 The tables are the package's, then the overview tables derived from them
 (:mod:`zonedata.release.overview`). The steps: :func:`plan_release` (inputs and output
@@ -45,6 +52,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from zonedata import names
 from zonedata.model.descriptor import DescriptorError, Package, Table
 from zonedata.release.archive import CHECKSUMS, DESCRIPTOR, ZIP_EPOCH_MIN, write_zip
 from zonedata.release.errors import ReleaseError, ReleaseExistsError, ValidationFailedError
@@ -69,7 +77,7 @@ JSON_SUFFIX = "-json"
 CSV_SUFFIX = "-csv"
 CSV_MEDIATYPE = "text/csv"
 #: Name of the database's resource, and its property listing the tables and their rows.
-DATABASE_RESOURCE = "zonedata-sqlite"
+DATABASE_RESOURCE = "sqlite"
 DATABASE_PROPERTY = "zonedata:sqlite"
 #: The zip time when neither SOURCE_DATE_EPOCH nor git gives one: 1980-01-01T00:00:00Z.
 FALLBACK_EPOCH = ZIP_EPOCH_MIN
@@ -78,7 +86,13 @@ FALLBACK_EPOCH = ZIP_EPOCH_MIN
 SLOW_ENV = "ZONEDATA_TEST_SLOW_RELEASE"
 
 VERSION_RE = re.compile(r"[0-9A-Za-z][0-9A-Za-z.+_-]*")
-_TEMP_RE = re.compile(r"^\.zonedata-.+\.(?:tmp|old)-(\d+)-[0-9A-Za-z_]+$")
+#: The longest release version (it names the release's files).
+MAX_VERSION_LENGTH = 64
+#: The stem of a release whose package has no usable name.
+UNNAMED_PACKAGE = "package"
+#: Property of a format resource (JSON, CSV) naming the table whose file it is.
+TABLE_PROPERTY = "zonedata:table"
+_TEMP_RE = re.compile(r"^\.[0-9A-Za-z_~][0-9A-Za-z_.~+-]*\.(?:tmp|old)-(\d+)-[0-9a-f]{8}$")
 #: Resource properties that describe the source file and do not carry over to a release.
 _FILE_PROPS = frozenset(
     {"path", "format", "mediatype", "encoding", "bytes", "hash", "dialect", "scheme", "compression"}
@@ -128,6 +142,11 @@ def descriptor_path(path: str | Path | None) -> Path:
 
 def check_version(version: str) -> str:
     """A release version usable in a file name (``1.2.0``, ``2026.03``, ``1.0.0rc1``)."""
+    if len(version) > MAX_VERSION_LENGTH:
+        raise ReleaseError(
+            f"the version {version[:40]!r}... is {len(version)} characters long: a release "
+            f"version has at most {MAX_VERSION_LENGTH}"
+        )
     if not VERSION_RE.fullmatch(version) or ".." in version:
         raise ReleaseError(
             f"{version!r} is not a usable release version: use letters, digits, '.', '+', '_' "
@@ -242,11 +261,50 @@ TABLE_FORMATS = (
 )
 
 
+def release_stem(package_name: str, version: str) -> str:
+    """``<name>-<version>``: the release's folder, zip and database stem.
+
+    The name is the package's :func:`zonedata.names.file_stem` (a package without a
+    name acceptable as a table name is called :data:`UNNAMED_PACKAGE`).
+    """
+    stem = names.file_stem(package_name) if names.is_table_name(package_name) else UNNAMED_PACKAGE
+    return f"{stem}-{version}"
+
+
+def table_file(table_name: str, ext: str) -> str:
+    """The release file of a table in one format: ``<file stem>.<ext>``."""
+    return f"{names.file_stem(table_name)}.{ext}"
+
+
+def resource_names(table_names: list[str]) -> dict[tuple[str, str], str]:
+    """The release descriptor's resource names, unique: (table, format) -> name.
+
+    A table's Parquet resource has the table's own name; its JSON and CSV resources are
+    ``<table>-json`` and ``<table>-csv``, and the database (key ``("", "sqlite")``)
+    ``sqlite``, unless that name is taken (by a table, or an earlier resource): then a
+    number is added (``a-json-2``). Readers find a format's table by its
+    :data:`TABLE_PROPERTY`, never by its name.
+    """
+    taken = set(table_names)
+    out = {(t, "parquet"): t for t in table_names}
+    wanted = [((t, fmt), t + suffix) for _, suffix, fmt, _ in TABLE_FORMATS[1:] for t in table_names]
+    for key, name in [*wanted, (("", "sqlite"), DATABASE_RESOURCE)]:
+        free, n = name, 1
+        while free in taken:
+            n += 1
+            free = f"{name}-{n}"
+        taken.add(free)
+        out[key] = free
+    return out
+
+
 def _resource(
     t: Table, path: str, name: str, fmt: str, mediatype: str, info: ReleasedFile
 ) -> dict[str, Any]:
     src = t.descriptor
     r: dict[str, Any] = {"name": name, "type": "table"}
+    if fmt != "parquet":
+        r[TABLE_PROPERTY] = t.name
     for key in ("title", "description"):
         if key in src:
             r[key] = src[key]
@@ -266,24 +324,24 @@ def _resource(
     return r
 
 
-def database_name(version: str) -> str:
+def database_name(package_name: str, version: str) -> str:
     """The file name of a release's SQLite database."""
-    return f"zonedata-{version}.sqlite"
+    return f"{release_stem(package_name, version)}.sqlite"
 
 
 def _database_resource(
-    version: str, tables: list[tuple[str, int]], info: ReleasedFile
+    name: str, path: str, tables: list[tuple[str, int]], info: ReleasedFile
 ) -> dict[str, Any]:
     import sqlite3
 
     return {
-        "name": DATABASE_RESOURCE,
+        "name": name,
         "title": "SQLite database",
         "description": (
             "Every table in one SQLite database, with its primary and foreign keys and "
             "declared column types; _tables and _fields describe the tables and fields."
         ),
-        "path": database_name(version),
+        "path": path,
         "format": "sqlite",
         "mediatype": SQLITE_MEDIATYPE,
         BYTES_PROPERTY: info.bytes,
@@ -311,15 +369,16 @@ def release_descriptor(
         if key not in ("$schema", "resources", "profile"):
             d[key] = value
     d["version"] = version
+    rnames = resource_names([t.name for t in package.tables])
     resources = [
-        _resource(t, f"{t.name}.{ext}", t.name + suffix, fmt, mediatype, files[f"{t.name}.{ext}"])
-        for ext, suffix, fmt, mediatype in TABLE_FORMATS
+        _resource(t, path, rnames[(t.name, fmt)], fmt, mediatype, files[path])
+        for ext, _, fmt, mediatype in TABLE_FORMATS
         for t in package.tables
-        if f"{t.name}.{ext}" in files
+        if (path := table_file(t.name, ext)) in files
     ]
-    db = database_name(version)
+    db = database_name(package.name, version)
     if db in files:
-        resources.append(_database_resource(version, tables or [], files[db]))
+        resources.append(_database_resource(rnames[("", "sqlite")], db, tables or [], files[db]))
     d["resources"] = resources
     return d
 
@@ -369,10 +428,11 @@ def write_table(folder: Path, table: Table, raw: pa.Table, typed: pa.Table) -> l
 
     out = []
     try:
-        out.append(_write(folder / f"{table.name}.parquet", formats.parquet_bytes(typed, table)))
-        _checkpoint(f"wrote {table.name}.parquet")
-        out.append(_write(folder / f"{table.name}.json", formats.json_chunks(table, raw, typed)))
-        _checkpoint(f"wrote {table.name}.json")
+        parquet, json_file = table_file(table.name, "parquet"), table_file(table.name, "json")
+        out.append(_write(folder / parquet, formats.parquet_bytes(typed, table)))
+        _checkpoint(f"wrote {parquet}")
+        out.append(_write(folder / json_file, formats.json_chunks(table, raw, typed)))
+        _checkpoint(f"wrote {json_file}")
     except (ArrowException, ValueError) as e:
         raise ReleaseError(f"cannot convert {table.path}: {e}") from e
     return out
@@ -462,7 +522,8 @@ def read_source_package(desc_file: Path) -> Package:
 
     The descriptor must be a regular file of at most 16 MiB with JSON nested at most
     100 levels (a FIFO or ``/dev/zero`` is refused, not read), and every resource name a
-    safe file stem (rule ``name-unsafe``): the release writes ``<name>.parquet``.
+    table name by :func:`zonedata.names.name_problem` (rule ``name-unsafe``): the
+    release writes ``<file stem>.parquet``.
     """
     from zonedata.validate import descriptor_checks
 
@@ -474,10 +535,11 @@ def read_source_package(desc_file: Path) -> Package:
     except (DescriptorError, TypeError, AttributeError, ValueError) as e:
         raise ReleaseError(f"{desc_file}: {e}") from e
     for t in package.tables:
-        if not descriptor_checks.is_safe_name(t.name):
+        problem = names.name_problem(t.name)
+        if problem is not None:
             raise ReleaseError(
-                f"{desc_file}: resource name {t.name!r} is not a safe identifier "
-                "(name-unsafe); nothing was written"
+                f"{desc_file}: resource name {t.name!r} {problem} (name-unsafe); "
+                "nothing was written"
             )
     return package
 
@@ -650,7 +712,7 @@ class _Plan:
 
     @property
     def stem(self) -> str:
-        return f"zonedata-{self.version}"
+        return release_stem(self.package.name, self.version)
 
     @property
     def folder(self) -> Path:
@@ -733,7 +795,7 @@ def copy_csv(
             while chunk := fh.read(1 << 20):
                 yield chunk
 
-    info = _write(folder / f"{table.name}.csv", pieces())
+    info = _write(folder / table_file(table.name, "csv"), pieces())
     if before is None or _source_stat(source) != before or info.bytes != before[0]:
         raise ReleaseError(f"{source} changed while the release was built; build it again")
     return info
@@ -760,7 +822,7 @@ def write_tables(
         for f in write_table(folder, t, raw, typed):
             out.add(f)
         out.add(copy_csv(folder, plan.package, t, stats[t.name]))
-        _checkpoint(f"wrote {t.name}.csv")
+        _checkpoint(f"wrote {table_file(t.name, 'csv')}")
         typed_tables.append((t, typed))
         del raw
     for d in derived:
@@ -768,22 +830,26 @@ def write_tables(
         out.tables.append((d.table.name, typed.num_rows))
         for f in write_table(folder, d.table, d.raw, typed):
             out.add(f)
-        out.add(_write(folder / f"{d.table.name}.csv", d.csv))
-        _checkpoint(f"wrote {d.table.name}.csv")
+        out.add(_write(folder / table_file(d.table.name, "csv"), d.csv))
+        _checkpoint(f"wrote {table_file(d.table.name, 'csv')}")
         typed_tables.append((d.table, typed))
-    out.add(write_database_file(folder, plan.version, typed_tables, derived))
+    out.add(write_database_file(folder, plan.package.name, plan.version, typed_tables, derived))
     return out
 
 
 def write_database_file(
-    folder: Path, version: str, tables: list[tuple[Table, pa.Table]], derived: list[Derived]
+    folder: Path,
+    package_name: str,
+    version: str,
+    tables: list[tuple[Table, pa.Table]],
+    derived: list[Derived],
 ) -> ReleasedFile:
     """The release's SQLite database (see :mod:`zonedata.release.database`)."""
     import sqlite3
 
     from zonedata.release.database import write_database
 
-    path = folder / database_name(version)
+    path = folder / database_name(package_name, version)
     _check_write_target(path)
     rules = {
         d.table.name: "\n".join(d.table.descriptor["zonedata:derived"]["rules"]) for d in derived
@@ -802,7 +868,7 @@ def write_metadata(folder: Path, plan: _Plan, written: _Written) -> None:
     tables = [Table.from_descriptor({**t.descriptor, "path": t.path}) for t in plan.package.tables]
     from zonedata.release.overview import DERIVATIONS
 
-    tables += [d.table() for d in DERIVATIONS if f"{d.name}.parquet" in written.files]
+    tables += [d.table() for d in DERIVATIONS if table_file(d.name, "parquet") in written.files]
     package = Package(descriptor=plan.package.descriptor, base_path=folder, tables=tuple(tables))
     descriptor = release_descriptor(package, plan.version, written.files, written.tables)
     desc_bytes = (json.dumps(descriptor, ensure_ascii=False, indent=2) + "\n").encode("utf-8")

@@ -34,7 +34,13 @@ from typing import TYPE_CHECKING, Any
 
 from zonedata.errors import IntegrityError, ReleaseError, UnsafeFileError
 from zonedata.model.descriptor import DescriptorError, Package, Table
-from zonedata.release.build import BYTES_PROPERTY, CSV_SUFFIX, DATABASE_PROPERTY, JSON_SUFFIX
+from zonedata.release.build import (
+    BYTES_PROPERTY,
+    CSV_SUFFIX,
+    DATABASE_PROPERTY,
+    JSON_SUFFIX,
+    TABLE_PROPERTY,
+)
 from zonedata.release.reader import (
     CHECKSUMS,
     DESCRIPTOR,
@@ -336,7 +342,11 @@ def is_database(resource: dict[str, Any]) -> bool:
 
 
 def release_tables(package: Package) -> dict[str, _TableFiles]:
-    """The release's tables (its Parquet resources) with the file names of each format."""
+    """The release's tables (its Parquet resources) with the file names of each format.
+
+    A JSON or CSV resource holds the table its ``zonedata:table`` property names (a
+    release before that property: the table its name gives, ``<table>-json``).
+    """
     out: dict[str, _TableFiles] = {}
     for t in package.tables:
         if _format(t) in ("parquet", "parq"):
@@ -345,10 +355,17 @@ def release_tables(package: Package) -> dict[str, _TableFiles]:
         fmt = _format(t)
         if fmt not in ("json", "csv"):
             continue
-        suffix = JSON_SUFFIX if fmt == "json" else CSV_SUFFIX
-        base = t.name[: -len(suffix)] if t.name.endswith(suffix) else t.name
-        setattr(out.setdefault(base, _TableFiles(t)), fmt, t.path)
+        setattr(out.setdefault(format_table(t, fmt), _TableFiles(t)), fmt, t.path)
     return out
+
+
+def format_table(t: Table, fmt: str) -> str:
+    """The table a JSON or CSV resource holds (see :func:`release_tables`)."""
+    marked = t.descriptor.get(TABLE_PROPERTY)
+    if isinstance(marked, str):
+        return marked
+    suffix = JSON_SUFFIX if fmt == "json" else CSV_SUFFIX
+    return t.name[: -len(suffix)] if t.name.endswith(suffix) else t.name
 
 
 def compare_schema(got: pa.Schema, want: pa.Schema) -> list[str]:
