@@ -56,6 +56,7 @@ from zonedata import names
 from zonedata.model.descriptor import DescriptorError, Package, Table
 from zonedata.release.archive import CHECKSUMS, DESCRIPTOR, ZIP_EPOCH_MIN, write_zip
 from zonedata.release.errors import ReleaseError, ReleaseExistsError, ValidationFailedError
+from zonedata.validate import publishable
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -85,9 +86,8 @@ FALLBACK_EPOCH = ZIP_EPOCH_MIN
 #: so that a test can kill the build at a chosen moment.
 SLOW_ENV = "ZONEDATA_TEST_SLOW_RELEASE"
 
-VERSION_RE = re.compile(r"[0-9A-Za-z][0-9A-Za-z.+_-]*")
-#: The longest release version (it names the release's files).
-MAX_VERSION_LENGTH = 64
+VERSION_RE = publishable.VERSION_RE
+MAX_VERSION_LENGTH = publishable.MAX_VERSION_LENGTH
 #: The stem of a release whose package has no usable name.
 UNNAMED_PACKAGE = "package"
 #: Property of a format resource (JSON, CSV) naming the table whose file it is.
@@ -141,17 +141,11 @@ def descriptor_path(path: str | Path | None) -> Path:
 
 
 def check_version(version: str) -> str:
-    """A release version usable in a file name (``1.2.0``, ``2026.03``, ``1.0.0rc1``)."""
-    if len(version) > MAX_VERSION_LENGTH:
-        raise ReleaseError(
-            f"the version {version[:40]!r}... is {len(version)} characters long: a release "
-            f"version has at most {MAX_VERSION_LENGTH}"
-        )
-    if not VERSION_RE.fullmatch(version) or ".." in version:
-        raise ReleaseError(
-            f"{version!r} is not a usable release version: use letters, digits, '.', '+', '_' "
-            "and '-', starting with a letter or digit"
-        )
+    """A release version usable in a file name (``1.2.0``, ``2026.03``, ``1.0.0rc1``):
+    :func:`zonedata.validate.publishable.version_problem`'s rule."""
+    problem = publishable.version_problem(version)
+    if problem is not None:
+        raise ReleaseError(f"the version {version[:40]!r} {problem}")
     return version
 
 
@@ -287,7 +281,9 @@ def resource_names(table_names: list[str]) -> dict[tuple[str, str], str]:
     """
     taken = set(table_names)
     out = {(t, "parquet"): t for t in table_names}
-    wanted = [((t, fmt), t + suffix) for _, suffix, fmt, _ in TABLE_FORMATS[1:] for t in table_names]
+    wanted = [
+        ((t, fmt), t + suffix) for _, suffix, fmt, _ in TABLE_FORMATS[1:] for t in table_names
+    ]
     for key, name in [*wanted, (("", "sqlite"), DATABASE_RESOURCE)]:
         free, n = name, 1
         while free in taken:
@@ -761,6 +757,12 @@ def plan_release(
                 f"{desc_file}: the package has a table named {d.name!r}, which the release "
                 "derives itself; rename it"
             )
+    unwritable = [
+        p for p in publishable.check_tables(package, str(desc_file)) if p.severity == "error"
+    ]
+    if unwritable:  # (validate reports them too, with their rule codes)
+        p = unwritable[0]
+        raise ReleaseError(f"{desc_file}: {p.message.rstrip('.')} ({p.code}); nothing was written")
     plan = _Plan(desc_file, package, v, Path(out), force)
     check_out(plan.out_dir, package, desc_file)
     if plan.existing() and not force:

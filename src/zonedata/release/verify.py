@@ -596,6 +596,10 @@ def _verify(files: ReleaseFiles) -> VerifyResult:
 # --- the database -------------------------------------------------------------------
 
 
+#: The most schema differences a database is reported with (the rest are counted).
+MAX_SCHEMA_FINDINGS = 20
+
+
 def check_database(
     name: str,
     data: bytes,
@@ -603,12 +607,37 @@ def check_database(
     package: Package,
     typed: dict[str, pa.Table],
 ) -> list[Problem]:
-    """The release's SQLite database against the release's tables (see the module's doc)."""
+    """The release's SQLite database against the release's tables (see the module's doc).
+
+    Its schema is compared with the one a release writes first: only a database with
+    exactly that schema has its rows read. Every query is bounded
+    (:func:`zonedata.release.database.open_database`).
+    """
+    from zonedata.limits import env_of
     from zonedata.release.database import open_database
 
     try:
         with open_database(data) as con:
             return _database_problems(name, con, resource, package, typed)
+    except sqlite3.DataError as e:
+        return [
+            finding(
+                "sqlite",
+                name,
+                f"holds a value too long to be read ({e}; bound: {env_of('max_value_bytes')})",
+            )
+        ]
+    except sqlite3.OperationalError as e:
+        if "interrupted" not in str(e):
+            return [finding("sqlite", name, f"cannot be read as a SQLite database: {e}")]
+        return [
+            finding(
+                "sqlite",
+                name,
+                "a query on it was stopped: it took more than "
+                f"{env_of('max_sql_steps')} steps or {env_of('max_sql_seconds')} seconds",
+            )
+        ]
     except sqlite3.Error as e:
         return [finding("sqlite", name, f"cannot be read as a SQLite database: {e}")]
 
@@ -620,36 +649,22 @@ def _database_problems(
     package: Package,
     typed: dict[str, pa.Table],
 ) -> list[Problem]:
-    from zonedata.release.database import FIELDS_TABLE, TABLES_TABLE
-
-    out: list[Problem] = []
+    tables = {n: tf.table for n, tf in release_tables(package).items()}
+    out = schema_problems(name, con, list(tables.values()))
+    if out:  # rows are read only from a database with exactly the release's schema
+        return out
     integrity = [str(r[0]) for r in con.execute("PRAGMA integrity_check").fetchall()]
     if integrity != ["ok"]:
-        return [finding("sqlite", name, f"fails PRAGMA integrity_check: {integrity[:3]}")]
-    dangling = con.execute("PRAGMA foreign_key_check").fetchall()
+        return [finding("sqlite", name, f"fails PRAGMA integrity_check: {_short(integrity[:3])}")]
+    dangling = con.execute("PRAGMA foreign_key_check").fetchmany(3)
     if dangling:
-        out.append(finding("sqlite", name, f"fails PRAGMA foreign_key_check: {dangling[:3]}"))
-    objects = con.execute("SELECT type, name FROM sqlite_schema").fetchall()
-    for kind_, obj in objects:
-        if kind_ not in ("table", "index"):
-            out.append(
-                finding("sqlite", name, f"holds a {kind_} {obj!r}, which a release never has")
-            )
-    found = {str(obj) for kind_, obj in objects if kind_ == "table"}
-    tables = {n: tf.table for n, tf in release_tables(package).items()}
-    expected = set(tables) | {TABLES_TABLE, FIELDS_TABLE}
-    for missing in sorted(expected - found):
-        out.append(finding("sqlite", name, f"has no table {missing!r}"))
-    for extra in sorted(found - expected):
-        out.append(finding("sqlite", name, f"has a table {extra!r} the release does not describe"))
+        out.append(finding("sqlite", name, f"fails PRAGMA foreign_key_check: {_short(dangling)}"))
     recorded = (
         resource.get(DATABASE_PROPERTY, {}).get("tables")
         if isinstance(resource.get(DATABASE_PROPERTY), dict)
         else None
     )
     for table_name, table in tables.items():
-        if table_name not in found:
-            continue
         out += _table_problems(name, con, table, typed.get(table_name))
         if (
             isinstance(recorded, dict)
@@ -660,13 +675,68 @@ def _database_problems(
                 finding(
                     "sqlite",
                     DESCRIPTOR,
-                    f"records {recorded.get(table_name)!r} rows of {table_name!r} in {name}; "
-                    f"the table has {typed[table_name].num_rows}",
+                    f"records {_short(recorded.get(table_name))} rows of {table_name!r} in "
+                    f"{name}; the table has {typed[table_name].num_rows}",
                 )
             )
-    if FIELDS_TABLE in found:
-        out += _fields_problems(name, con, list(tables.values()))
+    out += _fields_problems(name, con, list(tables.values()))
     return out
+
+
+def _short(value: object, width: int = 200) -> str:
+    """``repr(value)``, cut to ``width`` characters: a hostile value never fills a report."""
+    text = repr(value)
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def schema_problems(name: str, con: sqlite3.Connection, tables: list[Table]) -> list[Problem]:
+    """How the database's schema (``sqlite_schema``) differs from the one a release writes
+    for ``tables``: objects missing, extra or declared otherwise (at most
+    :data:`MAX_SCHEMA_FINDINGS`, then a count of the rest). No row is read."""
+    from zonedata.release.database import expected_schema, read_schema
+
+    try:
+        want = {(t, n): sql for t, n, _, sql in expected_schema(tables)}
+    except sqlite3.Error as e:
+        return [finding("sqlite", DESCRIPTOR, f"describes tables no SQLite database holds: {e}")]
+    got = {(t, n): sql for t, n, _, sql in read_schema(con)}
+    messages = [
+        m
+        for key in sorted(got.keys() | want.keys())
+        if (m := _schema_difference(key, got.get(key, _MISSING), want.get(key, _MISSING)))
+    ]
+    out = [finding("sqlite", name, m) for m in messages[:MAX_SCHEMA_FINDINGS]]
+    if len(messages) > MAX_SCHEMA_FINDINGS:
+        rest = len(messages) - MAX_SCHEMA_FINDINGS
+        out.append(
+            finding("sqlite", name, f"and {rest:,} more differences from a release's schema")
+        )
+    return out
+
+
+#: An object one schema has and the other has not.
+_MISSING = object()
+
+
+def _schema_difference(key: tuple[str, str], got: object, want: object) -> str:
+    """What differs in one schema object ("" if nothing)."""
+    kind_, obj = key
+    shown = _short(obj, 80)
+    if got == want:
+        return ""
+    if got is _MISSING:
+        return f"has no {kind_} {shown}"
+    if want is _MISSING:
+        if kind_ == "table":
+            return f"has a table {shown} the release does not describe"
+        return f"holds {'an' if kind_[0] in 'aeiou' else 'a'} {kind_} {shown}, which a release never has"
+    g, w = str(got).splitlines(), str(want).splitlines()
+    i = next((i for i, (a, b) in enumerate(zip(g, w, strict=False)) if a != b), min(len(g), len(w)))
+    return (
+        f"{kind_} {shown} is declared otherwise than a release declares it: "
+        f"{_short(g[i] if i < len(g) else '(end)', 120)}, where a release has "
+        f"{_short(w[i] if i < len(w) else '(end)', 120)}"
+    )
 
 
 def _table_problems(
@@ -690,7 +760,8 @@ def _table_problems(
                 "sqlite",
                 name,
                 f"table {table.name!r} has the columns (name, type, not null, key position, "
-                f"hidden) {diff or [g[0] for g in got]}; expected {[w[0] for w in want]}",
+                f"hidden) {_short(diff or [g[0] for g in got])}; expected "
+                f"{_short([w[0] for w in want])}",
             )
         ]
     if typed is None:
@@ -707,8 +778,8 @@ def _table_problems(
                 finding(
                     "sqlite",
                     name,
-                    f"table {table.name!r}, row {line} in key order: {tuple(g)!r}, "
-                    f"where the Parquet file has {tuple(w)!r}",
+                    f"table {table.name!r}, row {line} in key order: {_short(tuple(g), 400)}, "
+                    f"where the Parquet file has {_short(tuple(w), 400)}",
                 )
             ]
     count = con.execute(f"SELECT count(*) FROM {quote(table.name)}").fetchone()[0]
@@ -724,24 +795,45 @@ def _table_problems(
 
 
 def _fields_problems(name: str, con: sqlite3.Connection, tables: list[Table]) -> list[Problem]:
-    from zonedata.release.database import FIELDS_TABLE, field_rows, quote
+    """``_fields`` against the descriptor's fields: no value longer than the longest
+    expected one is read, nor more rows than expected (and one)."""
+    from zonedata.release.database import FIELDS_TABLE, field_rows, quote, value_cap
 
-    got = con.execute(
-        f"SELECT * FROM {quote(FIELDS_TABLE)} ORDER BY table_name, position"
-    ).fetchall()
     want = sorted(
         (row for t in tables for row in field_rows(t)), key=lambda r: (str(r[0]), int(str(r[1])))
     )
+    # SQLite's length limit bounds a row's record too: each value's bytes and header
+    longest = max((sum(len(str(v).encode()) + 16 for v in row) for row in want), default=0)
+    try:
+        with value_cap(con, longest + 64):
+            got = con.execute(
+                f"SELECT * FROM {quote(FIELDS_TABLE)} ORDER BY table_name, position"
+            ).fetchmany(len(want) + 1)
+    except sqlite3.DataError:
+        return [
+            finding(
+                "sqlite",
+                name,
+                f"{FIELDS_TABLE} holds a row longer than any the descriptor's fields give "
+                f"(about {longest} bytes)",
+            )
+        ]
     if [tuple(r) for r in got] == want:
         return []
     diff = next(
-        (f"{tuple(g)} (expected {w})" for g, w in zip(got, want, strict=False) if tuple(g) != w), ""
+        (
+            f"{_short(tuple(g))} (expected {_short(w)})"
+            for g, w in zip(got, want, strict=False)
+            if tuple(g) != w
+        ),
+        "",
     )
+    count = f"more than {len(want)} rows" if len(got) > len(want) else f"{len(got)} rows"
     return [
         finding(
             "sqlite",
             name,
             f"{FIELDS_TABLE} differs from the descriptor's fields: "
-            f"{diff or f'{len(got)} rows, expected {len(want)}'}",
+            f"{diff or f'{count}, expected {len(want)}'}",
         )
     ]
