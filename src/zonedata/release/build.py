@@ -728,6 +728,8 @@ class _Written:
 
     files: dict[str, ReleasedFile] = field(default_factory=dict)
     tables: list[tuple[str, int]] = field(default_factory=list)
+    #: the release schema of a table read again for the release (not its source's)
+    released: dict[str, Table] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     checksums: bytes = b""
 
@@ -819,11 +821,16 @@ def write_tables(
     validated = validated_tables(report)
     typed_tables: list[tuple[Table, pa.Table]] = []
     for t in plan.package.tables:
-        raw, typed = released_table(validated, t, release_pkg)
+        if t.name in validated:
+            raw, typed = released_table(validated, t, release_pkg)
+            csv_file = copy_csv(folder, plan.package, t, stats[t.name])
+        else:
+            t, raw, typed, csv_file = release_foreign_table(folder, plan, t, stats[t.name])
+            out.released[t.name] = t
         out.tables.append((t.name, typed.num_rows))
         for f in write_table(folder, t, raw, typed):
             out.add(f)
-        out.add(copy_csv(folder, plan.package, t, stats[t.name]))
+        out.add(csv_file)
         _checkpoint(f"wrote {table_file(t.name, 'csv')}")
         typed_tables.append((t, typed))
         del raw
@@ -837,6 +844,31 @@ def write_tables(
         typed_tables.append((d.table, typed))
     out.add(write_database_file(folder, plan.package.name, plan.version, typed_tables, derived))
     return out
+
+
+def release_foreign_table(
+    folder: Path, plan: _Plan, table: Table, before: tuple[int, int] | None
+) -> tuple[Table, pa.Table, pa.Table, ReleasedFile]:
+    """A table validation left to frictionless (a field type or option, a format the fast
+    path does not read): read again by :mod:`zonedata.release.foreign_tables`; its CSV
+    file is written from the values read. (release table, text, typed, CSV file)."""
+    from zonedata.release import foreign_tables
+
+    package = plan.package
+    released, raw, typed, data = foreign_tables.read_table(
+        package.descriptor, package.base_path, table
+    )
+    if before is not None and _source_stat(package.file(table)) != before:
+        raise ReleaseError(
+            f"{package.file(table)} changed while the release was built; build it again"
+        )
+    release_pkg = Package(
+        descriptor={**package.descriptor, "version": plan.version},
+        base_path=package.base_path,
+        tables=(released,),
+    )
+    typed = with_release_schema(typed, released, release_pkg)
+    return released, raw, typed, _write(folder / table_file(table.name, "csv"), data)
 
 
 def write_database_file(
@@ -867,7 +899,10 @@ def write_database_file(
 
 def write_metadata(folder: Path, plan: _Plan, written: _Written) -> None:
     """The release descriptor and ``SHA256SUMS``, last, once every other file is written."""
-    tables = [Table.from_descriptor({**t.descriptor, "path": t.path}) for t in plan.package.tables]
+    tables = [
+        Table.from_descriptor({**written.released.get(t.name, t).descriptor, "path": t.path})
+        for t in plan.package.tables
+    ]
     from zonedata.release.overview import DERIVATIONS
 
     tables += [d.table() for d in DERIVATIONS if table_file(d.name, "parquet") in written.files]

@@ -32,6 +32,14 @@ from zonedata.validate.problems import Problem, make
 MAX_VERSION_LENGTH = 64
 #: A version usable in a file name (``1.2.0``, ``2026.03``, ``1.0.0rc1``).
 VERSION_RE = re.compile(r"[0-9A-Za-z][0-9A-Za-z.+_-]*")
+#: Every field type a release writes (all of Frictionless' Table Schema types): the
+#: release reader accepts a release descriptor's field of any of them.
+RELEASE_FIELD_TYPES = frozenset(
+    {
+        "string", "number", "integer", "boolean", "object", "array", "list", "date", "time",
+        "datetime", "year", "yearmonth", "duration", "geopoint", "geojson", "any",
+    }
+)  # fmt: skip
 #: The release database's catalogue tables: (tables, fields).
 CATALOGUE_TABLES = ("_tables", "_fields")
 #: The first characters of a text a spreadsheet runs as a formula (OWASP).
