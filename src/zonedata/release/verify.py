@@ -730,13 +730,19 @@ def _schema_difference(key: tuple[str, str], got: object, want: object) -> str:
         if kind_ == "table":
             return f"has a table {shown} the release does not describe"
         return f"holds {'an' if kind_[0] in 'aeiou' else 'a'} {kind_} {shown}, which a release never has"
-    g, w = str(got).splitlines(), str(want).splitlines()
-    i = next((i for i, (a, b) in enumerate(zip(g, w, strict=False)) if a != b), min(len(g), len(w)))
-    return (
-        f"{kind_} {shown} is declared otherwise than a release declares it: "
-        f"{_short(g[i] if i < len(g) else '(end)', 120)}, where a release has "
-        f"{_short(w[i] if i < len(w) else '(end)', 120)}"
+    g, w = _clauses(str(got)), _clauses(str(want))
+    extra = [c for c in g if c not in w]
+    lacking = [c for c in w if c not in g]
+    said = [f"it has {_short(extra[0], 160)}"] if extra else []
+    said += [f"it lacks {_short(lacking[0], 160)}"] if lacking else []
+    return f"{kind_} {shown} is declared otherwise than a release declares it: " + (
+        "; ".join(said) or "in another order"
     )
+
+
+def _clauses(sql: str) -> list[str]:
+    """The lines of a ``CREATE`` statement, without indentation and trailing commas."""
+    return [line.strip().rstrip(",").strip() for line in sql.splitlines()]
 
 
 def _table_problems(
