@@ -101,7 +101,7 @@ def test_resource_names_never_collide(tmp_path: Path) -> None:
     resources = [
         csv_resource(root, "a", "x\n1\n", fields),
         csv_resource(root, "a-json", "x\n2\n", fields),
-        csv_resource(root, "sqlite", "x\n3\n", fields),
+        csv_resource(root, "city-air-quality-sqlite", "x\n3\n", fields),
     ]
     folder = released(tmp_path, package(root, resources))
     d = descriptor(folder)
@@ -110,6 +110,8 @@ def test_resource_names_never_collide(tmp_path: Path) -> None:
     held = {(r.get("zonedata:table", r["name"]), r["format"]): r["path"] for r in d["resources"]}
     assert held[("a", "json")] == "a.json" and held[("a-json", "json")] == "a-json.json"
     assert held[("a-json", "parquet")] == "a-json.parquet"
+    database = [r["name"] for r in d["resources"] if r["format"] == "sqlite"]
+    assert database == ["city-air-quality-sqlite-2"]
     code, out = run("verify", folder)
     assert code == 0, out
     assert "3 tables" in out

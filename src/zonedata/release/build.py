@@ -77,7 +77,8 @@ JSON_SUFFIX = "-json"
 #: Suffix of the name of a table's CSV resource.
 CSV_SUFFIX = "-csv"
 CSV_MEDIATYPE = "text/csv"
-#: Name of the database's resource, and its property listing the tables and their rows.
+#: Name of the database's resource (after ``<package>-``), and its property listing the
+#: tables and their rows.
 DATABASE_RESOURCE = "sqlite"
 DATABASE_PROPERTY = "zonedata:sqlite"
 #: The zip time when neither SOURCE_DATE_EPOCH nor git gives one: 1980-01-01T00:00:00Z.
@@ -92,7 +93,7 @@ MAX_VERSION_LENGTH = publishable.MAX_VERSION_LENGTH
 UNNAMED_PACKAGE = "package"
 #: Property of a format resource (JSON, CSV) naming the table whose file it is.
 TABLE_PROPERTY = "zonedata:table"
-_TEMP_RE = re.compile(r"^\.[0-9A-Za-z_~][0-9A-Za-z_.~+-]*\.(?:tmp|old)-(\d+)-[0-9a-f]{8}$")
+_TEMP_RE = re.compile(r"^\.[0-9A-Za-z_~][0-9A-Za-z_.~+-]*\.(?:tmp|old)-(\d+)-[0-9A-Za-z_]+$")
 #: Resource properties that describe the source file and do not carry over to a release.
 _FILE_PROPS = frozenset(
     {"path", "format", "mediatype", "encoding", "bytes", "hash", "dialect", "scheme", "compression"}
@@ -270,21 +271,25 @@ def table_file(table_name: str, ext: str) -> str:
     return f"{names.file_stem(table_name)}.{ext}"
 
 
-def resource_names(table_names: list[str]) -> dict[tuple[str, str], str]:
+def resource_names(table_names: list[str], package_name: str) -> dict[tuple[str, str], str]:
     """The release descriptor's resource names, unique: (table, format) -> name.
 
     A table's Parquet resource has the table's own name; its JSON and CSV resources are
     ``<table>-json`` and ``<table>-csv``, and the database (key ``("", "sqlite")``)
-    ``sqlite``, unless that name is taken (by a table, or an earlier resource): then a
-    number is added (``a-json-2``). Readers find a format's table by its
-    :data:`TABLE_PROPERTY`, never by its name.
+    ``<package>-sqlite`` (``sqlite`` for a package without a usable name), unless that
+    name is taken (by a table, or an earlier resource): then a number is added
+    (``a-json-2``). Readers find a format's table by its :data:`TABLE_PROPERTY`, never by
+    its name.
     """
+    database = f"{package_name}-{DATABASE_RESOURCE}"
+    if not names.is_table_name(package_name) or not names.is_table_name(database):
+        database = DATABASE_RESOURCE
     taken = set(table_names)
     out = {(t, "parquet"): t for t in table_names}
     wanted = [
         ((t, fmt), t + suffix) for _, suffix, fmt, _ in TABLE_FORMATS[1:] for t in table_names
     ]
-    for key, name in [*wanted, (("", "sqlite"), DATABASE_RESOURCE)]:
+    for key, name in [*wanted, (("", "sqlite"), database)]:
         free, n = name, 1
         while free in taken:
             n += 1
@@ -365,7 +370,7 @@ def release_descriptor(
         if key not in ("$schema", "resources", "profile"):
             d[key] = value
     d["version"] = version
-    rnames = resource_names([t.name for t in package.tables])
+    rnames = resource_names([t.name for t in package.tables], package.name)
     resources = [
         _resource(t, path, rnames[(t.name, fmt)], fmt, mediatype, files[path])
         for ext, _, fmt, mediatype in TABLE_FORMATS
