@@ -243,3 +243,34 @@ def test_field_names_twins_and_formulas_are_reported(tmp_path: Path) -> None:
     ]
     code, out = run("release", root, "--out", tmp_path / "dist")
     assert code == 2 and "field-name-twin" in out, out
+
+
+def test_json_and_inline_resources_are_released_as_csv(tmp_path: Path) -> None:
+    root = tmp_path / "pkg"
+    root.mkdir()
+    (root / "t.json").write_text('[{"id": 1, "v": "a"}, {"id": 2, "v": null}]', "utf-8")
+    resources = [
+        {
+            "name": "t",
+            "path": "t.json",
+            "format": "json",
+            "schema": {
+                "fields": [{"name": "id", "type": "integer"}, {"name": "v", "type": "string"}]
+            },
+        },
+        {
+            "name": "inline",
+            "data": [["a", "b"], [1, "x"], [2, "y"]],
+            "schema": {
+                "fields": [{"name": "a", "type": "integer"}, {"name": "b", "type": "string"}]
+            },
+        },
+    ]
+    folder = released(tmp_path, package(root, resources, name="json-things", version="1.0"))
+    assert (folder / "t.csv").read_text("utf-8") == "id,v\n1,a\n2,\n"
+    assert (folder / "inline.csv").read_text("utf-8") == "a,b\n1,x\n2,y\n"
+    formats = {(r["name"], r["format"]): r for r in descriptor(folder)["resources"]}
+    assert "data" not in formats[("inline", "parquet")]
+    assert "dialect" not in formats[("t-csv", "csv")]
+    code, out = run("verify", folder)
+    assert code == 0, out

@@ -171,7 +171,10 @@ def release_epoch(package: Package, descriptor_file: Path) -> tuple[int, str]:
 
 def _git_epoch(package: Package, descriptor_file: Path) -> tuple[int, str] | None:
     base = package.base_path
-    paths = [descriptor_file.name, *sorted({t.path for t in package.tables if "://" not in t.path})]
+    paths = [
+        descriptor_file.name,
+        *sorted({t.path for t in package.tables if t.path and "://" not in t.path}),
+    ]
     try:
         out = subprocess.run(
             ["git", "-C", str(base), "log", "-1", "--format=%ct %h", "--", *paths],
@@ -562,7 +565,8 @@ def check_out(out_dir: Path, package: Package, desc_file: Path) -> Path:
     for t in package.tables:
         # a path that cannot be resolved (a NUL in it) is refused by validation
         with contextlib.suppress(OSError, RuntimeError, ValueError):
-            sources.append(package.file(t).resolve())
+            if t.path:  # (inline data has no file)
+                sources.append(package.file(t).resolve())
     why = ""
     if out == package_dir:
         why = f"it is the package folder {package_dir}"
@@ -863,7 +867,7 @@ def release_foreign_table(
     released, raw, typed, data = foreign_tables.read_table(
         package.descriptor, package.base_path, table
     )
-    if before is not None and _source_stat(package.file(table)) != before:
+    if table.path and before is not None and _source_stat(package.file(table)) != before:
         raise ReleaseError(
             f"{package.file(table)} changed while the release was built; build it again"
         )
@@ -905,7 +909,12 @@ def write_database_file(
 def write_metadata(folder: Path, plan: _Plan, written: _Written) -> None:
     """The release descriptor and ``SHA256SUMS``, last, once every other file is written."""
     tables = [
-        Table.from_descriptor({**written.released.get(t.name, t).descriptor, "path": t.path})
+        Table.from_descriptor(
+            {
+                **written.released.get(t.name, t).descriptor,
+                "path": t.path or table_file(t.name, "csv"),
+            }
+        )
         for t in plan.package.tables
     ]
     from zonedata.release.overview import DERIVATIONS
@@ -978,7 +987,9 @@ def build_release(
     """
     started = time.monotonic()
     plan = plan_release(path, version, out, force)
-    stats = {t.name: _source_stat(plan.package.file(t)) for t in plan.package.tables}
+    stats = {
+        t.name: _source_stat(plan.package.file(t)) if t.path else None for t in plan.package.tables
+    }
     report = run_validation(plan.desc_file)
     if report.errors:
         raise ValidationFailedError(report)

@@ -31,6 +31,7 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from zonedata import names
 from zonedata.model.descriptor import Field, Package, Table
 from zonedata.release.errors import ReleaseError
 
@@ -48,6 +49,8 @@ SOURCE_FILE = ("dialect", "encoding", "compression", "format", "mediatype", "sch
 def release_descriptor(resource: dict[str, Any]) -> dict[str, Any]:
     """The resource as its release describes it (see the module's doc)."""
     out = {k: copy.deepcopy(v) for k, v in resource.items() if k not in SOURCE_FILE}
+    if not isinstance(out.get("path"), str) and isinstance(out.get("name"), str):
+        out["path"] = f"{names.file_stem(out['name'])}.csv"  # inline data: its released file
     schema = out.get("schema")
     if not isinstance(schema, dict):
         return out
