@@ -274,3 +274,30 @@ def test_json_and_inline_resources_are_released_as_csv(tmp_path: Path) -> None:
     assert "dialect" not in formats[("t-csv", "csv")]
     code, out = run("verify", folder)
     assert code == 0, out
+
+
+def test_verify_reports_resource_names_given_twice(tmp_path: Path) -> None:
+    root = city_air_quality(tmp_path / "pkg", ("s", "r", "d"))
+    folder = released(tmp_path, root)
+    d = descriptor(folder)
+    d["resources"][1]["name"] = "s"  # the Parquet resource of 'r' now claims the name 's'
+    (folder / "datapackage.json").write_text(json.dumps(d, indent=2), "utf-8")
+    from zonedata.release.verify import duplicate_names
+
+    assert [(p.code, p.message) for p in duplicate_names(d)] == [
+        ("release-descriptor", "names 2 resources 's'")
+    ]
+
+
+def test_diff_names_the_types_a_release_stores_as_text() -> None:
+    from zonedata.model.descriptor import Table
+    from zonedata.release.diff import diff_table
+
+    old = Table.from_descriptor(
+        {"name": "t", "path": "t.csv", "schema": {"fields": [{"name": "w", "type": "datetime"}]}}
+    )
+    new = Table.from_descriptor(
+        {"name": "t", "path": "t.csv", "schema": {"fields": [{"name": "w", "type": "string"}]}}
+    )
+    td = diff_table("t", old, new, {"w": ["x"]}, {"w": ["x"]})
+    assert td.fields_retyped == [("w", "datetime", "string")]

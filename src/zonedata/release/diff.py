@@ -18,8 +18,8 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
-from zonedata.model.descriptor import DescriptorError, Package, Table
-from zonedata.model.types import type_label
+from zonedata.model.descriptor import SUPPORTED_TYPES, DescriptorError, Field, Package, Table
+from zonedata.model.types import type_label as kind_label
 from zonedata.release.errors import NotAReleaseError, ReleaseError
 from zonedata.release.formats import NumberToken, dump_json, encode_scalar
 from zonedata.release.reader import (
@@ -196,6 +196,12 @@ def _from_parquet(v: Any) -> Any:
     if hasattr(v, "isoformat"):
         return v.isoformat()
     return str(v)
+
+
+def type_label(f: Field) -> str:
+    """A field's type as the report names it: its kind's label, or its own type where the
+    release stores it as text (``datetime``, ``geopoint``...)."""
+    return kind_label(f) if f.type in SUPPORTED_TYPES else f.type
 
 
 # --- comparing --------------------------------------------------------------------

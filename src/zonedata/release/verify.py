@@ -204,6 +204,7 @@ def check_integrity(
     sums = _read_sums(files, result)
     for issue in name_problems(descriptor, paths=False):  # paths: see _expected_files
         result.problems.append(finding("descriptor", DESCRIPTOR, issue))
+    result.problems.extend(duplicate_names(descriptor))
     expected = _expected_files(descriptor, sums, result)
     contents: dict[str, bytes] = {}
     for name in sorted(expected):
@@ -230,6 +231,18 @@ def check_integrity(
         result.problems.append(finding("extra", None, note))
     result.files = len(files.names)
     return contents
+
+
+def duplicate_names(descriptor: dict[str, Any]) -> list[Problem]:
+    """Resource names given twice (a release's are unique: which is meant is ambiguous)."""
+    from collections import Counter
+
+    counts = Counter(r.get("name") for r in descriptor["resources"] if isinstance(r, dict))
+    return [
+        finding("descriptor", DESCRIPTOR, f"names {count} resources {name!r}")
+        for name, count in counts.items()
+        if count > 1 and isinstance(name, str)
+    ][:MAX_SCHEMA_FINDINGS]
 
 
 def _read_sums(files: ReleaseFiles, result: VerifyResult) -> dict[str, str] | None:
