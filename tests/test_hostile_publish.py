@@ -228,3 +228,22 @@ def test_diff_markdown_is_inert(tmp_path: Path) -> None:
     assert re.search(r"(?<!\\)\]\(javascript:", out.stdout) is None  # no link
     assert "&lt;img src=x onerror=alert(1)&gt;" in out.stdout
     assert "\\[click\\](javascript:alert(1))" in out.stdout
+
+
+def test_verify_prints_at_most_a_hundred_problems(folder: Path) -> None:
+    for i in range(150):
+        (folder / f"extra{i:03}.txt").write_text("x")
+    out = run_cli("verify", str(folder))
+    assert out.code == 1, out.output
+    lines = out.stdout.splitlines()
+    assert sum(line.startswith("EXTRA") for line in lines) == 100
+    assert "... and 50 more problems not shown." in lines
+    assert lines[-1] == f"FAILED: 150 problems in {folder}."
+
+
+def test_verify_prints_control_characters_escaped(folder: Path) -> None:
+    (folder / "x\x1b[2Jy\u202e.txt").write_text("x")
+    out = run_cli("verify", str(folder))
+    assert out.code == 1, out.output
+    assert "\x1b" not in out.stdout and "\u202e" not in out.stdout
+    assert "x\\x1b[2Jy\\u202e.txt" in out.stdout
