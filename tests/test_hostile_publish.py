@@ -247,3 +247,12 @@ def test_verify_prints_control_characters_escaped(folder: Path) -> None:
     assert out.code == 1, out.output
     assert "\x1b" not in out.stdout and "\u202e" not in out.stdout
     assert "x\\x1b[2Jy\\u202e.txt" in out.stdout
+
+
+def test_a_csv_file_that_is_no_text_is_a_finding(folder: Path) -> None:
+    (folder / "stations.csv").write_bytes(b"\x1f\x8b\x08\x00\r\xff\xfe\x00garbage\nmore")
+    forge(folder)
+    out = run_cli("verify", str(folder))
+    assert out.code == 1, out.output
+    assert "internal error" not in out.output
+    assert "CSV        stations.csv: is not a UTF-8 CSV file" in out.stdout

@@ -301,3 +301,31 @@ def test_diff_names_the_types_a_release_stores_as_text() -> None:
     )
     td = diff_table("t", old, new, {"w": ["x"]}, {"w": ["x"]})
     assert td.fields_retyped == [("w", "datetime", "string")]
+
+
+def test_compressed_and_multipart_csv_are_released_as_plain_csv(tmp_path: Path) -> None:
+    import gzip
+
+    root = tmp_path / "pkg"
+    root.mkdir()
+    (root / "t.csv.gz").write_bytes(gzip.compress(b"id;v\n1;a\n2;b\n", mtime=0))
+    (root / "p1.csv").write_text("id,v\n3,c\n", "utf-8")
+    (root / "p2.csv").write_text("4,d\n", "utf-8")
+    schema = {"fields": [{"name": "id", "type": "integer"}, {"name": "v", "type": "string"}]}
+    resources = [
+        {
+            "name": "gz",
+            "path": "t.csv.gz",
+            "compression": "gz",
+            "dialect": {"delimiter": ";"},
+            "schema": schema,
+        },
+        {"name": "parts", "path": ["p1.csv", "p2.csv"], "schema": schema},
+    ]
+    folder = released(tmp_path, package(root, resources))
+    assert (folder / "gz.csv").read_text("utf-8") == "id,v\n1,a\n2,b\n"
+    assert (folder / "parts.csv").read_text("utf-8") == "id,v\n3,c\n4,d\n"
+    csv_resources = [r for r in descriptor(folder)["resources"] if r["format"] == "csv"]
+    assert [("dialect" in r, "compression" in r) for r in csv_resources] == [(False, False)] * 2
+    code, out = run("verify", folder)
+    assert code == 0, out

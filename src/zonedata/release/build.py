@@ -830,7 +830,10 @@ def write_tables(
     validated = validated_tables(report)
     typed_tables: list[tuple[Table, pa.Table]] = []
     for t in plan.package.tables:
-        if t.name in validated:
+        if t.name in validated and not is_plain_file(t):
+            t, raw, typed, csv_file = release_text_table(folder, t, validated, release_pkg)
+            out.released[t.name] = t
+        elif t.name in validated:
             raw, typed = released_table(validated, t, release_pkg)
             csv_file = copy_csv(folder, plan.package, t, stats[t.name])
         else:
@@ -853,6 +856,31 @@ def write_tables(
         typed_tables.append((d.table, typed))
     out.add(write_database_file(folder, plan.package.name, plan.version, typed_tables, derived))
     return out
+
+
+def is_plain_file(table: Table) -> bool:
+    """Whether the table's CSV file can be copied as it is: one file, not compressed."""
+    from zonedata.validate.foreign import compression
+
+    return len(table.parts) <= 1 and compression(table.descriptor, table.path) is None
+
+
+def release_text_table(
+    folder: Path,
+    table: Table,
+    validated: dict[str, tuple[pa.Table, pa.Table]],
+    package: Package,
+) -> tuple[Table, pa.Table, pa.Table, ReleasedFile]:
+    """A table validation read from a compressed or multipart file: its CSV file is
+    written from the cells validation read (UTF-8, comma, LF), its resource without the
+    source file's dialect and compression. (release table, text, typed, CSV file)."""
+    from zonedata.release import foreign_tables
+
+    released = Table.from_descriptor(foreign_tables.plain_csv_descriptor(table.descriptor))
+    raw, typed = released_table(validated, table, package)
+    columns = [raw.column(n).to_pylist() for n in released.field_names]
+    data = foreign_tables.csv_bytes(released.field_names, columns)
+    return released, raw, typed, _write(folder / table_file(table.name, "csv"), data)
 
 
 def release_foreign_table(

@@ -46,11 +46,19 @@ TYPED_KINDS = frozenset({"integer", "year", "number", "boolean", "date"})
 SOURCE_FILE = ("dialect", "encoding", "compression", "format", "mediatype", "scheme", "data")
 
 
-def release_descriptor(resource: dict[str, Any]) -> dict[str, Any]:
-    """The resource as its release describes it (see the module's doc)."""
+def plain_csv_descriptor(resource: dict[str, Any]) -> dict[str, Any]:
+    """The resource without what described its source file (dialect, encoding,
+    compression, parts, inline data): its release writes a plain UTF-8 CSV file."""
     out = {k: copy.deepcopy(v) for k, v in resource.items() if k not in SOURCE_FILE}
     if not isinstance(out.get("path"), str) and isinstance(out.get("name"), str):
-        out["path"] = f"{names.file_stem(out['name'])}.csv"  # inline data: its released file
+        # inline data or parts: its released file
+        out["path"] = f"{names.file_stem(out['name'])}.csv"
+    return out
+
+
+def release_descriptor(resource: dict[str, Any]) -> dict[str, Any]:
+    """The resource as its release describes it (see the module's doc)."""
+    out = plain_csv_descriptor(resource)
     schema = out.get("schema")
     if not isinstance(schema, dict):
         return out

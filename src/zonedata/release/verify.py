@@ -425,7 +425,11 @@ def check_csv(
     if name is None or name not in contents:
         return []
     data = contents[name]
-    header = next(csv.reader(io.StringIO(data.split(b"\n", 1)[0].decode("utf-8", "replace"))), [])
+    try:
+        first = data.split(b"\n", 1)[0].decode("utf-8")
+        header = next(csv.reader(io.StringIO(first)), [])
+    except (UnicodeDecodeError, csv.Error) as e:
+        return [finding("csv", name, f"is not a UTF-8 CSV file: {e}")]
     if [h.lstrip("\ufeff").strip() for h in header] != table.field_names:
         return [finding("csv", name, f"has the header {header}, expected {table.field_names}")]
     try:
