@@ -103,11 +103,19 @@ def read_table(
 
 
 def _rows(descriptor: dict[str, Any], base: Path, table: Table) -> Any:
-    """(values, cells) of each row, as frictionless reads them."""
+    """(values, cells) of each row, as frictionless reads them. Each file is checked as
+    validation checks it first (a regular file, within the size and expansion limits)."""
     from frictionless import Package as FPackage
     from frictionless import system
 
+    from zonedata.validate.foreign import UnsafeInput, check_readable, parts
     from zonedata.validate.profile import keys_as_lists, offline_profiles
+
+    try:
+        for part in parts(table.descriptor):
+            check_readable(base / part, table.descriptor, part)
+    except UnsafeInput as e:
+        raise ReleaseError(f"{table.path}: not read for the release: {e.message}") from e
 
     d = keys_as_lists(copy.deepcopy(descriptor))
     offline_profiles(d)
