@@ -12,8 +12,8 @@ import pytest
 
 from tests.corpus import CASES, PEOPLE, PEOPLE_FIELDS, people, write
 from tests.hostile import run_cli
+from zonedata.problems import RULES
 from zonedata.validate import validate_package
-from zonedata.validate.problems import RULES
 
 
 def codes(tmp_path: Path, name: str, *, warnings: bool = False) -> list[str]:
@@ -181,7 +181,7 @@ def test_every_frictionless_error_type_has_a_zonedata_code() -> None:
 
     import frictionless.errors
 
-    from zonedata.validate.problems import FRICTIONLESS_CODES
+    from zonedata.problems import FRICTIONLESS_CODES
 
     types = {
         c.type

@@ -7,31 +7,15 @@ fact loses its source. The list is the tests' own: nothing here reads ../shared.
 
 from __future__ import annotations
 
-import csv
 import json
-from functools import cache
 from pathlib import Path
 
 import pytest
 
+from tests.csvrows import find, one, rows
+
 REPO = Path(__file__).resolve().parent.parent
 S1 = "equalocean-2019-10-19"
-
-
-@cache
-def rows(table: str) -> list[dict[str, str]]:
-    with (REPO / "data" / f"{table}.csv").open(encoding="utf-8", newline="") as fh:
-        return list(csv.DictReader(fh))
-
-
-def find(table: str, **where: str) -> list[dict[str, str]]:
-    return [r for r in rows(table) if all(r[k] == v for k, v in where.items())]
-
-
-def one(table: str, **where: str) -> dict[str, str]:
-    found = find(table, **where)
-    assert len(found) == 1, f"{table} {where}: expected one row, found {len(found)}"
-    return found[0]
 
 
 # --- S1: every statement is findable, with S1 as its source ---------------------------
@@ -305,6 +289,7 @@ def test_f3_f4_focus_and_counts() -> None:
     assert {r["industry_id"] for r in find("zone_industries", zone_id="miit-hangzhou")} == {
         "urban-management",
         "finance",
+        "manufacturing",  # China Daily 2021-02-24 (issue 22)
     }
     assert {r["industry_id"] for r in find("zone_industries", zone_id="most-xian")} == {
         "manufacturing",
@@ -340,6 +325,7 @@ def test_every_fact_row_names_an_existing_source() -> None:
     d = json.loads((REPO / "datapackage.json").read_text(encoding="utf-8"))
     sources = {r["source_id"] for r in rows("sources")}
     reference_tables = {"sources", "provinces", "cities", "industries", "companies"}
+    reference_tables |= {"research_gaps"}  # what was not found: no source to name
     for res in d["resources"]:
         fields = [f["name"] for f in res["schema"]["fields"]]
         if res["name"] in reference_tables:
@@ -371,16 +357,28 @@ def test_corrected_flags_and_preferences() -> None:
     )
 
 
-def test_guangzhou_prefers_china_daily_over_the_anonymous_page() -> None:
+def test_guangzhou_prefers_the_bureau_figures_as_hktdc_attributes_them() -> None:
+    """Issue 22: China Daily's 2.3 trillion and 6.5% were estimates; HKTDC's city profile
+    attributes 2,285.9 billion and 6.2% to the Guangzhou Municipal Statistics Bureau."""
     blog = "internicdomainnames-guangzhou-2018-gdp"
+    hktdc = "hktdc-guangzhou-city-information"
+    daily = "chinadaily-2019-02-12"
     for table, value, figures in (
-        ("city_gdp", "gdp_cny_bn", {"chinadaily-2019-02-12": "2300", blog: "2285.935"}),
-        ("city_growth", "growth_pct", {"chinadaily-2019-02-12": "6.5", blog: "6.2"}),
+        ("city_gdp", "gdp_cny_bn", {daily: "2300", hktdc: "2285.9", blog: "2285.935"}),
+        ("city_growth", "growth_pct", {daily: "6.5", hktdc: "6.2", blog: "6.2"}),
     ):
         g = {r["source_id"]: r for r in find(table, city_id="guangzhou", year="2018")}
         assert {s: r[value] for s, r in g.items()} == figures
-        assert (g["chinadaily-2019-02-12"]["preferred"], g[blog]["preferred"]) == ("true", "false")
-        assert (g["chinadaily-2019-02-12"]["confidence"], g[blog]["confidence"]) == ("A", "C")
+        preferred = {s: r["preferred"] for s, r in g.items()}
+        assert preferred == {daily: "false", hktdc: "true", blog: "false"}
+        assert (g[daily]["confidence"], g[hktdc]["confidence"], g[blog]["confidence"]) == (
+            "A",
+            "B",
+            "C",
+        )
+    assert (
+        "rounded to 0.1 trillion" in one("city_gdp", source_id=daily, city_id="guangzhou")["note"]
+    )
     assert "anonymous" in one("sources", source_id=blog)["note"]
 
 
@@ -439,8 +437,11 @@ def test_gap_fillers_zhengzhou_and_xian() -> None:
         "C",
     )
     assert "unattributed" in x["note"] and "834.99" in x["note"]
-    # Huzhou's candidate page never names its city: not added, the gap stays documented
-    assert find("city_gdp", city_id="huzhou") == find("city_growth", city_id="huzhou") == []
+    # Huzhou's candidate page never names its city: not used; the GDP came later from China
+    # Daily's Huzhou page (issue 22), the growth is still a documented gap
+    (huzhou,) = find("city_gdp", city_id="huzhou")
+    assert (huzhou["source_id"], huzhou["gdp_cny_bn"]) == ("chinadaily-2019-09-09-huzhou", "271.9")
+    assert find("city_growth", city_id="huzhou") == []
 
 
 def test_corrected_claims() -> None:

@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 
 from tests.hostile import run_cli, run_python
+from zonedata.problems import Problem
 from zonedata.validate import profile
-from zonedata.validate.problems import Problem
 
 
 def _broken(repo: Path) -> dict[str, Any]:

@@ -854,7 +854,7 @@ def test_city_indicators_by_hand(released: Path) -> None:
         for r in pq.read_table(folder / "city_indicators.parquet").to_pylist()
     }
     # one row per city and year of city_gdp / city_growth
-    assert len(rows) == 15 and {y for _, y in rows} == {2018}
+    assert len(rows) == 16 and {y for _, y in rows} == {2018}
     assert rows["shenzhen", 2018] == {
         "city_id": "shenzhen",
         "year": 2018,
@@ -875,7 +875,12 @@ def test_city_indicators_by_hand(released: Path) -> None:
     assert rows["beijing", 2018]["gdp_usd_bn"] == Decimal("457.88")  # 3030 / 6.6174 = 457.8838...
     assert rows["qingdao", 2018]["gdp_source_id"] == "eu-china-qingdao"
     assert rows["qingdao", 2018]["growth_source_id"] == "equalocean-2019-10-19"
-    assert rows["guangzhou", 2018]["growth_approximate"] is True
+    # the bureau's figures as HKTDC attributes them (issue 22), not China Daily's estimate
+    assert rows["guangzhou", 2018]["gdp_source_id"] == "hktdc-guangzhou-city-information"
+    assert rows["guangzhou", 2018]["growth_approximate"] is False
+    assert rows["guangzhou", 2018]["gdp_usd_bn"] == Decimal("345.44")  # 2285.9 / 6.6174
+    assert rows["huzhou", 2018]["gdp_usd_bn"] == Decimal("41.09")  # 271.9 / 6.6174 = 41.0886
+    assert rows["huzhou", 2018]["growth_pct"] is None
     for r in rows.values():
         exact = r["gdp_cny_bn"] / Decimal("6.6174")  # 28 digits: far from a tie here
         assert r["gdp_usd_bn"] == exact.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)

@@ -21,21 +21,16 @@ from tests.smallpkg import city_air_quality, csv_resource, package
 from zonedata.cli import cli
 from zonedata.model.descriptor import Package
 from zonedata.names import file_stem
+from zonedata.problems import RULES
 from zonedata.release.build import build_release
 from zonedata.release.errors import ReleaseError
 from zonedata.validate.engine import validate_package
-from zonedata.validate.problems import RULES
 from zonedata.validate.publishable import check_publishable
 
-READER_NAMES = pytest.mark.xfail(
-    strict=False,
-    reason="the release reader's name rule (reader.py, the lead's) refuses '_stations' until "
-    "it asks zonedata.names",
-)
 READER_TYPES = pytest.mark.xfail(
     strict=False,
-    reason="the release reader (reader.py, the lead's) refuses field types outside "
-    "SUPPORTED_TYPES until it accepts publishable.RELEASE_FIELD_TYPES",
+    reason="the release reader (reader.py: _resource_problem) refuses field types outside "
+    "model.descriptor.SUPPORTED_TYPES until it accepts publishable.RELEASE_FIELD_TYPES",
 )
 
 
@@ -66,7 +61,6 @@ def test_release_is_named_after_the_package(tmp_path: Path) -> None:
     assert not any("zonedata" in n for n in names)
 
 
-@READER_NAMES
 def test_whole_chain_on_the_issues_package(tmp_path: Path) -> None:
     folder = released(tmp_path, city_air_quality(tmp_path / "pkg"))
     for target in (folder, folder.with_name(folder.name + ".zip")):

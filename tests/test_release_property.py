@@ -142,8 +142,8 @@ def test_what_validate_accepts_release_writes(spec: dict[str, Any]) -> None:
 
 @pytest.mark.xfail(
     strict=False,
-    reason="the release reader (reader.py, the lead's) refuses names and field types that "
-    "validate accepts until it asks zonedata.names and accepts publishable.RELEASE_FIELD_TYPES",
+    reason="the release reader (reader.py: _resource_problem) refuses field types that "
+    "validate accepts until it accepts publishable.RELEASE_FIELD_TYPES",
 )
 @SETTINGS
 @given(packages())

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import Editor, line_of, replace_once
+from zonedata.problems import RULES, Problem
 from zonedata.validate import validate_package
 from zonedata.validate.engine import display_path
-from zonedata.validate.problems import RULES, Problem
 
 
 def problems(pkg: Path, code: str | None = None) -> list[Problem]:

@@ -39,7 +39,7 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from zonedata.validate.problems import Problem
+    from zonedata.problems import Problem
 
 
 class ZonedataError(Exception):
@@ -229,7 +229,7 @@ def _problem_line(p: Problem) -> str:
 class DataValidationError(ZonedataError, ValueError):
     """``load(..., validate=True)`` found data that breaks the table's schema or rules.
 
-    ``problems`` holds one :class:`zonedata.validate.problems.Problem` per problem found
+    ``problems`` holds one :class:`zonedata.problems.Problem` per problem found
     (code, severity, message, table, line, field...); the message lists them, one a line.
     """
 

@@ -26,12 +26,17 @@ __all__ = [
     "CityModel",
     "ClaimModel",
     "CompanyModel",
+    "DivisionChangeModel",
+    "DivisionModel",
     "ExchangeRateModel",
     "IndustryModel",
+    "ProgrammeDocumentModel",
     "ProgrammeModel",
     "ProvinceGdpModel",
     "ProvinceGdpRankModel",
     "ProvinceModel",
+    "ReportedResultModel",
+    "ResearchGapModel",
     "SourceModel",
     "TargetModel",
     "ZoneCityModel",
@@ -133,6 +138,11 @@ class ProvinceModel(_Contract):
         title="Division",
         description="Kind of province-level division.",
     )
+    admin_code: Series[pd.StringDtype] = pdr.Field(
+        nullable=False,
+        title="Division code",
+        description="Six-digit administrative division code (GB/T 2260) in the Ministry of Civil Affairs' list (divisions.admin_code, where its source is named).",
+    )
 
     class Config:
         name = "provinces"
@@ -170,6 +180,11 @@ class CityModel(_Contract):
         title="Province",
         description="Province-level division the city belongs to (provinces.province_id); a municipality belongs to itself.",
     )
+    admin_code: Series[pd.StringDtype] = pdr.Field(
+        nullable=False,
+        title="Division code",
+        description="Six-digit administrative division code (GB/T 2260) of the prefecture-level city in the Ministry of Civil Affairs' list (divisions.admin_code, where its source is named); a municipality has its province-level code. The key to merge with a prefecture-level city panel.",
+    )
 
     class Config:
         name = "cities"
@@ -179,6 +194,167 @@ class CityModel(_Contract):
         ordered = True
         coerce = False
         unique: ClassVar[list[str]] = ["city_id"]
+
+
+class DivisionModel(_Contract):
+    """Administrative divisions: Every province-level and prefecture-level division of China in the
+    Ministry of Civil Affairs' list of county-level-and-above division codes for 2024 (the divisions
+    as of 2024-12-31), with the six-digit GB/T 2260 code, plus the county-level areas that a zone
+    covers. The rows with prefecture_level = true (the 333 prefecture-level divisions and the four
+    municipalities) are the cities of a prefecture-level panel.
+
+    Table ``divisions``; primary key: ``admin_code``.
+    """
+
+    admin_code: Series[pd.StringDtype] = pdr.Field(
+        nullable=False,
+        title="Division code",
+        description="Six-digit administrative division code (GB/T 2260 numbering) as the Ministry of Civil Affairs publishes it; text, leading digits significant.",
+    )
+    name_zh: Series[pd.StringDtype] = pdr.Field(
+        nullable=False,
+        title="Name (Chinese)",
+        description="Chinese name as the list prints it (simplified characters, with its suffix: 省, 市, 地区, 自治州, 盟, 区, 县).",
+    )
+    name_en: Series[pd.StringDtype] = pdr.Field(
+        nullable=True,
+        title="Name (English)",
+        description="English name where the package already uses one (its cities, provinces and zone areas); empty elsewhere: the ministry's list gives no English names and no source for them was read.",
+    )
+    level: Series[pd.StringDtype] = pdr.Field(
+        nullable=False,
+        title="Level",
+        description="province: province-level division (code XX0000); prefecture: prefecture-level division (code XXXX00); county: county-level division (only the areas a zone covers).",
+    )
+    kind: Series[pd.StringDtype] = pdr.Field(
+        nullable=False,
+        title="Kind",
+        description="Kind of division, read from the suffix of the Chinese name: province (省), autonomous-region (自治区), municipality (直辖市), special-administrative-region (特别行政区); city (地级市), prefecture (地区), autonomous-prefecture (自治州), league (盟); district (区), county (县).",
+    )
+    prefecture_level: Series[pd.BooleanDtype] = pdr.Field(
+        nullable=False,
+        title="Prefecture-level unit",
+        description="true for the units of a prefecture-level panel: every prefecture-level division and the four municipalities (which have no prefecture-level row below them).",
+    )
+    province_code: Series[pd.StringDtype] = pdr.Field(
+        nullable=False,
+        title="Province code",
+        description="Code of the province-level division it belongs to (divisions.admin_code); a province-level row names itself.",
+    )
+    parent_code: Series[pd.StringDtype] = pdr.Field(
+        nullable=True,
+        title="Parent code",
+        description="Code of the division directly above it (divisions.admin_code); empty for province-level rows.",
+    )
+    source_id: Series[pd.StringDtype] = pdr.Field(
+        nullable=False,
+        title="Source",
+        description="The document this row comes from (sources.source_id).",
+    )
+    confidence: Series[pd.StringDtype] = pdr.Field(
+        nullable=False,
+        title="Confidence",
+        description="A: read in the source itself or an official reprint; B: read in a secondary report that quotes the official text; C: inferred or approximate (the note says how).",
+    )
+    note: Series[pd.StringDtype] = pdr.Field(
+        nullable=True,
+        title="Note",
+        description="Free-text remark: how the value was read, what it means, where sources differ.",
+    )
+
+    class Config:
+        name = "divisions"
+        title = "Administrative divisions"
+        description = "Every province-level and prefecture-level division of China in the Ministry of Civil Affairs' list of county-level-and-above division codes for 2024 (the divisions as of 2024-12-31), with the six-digit GB/T 2260 code, plus the county-level areas that a zone covers. The rows with prefecture_level = true (the 333 prefecture-level divisions and the four municipalities) are the cities of a prefecture-level panel."
+        strict = True
+        ordered = True
+        coerce = False
+        unique: ClassVar[list[str]] = ["admin_code"]
+
+
+class DivisionChangeModel(_Contract):
+    """Prefecture-level division changes: Changes to prefecture-level divisions from 2010 to 2024
+    (between the ministry's year-end lists of 2009 and 2024) that a prefecture-level city panel must
+    handle: divisions abolished, merged, created, renamed or changed from a prefecture (地区) into a
+    prefecture-level city with a new code. None was found in the lists of 2019 to 2024.
+
+    Table ``division_changes``; primary key: ``change_id``.
+    """
+
+    change_id: Series[pd.StringDtype] = pdr.Field(
+        nullable=False,
+        title="Change ID",
+        description="Identifier: the year of approval and what changed.",
+    )
+    approved: Series[pd.StringDtype] = pdr.Field(
+        nullable=False,
+        title="Approved",
+        description="Date of the State Council's approval. ISO 8601 at the precision the source gives: YYYY, YYYY-MM or YYYY-MM-DD; a day is never invented.",
+    )
+    first_list_year: Series[pd.Int64Dtype] = pdr.Field(
+        nullable=False,
+        title="First list year",
+        description="The first year-end list of the ministry (as of 31 December of that year) that shows the change.",
+    )
+    kind: Series[pd.StringDtype] = pdr.Field(
+        nullable=False,
+        title="Kind",
+        description="abolished: the division was abolished and its counties shared out; merged: abolished and its whole area put under another division (new_code); created: a new division; renamed: a new name, same code; prefecture-to-city: a prefecture (地区) became a prefecture-level city with a new code; county-to-prefecture: a county-level city became a prefecture-level city.",
+    )
+    province_code: Series[pd.StringDtype] = pdr.Field(
+        nullable=False,
+        title="Province code",
+        description="Province-level division concerned (divisions.admin_code).",
+    )
+    old_code: Series[pd.StringDtype] = pdr.Field(
+        nullable=True,
+        title="Old code",
+        description="Code before the change; empty for a created division.",
+    )
+    old_name_zh: Series[pd.StringDtype] = pdr.Field(
+        nullable=True,
+        title="Old name (Chinese)",
+        description="Name before the change.",
+    )
+    new_code: Series[pd.StringDtype] = pdr.Field(
+        nullable=True,
+        title="New code",
+        description="Code after the change (divisions.admin_code): the new division, or the one that absorbed the old; empty where the area was shared out.",
+    )
+    new_name_zh: Series[pd.StringDtype] = pdr.Field(
+        nullable=True,
+        title="New name (Chinese)",
+        description="Name after the change.",
+    )
+    document: Series[pd.StringDtype] = pdr.Field(
+        nullable=False,
+        title="Document",
+        description="Number of the State Council approval (文号).",
+    )
+    source_id: Series[pd.StringDtype] = pdr.Field(
+        nullable=False,
+        title="Source",
+        description="The document this row comes from (sources.source_id).",
+    )
+    confidence: Series[pd.StringDtype] = pdr.Field(
+        nullable=False,
+        title="Confidence",
+        description="A: read in the source itself or an official reprint; B: read in a secondary report that quotes the official text; C: inferred or approximate (the note says how).",
+    )
+    note: Series[pd.StringDtype] = pdr.Field(
+        nullable=True,
+        title="Note",
+        description="Free-text remark: how the value was read, what it means, where sources differ.",
+    )
+
+    class Config:
+        name = "division_changes"
+        title = "Prefecture-level division changes"
+        description = "Changes to prefecture-level divisions from 2010 to 2024 (between the ministry's year-end lists of 2009 and 2024) that a prefecture-level city panel must handle: divisions abolished, merged, created, renamed or changed from a prefecture (地区) into a prefecture-level city with a new code. None was found in the lists of 2019 to 2024."
+        strict = True
+        ordered = True
+        coerce = False
+        unique: ClassVar[list[str]] = ["change_id"]
 
 
 class ProgrammeModel(_Contract):
@@ -232,6 +408,69 @@ class ProgrammeModel(_Contract):
         ordered = True
         coerce = False
         unique: ClassVar[list[str]] = ["programme_id"]
+
+
+class ProgrammeDocumentModel(_Contract):
+    """Programme documents: The ministries' documents that govern a programme as a whole
+    (guidelines), with their numbers, dates of issue and repeal.
+
+    Table ``programme_documents``; primary key: ``programme_id``, ``document_no``.
+    """
+
+    programme_id: Series[pd.StringDtype] = pdr.Field(
+        nullable=False,
+        title="Programme",
+        description="The programme (programmes.programme_id).",
+    )
+    document_no: Series[pd.StringDtype] = pdr.Field(
+        nullable=False,
+        title="Document number",
+        description="The official document number (文号).",
+    )
+    title_zh: Series[pd.StringDtype] = pdr.Field(
+        nullable=False,
+        title="Title (Chinese)",
+        description="Title of the document as issued.",
+    )
+    kind: Series[pd.StringDtype] = pdr.Field(
+        nullable=False,
+        title="Kind",
+        description="guideline: a work guideline for building the zones (建设工作指引).",
+    )
+    issued: Series[pd.StringDtype] = pdr.Field(
+        nullable=False,
+        title="Issued",
+        description="Date of issue. ISO 8601 at the precision the source gives: YYYY, YYYY-MM or YYYY-MM-DD; a day is never invented.",
+    )
+    repealed: Series[pd.StringDtype] = pdr.Field(
+        nullable=True,
+        title="Repealed",
+        description="Date from which the document no longer applies; empty while in force as far as the sources show. ISO 8601 at the precision the source gives.",
+    )
+    source_id: Series[pd.StringDtype] = pdr.Field(
+        nullable=False,
+        title="Source",
+        description="The document this row comes from (sources.source_id).",
+    )
+    confidence: Series[pd.StringDtype] = pdr.Field(
+        nullable=False,
+        title="Confidence",
+        description="A: read in the source itself or an official reprint; B: read in a secondary report that quotes the official text; C: inferred or approximate (the note says how).",
+    )
+    note: Series[pd.StringDtype] = pdr.Field(
+        nullable=True,
+        title="Note",
+        description="Free-text remark: how the value was read, what it means, where sources differ.",
+    )
+
+    class Config:
+        name = "programme_documents"
+        title = "Programme documents"
+        description = "The ministries' documents that govern a programme as a whole (guidelines), with their numbers, dates of issue and repeal."
+        strict = True
+        ordered = True
+        coerce = False
+        unique: ClassVar[list[str]] = ["programme_id", "document_no"]
 
 
 class ZoneModel(_Contract):
@@ -312,6 +551,11 @@ class ZoneCityModel(_Contract):
         nullable=True,
         title="Area (Chinese)",
         description="The area's Chinese name.",
+    )
+    area_admin_code: Series[pd.StringDtype] = pdr.Field(
+        nullable=True,
+        title="Area code",
+        description="Six-digit administrative division code of the district or county the zone covers (divisions.admin_code); empty where it covers the city.",
     )
     source_id: Series[pd.StringDtype] = pdr.Field(
         nullable=False,
@@ -876,7 +1120,9 @@ class CityGdpRankModel(_Contract):
 
 
 class TargetModel(_Contract):
-    """Targets: Quantitative targets that a source attributes to a city.
+    """Targets: Quantitative targets for a city's AI industry, set by a zone's construction plan or
+    by the city's (or district's) own plan, as a source reports them. Reported results are in
+    reported_results.
 
     Table ``targets``; primary key: ``city_id``, ``indicator``, ``target_year``, ``source_id``.
     """
@@ -889,7 +1135,7 @@ class TargetModel(_Contract):
     indicator: Series[pd.StringDtype] = pdr.Field(
         nullable=False,
         title="Indicator",
-        description="ai-industry-scale: the scale (output) of the AI industry.",
+        description='ai-industry-scale: the scale (output) of the AI industry, as the source names it without "core" (人工智能产业规模); ai-core-industry-scale: the scale of the AI core industry (人工智能核心产业规模); ai-core-industry-revenue: the revenue of the AI core industry (核心产业收入); ai-related-industry-scale: the scale of the related industries the AI industry drives (带动相关产业规模).',
     )
     target_year: Series[pd.Int64Dtype] = pdr.Field(
         nullable=False,
@@ -901,10 +1147,15 @@ class TargetModel(_Contract):
         title="Source",
         description="The document this row comes from (sources.source_id).",
     )
+    zone_id: Series[pd.StringDtype] = pdr.Field(
+        nullable=True,
+        title="Zone",
+        description="The zone whose construction plan sets the target (zones.zone_id); empty for a city's or district's own plan.",
+    )
     comparator: Series[pd.StringDtype] = pdr.Field(
         nullable=False,
         title="Comparator",
-        description="more-than: the target is to exceed the value.",
+        description="more-than: the target is to exceed the value (突破, 超过); at-least: to reach it (达到); about: about the value.",
     )
     value_cny_bn: Series[Annotated[pd.ArrowDtype, pa.decimal128(18, 3)]] = pdr.Field(
         nullable=False,
@@ -923,6 +1174,11 @@ class TargetModel(_Contract):
         title="USD rate",
         description="The reference rate the USD figure was converted at (exchange_rates.rate_id).",
     )
+    confidence: Series[pd.StringDtype] = pdr.Field(
+        nullable=False,
+        title="Confidence",
+        description="A: read in the source itself or an official reprint; B: read in a secondary report that quotes the official text; C: inferred or approximate (the note says how).",
+    )
     note: Series[pd.StringDtype] = pdr.Field(
         nullable=True,
         title="Note",
@@ -932,11 +1188,75 @@ class TargetModel(_Contract):
     class Config:
         name = "targets"
         title = "Targets"
-        description = "Quantitative targets that a source attributes to a city."
+        description = "Quantitative targets for a city's AI industry, set by a zone's construction plan or by the city's (or district's) own plan, as a source reports them. Reported results are in reported_results."
         strict = True
         ordered = True
         coerce = False
         unique: ClassVar[list[str]] = ["city_id", "indicator", "target_year", "source_id"]
+
+
+class ReportedResultModel(_Contract):
+    """Reported results: Results that officials or sources later reported for the indicators of
+    targets, to set beside them: a city's AI industry figures for a year.
+
+    Table ``reported_results``; primary key: ``city_id``, ``indicator``, ``year``, ``source_id``.
+    """
+
+    city_id: Series[pd.StringDtype] = pdr.Field(
+        nullable=False,
+        title="City",
+        description="The city the result belongs to (cities.city_id).",
+    )
+    indicator: Series[pd.StringDtype] = pdr.Field(
+        nullable=False,
+        title="Indicator",
+        description='ai-industry-scale: the scale (output) of the AI industry, as the source names it without "core" (人工智能产业规模); ai-core-industry-scale: the scale of the AI core industry (人工智能核心产业规模); ai-core-industry-revenue: the revenue of the AI core industry (核心产业收入); ai-related-industry-scale: the scale of the related industries the AI industry drives (带动相关产业规模).',
+    )
+    year: Series[pd.Int64Dtype] = pdr.Field(
+        nullable=False,
+        title="Year",
+        description="Year the result refers to.",
+    )
+    source_id: Series[pd.StringDtype] = pdr.Field(
+        nullable=False,
+        title="Source",
+        description="The document this row comes from (sources.source_id).",
+    )
+    zone_id: Series[pd.StringDtype] = pdr.Field(
+        nullable=True,
+        title="Zone",
+        description="The zone the source reports the result for (zones.zone_id); empty for the city's figure.",
+    )
+    comparator: Series[pd.StringDtype] = pdr.Field(
+        nullable=False,
+        title="Comparator",
+        description="reached: the source gives the figure as reached (达, 达到); more-than: it says the figure was exceeded (突破, 超过, 逾); about: approximately.",
+    )
+    value_cny_bn: Series[Annotated[pd.ArrowDtype, pa.decimal128(18, 3)]] = pdr.Field(
+        nullable=False,
+        title="Value (billion CNY)",
+        description="The figure in billion yuan, as the source prints it.",
+        metadata={"unit": "billion CNY"},
+    )
+    confidence: Series[pd.StringDtype] = pdr.Field(
+        nullable=False,
+        title="Confidence",
+        description="A: read in the source itself or an official reprint; B: read in a secondary report that quotes the official text; C: inferred or approximate (the note says how).",
+    )
+    note: Series[pd.StringDtype] = pdr.Field(
+        nullable=True,
+        title="Note",
+        description="Free-text remark: how the value was read, what it means, where sources differ.",
+    )
+
+    class Config:
+        name = "reported_results"
+        title = "Reported results"
+        description = "Results that officials or sources later reported for the indicators of targets, to set beside them: a city's AI industry figures for a year."
+        strict = True
+        ordered = True
+        coerce = False
+        unique: ClassVar[list[str]] = ["city_id", "indicator", "year", "source_id"]
 
 
 class ZoneCountModel(_Contract):
@@ -1073,11 +1393,68 @@ class ClaimModel(_Contract):
         unique: ClassVar[list[str]] = ["claim_id"]
 
 
+class ResearchGapModel(_Contract):
+    """Research gaps: Facts searched for and not found, with what was searched. A gap names the row
+    that would fill it (fills), so that a test notices when a gap is filled and its row must go.
+    docs/coverage.md lists them.
+
+    Table ``research_gaps``; primary key: ``table``, ``subject``.
+    """
+
+    table: Series[pd.StringDtype] = pdr.Field(
+        nullable=False,
+        title="Table",
+        description="The table the missing fact belongs in.",
+    )
+    subject: Series[pd.StringDtype] = pdr.Field(
+        nullable=False,
+        title="Subject",
+        description="What the fact is about: a city, zone, source or list (several, comma-separated).",
+    )
+    missing: Series[pd.StringDtype] = pdr.Field(
+        nullable=False,
+        title="Missing",
+        description="The fact that was not found.",
+    )
+    searched: Series[pd.StringDtype] = pdr.Field(
+        nullable=False,
+        title="Searched",
+        description="What was searched (queries, documents read) and what was found instead.",
+    )
+    searched_on: Series[Annotated[pd.ArrowDtype, pa.date32()]] = pdr.Field(
+        nullable=True,
+        title="Searched on",
+        description="The day of the latest search; empty for searches of earlier rounds whose day was not recorded.",
+    )
+    fills: Series[pd.StringDtype] = pdr.Field(
+        nullable=True,
+        title="Fills",
+        description="Field values of a row of the table that would fill the gap, as field=value pairs separated by ';' (a row matching all of them fills it); empty when no single row would.",
+    )
+    not_from: Series[pd.StringDtype] = pdr.Field(
+        nullable=True,
+        title="Not from",
+        description="Sources already found and judged not to fill the gap, separated by ';' (their rows do not count).",
+    )
+
+    class Config:
+        name = "research_gaps"
+        title = "Research gaps"
+        description = "Facts searched for and not found, with what was searched. A gap names the row that would fill it (fills), so that a test notices when a gap is filled and its row must go. docs/coverage.md lists them."
+        strict = True
+        ordered = True
+        coerce = False
+        unique: ClassVar[list[str]] = ["table", "subject"]
+
+
 MODELS: dict[str, type[pdr.DataFrameModel]] = {
     "sources": SourceModel,
     "provinces": ProvinceModel,
     "cities": CityModel,
+    "divisions": DivisionModel,
+    "division_changes": DivisionChangeModel,
     "programmes": ProgrammeModel,
+    "programme_documents": ProgrammeDocumentModel,
     "zones": ZoneModel,
     "zone_cities": ZoneCityModel,
     "zone_dates": ZoneDateModel,
@@ -1092,7 +1469,9 @@ MODELS: dict[str, type[pdr.DataFrameModel]] = {
     "province_gdp_ranks": ProvinceGdpRankModel,
     "city_gdp_ranks": CityGdpRankModel,
     "targets": TargetModel,
+    "reported_results": ReportedResultModel,
     "zone_counts": ZoneCountModel,
     "claims": ClaimModel,
+    "research_gaps": ResearchGapModel,
 }
 """The Pandera model of each table, by table name."""

@@ -59,7 +59,7 @@ def is_entry_below(entry: str, folder: str) -> bool:
     return trimmed.startswith(folder + "/") and is_plain_relative(trimmed)
 
 
-def inside(base: Path, relative: str) -> Path:
+def inside(base: Path, relative: str, *, what: str = "its folder") -> Path:
     """``base / relative``, checked to stay inside ``base`` with symlinks resolved.
 
     Raises :class:`zonedata.errors.UnsafePathError` for a path that is not plain
@@ -71,5 +71,7 @@ def inside(base: Path, relative: str) -> Path:
     root = base.resolve()
     target = (root / PurePosixPath(relative)).resolve()
     if target != root and root not in target.parents:
-        raise UnsafePathError(relative, "leaves its folder (through a symlink)")
+        raise UnsafePathError(
+            relative, f"resolves outside {what} (to {target}), for example through a symlink"
+        )
     return root / PurePosixPath(relative)

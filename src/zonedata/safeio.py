@@ -21,34 +21,7 @@ from pathlib import Path
 
 from zonedata.errors import InputError
 
-#: The most a descriptor (``datapackage.json``) may hold: 16 MiB, hundreds of times the
-#: size of a real one. Not settable: a descriptor that large is a mistake or an attack.
-MAX_DESCRIPTOR_BYTES = 16 << 20
-#: The environment variable that sets the most a data file may hold, in bytes.
-MAX_FILE_ENV = "ZONEDATA_MAX_FILE_BYTES"
-#: The default most a data file may hold: 2 GiB (validation holds a file in memory,
-#: with its parsed columns, so a machine needs several times that).
-DEFAULT_MAX_FILE_BYTES = 2 << 30
-
 _READ_CHUNK = 1 << 20
-
-
-def max_file_bytes() -> int:
-    """The data-file limit: ``ZONEDATA_MAX_FILE_BYTES`` if set, else 2 GiB.
-
-    Raises :class:`ValueError` if the variable is set to something other than a
-    positive whole number of bytes.
-    """
-    raw = os.environ.get(MAX_FILE_ENV, "").strip()
-    if not raw:
-        return DEFAULT_MAX_FILE_BYTES
-    try:
-        value = int(raw.replace("_", ""))
-    except ValueError:
-        raise ValueError(f"{MAX_FILE_ENV}={raw!r} is not a whole number of bytes") from None
-    if value <= 0:
-        raise ValueError(f"{MAX_FILE_ENV}={raw!r} must be a positive number of bytes")
-    return value
 
 
 _KINDS: tuple[tuple[Callable[[int], bool], str], ...] = (

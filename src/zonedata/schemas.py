@@ -31,7 +31,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from zonedata.model.descriptor import Package, Table, read_package
-from zonedata.validate.problems import RULES, Problem
+from zonedata.problems import RULES, Problem
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -12,6 +12,7 @@ imported here.
 
 from __future__ import annotations
 
+import datetime
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -27,13 +28,18 @@ __all__ = [
     "CityGrowth",
     "Claim",
     "Company",
+    "Division",
+    "DivisionChange",
     "ExchangeRate",
     "Industry",
     "Programme",
+    "ProgrammeDocument",
     "Province",
     "ProvinceGdp",
     "ProvinceGdpRank",
     "ReleaseLike",
+    "ReportedResult",
+    "ResearchGap",
     "Row",
     "Source",
     "TableName",
@@ -50,7 +56,10 @@ TableName: TypeAlias = Literal[
     "sources",
     "provinces",
     "cities",
+    "divisions",
+    "division_changes",
     "programmes",
+    "programme_documents",
     "zones",
     "zone_cities",
     "zone_dates",
@@ -65,8 +74,10 @@ TableName: TypeAlias = Literal[
     "province_gdp_ranks",
     "city_gdp_ranks",
     "targets",
+    "reported_results",
     "zone_counts",
     "claims",
+    "research_gaps",
 ]
 """The name of a table of the package."""
 ReleaseLike: TypeAlias = str | os.PathLike[str] | None
@@ -118,6 +129,10 @@ class Province:
     """Name (Chinese): Chinese name (simplified characters)."""
     division: Literal["province", "municipality"]
     """Division: Kind of province-level division."""
+    admin_code: str
+    """Division code: Six-digit administrative division code (GB/T 2260) in the Ministry of Civil
+    Affairs' list (divisions.admin_code, where its source is named).
+    """
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,6 +152,130 @@ class City:
     """Province: Province-level division the city belongs to (provinces.province_id); a municipality
     belongs to itself.
     """
+    admin_code: str
+    """Division code: Six-digit administrative division code (GB/T 2260) of the prefecture-level
+    city in the Ministry of Civil Affairs' list (divisions.admin_code, where its source is named); a
+    municipality has its province-level code. The key to merge with a prefecture-level city panel.
+    """
+
+
+@dataclass(frozen=True, slots=True)
+class Division:
+    """Administrative divisions: Every province-level and prefecture-level division of China in the
+    Ministry of Civil Affairs' list of county-level-and-above division codes for 2024 (the divisions
+    as of 2024-12-31), with the six-digit GB/T 2260 code, plus the county-level areas that a zone
+    covers. The rows with prefecture_level = true (the 333 prefecture-level divisions and the four
+    municipalities) are the cities of a prefecture-level panel.
+
+    Table ``divisions``; primary key: ``admin_code``.
+    """
+
+    admin_code: str
+    """Division code: Six-digit administrative division code (GB/T 2260 numbering) as the Ministry
+    of Civil Affairs publishes it; text, leading digits significant.
+    """
+    name_zh: str
+    """Name (Chinese): Chinese name as the list prints it (simplified characters, with its suffix:
+    省, 市, 地区, 自治州, 盟, 区, 县).
+    """
+    name_en: str | None
+    """Name (English): English name where the package already uses one (its cities, provinces and
+    zone areas); empty elsewhere: the ministry's list gives no English names and no source for them
+    was read.
+    """
+    level: Literal["province", "prefecture", "county"]
+    """Level: province: province-level division (code XX0000); prefecture: prefecture-level division
+    (code XXXX00); county: county-level division (only the areas a zone covers).
+    """
+    kind: Literal[
+        "province",
+        "autonomous-region",
+        "municipality",
+        "special-administrative-region",
+        "city",
+        "prefecture",
+        "autonomous-prefecture",
+        "league",
+        "district",
+        "county",
+    ]
+    """Kind: Kind of division, read from the suffix of the Chinese name: province (省),
+    autonomous-region (自治区), municipality (直辖市), special-administrative-region (特别行政区);
+    city (地级市), prefecture (地区), autonomous-prefecture (自治州), league (盟); district (区),
+    county (县).
+    """
+    prefecture_level: bool
+    """Prefecture-level unit: true for the units of a prefecture-level panel: every prefecture-level
+    division and the four municipalities (which have no prefecture-level row below them).
+    """
+    province_code: str
+    """Province code: Code of the province-level division it belongs to (divisions.admin_code); a
+    province-level row names itself.
+    """
+    parent_code: str | None
+    """Parent code: Code of the division directly above it (divisions.admin_code); empty for
+    province-level rows.
+    """
+    source_id: str
+    """Source: The document this row comes from (sources.source_id)."""
+    confidence: Literal["A", "B", "C"]
+    """Confidence: A: read in the source itself or an official reprint; B: read in a secondary
+    report that quotes the official text; C: inferred or approximate (the note says how).
+    """
+    note: str | None
+    """Note: Free-text remark: how the value was read, what it means, where sources differ."""
+
+
+@dataclass(frozen=True, slots=True)
+class DivisionChange:
+    """Prefecture-level division changes: Changes to prefecture-level divisions from 2010 to 2024
+    (between the ministry's year-end lists of 2009 and 2024) that a prefecture-level city panel must
+    handle: divisions abolished, merged, created, renamed or changed from a prefecture (地区) into a
+    prefecture-level city with a new code. None was found in the lists of 2019 to 2024.
+
+    Table ``division_changes``; primary key: ``change_id``.
+    """
+
+    change_id: str
+    """Change ID: Identifier: the year of approval and what changed."""
+    approved: str
+    """Approved: Date of the State Council's approval. ISO 8601 at the precision the source gives:
+    YYYY, YYYY-MM or YYYY-MM-DD; a day is never invented.
+    """
+    first_list_year: int
+    """First list year: The first year-end list of the ministry (as of 31 December of that year)
+    that shows the change.
+    """
+    kind: Literal[
+        "abolished", "merged", "created", "renamed", "prefecture-to-city", "county-to-prefecture"
+    ]
+    """Kind: abolished: the division was abolished and its counties shared out; merged: abolished
+    and its whole area put under another division (new_code); created: a new division; renamed: a
+    new name, same code; prefecture-to-city: a prefecture (地区) became a prefecture-level city with
+    a new code; county-to-prefecture: a county-level city became a prefecture-level city.
+    """
+    province_code: str
+    """Province code: Province-level division concerned (divisions.admin_code)."""
+    old_code: str | None
+    """Old code: Code before the change; empty for a created division."""
+    old_name_zh: str | None
+    """Old name (Chinese): Name before the change."""
+    new_code: str | None
+    """New code: Code after the change (divisions.admin_code): the new division, or the one that
+    absorbed the old; empty where the area was shared out.
+    """
+    new_name_zh: str | None
+    """New name (Chinese): Name after the change."""
+    document: str
+    """Document: Number of the State Council approval (文号)."""
+    source_id: str
+    """Source: The document this row comes from (sources.source_id)."""
+    confidence: Literal["A", "B", "C"]
+    """Confidence: A: read in the source itself or an official reprint; B: read in a secondary
+    report that quotes the official text; C: inferred or approximate (the note says how).
+    """
+    note: str | None
+    """Note: Free-text remark: how the value was read, what it means, where sources differ."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,6 +298,40 @@ class Programme:
     """Ministry (Chinese): The ministry's Chinese name."""
     source_id: str
     """Source: The document this row comes from (sources.source_id)."""
+    note: str | None
+    """Note: Free-text remark: how the value was read, what it means, where sources differ."""
+
+
+@dataclass(frozen=True, slots=True)
+class ProgrammeDocument:
+    """Programme documents: The ministries' documents that govern a programme as a whole
+    (guidelines), with their numbers, dates of issue and repeal.
+
+    Table ``programme_documents``; primary key: ``programme_id``, ``document_no``.
+    """
+
+    programme_id: str
+    """Programme: The programme (programmes.programme_id)."""
+    document_no: str
+    """Document number: The official document number (文号)."""
+    title_zh: str
+    """Title (Chinese): Title of the document as issued."""
+    kind: Literal["guideline"]
+    """Kind: guideline: a work guideline for building the zones (建设工作指引)."""
+    issued: str
+    """Issued: Date of issue. ISO 8601 at the precision the source gives: YYYY, YYYY-MM or
+    YYYY-MM-DD; a day is never invented.
+    """
+    repealed: str | None
+    """Repealed: Date from which the document no longer applies; empty while in force as far as the
+    sources show. ISO 8601 at the precision the source gives.
+    """
+    source_id: str
+    """Source: The document this row comes from (sources.source_id)."""
+    confidence: Literal["A", "B", "C"]
+    """Confidence: A: read in the source itself or an official reprint; B: read in a secondary
+    report that quotes the official text; C: inferred or approximate (the note says how).
+    """
     note: str | None
     """Note: Free-text remark: how the value was read, what it means, where sources differ."""
 
@@ -209,6 +382,10 @@ class ZoneCity:
     """
     area_zh: str | None
     """Area (Chinese): The area's Chinese name."""
+    area_admin_code: str | None
+    """Area code: Six-digit administrative division code of the district or county the zone covers
+    (divisions.admin_code); empty where it covers the city.
+    """
     source_id: str
     """Source: The document this row comes from (sources.source_id)."""
 
@@ -501,21 +678,39 @@ class CityGdpRank:
 
 @dataclass(frozen=True, slots=True)
 class Target:
-    """Targets: Quantitative targets that a source attributes to a city.
+    """Targets: Quantitative targets for a city's AI industry, set by a zone's construction plan or
+    by the city's (or district's) own plan, as a source reports them. Reported results are in
+    reported_results.
 
     Table ``targets``; primary key: ``city_id``, ``indicator``, ``target_year``, ``source_id``.
     """
 
     city_id: str
     """City: The city the target belongs to (cities.city_id)."""
-    indicator: Literal["ai-industry-scale"]
-    """Indicator: ai-industry-scale: the scale (output) of the AI industry."""
+    indicator: Literal[
+        "ai-industry-scale",
+        "ai-core-industry-scale",
+        "ai-core-industry-revenue",
+        "ai-related-industry-scale",
+    ]
+    """Indicator: ai-industry-scale: the scale (output) of the AI industry, as the source names it
+    without "core" (人工智能产业规模); ai-core-industry-scale: the scale of the AI core industry
+    (人工智能核心产业规模); ai-core-industry-revenue: the revenue of the AI core industry
+    (核心产业收入); ai-related-industry-scale: the scale of the related industries the AI industry
+    drives (带动相关产业规模).
+    """
     target_year: int
     """Target year: Year by which the target is to be met."""
     source_id: str
     """Source: The document this row comes from (sources.source_id)."""
+    zone_id: str | None
+    """Zone: The zone whose construction plan sets the target (zones.zone_id); empty for a city's or
+    district's own plan.
+    """
     comparator: Literal["more-than", "at-least", "about"]
-    """Comparator: more-than: the target is to exceed the value."""
+    """Comparator: more-than: the target is to exceed the value (突破, 超过); at-least: to reach it
+    (达到); about: about the value.
+    """
     value_cny_bn: Decimal
     """Value (billion CNY): Target value in billion yuan, as the source prints it. Unit: billion
     CNY.
@@ -525,6 +720,55 @@ class Target:
     """
     usd_rate_id: str | None
     """USD rate: The reference rate the USD figure was converted at (exchange_rates.rate_id)."""
+    confidence: Literal["A", "B", "C"]
+    """Confidence: A: read in the source itself or an official reprint; B: read in a secondary
+    report that quotes the official text; C: inferred or approximate (the note says how).
+    """
+    note: str | None
+    """Note: Free-text remark: how the value was read, what it means, where sources differ."""
+
+
+@dataclass(frozen=True, slots=True)
+class ReportedResult:
+    """Reported results: Results that officials or sources later reported for the indicators of
+    targets, to set beside them: a city's AI industry figures for a year.
+
+    Table ``reported_results``; primary key: ``city_id``, ``indicator``, ``year``, ``source_id``.
+    """
+
+    city_id: str
+    """City: The city the result belongs to (cities.city_id)."""
+    indicator: Literal[
+        "ai-industry-scale",
+        "ai-core-industry-scale",
+        "ai-core-industry-revenue",
+        "ai-related-industry-scale",
+    ]
+    """Indicator: ai-industry-scale: the scale (output) of the AI industry, as the source names it
+    without "core" (人工智能产业规模); ai-core-industry-scale: the scale of the AI core industry
+    (人工智能核心产业规模); ai-core-industry-revenue: the revenue of the AI core industry
+    (核心产业收入); ai-related-industry-scale: the scale of the related industries the AI industry
+    drives (带动相关产业规模).
+    """
+    year: int
+    """Year: Year the result refers to."""
+    source_id: str
+    """Source: The document this row comes from (sources.source_id)."""
+    zone_id: str | None
+    """Zone: The zone the source reports the result for (zones.zone_id); empty for the city's
+    figure.
+    """
+    comparator: Literal["reached", "more-than", "about"]
+    """Comparator: reached: the source gives the figure as reached (达, 达到); more-than: it says
+    the figure was exceeded (突破, 超过, 逾); about: approximately.
+    """
+    value_cny_bn: Decimal
+    """Value (billion CNY): The figure in billion yuan, as the source prints it. Unit: billion CNY.
+    """
+    confidence: Literal["A", "B", "C"]
+    """Confidence: A: read in the source itself or an official reprint; B: read in a secondary
+    report that quotes the official text; C: inferred or approximate (the note says how).
+    """
     note: str | None
     """Note: Free-text remark: how the value was read, what it means, where sources differ."""
 
@@ -606,11 +850,45 @@ class Claim:
     """Note: Free-text remark: how the value was read, what it means, where sources differ."""
 
 
+@dataclass(frozen=True, slots=True)
+class ResearchGap:
+    """Research gaps: Facts searched for and not found, with what was searched. A gap names the row
+    that would fill it (fills), so that a test notices when a gap is filled and its row must go.
+    docs/coverage.md lists them.
+
+    Table ``research_gaps``; primary key: ``table``, ``subject``.
+    """
+
+    table: str
+    """Table: The table the missing fact belongs in."""
+    subject: str
+    """Subject: What the fact is about: a city, zone, source or list (several, comma-separated)."""
+    missing: str
+    """Missing: The fact that was not found."""
+    searched: str
+    """Searched: What was searched (queries, documents read) and what was found instead."""
+    searched_on: datetime.date | None
+    """Searched on: The day of the latest search; empty for searches of earlier rounds whose day was
+    not recorded.
+    """
+    fills: str | None
+    """Fills: Field values of a row of the table that would fill the gap, as field=value pairs
+    separated by ';' (a row matching all of them fills it); empty when no single row would.
+    """
+    not_from: str | None
+    """Not from: Sources already found and judged not to fill the gap, separated by ';' (their rows
+    do not count).
+    """
+
+
 Row: TypeAlias = (
     Source
     | Province
     | City
+    | Division
+    | DivisionChange
     | Programme
+    | ProgrammeDocument
     | Zone
     | ZoneCity
     | ZoneDate
@@ -625,8 +903,10 @@ Row: TypeAlias = (
     | ProvinceGdpRank
     | CityGdpRank
     | Target
+    | ReportedResult
     | ZoneCount
     | Claim
+    | ResearchGap
 )
 """Any row type."""
 
@@ -634,7 +914,10 @@ ROW_TYPES: Final[dict[str, type[Row]]] = {
     "sources": Source,
     "provinces": Province,
     "cities": City,
+    "divisions": Division,
+    "division_changes": DivisionChange,
     "programmes": Programme,
+    "programme_documents": ProgrammeDocument,
     "zones": Zone,
     "zone_cities": ZoneCity,
     "zone_dates": ZoneDate,
@@ -649,8 +932,10 @@ ROW_TYPES: Final[dict[str, type[Row]]] = {
     "province_gdp_ranks": ProvinceGdpRank,
     "city_gdp_ranks": CityGdpRank,
     "targets": Target,
+    "reported_results": ReportedResult,
     "zone_counts": ZoneCount,
     "claims": Claim,
+    "research_gaps": ResearchGap,
 }
 """The row type of each table, by table name."""
 
@@ -668,7 +953,23 @@ def rows(name: Literal["cities"], *, release: ReleaseLike = None) -> Iterator[Ci
 
 
 @overload
+def rows(name: Literal["divisions"], *, release: ReleaseLike = None) -> Iterator[Division]: ...
+
+
+@overload
+def rows(
+    name: Literal["division_changes"], *, release: ReleaseLike = None
+) -> Iterator[DivisionChange]: ...
+
+
+@overload
 def rows(name: Literal["programmes"], *, release: ReleaseLike = None) -> Iterator[Programme]: ...
+
+
+@overload
+def rows(
+    name: Literal["programme_documents"], *, release: ReleaseLike = None
+) -> Iterator[ProgrammeDocument]: ...
 
 
 @overload
@@ -740,11 +1041,23 @@ def rows(name: Literal["targets"], *, release: ReleaseLike = None) -> Iterator[T
 
 
 @overload
+def rows(
+    name: Literal["reported_results"], *, release: ReleaseLike = None
+) -> Iterator[ReportedResult]: ...
+
+
+@overload
 def rows(name: Literal["zone_counts"], *, release: ReleaseLike = None) -> Iterator[ZoneCount]: ...
 
 
 @overload
 def rows(name: Literal["claims"], *, release: ReleaseLike = None) -> Iterator[Claim]: ...
+
+
+@overload
+def rows(
+    name: Literal["research_gaps"], *, release: ReleaseLike = None
+) -> Iterator[ResearchGap]: ...
 
 
 @overload

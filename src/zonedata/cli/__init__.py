@@ -13,6 +13,7 @@ import sys
 import click
 
 from zonedata import __version__
+from zonedata.limits import LimitError
 
 #: name -> (module, attribute, one-line help shown by ``zonedata --help``)
 COMMANDS: dict[str, tuple[str, str, str]] = {
@@ -92,6 +93,9 @@ def main(argv: list[str] | None = None) -> None:
     except KeyboardInterrupt:
         click.echo("Interrupted.", err=True)
         sys.exit(130)
+    except LimitError as e:  # a limit's environment variable is set to something unusable
+        click.echo(f"Error: {e}.", err=True)
+        sys.exit(2)
     except Exception as e:  # a bug: report it in one line, not as a traceback
         click.echo(f"zonedata: internal error: {type(e).__name__}: {e}", err=True)
         click.echo("Please report this at the project's issue tracker.", err=True)

@@ -12,10 +12,18 @@ if TYPE_CHECKING:
     from zonedata.docs import Target
     from zonedata.model.descriptor import Package
 
-#: the generated files, in the order they are written (see zonedata.docs.TARGETS)
+#: the generated files, in the order they are written (see :func:`all_targets`)
 TARGET_NAMES = ("dictionary", "cli", "rules", "chart", "coverage", "typed", "models")
 #: at most this many lines of a staleness diff are shown per file
 DIFF_LINES = 40
+
+
+def all_targets() -> dict[str, Target]:
+    """Every file ``zonedata docs`` writes: the docs layer's, and the CLI reference."""
+    from zonedata.cli.reference import TARGET
+    from zonedata.docs import TARGETS
+
+    return {**TARGETS, TARGET.name: TARGET}
 
 
 @click.command()
@@ -71,10 +79,10 @@ def docs(
       zonedata docs --check
       zonedata docs dictionary rules --check
     """
-    from zonedata.docs import TARGETS
     from zonedata.model.descriptor import DescriptorError, read_package
 
-    chosen = [TARGETS[n] for n in TARGET_NAMES if not targets or n in targets]
+    every = all_targets()
+    chosen = [every[n] for n in TARGET_NAMES if not targets or n in targets]
     try:
         package = read_package(package_path)
     except DescriptorError as e:

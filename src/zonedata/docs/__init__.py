@@ -71,12 +71,6 @@ TARGETS: dict[str, Target] = {
             "zonedata.docs.dictionary:render",
         ),
         Target(
-            "cli",
-            "cli.md",
-            "the --help of every command",
-            "zonedata.docs.cli_reference:render",
-        ),
-        Target(
             "rules",
             "validation.md",
             "the validation layers, severities and every rule code",

@@ -4,8 +4,8 @@ Generated from ``data/*.csv``: per host city, the years with a GDP or growth fig
 sources behind them (the preferred one in bold); per zone, its host cities, dated events
 (with their precision) and focus industries; the reported zone counts. "Known gaps" lists
 what the data lacks (computed from the tables) and the documented research gaps: facts
-that were searched for and not found, kept in :data:`RESEARCH_GAPS` below with what was
-searched. A documented gap names the row that would fill it, so that the tests notice when
+that were searched for and not found, kept in the package's own ``research_gaps`` table with
+what was searched. A documented gap names the row that would fill it, so that the tests notice when
 a gap is filled and its entry must go. Only the standard library is used.
 """
 
@@ -51,102 +51,28 @@ class ResearchGap:
     not_from: tuple[str, ...] = ()
 
 
-def _gdp(city: str, what: str, searched: str) -> ResearchGap:
-    return ResearchGap("city_gdp", city, what, searched, (("city_id", city), ("year", "2018")))
+#: The table where a package keeps the facts it searched for and did not find.
+GAPS_TABLE = "research_gaps"
 
 
-#: Facts searched for and not found (issue 13). Where a search found a page that could not
-#: be used, the entry says why. Remove an entry when the fact is added.
-RESEARCH_GAPS: tuple[ResearchGap, ...] = (
-    _gdp(
-        "nanjing",
-        "2018 GDP and growth",
-        "the 2018 statistical communiqué (南京市2018年国民经济和社会发展统计公报) and press "
-        "reports of the bureau's annual figures, in Chinese and English; only quarterly "
-        "figures of 2018 were found",
-    ),
-    _gdp(
-        "hefei",
-        "2018 GDP and growth",
-        "the 2018 statistical communiqué (合肥市2018年国民经济和社会发展统计公报) and press "
-        "reports; only Anhui's provincial figures were found",
-    ),
-    _gdp(
-        "harbin",
-        "2018 GDP and growth",
-        "the 2018 statistical communiqué (哈尔滨市2018年国民经济和社会发展统计公报); only "
-        "the 2020 communiqué and Heilongjiang's 2018 figures were found",
-    ),
-    _gdp(
-        "shenyang",
-        "2018 GDP and growth",
-        "the 2018 statistical communiqué (沈阳市2018年国民经济和社会发展统计公报) and press "
-        "reports; only figures of other years were found",
-    ),
-    _gdp(
-        "huzhou",
-        "2018 GDP and growth",
-        "the 2018 statistical communiqué (湖州市2018年国民经济和社会发展统计公报); a "
-        "communiqué reprint (http://m.xiaomonv0755.com/tjgb/11zj/35956.html: GDP 2719亿元, "
-        "growth 8.1%) never names its city (only a slogan, 一四六十, points to one) and was "
-        "not used: a city inferred from a slogan is not a fact the package can stand behind",
-    ),
-    ResearchGap(
-        "city_growth",
-        "qingdao",
-        "official 2018 growth (statistical communiqué)",
-        "青岛市2018年国民经济和社会发展统计公报 and English reports; only the government "
-        "work report's forecast (7.5%) and S1's unsourced 7.4% (now preferred) were found",
-        (("city_id", "qingdao"), ("year", "2018")),
-        not_from=("chinadaily-2019-02-27", "equalocean-2019-10-19"),
-    ),
-    ResearchGap(
-        "city_gdp",
-        "beijing, tianjin, suzhou, chengdu, hangzhou",
-        "official 2018 GDP (statistical communiqué or bureau release)",
-        "each city's 2018 communiqué; found only estimates made before the figures "
-        '(Beijing: growth "6.6%左右"; Tianjin: "预计…增长3.6%左右") and aggregator tables '
-        "without a source",
-        (("city_id", "tianjin"), ("year", "2018"), ("confidence", "B")),
-    ),
-    ResearchGap(
-        "zone_industries",
-        "most-beijing",
-        "focus industries",
-        "MOST's letter 国科函规〔2019〕27号 (read in a copy) names no industry",
-        (("zone_id", "most-beijing"),),
-    ),
-    ResearchGap(
-        "zone_industries",
-        "most-hangzhou",
-        "focus industries",
-        "MOST's letter 国科函规〔2019〕184号 (not found) and Hangzhou's draft action plan",
-        (("zone_id", "most-hangzhou"),),
-    ),
-    ResearchGap(
-        "zone_dates",
-        "most-tianjin, most-hangzhou, most-hefei",
-        "month and day of MOST's letters 182, 184, 185 (2019)",
-        "the letters themselves: 182 and 184 were found only cited by number, the copy of "
-        "185 read shows no date",
-        (("zone_id", "most-hefei"), ("event", "approved"), ("confidence", "A")),
-    ),
-    ResearchGap(
-        "zone_dates",
-        "most-changsha",
-        "the report dating MOST's Changsha letter 2021-03-25 (FACTS.md)",
-        "reports of the Changsha approval; all found give 2021-03-24 or no day",
-        (("zone_id", "most-changsha"), ("date", "2021-03-25")),
-    ),
-    ResearchGap(
-        "zone_counts",
-        "most",
-        'counts of "15 zones as of July 2021" and "18 zones" (2022)',
-        "Chinese and English reports of MOST zone counts; found 9 and 11 (2020-03-09), "
-        "13 (2020) and 17 (2021-12) only",
-        (("programme_id", "most"), ("zone_count", "15")),
-    ),
-)
+def research_gaps(package: Package) -> list[ResearchGap]:
+    """The package's documented research gaps (its ``research_gaps`` table), if it has one."""
+    return [
+        ResearchGap(
+            r["table"],
+            r["subject"],
+            r["missing"],
+            r["searched"],
+            tuple(_pair(x) for x in r["fills"].split(";") if x),
+            tuple(x for x in r["not_from"].split(";") if x),
+        )
+        for r in _read(package, GAPS_TABLE)
+    ]
+
+
+def _pair(text: str) -> tuple[str, str]:
+    key, _, value = text.partition("=")
+    return key, value
 
 
 def render(package: Package) -> bytes:
@@ -156,7 +82,7 @@ def render(package: Package) -> bytes:
 def render_text(package: Package) -> str:
     t = {name: _read(package, name) for name in TABLES}
     out = ["# Coverage", ""]
-    out += [GENERATED_NOTE.format(inputs="data/*.csv and src/zonedata/docs/coverage.py"), ""]
+    out += [GENERATED_NOTE.format(inputs="data/*.csv"), ""]
     out += [
         "Which host cities, zones and years have which facts, from which sources, and "
         "what is known to be missing. Preferred figures and dates are in **bold**; "
@@ -169,7 +95,7 @@ def render_text(package: Package) -> str:
     out += _cities(t, hosts)
     out += _zones(t)
     out += _counts(t)
-    out += _gaps(t, hosts, years)
+    out += _gaps(t, hosts, years, research_gaps(package))
     return "\n".join(out).rstrip("\n") + "\n"
 
 
@@ -309,7 +235,10 @@ def _counts(t: dict[str, list[dict[str, str]]]) -> list[str]:
 
 
 def _gaps(
-    t: dict[str, list[dict[str, str]]], hosts: dict[str, list[str]], years: list[str]
+    t: dict[str, list[dict[str, str]]],
+    hosts: dict[str, list[str]],
+    years: list[str],
+    documented: list[ResearchGap],
 ) -> list[str]:
     out = ["## Known gaps", "", "### From the data", ""]
     hosting = [c for c, z in hosts.items() if z]
@@ -354,13 +283,13 @@ def _gaps(
     out.append(f"- Claims not checked against another source: {listed(unchecked)}.")
     out += ["", "### Documented research gaps", ""]
     out += [
-        "Facts searched for and not found (kept in `src/zonedata/docs/coverage.py`; an "
-        "entry goes when its fact is added).",
+        f"Facts searched for and not found (kept in the table {md_code(GAPS_TABLE)}; a row "
+        "goes when its fact is added).",
         "",
         "| Table | Subject | Missing | What was searched |",
         "| --- | --- | --- | --- |",
     ]
-    for g in RESEARCH_GAPS:
+    for g in documented:
         out.append(
             f"| {md_code(g.table)} | {md_escape(g.subject)} | {md_escape(g.missing)} "
             f"| {md_escape(g.searched)} |"
@@ -371,9 +300,9 @@ def _gaps(
 def filled_gaps(package: Package) -> list[ResearchGap]:
     """The documented gaps that a row of the data now fills (their entries must go)."""
     filled = []
-    for g in RESEARCH_GAPS:
+    for g in research_gaps(package):
         rows = _read(package, g.table)
-        if any(
+        if g.fills and any(
             all(r.get(k) == v for k, v in g.fills) and r.get("source_id") not in g.not_from
             for r in rows
         ):

@@ -1,13 +1,13 @@
 """``docs/validation.md``: what ``zonedata validate`` checks, generated from the rule registry.
 
-The table of rule codes comes from :data:`zonedata.validate.problems.RULES`, where each
+The table of rule codes comes from :data:`zonedata.problems.RULES`, where each
 code is declared once with its layer, default severity, title and rationale.
 """
 
 from __future__ import annotations
 
 from zonedata.docs import GENERATED_NOTE, md_code, md_escape
-from zonedata.validate.problems import FRICTIONLESS_CODES, RULES, Rule
+from zonedata.problems import FRICTIONLESS_CODES, RULES, Rule
 
 #: the layers in the order they run, and what each checks
 LAYERS: tuple[tuple[str, str], ...] = (
@@ -83,7 +83,7 @@ def render(package: object = None) -> bytes:
 
 def render_text(rules: dict[str, Rule]) -> str:
     out = ["# Validation rules", ""]
-    out += [GENERATED_NOTE.format(inputs="the rule registry in zonedata/validate/problems.py"), ""]
+    out += [GENERATED_NOTE.format(inputs="the rule registry in zonedata/problems.py"), ""]
     out += [
         "`zonedata validate` checks the package in four layers and reports each problem with "
         "a stable rule code, its severity, the file, line and column, and a message. The "
@@ -158,7 +158,7 @@ def _other_packages(rules: dict[str, Rule]) -> list[str]:
         "as frictionless does), in UTF-8, with at most a `delimiter` in its dialect and fields "
         "of the types string, integer, number, boolean, date (default format), year and any, "
         "takes zonedata's own fast path. Gzip is decompressed to at most the file limit and "
-        "200 times the compressed size.",
+        "the expansion ratio (`ZONEDATA_MAX_EXPANSION_RATIO`, 100) times the compressed size.",
         "- Everything else is read and checked by frictionless, resource by resource, and its "
         "errors are reported with the codes below: JSON, JSONL/NDJSON, XLSX and ODS (install "
         "`zonedata[formats]`), zip, inline `data`, other encodings, dialects with `header: "

@@ -75,7 +75,7 @@ def read_table(
         package = Package(descriptor=descriptor, base_path=Path("."), tables=(table,))
         data = source.read_verified(spec)
         shown = f"{source.location} ({spec.path})"
-        cap = source.limits.max_bytes
+        cap = source.limits.max_file_bytes
     raw = read_parquet(data, shown, max_bytes=cap)  # its caps checked before it is expanded
     schema = arrow_schema(table, package)
     if raw.column_names != schema.names:

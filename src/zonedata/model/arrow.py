@@ -23,6 +23,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from zonedata import safeio
+from zonedata.limits import current_limits
 from zonedata.model.descriptor import Field, Package, Table
 from zonedata.model.types import DECIMAL_PRECISION, INTEGER_KINDS, arrow_type, decimal_type
 
@@ -124,7 +125,7 @@ def csv_text(data: bytes, table: Table) -> pa.Table:
 def read_csv_text(path: Path, table: Table) -> pa.Table:
     """:func:`csv_text` of a file read with :func:`zonedata.safeio.read_regular` (a
     regular file, within ``ZONEDATA_MAX_FILE_BYTES``)."""
-    return csv_text(safeio.read_regular(path, safeio.max_file_bytes()), table)
+    return csv_text(safeio.read_regular(path, current_limits().max_file_bytes), table)
 
 
 def read_csv_typed(path: Path, table: Table, package: Package | None = None) -> pa.Table:

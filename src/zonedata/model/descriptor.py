@@ -9,13 +9,13 @@ from __future__ import annotations
 import json
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from zonedata.errors import DescriptorError as DescriptorError  # re-exported
 from zonedata.errors import JsonTextError
-from zonedata.model import jsontext
+from zonedata.model.descriptor_file import descriptor_in, parse, text_format
 
 #: Field types the engine understands. Others are read as strings.
 SUPPORTED_TYPES = frozenset({"string", "integer", "number", "boolean", "date", "year", "any"})
@@ -225,6 +225,8 @@ class Table:
     #: every file of the table: ``(path,)``, or the parts of a multipart resource (the
     #: first is ``path``)
     parts: tuple[str, ...] = ()
+    #: the file conventions the package declares for this table (:data:`CONVENTIONS`)
+    conventions: frozenset[str] = frozenset()
 
     @property
     def field_names(self) -> list[str]:
@@ -354,8 +356,36 @@ class Package:
         for i, r in enumerate(resources):
             if not isinstance(r, dict):
                 raise DescriptorError(f"resources[{i}] is not an object: {str(r)[:60]!r}")
-        tables = tuple(Table.from_descriptor(r) for r in resources)
+        declared = declared_conventions(descriptor)
+        tables = tuple(
+            replace(Table.from_descriptor(r), conventions=declared_conventions(r, declared))
+            for r in resources
+        )
         return cls(descriptor=descriptor, base_path=base_path, tables=tables)
+
+
+#: The custom property where a package (or one resource) declares its file conventions.
+CONVENTIONS_PROPERTY = "zonedata:conventions"
+#: The conventions a package may declare, and what each holds its files to: without a
+#: declaration, zonedata holds a file to no more than frictionless does.
+CONVENTIONS = {
+    "lf": "line endings are LF (a CRLF is a crlf-line-endings warning)",
+    "no-bom": "files start without a UTF-8 byte order mark (a BOM is a bom warning)",
+    "sorted": "rows are sorted by the primary key (rows-unsorted warning)",
+}
+
+
+def declared_conventions(
+    descriptor: dict[str, Any], inherited: frozenset[str] = frozenset()
+) -> frozenset[str]:
+    """The known conventions a descriptor (or resource) declares; ``inherited`` if none.
+
+    Unknown names are left out here: validate reports them (``convention-unknown``).
+    """
+    raw = descriptor.get(CONVENTIONS_PROPERTY)
+    if not isinstance(raw, list):
+        return inherited
+    return frozenset(c for c in raw if isinstance(c, str) and c in CONVENTIONS)
 
 
 def bundled_package_path() -> Path:
@@ -373,8 +403,7 @@ def bundled_package_path() -> Path:
 def read_package(path: str | Path | None = None) -> Package:
     """Read a package from a ``datapackage.json`` path or its folder (default: the bundled one)."""
     p = Path(path) if path is not None else bundled_package_path()
-    if p.is_dir():
-        p = p / "datapackage.json"
+    p = descriptor_in(p)
     try:
         text = p.read_text(encoding="utf-8")
     except OSError as e:
@@ -382,14 +411,14 @@ def read_package(path: str | Path | None = None) -> Package:
     except UnicodeDecodeError as e:
         raise DescriptorError(f"{p} is not UTF-8: {e}") from e
     try:
-        descriptor = jsontext.loads(text)
+        descriptor = parse(text, p)
     except json.JSONDecodeError as e:
         raise DescriptorError(
             f"{p} is not valid JSON: {e.msg} (line {e.lineno}, column {e.colno})"
         ) from e
     except JsonTextError as e:
         raise DescriptorError(
-            f"{p} is not strict JSON: {e.message} (line {e.line}, column {e.column})"
+            f"{p} is not strict {text_format(p)}: {e.message} (line {e.line}, column {e.column})"
         ) from e
     if not isinstance(descriptor, dict):
         raise DescriptorError(f"{p} must hold a JSON object")

@@ -54,6 +54,7 @@ from typing import TYPE_CHECKING, Any
 
 from zonedata import names
 from zonedata.model.descriptor import DescriptorError, Package, Table
+from zonedata.model.descriptor_file import descriptor_in
 from zonedata.release.archive import CHECKSUMS, DESCRIPTOR, ZIP_EPOCH_MIN, write_zip
 from zonedata.release.errors import ReleaseError, ReleaseExistsError, ValidationFailedError
 from zonedata.validate import publishable
@@ -138,7 +139,7 @@ def descriptor_path(path: str | Path | None) -> Path:
     from zonedata.model.descriptor import bundled_package_path
 
     p = Path(path) if path is not None else bundled_package_path()
-    return p / DESCRIPTOR if p.is_dir() else p
+    return descriptor_in(p)
 
 
 def check_version(version: str) -> str:
@@ -539,8 +540,7 @@ def read_source_package(desc_file: Path) -> Package:
     except (DescriptorError, TypeError, AttributeError, ValueError) as e:
         raise ReleaseError(f"{desc_file}: {e}") from e
     for t in package.tables:
-        problem = names.name_problem(t.name)
-        if problem is not None:
+        if problem := names.name_problem(t.name):
             raise ReleaseError(
                 f"{desc_file}: resource name {t.name!r} {problem} (name-unsafe); "
                 "nothing was written"

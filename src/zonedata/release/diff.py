@@ -141,7 +141,7 @@ def _read_table(
     try:
         if name == json_name:
             return parse_json_rows(data, table)
-        typed = read_parquet(data, files.display(name), max_bytes=files.limits.max_bytes)
+        typed = read_parquet(data, files.display(name), max_bytes=files.limits.max_file_bytes)
     except (OSError, JsonTableError, pa.ArrowException) as e:
         raise ReleaseError(f"cannot read {files.display(name)}: {e}") from e
     out: dict[str, list[Any]] = {}
@@ -170,7 +170,7 @@ def _check_twin(
     parquet_name, json_name = names
     shown = files.display(parquet_name)
     data = files.read_recorded(parquet_name)
-    meta = parquet_file(data, shown, max_bytes=files.limits.max_bytes)
+    meta = parquet_file(data, shown, max_bytes=files.limits.max_file_bytes)
     schema, rows = meta.schema_arrow, meta.metadata.num_rows
     rows_json = len(next(iter(values.values()), []))
     diffs = compare_schema(schema, arrow_schema(table, package))

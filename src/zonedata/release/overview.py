@@ -39,7 +39,7 @@ from zonedata.model.descriptor import Table
 if TYPE_CHECKING:
     import pyarrow as pa
 
-    from zonedata.validate.problems import Problem
+    from zonedata.problems import Problem
     from zonedata.validate.tabledata import TableData
 
 #: Separator of the values of a list column (``beijing; tianjin``).
@@ -179,7 +179,7 @@ def _preferred(rows: list[Row], what: str) -> Row | None:
 
 def _problem(table: str, message: str) -> Problem:
     """A ``preferred-count`` problem: the row a derived value comes from is ambiguous."""
-    from zonedata.validate.problems import make
+    from zonedata.problems import make
 
     return make("preferred-count", message, table=table)
 

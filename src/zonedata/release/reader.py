@@ -8,43 +8,30 @@ A release (``zonedata-V/``) holds ``<table>.parquet`` and ``<table>.json`` files
 
 A release is treated as hostile input:
 
-- **Names.** A resource's ``name`` must be a plain identifier (``^[a-z0-9][a-z0-9_.-]*$``,
-  at most 128 characters) and its ``path`` a plain relative name inside the release: no
-  ``..``, ``.``, empty or absolute part, no backslash, drive letter, URL, NUL or other
-  control character.
+- **Names.** A resource's ``name`` must be a table name that validate accepts
+  (:func:`zonedata.names.is_table_name`) and its ``path`` a plain relative path inside
+  the release (:func:`zonedata.paths.path_problem`).
 - **Only regular files are opened.** Each file is ``stat``-ed before it is opened and
   opened with ``O_NOFOLLOW | O_NONBLOCK``, then checked again on the open descriptor:
   FIFOs, devices, sockets, folders and symlinks whose target leaves the release folder
   are refused (:class:`~zonedata.errors.UnsafeFileError`), so a FIFO never blocks.
-- **Every read is bounded.** A file is read up to its recorded size (or, without one,
-  :data:`DEFAULT_MAX_FILE_BYTES`); ``datapackage.json`` and ``SHA256SUMS`` up to
-  :data:`MAX_DESCRIPTOR_BYTES`. A zip member is refused before it is inflated when its
-  header claims more than that or more than :data:`MAX_RATIO` times its compressed size,
-  and it is inflated in chunks that stop at the cap (a lying header cannot make it
-  inflate more). A zip with :data:`MAX_ZIP_ENTRIES` entries or more is refused before
-  its central directory is read. A descriptor nested deeper than :data:`MAX_DEPTH` is
-  refused. A Parquet file is checked before it is read (:func:`read_parquet`): its
-  footer, row count (``ZONEDATA_MAX_ROWS``) and uncompressed and decoded sizes.
+- **Every read is bounded**, by the one :class:`zonedata.limits.Limits`: a file up to
+  its recorded size (or, without one, ``max_file_bytes``); ``datapackage.json`` and
+  ``SHA256SUMS`` up to ``max_descriptor_bytes``. A zip member is refused before it is
+  inflated when its header claims more than that or more than ``max_expansion_ratio``
+  times its compressed size, and it is inflated in chunks that stop at the cap (a lying
+  header cannot make it inflate more). A zip with ``max_zip_entries`` entries or more is
+  refused before its central directory is read. A descriptor nested deeper than
+  ``max_json_depth`` is refused. A Parquet file is checked before it is read
+  (:func:`read_parquet`): its footer, row count and uncompressed and decoded sizes.
 - **Verification.** :meth:`ReleaseFiles.read_recorded` checks a file against the size
   and SHA-256 its resource records before returning it
   (:class:`~zonedata.errors.IntegrityError` otherwise).
 
 Downloads (``load(release="https://...")``): a URL names a release folder or its
-``datapackage.json``; only ``http`` and ``https`` URLs are read.
-
-- Each download has an overall deadline (the whole transfer, not each read: a server
-  that sends one byte every few seconds is cut off at the deadline), default
-  :data:`DEFAULT_DEADLINE` seconds; environment variable ``ZONEDATA_DOWNLOAD_DEADLINE``
-  or ``open_release(..., deadline=)``.
-- Each download has a size cap: the size the descriptor records for the file, else
-  ``ZONEDATA_MAX_FILE_BYTES`` (default :data:`DEFAULT_MAX_FILE_BYTES`, also the cap of a
-  local file without recorded size; ``open_release(..., max_bytes=)``); the descriptor's
-  own cap is :data:`MAX_DESCRIPTOR_BYTES`.
-- Redirects are followed only to ``http``/``https`` URLs on the same host and port (an
-  ``http`` to ``https`` upgrade on the same host is allowed), at most
-  :data:`MAX_REDIRECTS`. A redirect to another host is refused unless that host is
-  allowed: ``ZONEDATA_ALLOW_REDIRECT_HOSTS`` (comma-separated host names, or ``*`` for
-  any) or ``open_release(..., allow_redirect_hosts=)``.
+``datapackage.json``; only ``http`` and ``https`` URLs are read, by
+:func:`zonedata.download.download` (deadline, size cap, redirects; keyword arguments of
+:func:`open_release` override the limits' environment variables).
 
 The download cache is ``$ZONEDATA_CACHE``, else ``$XDG_CACHE_HOME/zonedata``, else
 ``~/.cache/zonedata``. It is created with mode 0700 and refused if it is not a folder
@@ -59,32 +46,26 @@ immutable; delete the cache folder to fetch it again), so a cached release loads
 
 from __future__ import annotations
 
-import contextlib
-import functools
 import hashlib
-import http.client
 import json
 import os
 import re
-import socket
 import stat
 import struct
 import tempfile
-import threading
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
 import zipfile
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from types import TracebackType
 from typing import IO, Any
 
 from zonedata import safeio
+from zonedata.download import download
 from zonedata.errors import (
-    DownloadError,
     InputError,
     IntegrityError,
     JsonTextError,
@@ -93,92 +74,28 @@ from zonedata.errors import (
     UnknownTableError,
     UnsafeFileError,
 )
+from zonedata.limits import Limits, current_limits, env_of
 from zonedata.model import jsontext
 from zonedata.model.descriptor import SUPPORTED_TYPES
+from zonedata.names import is_table_name
+from zonedata.paths import is_plain_relative
 from zonedata.release.archive import CHECKSUMS, DESCRIPTOR
 
 #: Resource properties recording a file's size: the standard ``bytes``, and the
 #: ``zonedata:bytes`` that zonedata's release builder writes.
 SIZE_PROPERTIES = ("bytes", "zonedata:bytes")
-#: Environment variables: the cache folder, the download deadline (seconds), the size cap
-#: of a file without recorded size (bytes), and the hosts a redirect may lead to.
+#: The environment variable of the download cache folder.
 CACHE_ENV = "ZONEDATA_CACHE"
-DEADLINE_ENV = "ZONEDATA_DOWNLOAD_DEADLINE"
-MAX_BYTES_ENV = "ZONEDATA_MAX_FILE_BYTES"
-REDIRECT_HOSTS_ENV = "ZONEDATA_ALLOW_REDIRECT_HOSTS"
-#: Seconds a whole download may take, by default.
-DEFAULT_DEADLINE = 300.0
 #: Seconds to wait for a connection or for any one read (within the deadline).
 READ_TIMEOUT = 30.0
-#: The largest file read without a recorded size (and the largest file at all), by default.
-DEFAULT_MAX_FILE_BYTES = 256 * 1024 * 1024
-#: The largest ``datapackage.json`` or ``SHA256SUMS`` read.
-MAX_DESCRIPTOR_BYTES = 32 * 1024 * 1024
-#: The largest inflated / compressed size ratio of a zip member (beyond the first MiB).
-MAX_RATIO = 100
+#: The largest inflated size of a zip member that the ratio bound does not apply to.
 _RATIO_FREE = 1024 * 1024
-#: The deepest nesting of objects and arrays accepted in a descriptor.
-MAX_DEPTH = 64
-#: Redirects followed per download.
-MAX_REDIRECTS = 5
-#: The most entries a release zip may have (a release has a few dozen files).
-MAX_ZIP_ENTRIES = 10_000
 
 _CHUNK = 1 << 16
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 _SHA256 = re.compile(r"^sha256:([0-9a-fA-F]{64})$")
-_NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-
-
-# --- limits ----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Limits:
-    """How long a download may take, how large a file may be, where a redirect may lead."""
-
-    deadline: float = DEFAULT_DEADLINE
-    max_bytes: int = DEFAULT_MAX_FILE_BYTES
-    allow_redirect_hosts: frozenset[str] = frozenset()
-
-    @classmethod
-    def from_env(
-        cls,
-        *,
-        deadline: float | None = None,
-        max_bytes: int | None = None,
-        allow_redirect_hosts: str | list[str] | tuple[str, ...] | None = None,
-    ) -> Limits:
-        """Keyword arguments first, then the environment variables, then the defaults."""
-        if deadline is None:
-            deadline = _env_number(DEADLINE_ENV, DEFAULT_DEADLINE, float)
-        if max_bytes is None:
-            max_bytes = _env_number(MAX_BYTES_ENV, DEFAULT_MAX_FILE_BYTES, int)
-        if allow_redirect_hosts is None:
-            allow_redirect_hosts = os.environ.get(REDIRECT_HOSTS_ENV, "")
-        if isinstance(allow_redirect_hosts, str):
-            allow_redirect_hosts = allow_redirect_hosts.split(",")
-        hosts = frozenset(h.strip().lower() for h in allow_redirect_hosts if h.strip())
-        if not deadline > 0:
-            raise ReleaseError(f"the download deadline must be positive, got {deadline!r}")
-        if max_bytes <= 0:
-            raise ReleaseError(f"the file size cap must be positive, got {max_bytes!r}")
-        return cls(deadline=float(deadline), max_bytes=int(max_bytes), allow_redirect_hosts=hosts)
-
-    def seconds_text(self) -> str:
-        return f"{self.deadline:g} s; set {DEADLINE_ENV} to change it"
-
-
-def _env_number(name: str, default: Any, kind: Callable[[str], Any]) -> Any:
-    raw = os.environ.get(name)
-    if raw is None or not raw.strip():
-        return default
-    try:
-        return kind(raw.strip())
-    except ValueError:
-        raise ReleaseError(f"{name}={raw!r} is not a number") from None
 
 
 # --- names, paths, descriptors ---------------------------------------------------------------
@@ -195,22 +112,13 @@ class FileSpec:
 
 def safe_path(path: str, where: str) -> PurePosixPath:
     """A resource path that is a plain relative name inside the release, or UnsafeFileError."""
-    p = PurePosixPath(path)
-    if (
-        not path
-        or len(path) > 255
-        or _URL.match(path)
-        or "\\" in path
-        or _CONTROL.search(path)
-        or p.is_absolute()
-        or any(part in ("", ".", "..") for part in path.split("/"))
-    ):
+    if not is_plain_relative(path):
         raise UnsafeFileError(
             f"{where}: unsafe resource path {path!r}",
             file=where,
             detail=f"unsafe resource path {path!r}",
         )
-    return p
+    return PurePosixPath(path)
 
 
 def is_safe_path(path: object) -> bool:
@@ -224,8 +132,8 @@ def is_safe_path(path: object) -> bool:
 
 
 def is_safe_name(name: object) -> bool:
-    """A resource name: ``^[a-z0-9][a-z0-9_.-]*$``, at most 128 characters."""
-    return isinstance(name, str) and len(name) <= 128 and _NAME.match(name) is not None
+    """A resource name that validate accepts (:func:`zonedata.names.is_table_name`)."""
+    return is_table_name(name)
 
 
 def name_problems(descriptor: Mapping[str, Any], *, paths: bool = True) -> list[str]:
@@ -343,9 +251,10 @@ def parse_descriptor(data: bytes, shown: str) -> dict[str, Any]:
         raise NotAReleaseError(
             f"{shown}: the descriptor is nested too deeply to be read", file=shown
         ) from None
-    if jsontext.nested_deeper_than(descriptor, MAX_DEPTH):
+    depth = current_limits().max_json_depth
+    if jsontext.nested_deeper_than(descriptor, depth):
         raise NotAReleaseError(
-            f"{shown}: the descriptor is nested deeper than {MAX_DEPTH} levels", file=shown
+            f"{shown}: the descriptor is nested deeper than {depth} levels", file=shown
         )
     if not isinstance(descriptor, dict) or not isinstance(descriptor.get("resources"), list):
         raise NotAReleaseError(
@@ -409,21 +318,6 @@ def _size_error(shown: str, limit: int, actual: str) -> IntegrityError:
 
 # --- Parquet files ---------------------------------------------------------------------------
 
-#: Environment variable: the most rows a release's Parquet file may hold.
-MAX_ROWS_ENV = "ZONEDATA_MAX_ROWS"
-#: The most rows a Parquet file may hold, by default.
-DEFAULT_MAX_ROWS = 20_000_000
-#: The largest Parquet footer (its metadata) read.
-MAX_PARQUET_FOOTER = 16 * 1024 * 1024
-
-
-def max_rows() -> int:
-    """The row cap of a Parquet file: ``ZONEDATA_MAX_ROWS``, else :data:`DEFAULT_MAX_ROWS`."""
-    n = int(_env_number(MAX_ROWS_ENV, DEFAULT_MAX_ROWS, int))
-    if n <= 0:
-        raise ReleaseError(f"{MAX_ROWS_ENV} must be positive, got {n}")
-    return n
-
 
 def _parquet_refused(shown: str, why: str) -> IntegrityError:
     return IntegrityError(
@@ -439,17 +333,20 @@ def parquet_file(data: bytes, shown: str, *, max_bytes: int) -> Any:
     """A ``pyarrow.parquet.ParquetFile`` over ``data`` whose footer, row count and
     uncompressed size are within the caps (:class:`IntegrityError` otherwise).
 
-    The footer is at most :data:`MAX_PARQUET_FOOTER` bytes, the rows at most
-    :func:`max_rows`, the row groups' uncompressed size at most ``max_bytes``.
+    The footer and the rows are bounded by :func:`zonedata.limits.current_limits`, the row
+    groups' uncompressed size by ``max_bytes``.
     """
     import pyarrow as pa
     import pyarrow.parquet as pq
 
+    limits = current_limits()
     if len(data) >= 12 and data[-4:] == b"PAR1":
         footer = int.from_bytes(data[-8:-4], "little")
-        if footer > MAX_PARQUET_FOOTER:
+        if footer > limits.max_parquet_footer_bytes:
             raise _parquet_refused(
-                shown, f"its metadata is {footer} bytes (at most {MAX_PARQUET_FOOTER})"
+                shown,
+                f"its metadata is {footer} bytes (at most {limits.max_parquet_footer_bytes}; "
+                f"set {env_of('max_parquet_footer_bytes')} to change it)",
             )
     try:
         pf = pq.ParquetFile(pa.BufferReader(data))
@@ -460,15 +357,15 @@ def parquet_file(data: bytes, shown: str, *, max_bytes: int) -> Any:
         raise ReleaseError(
             f"{shown}: not a readable Parquet file: {e}", file=shown, detail=str(e)
         ) from None
-    cap = max_rows()
+    cap = limits.max_rows
     if rows > cap or rows < 0:
         raise _parquet_refused(
-            shown, f"it holds {rows} rows (at most {cap}; set {MAX_ROWS_ENV} to change it)"
+            shown, f"it holds {rows} rows (at most {cap}; set {env_of('max_rows')} to change it)"
         )
     if size > max_bytes:
         raise _parquet_refused(
             shown,
-            f"its data is {size} bytes uncompressed (at most {max_bytes}; set {MAX_BYTES_ENV} "
+            f"its data is {size} bytes uncompressed (at most {max_bytes}; set {env_of('max_file_bytes')} "
             "to change it)",
         )
     return pf
@@ -527,7 +424,7 @@ def read_parquet(data: bytes, shown: str, *, max_bytes: int) -> Any:
     if total > max_bytes:
         raise _parquet_refused(
             shown,
-            f"it decodes to more than {max_bytes} bytes (set {MAX_BYTES_ENV} to change it)",
+            f"it decodes to more than {max_bytes} bytes (set {env_of('max_file_bytes')} to change it)",
         )
     return pa.Table.from_arrays(columns, schema=schema)
 
@@ -607,10 +504,10 @@ class ReleaseFiles:
     def cap(self, name: str, size: int | None = None) -> int:
         """The most bytes read of a file: its recorded size, else the default cap."""
         if name in (DESCRIPTOR, CHECKSUMS, self.descriptor_name):
-            return MAX_DESCRIPTOR_BYTES
+            return self.limits.max_descriptor_bytes
         if size is not None:
-            return min(size, self.limits.max_bytes)
-        return self.limits.max_bytes
+            return min(size, self.limits.max_file_bytes)
+        return self.limits.max_file_bytes
 
     def read(self, name: str, limit: int | None = None) -> bytes:
         """A file's bytes, at most ``limit`` (default :meth:`cap`); ReleaseError otherwise."""
@@ -625,12 +522,12 @@ class ReleaseFiles:
         if self._descriptor is None:
             shown = self.display(self.descriptor_name)
             try:
-                data = self.read(self.descriptor_name, MAX_DESCRIPTOR_BYTES)
+                data = self.read(self.descriptor_name, self.limits.max_descriptor_bytes)
             except IntegrityError as e:
                 if e.what != "size":
                     raise
                 raise NotAReleaseError(
-                    f"{shown}: the descriptor is larger than {MAX_DESCRIPTOR_BYTES} bytes; not read",
+                    f"{shown}: the descriptor is larger than {self.limits.max_descriptor_bytes} bytes; not read",
                     file=shown,
                 ) from None
             self._descriptor = parse_descriptor(data, shown)
@@ -697,10 +594,10 @@ class ZipRelease(ReleaseFiles):
             )
         if info.file_size > limit:
             raise _size_error(shown, limit, f"its zip header says {info.file_size} bytes")
-        if info.file_size > max(_RATIO_FREE, MAX_RATIO * info.compress_size):
+        if info.file_size > max(_RATIO_FREE, self.limits.max_expansion_ratio * info.compress_size):
             detail = (
                 f"refused: it would inflate {info.file_size} bytes from {info.compress_size} "
-                f"(more than {MAX_RATIO}:1, a zip bomb?)"
+                f"(more than {self.limits.max_expansion_ratio}:1, a zip bomb?)"
             )
             raise IntegrityError(
                 shown, expected="a plausible ratio", actual="more", what="ratio", detail=detail
@@ -750,7 +647,9 @@ def open_release(
     override the environment variables documented in this module.
     """
     limits = Limits.from_env(
-        deadline=deadline, max_bytes=max_bytes, allow_redirect_hosts=allow_redirect_hosts
+        download_deadline=deadline,
+        max_file_bytes=max_bytes,
+        allow_redirect_hosts=allow_redirect_hosts,
     )
     if isinstance(release, str) and _SCHEME.match(release):
         scheme = release.split("://", 1)[0].lower()
@@ -888,11 +787,11 @@ def _open_zip(path: Path, fh: IO[bytes], limits: Limits) -> ZipRelease:
         entries = _zip_entries(fh)
     except OSError:
         entries = None
-    if entries is not None and entries >= MAX_ZIP_ENTRIES:
+    if entries is not None and entries >= limits.max_zip_entries:
         fh.close()
         raise NotAReleaseError(
             f"{path}: refused: the zip claims {entries} entries or more (a release has a few "
-            f"dozen; at most {MAX_ZIP_ENTRIES} are read)"
+            f"dozen; at most {limits.max_zip_entries} are read)"
         )
     try:
         zf = zipfile.ZipFile(fh)
@@ -969,226 +868,6 @@ def private_folder(path: Path, *, follow: bool) -> Path:
     return path
 
 
-class _Watch:
-    """The deadline of one download: at expiry, every socket it opened is shut down."""
-
-    def __init__(self, seconds: float) -> None:
-        self.seconds = seconds
-        self.expires = time.monotonic() + seconds
-        self.expired = False
-        self._socks: list[socket.socket] = []
-        self._lock = threading.Lock()
-        self._timer = threading.Timer(seconds, self._fire)
-        self._timer.daemon = True
-        self._timer.start()
-
-    def _fire(self) -> None:
-        with self._lock:
-            self.expired = True
-            for s in self._socks:
-                with contextlib.suppress(OSError):
-                    s.shutdown(socket.SHUT_RDWR)
-
-    def add(self, sock: socket.socket) -> socket.socket:
-        with self._lock:
-            self._socks.append(sock)
-            if self.expired:
-                with contextlib.suppress(OSError):
-                    sock.shutdown(socket.SHUT_RDWR)
-        return sock
-
-    def remaining(self) -> float:
-        return self.expires - time.monotonic()
-
-    def cancel(self) -> None:
-        self._timer.cancel()
-
-
-def _watched(watch: _Watch) -> Callable[..., socket.socket]:
-    """``socket.create_connection`` that hands each new socket to ``watch``."""
-
-    def create(*args: Any, **kw: Any) -> socket.socket:
-        return watch.add(socket.create_connection(*args, **kw))
-
-    return create
-
-
-class _HTTPConnection(http.client.HTTPConnection):
-    def __init__(self, *args: Any, watch: _Watch, **kw: Any) -> None:
-        super().__init__(*args, **kw)
-        self._create_connection = _watched(watch)  # http.client's hook for the socket
-
-
-class _HTTPSConnection(http.client.HTTPSConnection):
-    def __init__(self, *args: Any, watch: _Watch, **kw: Any) -> None:
-        super().__init__(*args, **kw)
-        self._create_connection = _watched(watch)  # http.client's hook for the socket
-
-
-class _HTTPHandler(urllib.request.HTTPHandler):
-    def __init__(self, watch: _Watch) -> None:
-        super().__init__()
-        self.watch = watch
-
-    def http_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
-        return self.do_open(functools.partial(_HTTPConnection, watch=self.watch), req)  # type: ignore[arg-type]
-
-
-class _HTTPSHandler(urllib.request.HTTPSHandler):
-    def __init__(self, watch: _Watch) -> None:
-        import ssl
-
-        self.context = ssl.create_default_context()
-        super().__init__(context=self.context)
-        self.watch = watch
-
-    def https_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
-        return self.do_open(  # type: ignore[arg-type]
-            functools.partial(_HTTPSConnection, watch=self.watch), req, context=self.context
-        )
-
-
-def _origin(url: str) -> tuple[str, str, int | None]:
-    parts = urllib.parse.urlsplit(url)
-    scheme = parts.scheme.lower()
-    try:
-        port = parts.port
-    except ValueError:
-        port = -1
-    return scheme, (parts.hostname or "").lower(), port
-
-
-def same_host(a: str, b: str) -> bool:
-    """Whether ``b`` is on ``a``'s host and port (or an http -> https upgrade of it)."""
-    sa, ha, pa = _origin(a)
-    sb, hb, pb = _origin(b)
-    default = {"http": 80, "https": 443}
-    pa = pa if pa is not None else default.get(sa)
-    pb = pb if pb is not None else default.get(sb)
-    if ha != hb:
-        return False
-    if sa == sb:
-        return pa == pb
-    return (sa, pa, sb, pb) == ("http", 80, "https", 443)
-
-
-class _Redirects(urllib.request.HTTPRedirectHandler):
-    max_redirections = MAX_REDIRECTS
-
-    def __init__(self, allowed: frozenset[str]) -> None:
-        super().__init__()
-        self.allowed = allowed
-
-    def redirect_request(
-        self,
-        req: urllib.request.Request,
-        fp: IO[bytes],
-        code: int,
-        msg: str,
-        headers: Any,
-        newurl: str,
-    ) -> urllib.request.Request | None:
-        old = req.full_url
-        scheme, host, _ = _origin(newurl)
-        refusal = ""
-        if scheme not in ("http", "https"):
-            refusal = f"redirected to {newurl!r}: only http(s) redirects are followed"
-        elif not same_host(old, newurl) and "*" not in self.allowed and host not in self.allowed:
-            refusal = (
-                f"redirected to another host ({newurl}); refused: allow it with "
-                f"{REDIRECT_HOSTS_ENV}={host} (or allow_redirect_hosts=)"
-            )
-        if refusal:
-            fp.close()
-            raise DownloadError(f"cannot download {old}: {refusal}")
-        return super().redirect_request(req, fp, code, msg, headers, newurl)
-
-
-def download(url: str, *, limit: int, limits: Limits, recorded: bool = False) -> bytes:
-    """The body at ``url``: at most ``limit`` bytes, within ``limits.deadline`` seconds.
-
-    ``recorded``: ``limit`` is the size the descriptor records, so a longer body is an
-    :class:`IntegrityError` rather than a :class:`DownloadError`.
-    """
-    from zonedata import __version__
-
-    if not _SCHEME.match(url) or url.split("://", 1)[0].lower() not in ("http", "https"):
-        raise DownloadError(f"cannot download {url}: only http(s) URLs are read")
-    watch = _Watch(limits.deadline)
-    opener = urllib.request.build_opener(
-        _HTTPHandler(watch), _HTTPSHandler(watch), _Redirects(limits.allow_redirect_hosts)
-    )
-    request = urllib.request.Request(url, headers={"User-Agent": f"zonedata/{__version__}"})
-    late = f"cannot download {url}: the download deadline ({limits.seconds_text()}) passed"
-    buf = bytearray()
-    length = ""
-    try:
-        with opener.open(request, timeout=min(READ_TIMEOUT, limits.deadline)) as response:
-            lengths = {v.strip() for v in response.headers.get_all("Content-Length") or ()}
-            if len(lengths) > 1:
-                shown = ", ".join(sorted(lengths))[:200]
-                raise DownloadError(
-                    f"cannot download {url}: the server sends conflicting Content-Length "
-                    f"headers ({shown}); refused"
-                )
-            # a chunked body ignores Content-Length (http.client reads the chunks)
-            length = "" if getattr(response, "chunked", False) else next(iter(lengths), "")
-            if length and not (length.isascii() and length.isdigit()):
-                raise DownloadError(
-                    f"cannot download {url}: invalid Content-Length {length[:40]!r}; refused"
-                )
-            if length and int(length) > limit:
-                raise _too_large(url, limit, recorded, f"it announces {length} bytes")
-            while True:
-                if watch.remaining() <= 0:
-                    raise DownloadError(late)
-                chunk = response.read1(min(_CHUNK, limit + 1 - len(buf)))
-                if not chunk:
-                    break
-                buf += chunk
-                if len(buf) > limit:
-                    raise _too_large(url, limit, recorded, f"it sends more than {limit} bytes")
-    except (DownloadError, IntegrityError):
-        if watch.expired:
-            raise DownloadError(late) from None
-        raise
-    except urllib.error.HTTPError as e:
-        raise DownloadError(f"cannot download {url}: HTTP {e.code} {e.reason}") from None
-    except urllib.error.URLError as e:
-        if watch.expired:
-            raise DownloadError(late) from None
-        raise DownloadError(f"cannot download {url}: {e.reason}") from None
-    except (OSError, ValueError, http.client.HTTPException) as e:
-        if watch.expired:
-            raise DownloadError(late) from None
-        raise DownloadError(f"cannot download {url}: {e or type(e).__name__}") from None
-    finally:
-        watch.cancel()
-    if watch.expired:
-        raise DownloadError(late)
-    if length and len(buf) != int(length):
-        raise DownloadError(
-            f"cannot download {url}: incomplete: got {len(buf)} of {length} bytes "
-            "(the connection closed early)"
-        )
-    return bytes(buf)
-
-
-def _too_large(url: str, limit: int, recorded: bool, actual: str) -> ReleaseError:
-    if recorded:
-        return IntegrityError(
-            url,
-            expected=f"{limit} bytes",
-            actual=actual,
-            what="size",
-            detail=f"size mismatch: the release descriptor says {limit} bytes, {actual}; stopped",
-        )
-    return DownloadError(
-        f"cannot download {url}: larger than the {limit}-byte cap ({actual}); stopped "
-        f"(raise it with {MAX_BYTES_ENV})"
-    )
-
-
 @dataclass
 class UrlRelease(ReleaseFiles):
     """A release served over http(s): the folder URL, or the URL of its descriptor."""
@@ -1231,14 +910,16 @@ class UrlRelease(ReleaseFiles):
         root = self._cache_dir()
         try:
             data = read_regular(
-                root, DESCRIPTOR, str(self.cache / DESCRIPTOR), MAX_DESCRIPTOR_BYTES
+                root, DESCRIPTOR, str(self.cache / DESCRIPTOR), self.limits.max_descriptor_bytes
             )
             self._descriptor = parse_descriptor(data, str(self.cache / DESCRIPTOR))
         except UnsafeFileError:
             raise
         except ReleaseError:
             Path(root, DESCRIPTOR).unlink(missing_ok=True)  # absent or unreadable: fetch it
-            data = download(self.descriptor_url, limit=MAX_DESCRIPTOR_BYTES, limits=self.limits)
+            data = download(
+                self.descriptor_url, limit=self.limits.max_descriptor_bytes, limits=self.limits
+            )
             self._descriptor = parse_descriptor(data, self.descriptor_url)
             self._store(root, DESCRIPTOR, data)
             self._store(root, "url.txt", (self.descriptor_url + "\n").encode("utf-8"))

@@ -16,7 +16,7 @@
 Files are read through :mod:`zonedata.release.reader`: only regular files inside the
 release are opened (a FIFO, a device or a symlink leaving the folder is reported as
 ``release-unsafe``), and no file is read past its recorded size or the reader's caps.
-Each problem is a :class:`zonedata.validate.problems.Problem` whose code is registered
+Each problem is a :class:`zonedata.problems.Problem` whose code is registered
 in ``RULES`` (``release-missing``, ``release-altered``...; semantic problems keep
 their own codes), with the file's name relative to the release in ``path``.
 """
@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 
 from zonedata.errors import IntegrityError, ReleaseError, UnsafeFileError
 from zonedata.model.descriptor import DescriptorError, Package, Table
+from zonedata.problems import Problem, make
 from zonedata.release.build import (
     BYTES_PROPERTY,
     CSV_SUFFIX,
@@ -44,7 +45,6 @@ from zonedata.release.build import (
 from zonedata.release.reader import (
     CHECKSUMS,
     DESCRIPTOR,
-    MAX_DESCRIPTOR_BYTES,
     ReleaseFiles,
     check_is_release,
     file_spec,
@@ -53,7 +53,6 @@ from zonedata.release.reader import (
     open_release,
     read_parquet,
 )
-from zonedata.validate.problems import Problem, make
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -250,7 +249,9 @@ def _read_sums(files: ReleaseFiles, result: VerifyResult) -> dict[str, str] | No
     if CHECKSUMS not in files:
         return None
     try:
-        return _parse_sums(files.read(CHECKSUMS, MAX_DESCRIPTOR_BYTES).decode("utf-8"), result)
+        return _parse_sums(
+            files.read(CHECKSUMS, files.limits.max_descriptor_bytes).decode("utf-8"), result
+        )
     except UnsafeFileError as e:
         result.problems.append(finding("unsafe", CHECKSUMS, e.detail))
     except ReleaseError as e:
@@ -495,7 +496,7 @@ def check_contents(
         elif tf.parquet in contents:
             try:
                 got = read_parquet(
-                    contents[tf.parquet], tf.parquet, max_bytes=files.limits.max_bytes
+                    contents[tf.parquet], tf.parquet, max_bytes=files.limits.max_file_bytes
                 )
             except IntegrityError as e:  # over a cap: a Parquet bomb?
                 result.findings.append(Finding("size", tf.parquet, e.detail))

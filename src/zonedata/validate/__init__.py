@@ -14,15 +14,15 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from zonedata.problems import RULES, Problem, Rule
     from zonedata.validate.engine import Report, validate_package
-    from zonedata.validate.problems import RULES, Problem, Rule
 
 _LAZY = {
     "Report": "zonedata.validate.engine",
     "validate_package": "zonedata.validate.engine",
-    "RULES": "zonedata.validate.problems",
-    "Problem": "zonedata.validate.problems",
-    "Rule": "zonedata.validate.problems",
+    "RULES": "zonedata.problems",
+    "Problem": "zonedata.problems",
+    "Rule": "zonedata.problems",
 }
 
 __all__ = ["RULES", "Problem", "Report", "Rule", "validate_package"]

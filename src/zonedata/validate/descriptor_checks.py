@@ -3,22 +3,29 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
 from zonedata import safeio
-from zonedata.errors import InputError, JsonTextError
-from zonedata.model import jsontext
-from zonedata.model.descriptor import DescriptorError, Package, Table
-from zonedata.validate.problems import Problem, make
+from zonedata.errors import InputError, JsonTextError, UnsafePathError
+from zonedata.limits import current_limits, env_of
+from zonedata.model import descriptor_file, jsontext
+from zonedata.model.descriptor import (
+    CONVENTIONS,
+    CONVENTIONS_PROPERTY,
+    DescriptorError,
+    Package,
+    Table,
+)
+from zonedata.names import name_problem
+from zonedata.paths import inside, path_problem
+from zonedata.problems import Problem, make
 
 REMOTE_SCHEMES = ("http", "https", "ftp", "s3", "gs")
 #: The deepest nesting of arrays and objects a descriptor may have. A real one nests about
 #: 8 levels; deeper JSON would exhaust Python's recursion in the checks that walk it.
-MAX_DEPTH = 100
 
 
 def is_remote(path: str) -> bool:
@@ -33,18 +40,19 @@ def read_descriptor(path: Path, display: str) -> tuple[dict[str, Any] | None, li
     """Parse the JSON; problems here mean the input is unreadable (exit 2).
 
     The descriptor must be a regular file (not a FIFO, device or folder) of at most
-    :data:`~zonedata.safeio.MAX_DESCRIPTOR_BYTES`, and its JSON nested at most
-    :data:`MAX_DEPTH` levels deep.
+    ``Limits.max_descriptor_bytes``, and its JSON nested at most
+    ``Limits.max_json_depth`` levels deep.
     """
     kw = {"path": display}
     try:
-        raw = safeio.read_regular(path, safeio.MAX_DESCRIPTOR_BYTES, display)
+        raw = safeio.read_regular(path, current_limits().max_descriptor_bytes, display)
     except InputError as e:
         code = {"not-regular": "descriptor-not-regular", "too-large": "descriptor-too-large"}
-        return None, [make(code.get(e.kind, "descriptor-missing"), f"{e.message}.", **kw)]
+        hint = f"; set {env_of('max_descriptor_bytes')} to raise it" if e.kind == "too-large" else ""
+        return None, [make(code.get(e.kind, "descriptor-missing"), f"{e.message}{hint}.", **kw)]
     try:
         text = raw.decode("utf-8-sig")
-        descriptor = jsontext.loads(text)
+        descriptor = descriptor_file.parse(text, path)
     except UnicodeDecodeError as e:
         line = raw.count(b"\n", 0, e.start) + 1
         column = e.start - raw.rfind(b"\n", 0, e.start)
@@ -71,7 +79,7 @@ def read_descriptor(path: Path, display: str) -> tuple[dict[str, Any] | None, li
         return None, [
             make(
                 "descriptor-json",
-                f"{display} is not strict JSON: {e.message}.",
+                f"{display} is not {_strict(path)}: {e.message}.",
                 line=e.line,
                 column=e.column,
                 **kw,
@@ -83,7 +91,7 @@ def read_descriptor(path: Path, display: str) -> tuple[dict[str, Any] | None, li
         return None, [
             make("descriptor-json", f"{display} holds a value that cannot be read: {e}.", **kw)
         ]
-    if jsontext.nested_deeper_than(descriptor, MAX_DEPTH):
+    if jsontext.nested_deeper_than(descriptor, current_limits().max_json_depth):
         return None, [_too_deep(display, text)]
     if not isinstance(descriptor, dict):
         return None, [
@@ -95,6 +103,10 @@ def read_descriptor(path: Path, display: str) -> tuple[dict[str, Any] | None, li
             )
         ]
     return descriptor, []
+
+
+def _strict(path: Path) -> str:
+    return "valid YAML" if descriptor_file.is_yaml(path) else "strict JSON"
 
 
 def _too_deep(display: str, text: str) -> Problem:
@@ -113,7 +125,7 @@ def _too_deep(display: str, text: str) -> Problem:
             in_string = True
         elif ch in "[{":
             depth += 1
-            if depth > MAX_DEPTH:
+            if depth > current_limits().max_json_depth:
                 break
         elif ch in "]}":
             depth -= 1
@@ -123,7 +135,7 @@ def _too_deep(display: str, text: str) -> Problem:
             col += 1
     return make(
         "descriptor-json",
-        f"{display} nests arrays and objects more than {MAX_DEPTH} levels deep; "
+        f"{display} nests arrays and objects more than {current_limits().max_json_depth} levels deep; "
         "a descriptor needs far fewer.",
         path=display,
         line=line,
@@ -181,86 +193,52 @@ def check_paths(package: Package, display: str, *, allow_remote: bool) -> list[P
                 )
             )
             continue
-        if os.path.isabs(p) or p.startswith(("/", "\\")) or (len(p) > 1 and p[1] == ":"):
-            out.append(
-                make(
-                    "path-unsafe",
-                    f"Resource {t.name!r} has an absolute path ({p}); "
-                    "paths must be relative to the package folder.",
-                    **kw,
-                )
-            )
+        if problem := path_problem(p):
+            out.append(make("path-unsafe", f"Resource {t.name!r} path {p!r} {problem}.", **kw))
             continue
-        if why := _path_text(p):
-            out.append(make("path-unsafe", f"Resource {t.name!r} path {p!r} {why}.", **kw))
-            continue
-        parts = Path(p.replace("\\", "/")).parts
-        if ".." in parts:
-            out.append(
-                make(
-                    "path-unsafe",
-                    f"Resource {t.name!r} path {p} contains '..'; "
-                    "paths must stay inside the package folder.",
-                    **kw,
-                )
-            )
-            continue
-        try:
-            resolved = (base / p).resolve()
-        except RuntimeError:  # a symlink loop
-            out.append(
-                make("path-unsafe", f"Resource {t.name!r} path {p} is a symlink loop.", **kw)
-            )
-            continue
-        except (OSError, ValueError):
-            continue
-        if not resolved.is_relative_to(base):
-            out.append(
-                make(
-                    "path-unsafe",
-                    f"Resource {t.name!r} path {p} resolves outside the package "
-                    f"folder (to {resolved}), for example through a symlink.",
-                    **kw,
-                )
-            )
+        if problem := _escapes(base, p):
+            out.append(make("path-unsafe", f"Resource {t.name!r} path {p} {problem}.", **kw))
     return out
 
 
-def _path_text(p: str) -> str | None:
-    """What makes ``p`` no file path whatever the folder (None: nothing)."""
-    if "\x00" in p:
-        return "contains a NUL character; no file system allows one"
-    if not p.strip():
-        return "is empty; it must name a file"
-    if any(ord(ch) < 32 or ord(ch) == 127 for ch in p):
-        return "contains a control character (a line break, a tab...)"
+def _escapes(base: Path, p: str) -> str | None:
+    """Why a plain relative path leaves ``base`` once symlinks are resolved (None: it stays)."""
+    try:
+        inside(base, p, what="the package folder")
+    except UnsafePathError as e:
+        return e.problem
+    except RuntimeError:
+        return "is a symlink loop"
+    except (OSError, ValueError):
+        return None
     return None
 
 
-#: A resource name usable as a file stem on every system: lowercase letters, digits,
-#: ``_``, ``-`` and ``.``, not starting with ``.`` or ``-``, at most 64 characters.
-NAME_RE = re.compile(r"[a-z0-9_][a-z0-9_.-]{0,63}")
-#: Names Windows reserves for devices, whatever the extension (``nul.parquet`` is NUL).
-_WINDOWS_DEVICES = frozenset(
-    {"con", "prn", "aux", "nul"}
-    | {f"com{i}" for i in range(1, 10)}
-    | {f"lpt{i}" for i in range(1, 10)}
-)
-
-
-def is_safe_name(name: str) -> bool:
-    """Whether a resource name is an identifier that is safe as a file stem.
-
-    Releases write ``<name>.parquet`` and ``<name>.json``, so a name must never act as a
-    path: no separator, no ``..``, no NUL, no leading dot, no trailing dot (Windows drops
-    it), no device name, bounded length.
-    """
-    return (
-        NAME_RE.fullmatch(name) is not None
-        and ".." not in name
-        and not name.endswith(".")
-        and name.split(".", 1)[0] not in _WINDOWS_DEVICES
-    )
+def check_conventions(package: Package, display: str) -> list[Problem]:
+    """``zonedata:conventions``, on the package and each resource, lists known names only."""
+    places: list[tuple[str | None, Any]] = [(None, package.descriptor)]
+    places += [(t.name, t.descriptor) for t in package.tables]
+    out: list[Problem] = []
+    for table, d in places:
+        raw = d.get(CONVENTIONS_PROPERTY)
+        if raw is None:
+            continue
+        items = raw if isinstance(raw, list) else [raw]
+        for i, c in enumerate(items):
+            if isinstance(raw, list) and isinstance(c, str) and c in CONVENTIONS:
+                continue
+            where = f"{CONVENTIONS_PROPERTY}/{i}" if isinstance(raw, list) else CONVENTIONS_PROPERTY
+            out.append(
+                make(
+                    "convention-unknown",
+                    f"{str(c)[:80]!r} is not a file convention zonedata knows "
+                    f"({', '.join(CONVENTIONS)}; a list of them) at property '{where}'.",
+                    path=display,
+                    table=table,
+                    value=str(c)[:80],
+                )
+            )
+    return out
 
 
 def check_resources(package: Package, display: str) -> list[Problem]:
@@ -277,13 +255,12 @@ def check_resources(package: Package, display: str) -> list[Problem]:
     out: list[Problem] = []
     seen: set[str] = set()
     for t in package.tables:
-        if not is_safe_name(t.name):
+        if problem := name_problem(t.name):
             out.append(
                 make(
                     "name-unsafe",
-                    f"Resource name {t.name!r} is not a safe identifier: use 1 to 64 lowercase "
-                    "letters, digits, '_', '-' and '.', starting with a letter, digit or '_' "
-                    "(no '/', '\\', '..' or device name); releases use it as a file name.",
+                    f"Resource name {t.name!r} {problem}: a name is 1 to 64 lowercase "
+                    "letters, digits, '-', '_', '.' and '/'.",
                     table=t.name,
                     value=t.name,
                     **kw,
@@ -364,7 +341,7 @@ def with_lines(
     if not todo:
         return problems
     try:
-        text = safeio.read_regular(path, safeio.MAX_DESCRIPTOR_BYTES).decode("utf-8-sig")
+        text = safeio.read_regular(path, current_limits().max_descriptor_bytes).decode("utf-8-sig")
     except (InputError, UnicodeDecodeError, ValueError):
         return problems
     resources = descriptor.get("resources")
@@ -375,7 +352,7 @@ def with_lines(
     out = list(problems)
     for i in todo:
         for pointer in _pointers(out[i], indices, descriptor):
-            if found := jsontext.locate(text, pointer):
+            if found := descriptor_file.locate(text, path, pointer):
                 out[i] = out[i].with_(line=found[0], column=found[1])
                 break
     return out

@@ -23,10 +23,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from zonedata.model.descriptor import Package, Table, bundled_package_path
+from zonedata.model.descriptor_file import descriptor_in
+from zonedata.problems import Problem, make
 from zonedata.validate import descriptor_checks, foreign, profile, structure
 from zonedata.validate.locate import locate
 from zonedata.validate.memory import release_unused
-from zonedata.validate.problems import Problem, make
 
 if TYPE_CHECKING:  # the schema layer imports pandas: see validate_package
     from zonedata.validate.tabledata import TableData
@@ -94,8 +95,7 @@ def validate_package(
     """Validate the package at ``path`` (a ``datapackage.json`` or its folder; default: bundled)."""
     p = Path(path) if path is not None else bundled_package_path()
     with contextlib.suppress(OSError, ValueError):  # too long, a NUL: read_descriptor says
-        if p.is_dir():
-            p = p / "datapackage.json"
+        p = descriptor_in(p)
     shown = display_path(p)
     report = Report(package=shown)
     descriptor, problems = descriptor_checks.read_descriptor(p, shown)
@@ -178,6 +178,7 @@ def _layers(
         return None
     checks = descriptor_checks.check_resources(package, shown)
     checks += descriptor_checks.check_references(package, shown)
+    checks += descriptor_checks.check_conventions(package, shown)
     report.problems.extend(checks)
     report.problems.extend(descriptor_checks.check_paths(package, shown, allow_remote=allow_remote))
     unsafe = {q.table for q in report.problems if q.code in UNSAFE} | skipped
@@ -312,21 +313,22 @@ def _check_table(
 def _local_file(package: Package, path: str, tmp: Path, name: str) -> Path | Problem:
     """The file to read for a resource path; a remote one is downloaded into ``tmp``.
 
-    Downloads go through :func:`zonedata.release.reader.download`: http(s) only, an
+    Downloads go through :func:`zonedata.download.download`: http(s) only, an
     overall deadline, a size cap, same-host redirects (see that module for the settings).
     The file is written under a fixed name derived from the URL, never from the
     resource's name, so a hostile name cannot leave ``tmp``.
     """
     if not descriptor_checks.is_remote(path):
         return package.base_path / path
+    from zonedata.download import download
     from zonedata.errors import ReleaseError
-    from zonedata.release.reader import Limits, download
+    from zonedata.limits import current_limits
 
     target = tmp / f"remote-{hashlib.sha256(path.encode('utf-8')).hexdigest()[:32]}.csv"
     try:
         if not target.exists():  # another resource with the same URL downloaded it already
-            limits = Limits.from_env()
-            data = download(path, limit=limits.max_bytes, limits=limits)
+            limits = current_limits()
+            data = download(path, limit=limits.max_file_bytes, limits=limits)
             with open(target, "xb") as f:  # a fresh file in our private temp folder
                 f.write(data)
     except ReleaseError as e:  # its message names the URL

@@ -13,7 +13,7 @@ checks itself; they take the fast path (:mod:`zonedata.validate.structure` and
 - another format (JSON, JSONL/NDJSON, Excel, ODS, zip), a CSV dialect, encoding or
   field option the fast path does not honour, or a field type it does not check: the
   resource is validated by frictionless itself, and frictionless' errors are mapped to
-  zonedata's rule codes (:data:`zonedata.validate.problems.FRICTIONLESS_CODES`).
+  zonedata's rule codes (:data:`zonedata.problems.FRICTIONLESS_CODES`).
 
 Every file handed to frictionless has been checked first: a regular file, within the
 size limit, and (compressed or a zip container) decompressing to at most the limit.
@@ -32,12 +32,10 @@ from typing import Any
 
 from zonedata import safeio
 from zonedata.errors import InputError
+from zonedata.limits import current_limits
 from zonedata.model.descriptor import SUPPORTED_TYPES, Table
-from zonedata.validate.problems import FRICTIONLESS_CODES, Problem, make
+from zonedata.problems import FRICTIONLESS_CODES, Problem, make
 
-#: The most a compressed file may expand, as a multiple of its size: real CSV compresses
-#: 5 to 20 times; a ratio of 1000 is a decompression bomb.
-MAX_RATIO = 200
 #: What the fast path reads beside plain CSV.
 FAST_FORMATS = frozenset({"csv"})
 #: Dialect properties the fast path honours, with the values it honours (``None``: any).
@@ -180,7 +178,7 @@ def _read_json_file(base: Path, rel: object) -> dict[str, Any]:
     if path is None:
         raise ValueError(f"{rel!r} is not a relative path inside the package folder")
     try:
-        raw = safeio.read_regular(path, safeio.MAX_DESCRIPTOR_BYTES, str(rel))
+        raw = safeio.read_regular(path, current_limits().max_descriptor_bytes, str(rel))
     except InputError as e:
         raise ValueError(e.message) from None
     try:
@@ -321,8 +319,8 @@ def _infer(r: dict[str, Any], base: Path, name: str, display: str) -> tuple[list
 
 def decompress_gzip(data: bytes, limit: int, shown: str) -> bytes:
     """Decompress gzip ``data`` (members in sequence) to at most ``limit`` bytes and
-    :data:`MAX_RATIO` times its size; raises :class:`UnsafeInput`."""
-    cap = min(limit, max(len(data), 1 << 16) * MAX_RATIO)
+    ``Limits.max_expansion_ratio`` times its size; raises :class:`UnsafeInput`."""
+    cap = min(limit, max(len(data), 1 << 16) * current_limits().max_expansion_ratio)
     out: list[bytes] = []
     total = 0
     rest = data
@@ -337,7 +335,7 @@ def decompress_gzip(data: bytes, limit: int, shown: str) -> bytes:
                     raise UnsafeInput(
                         "file-too-large",
                         f"{shown} decompresses to more than {cap:,} bytes (the limit is the "
-                        f"smaller of {limit:,} bytes and {MAX_RATIO} times the file)",
+                        f"smaller of {limit:,} bytes and {current_limits().max_expansion_ratio} times the file)",
                     )
                 rest = d.unconsumed_tail
                 if d.eof:
@@ -359,18 +357,22 @@ def _check_zip(path: Path, limit: int, shown: str) -> None:
         raise UnsafeInput("file-unreadable", f"{shown} is not a zip file ({e})") from None
     total = sum(i.file_size for i in infos)
     packed = max(sum(i.compress_size for i in infos), 1 << 16)
-    if total > limit or total > packed * MAX_RATIO or len(infos) > 10_000:
+    if (
+        total > limit
+        or total > packed * current_limits().max_expansion_ratio
+        or len(infos) > current_limits().max_zip_entries
+    ):
         raise UnsafeInput(
             "file-too-large",
             f"{shown} expands to {total:,} bytes in {len(infos):,} members; the limit is the "
-            f"smaller of {limit:,} bytes and {MAX_RATIO} times the file",
+            f"smaller of {limit:,} bytes and {current_limits().max_expansion_ratio} times the file",
         )
 
 
 def check_readable(path: Path, resource: dict[str, Any], shown: str) -> None:
     """Before a reader other than ours opens ``path``: a regular file within the limits,
     which decompresses within them too. Raises :class:`UnsafeInput`."""
-    limit = safeio.max_file_bytes()
+    limit = current_limits().max_file_bytes
     try:
         data = safeio.read_regular(path, limit, shown)
     except InputError as e:

@@ -9,7 +9,8 @@ import numpy as np
 
 from zonedata import safeio
 from zonedata.errors import InputError
-from zonedata.validate.problems import Problem
+from zonedata.limits import current_limits
+from zonedata.problems import Problem
 
 #: locate at most this many problems (the rest keep column=None)
 MAX_LOCATE = 10_000
@@ -66,7 +67,7 @@ def locate(problems: list[Problem], skip: set[str] | frozenset[str] = frozenset(
     lines: dict[tuple[str, int], str] = {}
     for path, nums in wanted.items():
         try:  # as the file layer read it: a regular file, bounded, never blocking
-            data = safeio.read_regular(Path(path), safeio.max_file_bytes())
+            data = safeio.read_regular(Path(path), current_limits().max_file_bytes)
         except (InputError, ValueError):
             continue
         lines.update(((path, i), text) for i, text in _lines_at(data, nums).items())

@@ -12,7 +12,7 @@ isolated Python does not look), the parent checks the descriptor itself. The chi
 problems to its standard output as JSON; it never touches a file. It is given
 :data:`TIMEOUT` seconds.
 
-This module imports only the standard library and :mod:`zonedata.validate.problems` at
+This module imports only the standard library and :mod:`zonedata.problems` at
 its top, so that the child starts quickly.
 """
 
@@ -28,7 +28,7 @@ from dataclasses import fields
 from pathlib import Path
 from typing import IO, Any
 
-from zonedata.validate.problems import Problem, make
+from zonedata.problems import Problem, make
 
 #: Seconds the child may take before it is stopped and the check reported as unfinished.
 #: frictionless checks the largest descriptor validate reads (16 MiB) in well under this.

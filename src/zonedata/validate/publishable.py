@@ -26,7 +26,7 @@ import string
 from typing import Any
 
 from zonedata.model.descriptor import Package, Table
-from zonedata.validate.problems import Problem, make
+from zonedata.problems import Problem, make
 
 #: The longest release version (it names the release's files).
 MAX_VERSION_LENGTH = 64

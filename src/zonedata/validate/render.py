@@ -6,7 +6,7 @@ import json
 from collections import defaultdict
 from typing import TYPE_CHECKING
 
-from zonedata.validate.problems import Problem
+from zonedata.problems import Problem
 
 if TYPE_CHECKING:
     from zonedata.validate.engine import Report

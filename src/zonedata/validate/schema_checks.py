@@ -29,10 +29,10 @@ from zonedata.model.arrow import (
 )
 from zonedata.model.descriptor import Field, Table
 from zonedata.model.types import rules_series
+from zonedata.problems import Problem, make
 from zonedata.validate.arrowbytes import bool_numpy
 from zonedata.validate.memory import parse_pool
 from zonedata.validate.numbers import numbers
-from zonedata.validate.problems import Problem, make
 from zonedata.validate.structure import FileScan
 from zonedata.validate.tabledata import TableData, kept_decimals
 
@@ -518,7 +518,8 @@ def check_records(
     order = _key_order([typed_arrow[n] for n in table.primary_key if n in typed_arrow])
     distinct_keys = order is not None and order.strictly_increasing
     problems.extend(check_primary_key(text, table, kw, distinct=distinct_keys))
-    problems.extend(check_sorted(typed_df, table, kw, order=order))
+    if "sorted" in table.conventions:
+        problems.extend(check_sorted(typed_df, table, kw, order=order))
     arrow = pa.Table.from_arrays([typed_arrow[f.name] for f in table.fields], table.field_names)
     return TableData(
         table=table,

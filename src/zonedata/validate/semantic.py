@@ -18,15 +18,15 @@ import datetime
 from collections.abc import Mapping
 
 from zonedata.model.descriptor import Package
+from zonedata.problems import RULES, Problem, make
 from zonedata.validate.memory import release_unused
-from zonedata.validate.problems import RULES, Problem, make
 from zonedata.validate.rules import REGISTRY, Context, SemanticRule
 from zonedata.validate.tabledata import TableData
 
 _CODE_ORDER = {code: i for i, code in enumerate(RULES)}
 
 #: The semantic rules (name, codes, rationale = the function's docstring), in the order
-#: their codes are declared in :data:`zonedata.validate.problems.RULES`; they run in it.
+#: their codes are declared in :data:`zonedata.problems.RULES`; they run in it.
 SEMANTIC_RULES: tuple[SemanticRule, ...] = tuple(
     sorted(REGISTRY, key=lambda r: min(_CODE_ORDER[c] for c in r.codes))
 )

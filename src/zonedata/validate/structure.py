@@ -24,11 +24,12 @@ import pyarrow as pa
 
 from zonedata import safeio
 from zonedata.errors import InputError
+from zonedata.limits import current_limits, env_of
 from zonedata.model.arrow import BLOCK_SIZE, BOM, parse_csv
 from zonedata.model.descriptor import Table
+from zonedata.problems import Problem, make
 from zonedata.validate import foreign
 from zonedata.validate.memory import parse_pool
-from zonedata.validate.problems import Problem, make
 
 #: Arrow CSV block size of the fast path (files without quotes); the byte-scan path
 #: uses the parser's default, :data:`zonedata.model.arrow.BLOCK_SIZE`
@@ -186,32 +187,33 @@ def _scan_file(
     problems = check_integrity(data, table, kw)
     if foreign.compression(table.descriptor, table.path) == "gz":
         try:
-            data = foreign.decompress_gzip(data, safeio.max_file_bytes(), display)
+            data = foreign.decompress_gzip(data, current_limits().max_file_bytes, display)
         except foreign.UnsafeInput as u:
             problems.append(make(u.code, f"{u.message}.", **kw))
             return FileScan(b"", [], empty, problems, readable=False)
     if data.startswith(BOM) and binary_kind(data) is None:
-        problems.append(
-            make(
-                "bom",
-                "The file starts with a UTF-8 byte order mark; save it as UTF-8 without BOM.",
-                line=1,
-                column=1,
-                **kw,
+        if "no-bom" in table.conventions:
+            problems.append(
+                make(
+                    "bom",
+                    "The file starts with a UTF-8 byte order mark; save it as UTF-8 without BOM.",
+                    line=1,
+                    column=1,
+                    **kw,
+                )
             )
-        )
         data = data[len(BOM) :]
     fatal = _not_text(data, kw)
     if fatal is not None:
         problems.append(fatal)
         return FileScan(data, [], empty, problems, readable=False)
-    crlf = data.find(b"\r\n") if b"\r" in data else -1
+    crlf = data.find(b"\r\n") if b"\r" in data and "lf" in table.conventions else -1
     if crlf >= 0:
         line = _line_of(data, crlf)
         problems.append(
             make(
                 "crlf-line-endings",
-                f"CRLF line endings (first at line {line}); the package convention is LF.",
+                f"CRLF line endings (first at line {line}); the package declares LF.",
                 line=line,
                 **kw,
             )
@@ -234,7 +236,7 @@ def _read_input(
     """The file's bytes (a multipart resource's parts joined, ``parts`` noting where
     each later part starts), or the problem that kept it from being read."""
     try:
-        limit = safeio.max_file_bytes()
+        limit = current_limits().max_file_bytes
         data = safeio.read_regular(path, limit, display)
         for part, shown in more:
             raw = safeio.read_regular(part, limit - len(data), shown)
@@ -245,7 +247,7 @@ def _read_input(
         code = _INPUT_CODES.get(e.kind, "file-unreadable")
         hint = f" (resource {table.name!r})" if e.kind == "missing" else ""
         if e.kind == "too-large":
-            hint = f"; set {safeio.MAX_FILE_ENV} to raise the limit"
+            hint = f"; set {env_of('max_file_bytes')} to raise the limit"
         return make(code, f"{e.message}{hint}.", **kw)
     except ValueError as e:  # the limit's environment variable is not a number
         return make("file-unreadable", f"{display} was not read: {e}.", **kw)

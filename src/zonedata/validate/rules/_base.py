@@ -37,8 +37,8 @@ import pyarrow as pa
 from pandas.api.typing import NAType
 
 from zonedata.model.descriptor import Table
+from zonedata.problems import RULES, Problem, make
 from zonedata.validate.arrowbytes import string_bytes
-from zonedata.validate.problems import RULES, Problem, make
 from zonedata.validate.tabledata import TableData
 
 if TYPE_CHECKING:

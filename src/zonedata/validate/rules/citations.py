@@ -9,7 +9,7 @@ from typing import cast
 import numpy as np
 import pandas as pd
 
-from zonedata.validate.problems import Problem
+from zonedata.problems import Problem
 from zonedata.validate.rules._base import (
     Context,
     Row,

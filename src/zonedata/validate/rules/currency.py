@@ -11,7 +11,7 @@ import pandas as pd
 from pandas.api.typing import NAType
 
 from zonedata.model.descriptor import Table
-from zonedata.validate.problems import Problem
+from zonedata.problems import Problem
 from zonedata.validate.rules._base import (
     CHUNK_ROWS,
     Context,

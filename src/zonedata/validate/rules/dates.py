@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from zonedata.validate.problems import Problem
+from zonedata.problems import Problem
 from zonedata.validate.rules._base import (
     PRECISIONS,
     Context,

@@ -6,7 +6,7 @@ import string
 
 import pandas as pd
 
-from zonedata.validate.problems import Problem
+from zonedata.problems import Problem
 from zonedata.validate.rules._base import (
     Context,
     cell_text,

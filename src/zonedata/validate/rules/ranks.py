@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from zonedata.validate.problems import Problem
+from zonedata.problems import Problem
 from zonedata.validate.rules._base import (
     Context,
     failing_lines,

@@ -9,11 +9,16 @@ from __future__ import annotations
 
 import click
 
-from zonedata.docs import GENERATED_NOTE
+from zonedata.docs import GENERATED_NOTE, Target
 
 #: the terminal width the help is rendered at (stable across machines)
 WIDTH = 88
 PROG = "zonedata"
+
+
+#: ``docs/cli.md``, one of the files ``zonedata docs`` writes (the others are the docs
+#: layer's :data:`zonedata.docs.TARGETS`; this one documents the CLI, the top layer)
+TARGET = Target("cli", "cli.md", "the --help of every command", "zonedata.cli.reference:render")
 
 
 def render(package: object = None) -> bytes:

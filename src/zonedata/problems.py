@@ -108,10 +108,19 @@ RULES: dict[str, Rule] = _rules(
         "name-unsafe",
         "descriptor",
         "error",
-        "Resource name is not a safe identifier",
-        "Releases write <name>.parquet and <name>.json, so a name must be a plain file stem: 1 to 64 "
-        "lowercase letters, digits, '_', '-' and '.', not starting with '.' or '-', without '..' and not "
-        "a Windows device name. A name such as ../../x would write outside the release folder.",
+        "Resource name is not an identifier",
+        "A name is Frictionless' identifier (lowercase letters, digits, '-', '_', '.' and '/'), at "
+        "most 64 characters. It is never used as a path: releases and sites name files and pages "
+        "by a safe stem made from it (zonedata.names.file_stem), so ../../x cannot leave a folder.",
+    ),
+    Rule(
+        "convention-unknown",
+        "descriptor",
+        "error",
+        "Unknown file convention",
+        "zonedata:conventions (on the package or a resource) lists the file conventions the "
+        "package holds itself to: lf, no-bom, sorted. Another name would silently check "
+        "nothing.",
     ),
     Rule(
         "name-duplicate",
@@ -254,9 +263,9 @@ RULES: dict[str, Rule] = _rules(
         "file",
         "warning",
         "Byte order mark",
-        "UTF-8 without BOM is the package convention; a BOM ends up in the first column's name "
-        "in readers that do not expect one. zonedata and frictionless skip it, so it is a warning "
-        "(a failure under --strict).",
+        "Only for a package that declares the no-bom convention (zonedata:conventions): a "
+        "BOM ends up in the first column's name in readers that do not expect one. zonedata and "
+        "frictionless skip it, so it is a warning (a failure under --strict).",
     ),
     Rule(
         "nul-byte",
@@ -270,7 +279,8 @@ RULES: dict[str, Rule] = _rules(
         "file",
         "warning",
         "CRLF line endings",
-        "The package convention is LF line endings (enforced by .gitattributes); CRLF makes noisy diffs.",
+        "Only for a package that declares the lf convention (zonedata:conventions): CRLF "
+        "makes noisy diffs. zonedata and frictionless read CRLF, so it is a warning.",
     ),
     Rule(
         "rows-disagree",
@@ -356,7 +366,8 @@ RULES: dict[str, Rule] = _rules(
         "file",
         "warning",
         "Rows not sorted by primary key",
-        "Rows are kept sorted by primary key so that diffs stay small and readable.",
+        "Only for a package that declares the sorted convention (zonedata:conventions): rows "
+        "kept sorted by primary key keep diffs small and readable.",
     ),
     Rule(
         "blank-row",

@@ -1,0 +1,49 @@
+"""Which file is a package's descriptor, and how its text is read (JSON or YAML).
+
+A folder's descriptor is its ``datapackage.json``, else its ``datapackage.yaml`` or
+``datapackage.yml`` (the names the Frictionless specs give). A ``.yaml``/``.yml`` file is
+read by :mod:`zonedata.model.yamltext`, anything else as strict JSON by
+:mod:`zonedata.model.jsontext`; both give the same values and locate a JSON pointer in
+the text the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from zonedata.model import jsontext, yamltext
+
+#: The descriptor names looked for in a folder, in order.
+DESCRIPTOR_NAMES = ("datapackage.json", "datapackage.yaml", "datapackage.yml")
+
+
+def descriptor_in(path: Path) -> Path:
+    """``path`` itself, or for a folder the descriptor it holds (``datapackage.json`` if none)."""
+    if not path.is_dir():
+        return path
+    for name in DESCRIPTOR_NAMES:
+        if (path / name).is_file():
+            return path / name
+    return path / DESCRIPTOR_NAMES[0]
+
+
+def is_yaml(path: str | Path) -> bool:
+    """Whether the descriptor at ``path`` is read as YAML (by its extension)."""
+    return str(path).lower().endswith((".yaml", ".yml"))
+
+
+def text_format(path: str | Path) -> str:
+    """``"YAML"`` or ``"JSON"``: the format the descriptor at ``path`` is read in."""
+    return "YAML" if is_yaml(path) else "JSON"
+
+
+def parse(text: str, path: str | Path) -> Any:
+    """The descriptor's value (JsonTextError, or for JSON json.JSONDecodeError, if unreadable)."""
+    return yamltext.loads(text) if is_yaml(path) else jsontext.loads(text)
+
+
+def locate(text: str, path: str | Path, pointer: Sequence[str | int]) -> tuple[int, int] | None:
+    """The 1-based line and column of the value at ``pointer`` in the descriptor's text."""
+    return yamltext.locate(text, pointer) if is_yaml(path) else jsontext.locate(text, pointer)
