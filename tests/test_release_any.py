@@ -323,3 +323,25 @@ def test_compressed_and_multipart_csv_are_released_as_plain_csv(tmp_path: Path) 
     assert [("dialect" in r, "compression" in r) for r in csv_resources] == [(False, False)] * 2
     code, out = run("verify", folder)
     assert code == 0, out
+
+
+def test_every_resource_name_is_a_table_name_even_for_the_longest_names(tmp_path: Path) -> None:
+    from zonedata.names import is_table_name
+
+    root = tmp_path / "pkg"
+    fields = [{"name": "x", "type": "integer"}]
+    longest = "a" * 64
+    resources = [
+        csv_resource(root, longest, "x\n1\n", fields),
+        csv_resource(root, "a" * 59 + "-json", "x\n2\n", fields),  # what the cut gives
+    ]
+    folder = released(tmp_path, package(root, resources, name="p" * 64, version="9" * 64))
+    assert folder.name == "p" * 64 + "-" + "9" * 64
+    d = descriptor(folder)
+    names = [r["name"] for r in d["resources"]]
+    assert len(names) == len(set(names)) and all(is_table_name(n) for n in names), names
+    assert "a" * 57 + "-json-2" in names
+    for target in (folder, folder.with_name(folder.name + ".zip")):
+        code, out = run("verify", target)
+        assert code == 0, out
+    assert run("diff", folder, folder.with_name(folder.name + ".zip"))[0] == 0

@@ -282,25 +282,31 @@ def resource_names(table_names: list[str], package_name: str) -> dict[tuple[str,
     ``<table>-json`` and ``<table>-csv``, and the database (key ``("", "sqlite")``)
     ``<package>-sqlite`` (``sqlite`` for a package without a usable name), unless that
     name is taken (by a table, or an earlier resource): then a number is added
-    (``a-json-2``). Readers find a format's table by its :data:`TABLE_PROPERTY`, never by
-    its name.
+    (``a-json-2``). Every name is a table name (:func:`zonedata.names.is_table_name`):
+    one that would be too long is cut before its suffix. Readers find a format's table by
+    its :data:`TABLE_PROPERTY`, never by its name.
     """
     database = f"{package_name}-{DATABASE_RESOURCE}"
-    if not names.is_table_name(package_name) or not names.is_table_name(database):
+    if not names.is_table_name(database):
         database = DATABASE_RESOURCE
     taken = set(table_names)
     out = {(t, "parquet"): t for t in table_names}
     wanted = [
-        ((t, fmt), t + suffix) for _, suffix, fmt, _ in TABLE_FORMATS[1:] for t in table_names
+        ((t, fmt), (t, suffix)) for _, suffix, fmt, _ in TABLE_FORMATS[1:] for t in table_names
     ]
-    for key, name in [*wanted, (("", "sqlite"), database)]:
-        free, n = name, 1
+    for key, (head, suffix) in [*wanted, (("", "sqlite"), (database, ""))]:
+        free, n = _fitted(head, suffix), 1
         while free in taken:
             n += 1
-            free = f"{name}-{n}"
+            free = _fitted(head, f"{suffix}-{n}")
         taken.add(free)
         out[key] = free
     return out
+
+
+def _fitted(head: str, suffix: str) -> str:
+    """``head + suffix``, ``head`` cut so that the name is at most the longest table name."""
+    return head[: names.MAX_NAME_LENGTH - len(suffix)] + suffix
 
 
 def _resource(
