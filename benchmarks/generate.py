@@ -55,6 +55,8 @@ def descriptor() -> dict[str, Any]:
     d: dict[str, Any] = json.loads((REPO / "datapackage.json").read_text(encoding="utf-8"))
     d["name"] = "zonedata-synthetic"
     d["resources"] = [r for r in d["resources"] if r["name"] in TABLES]
+    # (the declarations last, as in zonedata's descriptor)
+    d["zonedata:rules"] = [r for r in d.pop("zonedata:rules", []) if _declared_here(r)]
     gdp = next(r for r in d["resources"] if r["name"] == "city_gdp")
     gdp["schema"]["fields"].append(
         {
@@ -70,6 +72,13 @@ def descriptor() -> dict[str, Any]:
         }
     )
     return d
+
+
+def _declared_here(rule: dict[str, Any]) -> bool:
+    """Whether every table a rule declaration names is one of :data:`TABLES`."""
+    named = [v for k, v in rule.items() if k in ("table", "rates", "values", "groups", "in")]
+    named += rule.get("tables", []) + ([rule["scope_table"]] if "scope_table" in rule else [])
+    return all(t in TABLES for t in named)
 
 
 def write_csv(df: pd.DataFrame, path: Path) -> None:

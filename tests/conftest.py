@@ -24,6 +24,7 @@ def package_copy(tmp_path: Path) -> Path:
     dest.mkdir()
     shutil.copy2(DESCRIPTOR, dest / "datapackage.json")
     shutil.copytree(REPO / "data", dest / "data")
+    shutil.copytree(REPO / "derived", dest / "derived")
     return dest
 
 

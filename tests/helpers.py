@@ -73,6 +73,7 @@ def copy_package(dest: Path) -> Path:
     """Copy the canonical package (descriptor and data) to ``dest`` for breaking."""
     shutil.copy(REPO / "datapackage.json", dest / "datapackage.json")
     shutil.copytree(REPO / "data", dest / "data")
+    shutil.copytree(REPO / "derived", dest / "derived")
     return dest
 
 

@@ -137,6 +137,7 @@ def check(m: Mutation) -> None:
         pkg.mkdir()
         shutil.copy(REPO / "datapackage.json", pkg / "datapackage.json")
         shutil.copytree(REPO / "data", pkg / "data")
+        shutil.copytree(REPO / "derived", pkg / "derived")
         package = read_package(pkg)
         write_cell(pkg, package.table(name).path, m)
         report = validate_package(pkg)

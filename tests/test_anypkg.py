@@ -123,26 +123,29 @@ def test_foreign_package_with_zonedata_like_fields_gets_no_crash(tmp_path: Path)
     assert not [p for p in report.problems if p.code == "internal-error"]
 
 
-def test_generic_semantic_rules_keep_to_zonedata_packages(tmp_path: Path) -> None:
-    """A future date or a text cell starting with '-' is fine in another package, and
-    still refused where the package declares zonedata's field properties."""
+def test_semantic_rules_run_only_where_the_package_declares_them(tmp_path: Path) -> None:
+    """A future date or a text cell starting with '-' is fine in another package, even
+    one with zonedata's field properties, and refused where the package declares the
+    rules (``zonedata:rules``)."""
     fields = [
         {"name": "id", "type": "integer"},
         {"name": "d", "type": "date"},
         {"name": "note", "type": "string"},
+        {"name": "v", "type": "number", "decimals": 1},
     ]
-    text = "id,d,note\n1,2099-01-01,-5 C\n"
+    text = "id,d,note,v\n1,2099-01-01,-5 C,1.5\n"
     resource = {"name": "x", "path": "x.csv", "schema": {"fields": fields}}
     write(tmp_path / "foreign", [resource], {"x.csv": text})
     assert validate_package(tmp_path / "foreign").problems == []
-    fields = [*fields, {"name": "v", "type": "number", "decimals": 1}]
-    resource = {"name": "x", "path": "x.csv", "schema": {"fields": fields}}
-    write(
-        tmp_path / "ours",
-        [resource],
-        {"x.csv": text.replace("C\n", "C,1.5\n").replace("note\n", "note,v\n")},
-    )
-    codes = sorted(p.code for p in validate_package(tmp_path / "ours").problems)
+    write(tmp_path / "ours", [resource], {"x.csv": text})
+    path = tmp_path / "ours" / "datapackage.json"
+    descriptor = json.loads(path.read_text(encoding="utf-8"))
+    descriptor["zonedata:rules"] = [
+        {"kind": "not-in-future", "code": "date-in-future"},
+        {"kind": "no-formula", "code": "formula-cell"},
+    ]
+    path.write_text(json.dumps(descriptor), encoding="utf-8")
+    codes = [p.code for p in validate_package(tmp_path / "ours").problems]
     assert codes == ["date-in-future", "formula-cell"]
 
 

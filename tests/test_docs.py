@@ -104,22 +104,26 @@ def test_dictionary_documents_every_table_and_field() -> None:
             assert f"(#{fk.resource})" in body
 
 
-def test_dictionary_documents_the_overview_tables_from_their_definitions() -> None:
-    from zonedata.release.overview import DERIVATIONS
+def test_dictionary_documents_the_derived_tables_from_their_declarations() -> None:
+    from zonedata.docs import md_escape
+    from zonedata.model import read_package
+    from zonedata.validate.derived_checks import declarations
 
-    sections = _sections((DOCS / "data-dictionary.md").read_text(encoding="utf-8"))
-    assert [d.name for d in DERIVATIONS] == ["zone_overview", "city_indicators"]
-    for d in DERIVATIONS:
+    text = (DOCS / "data-dictionary.md").read_text(encoding="utf-8")
+    sections = _sections(text)
+    declared = declarations(read_package().descriptor)
+    assert [d.name for d in declared] == ["zone_overview", "city_indicators"]
+    assert "## Derived tables" in text
+    for d in declared:
         body = sections[d.name]
         assert f"in releases `{d.name}.csv`" in body
-        rules = re.findall(r"^\d+\. (.*)$", body, re.MULTILINE)
-        assert rules == [r.replace("*", "\\*") for r in d.rules]
-        for f in d.fields:
-            row = next(line for line in body.splitlines() if line.startswith(f"| `{f['name']}` |"))
-            assert ("required" if f["constraints"]["required"] else "optional") in row
-        for fk in d.foreign_keys:
-            assert f"(#{fk['reference']['resource']})" in body
-    assert "nbs-2018-annual, 6.6174 CNY per USD, for 2018" in sections["city_indicators"]
+        assert f"Derived by `{d.sql_path}`; its comments give the rules." in body
+        assert md_escape(d.table.description) in body
+        for f in d.table.fields:
+            row = next(line for line in body.splitlines() if line.startswith(f"| `{f.name}` |"))
+            assert ("required" if f.required else "optional") in row
+        for fk in d.table.foreign_keys:
+            assert f"(#{fk.resource})" in body
 
 
 def test_dictionary_shows_types_constraints_and_partial_dates() -> None:

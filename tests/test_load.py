@@ -537,6 +537,36 @@ def test_validate_true_rejects_bad_data(release_copy: Path) -> None:
     assert info.value.problems
 
 
+@needs_semantic
+def test_validate_true_on_a_release_applies_the_releases_declared_rules(
+    release_copy: Path,
+) -> None:
+    table = PACKAGE.table("city_growth")
+    typed = zonedata.load("city_growth", backend="arrow")
+    at = typed.schema.get_field_index("growth_pct")
+    growth = typed.column(at).to_pylist()
+    growth[0] = Decimal("55.0")  # outside the declared hard range
+    bad = typed.set_column(at, typed.schema.field(at), pa.array(growth, typed.column(at).type))
+    pq.write_table(bad, release_copy / "city_growth.parquet")
+    descriptor = json.loads((release_copy / "datapackage.json").read_text(encoding="utf-8"))
+    descriptor["resources"] = [
+        parquet_resource(release_copy, "city_growth", table.descriptor["schema"])
+        if r["name"] == "city_growth"
+        else r
+        for r in descriptor["resources"]
+    ]
+    write_descriptor(release_copy, descriptor)
+    with pytest.raises(DataValidationError) as info:
+        zonedata.load("city_growth", release=release_copy, validate=True)
+    assert [(p.code, p.line) for p in info.value.problems] == [("growth-out-of-range", 2)]
+    # the release's own declarations decide: without this one, the frame passes
+    descriptor["zonedata:rules"] = [
+        d for d in descriptor["zonedata:rules"] if d["code"] != "growth-out-of-range"
+    ]
+    write_descriptor(release_copy, descriptor)
+    zonedata.load("city_growth", release=release_copy, validate=True)
+
+
 # --- import cost -----------------------------------------------------------------------------
 
 HEAVY = ("pandas", "pyarrow", "polars", "pandera", "frictionless", "numpy")

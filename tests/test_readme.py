@@ -40,7 +40,7 @@ SQLITE_COMMANDS = [
 ANSWER_BLOCKS = [b for b in PYTHON_BLOCKS if "zone_overview" in b and "city_indicators" in b]
 #: MIIT zones by approval date (ties in file order are not asserted), 2018 GDP in USD
 ZONE_ORDER = ["miit-shanghai-pudong", "miit-beijing", "miit-changsha"]
-USD_ORDER = ["493.85", "457.88", "366.03", "347.57"]  # Shanghai, Beijing, Shenzhen, Guangzhou
+USD_ORDER = ["493.85", "457.88", "366.03", "345.44"]  # Shanghai, Beijing, Shenzhen, Guangzhou
 
 
 def _in_order(text: str, items: list[str]) -> bool:

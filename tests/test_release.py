@@ -32,12 +32,14 @@ from zonedata.model.arrow import arrow_schema
 from zonedata.release import build
 from zonedata.release.build import FALLBACK_EPOCH, SLOW_ENV, build_release
 from zonedata.release.verify import verify_release
+from zonedata.validate.derived_checks import declarations
 
 PACKAGE = bundled_package_path()
 PKG = read_package(PACKAGE)
 VERSION = PKG.version
 TABLES = PKG.table_names
-#: the overview tables the release derives (zonedata.release.overview)
+#: the tables the package declares in zonedata:derived, which the release derives
+DECLARED = declarations(PKG.descriptor)
 DERIVED = ["zone_overview", "city_indicators"]
 RELEASED = TABLES + DERIVED
 DATABASE = f"zonedata-{VERSION}.sqlite"
@@ -98,7 +100,7 @@ def git_epoch() -> int:
     """What the build should use with SOURCE_DATE_EPOCH unset, found independently."""
     try:
         out = subprocess.run(
-            ["git", "log", "-1", "--format=%ct", "--", "data", "datapackage.json"],
+            ["git", "log", "-1", "--format=%ct", "--", "data", "datapackage.json", "derived"],
             cwd=PACKAGE.parent,
             capture_output=True,
             text=True,
@@ -225,16 +227,18 @@ def test_csv_files_are_the_canonical_bytes(released: Path) -> None:
 
 
 def test_derived_tables_in_the_descriptor(released: Path) -> None:
-    from zonedata.release.overview import DERIVATIONS
-
+    """Each declared table is a resource of the release, with its schema and its SQL; the
+    declarations themselves (which name files of the package) are not copied."""
     d = json.loads((released / f"zonedata-{VERSION}" / "datapackage.json").read_text("utf-8"))
+    assert "zonedata:derived" not in d
     by_name = {r["name"]: r for r in d["resources"]}
-    assert [x.name for x in DERIVATIONS] == DERIVED
-    for x in DERIVATIONS:
+    assert [x.name for x in DECLARED] == DERIVED
+    for x, declared in zip(DECLARED, PKG.descriptor["zonedata:derived"], strict=True):
         r = by_name[x.name]
-        assert r["schema"] == x.descriptor()["schema"]
-        assert r["zonedata:derived"] == {"from": sorted(x.reads), "rules": list(x.rules)}
-        assert r["description"] == x.description
+        assert r["schema"] == declared["schema"]
+        sql = (PACKAGE.parent / declared["sqlPath"]).read_text(encoding="utf-8")
+        assert r["zonedata:derived"] == {"sqlPath": declared["sqlPath"], "sql": sql}
+        assert r["description"] == declared["description"]
         assert all(f["description"] for f in r["schema"]["fields"])
 
 
@@ -444,6 +448,7 @@ def test_timestamp_sources(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
     assert build.release_epoch(PKG, PACKAGE)[0] == git_epoch()
     copy = tmp_path / "pkg"
     shutil.copytree(PACKAGE.parent / "data", copy / "data")
+    shutil.copytree(PACKAGE.parent / "derived", copy / "derived")
     shutil.copy(PACKAGE, copy / "datapackage.json")
     if (
         subprocess.run(
@@ -531,6 +536,7 @@ def test_validation_failure_builds_nothing(tmp_path: Path, monkeypatch: pytest.M
 def test_invalid_package_builds_nothing(tmp_path: Path) -> None:
     copy = tmp_path / "pkg"
     shutil.copytree(PACKAGE.parent / "data", copy / "data")
+    shutil.copytree(PACKAGE.parent / "derived", copy / "derived")
     shutil.copy(PACKAGE, copy / "datapackage.json")
     zones = copy / "data" / "zones.csv"
     lines = zones.read_text(encoding="utf-8").split("\n")
@@ -715,13 +721,11 @@ def open_db(released: Path) -> sqlite3.Connection:
 
 def test_database_schema(released: Path) -> None:
     """Every table, with its declared types, NOT NULL, primary and foreign keys."""
-    from zonedata.release.overview import DERIVATIONS
-
     con = open_db(released)
     assert con.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
     assert con.execute("PRAGMA foreign_key_check").fetchall() == []
     assert con.execute("PRAGMA page_size").fetchone() == (4096,)
-    tables = [*PKG.tables, *(d.table() for d in DERIVATIONS)]
+    tables = [*PKG.tables, *(d.table for d in DECLARED)]
     names = [r[0] for r in con.execute("SELECT name FROM sqlite_schema WHERE type = 'table'")]
     assert names == ["_tables", "_fields", *RELEASED]
     assert con.execute(
@@ -781,9 +785,7 @@ def test_database_fields_and_tables_describe_the_descriptor(released: Path) -> N
         con.execute("SELECT table_name, derived_by FROM _tables WHERE derived_by IS NOT NULL")
     )
     assert derived == {
-        r["name"]: "\n".join(r["zonedata:derived"]["rules"])
-        for r in resources
-        if "zonedata:derived" in r
+        r["name"]: r["zonedata:derived"]["sql"] for r in resources if "zonedata:derived" in r
     }
     con.close()
 
@@ -921,91 +923,36 @@ def test_zone_overview_by_hand(released: Path) -> None:
     assert rows["most-suzhou"]["approval_date"] == "2021-03-24"
 
 
-def test_usd_is_empty_for_a_year_without_an_annual_rate() -> None:
-    from zonedata.release.overview import city_indicators_rows
-
-    def row(**kw: str) -> dict[str, str | None]:
-        return kw
-
-    texts = {
-        "city_gdp": [
-            row(
-                city_id="x",
-                year="2018",
-                source_id="s",
-                gdp_cny_bn="100",
-                approximate="false",
-                preferred="true",
-            ),
-            row(
-                city_id="x",
-                year="2019",
-                source_id="s",
-                gdp_cny_bn="110",
-                approximate="true",
-                preferred="true",
-            ),
-        ],
-        "city_growth": [],
-        "exchange_rates": [
-            row(
-                rate_id="nbs-2018-annual", date="2018", kind="annual-average", cny_per_usd="6.6174"
-            ),
-            row(
-                rate_id="cfets-2019-05-14",
-                date="2019-05-14",
-                kind="central-parity",
-                cny_per_usd="6.8365",
-            ),
-        ],
-    }
-    got = city_indicators_rows(texts)
-    assert [(r["year"], r["usd_rate_id"], r["cny_per_usd"], r["gdp_usd_bn"]) for r in got] == [
-        ("2018", "nbs-2018-annual", "6.6174", "15.11"),  # 100 / 6.6174 = 15.1116...
-        ("2019", None, None, None),  # a central parity of one day is not the year's rate
-    ]
-    assert got[1]["growth_pct"] is None and got[1]["gdp_approximate"] == "true"
-
-
-def test_usd_is_rounded_half_up_exactly() -> None:
-    from zonedata.release.overview import usd_billions
-
-    assert usd_billions("2422.198", "6.6174") == "366.03"
-    assert usd_billions("1", "8") == "0.13"  # 0.125: half up, not to even
-    assert usd_billions("3", "8") == "0.38"  # 0.375
-    assert usd_billions("0", "6.6174") == "0.00"
-    assert usd_billions("1880", "6.6174") == "284.10"  # the decimals are kept
-    assert usd_billions("-1", "8") == "-0.13"
-
-
-def test_a_derived_row_that_breaks_its_schema_stops_the_release(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from dataclasses import replace
-
-    from zonedata.errors import DerivedTableError
-    from zonedata.release import overview
-
-    def broken(texts: Any) -> Any:
-        rows = overview.zone_overview_rows(texts)
-        rows[2]["approval_precision"] = "week"  # line 4 of zone_overview.csv
-        rows[5]["programme_id"] = "nasa"  # a dangling foreign key, line 7
-        return rows
-
-    monkeypatch.setattr(
-        overview,
-        "DERIVATIONS",
-        (replace(overview.ZONE_OVERVIEW, rows=broken), overview.CITY_INDICATORS),
+def test_a_derived_row_that_breaks_its_schema_stops_the_release(tmp_path: Path) -> None:
+    package = tmp_path / "pkg"
+    shutil.copytree(PACKAGE.parent / "data", package / "data")
+    shutil.copytree(PACKAGE.parent / "derived", package / "derived")
+    shutil.copy(PACKAGE, package / "datapackage.json")
+    sql = package / "derived" / "zone_overview.sql"
+    text = sql.read_text(encoding="utf-8")
+    text = (
+        text.replace(
+            "  z.programme_id AS programme_id,",
+            "  CASE z.zone_id WHEN 'miit-jinan-qingdao' THEN 'nasa' ELSE z.programme_id END AS programme_id,",
+        )
+        .replace(
+            "  CASE length(a.date)",
+            "  CASE WHEN z.zone_id = 'miit-chengdu' THEN 'week' ELSE CASE length(a.date)",
+        )
+        .replace("THEN 'day' END\n", "THEN 'day' END END\n")
     )
+    sql.write_text(text, encoding="utf-8")
+    from zonedata.errors import DerivedTableError
+
     with pytest.raises(DerivedTableError) as info:
-        build_release(PACKAGE, out=tmp_path / "dist")
+        build_release(package, out=tmp_path / "dist")
     assert [(p.code, p.path, p.line, p.field, p.value) for p in info.value.problems] == [
         ("constraint-enum", "zone_overview.csv", 4, "approval_precision", "week"),
         ("foreign-key-dangling", "zone_overview.csv", 7, "programme_id", "nasa"),
     ]
     assert "zone_overview.csv:4" in str(info.value)
     assert not (tmp_path / "dist").exists() or not any((tmp_path / "dist").iterdir())
-    result = CliRunner().invoke(cli, ["release", str(PACKAGE), "--out", str(tmp_path / "d")])
+    result = CliRunner().invoke(cli, ["release", str(package), "--out", str(tmp_path / "d")])
     assert result.exit_code == 2
     assert "derived table 'zone_overview' breaks its schema: zone_overview.csv:4" in result.output
 
@@ -1028,6 +975,7 @@ def test_a_csv_file_changed_during_the_build_is_refused(
 ) -> None:
     package = tmp_path / "pkg"
     shutil.copytree(PACKAGE.parent / "data", package / "data")
+    shutil.copytree(PACKAGE.parent / "derived", package / "derived")
     shutil.copy(PACKAGE, package / "datapackage.json")
     real = build.run_validation
 

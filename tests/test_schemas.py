@@ -143,6 +143,7 @@ def test_every_rule_code_has_a_case() -> None:
 def broken_copy(tmp_path: Path, table: str, edit: Edit) -> Path:
     pkg = tmp_path / "pkg"
     shutil.copytree(REPO / "data", pkg / "data")
+    shutil.copytree(REPO / "derived", pkg / "derived")
     shutil.copy(DESCRIPTOR, pkg / "datapackage.json")
     path = pkg / read_package(pkg).table(table).path
     with open(path, encoding="utf-8", newline="") as fh:

@@ -18,11 +18,13 @@ from helpers import (
     without_rows,
 )
 
-from zonedata.model.descriptor import Package
+from zonedata.model.descriptor import Package, read_package
 from zonedata.problems import RULES, Problem
-from zonedata.validate.rules import Context, SemanticRule
-from zonedata.validate.rules.currency import plausible_band
-from zonedata.validate.semantic import SEMANTIC_RULES, check_semantics, run_rule
+from zonedata.validate.declarations import Declaration, declarations
+from zonedata.validate.kinds import KINDS
+from zonedata.validate.rules import IMPLEMENTATIONS, Context
+from zonedata.validate.rules.currency import Bands
+from zonedata.validate.semantic import check_semantics, run_rule
 from zonedata.validate.tabledata import TableData
 
 TODAY = datetime.date(2026, 12, 15)
@@ -40,15 +42,23 @@ def data(canonical: tuple[Package, Data]) -> Data:
     return dict(canonical[1])
 
 
+#: The bundled package: its declarations are the rules that run.
+PACKAGE = read_package()
+#: The declarations of the bundled package.
+DECLARED = declarations(PACKAGE)
+
+
 def run(data: Data, **kw: object) -> list[Problem]:
     kw.setdefault("today", TODAY)
+    kw.setdefault("package", PACKAGE)
     return check_semantics(data, **kw)  # type: ignore[arg-type]
 
 
-def run_rules(data: Data, *names: str) -> list[Problem]:
-    """Run only the named rules (for boundary tests that need no full run)."""
+def run_rules(data: Data, *codes: str) -> list[Problem]:
+    """Run only the declarations of the given codes (for boundary tests that need no full
+    run), as a caller that does not know the package's table list would."""
     ctx = Context(data, TODAY)
-    return [p for r in SEMANTIC_RULES if r.name in names for p in run_rule(r, ctx)]
+    return [p for d in DECLARED if d.code in codes for p in run_rule(d, ctx)]
 
 
 def errors(problems: list[Problem]) -> list[Problem]:
@@ -68,14 +78,18 @@ def where(
 # The registry and the canonical data
 
 
-def test_every_rule_is_documented_and_codes_are_declared() -> None:
-    names = [r.name for r in SEMANTIC_RULES]
-    assert len(names) == len(set(names))
-    covered = {c for r in SEMANTIC_RULES for c in r.codes}
+def test_every_kind_is_implemented_and_documented() -> None:
+    assert set(IMPLEMENTATIONS) == set(KINDS)
+    for name, spec in KINDS.items():
+        assert len(spec.catches) > 40, name
+        assert len((IMPLEMENTATIONS[name].__doc__ or "").strip()) > 40, name
+
+
+def test_the_bundled_package_declares_every_semantic_code() -> None:
+    declared = {d.code for d in DECLARED}
+    declared |= {out[0] for d in DECLARED for n in ("warning", "interval") if (out := d.output(n))}
     semantic_codes = {code for code, rule in RULES.items() if rule.layer == "semantic"}
-    assert covered == semantic_codes
-    for r in SEMANTIC_RULES:
-        assert len(r.rationale) > 40, r.name
+    assert declared == semantic_codes
 
 
 def known_warnings(data: Data) -> list[tuple[str, str, int, str]]:
@@ -107,7 +121,9 @@ def test_canonical_data_has_no_errors_and_the_known_warnings(data: Data) -> None
     assert errors(problems) == []
     assert where(problems) == known_warnings(data)
     # The default "today" (the real date) gives the same result.
-    assert where(check_semantics(data)) == where(problems)
+    assert where(check_semantics(data, package=PACKAGE)) == where(problems)
+    # Without a package (so without declarations) no rule runs.
+    assert check_semantics(data) == []
 
 
 def test_canonical_data_with_package_table_list(canonical: tuple[Package, Data]) -> None:
@@ -191,6 +207,8 @@ def test_usd_without_rate_implausible(data: Data) -> None:
 
 
 def test_usd_without_rate_plausible_band() -> None:
+    bands = Bands.of(next(d for d in DECLARED if d.code == "usd-cny-implausible"))
+    plausible_band = bands.band
     low, high, note = plausible_band(2018)
     assert low == pytest.approx(6.24 * 0.97) and high == pytest.approx(7.19 * 1.03)
     assert "2018–2019" in note
@@ -263,7 +281,9 @@ def test_growth_55_is_an_error(data: Data) -> None:
 def test_growth_thresholds(data: Data, value: str, codes: list[str]) -> None:
     line = line_of(data["city_growth"], city_id="tianjin")
     problems = run_rules(
-        with_cells(data, "city_growth", {(line, "growth_pct"): value}), "growth-range"
+        with_cells(data, "city_growth", {(line, "growth_pct"): value}),
+        "growth-out-of-range",
+        "growth-unexpected",
     )
     got = [p.code for p in problems]
     assert got == codes
@@ -531,10 +551,10 @@ def test_source_unused_does_not_run_when_a_citing_table_is_missing(
     del broken["claims"]
     assert where(run(broken, package=pkg), "source-unused") == []
     # Without the package's table list the rule cannot know claims is missing.
-    assert len(where(run(broken), "source-unused")) == 1
+    assert len(where(run_rules(broken, "source-unused"), "source-unused")) == 1
     # But it can when a table that was read refers to the missing one.
     del broken["zones"]
-    assert where(run(broken), "source-unused") == []
+    assert where(run_rules(broken, "source-unused"), "source-unused") == []
 
 
 def test_two_preferred_rows(data: Data) -> None:
@@ -656,11 +676,15 @@ def test_formula_cell_only_at_the_start(data: Data) -> None:
 # Robustness
 
 
-def test_a_crashing_rule_becomes_one_internal_error(data: Data) -> None:
-    def boom(ctx: Context) -> list[Problem]:
+def test_a_crashing_rule_becomes_one_internal_error(
+    data: Data, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def boom(ctx: Context, decl: Declaration) -> list[Problem]:
         raise ValueError("kaboom")
 
-    problems = run_rule(SemanticRule("boom-rule", (), boom), Context(data, TODAY))
+    monkeypatch.setitem(IMPLEMENTATIONS, "range", boom)
+    decl = Declaration(0, "range", "boom-rule", "error", "", {"table": "city_growth"})
+    problems = run_rule(decl, Context(data, TODAY))
     assert [(p.code, p.severity) for p in problems] == [("internal-error", "error")]
     assert "'boom-rule'" in problems[0].message and "kaboom" in problems[0].message
 

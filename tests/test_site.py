@@ -9,6 +9,7 @@ browser is a failure: the site's JavaScript and its file:// behaviour are tested
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -24,9 +25,10 @@ from click.testing import CliRunner
 
 import zonedata
 from tests.hostile import snapshot
+from tests.site_packages import FOREIGN_TITLE, build_markup_site, write_foreign
 from zonedata.cli import cli
-from zonedata.site import build_site
-from zonedata.site.pages import external, is_http, text
+from zonedata.site import MARKER, build_site
+from zonedata.site.render import is_http
 
 REPO = Path(__file__).resolve().parent.parent
 #: the browser: Debian's Chromium, or another Chromium-based browser named by ZONEDATA_CHROMIUM
@@ -110,6 +112,8 @@ def release_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     pkg.mkdir()
     shutil.copy2(REPO / "datapackage.json", pkg / "datapackage.json")
     shutil.copytree(REPO / "data", pkg / "data")
+    shutil.copytree(REPO / "site", pkg / "site")
+    shutil.copytree(REPO / "derived", pkg / "derived")
     zones = pkg / "data" / "zones.csv"
     old = "One zone in two cities."
     content = zones.read_text(encoding="utf-8")
@@ -122,10 +126,54 @@ def release_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     assert result.exit_code == 0, result.output
     (folder,) = [p for p in (base / "dist").iterdir() if p.is_dir()]
     out = base / "site"
-    result = runner.invoke(cli, ["site", "--release", str(folder), "--out", str(out)])
+    result = runner.invoke(cli, ["site", "--release", str(folder), str(pkg), "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert "pages" in result.output
     return out
+
+
+@pytest.fixture(scope="module")
+def foreign_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The site of a small package of another publisher (city-air-quality)."""
+    base = tmp_path_factory.mktemp("foreign")
+    out = base / "site"
+    build_site(out, write_foreign(base / "pkg"))
+    return out
+
+
+@pytest.fixture(scope="module")
+def foreign_release_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The site of the foreign package's release (its Parquet, JSON, CSV, SQLite and zip)."""
+    base = tmp_path_factory.mktemp("foreign-release")
+    runner = CliRunner()
+    result = runner.invoke(
+        cli, ["release", str(write_foreign(base / "pkg")), "--out", str(base / "dist")]
+    )
+    assert result.exit_code == 0, result.output
+    (folder,) = [p for p in (base / "dist").iterdir() if p.is_dir()]
+    out = base / "site"
+    result = runner.invoke(cli, ["site", "--release", str(folder), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "Left out" not in result.output
+    return out
+
+
+@pytest.fixture(scope="module")
+def markup_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The foreign package with <script> and a right-to-left override in every text."""
+    return build_markup_site(tmp_path_factory.mktemp("markup"))
+
+
+#: texts of the pilot-zone dataset that a site about another package must not show
+PILOT_TEXT = (
+    "Two programmes",
+    "pilot",
+    "Pilot",
+    "Seed article",
+    "zones/",
+    "gdp-chart",
+    "programme",
+)
 
 
 # --- structure, no browser --------------------------------------------------------------
@@ -152,8 +200,8 @@ def test_pages_have_language_charset_viewport_and_title(site: Path) -> None:
         assert any(t == "meta" and a.get("name") == "viewport" for t, a in page.tags), path
         assert page.title.strip(), path
         titles.add(page.title)
-        # Chinese text is marked as such
-        if re.search(r"[\u4e00-\u9fff]", source):
+        # Chinese text is marked as such on the dataset's own pages
+        if re.search(r"[\u4e00-\u9fff]", source) and path.parent.name != "tables":
             assert '<span lang="zh">' in source or ' lang="zh">' in source, path
     assert len(titles) == len(html_files(site)), "every page has its own title"
 
@@ -204,14 +252,14 @@ def test_table_pages_have_caption_headers_and_every_row(site: Path) -> None:
         dictionary = re.search(r'<table class="dictionary">.*?</table>', source, re.S)
         assert dictionary is not None
         for field in zonedata.describe(name):
-            assert f"<code>{field.name}</code>" in dictionary.group()
+            assert f"<code><bdi>{field.name}</bdi></code>" in dictionary.group()
 
 
 def test_zone_page_joins_cities_dates_industries_and_sources(site: Path) -> None:
     source = (site / "zones" / "miit-jinan-qingdao.html").read_text(encoding="utf-8")
     assert '<span lang="zh">济南</span>' in source and '<span lang="zh">青岛</span>' in source
     assert "2019-10-14" in source and ">day<" in source
-    assert "“rail transit”" in source
+    assert "“<bdi>rail transit</bdi>”" in source
     assert 'href="../tables/sources.html#row-workercn-2019-10-19"' in source
     changsha = (site / "zones" / "miit-changsha.html").read_text(encoding="utf-8")
     assert "<time>2022-09</time>" in changsha and ">month<" in changsha
@@ -243,7 +291,8 @@ def test_release_site_offers_the_release_files_and_escapes_cells(release_site: P
         assert len(tables) == released, ext
     (database,) = [h for h in shown if h.endswith(".sqlite")]
     assert (
-        database.endswith(".sqlite") and f"<code>{database.rsplit('/', 1)[1]}</code> holds" in home
+        database.endswith(".sqlite")
+        and f"<code><bdi>{database.rsplit('/', 1)[1]}</bdi></code> holds" in home
     )
     sizes = re.findall(r'<a href="([^"]+)" download>.*?title="([\d,]+) bytes"', home)
     assert len(sizes) == len(shown)
@@ -255,8 +304,7 @@ def test_release_site_offers_the_release_files_and_escapes_cells(release_site: P
     table = (release_site / "tables" / "zones.html").read_text(encoding="utf-8")
     for page in (zone, table):
         assert (
-            "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &lt;b&gt;bold&lt;/b&gt;"
-            in page
+            "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; &amp; &lt;b&gt;bold&lt;/b&gt;" in page
         )
         assert "<script>alert" not in page and "<b>bold" not in page
 
@@ -267,29 +315,105 @@ def test_two_builds_give_the_same_bytes(site: Path, tmp_path: Path) -> None:
     assert snapshot(again) == snapshot(site)
 
 
-def test_a_rebuild_replaces_a_site_but_never_another_folder(tmp_path: Path) -> None:
+def test_a_rebuild_replaces_only_what_the_last_build_wrote(tmp_path: Path) -> None:
     runner = CliRunner()
-    assert "site" in runner.invoke(cli, ["--help"]).output
     out = tmp_path / "out"
     assert runner.invoke(cli, ["site", "--out", str(out)]).exit_code == 0
-    (out / "stale.html").write_text("old", encoding="utf-8")
-    assert runner.invoke(cli, ["site", "--out", str(out)]).exit_code == 0
-    assert not (out / "stale.html").exists()
+    # the user's own files in the site folder (a gh-pages worktree): never touched
+    (out / ".git").mkdir()
+    (out / ".git" / "HEAD").write_text("ref: refs/heads/gh-pages\n", encoding="utf-8")
+    (out / "CNAME").write_text("data.example.org\n", encoding="utf-8")
+    (out / "zones" / "notes.txt").write_text("mine", encoding="utf-8")
+    mine = {k: v for k, v in snapshot(out).items() if k.startswith((".git", "CNAME"))}
+    foreign = write_foreign(tmp_path / "caq")
+    result = runner.invoke(cli, ["site", str(foreign), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    after = snapshot(out)
+    assert {k: v for k, v in after.items() if k.startswith((".git", "CNAME"))} == mine
+    # the bundled site's pages are gone, the folder holding the user's file stays
+    assert not (out / "zones" / "miit-beijing.html").exists() and not (out / "claims.html").exists()
+    assert (out / "zones" / "notes.txt").read_text(encoding="utf-8") == "mine"
+    listed = (out / MARKER).read_text(encoding="utf-8").splitlines()[1:]
+    assert "tables/_stations.html" in listed and "CNAME" not in listed
+    assert not any(line.startswith("zones/") for line in listed)
+
+
+def test_a_folder_without_a_marker_or_with_a_file_in_the_way_is_refused(tmp_path: Path) -> None:
+    runner = CliRunner()
     other = tmp_path / "other"
     other.mkdir()
     (other / "keep.txt").write_text("mine", encoding="utf-8")
     result = runner.invoke(cli, ["site", "--out", str(other)])
     assert result.exit_code == 2 and "no site built by zonedata" in result.output
     assert [p.name for p in other.iterdir()] == ["keep.txt"]
+    out = tmp_path / "out"
+    foreign = write_foreign(tmp_path / "caq")
+    assert runner.invoke(cli, ["site", str(foreign), "--out", str(out)]).exit_code == 0
+    (out / "claims.html").write_text("the user's page", encoding="utf-8")
+    result = runner.invoke(cli, ["site", "--out", str(out)])
+    assert result.exit_code == 2 and "was not written by zonedata site" in result.output
+    assert (out / "claims.html").read_text(encoding="utf-8") == "the user's page"
     result = runner.invoke(cli, ["site", "--release", str(tmp_path), "--out", str(tmp_path / "x")])
     assert result.exit_code == 2 and "not a release folder" in result.output
 
 
-def test_escaping_helpers() -> None:
-    assert text("济南 & <Jinan>") == '<span lang="zh">济南</span> &amp; &lt;Jinan&gt;'
-    assert external("javascript:alert(1)") == ""
-    assert external("ftp://example.org/x") == ""
-    assert 'href="https://example.org/a?b=1&amp;c=2"' in external("https://example.org/a?b=1&c=2")
+def test_a_foreign_site_is_about_its_package_only(foreign_site: Path) -> None:
+    built = {p.relative_to(foreign_site).as_posix() for p in html_files(foreign_site)}
+    assert built == {
+        "index.html",
+        "tables/index.html",
+        "tables/_stations.html",
+        "tables/readings.annual.html",
+        "tables/3day-summary.html",
+    }
+    home = parse(foreign_site / "index.html")
+    assert home.title.strip() == f"\u2068{FOREIGN_TITLE}\u2069"
+    for path in html_files(foreign_site):
+        source = path.read_text(encoding="utf-8")
+        for text in PILOT_TEXT:
+            assert text not in source, f"{path}: {text}"
+    source = (foreign_site / "index.html").read_text(encoding="utf-8")
+    for shown in ("ODbL-1.0", "Air Watch", "Station logs", "2.3.1", "Fine particles"):
+        assert shown in source, shown
+    readings = (foreign_site / "tables" / "readings.annual.html").read_text(encoding="utf-8")
+    assert '<a href="_stations.html#row-nord">nord</a>' in readings
+    assert 'id="row-nord"' in (foreign_site / "tables" / "_stations.html").read_text("utf-8")
+    downloads = {p.relative_to(foreign_site).as_posix() for p in foreign_site.rglob("*.csv")}
+    assert downloads == {
+        f"downloads/data/{n}.csv" for n in ("_stations", "readings.annual", "3day-summary")
+    }
+
+
+def test_a_foreign_release_site_offers_every_verified_file(foreign_release_site: Path) -> None:
+    tables = {p.name for p in (foreign_release_site / "tables").iterdir()}
+    assert {"_stations.html", "readings.annual.html", "3day-summary.html"} <= tables
+    home = (foreign_release_site / "index.html").read_text(encoding="utf-8")
+    assert not any(text in home for text in PILOT_TEXT)
+    offered = {p.name for p in (foreign_release_site / "downloads").rglob("*") if p.is_file()}
+    for name in ("_stations", "readings.annual", "3day-summary"):
+        assert {f"{name}.parquet", f"{name}.csv", f"{name}.json"} <= offered, name
+    assert {"datapackage.json", "SHA256SUMS"} <= offered
+    assert any(n.endswith(".zip") for n in offered) and any(n.endswith(".sqlite") for n in offered)
+
+
+def test_a_yaml_descriptor_gets_a_site(tmp_path: Path) -> None:
+    import yaml
+
+    descriptor = write_foreign(tmp_path / "pkg")
+    data = json.loads(descriptor.read_text(encoding="utf-8"))
+    descriptor.unlink()
+    yml = tmp_path / "pkg" / "datapackage.yaml"
+    yml.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    out = tmp_path / "site"
+    result = CliRunner().invoke(cli, ["site", str(yml), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert (out / "downloads" / "datapackage.yaml").read_bytes() == yml.read_bytes()
+    assert FOREIGN_TITLE in (out / "index.html").read_text(encoding="utf-8")
+
+
+def test_links_are_http_only() -> None:
+    assert not is_http("javascript:alert(1)") and not is_http("ftp://example.org/x")
+    assert is_http("https://example.org/a?b=1&c=2")
     assert not is_http('https://example.org/"onmouseover=')
 
 
@@ -356,6 +480,11 @@ class Watch:
             "requestfailed", lambda r: self.problems.append(f"failed: {r.url} {r.failure}")
         )
         self.page.on("request", self._request)
+        self.page.on("dialog", self._dialog)
+
+    def _dialog(self, dialog: Any) -> None:
+        self.problems.append(f"a script ran: {dialog.type} {dialog.message}")
+        dialog.dismiss()
 
     def _console(self, message: Any) -> None:
         if message.type in ("error", "warning"):
@@ -372,7 +501,13 @@ class Watch:
         self.context.close()
 
 
-def test_every_page_loads_cleanly_from_file(browser: Any, bounded: None, site: Path) -> None:
+@pytest.mark.parametrize(
+    "which", ["site", "foreign_site", "release_site", "markup_site", "foreign_release_site"]
+)
+def test_every_page_loads_cleanly_from_file(
+    browser: Any, bounded: None, which: str, request: pytest.FixtureRequest
+) -> None:
+    site = request.getfixturevalue(which)
     watch = Watch(browser, site)
     try:
         for path in html_files(site):
@@ -468,6 +603,31 @@ def test_download_matches_the_hash_shown_and_screenshots(
         watch.page.screenshot(path=str(SCREENSHOTS / "home.png"), full_page=True)
         watch.goto("tables/zones.html")
         watch.page.screenshot(path=str(SCREENSHOTS / "table-zones.png"), full_page=True)
+    finally:
+        watch.close()
+
+
+def test_foreign_site_in_the_browser_and_screenshots(
+    browser: Any, bounded: None, foreign_site: Path
+) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    watch = Watch(browser, foreign_site)
+    try:
+        watch.goto("index.html")
+        assert watch.page.title() == f"\u2068{FOREIGN_TITLE}\u2069"
+        assert FOREIGN_TITLE in watch.page.locator("h1").inner_text()
+        body = watch.page.locator("body").inner_text()
+        assert not any(t in body for t in PILOT_TEXT)
+        watch.page.screenshot(path=str(SCREENSHOTS / "foreign-home.png"), full_page=True)
+        watch.goto("tables/readings.annual.html")
+        assert watch.page.locator("table.data tbody tr").count() == 3
+        watch.page.locator('a[href="_stations.html#row-nord"]').first.click()
+        watch.page.wait_for_load_state("load")
+        assert watch.page.url.endswith("tables/_stations.html#row-nord")
+        assert watch.page.locator("#row-nord").is_visible()
+        watch.goto("tables/readings.annual.html")
+        watch.page.screenshot(path=str(SCREENSHOTS / "foreign-table.png"), full_page=True)
+        assert watch.problems == []
     finally:
         watch.close()
     print(f"screenshots for review: {SCREENSHOTS}")

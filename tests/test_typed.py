@@ -170,7 +170,7 @@ def test_model_matches_the_descriptor(name: str) -> None:
     assert schema.name == name
     assert schema.strict is True and schema.ordered is True and schema.coerce is False
     # the contract: one check per rule code (keys, required cells, constraints, rules)
-    assert [c.name for c in schema.checks] == rule_codes()
+    assert [c.name for c in schema.checks] == list(rule_codes())
     assert list(schema.columns) == table.field_names
     for f in table.fields:
         col = schema.columns[f.name]

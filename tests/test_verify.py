@@ -219,6 +219,7 @@ def test_semantic_rules_run_on_the_release(tmp_path: Path, monkeypatch: pytest.M
     """A release built without validation from data that breaks a semantic rule."""
     copy = tmp_path / "pkg"
     shutil.copytree(PACKAGE.parent / "data", copy / "data")
+    shutil.copytree(PACKAGE.parent / "derived", copy / "derived")
     shutil.copy(PACKAGE, copy / "datapackage.json")
     growth = copy / "data" / "city_growth.csv"
     lines = growth.read_text(encoding="utf-8").split("\n")

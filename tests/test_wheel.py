@@ -108,10 +108,15 @@ def test_wheel_alone_loads_the_data(tmp_path: Path) -> None:
     expected = {"zonedata/_data/datapackage.json"} | {
         f"zonedata/_data/{r['path']}" for r in descriptor["resources"]
     }
+    # the SQL files of the derived tables the descriptor declares
+    expected |= {f"zonedata/_data/{d['sqlPath']}" for d in descriptor["zonedata:derived"]}
     assert expected <= names, sorted(expected - names)
     for module in ("__init__.py", "typed.py", "models.py", "py.typed", "loading/api.py"):
         assert f"zonedata/{module}" in names, module
     assert not [n for n in names if n.startswith(("tests/", "zonedata/tests/"))]
+    # the site's templates, and the dataset's own site pages it declares (zonedata:site)
+    for shipped in ("site/templates/page.html", "site/assets/site.js", "_data/site/site.json"):
+        assert f"zonedata/{shipped}" in names, shipped
 
     mark = time.perf_counter()
     venv = tmp_path / "venv"

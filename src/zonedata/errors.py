@@ -23,7 +23,7 @@ missing optional dependency, ``ValueError`` for data that fails validation)::
         ├── UnsafeFileError        a release file is refused: a FIFO, device, folder, or a
         │                          symlink leaving the release; an unsafe name or path
         ├── IntegrityError         a file does not match its recorded size or SHA-256
-        ├── DerivedTableError      a derived (overview) table breaks its own schema
+        ├── DerivedTableError      a derived table's SQL is refused or its rows break its schema
         └── DownloadError          a release file could not be downloaded (HTTP error,
                                    deadline, size cap, refused redirect)
 
@@ -184,14 +184,18 @@ class DownloadError(ReleaseError):
 
 
 class DerivedTableError(ReleaseError):
-    """A table ``release`` derives (``zone_overview``, ``city_indicators``) breaks its schema.
+    """A table ``release`` derives (declared in ``zonedata:derived``) cannot be built.
 
-    The derivation is code, not data, so this is a bug or a rule the data now defeats
-    (two preferred rows, say): no release is built. ``problems`` holds the located
-    problems (table, line of the derived CSV, field), as validation reports them.
+    Its SQL is refused (``derived-refused``: it writes, attaches, recurses, or breaks a
+    bound on work, rows or bytes), or its rows break its schema (a rule the data now
+    defeats: two preferred rows, say): no release is built. ``problems`` holds the
+    located problems (table, SQL file, or line of the derived CSV and field), as
+    validation reports them.
     """
 
-    def __init__(self, table: str, problems: Sequence[Problem]) -> None:
+    def __init__(
+        self, table: str, problems: Sequence[Problem], what: str = "breaks its schema"
+    ) -> None:
         self.table = table
         self.problems: tuple[Problem, ...] = tuple(problems)
         shown = "; ".join(
@@ -200,7 +204,7 @@ class DerivedTableError(ReleaseError):
         )
         more = len(self.problems) - 5
         tail = f"; ... and {more} more" if more > 0 else ""
-        super().__init__(f"derived table {table!r} breaks its schema: {shown}{tail}")
+        super().__init__(f"derived table {table!r} {what}: {shown}{tail}")
 
 
 class ValidationFailedError(ZonedataError):

@@ -40,7 +40,9 @@ class Limits:
         "bytes of one data or release file (a zip member, a download, a decompressed CSV)",
     )
     max_descriptor_bytes: int = _bound(
-        16 * _MiB, "ZONEDATA_MAX_DESCRIPTOR_BYTES", "bytes of a datapackage.json or SHA256SUMS"
+        16 * _MiB,
+        "ZONEDATA_MAX_DESCRIPTOR_BYTES",
+        "bytes of a datapackage.json, SHA256SUMS or derived table's SQL file",
     )
     max_json_depth: int = _bound(
         64, "ZONEDATA_MAX_JSON_DEPTH", "nesting of objects and arrays in a descriptor"
@@ -74,6 +76,19 @@ class Limits:
     )
     max_value_bytes: int = _bound(
         64 * _MiB, "ZONEDATA_MAX_VALUE_BYTES", "bytes of one value read from a release database"
+    )
+    max_rule_declarations: int = _bound(
+        1000,
+        "ZONEDATA_MAX_RULE_DECLARATIONS",
+        "semantic rule declarations in a descriptor's zonedata:rules",
+    )
+    max_derived_rows: int = _bound(
+        1_000_000, "ZONEDATA_MAX_DERIVED_ROWS", "rows of one table a release derives by SQL"
+    )
+    max_derived_bytes: int = _bound(
+        256 * _MiB,
+        "ZONEDATA_MAX_DERIVED_BYTES",
+        "bytes of the cells of one table a release derives by SQL",
     )
     child_seconds: float = _bound(
         300.0,

@@ -197,6 +197,26 @@ RULES: dict[str, Rule] = _rules(
         "Remote resource refused",
         "Remote URLs are fetched only with --allow-remote, so validation never touches the network by surprise.",
     ),
+    Rule(
+        "derived-invalid",
+        "descriptor",
+        "error",
+        "Derived table declaration is malformed",
+        "A table that zonedata release derives is declared in the descriptor's "
+        "zonedata:derived list: a name, a plain relative sqlPath to an existing SQL file inside "
+        "the package folder, and a valid table schema whose foreign keys refer to the package's "
+        "tables. A malformed declaration would stop the release, so validation reports it first.",
+    ),
+    Rule(
+        "derived-refused",
+        "release",
+        "error",
+        "Derived table's SQL refused",
+        "Raised by zonedata release, not validate: a derived table's SQL is one SELECT on the "
+        "release's own SQLite database, run read-only "
+        "(no write, ATTACH or recursive query) and bounded in work, rows and bytes: SQL that "
+        "breaks a bound stops the release instead of hanging it or filling memory.",
+    ),
     # Layer 2: the files
     Rule("file-missing", "file", "error", "File not found", "A resource's file must exist."),
     Rule(
@@ -706,6 +726,15 @@ RULES: dict[str, Rule] = _rules(
         "foreign_key_check, and holds exactly the release's tables, with their declared "
         "types, keys and rows, and _fields rows equal to the descriptor's fields.",
     ),
+    Rule(
+        "release-derived",
+        "release",
+        "error",
+        "Derived table is not what its SQL gives",
+        "A derived table's resource carries the SQL it was derived by; run again on the "
+        "release's other tables, read-only and bounded as the database is read, it gives "
+        "exactly the table's cells.",
+    ),
     # Meta
     Rule(
         "frictionless-error",
@@ -714,6 +743,15 @@ RULES: dict[str, Rule] = _rules(
         "Other frictionless error",
         "An error frictionless reports that no zonedata rule corresponds to (its own type is "
         "named in the message); frictionless' default checks do not raise it.",
+    ),
+    Rule(
+        "rule-declaration",
+        "descriptor",
+        "error",
+        "Rule declaration is wrong",
+        "A declaration in the descriptor's zonedata:rules names an unknown rule kind or property, lacks a "
+        "parameter, gives one of the wrong type, or names a table or field that does not exist (or a field "
+        "of the wrong type). The declaration is skipped; the others run.",
     ),
     Rule(
         "internal-error",

@@ -6,17 +6,19 @@
 >>> schema("city_gdp").validate(gdp, lazy=True)  # raises pandera's SchemaErrors if broken
 
 :func:`schema` gives one check per rule code of ``zonedata validate`` that applies to a
-table (``constraint-minimum``, ``growth-range``, ``usd-cny-mismatch``,
-``foreign-key-dangling``, ``preferred-count``, ``formula-cell``...). Each check is named by
+table: the schema layer's codes (``constraint-minimum``, ``foreign-key-dangling``...) and
+the codes of the semantic rules the package declares in its ``zonedata:rules``
+(:mod:`zonedata.validate.declarations`), in the order declared. Each check is named by
 its rule code and computed by the command line's own implementation of the rule (the
-schema layer's column checks, the key checks and the semantic rules), run on the frame
+schema layer's column checks, the key checks and the declared rules), run on the frame
 given: so ``schema(name).validate(load(name))`` fails on the same rows, with the same
 codes, as ``zonedata validate`` on the same data. Rules whose severity is ``warning``
-are Pandera warnings (``raise_warning``), not errors. Column dtypes are those of
+(the catalogue's, or the declaration's) are Pandera warnings (``raise_warning``), not
+errors. Column dtypes are those of
 :func:`zonedata.model.types.pandas_dtype` (what ``load`` returns).
 
-Rules that need other tables (foreign keys, USD/CNY against ``exchange_rates``, ranks
-against values, citations against ``sources``) read them from ``references``: a mapping of
+Rules that need other tables (foreign keys, conversions against a table of rates, ranks
+against values, citations) read them from ``references``: a mapping of
 table name to a frame as ``load`` returns it. Without ``references``, the tables of the
 bundled package are used. Row ``i`` of a frame (0-based position) is line ``i + 2`` of a
 CSV file: :func:`problems` gives the command line's records with those lines.
@@ -31,7 +33,8 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from zonedata.model.descriptor import Package, Table, read_package
-from zonedata.problems import RULES, Problem
+from zonedata.problems import RULES, Problem, Severity
+from zonedata.validate.declarations import declarations
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -40,8 +43,6 @@ if TYPE_CHECKING:
 
     from zonedata.validate.tabledata import TableData
 
-#: the layers whose rules a table's schema carries (file and descriptor rules concern files)
-LAYERS = ("schema", "semantic")
 #: a file-layer rule that is about rows, not bytes
 ROW_RULES = ("rows-unsorted",)
 
@@ -76,7 +77,10 @@ def schema(
         for f in table.fields
     }
     run = _Run(table, pkg, references)
-    checks = [_rule_check(code, run, strict=strict) for code in rule_codes()]
+    checks = [
+        _rule_check(code, severity, run, strict=strict)
+        for code, severity in rule_codes(pkg).items()
+    ]
     return pdr.DataFrameSchema(
         columns,
         checks=checks,
@@ -88,9 +92,20 @@ def schema(
     )
 
 
-def rule_codes() -> list[str]:
-    """The rule codes a table's schema checks, in the order ``RULES`` declares them."""
-    return [c for c, r in RULES.items() if r.layer in LAYERS or c in ROW_RULES]
+def rule_codes(package: Package | None = None) -> dict[str, Severity]:
+    """The rule codes a table's schema checks and their severities: the schema layer's,
+    in the order ``RULES`` declares them, then those the package (default: the bundled
+    one) declares in ``zonedata:rules``, in the order declared."""
+    pkg = package if package is not None else read_package()
+    codes: dict[str, Severity] = {
+        c: r.severity for c, r in RULES.items() if r.layer == "schema" or c in ROW_RULES
+    }
+    for d in declarations(pkg):
+        outputs = [(d.code, d.severity)]
+        outputs += [(o[0], o[1]) for n in ("warning", "interval") if (o := d.output(n))]
+        for code, severity in outputs:
+            codes.setdefault(code, severity)
+    return codes
 
 
 class _Run:
@@ -117,18 +132,16 @@ class _Run:
         return self._lines.get(code, set())
 
 
-def _rule_check(code: str, run: _Run, *, strict: bool) -> pdr.Check:
+def _rule_check(code: str, severity: Severity, run: _Run, *, strict: bool) -> pdr.Check:
     import pandas as pd
     import pandera.pandas as pdr
-
-    rule = RULES[code]
 
     def passes(frame: pd.DataFrame) -> pd.Series[bool]:
         lines = run.lines(frame, code)
         row_lines = pd.RangeIndex(2, len(frame) + 2)
         return pd.Series(~row_lines.isin(list(lines)), index=frame.index)
 
-    warning = rule.severity == "warning" and not strict
+    warning = severity == "warning" and not strict
     return pdr.Check(passes, name=code, error=code, raise_warning=warning)
 
 

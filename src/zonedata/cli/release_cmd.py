@@ -55,10 +55,10 @@ def release(path: str | None, version: str | None, out: str, force: bool) -> Non
 
     PATH is a datapackage.json or the folder that holds it (default: the zonedata
     package itself). The package is validated first; a package with errors is not
-    released. The overview tables zone_overview and city_indicators are derived from
-    the package's tables and checked against their schemas, and released with them.
-    For package N and version V the release is (each table's files named by its
-    file stem, the table's name made safe as a file name):
+    released. The derived tables the descriptor declares (zonedata:derived, each an
+    SQL file run on the release's database) are checked against their schemas, and
+    released with them. For package N and version V the release is (each table's
+    files named by its file stem, the table's name made safe as a file name):
 
     \b
       DIR/N-V/<table>.parquet   typed: int64, decimal128(18, decimals), bool,

@@ -8,6 +8,7 @@ import click
 
 
 @click.command()
+@click.argument("package", required=False, type=click.Path(path_type=str))
 @click.option(
     "-o",
     "--out",
@@ -16,7 +17,7 @@ import click
     show_default=True,
     metavar="DIR",
     help="Folder to write the site into. It must not exist, be empty, or hold a site "
-    "built earlier (which is then replaced).",
+    "built earlier (whose files, and only those, are replaced).",
 )
 @click.option(
     "--release",
@@ -25,41 +26,49 @@ import click
     default=None,
     metavar="PATH",
     help="Build from a release folder made by `zonedata release` (or its "
-    "datapackage.json); its zip beside it is offered too. Default: the package itself.",
+    "datapackage.json); its zip beside it is offered too. With PACKAGE (the release's "
+    "source), the pages PACKAGE declares are built from the release's data.",
 )
-def site(out: str, release: str | None) -> None:
-    """Build the static data site: a folder of HTML pages that works from file://.
+def site(package: str | None, out: str, release: str | None) -> None:
+    """Build the static data site of a package: HTML pages that work from file://.
 
-    The site has a home page (what the data is, the two programmes told apart, the GDP
-    chart, downloads with sizes and SHA-256, how to cite), one page per table (data
-    dictionary and every row, sortable and filterable), one page per zone and a page
-    for the seed article's statements. Links are relative and nothing is fetched from
-    outside the folder, so it can be opened from disk or published on GitHub Pages.
-    The same input gives the same bytes.
+    PACKAGE is a datapackage.json (or .yaml) or the folder that holds it (default: the
+    zonedata package itself); it is validated first. The site has a home page (title,
+    description, licence, contributors, sources, downloads with sizes and SHA-256, how
+    to cite) and one page per table (data dictionary and every row, sortable and
+    filterable), plus the pages the package declares itself (`zonedata:site`). Only
+    files verified against the release's hashes are offered for download. Links are
+    relative and nothing is fetched from outside the folder. The same input gives the
+    same bytes.
 
     \b
     Exit codes:
       0  site built
+      1  the package is invalid (the validation report says why)
       2  usage or input error (unreadable release, --out holds other files)
 
     \b
     Examples:
       zonedata site
-      zonedata site --out public/
-      zonedata release && zonedata site --release dist/zonedata-0.1.0
+      zonedata site path/to/datapackage.json --out public/
+      zonedata release && zonedata site --release dist/zonedata-0.1.0 .
     """
     import time
 
     from zonedata.errors import SiteError
-    from zonedata.site import build_site
+    from zonedata.site import InvalidPackageError, build_site
 
     start = time.perf_counter()
     try:
-        files = build_site(out, release=release)
+        built = build_site(out, package, release=release)
+    except InvalidPackageError as e:
+        click.echo(f"zonedata site: the package is invalid; no site built.\n{e}", err=True)
+        sys.exit(1)
     except SiteError as e:
         click.echo(f"zonedata site: {e}", err=True)
         sys.exit(2)
-    pages = sum(1 for f in files if f.suffix == ".html")
+    for note in built.left_out:
+        click.echo(f"Left out: {note}", err=True)
     seconds = time.perf_counter() - start
-    click.echo(f"Built {pages} pages, {len(files)} files in {out} ({seconds:.1f} s).")
+    click.echo(f"Built {built.pages} pages, {len(built.files)} files in {out} ({seconds:.1f} s).")
     click.echo(f"Open {out.rstrip('/')}/index.html in a browser.")

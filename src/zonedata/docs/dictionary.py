@@ -1,9 +1,9 @@
 """``docs/data-dictionary.md``: every table and field of the descriptor, and the source list.
 
-Generated from ``datapackage.json`` (tables, fields, types, units, constraints, keys),
-``data/sources.csv`` (the documents the facts come from) and the overview tables'
-definitions (:data:`zonedata.release.overview.DERIVATIONS`: their fields and rules),
-with the release's SQLite types from :func:`zonedata.model.types.sqlite_type`.
+Generated from ``datapackage.json`` (tables, fields, types, units, constraints, keys,
+and the derived tables it declares in ``zonedata:derived``: their schema, description
+and SQL file) and ``data/sources.csv`` (the documents the facts come from), with the
+release's SQLite types from :func:`zonedata.model.types.sqlite_type`.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ import io
 from typing import Any
 
 from zonedata.docs import GENERATED_NOTE, md_code, md_escape
-from zonedata.model.descriptor import Field, Package, Table
-from zonedata.release.overview import DERIVATIONS, Derivation
+from zonedata.model.descriptor import DescriptorError, Field, Package, Table
+from zonedata.validate.derived_checks import Declaration, declarations
 
 #: the table whose rows are listed at the end, and its columns in the order shown
 SOURCES_TABLE = "sources"
@@ -35,9 +35,7 @@ def render_text(package: Package) -> str:
     d = package.descriptor
     out: list[str] = ["# Data dictionary", ""]
     out += [
-        GENERATED_NOTE.format(
-            inputs="datapackage.json, data/sources.csv and src/zonedata/release/overview.py"
-        ),
+        GENERATED_NOTE.format(inputs="datapackage.json and data/sources.csv"),
         "",
     ]
     title = str(d.get("title") or package.name)
@@ -60,12 +58,11 @@ def render_text(package: Package) -> str:
             f"| [{md_code(t.name)}](#{_anchor(t.name)}) | {md_escape(t.title)} "
             f"| {md_code(t.path)} | {len(t.fields)} |"
         )
-    tables = {t.name: t for t in package.tables}
-    derived = [x for x in DERIVATIONS if not x.missing_inputs(tables)]
+    derived = _declarations(package)
     for x in derived:
         out.append(
-            f"| [{md_code(x.name)}](#{_anchor(x.name)}) | {md_escape(x.title)} "
-            f"| {md_code(x.name + '.csv')} (releases only) | {len(x.fields)} |"
+            f"| [{md_code(x.name)}](#{_anchor(x.name)}) | {md_escape(x.table.title)} "
+            f"| {md_code(x.table.path)} (releases only) | {len(x.table.fields)} |"
         )
     sources = _read_sources(package)
     out += [
@@ -79,9 +76,9 @@ def render_text(package: Package) -> str:
     for t in package.tables:
         out += _table_section(t, referenced_by.get(t.name, []))
     if derived:
-        out += _overview_intro()
+        out += _derived_intro()
     for x in derived:
-        out += _table_section(x.table(), [], x)
+        out += _table_section(x.table, [], x)
     out += _source_list(sources)
     return "\n".join(out).rstrip("\n") + "\n"
 
@@ -130,16 +127,24 @@ def _sqlite_types() -> str:
     )
 
 
-def _overview_intro() -> list[str]:
+def _declarations(package: Package) -> list[Declaration]:
+    """The derived tables the package declares (none if the declarations are malformed:
+    validation reports them)."""
+    try:
+        return declarations(package.descriptor)
+    except DescriptorError:
+        return []
+
+
+def _derived_intro() -> list[str]:
     return [
-        "## Overview tables",
+        "## Derived tables",
         "",
-        "The two tables below are not files of the package: `zonedata release` derives them "
-        "from the tables above by the rules given with each, never by hand, and checks them "
-        "against their schema as validation checks every table. They are in every release "
-        "as Parquet, JSON and CSV files and in its SQLite database. Where a figure has "
-        "several sources, the overview holds the preferred one and names its source; the "
-        "other rows stay in the canonical tables.",
+        "The tables below are not files of the package: the descriptor declares them "
+        "(`zonedata:derived`) and `zonedata release` derives them from the tables above, "
+        "each by the SQL file named with it, whose comments give its rules in words, never "
+        "by hand. It checks them against their schema as validation checks every table. "
+        "They are in every release as Parquet, JSON and CSV files and in its SQLite database.",
         "",
     ]
 
@@ -147,7 +152,7 @@ def _overview_intro() -> list[str]:
 def _table_section(
     t: Table,
     referenced_by: list[tuple[str, tuple[str, ...]]],
-    derivation: Derivation | None = None,
+    derivation: Declaration | None = None,
 ) -> list[str]:
     out = [f"## {t.name}", ""]
     where = "in releases" if derivation else "file"
@@ -156,9 +161,7 @@ def _table_section(
     if t.description:
         out += [md_escape(t.description), ""]
     if derivation:
-        out += ["Derived by these rules:", ""]
-        out += [f"{i}. {md_escape(rule)}" for i, rule in enumerate(derivation.rules, start=1)]
-        out.append("")
+        out += [f"Derived by {md_code(derivation.sql_path)}; its comments give the rules.", ""]
     pk = ", ".join(md_code(f) for f in t.primary_key) or "none"
     out.append(f"- Primary key: {pk}")
     if t.foreign_keys:

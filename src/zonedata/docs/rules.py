@@ -1,13 +1,19 @@
 """``docs/validation.md``: what ``zonedata validate`` checks, generated from the rule registry.
 
 The table of rule codes comes from :data:`zonedata.problems.RULES`, where each
-code is declared once with its layer, default severity, title and rationale.
+code is declared once with its layer, default severity, title and rationale; the
+reference of the rule kinds a package declares, from :data:`zonedata.validate.kinds.KINDS`.
 """
 
 from __future__ import annotations
 
+import json
+
 from zonedata.docs import GENERATED_NOTE, md_code, md_escape
 from zonedata.problems import FRICTIONLESS_CODES, RULES, Rule
+from zonedata.validate.declarations import PROPERTY
+from zonedata.validate.kinds import KINDS
+from zonedata.validate.kindspec import KindSpec
 
 #: the layers in the order they run, and what each checks
 LAYERS: tuple[tuple[str, str], ...] = (
@@ -32,8 +38,9 @@ LAYERS: tuple[tuple[str, str], ...] = (
     ),
     (
         "semantic",
-        "Facts agree with each other: currency conversions match their reference rates, "
-        "growth rates and dates are plausible, rank claims fit the values they rank, every "
+        "Facts agree with each other, by the rules the package declares in its "
+        "`zonedata:rules` (see Declared rules below): conversions match their reference "
+        "rates, values and dates are plausible, rank claims fit the values they rank, every "
         "group of rows has exactly one preferred row, sources that disagree are flagged. "
         "Skipped with `--no-semantic`.",
     ),
@@ -48,34 +55,6 @@ LAYERS: tuple[tuple[str, str], ...] = (
 )
 
 
-#: What each semantic rule relies on, so that on another data package it runs only where
-#: the tables carry it (a rule whose tables or fields are absent does nothing).
-RELIES_ON: dict[str, str] = {
-    "usd-cny-mismatch": "a table with a `billion CNY` and a `billion USD` number field (the "
-    "fields' `unit`) and a foreign key to a table of `CNY/USD` rates",
-    "usd-cny-implausible": "a table with a `billion CNY` and a `billion USD` number field "
-    "(`unit`) and a `year` or `target_year` field",
-    "ecb-cross-rate-mismatch": "a table with `CNY/USD`, `CNY/EUR` and `USD/EUR` number fields "
-    "(`unit`)",
-    "growth-out-of-range": "`number` fields with unit `percent` whose name contains `growth`",
-    "growth-unexpected": "as growth-out-of-range",
-    "rank-contradicts-values": "the tables `city_gdp_ranks`/`province_gdp_ranks` with "
-    "`rank_min`/`rank_max`, and `city_gdp`/`province_gdp`/`cities`",
-    "rank-interval": "`rank_min` and `rank_max` fields in the rank tables",
-    "date-in-future": "`date` fields and string fields with `partialDate`, in a package "
-    "that declares zonedata's field properties (`partialDate` or `decimals` on some field)",
-    "date-order": "the tables `zone_dates` (with `event`, `date`, `preferred`) and `zones`",
-    "batch-order": "the tables `zone_dates` and `zones` with a `batch` field",
-    "zone-without-city": "the tables `zones` and `zone_cities` (`zone_id`)",
-    "source-unused": "a table named `sources` that other tables refer to by foreign key",
-    "preferred-count": "a boolean `preferred` field beside a foreign key to `sources`",
-    "source-disagreement": "as preferred-count, with number fields",
-    "formula-cell": "string fields, in a package that declares zonedata's field properties "
-    "(`partialDate` or `decimals` on some field): another package's text is not held to "
-    "zonedata's CSV-injection convention",
-}
-
-
 def render(package: object = None) -> bytes:
     """The rule reference as UTF-8 Markdown (``package`` is unused)."""
     return render_text(RULES).encode("utf-8")
@@ -83,7 +62,8 @@ def render(package: object = None) -> bytes:
 
 def render_text(rules: dict[str, Rule]) -> str:
     out = ["# Validation rules", ""]
-    out += [GENERATED_NOTE.format(inputs="the rule registry in zonedata/problems.py"), ""]
+    inputs = "the rule registries in zonedata/problems.py and zonedata/validate/kinds.py"
+    out += [GENERATED_NOTE.format(inputs=inputs), ""]
     out += [
         "`zonedata validate` checks the package in four layers and reports each problem with "
         "a stable rule code, its severity, the file, line and column, and a message. The "
@@ -115,7 +95,9 @@ def render_text(rules: dict[str, Rule]) -> str:
         "",
         "## Rules",
         "",
-        f"All {len(rules)} rule codes, layer by layer in the order they run.",
+        f"All {len(rules)} rule codes of the toolkit and of the bundled package's declared "
+        "rules, layer by layer in the order they run. Another package's declared rules "
+        "report the codes it declares.",
         "",
         "| Code | Layer | Severity | Title | Rationale |",
         "| --- | --- | --- | --- | --- |",
@@ -127,6 +109,7 @@ def render_text(rules: dict[str, Rule]) -> str:
             f"| {md_code(rule.code)} | {rule.layer} | {rule.severity} "
             f"| {md_escape(rule.title)} | {md_escape(rule.rationale)} |"
         )
+    out += declared_rules()
     out += _other_packages(rules)
     return "\n".join(out).rstrip("\n") + "\n"
 
@@ -192,17 +175,70 @@ def _other_packages(rules: dict[str, Rule]) -> list[str]:
     ]
     for kind, code in sorted(FRICTIONLESS_CODES.items()):
         out.append(f"| {md_code(kind)} | {md_code(code)} | {rules[code].severity} |")
-    out += [
+    return out
+
+
+def declared_rules() -> list[str]:
+    """How a package declares its semantic rules, and every rule kind."""
+    out = [
         "",
-        "### Semantic rules on other packages",
+        "## Declared rules",
         "",
-        "The semantic rules were written for zonedata's tables; on another package each runs "
-        "only where the tables carry what it relies on, and does nothing elsewhere.",
+        f"The semantic rules are declared by the package, in the custom top-level property "
+        f"`{PROPERTY}` of `datapackage.json` (Frictionless allows namespaced properties): "
+        "an array of declarations, each an object with its rule `kind` (below), the problem "
+        "`code` it reports (kebab-case), its `severity` (`error` or `warning`; default: the "
+        "kind's), an optional `message` (the advice a problem ends with), an optional "
+        "`description` for people, and the kind's parameters. The rules run in the order "
+        "declared; to switch a rule off, remove its declaration.",
         "",
-        "| Code | Runs where the package has |",
-        "| --- | --- |",
+        f"A package without `{PROPERTY}` has no semantic rules: neither the formula rule "
+        "(`no-formula`) nor any other runs by default, so another package's text is not "
+        "held to conventions it did not choose. The formula rule is on exactly for the "
+        "tables a `no-formula` declaration covers (all tables unless it lists them); there "
+        "it checks every text-like cell (fields of type `string` other than partial dates, "
+        "and of type `any`) and every field name. The bundled package declares it for all "
+        "its tables.",
+        "",
+        "A wrong declaration (not an object, an unknown kind or property, a missing "
+        "parameter, a value of the wrong type, a table or field that does not exist, a "
+        "field of the wrong type) is a `rule-declaration` error at its line and column in "
+        "`datapackage.json`; that declaration is skipped and the others run. The JSON Schema "
+        "of the declarations ships with the toolkit as "
+        "`zonedata/validate/rules.schema.json`.",
+        "",
+        "Parameters of type *field* name a field of the declaration's `table` (or of the "
+        "table parameter named in their description); rounding tolerances come from the "
+        "digits printed in each cell; partial dates (`partialDate` fields: `YYYY`, "
+        "`YYYY-MM`, `YYYY-MM-DD`) are compared at the coarser precision of the two.",
+        "",
+        "An example in another domain, `examples/retail-prices` (grocery prices in EUR "
+        "converted to USD), declares eight kinds: `converted`, `plausible-for-year`, "
+        "`range` with a warning band, `one-flagged`, `alternatives-agree`, `cited`, "
+        "`not-in-future` and `no-formula`; `tests/test_declared_rules.py` breaks a copy of "
+        "it once per kind and checks that each is caught, with its declared code, at its "
+        "line and field. This package's own rules are declared the same way in its "
+        "`datapackage.json`.",
     ]
-    for code, rule in rules.items():
-        if rule.layer == "semantic":
-            out.append(f"| {md_code(code)} | {RELIES_ON.get(code, 'zonedata tables only')} |")
+    for spec in KINDS.values():
+        out += _kind(spec)
+    return out
+
+
+def _kind(spec: KindSpec) -> list[str]:
+    out = [
+        "",
+        f"### {spec.name}",
+        "",
+        f"Catches: {spec.catches} Default severity: {spec.severity}.",
+    ]
+    if spec.advice:
+        out[-1] += f' Default message: "{spec.advice}".'
+    out += ["", "| Parameter | Type | Required | Meaning |", "| --- | --- | --- | --- |"]
+    for p in spec.params:
+        required = "yes" if p.required else "no"
+        kinds = f" (of kind {', '.join(p.kinds)})" if p.kinds else ""
+        out.append(f"| {md_code(p.name)} | {p.type} | {required} | {md_escape(p.doc)}{kinds} |")
+    example = json.dumps(dict(spec.example), ensure_ascii=False)
+    out += ["", "Example:", "", "```json", example, "```"]
     return out

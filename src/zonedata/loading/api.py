@@ -221,12 +221,16 @@ def check(arrow: pa.Table, table: Table, release: ReleaseLike = None) -> None:
         texts = {t.name: read_csv_text(package.file(t), t) for t in package.tables}
     else:
         tables, references = [table], {}
+        descriptor: dict[str, object] | None = None  # the release's: its declared rules
         for name in _release_tables(release):
             if name != table.name:
-                other_arrow, other, _ = read_arrow(name, release)
+                other_arrow, other, released = read_arrow(name, release)
                 references[name] = to_pandas(other_arrow)
                 tables.append(other)
-        package = Package(descriptor={}, base_path=Path("."), tables=tuple(tables))
+                descriptor = released.descriptor
+        if descriptor is None:
+            descriptor = read_arrow(table.name, release)[2].descriptor
+        package = Package(descriptor=dict(descriptor), base_path=Path("."), tables=tuple(tables))
         texts = {}
     found = problems(
         to_pandas(arrow), table.name, references=references, package=package, texts=texts

@@ -1,7 +1,7 @@
 """Releases: build, verify and compare typed, checksummed, reproducible data releases.
 
 - :func:`zonedata.release.build.build_release` writes ``DIR/zonedata-V/`` (Parquet, JSON
-  and CSV per table, the overview tables of :mod:`zonedata.release.overview`, the SQLite
+  and CSV per table, the derived tables of :mod:`zonedata.release.derived`, the SQLite
   database of :mod:`zonedata.release.database`, a release ``datapackage.json``,
   ``SHA256SUMS``) and ``DIR/zonedata-V.zip``.
 - :func:`zonedata.release.verify.verify_release` checks a release folder or zip.

@@ -17,17 +17,18 @@ resources, and the database's, carry the property ``zonedata:table`` (the table 
 hold) or ``zonedata:sqlite``, and names chosen to collide with no other resource
 (:func:`resource_names`): ``<table>-json``, ``<table>-csv`` and ``sqlite`` when free.
 
-The tables are the package's, then the overview tables derived from them
-(:mod:`zonedata.release.overview`). The steps: :func:`plan_release` (inputs and output
+The tables are the package's, then the derived tables it declares
+(:mod:`zonedata.release.derived`). The steps: :func:`plan_release` (inputs and output
 checked, nothing written), validation, :func:`write_tables` (each table's files, the
-overview tables, the database), :func:`write_metadata` (descriptor, checksums), the
+derived tables, the database), :func:`write_metadata` (descriptor, checksums), the
 zip, :func:`commit_release`.
 
 Reproducible: the files depend only on the package, the version and the library
 versions (pyarrow names itself in the Parquet footer; the ``release`` extra pins it;
 SQLite's version is in the database's header).
 The only timestamp, the zip entries' time, is ``SOURCE_DATE_EPOCH`` if set, else the
-time of the last git commit that touched the descriptor or the data, else 1980-01-01.
+time of the last git commit that touched the descriptor, the data or the derived tables'
+SQL, else 1980-01-01.
 
 Atomic: everything is written into a dot-prefixed temporary folder inside DIR, then
 renamed into place, the zip first and the folder last: the folder exists only complete,
@@ -58,11 +59,13 @@ from zonedata.model.descriptor_file import descriptor_in
 from zonedata.release.archive import CHECKSUMS, DESCRIPTOR, ZIP_EPOCH_MIN, write_zip
 from zonedata.release.errors import ReleaseError, ReleaseExistsError, ValidationFailedError
 from zonedata.validate import publishable
+from zonedata.validate.derived_checks import PROPERTY as DERIVED_PROPERTY
+from zonedata.validate.derived_checks import declarations
 
 if TYPE_CHECKING:
     import pyarrow as pa
 
-    from zonedata.release.overview import Derived
+    from zonedata.release.derived import Derived
     from zonedata.validate.engine import Report
 
 PROFILE = "https://datapackage.org/profiles/2.0/datapackage.json"
@@ -176,6 +179,8 @@ def _git_epoch(package: Package, descriptor_file: Path) -> tuple[int, str] | Non
         descriptor_file.name,
         *sorted({t.path for t in package.tables if t.path and "://" not in t.path}),
     ]
+    with contextlib.suppress(DescriptorError):  # and the SQL of the derived tables
+        paths += sorted({d.sql_path for d in declarations(package.descriptor)})
     try:
         out = subprocess.run(
             ["git", "-C", str(base), "log", "-1", "--format=%ct %h", "--", *paths],
@@ -372,12 +377,12 @@ def release_descriptor(
 ) -> dict[str, Any]:
     """The release's ``datapackage.json``: the package's metadata, resources for its files.
 
-    ``package.tables`` are the released tables (the overview tables included); one
+    ``package.tables`` are the released tables (the derived tables included); one
     resource per table and format, format by format, then the database (if written).
     """
     d: dict[str, Any] = {"$schema": PROFILE}
     for key, value in package.descriptor.items():
-        if key not in ("$schema", "resources", "profile"):
+        if key not in ("$schema", "resources", "profile", DERIVED_PROPERTY):
             d[key] = value
     d["version"] = version
     rnames = resource_names([t.name for t in package.tables], package.name)
@@ -747,6 +752,7 @@ class _Written:
     released: dict[str, Table] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     checksums: bytes = b""
+    derived: list[Table] = field(default_factory=list)
 
     def add(self, f: ReleasedFile) -> None:
         self.files[f.name] = f
@@ -765,14 +771,6 @@ def plan_release(
         if "://" in t.path:
             raise ReleaseError(
                 f"table {t.name!r} is remote ({t.path}); only local files can be released"
-            )
-    from zonedata.release.overview import DERIVATIONS
-
-    for d in DERIVATIONS:
-        if d.name in package.table_names:
-            raise ReleaseError(
-                f"{desc_file}: the package has a table named {d.name!r}, which the release "
-                "derives itself; rename it"
             )
     unwritable = [
         p for p in publishable.check_tables(package, str(desc_file)) if p.severity == "error"
@@ -823,16 +821,16 @@ def copy_csv(
 def write_tables(
     folder: Path, plan: _Plan, report: Report, stats: dict[str, tuple[int, int] | None]
 ) -> _Written:
-    """Every table's Parquet, JSON and CSV files, then the overview tables' and the database."""
-    from zonedata.release.overview import derive_all
+    """Every table's Parquet, JSON and CSV files, then the derived tables' and the database."""
+    from zonedata.release.derived import derive_all
 
     release_pkg = Package(
         descriptor={**plan.package.descriptor, "version": plan.version},
         base_path=plan.package.base_path,
         tables=plan.package.tables,
     )
-    derived, notes = derive_all(report.data)
-    out = _Written(notes=notes)
+    derived = derive_all(release_pkg, report.data)
+    out = _Written(derived=[d.table for d in derived])
     validated = validated_tables(report)
     typed_tables: list[tuple[Table, pa.Table]] = []
     for t in plan.package.tables:
@@ -928,11 +926,8 @@ def write_database_file(
 
     path = folder / database_name(package_name, version)
     _check_write_target(path)
-    rules = {
-        d.table.name: "\n".join(d.table.descriptor["zonedata:derived"]["rules"]) for d in derived
-    }
     try:
-        write_database(path, tables, rules)
+        write_database(path, tables, {d.table.name: d.sql for d in derived})
     except (sqlite3.Error, ValueError) as e:
         raise ReleaseError(f"cannot write {path.name}: {e}") from e
     size, sha256 = _file_digest(path)
@@ -951,9 +946,7 @@ def write_metadata(folder: Path, plan: _Plan, written: _Written) -> None:
         )
         for t in plan.package.tables
     ]
-    from zonedata.release.overview import DERIVATIONS
-
-    tables += [d.table() for d in DERIVATIONS if table_file(d.name, "parquet") in written.files]
+    tables += written.derived
     package = Package(descriptor=plan.package.descriptor, base_path=folder, tables=tuple(tables))
     descriptor = release_descriptor(package, plan.version, written.files, written.tables)
     desc_bytes = (json.dumps(descriptor, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
@@ -1017,7 +1010,8 @@ def build_release(
     Raises :class:`ValidationFailedError` if the package has validation errors,
     :class:`ReleaseExistsError` if the release exists and ``force`` is false, and
     :class:`ReleaseError` for anything else that stops the build (a
-    :class:`zonedata.errors.DerivedTableError` if an overview table breaks its schema).
+    :class:`zonedata.errors.DerivedTableError` if a derived table's SQL is refused or its
+    rows break its schema).
     """
     started = time.monotonic()
     plan = plan_release(path, version, out, force)

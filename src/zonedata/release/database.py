@@ -2,13 +2,13 @@
 
 ``zonedata-<version>.sqlite`` holds
 
-- every released table (the canonical tables, then the overview tables), each with its
+- every released table (the canonical tables, then the derived tables), each with its
   primary key, its foreign keys (where they reference a primary key) and ``NOT NULL``
   on required fields; each column is declared with
   :func:`zonedata.model.types.sqlite_type` (``INTEGER``, ``REAL`` or ``TEXT``) and holds
   the values :func:`zonedata.model.types.sqlite_column` gives;
-- ``_tables``: one row per table (title, description, number of rows, and for an
-  overview table the rules it is derived by);
+- ``_tables``: one row per table (title, description, number of rows, and for a
+  derived table the SQL it is derived by);
 - ``_fields``: one row per field of each table, in schema order (its kind: the
   descriptor type, or ``partial-date``;
   declared SQLite type, required, decimals, unit, title, description).
@@ -29,7 +29,7 @@ import contextlib
 import os
 import sqlite3
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -73,6 +73,10 @@ FIELDS_COLUMNS = (
 #: on a stranger's database has taken (its bounds are :class:`zonedata.limits.Limits`'
 #: ``max_sql_steps`` and ``max_sql_seconds``; ``max_value_bytes`` bounds a value).
 PROGRESS_STEPS = 10_000
+#: The default bounds, as progress checks and bytes (for messages; the bounds in force are
+#: :func:`zonedata.limits.current_limits`').
+MAX_PROGRESS_CHECKS = Limits().max_sql_steps // PROGRESS_STEPS
+MAX_VALUE_BYTES = Limits().max_value_bytes
 
 
 def quote(name: str) -> str:
@@ -139,7 +143,7 @@ def write_database(
 ) -> None:
     """Write the database of ``tables`` (schema, typed rows) to the new file ``path``.
 
-    ``derived_by`` gives the rules of each overview table. Raises ``ValueError`` for a
+    ``derived_by`` gives the SQL of each derived table. Raises ``ValueError`` for a
     value SQLite cannot hold exactly, and ``sqlite3.Error`` if the database breaks its
     own keys.
     """
@@ -155,30 +159,7 @@ def write_database(
             "foreign_keys = OFF",
         ):
             con.execute(f"PRAGMA {pragma}")
-        con.execute("BEGIN")
-        for statement in schema_statements([t for t, _ in tables]):
-            con.execute(statement)
-        for position, (table, typed) in enumerate(tables, start=1):
-            marks = ", ".join("?" * len(table.fields))
-            insert = f"INSERT INTO {quote(table.name)} VALUES ({marks})"
-            for rows in sorted_rows(table, typed):
-                con.executemany(insert, rows)
-            con.execute(
-                f"INSERT INTO {quote(TABLES_TABLE)} VALUES (?, ?, ?, ?, ?, ?)",
-                (
-                    table.name,
-                    position,
-                    table.title or None,
-                    table.description or None,
-                    typed.num_rows,
-                    derived_by.get(table.name),
-                ),
-            )
-            con.executemany(
-                f"INSERT INTO {quote(FIELDS_TABLE)} VALUES ({', '.join('?' * 10)})",
-                field_rows(table),
-            )
-        con.execute("COMMIT")
+        fill_database(con, tables, derived_by)
         bad = con.execute("PRAGMA foreign_key_check").fetchall()
         if bad:
             raise sqlite3.IntegrityError(f"foreign keys that do not resolve: {bad[:5]}")
@@ -187,6 +168,37 @@ def write_database(
         con.close()
     with open(path, "rb+") as fh:
         os.fsync(fh.fileno())
+
+
+def fill_database(
+    con: sqlite3.Connection, tables: list[tuple[Table, pa.Table]], derived_by: dict[str, str]
+) -> None:
+    """Create the catalogues and ``tables`` on ``con`` and insert their rows, in one
+    transaction: the contents of a release's database (:func:`write_database`)."""
+    con.execute("BEGIN")
+    for statement in schema_statements([t for t, _ in tables]):
+        con.execute(statement)
+    for position, (table, typed) in enumerate(tables, start=1):
+        marks = ", ".join("?" * len(table.fields))
+        insert = f"INSERT INTO {quote(table.name)} VALUES ({marks})"
+        for rows in sorted_rows(table, typed):
+            con.executemany(insert, rows)
+        con.execute(
+            f"INSERT INTO {quote(TABLES_TABLE)} VALUES (?, ?, ?, ?, ?, ?)",
+            (
+                table.name,
+                position,
+                table.title or None,
+                table.description or None,
+                typed.num_rows,
+                derived_by.get(table.name),
+            ),
+        )
+        con.executemany(
+            f"INSERT INTO {quote(FIELDS_TABLE)} VALUES ({', '.join('?' * 10)})",
+            field_rows(table),
+        )
+    con.execute("COMMIT")
 
 
 # --- reading a stranger's database ----------------------------------------------------------
@@ -250,13 +262,7 @@ def open_database(data: bytes, limits: Limits | None = None) -> Iterator[Bounded
     try:
         con.max_steps, con.max_seconds = bounds.max_sql_steps, bounds.max_sql_seconds
         con.deserialize(data)
-        con.execute("PRAGMA trusted_schema = OFF")
-        con.execute("PRAGMA query_only = ON")
-        con.execute("PRAGMA cell_size_check = ON")
-        con.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, min(bounds.max_value_bytes, 1 << 30))
-        con.setlimit(sqlite3.SQLITE_LIMIT_ATTACHED, 0)
-        con.set_progress_handler(con.progress, PROGRESS_STEPS)
-        con.set_authorizer(_authorize)
+        guard(con, bounds)
         yield con
     finally:
         con.close()
@@ -309,3 +315,41 @@ def read_schema(con: sqlite3.Connection) -> list[SchemaObject]:
     """A database's schema objects, sorted by type and name."""
     rows = con.execute("SELECT type, name, tbl_name, sql FROM sqlite_schema").fetchall()
     return sorted((str(a), str(b), str(c), None if d is None else str(d)) for a, b, c, d in rows)
+
+
+def guard(con: sqlite3.Connection, limits: Limits | None = None) -> None:
+    """Make ``con`` read-only and bounded, for queries on a database that is not ours.
+
+    No function with side effects in a view, trigger or generated column
+    (``trusted_schema = OFF``), only reads and a few pragmas (an authorizer: no write,
+    ``ATTACH`` or recursive query), no extension, no value longer than
+    ``max_value_bytes``, and a query stopped after ``max_sql_steps`` steps or
+    ``max_sql_seconds`` (:class:`zonedata.limits.Limits`): each query afresh on a
+    :class:`BoundedConnection`, all of a plain connection's queries together (from this
+    call) otherwise. ``verify`` reads a release's database so, and ``release`` runs a
+    package's derived-table SQL so (:mod:`zonedata.release.derived`).
+    """
+    bounds = limits or current_limits()
+    con.execute("PRAGMA trusted_schema = OFF")
+    con.execute("PRAGMA query_only = ON")
+    con.execute("PRAGMA cell_size_check = ON")
+    con.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, min(bounds.max_value_bytes, 1 << 30))
+    con.setlimit(sqlite3.SQLITE_LIMIT_ATTACHED, 0)
+    if isinstance(con, BoundedConnection):
+        con.max_steps, con.max_seconds = bounds.max_sql_steps, bounds.max_sql_seconds
+        con.set_progress_handler(con.progress, PROGRESS_STEPS)
+    else:
+        con.set_progress_handler(_budget(bounds), PROGRESS_STEPS)
+    con.set_authorizer(_authorize)
+
+
+def _budget(bounds: Limits) -> Callable[[], int]:
+    """A progress handler: stop once ``max_sql_steps`` steps or ``max_sql_seconds`` have
+    gone by, counted from now."""
+    steps, deadline = [0], time.monotonic() + bounds.max_sql_seconds
+
+    def progress() -> int:
+        steps[0] += PROGRESS_STEPS
+        return int(steps[0] > bounds.max_sql_steps or time.monotonic() > deadline)
+
+    return progress

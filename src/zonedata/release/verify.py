@@ -75,6 +75,7 @@ KINDS = (
     "json",
     "csv",
     "sqlite",
+    "derived",
     "semantic",
 )
 _SUMS_LINE = re.compile(r"([0-9a-fA-F]{64}) [ *](.+)")
@@ -604,11 +605,32 @@ def _verify(files: ReleaseFiles) -> VerifyResult:
             path = str(r["path"])
             result.problems.extend(check_database(path, contents[path], r, package, typed))
     if len(loaded) == result.tables and loaded:
+        check_derived(package, loaded, result)
         run_semantics(files, package, loaded, result)
     elif loaded:
         result.notes.append("semantic rules skipped: not every table could be read")
     result.problems.sort(key=lambda p: (KINDS.index(kind(p)), p.path or ""))
     return result
+
+
+def check_derived(
+    package: Package,
+    loaded: dict[str, tuple[_TableFiles, pa.Table, pa.Table]],
+    result: VerifyResult,
+) -> None:
+    """Each derived table is what its SQL gives on the release's other tables
+    (:func:`zonedata.release.derived.rederive`, guarded as the database is read)."""
+    from zonedata.release.derived import rederive
+
+    files = {name: tf.parquet for name, (tf, _, _) in loaded.items()}
+    try:
+        diffs = rederive(package, {n: (tf.table, x, t) for n, (tf, x, t) in loaded.items()})
+    except (ReleaseError, sqlite3.Error, ValueError) as e:
+        result.problems.append(finding("derived", DESCRIPTOR, f"cannot derive the tables: {e}"))
+        return
+    for name, why in diffs:
+        message = f"derived table {name!r} is not what its SQL gives: {why}"
+        result.problems.append(finding("derived", files[name], message))
 
 
 # --- the database -------------------------------------------------------------------

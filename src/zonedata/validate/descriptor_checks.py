@@ -48,7 +48,9 @@ def read_descriptor(path: Path, display: str) -> tuple[dict[str, Any] | None, li
         raw = safeio.read_regular(path, current_limits().max_descriptor_bytes, display)
     except InputError as e:
         code = {"not-regular": "descriptor-not-regular", "too-large": "descriptor-too-large"}
-        hint = f"; set {env_of('max_descriptor_bytes')} to raise it" if e.kind == "too-large" else ""
+        hint = (
+            f"; set {env_of('max_descriptor_bytes')} to raise it" if e.kind == "too-large" else ""
+        )
         return None, [make(code.get(e.kind, "descriptor-missing"), f"{e.message}{hint}.", **kw)]
     try:
         text = raw.decode("utf-8-sig")

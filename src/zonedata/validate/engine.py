@@ -25,7 +25,14 @@ from typing import TYPE_CHECKING, Any
 from zonedata.model.descriptor import Package, Table, bundled_package_path
 from zonedata.model.descriptor_file import descriptor_in
 from zonedata.problems import Problem, make
-from zonedata.validate import descriptor_checks, foreign, profile, structure
+from zonedata.validate import (
+    declarations,
+    derived_checks,
+    descriptor_checks,
+    foreign,
+    profile,
+    structure,
+)
 from zonedata.validate.locate import locate
 from zonedata.validate.memory import release_unused
 
@@ -179,6 +186,8 @@ def _layers(
     checks = descriptor_checks.check_resources(package, shown)
     checks += descriptor_checks.check_references(package, shown)
     checks += descriptor_checks.check_conventions(package, shown)
+    checks += derived_checks.check_derived(given, package, shown)
+    checks += declarations.check(package, shown)
     report.problems.extend(checks)
     report.problems.extend(descriptor_checks.check_paths(package, shown, allow_remote=allow_remote))
     unsafe = {q.table for q in report.problems if q.code in UNSAFE} | skipped

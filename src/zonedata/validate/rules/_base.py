@@ -36,9 +36,10 @@ import pandas as pd
 import pyarrow as pa
 from pandas.api.typing import NAType
 
-from zonedata.model.descriptor import Table
-from zonedata.problems import RULES, Problem, make
+from zonedata.problems import RULES, Problem, Severity
 from zonedata.validate.arrowbytes import string_bytes
+from zonedata.validate.declarations import Declaration
+from zonedata.validate.kindspec import KINDS
 from zonedata.validate.tabledata import TableData
 
 if TYPE_CHECKING:
@@ -82,39 +83,33 @@ class Context:
         return td
 
 
-@dataclass(frozen=True)
-class SemanticRule:
-    """A named rule: the codes it reports and the function that checks it."""
+#: A rule kind's implementation: the context and one declaration in, problems out.
+Implementation = Callable[[Context, Declaration], list[Problem]]
 
-    name: str
-    codes: tuple[str, ...]
-    func: Callable[[Context], list[Problem]]
-
-    @property
-    def rationale(self) -> str:
-        return (self.func.__doc__ or "").strip()
+#: The implementation of each rule kind (see :mod:`zonedata.validate.kinds`).
+IMPLEMENTATIONS: dict[str, Implementation] = {}
 
 
-#: Every registered rule, in the order they run.
-REGISTRY: list[SemanticRule] = []
+def implements(kind: str) -> Callable[[Implementation], Implementation]:
+    """Register the implementation of the rule kind ``kind`` (declared in ``KINDS``)."""
+    if kind not in KINDS:
+        raise KeyError(f"unknown rule kind {kind!r}")
 
-
-def rule(
-    name: str, *codes: str
-) -> Callable[[Callable[[Context], list[Problem]]], Callable[[Context], list[Problem]]]:
-    """Register a rule function under ``name``, reporting ``codes`` (default: ``name``)."""
-    codes = codes or (name,)
-    for code in codes:
-        if code not in RULES:
-            raise KeyError(f"rule {name!r}: unknown problem code {code!r}")
-
-    def register(func: Callable[[Context], list[Problem]]) -> Callable[[Context], list[Problem]]:
-        if any(r.name == name for r in REGISTRY):
-            raise ValueError(f"semantic rule {name!r} registered twice")
-        REGISTRY.append(SemanticRule(name=name, codes=codes, func=func))
+    def register(func: Implementation) -> Implementation:
+        if kind in IMPLEMENTATIONS:
+            raise ValueError(f"rule kind {kind!r} implemented twice")
+        IMPLEMENTATIONS[kind] = func
         return func
 
     return register
+
+
+def tables_of(ctx: Context, decl: Declaration) -> list[TableData]:
+    """The declaration's ``tables`` that could be read (default: every table), in order."""
+    names = decl.get("tables")
+    if names is None:
+        return list(ctx.data.values())
+    return [ctx.data[n] for n in names if n in ctx.data]
 
 
 # ---------------------------------------------------------------------------------------
@@ -279,11 +274,15 @@ def problem(
     field: str,
     *,
     value: str | None = None,
+    severity: Severity | None = None,
 ) -> Problem:
-    """A problem located at ``line``/``field`` of ``td`` (value: the cell's text)."""
-    return make(
-        code,
-        message,
+    """A problem located at ``line``/``field`` of ``td`` (value: the cell's text);
+    ``severity``: default, the catalogue's for ``code``, else ``error``."""
+    known_rule = RULES.get(code)
+    return Problem(
+        code=code,
+        severity=severity or (known_rule.severity if known_rule else "error"),
+        message=message,
         table=td.name,
         path=td.display_path,
         line=int(line),
@@ -644,10 +643,3 @@ def compare_coarser(a: pd.Series, b: pd.Series) -> pd.Series:
 def coarser_precision(a: str, b: str) -> str:
     """The name of the coarser precision of two partial dates ("year", "month" or "day")."""
     return PRECISIONS.get(min(len(a), len(b)), "?")
-
-
-def source_fields(table: Table, sources: str = "sources") -> list[str]:
-    """The fields of ``table`` that reference the sources table (foreign keys)."""
-    return [
-        fk.fields[0] for fk in table.foreign_keys if fk.resource == sources and len(fk.fields) == 1
-    ]

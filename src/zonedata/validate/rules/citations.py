@@ -1,4 +1,6 @@
-"""Cross-table rules: hosts, citations, preferred rows and disagreeing sources."""
+"""Cross-table rules: rows needing rows elsewhere (``has-rows-in``), rows nothing cites
+(``cited``), one flagged row per group (``one-flagged``) and alternatives that disagree
+with it (``alternatives-agree``)."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from zonedata.problems import Problem
+from zonedata.validate.declarations import Declaration
 from zonedata.validate.rules._base import (
     Context,
     Row,
@@ -20,6 +23,7 @@ from zonedata.validate.rules._base import (
     flagged,
     floats_at,
     fmt_num,
+    implements,
     in_chunks,
     join_limited,
     line_frame,
@@ -27,74 +31,69 @@ from zonedata.validate.rules._base import (
     positions_of,
     problem,
     records_at,
-    rule,
-    source_fields,
 )
 from zonedata.validate.tabledata import TableData
 
-ZONES = "zones"
-ZONE_CITIES = "zone_cities"
-SOURCES = "sources"
-PREFERRED = "preferred"
-
-#: Tolerances for ``source-disagreement``, by the unit of the figure: ("relative", r)
-#: means |a - p| > r x |p| disagrees; ("absolute", t) means |a - p| > t disagrees.
-DISAGREEMENT_TOLERANCE: dict[str, tuple[str, float]] = {
-    "billion CNY": ("relative", 0.005),
-    "percent": ("absolute", 0.1),
-}
+#: How alternatives are compared on a figure: ("relative" | "absolute", 1/k, unit label).
+Tolerance = tuple[str, float, str]
 
 
-@rule("zone-without-city")
-def zone_without_city(ctx: Context) -> list[Problem]:
-    """Every zone has at least one host city: each ``zones`` row needs a ``zone_cities`` row."""
-    zones = ctx.table(ZONES, "zone_id")
-    hosts = ctx.table(ZONE_CITIES, "zone_id")
-    if zones is None or hosts is None:
+@implements("has-rows-in")
+def has_rows_in(ctx: Context, decl: Declaration) -> list[Problem]:
+    """Every row has a row in another table: each value of ``field`` appears in ``in``'s
+    ``in_field``."""
+    key = decl.get("field")
+    other = decl.get("in_field", key)
+    rows = ctx.table(decl.get("table"), key)
+    others = ctx.table(decl.get("in"), other)
+    if rows is None or others is None:
         return []
-    hosted = hosts.typed["zone_id"]
-    frame = line_frame(zones, ["zone_id"]).dropna(subset=["zone_id"])
+    present = others.typed[other]
+    frame = line_frame(rows, [key]).dropna(subset=[key])
 
-    def has_city(d: pd.DataFrame) -> pd.Series:
-        return member_of(d["zone_id"], hosted)
+    def has_row(d: pd.DataFrame) -> pd.Series:
+        return member_of(d[key], present)
 
+    label = decl.get("label", key)
+    advice = f"; {decl.message}" if decl.message else ""
     return [
         problem(
-            "zone-without-city",
-            f"zone {frame.at[line, 'zone_id']!s} has no row in {hosts.display_path}; add the "
-            "city (or cities) hosting it, with the source that says so",
-            zones,
+            decl.code,
+            f"{label} {frame.at[line, key]!s} has no row in {others.display_path}{advice}",
+            rows,
             line,
-            "zone_id",
+            key,
+            severity=decl.severity,
         )
-        for line in failing_lines(frame, {"zone-without-city": has_city})["zone-without-city"]
+        for line in failing_lines(frame, {decl.code: has_row})[decl.code]
     ]
 
 
-@rule("source-unused")
-def source_unused(ctx: Context) -> list[Problem]:
-    """Every source is cited by at least one row (a warning).
+@implements("cited")
+def cited(ctx: Context, decl: Declaration) -> list[Problem]:
+    """Every row of the table is cited by at least one row.
 
-    The citing fields are all foreign keys to ``sources`` in the descriptor
-    (``source_id``, ``evidence_source_id``, ...). The rule does not run when a table is
+    The citing fields are all single-field foreign keys to the table in the descriptor
+    (a table of sources may be cited by ``source_id`` and ``evidence_source_id``). The rule does not run when a table is
     known to be missing from the data (its file could not be read; known from the
     package's table list when the caller gives it, else from the foreign keys of the
-    tables that were read), as its rows might cite the sources that would look unused.
+    tables that were read), as its rows might cite the rows that would look unused.
     """
-    src = ctx.data.get(SOURCES)
+    name = decl.get("table")
+    src = ctx.data.get(name)
     if src is None or ctx.missing_tables():
         return []
     citing = [
         (td, fk.fields[0], fk.reference_fields[0])
         for td in ctx.data.values()
         for fk in td.table.foreign_keys
-        if fk.resource == SOURCES and len(fk.fields) == 1 and len(fk.reference_fields) == 1
+        if fk.resource == name and len(fk.fields) == 1 and len(fk.reference_fields) == 1
     ]
     if not citing or any(field not in td.typed.columns for td, field, _ in citing):
         return []
     keys = {key for _, _, key in citing}
     key = keys.pop()
-    if keys or ctx.table(SOURCES, key) is None:
+    if keys or ctx.table(name, key) is None:
         return []
     used = pd.concat([td.typed[field].dropna() for td, field, _ in citing], ignore_index=True)
     frame = line_frame(src, [key]).dropna(subset=[key])
@@ -102,28 +101,32 @@ def source_unused(ctx: Context) -> list[Problem]:
     def is_cited(d: pd.DataFrame) -> pd.Series:
         return member_of(d[key], used)
 
+    label = decl.get("label", key)
+    advice = f"; {decl.message}" if decl.message else ""
     return [
         problem(
-            "source-unused",
-            f"source {frame.at[line, key]!s} is cited by no row (checked the {len(citing)} "
-            "fields that reference sources); cite it from the rows it supports, or remove it",
+            decl.code,
+            f"{label} {frame.at[line, key]!s} is cited by no row (checked the {len(citing)} "
+            f"fields that reference {name}){advice}",
             src,
             line,
             key,
+            severity=decl.severity,
         )
-        for line in failing_lines(frame, {"source-unused": is_cited})["source-unused"]
+        for line in failing_lines(frame, {decl.code: is_cited})[decl.code]
     ]
 
 
 @dataclass
 class PreferredGroups:
-    """A table with a ``preferred`` flag, grouped by its primary key minus the source.
+    """A table with a boolean flag, grouped by the declared ``group`` fields.
 
     Plain numpy arrays, over the grouped rows (those with every key cell; ``pos``: their
     positions in the table, in line order) or over the groups (numbered from 0).
     """
 
     td: TableData
+    flag: str
     key: list[str]
     source: str | None
     pos: np.ndarray
@@ -145,7 +148,7 @@ class PreferredGroups:
         return np.asarray(self.td.typed.index.to_numpy(dtype=np.int64)[self.pos], dtype=np.int64)
 
     def judged(self) -> np.ndarray:
-        """Per group: exactly one preferred row and no unreadable ``preferred`` cell."""
+        """Per group: exactly one flagged row and no unreadable flag cell."""
         return np.asarray((self.n_pref == 1) & ~self.any_na, dtype=bool)
 
     def key_records(self, rows: np.ndarray, lines: pd.Index) -> list[Row]:
@@ -154,11 +157,16 @@ class PreferredGroups:
         return [row for _, row in records_at(self.td, columns, self.pos[rows], lines)]
 
 
-def preferred_groups(ctx: Context, td: TableData) -> PreferredGroups | None:
-    """:func:`_preferred_groups`, computed once per run and table."""
-    key = ("preferred_groups", td.name)
+def preferred_groups(ctx: Context, decl: Declaration) -> PreferredGroups | None:
+    """:func:`_preferred_groups` of the declaration's table, flag, group and source,
+    computed once per run (``one-flagged`` and ``alternatives-agree`` share it)."""
+    td = ctx.data.get(decl.get("table"))
+    if td is None:
+        return None
+    flag, group, source = decl.get("flag"), tuple(decl.get("group")), decl.get("source")
+    key = ("preferred_groups", td.name, flag, group, source)
     if key not in ctx.cache:
-        ctx.cache[key] = _preferred_groups(td)
+        ctx.cache[key] = _preferred_groups(td, flag, list(group), source)
     return cast("PreferredGroups | None", ctx.cache[key])
 
 
@@ -214,18 +222,18 @@ def _group_ids(td: TableData, key: list[str], pos: np.ndarray) -> np.ndarray:
     return _narrow(dense[ids])
 
 
-def _preferred_groups(td: TableData) -> PreferredGroups | None:
-    """Group ``td``'s rows by their key without the source, with per-group counts.
+def _preferred_groups(
+    td: TableData, flag: str, key: list[str], source: str | None
+) -> PreferredGroups | None:
+    """Group ``td``'s rows by ``key``, with per-group counts of the ``flag`` ged rows.
 
     Rows with a missing key cell are left out. One grouping gives each row a group
     number; the counts are numpy ``bincount`` s over it, kept per group.
     """
     names = td.table.field_names
-    if PREFERRED not in names or td.table.field(PREFERRED).kind != "boolean":
+    if flag not in names or td.table.field(flag).kind != "boolean":
         return None
-    srcs = [s for s in source_fields(td.table) if s in td.typed.columns]
-    key = [k for k in td.table.primary_key if k not in source_fields(td.table)]
-    if not key or any(k not in td.typed.columns for k in key) or PREFERRED not in td.typed:
+    if not key or any(k not in td.typed.columns for k in key) or flag not in td.typed:
         return None
     pos = _narrow(complete_rows(td, key))
     if not td.typed.index.is_monotonic_increasing:  # (the rows are in line order)
@@ -234,11 +242,9 @@ def _preferred_groups(td: TableData) -> PreferredGroups | None:
         del lines
     gid = _group_ids(td, key, pos)
     groups = int(gid.max()) + 1 if len(gid) else 0
-    pref = bool_array(td.typed[PREFERRED], False)[pos]
+    pref = bool_array(td.typed[flag], False)[pos]
     n_pref = np.bincount(gid[pref], minlength=groups)
-    any_na = (
-        np.bincount(gid[td.typed[PREFERRED].isna().to_numpy(dtype=bool)[pos]], minlength=groups) > 0
-    )
+    any_na = np.bincount(gid[td.typed[flag].isna().to_numpy(dtype=bool)[pos]], minlength=groups) > 0
     rows = np.arange(len(pos), dtype=gid.dtype)
     # rows are in line order, so the smallest row number of a group is its first line
     first = np.full(groups, len(pos), dtype=gid.dtype)
@@ -250,8 +256,9 @@ def _preferred_groups(td: TableData) -> PreferredGroups | None:
     del rows
     return PreferredGroups(
         td=td,
+        flag=flag,
         key=key,
-        source=srcs[0] if srcs else None,
+        source=source if source in td.typed.columns else None,
         pos=pos,
         gid=gid,
         pref=pref,
@@ -267,8 +274,8 @@ def _describe(key: list[str], row: Mapping[str, object]) -> str:
     return ", ".join(f"{k} {row[k]}" for k in key)
 
 
-def _none_preferred(pg: PreferredGroups, found: pd.Index) -> list[Problem]:
-    """``preferred-count`` for the groups with no preferred row (on their first line)."""
+def _none_preferred(decl: Declaration, pg: PreferredGroups, found: pd.Index) -> list[Problem]:
+    """``one-flagged`` for the groups with no flagged row (on their first line)."""
     rows = positions_of(pg.lines, found)
     # every row of these groups, by group then line: the sources (or lines) to name
     members = np.flatnonzero(np.isin(pg.gid, pg.gid[rows]))
@@ -283,22 +290,23 @@ def _none_preferred(pg: PreferredGroups, found: pd.Index) -> list[Problem]:
             if src
             else f"lines {join_limited(pd.Series(pg.lines[g]).astype(str))}"
         )
+        advice = decl.message or f"mark exactly one of them {pg.flag}=true"
         problems.append(
             problem(
-                "preferred-count",
+                decl.code,
                 f"none of the {int(pg.n[pg.gid[row]])} rows for "
-                f"{_describe(pg.key, r)} is preferred ({who}); mark exactly one of "
-                "them preferred=true",
+                f"{_describe(pg.key, r)} is {pg.flag} ({who}); {advice}",
                 pg.td,
                 line,
-                PREFERRED,
+                pg.flag,
+                severity=decl.severity,
             )
         )
     return problems
 
 
-def _extra_preferred(pg: PreferredGroups, found: pd.Index) -> list[Problem]:
-    """``preferred-count`` for each preferred row after its group's first."""
+def _extra_preferred(decl: Declaration, pg: PreferredGroups, found: pd.Index) -> list[Problem]:
+    """``one-flagged`` for each flagged row after its group's first."""
     rows = positions_of(pg.lines, found)
     src = pg.source
     problems: list[Problem] = []
@@ -308,45 +316,44 @@ def _extra_preferred(pg: PreferredGroups, found: pd.Index) -> list[Problem]:
         first_src = f", source {pg.td.typed[src].iat[first]!s}" if src else ""
         problems.append(
             problem(
-                "preferred-count",
+                decl.code,
                 f"{int(pg.n_pref[pg.gid[row]])} rows for {_describe(pg.key, r)} are "
-                f"preferred; only one may be: this row{this_src} is preferred as well as "
-                f"line {int(pg.td.typed.index[first])}{first_src}",
+                f"{pg.flag}; only one may be: this row{this_src} is {pg.flag} as well as "
+                f"line {int(pg.td.typed.index[first])}{first_src}"
+                + (f"; {decl.message}" if decl.message else ""),
                 pg.td,
                 line,
-                PREFERRED,
+                pg.flag,
+                severity=decl.severity,
             )
         )
     return problems
 
 
-@rule("preferred-count")
-def preferred_count(ctx: Context) -> list[Problem]:
-    """Exactly one row of each group of alternatives is preferred.
+@implements("one-flagged")
+def one_flagged(ctx: Context, decl: Declaration) -> list[Problem]:
+    """Exactly one row of each group of alternatives is flagged.
 
-    In every table with a boolean ``preferred`` field, rows with the same primary key
-    apart from the source (e.g. ``city_gdp``: city_id + year; ``zone_dates``: zone_id +
-    event) are alternatives for one fact. A group with no preferred row is reported on its
-    first line; a group with several, on each preferred row after the first. Groups with
-    an unreadable ``preferred`` cell are left to the schema layer.
+    Rows with the same ``group`` values are alternatives for one fact. A group with no
+    flagged row is reported on its first line; a group with several, on each flagged row
+    after the first. Groups with an unreadable flag cell are left to the schema layer.
     """
+    pg = preferred_groups(ctx, decl)
+    if pg is None:
+        return []
+    rows = np.arange(len(pg.pos), dtype=np.int64)
+    open_group = (pg.n_pref == 0) & ~pg.any_na
+    # a group with no flagged row, on its first line; a flagged row after the first
+    none = open_group[pg.gid] & (pg.first[pg.gid] == rows)
+    extra = pg.pref & (pg.pref_pos != rows)
+    del rows
+    frame = flag_frame(pg.lines, {"none": none, "extra": extra})
+    bad = failing_lines(frame, {"none": flagged("none"), "extra": flagged("extra")})
+    del frame, none, extra
     problems: list[Problem] = []
-    for td in ctx.data.values():
-        pg = preferred_groups(ctx, td)
-        if pg is None:
-            continue
-        rows = np.arange(len(pg.pos), dtype=np.int64)
-        open_group = (pg.n_pref == 0) & ~pg.any_na
-        # a group with no preferred row, on its first line; a preferred row after the first
-        none = open_group[pg.gid] & (pg.first[pg.gid] == rows)
-        extra = pg.pref & (pg.pref_pos != rows)
-        del rows
-        frame = flag_frame(pg.lines, {"none": none, "extra": extra})
-        bad = failing_lines(frame, {"none": flagged("none"), "extra": flagged("extra")})
-        del frame, none, extra
-        if len(bad["none"]):
-            problems.extend(_none_preferred(pg, bad["none"]))
-        problems.extend(_extra_preferred(pg, bad["extra"]))
+    if len(bad["none"]):
+        problems.extend(_none_preferred(decl, pg, bad["none"]))
+    problems.extend(_extra_preferred(decl, pg, bad["extra"]))
     return problems
 
 
@@ -371,9 +378,9 @@ class Disagreement:
 
     @classmethod
     def of(
-        cls, td: TableData, name: str, tol: tuple[str, float], a_pos: np.ndarray, p_pos: np.ndarray
+        cls, td: TableData, name: str, tol: Tolerance, a_pos: np.ndarray, p_pos: np.ndarray
     ) -> Disagreement:
-        mode, t = tol
+        mode, t, _ = tol
         a, p = floats_at(td.typed[name], a_pos), floats_at(td.typed[name], p_pos)
         da = td.decimals_at(name, a_pos)
         dp = td.decimals_at(name, p_pos)
@@ -393,7 +400,7 @@ class Disagreement:
 def _disagreement_message(
     pg: PreferredGroups,
     name: str,
-    tol: tuple[str, float],
+    tol: Tolerance,
     dis: Disagreement,
     i: int,
     rows: tuple[int, int],
@@ -401,7 +408,7 @@ def _disagreement_message(
     """The message of pair ``i`` of ``dis`` (``rows``: the alternative's and the preferred
     row's positions in the table)."""
     td = pg.td
-    mode, t = tol
+    mode, t, label = tol
     a_row, p_row = rows
     a, p = td.text[name].iat[a_row], td.text[name].iat[p_row]
     if mode == "relative":
@@ -409,43 +416,42 @@ def _disagreement_message(
         by = f"{fmt_num(100 * float(dis.diff[i]) / abs(pv), 2)}%"
         allowed = f"{t:.1%}"
     else:
-        unit = td.table.field(name).unit
-        points = "percentage points" if unit == "percent" else str(unit)
-        by = f"{fmt_num(float(dis.diff[i]))} {points}"
-        allowed = f"{t:g} {points}"
+        points = label or str(td.table.field(name).unit or "")
+        by = f"{fmt_num(float(dis.diff[i]))} {points}".rstrip()
+        allowed = f"{t:g} {points}".rstrip()
     src = pg.source
     this = f" from {td.typed[src].iat[a_row]}" if src else ""
     other = f" from {td.typed[src].iat[p_row]}" if src else ""
     keys = {k: td.typed[k].iat[a_row] for k in pg.key}
     return (
-        f"{name} {a}{this} differs by {by} from the preferred {p}{other} "
+        f"{name} {a}{this} differs by {by} from the {pg.flag} {p}{other} "
         f"(line {int(td.typed.index[p_row])}) for {_describe(pg.key, keys)}; "
         f"the tolerance is {allowed}"
     )
 
 
-def _figures(td: TableData) -> dict[str, tuple[str, float]]:
-    """The figures of ``td`` that alternatives are compared on, with their tolerance."""
-    return {
-        f.name: DISAGREEMENT_TOLERANCE[f.unit]
-        for f in td.table.fields
-        if f.kind == "number"
-        and f.unit in DISAGREEMENT_TOLERANCE
-        and f.name in td.typed.columns
-        and f.name in td.text.columns
-    }
+def _figures(decl: Declaration, td: TableData) -> dict[str, Tolerance]:
+    """The figures alternatives are compared on: (mode, tolerance, unit label) by field."""
+    out: dict[str, Tolerance] = {}
+    for t in decl.get("tolerances"):
+        mode = "relative" if "relative" in t else "absolute"
+        if t["field"] in td.typed.columns and t["field"] in td.text.columns:
+            out[t["field"]] = (mode, float(t[mode]), str(t.get("unit", "")))
+    return out
 
 
-def _disagreements(pg: PreferredGroups, figures: dict[str, tuple[str, float]]) -> list[Problem]:
-    """``source-disagreement`` for one table: each alternative row (in a judged group)
-    beside its group's preferred row, figure by figure."""
+def _disagreements(
+    decl: Declaration, pg: PreferredGroups, figures: dict[str, Tolerance]
+) -> list[Problem]:
+    """``alternatives-agree`` for one table: each alternative row (in a judged group)
+    beside its group's flagged row, figure by figure."""
     td = pg.td
     others = np.flatnonzero(pg.judged()[pg.gid] & ~pg.pref)
     a_pos, p_pos = pg.pos[others], pg.pos[pg.pref_pos[others]]
     lines = td.typed.index.to_numpy(dtype=np.int64)[a_pos]
     del others
 
-    def flags(name: str, tol: tuple[str, float]) -> np.ndarray:
+    def flags(name: str, tol: Tolerance) -> np.ndarray:
         def beyond(rows: slice) -> np.ndarray:
             return Disagreement.of(td, name, tol, a_pos[rows], p_pos[rows]).bad
 
@@ -462,25 +468,23 @@ def _disagreements(pg: PreferredGroups, figures: dict[str, tuple[str, float]]) -
         for j, (line, i) in enumerate(zip(bad[name], at, strict=True)):
             rows = (int(a_pos[i]), int(p_pos[i]))
             message = _disagreement_message(pg, name, tol, dis, j, rows)
-            problems.append(problem("source-disagreement", message, td, line, name))
+            if decl.message:
+                message += f"; {decl.message}"
+            problems.append(problem(decl.code, message, td, line, name, severity=decl.severity))
     return problems
 
 
-@rule("source-disagreement")
-def source_disagreement(ctx: Context) -> list[Problem]:
-    """Alternative rows should agree with the preferred row within a tolerance.
+@implements("alternatives-agree")
+def alternatives_agree(ctx: Context, decl: Declaration) -> list[Problem]:
+    """Alternative rows should agree with the flagged row within a tolerance.
 
-    Within each group of alternatives (see ``preferred-count``) with exactly one preferred
-    row, every other row's figures are compared with the preferred row's: figures in
-    ``billion CNY`` may differ by at most 0.5% of the preferred value, ``percent`` figures
-    (growth) by at most 0.1 percentage points. The comparison is exact on the printed
-    decimals (7.5 vs 7.6 is within 0.1). Other units are not compared. This is a warning:
-    both rows are kept on purpose; the message names both sources and values.
+    Within each group of alternatives (see ``one-flagged``) with exactly one flagged row,
+    every other row's declared figures are compared with the flagged row's, exactly on
+    the printed decimals (7.5 vs 7.6 is within 0.1). The message names both rows' sources
+    and values.
     """
-    problems: list[Problem] = []
-    for td in ctx.data.values():
-        pg = preferred_groups(ctx, td)
-        figures = _figures(td) if pg is not None else {}
-        if pg is not None and figures:
-            problems.extend(_disagreements(pg, figures))
-    return problems
+    pg = preferred_groups(ctx, decl)
+    figures = _figures(decl, pg.td) if pg is not None else {}
+    if pg is None or not figures:
+        return []
+    return _disagreements(decl, pg, figures)

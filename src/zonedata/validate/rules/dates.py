@@ -1,10 +1,14 @@
-"""Date rules: nothing in the future, approvals before what follows them, batches in order."""
+"""Date rules: nothing in the future (``not-in-future``), a first event before what follows
+it (``dates-in-order``), batches in date order (``batches-in-order``)."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import pandas as pd
 
 from zonedata.problems import Problem
+from zonedata.validate.declarations import Declaration
 from zonedata.validate.rules._base import (
     PRECISIONS,
     Context,
@@ -15,6 +19,7 @@ from zonedata.validate.rules._base import (
     compare_coarser,
     failing_cells,
     failing_lines,
+    implements,
     known,
     line_frame,
     merge_keep_index,
@@ -22,18 +27,9 @@ from zonedata.validate.rules._base import (
     passes,
     problem,
     records,
-    rule,
+    tables_of,
 )
-
-ZONES = "zones"
-ZONE_DATES = "zone_dates"
-#: The event that must come first.
-APPROVED = "approved"
-#: Events that cannot come before the zone's approval.
-AFTER_APPROVAL = ("announced", "launched", "inaugurated")
-#: Events that date a zone's batch (its approval, or its announcement where that is all
-#: that is known).
-BATCH_EVENTS = ("approved", "announced")
+from zonedata.validate.tabledata import TableData
 
 
 def _not_future_partial(today: str) -> SeriesCheck:
@@ -52,8 +48,8 @@ def _not_future_date(today: str) -> SeriesCheck:
     return check
 
 
-@rule("date-in-future")
-def date_in_future(ctx: Context) -> list[Problem]:
+@implements("not-in-future")
+def not_in_future(ctx: Context, decl: Declaration) -> list[Problem]:
     """No date may lie after today.
 
     Every ``partialDate`` field is compared with today at the value's own precision: a
@@ -63,148 +59,186 @@ def date_in_future(ctx: Context) -> list[Problem]:
     """
     today = ctx.today.isoformat()
     problems: list[Problem] = []
-    for td in ctx.data.values():
+    for td in tables_of(ctx, decl):
         checks: dict[str, dict[str, SeriesCheck]] = {}
         for f in td.table.fields:
             if f.name not in td.typed.columns:
                 continue
             if f.kind == "partial-date":
-                checks[f.name] = {"date-in-future": _not_future_partial(today)}
+                checks[f.name] = {decl.code: _not_future_partial(today)}
             elif f.kind == "date":
-                checks[f.name] = {"date-in-future": _not_future_date(today)}
+                checks[f.name] = {decl.code: _not_future_date(today)}
         if not checks:
             continue
         failures = failing_cells(td.typed[list(checks)], checks)
-        for field, lines in failures.get("date-in-future", []):
+        for field, lines in failures.get(decl.code, []):
             for line in lines:
                 value = cell_text(td, line, field) or ""
                 precision = PRECISIONS.get(len(value), "day")
                 problems.append(
                     problem(
-                        "date-in-future",
+                        decl.code,
                         f"{field} {value} is in the future: today is {today} (compared by "
-                        f"{precision}); facts are about the past, so this is probably a typo",
+                        f"{precision})" + (f"; {decl.message}" if decl.message else ""),
                         td,
                         line,
                         field,
+                        severity=decl.severity,
                     )
                 )
     return problems
 
 
-def _preferred_dates(td: pd.DataFrame) -> pd.DataFrame:
-    return td[known(td["preferred"])].dropna(subset=["zone_id", "event"])
+@dataclass(frozen=True)
+class Events:
+    """A table of dated events (``dates-in-order``, ``batches-in-order``)."""
+
+    table: str
+    entity: str
+    event: str
+    date: str
+    flag: str | None
+    label: str
+
+    @classmethod
+    def of(cls, decl: Declaration) -> Events:
+        return cls(
+            table=decl.get("table"),
+            entity=decl.get("entity"),
+            event=decl.get("event"),
+            date=decl.get("date"),
+            flag=decl.get("flag"),
+            label=decl.get("label", decl.get("entity")),
+        )
+
+    @property
+    def columns(self) -> list[str]:
+        return [self.entity, self.event, self.date] + ([self.flag] if self.flag else [])
+
+    def dated(self, td: TableData) -> pd.DataFrame:
+        """The flagged events with a well-formed partial date, as a frame by line."""
+        frame = line_frame(td, self.columns)
+        frame[self.date] = partial_dates(frame[self.date])
+        if self.flag:
+            frame = frame[known(frame[self.flag])]
+        return frame.dropna(subset=[self.entity, self.event]).dropna(subset=[self.date])
 
 
-@rule("date-order")
-def date_order(ctx: Context) -> list[Problem]:
-    """A zone's approval comes no later than its announcement, launch or inauguration.
+@implements("dates-in-order")
+def dates_in_order(ctx: Context, decl: Declaration) -> list[Problem]:
+    """An entity's ``first`` event comes no later than its ``then`` events.
 
-    For each zone, the preferred ``approved`` date in ``zone_dates`` is compared with each
-    preferred ``announced``/``launched``/``inaugurated`` date at the coarser precision of
-    the two (``2019-05`` vs ``2019-05-21`` is in order; ``2019-06`` vs ``2019-05-21`` is
-    not). The problem is reported on the later event's row and names the approval row.
+    For each entity, its (first flagged) ``first`` event's date is compared with each
+    flagged ``then`` event's date at the coarser precision of the two (``2019-05`` vs
+    ``2019-05-21`` is in order; ``2019-06`` vs ``2019-05-21`` is not). The problem is
+    reported on the later event's row and names the first event's row.
     """
-    zd = ctx.table(ZONE_DATES, "zone_id", "event", "date", "preferred")
-    if zd is None:
+    ev = Events.of(decl)
+    events = ctx.table(ev.table, *ev.columns)
+    if events is None:
         return []
-    has_src = "source_id" in zd.typed.columns
-    frame = line_frame(zd, ["zone_id", "event", "date", "preferred"])
-    frame["_source"] = zd.typed["source_id"] if has_src else pd.NA
-    frame["date"] = partial_dates(frame["date"])
-    frame = _preferred_dates(frame).dropna(subset=["date"])
-    approvals = frame[known(frame["event"] == APPROVED)].sort_index().drop_duplicates("zone_id")
-    approvals = approvals[["zone_id", "date", "_line", "_source"]].rename(
-        columns={"date": "_a_date", "_line": "_a_line", "_source": "_a_source"}
+    source = decl.get("source")
+    frame = ev.dated(events)
+    frame["_source"] = events.typed[source] if source in events.typed.columns else pd.NA
+    first = decl.get("first")
+    firsts = frame[known(frame[ev.event] == first)].sort_index().drop_duplicates(ev.entity)
+    firsts = firsts[[ev.entity, ev.date, "_line", "_source"]].rename(
+        columns={ev.date: "_a_date", "_line": "_a_line", "_source": "_a_source"}
     )
-    later = frame[known(frame["event"].isin(AFTER_APPROVAL))]
-    pairs = merge_keep_index(later, approvals, on="zone_id", how="inner")
+    later = frame[known(frame[ev.event].isin(decl.get("then")))]
+    pairs = merge_keep_index(later, firsts, on=ev.entity, how="inner")
 
     def in_order(d: pd.DataFrame) -> pd.Series:
-        return passes(compare_coarser(d["_a_date"], d["date"]) <= 0)
+        return passes(compare_coarser(d["_a_date"], d[ev.date]) <= 0)
 
     problems: list[Problem] = []
-    for line, r in records(pairs, failing_lines(pairs, {"date-order": in_order})["date-order"]):
+    for line, r in records(pairs, failing_lines(pairs, {decl.code: in_order})[decl.code]):
         src = f" (source {r['_source']})" if not r.missing("_source") else ""
         asrc = f", source {r['_a_source']}" if not r.missing("_a_source") else ""
+        compared = coarser_precision(r.text(ev.date), r.text("_a_date"))
         problems.append(
             problem(
-                "date-order",
-                f"zone {r['zone_id']}: {r['event']} {r['date']}{src} is before its approval "
-                f"{r['_a_date']} (line {r.integer('_a_line')}{asrc}), compared by "
-                f"{coarser_precision(r.text('date'), r.text('_a_date'))}; a zone is approved no later "
-                "than it is announced, launched or inaugurated",
-                zd,
+                decl.code,
+                f"{ev.label} {r[ev.entity]}: {r[ev.event]} {r[ev.date]}{src} is before its "
+                f"{decl.get('first_label', first)} {r['_a_date']} (line {r.integer('_a_line')}{asrc}), compared by "
+                f"{compared}" + (f"; {decl.message}" if decl.message else ""),
+                events,
                 line,
-                "date",
+                ev.date,
+                severity=decl.severity,
             )
         )
     return problems
 
 
-@rule("batch-order")
-def batch_order(ctx: Context) -> list[Problem]:
-    """Within a programme, a later batch is not dated before an earlier batch.
+@implements("batches-in-order")
+def batches_in_order(ctx: Context, decl: Declaration) -> list[Problem]:
+    """Within a group, a later batch is not dated before an earlier batch.
 
-    Each zone's preferred ``approved``/``announced`` dates in ``zone_dates`` date its batch
-    (``zones.batch``; zones without a batch are skipped). Every such date of batch n+1 (the
-    next batch number present in the programme) must not be before any such date of batch
-    n, compared pairwise at the coarser precision of the two: equivalently, the earliest
-    date of batch n+1 is not before the latest of batch n. The problem is reported on each
+    Each entity's flagged ``events`` date its batch (``batch`` in the ``groups`` table;
+    entities without a batch are skipped). Every such date of batch n+1 (the next batch
+    number present in the group) must not be before any such date of batch n, compared
+    pairwise at the coarser precision of the two: equivalently, the earliest date of
+    batch n+1 is not before the latest of batch n. The problem is reported on each
     offending date of the later batch and names the earlier batch's latest date.
     """
-    zd = ctx.table(ZONE_DATES, "zone_id", "event", "date", "preferred")
-    zones = ctx.table(ZONES, "zone_id", "programme_id", "batch")
-    if zd is None or zones is None:
+    ev = Events.of(decl)
+    group, batch = decl.get("group"), decl.get("batch")
+    events = ctx.table(ev.table, *ev.columns)
+    groups = ctx.table(decl.get("groups"), ev.entity, group, batch)
+    if events is None or groups is None:
         return []
-    frame = line_frame(zd, ["zone_id", "event", "date", "preferred"])
-    frame["date"] = partial_dates(frame["date"])
-    frame = _preferred_dates(frame).dropna(subset=["date"])
-    frame = frame[known(frame["event"].isin(BATCH_EVENTS))]
-    zone_batch = (
-        zones.typed[["zone_id", "programme_id", "batch"]].dropna().drop_duplicates("zone_id")
-    )
-    rows = merge_keep_index(frame, zone_batch, on="zone_id", how="inner")
+    frame = ev.dated(events)
+    frame = frame[known(frame[ev.event].isin(decl.get("events")))]
+    batch_of = groups.typed[[ev.entity, group, batch]].dropna().drop_duplicates(ev.entity)
+    rows = merge_keep_index(frame, batch_of, on=ev.entity, how="inner")
+    rows = _with_previous_batch(rows, ev, group, batch)
 
-    # The previous batch number present in each programme.
-    batches = rows[["programme_id", "batch"]].drop_duplicates()
-    batches = batches.sort_values(["programme_id", "batch"])
-    batches["_prev"] = batches.groupby("programme_id")["batch"].shift(1)
-    rows = merge_keep_index(rows, batches, on=["programme_id", "batch"], how="left")
+    def in_order(d: pd.DataFrame) -> pd.Series:
+        return ~known(compare_coarser(d[ev.date], d["_p_date"]) < 0)
+
+    advice = decl.message.replace("{groups}", groups.display_path)
+    problems: list[Problem] = []
+    for line, r in records(rows, failing_lines(rows, {decl.code: in_order})[decl.code]):
+        compared = coarser_precision(r.text(ev.date), r.text("_p_date"))
+        problems.append(
+            problem(
+                decl.code,
+                f"{ev.label} {r[ev.entity]} of {r[group]} {batch} {r.integer(batch)}: "
+                f"{r[ev.event]} {r[ev.date]} is before {r['_p_event']} {r['_p_date']} of "
+                f"{ev.label} {r['_p_entity']} in the earlier {batch} {r.integer('_prev')} (line "
+                f"{r.integer('_p_line')}), compared by {compared}"
+                + (f"; {advice}" if advice else ""),
+                events,
+                line,
+                ev.date,
+                severity=decl.severity,
+            )
+        )
+    return problems
+
+
+def _with_previous_batch(rows: pd.DataFrame, ev: Events, group: str, batch: str) -> pd.DataFrame:
+    """``rows`` with the previous batch number present in its group (``_prev``) and that
+    batch's latest date (``_p_date``, with its entity, event and line)."""
+    batches = rows[[group, batch]].drop_duplicates()
+    batches = batches.sort_values([group, batch])
+    batches["_prev"] = batches.groupby(group)[batch].shift(1)
+    rows = merge_keep_index(rows, batches, on=[group, batch], how="left")
 
     # A date a is before some date b of the previous batch (at the coarser precision of the
     # two) exactly when it is before the batch's lexicographically latest date M: if
     # b[:p] > a[:p], then M >= b differs from a upwards within both strings. So each row
     # is compared with one row per batch, without a cross join.
-    latest = rows.sort_values(["programme_id", "batch", "date", "_line"])
-    latest = latest.drop_duplicates(["programme_id", "batch"], keep="last")
-    latest = latest[["programme_id", "batch", "zone_id", "event", "date", "_line"]].rename(
+    latest = rows.sort_values([group, batch, ev.date, "_line"])
+    latest = latest.drop_duplicates([group, batch], keep="last")
+    latest = latest[[group, batch, ev.entity, ev.event, ev.date, "_line"]].rename(
         columns={
-            "batch": "_prev",
-            "zone_id": "_p_zone",
-            "event": "_p_event",
-            "date": "_p_date",
+            batch: "_prev",
+            ev.entity: "_p_entity",
+            ev.event: "_p_event",
+            ev.date: "_p_date",
             "_line": "_p_line",
         }
     )
-    rows = merge_keep_index(rows, latest, on=["programme_id", "_prev"], how="left")
-
-    def in_order(d: pd.DataFrame) -> pd.Series:
-        return ~known(compare_coarser(d["date"], d["_p_date"]) < 0)
-
-    problems: list[Problem] = []
-    for line, r in records(rows, failing_lines(rows, {"batch-order": in_order})["batch-order"]):
-        problems.append(
-            problem(
-                "batch-order",
-                f"zone {r['zone_id']} of {r['programme_id']} batch {r.integer('batch')}: "
-                f"{r['event']} {r['date']} is before {r['_p_event']} {r['_p_date']} of zone "
-                f"{r['_p_zone']} in the earlier batch {r.integer('_prev')} (line "
-                f"{r.integer('_p_line')}), compared by {coarser_precision(r.text('date'), r.text('_p_date'))}; "
-                f"check the dates and the batch numbers in {zones.display_path}",
-                zd,
-                line,
-                "date",
-            )
-        )
-    return problems
+    return merge_keep_index(rows, latest, on=[group, "_prev"], how="left")

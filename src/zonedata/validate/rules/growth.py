@@ -1,88 +1,95 @@
-"""Growth rates: hard and expected ranges."""
+"""Value ranges: an error band and a narrower warning band (``range``)."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import pandas as pd
 
 from zonedata.problems import Problem
+from zonedata.validate.declarations import Declaration
 from zonedata.validate.rules._base import (
     Context,
     cell_text,
     failing_cells,
+    implements,
     passes,
     problem,
-    rule,
-    source_fields,
 )
+from zonedata.validate.tabledata import TableData
 
-#: Unit of the fields this rule checks (with "growth" in their name).
-UNIT_PERCENT = "percent"
-#: Outside this range (percent, inclusive bounds) a growth rate is an error.
-GROWTH_HARD_RANGE = (-20.0, 30.0)
-#: Outside this range (percent, inclusive bounds) a growth rate is a warning.
-GROWTH_EXPECTED_RANGE = (0.0, 15.0)
+Bounds = tuple[float, float]
 
 
-def _within(s: pd.Series, bounds: tuple[float, float]) -> pd.Series:
+def _within(s: pd.Series, bounds: Bounds) -> pd.Series:
     return s.astype("Float64").between(*bounds)
 
 
-def _hard(s: pd.Series) -> pd.Series:
-    return passes(_within(s, GROWTH_HARD_RANGE))
+def _hard(bounds: Bounds) -> Callable[[pd.Series], pd.Series]:
+    def check(s: pd.Series) -> pd.Series:
+        return passes(_within(s, bounds))
+
+    return check
 
 
-def _expected(s: pd.Series) -> pd.Series:
-    # A value outside the hard range is already an error: do not warn about it too.
-    ok = _within(s, GROWTH_EXPECTED_RANGE) | ~_within(s, GROWTH_HARD_RANGE)
-    return passes(ok)
+def _expected(bounds: Bounds, hard: Bounds) -> Callable[[pd.Series], pd.Series]:
+    def check(s: pd.Series) -> pd.Series:
+        # A value outside the hard range is already an error: do not warn about it too.
+        return passes(_within(s, bounds) | ~_within(s, hard))
+
+    return check
 
 
-@rule("growth-range", "growth-out-of-range", "growth-unexpected")
-def growth_range(ctx: Context) -> list[Problem]:
-    """Growth rates (``percent`` number fields named ``*growth*``) must be plausible.
+def _unit(decl: Declaration, td: TableData, field: str) -> str:
+    unit = decl.get("unit")
+    if unit is None:
+        unit = td.table.field(field).unit
+    return f" {unit}" if unit else ""
 
-    Outside -20 to +30 percent (inclusive) is an error (``growth-out-of-range``): almost
-    certainly a typo, or a rate typed as a fraction or with a misplaced decimal point.
-    Outside 0 to 15 percent but within the hard range is a warning (``growth-unexpected``):
-    possible, but unusual for Chinese cities in the years covered.
-    """
+
+def _context(decl: Declaration, td: TableData, line: int) -> str:
+    field = decl.get("context")
+    if field is None or field not in td.text.columns:
+        return ""
+    return f" ({decl.get('context_label', field)} {cell_text(td, line, field)})"
+
+
+@implements("range")
+def value_range(ctx: Context, decl: Declaration) -> list[Problem]:
+    """Values must lie within [min, max] (the declared code) and, if a ``warning`` band
+    is declared, within it too (the band's code; values outside [min, max] are not
+    warned about as well)."""
+    td = ctx.data.get(decl.get("table"))
+    if td is None:
+        return []
+    named = dict.fromkeys(decl.get("fields"))  # (each once, in order)
+    fields = [f for f in named if f in td.typed.columns and f in td.text.columns]
+    if not fields:
+        return []
+    hard: Bounds = (float(decl.get("min")), float(decl.get("max")))
+    bands = [(decl.code, decl.severity, decl.message, hard)]
+    checks = {decl.code: _hard(hard)}
+    warning = decl.output("warning")
+    if warning is not None:
+        band = decl.get("warning")
+        soft: Bounds = (float(band["min"]), float(band["max"]))
+        bands.append((*warning, soft))
+        checks[warning[0]] = _expected(soft, hard)
+    failures = failing_cells(td.typed[fields], {f: dict(checks) for f in fields})
     problems: list[Problem] = []
-    for td in ctx.data.values():
-        fields = [
-            f.name
-            for f in td.table.fields
-            if f.kind == "number" and f.unit == UNIT_PERCENT and "growth" in f.name
-        ]
-        fields = [f for f in fields if f in td.typed.columns and f in td.text.columns]
-        if not fields:
-            continue
-        checks = {f: {"growth-out-of-range": _hard, "growth-unexpected": _expected} for f in fields}
-        failures = failing_cells(td.typed[fields], checks)
-        src = next((s for s in source_fields(td.table) if s in td.text.columns), None)
-        for code, (lo, hi), what in (
-            (
-                "growth-out-of-range",
-                GROWTH_HARD_RANGE,
-                "the hard range for GDP growth: a "
-                "typo, or a rate typed as a fraction or with a misplaced decimal point?",
-            ),
-            (
-                "growth-unexpected",
-                GROWTH_EXPECTED_RANGE,
-                "the range expected for the years covered; check it against the source",
-            ),
-        ):
-            for field, lines in failures.get(code, []):
-                for line in lines:
-                    source = f" (source {cell_text(td, line, src)})" if src else ""
-                    problems.append(
-                        problem(
-                            code,
-                            f"{field} {cell_text(td, line, field)}{source} is outside "
-                            f"{lo:g} to {hi:g} percent, {what}",
-                            td,
-                            line,
-                            field,
-                        )
+    for code, severity, what, (lo, hi) in bands:
+        for field, lines in failures.get(code, []):
+            unit = _unit(decl, td, field)
+            for line in lines:
+                problems.append(
+                    problem(
+                        code,
+                        f"{field} {cell_text(td, line, field)}{_context(decl, td, line)} is "
+                        f"outside {lo:g} to {hi:g}{unit}" + (f", {what}" if what else ""),
+                        td,
+                        line,
+                        field,
+                        severity=severity,
                     )
+                )
     return problems

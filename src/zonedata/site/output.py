@@ -1,0 +1,104 @@
+"""Writing a site into its folder: a rebuild replaces only what the last build wrote.
+
+The marker file (:data:`MARKER`) lists every file a build wrote. A folder may receive a
+site when it does not exist, is empty, or holds a marker; then only the files the marker
+lists are removed (folders left empty by that, too), and no file the build did not write
+before is ever overwritten: the user's own files (a gh-pages worktree's ``.git``) stay.
+Files are written through no symlink, each to a temporary name and then renamed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import stat
+import tempfile
+from pathlib import Path, PurePosixPath
+
+from zonedata.errors import SiteError
+from zonedata.limits import current_limits
+from zonedata.paths import is_plain_relative
+from zonedata.site.publish import no_symlink, read_published
+
+MARKER = ".zonedata-site"
+HEADER = "Built by `zonedata site`; a rebuild replaces only the files listed below.\n"
+
+
+def manifest(files: list[str]) -> bytes:
+    return (HEADER + "".join(f"{rel}\n" for rel in sorted(files))).encode("utf-8")
+
+
+def previous_files(target: Path) -> list[str]:
+    """The files the last build wrote into ``target`` (empty for a new or empty folder)."""
+    if target.is_symlink() or (target.exists() and not target.is_dir()):
+        raise SiteError(f"{target} exists and is not a folder")
+    if not target.exists() or not any(target.iterdir()):
+        return []
+    if not (target / MARKER).is_file():
+        raise SiteError(
+            f"{target} is a folder that holds files but no site built by zonedata: "
+            "choose another --out, or remove it first"
+        )
+    text = read_published(target, MARKER, current_limits().max_descriptor_bytes).decode(
+        "utf-8", "replace"
+    )
+    if not text.startswith(HEADER):
+        raise SiteError(
+            f"{target / MARKER} lists no files (a site built by an older zonedata?): "
+            "remove the folder's old site first"
+        )
+    return [line for line in text[len(HEADER) :].splitlines() if is_plain_relative(line)]
+
+
+def write_site(target: Path, files: dict[str, bytes]) -> list[Path]:
+    """Write ``files`` (path -> bytes) into ``target``; return the paths written, sorted."""
+    old = previous_files(target)
+    for rel in files:
+        if (target / rel).exists() and rel not in old and rel != MARKER:
+            raise SiteError(
+                f"{target / rel} exists and was not written by zonedata site: not overwritten"
+            )
+    target.mkdir(parents=True, exist_ok=True)
+    _remove(target, [rel for rel in old if rel not in files and rel != MARKER])
+    for rel, content in sorted(files.items()):
+        _write(target, rel, content)
+    _write(target, MARKER, manifest([*files, MARKER]))
+    return sorted(target / rel for rel in [*files, MARKER])
+
+
+def _remove(target: Path, old: list[str]) -> None:
+    """Remove the old files (never through a symlink) and the folders they leave empty."""
+    folders: set[PurePosixPath] = set()
+    for rel in old:
+        parent = PurePosixPath(rel).parent
+        try:
+            if parent.parts:
+                no_symlink(target, str(parent))
+            mode = os.lstat(target / rel).st_mode
+        except (SiteError, OSError):
+            continue
+        if stat.S_ISREG(mode) or stat.S_ISLNK(mode):
+            (target / rel).unlink()
+        folders.update([parent, *parent.parents])
+    for folder in sorted(folders, key=lambda p: len(p.parts), reverse=True):
+        if folder.parts:
+            with contextlib.suppress(OSError):
+                (target / folder).rmdir()  # only when empty
+
+
+def _write(target: Path, rel: str, content: bytes) -> None:
+    parent = PurePosixPath(rel).parent
+    if parent.parts:
+        (target / parent).mkdir(parents=True, exist_ok=True)
+        no_symlink(target, str(parent))
+    folder = target / parent
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(content)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, target / rel)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise

@@ -1,0 +1,197 @@
+"""The derived tables a package declares (``zonedata:derived``): read and checked.
+
+A package may declare tables that ``zonedata release`` derives from its own tables, in
+the descriptor's top-level ``zonedata:derived`` list (a custom property, which the Data
+Package standard allows). Each declaration has a ``name``, an optional ``title`` and
+``description``, ``sqlPath`` (the SQL file that computes the rows: a plain relative path
+inside the package folder) and the table's ``schema`` (a Table Schema). The JSON Schema
+of the list is ``derived.schema.json`` beside this module.
+
+:func:`check_derived` reports a malformed declaration as a located ``derived-invalid``
+problem (validation's descriptor layer); :func:`declarations` reads the declarations of
+a package that passes it; :func:`read_sql` reads a declaration's SQL file, safely.
+:mod:`zonedata.release.derived` runs them.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from zonedata import paths, safeio
+from zonedata.errors import InputError, UnsafePathError
+from zonedata.limits import current_limits
+from zonedata.model.descriptor import DescriptorError, Package, Table
+from zonedata.names import file_stem, name_problem
+from zonedata.problems import Problem, make
+from zonedata.validate.descriptor_checks import check_references
+
+#: The descriptor's top-level property that lists the derived tables.
+PROPERTY = "zonedata:derived"
+#: The JSON Schema of :data:`PROPERTY`, beside this module.
+SCHEMA_FILE = "derived.schema.json"
+#: The most schema problems reported for the declarations.
+MAX_SCHEMA_PROBLEMS = 20
+
+
+@dataclass(frozen=True)
+class Declaration:
+    """One declared derived table: its name, SQL file and table (path ``<name>.csv``)."""
+
+    name: str
+    sql_path: str
+    table: Table
+
+
+def declaration_table(item: dict[str, Any]) -> Table:
+    """The table a declaration describes, as a resource (its file: ``<stem>.csv``).
+
+    Raises :class:`DescriptorError` (or ``TypeError``/``ValueError``) for a schema the
+    data model cannot use.
+    """
+    name = item["name"]
+    d: dict[str, Any] = {"name": name, "type": "table"}
+    for key in ("title", "description"):
+        if isinstance(item.get(key), str):
+            d[key] = item[key]
+    d["path"] = f"{file_stem(name)}.csv"
+    d["schema"] = item["schema"]
+    return Table.from_descriptor(d)
+
+
+def declarations(descriptor: dict[str, Any]) -> list[Declaration]:
+    """The declared derived tables, in order (none if the property is absent).
+
+    For a descriptor that passes :func:`check_derived`; raises :class:`DescriptorError`
+    for one that does not.
+    """
+    items = descriptor.get(PROPERTY)
+    if items is None:
+        return []
+    if not isinstance(items, list):
+        raise DescriptorError(f"{PROPERTY} must be a list of declarations")
+    out = []
+    for i, item in enumerate(items):
+        if not isinstance(item, dict) or not all(
+            isinstance(item.get(k), str) for k in ("name", "sqlPath")
+        ):
+            raise DescriptorError(f"{PROPERTY}[{i}] is not a declaration")
+        try:
+            table = declaration_table(item)
+        except (TypeError, ValueError) as e:
+            raise DescriptorError(f"{PROPERTY}[{i}]: {e}") from None
+        out.append(Declaration(item["name"], item["sqlPath"], table))
+    return out
+
+
+def read_sql(base: Path, sql_path: str) -> tuple[str | None, str | None]:
+    """(the SQL text, None), or (None, why it cannot be used): ``sql_path`` must be a
+    plain relative path to a regular UTF-8 file inside the package folder ``base``
+    (symlinks resolved), of at most ``max_descriptor_bytes`` (:mod:`zonedata.limits`),
+    holding more than blanks."""
+    limit = current_limits().max_descriptor_bytes
+    try:
+        file = paths.inside(base, sql_path)
+        raw = safeio.read_regular(file, limit, sql_path, root=str(base.resolve()))
+    except UnsafePathError as e:
+        return None, f"sqlPath {sql_path[:200]!r} {e.problem}"
+    except InputError as e:
+        return None, f"the SQL file {e}"
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        return None, f"the SQL file {sql_path} is not UTF-8 ({e.reason})"
+    if not text.strip():
+        return None, f"the SQL file {sql_path} is empty"
+    return text, None
+
+
+# --- the checks -------------------------------------------------------------------------
+
+
+def check_derived(descriptor: dict[str, Any], package: Package, display: str) -> list[Problem]:
+    """Every ``derived-invalid`` problem of the declarations (none if there are none)."""
+    items = descriptor.get(PROPERTY)
+    if items is None:
+        return []
+    problems = _schema_problems(items, display)
+    if problems:
+        return problems
+    seen = set(package.table_names)
+    for i, item in enumerate(items):
+        problems += _item_problems(i, item, package, seen, display)
+        seen.add(item["name"])
+    return problems
+
+
+def _problem(index: int | None, key: str, message: str, display: str, **kw: Any) -> Problem:
+    where = PROPERTY if index is None else f"{PROPERTY}/{index}"
+    where += f"/{key}" if key else ""
+    return make(
+        "derived-invalid",
+        f"Derived table declaration at property '{where}': {message}.",
+        path=display,
+        **kw,
+    )
+
+
+def _schema_problems(items: Any, display: str) -> list[Problem]:
+    """The declarations against ``derived.schema.json``."""
+    import jsonschema
+
+    text = resources.files("zonedata.validate").joinpath(SCHEMA_FILE).read_text(encoding="utf-8")
+    validator = jsonschema.Draft202012Validator(json.loads(text))
+    errors = sorted(validator.iter_errors(items), key=lambda e: [str(p) for p in e.absolute_path])
+    out = []
+    for e in errors[:MAX_SCHEMA_PROBLEMS]:
+        parts = [str(p) for p in e.absolute_path]
+        index = int(parts[0]) if parts else None
+        out.append(_problem(index, "/".join(parts[1:]), _short(e.message), display))
+    return out
+
+
+def _short(message: str) -> str:
+    return message if len(message) <= 200 else message[:197] + "..."
+
+
+def _item_problems(
+    i: int, item: dict[str, Any], package: Package, seen: set[str], display: str
+) -> list[Problem]:
+    name = item["name"]
+    kw = {"table": name, "value": name}
+    why = name_problem(name)
+    if why is not None:
+        return [_problem(i, "name", f"the name {name[:100]!r} {why}", display, **kw)]
+    if name in seen:
+        why = f"{name!r} is already the name of a table"
+        return [_problem(i, "name", why, display, value=name)]
+    out = []
+    _, why = read_sql(package.base_path, item["sqlPath"])
+    if why is not None:
+        out.append(_problem(i, "sqlPath", why, display, table=name))
+    return out + _schema_of(i, item, package, display)
+
+
+def _schema_of(i: int, item: dict[str, Any], package: Package, display: str) -> list[Problem]:
+    """The declaration's table schema: usable by the data model, keys that resolve."""
+    name = item["name"]
+    try:
+        table = declaration_table(item)
+    except (DescriptorError, TypeError, ValueError) as e:
+        return [_problem(i, "schema", _short(str(e)), display, table=name)]
+    fields = table.field_names
+    out = []
+    if len(set(fields)) != len(fields):
+        out.append(_problem(i, "schema/fields", "two fields have one name", display, table=name))
+    if missing := [f for f in table.primary_key if f not in fields]:
+        why = f"the primary key uses {', '.join(map(repr, missing))}, not a field"
+        out.append(_problem(i, "schema/primaryKey", why, display, table=name))
+    with_it = Package(package.descriptor, package.base_path, (*package.tables, table))
+    for p in check_references(with_it, display):
+        if p.table == name:
+            why = p.message.removeprefix(f"Resource {name!r}: ").rstrip(".")
+            out.append(_problem(i, "schema/foreignKeys", why, display, table=name))
+    return out

@@ -1,0 +1,266 @@
+"""Hostile packages and releases given to ``zonedata site`` (issue 23), each bounded.
+
+Every case runs ``zonedata site`` in a child process limited in time and memory
+(:mod:`tests.hostile`), then looks at what was written: markup shown as text, only
+verified files of a release's own types published, what is refused said clearly.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.hostile import run_cli, snapshot
+from tests.site_packages import RLO, build_markup_site, write_foreign
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def _site(*args: str) -> Any:
+    return run_cli("site", *args, timeout=120)
+
+
+# --- markup from the package ---------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def markup_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_markup_site(tmp_path_factory.mktemp("markup"))
+
+
+def test_markup_in_titles_descriptions_authors_is_text(markup_site: Path) -> None:
+    pages = sorted(markup_site.rglob("*.html"))
+    assert len(pages) == 5
+    for page in pages:
+        source = page.read_text(encoding="utf-8")
+        assert "<script>alert" not in source, page
+        assert source.count("<script") == 1, page  # site.js only
+    home = (markup_site / "index.html").read_text(encoding="utf-8")
+    # the CITATION.cff author (and message), the contributor, the title and the licence
+    assert home.count("&lt;script&gt;alert(1)&lt;/script&gt;") >= 5
+    table = (markup_site / "tables" / "readings.annual.html").read_text(encoding="utf-8")
+    assert "Mean PM2.5 &lt;script&gt;" in table and "Station &lt;script&gt;" in table
+
+
+def test_right_to_left_overrides_are_isolated(markup_site: Path) -> None:
+    for page in sorted(markup_site.rglob("*.html")):
+        source = page.read_text(encoding="utf-8")
+        body = source.split("<body>", 1)[1]
+        for line in body.splitlines():
+            at = line.find(RLO)
+            while at != -1:  # every override sits inside a <bdi> (or an isolate)
+                before = line[:at]
+                assert before.rfind("<bdi>") > before.rfind("</bdi>"), (page, line[:200])
+                at = line.find(RLO, at + 1)
+        head = source.split("<body>", 1)[0]
+        if RLO in head:
+            title = head.split("<title>", 1)[1].split("</title>", 1)[0]
+            assert title.count("\u2068") == title.count("\u2069") >= 1
+
+
+# --- packages the site refuses ---------------------------------------------------------------
+
+
+def test_an_invalid_package_is_refused_with_the_report(tmp_path: Path) -> None:
+    package = write_foreign(tmp_path / "pkg")
+    stations = tmp_path / "pkg" / "data" / "_stations.csv"
+    stations.write_text(stations.read_text("utf-8") + "nord,Again,2001-01-01,maybe,x\n", "utf-8")
+    out = tmp_path / "site"
+    result = _site(str(package), "--out", str(out))
+    assert result.code == 1, result.output
+    assert "invalid" in result.stderr and "_stations.csv" in result.stderr
+    assert not out.exists()
+
+
+def _declare(tmp_path: Path, declaration: dict[str, Any], templates: dict[str, str]) -> Path:
+    package = write_foreign(tmp_path / "pkg")
+    descriptor = json.loads(package.read_text("utf-8"))
+    descriptor["zonedata:site"] = declaration
+    package.write_text(json.dumps(descriptor), "utf-8")
+    for name, text in templates.items():
+        (tmp_path / "pkg" / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / "pkg" / name).write_text(text, "utf-8")
+    return package
+
+
+PAGE = '{% extends "zonedata/page.html" %}{% block main %}{{ row.name }}{% endblock %}'
+
+
+@pytest.mark.parametrize(
+    ("declaration", "template", "message"),
+    [
+        ({"templates": "../x"}, PAGE, "'.' or '..' part"),
+        ({"pages": [{"path": "tables/x.html", "template": "t/p.html"}]}, PAGE, "generic site"),
+        ({"pages": [{"path": "/etc/x.html", "template": "t/p.html"}]}, PAGE, "absolute"),
+        (
+            {"pages": [{"path": "s/{name}.html", "template": "t/p.html", "each": "_stations"}]},
+            PAGE,
+            "cannot name a page",
+        ),
+        (
+            {"pages": [{"path": "p.html", "template": "t/p.html"}]},
+            "{{ ''.__class__.__mro__ }}",
+            "template t/p.html",
+        ),
+        ({"files": {"x.html": "data/_stations.csv"}}, PAGE, "only pictures"),
+    ],
+)
+def test_a_bad_declaration_is_refused_clearly(
+    tmp_path: Path, declaration: dict[str, Any], template: str, message: str
+) -> None:
+    package = _declare(tmp_path, {"templates": "t", **declaration}, {"t/p.html": template})
+    result = _site(str(package), "--out", str(tmp_path / "site"))
+    assert result.code == 2, result.output
+    assert message in result.stderr and "Traceback" not in result.stderr
+    assert not (tmp_path / "site").exists()
+
+
+def test_a_declared_page_per_row_is_built_in_the_sandbox(tmp_path: Path) -> None:
+    declaration = {
+        "templates": "t",
+        "pages": [{"path": "s/{station_id}.html", "template": "t/p.html", "each": "_stations"}],
+    }
+    package = _declare(tmp_path, declaration, {"t/p.html": PAGE})
+    result = _site(str(package), "--out", str(tmp_path / "site"))
+    assert result.code == 0, result.output
+    assert "Porte d’Orléans" in (tmp_path / "site" / "s" / "sud.html").read_text("utf-8")
+    stations = (tmp_path / "site" / "tables" / "_stations.html").read_text("utf-8")
+    assert '<a href="../s/sud.html">sud</a>' in stations
+
+
+# --- releases: only verified files of a release's own types ----------------------------------
+
+
+@pytest.fixture(scope="module")
+def release(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The bundled package's release folder (its zip beside it)."""
+    base = tmp_path_factory.mktemp("release")
+    result = run_cli("release", str(REPO), "--out", str(base / "dist"), timeout=120)
+    assert result.code == 0, result.output
+    (folder,) = [p for p in (base / "dist").iterdir() if p.is_dir()]
+    return folder
+
+
+def _copy(release: Path, tmp_path: Path) -> Path:
+    target = tmp_path / "dist" / release.name
+    shutil.copytree(release, target)
+    shutil.copy2(release.parent / f"{release.name}.zip", target.parent)
+    return target
+
+
+def _rehash(folder: Path, rel: str, data: bytes) -> None:
+    """Record ``data`` as the bytes of ``rel`` in the release's descriptor."""
+    path = folder / "datapackage.json"
+    descriptor = json.loads(path.read_text("utf-8"))
+    for r in descriptor["resources"]:
+        if r["path"] == rel:
+            r["hash"] = "sha256:" + hashlib.sha256(data).hexdigest()
+            r["bytes"] = len(data)
+    path.write_text(json.dumps(descriptor), "utf-8")
+
+
+def test_a_symlink_in_a_release_is_refused(release: Path, tmp_path: Path) -> None:
+    folder = _copy(release, tmp_path)
+    secret = tmp_path / "secret.json"
+    secret.write_text('{"password": "x"}', "utf-8")
+    (folder / "cities.json").unlink()
+    os.symlink(secret, folder / "cities.json")
+    _rehash(folder, "cities.json", secret.read_bytes())
+    out = tmp_path / "site"
+    result = _site("--release", str(folder), "--out", str(out))
+    assert result.code == 2, result.output
+    assert "cities.json" in result.stderr and "Traceback" not in result.stderr
+    assert not out.exists()
+
+
+def test_a_file_changed_after_hashing_is_refused(release: Path, tmp_path: Path) -> None:
+    folder = _copy(release, tmp_path)
+    data = (folder / "cities.csv").read_bytes()
+    (folder / "cities.csv").write_bytes(data.replace(b"Beijing", b"Beijinx", 1))  # same size
+    out = tmp_path / "site"
+    result = _site("--release", str(folder), "--out", str(out))
+    assert result.code == 2, result.output
+    assert "cities.csv" in result.stderr and "sha256" in result.stderr.lower()
+    assert not out.exists()
+
+
+def test_other_types_and_unverified_extras_are_left_out_and_reported(
+    release: Path, tmp_path: Path
+) -> None:
+    folder = _copy(release, tmp_path)
+    page = b"<script>alert(document.cookie)</script>"
+    (folder / "evil.html").write_bytes(page)
+    path = folder / "datapackage.json"
+    descriptor = json.loads(path.read_text("utf-8"))
+    digest = hashlib.sha256(page).hexdigest()
+    descriptor["resources"].append(
+        {"name": "evil", "path": "evil.html", "hash": f"sha256:{digest}"}
+    )
+    path.write_text(json.dumps(descriptor), "utf-8")
+    with (folder / "SHA256SUMS").open("a") as f:
+        f.write(f"{'0' * 64}  cities.csv\n")
+    # the zip beside the folder now holds another descriptor: not the release shown
+    out = tmp_path / "site"
+    result = _site("--release", str(folder), "--out", str(out))
+    assert result.code == 0, result.output
+    for name in ("evil.html", "SHA256SUMS", f"{folder.name}.zip"):
+        assert f"Left out: {name}" in result.stderr or f"'{name}'" in result.stderr, name
+    written = snapshot(out)
+    assert not any(k.endswith(("evil.html", "SHA256SUMS", ".zip")) for k in written)
+    assert page.decode() not in (out / "index.html").read_text("utf-8")
+
+
+def test_a_verified_release_publishes_the_bytes_it_verified(release: Path, tmp_path: Path) -> None:
+    folder = _copy(release, tmp_path)
+    out = tmp_path / "site"
+    result = _site("--release", str(folder), "--out", str(out))
+    assert result.code == 0, result.output
+    left_out = [line for line in result.stderr.splitlines() if line.startswith("Left out")]
+    assert all("zonedata:site" in line for line in left_out), left_out
+    published = out / "downloads" / folder.name
+    for path in sorted(folder.iterdir()):
+        assert (published / path.name).read_bytes() == path.read_bytes(), path.name
+    zipped = out / "downloads" / f"{folder.name}.zip"
+    assert zipped.read_bytes() == (folder.parent / f"{folder.name}.zip").read_bytes()
+
+
+def test_an_alias_bomb_in_citation_cff_is_not_expanded(tmp_path: Path) -> None:
+    levels = ["a: &a ['x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x']"]
+    for i in range(1, 9):
+        levels.append(f"{chr(97 + i)}: &{chr(97 + i)} [{', '.join(['*' + chr(96 + i)] * 9)}]")
+    cff = "\n".join(levels) + "\ntitle: *i\nmessage: *i\nauthors:\n  - name: *i\n"
+    package = write_foreign(tmp_path / "pkg", cff=cff)
+    out = tmp_path / "site"
+    result = run_cli("site", str(package), "--out", str(out), timeout=60, memory=1 << 30)
+    assert result.code == 0, result.output
+    home = (out / "index.html").read_text(encoding="utf-8")
+    assert "Air Watch" in home  # the authors come from the descriptor instead
+    assert home.count("x") < 10_000
+
+
+def test_a_hostile_marker_never_removes_files_outside_the_site(tmp_path: Path) -> None:
+    package = write_foreign(tmp_path / "pkg")
+    out = tmp_path / "site"
+    assert _site(str(package), "--out", str(out)).code == 0
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "keep.txt").write_text("mine", "utf-8")
+    (tmp_path / "near.txt").write_text("mine", "utf-8")
+    os.symlink(outside, out / "link")
+    marker = out / ".zonedata-site"
+    lines = marker.read_text("utf-8").splitlines()
+    marker.write_text(
+        "\n".join([*lines, "../near.txt", "link/keep.txt", str(outside / "keep.txt")]) + "\n",
+        "utf-8",
+    )
+    before = snapshot(tmp_path / "outside")
+    result = _site(str(package), "--out", str(out))
+    assert result.code == 0, result.output
+    assert snapshot(tmp_path / "outside") == before
+    assert (tmp_path / "near.txt").read_text("utf-8") == "mine"
