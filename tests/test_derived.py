@@ -28,7 +28,7 @@ from zonedata.release.verify import verify_release
 from zonedata.validate.engine import validate_package
 
 BUNDLED = bundled_package_path()
-STEM = "zonedata-1.0.0"
+STEM = "shop-1.0.0"  # a release is named after its package
 
 ITEMS = {
     "name": "items",
@@ -104,7 +104,7 @@ def test_a_package_that_declares_nothing_gets_no_derived_table(tmp_path: Path) -
     assert [name for name, _ in result.tables] == ["items"]
     folder = tmp_path / "dist" / STEM
     assert sorted(p.name for p in folder.glob("*.csv")) == ["items.csv"]
-    con = sqlite3.connect(folder / "zonedata-1.0.0.sqlite")
+    con = sqlite3.connect(folder / f"{STEM}.sqlite")
     assert con.execute("SELECT table_name, derived_by FROM _tables").fetchall() == [("items", None)]
     con.close()
     assert verify_release(folder).ok
@@ -129,7 +129,7 @@ def test_a_declared_table_is_derived_in_every_format(tmp_path: Path) -> None:
     ]
     rows = json.loads((folder / "item_prices.json").read_text(encoding="utf-8"))
     assert rows[0] == {"item_id": "it-01", "price_eur": 2.50, "price_cents": 250, "on_sale": True}
-    con = sqlite3.connect(folder / "zonedata-1.0.0.sqlite")
+    con = sqlite3.connect(folder / f"{STEM}.sqlite")
     assert con.execute(
         "SELECT derived_by FROM _tables WHERE table_name = 'item_prices'"
     ).fetchone() == (PRICES_SQL,)

@@ -306,8 +306,11 @@ def test_duplicate_keys_and_missing_key() -> None:
     ]
     nokey = _table([("k", "string"), ("v", "integer")], [])
     td = diff_table("t", nokey, nokey, old, new)
-    assert "rows are matched on all their values" in td.notes[0]
+    assert td.notes == []  # a table that never had a key: matched on its values, no schema note
     assert len(td.rows_added) == 3 and len(td.rows_removed) == 3 and td.rows_changed == []
+    assert diff_table("t", nokey, nokey, old, old).empty  # against itself: no change
+    td = diff_table("t", t, nokey, old, new)
+    assert td.notes == ["primary key changed from ['k'] to none"]
 
 
 def test_unreadable_input(releases: dict[str, Path], tmp_path: Path) -> None:

@@ -174,6 +174,23 @@ def test_validate_refuses_a_path_as_name(package_copy: Path, tmp_path: Path, nam
     assert_reports(out, 1, "pkg/datapackage.json", where, NAME_MESSAGE.format(name))
 
 
+def test_release_never_writes_outside_its_folder_for_a_path_like_name(
+    package_copy: Path, tmp_path: Path
+) -> None:
+    """``../../../escape`` is a name frictionless accepts (zonedata.names): a release
+    either refuses it at validation or writes its files under their safe stem, always
+    inside --out."""
+    edit_descriptor(package_copy, rename("targets", "../../../escape"))
+    before = snapshot(tmp_path)
+    out = release(tmp_path, "pkg", "--out", "a/b/out")
+    assert out.code in (0, 1, 2) and "Traceback" not in out.output, out.output
+    added = set(snapshot(tmp_path)) - set(before)
+    assert all(p == "a" or p.startswith("a/b") for p in added), sorted(added)
+    if out.code == 0:
+        folder = tmp_path / "a/b/out/zonedata-0.1.0"
+        assert (folder / f"{file_stem('../../../escape')}.parquet").is_file()
+
+
 def test_release_refuses_a_path_as_name_before_writing(package_copy: Path, tmp_path: Path) -> None:
     edit_descriptor(package_copy, rename("targets", "../../../Escape"))
     before = snapshot(tmp_path)

@@ -131,6 +131,49 @@ RULES: dict[str, Rule] = _rules(
         "one name would overwrite each other's files in a release.",
     ),
     Rule(
+        "name-reserved",
+        "descriptor",
+        "error",
+        "Table name reserved by the release database",
+        "A release's SQLite database holds every table under its own name beside its catalogue "
+        "tables _tables and _fields, and SQLite reserves every name starting with sqlite_: a table "
+        "with one of these names cannot be written to the database.",
+    ),
+    Rule(
+        "field-name-twin",
+        "descriptor",
+        "error",
+        "Field names differ only in case",
+        "SQLite, and so the release's database, does not tell column names apart by case: a table "
+        "with fields Name and name cannot be written to it, and spreadsheets confuse them too.",
+    ),
+    Rule(
+        "field-name-formula",
+        "descriptor",
+        "error",
+        "Field name would run as a spreadsheet formula",
+        "A field name heads its column in the CSV files a release publishes; one starting with =, +, "
+        "-, @, a tab or a carriage return runs as a formula when the CSV is opened in a spreadsheet "
+        "(CSV injection), as a cell would (formula-cell).",
+    ),
+    Rule(
+        "version-too-long",
+        "descriptor",
+        "error",
+        "Version too long to name a release",
+        "A release is named <name>-<version> (its folder, zip and database): a version of more than "
+        "64 characters would make file names longer than file systems allow.",
+    ),
+    Rule(
+        "version-unusable",
+        "descriptor",
+        "warning",
+        "Version cannot name a release",
+        "A release's files are named after its version, which may then hold only letters, digits, "
+        "'.', '+', '_' and '-', starting with a letter or digit; a package with another version is "
+        "released with zonedata release --version.",
+    ),
+    Rule(
         "foreign-key-invalid",
         "descriptor",
         "error",

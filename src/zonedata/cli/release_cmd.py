@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -56,20 +57,21 @@ def release(path: str | None, version: str | None, out: str, force: bool) -> Non
     package itself). The package is validated first; a package with errors is not
     released. The derived tables the descriptor declares (zonedata:derived, each an
     SQL file run on the release's database) are checked against their schemas, and
-    released with them.
-    For version V the release is:
+    released with them. For package N and version V the release is (each table's
+    files named by its file stem, the table's name made safe as a file name):
 
     \b
-      DIR/zonedata-V/<table>.parquet   typed: int64, decimal128(18, decimals),
-                                       bool, and partial dates as ISO 8601 text
-      DIR/zonedata-V/<table>.json      an array of objects, numbers exactly as
-                                       in the CSV, null for missing values
-      DIR/zonedata-V/<table>.csv       the CSV file itself (the canonical bytes)
-      DIR/zonedata-V/zonedata-V.sqlite every table in one SQLite database, with
-                                       keys, declared types, _tables and _fields
-      DIR/zonedata-V/datapackage.json  the release descriptor, sizes and hashes
-      DIR/zonedata-V/SHA256SUMS        for: sha256sum --check SHA256SUMS
-      DIR/zonedata-V.zip               the folder above, in one file
+      DIR/N-V/<table>.parquet   typed: int64, decimal128(18, decimals), bool,
+                                date32; partial dates and the types Arrow has
+                                no exact equivalent for as their text
+      DIR/N-V/<table>.json      an array of objects, numbers exactly as in
+                                the CSV, null for missing values
+      DIR/N-V/<table>.csv       the CSV file itself (the canonical bytes)
+      DIR/N-V/N-V.sqlite        every table in one SQLite database, with
+                                keys, declared types, _tables and _fields
+      DIR/N-V/datapackage.json  the release descriptor, sizes and hashes
+      DIR/N-V/SHA256SUMS        for: sha256sum --check SHA256SUMS
+      DIR/N-V.zip               the folder above, in one file
 
     Builds are byte-for-byte reproducible: the only timestamp (in the zip) comes from
     SOURCE_DATE_EPOCH, else from the last git commit that touched the data. A build
@@ -138,12 +140,22 @@ def _print_summary(result: BuildResult) -> None:
     click.echo(f"Check it with: zonedata verify {result.zip_path}")
 
 
+#: The most problems ``zonedata verify`` prints (the rest are counted).
+MAX_SHOWN = 100
+_CONTROL = re.compile(r"[\x00-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
+
+
+def _printable(text: str) -> str:
+    """``text`` with control and bidirectional-override characters shown as escapes."""
+    return _CONTROL.sub(lambda m: repr(m.group())[1:-1], text)
+
+
 @click.command()
 @click.argument("release_path", metavar="RELEASE", type=click.Path(path_type=str))
 def verify(release_path: str) -> None:
     """Check a release folder or zip against its checksums and schemas.
 
-    RELEASE is a release folder (dist/zonedata-V), its datapackage.json, or its zip.
+    RELEASE is a release folder (dist/N-V), its datapackage.json, or its zip.
     Every file's size and SHA-256 are recomputed and compared with the release
     descriptor and SHA256SUMS; every Parquet file must have the Arrow types its table
     schema gives, every JSON and CSV file the same rows; the SQLite database (opened
@@ -171,15 +183,17 @@ def verify(release_path: str) -> None:
         result = verify_release(release_path)
     except ReleaseError as e:
         _fail(str(e), 2)
-    label = f"{result.name} {result.version}".strip()
-    click.echo(f"Verifying {result.location} ({label or 'release'})")
-    for p in result.problems:
+    label = _printable(f"{result.name} {result.version}".strip())
+    click.echo(f"Verifying {_printable(result.location)} ({label or 'release'})")
+    for p in result.problems[:MAX_SHOWN]:
         where = p.path or "release"
         if p.line is not None:
             where += f":{p.line}"
         tag = kind(p).upper() if p.severity == "error" else "WARNING"
         message = p.message if p.code.startswith("release-") else f"{p.code}: {p.message}"
-        click.echo(f"{tag:<10} {where}: {message}")
+        click.echo(_printable(f"{tag:<10} {where}: {message}"))
+    if len(result.problems) > MAX_SHOWN:
+        click.echo(f"... and {len(result.problems) - MAX_SHOWN:,} more problems not shown.")
     for note in result.notes:
         click.echo(f"Note: {note}.")
     if result.ok:

@@ -2,13 +2,20 @@
 
 Layout, for version V in the output folder DIR::
 
-    DIR/zonedata-V/<table>.parquet   one per table, typed (see zonedata.release.formats)
-    DIR/zonedata-V/<table>.json      one per table, exact text, native JSON types
-    DIR/zonedata-V/<table>.csv       one per table: the package's CSV file, byte for byte
-    DIR/zonedata-V/zonedata-V.sqlite every table (see zonedata.release.database)
-    DIR/zonedata-V/datapackage.json  the release descriptor (Frictionless v2)
-    DIR/zonedata-V/SHA256SUMS        "<sha256>  <file>" for every other file, for sha256sum -c
-    DIR/zonedata-V.zip               the folder above, as one deterministic zip
+    DIR/N-V/<stem>.parquet   one per table, typed (see zonedata.release.formats)
+    DIR/N-V/<stem>.json      one per table, exact text, native JSON types
+    DIR/N-V/<stem>.csv       one per table: the package's CSV file, byte for byte
+    DIR/N-V/N-V.sqlite       every table (see zonedata.release.database)
+    DIR/N-V/datapackage.json the release descriptor (Frictionless v2)
+    DIR/N-V/SHA256SUMS       "<sha256>  <file>" for every other file, for sha256sum -c
+    DIR/N-V.zip              the folder above, as one deterministic zip
+
+N is the package's name (its safe stem, :func:`release_stem`), V the version, and
+``<stem>`` each table's :func:`zonedata.names.file_stem` (never the raw name). In the
+release descriptor a table's Parquet resource has the table's own name; its JSON and CSV
+resources, and the database's, carry the property ``zonedata:table`` (the table they
+hold) or ``zonedata:sqlite``, and names chosen to collide with no other resource
+(:func:`resource_names`): ``<table>-json``, ``<table>-csv`` and ``sqlite`` when free.
 
 The tables are the package's, then the derived tables it declares
 (:mod:`zonedata.release.derived`). The steps: :func:`plan_release` (inputs and output
@@ -46,11 +53,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from zonedata import names
 from zonedata.model.descriptor import DescriptorError, Package, Table
 from zonedata.model.descriptor_file import descriptor_in
-from zonedata.names import name_problem
 from zonedata.release.archive import CHECKSUMS, DESCRIPTOR, ZIP_EPOCH_MIN, write_zip
 from zonedata.release.errors import ReleaseError, ReleaseExistsError, ValidationFailedError
+from zonedata.validate import publishable
 from zonedata.validate.derived_checks import PROPERTY as DERIVED_PROPERTY
 from zonedata.validate.derived_checks import declarations
 
@@ -73,8 +81,9 @@ JSON_SUFFIX = "-json"
 #: Suffix of the name of a table's CSV resource.
 CSV_SUFFIX = "-csv"
 CSV_MEDIATYPE = "text/csv"
-#: Name of the database's resource, and its property listing the tables and their rows.
-DATABASE_RESOURCE = "zonedata-sqlite"
+#: Name of the database's resource (after ``<package>-``), and its property listing the
+#: tables and their rows.
+DATABASE_RESOURCE = "sqlite"
 DATABASE_PROPERTY = "zonedata:sqlite"
 #: The zip time when neither SOURCE_DATE_EPOCH nor git gives one: 1980-01-01T00:00:00Z.
 FALLBACK_EPOCH = ZIP_EPOCH_MIN
@@ -82,8 +91,13 @@ FALLBACK_EPOCH = ZIP_EPOCH_MIN
 #: so that a test can kill the build at a chosen moment.
 SLOW_ENV = "ZONEDATA_TEST_SLOW_RELEASE"
 
-VERSION_RE = re.compile(r"[0-9A-Za-z][0-9A-Za-z.+_-]*")
-_TEMP_RE = re.compile(r"^\.zonedata-.+\.(?:tmp|old)-(\d+)-[0-9A-Za-z_]+$")
+VERSION_RE = publishable.VERSION_RE
+MAX_VERSION_LENGTH = publishable.MAX_VERSION_LENGTH
+#: The stem of a release whose package has no usable name.
+UNNAMED_PACKAGE = "package"
+#: Property of a format resource (JSON, CSV) naming the table whose file it is.
+TABLE_PROPERTY = "zonedata:table"
+_TEMP_RE = re.compile(r"^\.[0-9A-Za-z_~][0-9A-Za-z_.~+-]*\.(?:tmp|old)-(\d+)-[0-9A-Za-z_]+$")
 #: Resource properties that describe the source file and do not carry over to a release.
 _FILE_PROPS = frozenset(
     {"path", "format", "mediatype", "encoding", "bytes", "hash", "dialect", "scheme", "compression"}
@@ -132,12 +146,11 @@ def descriptor_path(path: str | Path | None) -> Path:
 
 
 def check_version(version: str) -> str:
-    """A release version usable in a file name (``1.2.0``, ``2026.03``, ``1.0.0rc1``)."""
-    if not VERSION_RE.fullmatch(version) or ".." in version:
-        raise ReleaseError(
-            f"{version!r} is not a usable release version: use letters, digits, '.', '+', '_' "
-            "and '-', starting with a letter or digit"
-        )
+    """A release version usable in a file name (``1.2.0``, ``2026.03``, ``1.0.0rc1``):
+    :func:`zonedata.validate.publishable.version_problem`'s rule."""
+    problem = publishable.version_problem(version)
+    if problem is not None:
+        raise ReleaseError(f"the version {version[:40]!r} {problem}")
     return version
 
 
@@ -162,7 +175,10 @@ def release_epoch(package: Package, descriptor_file: Path) -> tuple[int, str]:
 
 def _git_epoch(package: Package, descriptor_file: Path) -> tuple[int, str] | None:
     base = package.base_path
-    paths = [descriptor_file.name, *sorted({t.path for t in package.tables if "://" not in t.path})]
+    paths = [
+        descriptor_file.name,
+        *sorted({t.path for t in package.tables if t.path and "://" not in t.path}),
+    ]
     with contextlib.suppress(DescriptorError):  # and the SQL of the derived tables
         paths += sorted({d.sql_path for d in declarations(package.descriptor)})
     try:
@@ -249,11 +265,62 @@ TABLE_FORMATS = (
 )
 
 
+def release_stem(package_name: str, version: str) -> str:
+    """``<name>-<version>``: the release's folder, zip and database stem.
+
+    The name is the package's :func:`zonedata.names.file_stem` (a package without a
+    name acceptable as a table name is called :data:`UNNAMED_PACKAGE`).
+    """
+    stem = names.file_stem(package_name) if names.is_table_name(package_name) else UNNAMED_PACKAGE
+    return f"{stem}-{version}"
+
+
+def table_file(table_name: str, ext: str) -> str:
+    """The release file of a table in one format: ``<file stem>.<ext>``."""
+    return f"{names.file_stem(table_name)}.{ext}"
+
+
+def resource_names(table_names: list[str], package_name: str) -> dict[tuple[str, str], str]:
+    """The release descriptor's resource names, unique: (table, format) -> name.
+
+    A table's Parquet resource has the table's own name; its JSON and CSV resources are
+    ``<table>-json`` and ``<table>-csv``, and the database (key ``("", "sqlite")``)
+    ``<package>-sqlite`` (``sqlite`` for a package without a usable name), unless that
+    name is taken (by a table, or an earlier resource): then a number is added
+    (``a-json-2``). Every name is a table name (:func:`zonedata.names.is_table_name`):
+    one that would be too long is cut before its suffix. Readers find a format's table by
+    its :data:`TABLE_PROPERTY`, never by its name.
+    """
+    database = f"{package_name}-{DATABASE_RESOURCE}"
+    if not names.is_table_name(database):
+        database = DATABASE_RESOURCE
+    taken = set(table_names)
+    out = {(t, "parquet"): t for t in table_names}
+    wanted = [
+        ((t, fmt), (t, suffix)) for _, suffix, fmt, _ in TABLE_FORMATS[1:] for t in table_names
+    ]
+    for key, (head, suffix) in [*wanted, (("", "sqlite"), (database, ""))]:
+        free, n = _fitted(head, suffix), 1
+        while free in taken:
+            n += 1
+            free = _fitted(head, f"{suffix}-{n}")
+        taken.add(free)
+        out[key] = free
+    return out
+
+
+def _fitted(head: str, suffix: str) -> str:
+    """``head + suffix``, ``head`` cut so that the name is at most the longest table name."""
+    return head[: names.MAX_NAME_LENGTH - len(suffix)] + suffix
+
+
 def _resource(
     t: Table, path: str, name: str, fmt: str, mediatype: str, info: ReleasedFile
 ) -> dict[str, Any]:
     src = t.descriptor
     r: dict[str, Any] = {"name": name, "type": "table"}
+    if fmt != "parquet":
+        r[TABLE_PROPERTY] = t.name
     for key in ("title", "description"):
         if key in src:
             r[key] = src[key]
@@ -273,24 +340,24 @@ def _resource(
     return r
 
 
-def database_name(version: str) -> str:
+def database_name(package_name: str, version: str) -> str:
     """The file name of a release's SQLite database."""
-    return f"zonedata-{version}.sqlite"
+    return f"{release_stem(package_name, version)}.sqlite"
 
 
 def _database_resource(
-    version: str, tables: list[tuple[str, int]], info: ReleasedFile
+    name: str, path: str, tables: list[tuple[str, int]], info: ReleasedFile
 ) -> dict[str, Any]:
     import sqlite3
 
     return {
-        "name": DATABASE_RESOURCE,
+        "name": name,
         "title": "SQLite database",
         "description": (
             "Every table in one SQLite database, with its primary and foreign keys and "
             "declared column types; _tables and _fields describe the tables and fields."
         ),
-        "path": database_name(version),
+        "path": path,
         "format": "sqlite",
         "mediatype": SQLITE_MEDIATYPE,
         BYTES_PROPERTY: info.bytes,
@@ -318,15 +385,16 @@ def release_descriptor(
         if key not in ("$schema", "resources", "profile", DERIVED_PROPERTY):
             d[key] = value
     d["version"] = version
+    rnames = resource_names([t.name for t in package.tables], package.name)
     resources = [
-        _resource(t, f"{t.name}.{ext}", t.name + suffix, fmt, mediatype, files[f"{t.name}.{ext}"])
-        for ext, suffix, fmt, mediatype in TABLE_FORMATS
+        _resource(t, path, rnames[(t.name, fmt)], fmt, mediatype, files[path])
+        for ext, _, fmt, mediatype in TABLE_FORMATS
         for t in package.tables
-        if f"{t.name}.{ext}" in files
+        if (path := table_file(t.name, ext)) in files
     ]
-    db = database_name(version)
+    db = database_name(package.name, version)
     if db in files:
-        resources.append(_database_resource(version, tables or [], files[db]))
+        resources.append(_database_resource(rnames[("", "sqlite")], db, tables or [], files[db]))
     d["resources"] = resources
     return d
 
@@ -376,10 +444,11 @@ def write_table(folder: Path, table: Table, raw: pa.Table, typed: pa.Table) -> l
 
     out = []
     try:
-        out.append(_write(folder / f"{table.name}.parquet", formats.parquet_bytes(typed, table)))
-        _checkpoint(f"wrote {table.name}.parquet")
-        out.append(_write(folder / f"{table.name}.json", formats.json_chunks(table, raw, typed)))
-        _checkpoint(f"wrote {table.name}.json")
+        parquet, json_file = table_file(table.name, "parquet"), table_file(table.name, "json")
+        out.append(_write(folder / parquet, formats.parquet_bytes(typed, table)))
+        _checkpoint(f"wrote {parquet}")
+        out.append(_write(folder / json_file, formats.json_chunks(table, raw, typed)))
+        _checkpoint(f"wrote {json_file}")
     except (ArrowException, ValueError) as e:
         raise ReleaseError(f"cannot convert {table.path}: {e}") from e
     return out
@@ -469,7 +538,8 @@ def read_source_package(desc_file: Path) -> Package:
 
     The descriptor must be a regular file of at most 16 MiB with JSON nested at most
     100 levels (a FIFO or ``/dev/zero`` is refused, not read), and every resource name a
-    safe file stem (rule ``name-unsafe``): the release writes ``<name>.parquet``.
+    table name by :func:`zonedata.names.name_problem` (rule ``name-unsafe``): the
+    release writes ``<file stem>.parquet``.
     """
     from zonedata.validate import descriptor_checks
 
@@ -481,7 +551,7 @@ def read_source_package(desc_file: Path) -> Package:
     except (DescriptorError, TypeError, AttributeError, ValueError) as e:
         raise ReleaseError(f"{desc_file}: {e}") from e
     for t in package.tables:
-        if problem := name_problem(t.name):
+        if problem := names.name_problem(t.name):
             raise ReleaseError(
                 f"{desc_file}: resource name {t.name!r} {problem} (name-unsafe); "
                 "nothing was written"
@@ -506,7 +576,8 @@ def check_out(out_dir: Path, package: Package, desc_file: Path) -> Path:
     for t in package.tables:
         # a path that cannot be resolved (a NUL in it) is refused by validation
         with contextlib.suppress(OSError, RuntimeError, ValueError):
-            sources.append(package.file(t).resolve())
+            if t.path:  # (inline data has no file)
+                sources.append(package.file(t).resolve())
     why = ""
     if out == package_dir:
         why = f"it is the package folder {package_dir}"
@@ -657,7 +728,7 @@ class _Plan:
 
     @property
     def stem(self) -> str:
-        return f"zonedata-{self.version}"
+        return release_stem(self.package.name, self.version)
 
     @property
     def folder(self) -> Path:
@@ -677,6 +748,8 @@ class _Written:
 
     files: dict[str, ReleasedFile] = field(default_factory=dict)
     tables: list[tuple[str, int]] = field(default_factory=list)
+    #: the release schema of a table read again for the release (not its source's)
+    released: dict[str, Table] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     checksums: bytes = b""
     derived: list[Table] = field(default_factory=list)
@@ -699,6 +772,12 @@ def plan_release(
             raise ReleaseError(
                 f"table {t.name!r} is remote ({t.path}); only local files can be released"
             )
+    unwritable = [
+        p for p in publishable.check_tables(package, str(desc_file)) if p.severity == "error"
+    ]
+    if unwritable:  # (validate reports them too, with their rule codes)
+        p = unwritable[0]
+        raise ReleaseError(f"{desc_file}: {p.message.rstrip('.')} ({p.code}); nothing was written")
     plan = _Plan(desc_file, package, v, Path(out), force)
     check_out(plan.out_dir, package, desc_file)
     if plan.existing() and not force:
@@ -733,7 +812,7 @@ def copy_csv(
             while chunk := fh.read(1 << 20):
                 yield chunk
 
-    info = _write(folder / f"{table.name}.csv", pieces())
+    info = _write(folder / table_file(table.name, "csv"), pieces())
     if before is None or _source_stat(source) != before or info.bytes != before[0]:
         raise ReleaseError(f"{source} changed while the release was built; build it again")
     return info
@@ -755,12 +834,20 @@ def write_tables(
     validated = validated_tables(report)
     typed_tables: list[tuple[Table, pa.Table]] = []
     for t in plan.package.tables:
-        raw, typed = released_table(validated, t, release_pkg)
+        if t.name in validated and not is_plain_file(t):
+            t, raw, typed, csv_file = release_text_table(folder, t, validated, release_pkg)
+            out.released[t.name] = t
+        elif t.name in validated:
+            raw, typed = released_table(validated, t, release_pkg)
+            csv_file = copy_csv(folder, plan.package, t, stats[t.name])
+        else:
+            t, raw, typed, csv_file = release_foreign_table(folder, plan, t, stats[t.name])
+            out.released[t.name] = t
         out.tables.append((t.name, typed.num_rows))
         for f in write_table(folder, t, raw, typed):
             out.add(f)
-        out.add(copy_csv(folder, plan.package, t, stats[t.name]))
-        _checkpoint(f"wrote {t.name}.csv")
+        out.add(csv_file)
+        _checkpoint(f"wrote {table_file(t.name, 'csv')}")
         typed_tables.append((t, typed))
         del raw
     for d in derived:
@@ -768,22 +855,76 @@ def write_tables(
         out.tables.append((d.table.name, typed.num_rows))
         for f in write_table(folder, d.table, d.raw, typed):
             out.add(f)
-        out.add(_write(folder / f"{d.table.name}.csv", d.csv))
-        _checkpoint(f"wrote {d.table.name}.csv")
+        out.add(_write(folder / table_file(d.table.name, "csv"), d.csv))
+        _checkpoint(f"wrote {table_file(d.table.name, 'csv')}")
         typed_tables.append((d.table, typed))
-    out.add(write_database_file(folder, plan.version, typed_tables, derived))
+    out.add(write_database_file(folder, plan.package.name, plan.version, typed_tables, derived))
     return out
 
 
+def is_plain_file(table: Table) -> bool:
+    """Whether the table's CSV file can be copied as it is: one file, not compressed."""
+    from zonedata.validate.foreign import compression
+
+    return len(table.parts) <= 1 and compression(table.descriptor, table.path) is None
+
+
+def release_text_table(
+    folder: Path,
+    table: Table,
+    validated: dict[str, tuple[pa.Table, pa.Table]],
+    package: Package,
+) -> tuple[Table, pa.Table, pa.Table, ReleasedFile]:
+    """A table validation read from a compressed or multipart file: its CSV file is
+    written from the cells validation read (UTF-8, comma, LF), its resource without the
+    source file's dialect and compression. (release table, text, typed, CSV file)."""
+    from zonedata.release import foreign_tables
+
+    released = Table.from_descriptor(foreign_tables.plain_csv_descriptor(table.descriptor))
+    raw, typed = released_table(validated, table, package)
+    columns = [raw.column(n).to_pylist() for n in released.field_names]
+    data = foreign_tables.csv_bytes(released.field_names, columns)
+    return released, raw, typed, _write(folder / table_file(table.name, "csv"), data)
+
+
+def release_foreign_table(
+    folder: Path, plan: _Plan, table: Table, before: tuple[int, int] | None
+) -> tuple[Table, pa.Table, pa.Table, ReleasedFile]:
+    """A table validation left to frictionless (a field type or option, a format the fast
+    path does not read): read again by :mod:`zonedata.release.foreign_tables`; its CSV
+    file is written from the values read. (release table, text, typed, CSV file)."""
+    from zonedata.release import foreign_tables
+
+    package = plan.package
+    released, raw, typed, data = foreign_tables.read_table(
+        package.descriptor, package.base_path, table
+    )
+    if table.path and before is not None and _source_stat(package.file(table)) != before:
+        raise ReleaseError(
+            f"{package.file(table)} changed while the release was built; build it again"
+        )
+    release_pkg = Package(
+        descriptor={**package.descriptor, "version": plan.version},
+        base_path=package.base_path,
+        tables=(released,),
+    )
+    typed = with_release_schema(typed, released, release_pkg)
+    return released, raw, typed, _write(folder / table_file(table.name, "csv"), data)
+
+
 def write_database_file(
-    folder: Path, version: str, tables: list[tuple[Table, pa.Table]], derived: list[Derived]
+    folder: Path,
+    package_name: str,
+    version: str,
+    tables: list[tuple[Table, pa.Table]],
+    derived: list[Derived],
 ) -> ReleasedFile:
     """The release's SQLite database (see :mod:`zonedata.release.database`)."""
     import sqlite3
 
     from zonedata.release.database import write_database
 
-    path = folder / database_name(version)
+    path = folder / database_name(package_name, version)
     _check_write_target(path)
     try:
         write_database(path, tables, {d.table.name: d.sql for d in derived})
@@ -796,7 +937,15 @@ def write_database_file(
 
 def write_metadata(folder: Path, plan: _Plan, written: _Written) -> None:
     """The release descriptor and ``SHA256SUMS``, last, once every other file is written."""
-    tables = [Table.from_descriptor({**t.descriptor, "path": t.path}) for t in plan.package.tables]
+    tables = [
+        Table.from_descriptor(
+            {
+                **written.released.get(t.name, t).descriptor,
+                "path": t.path or table_file(t.name, "csv"),
+            }
+        )
+        for t in plan.package.tables
+    ]
     tables += written.derived
     package = Package(descriptor=plan.package.descriptor, base_path=folder, tables=tuple(tables))
     descriptor = release_descriptor(package, plan.version, written.files, written.tables)
@@ -866,7 +1015,9 @@ def build_release(
     """
     started = time.monotonic()
     plan = plan_release(path, version, out, force)
-    stats = {t.name: _source_stat(plan.package.file(t)) for t in plan.package.tables}
+    stats = {
+        t.name: _source_stat(plan.package.file(t)) if t.path else None for t in plan.package.tables
+    }
     report = run_validation(plan.desc_file)
     if report.errors:
         raise ValidationFailedError(report)

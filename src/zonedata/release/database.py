@@ -28,12 +28,15 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from zonedata.limits import Limits, current_limits
 from zonedata.model.descriptor import Table
 from zonedata.model.types import sqlite_column, sqlite_type
+from zonedata.validate.publishable import CATALOGUE_TABLES
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -43,8 +46,8 @@ if TYPE_CHECKING:
 PAGE_SIZE = 4096
 #: Rows per ``executemany`` batch.
 BATCH_ROWS = 10_000
-TABLES_TABLE = "_tables"
-FIELDS_TABLE = "_fields"
+#: The catalogue tables (validate reports a table of one of these names: name-reserved).
+TABLES_TABLE, FIELDS_TABLE = CATALOGUE_TABLES
 #: The catalogue tables' columns: (name, declared type, NOT NULL).
 TABLES_COLUMNS = (
     ("table_name", "TEXT", True),
@@ -66,12 +69,14 @@ FIELDS_COLUMNS = (
     ("title", "TEXT", False),
     ("description", "TEXT", False),
 )
-#: Verify: SQLite virtual-machine steps between two checks of the work done, and the
-#: most checks before a query on a stranger's database is stopped.
+#: Verify: SQLite virtual-machine steps between two checks of the work and time a query
+#: on a stranger's database has taken (its bounds are :class:`zonedata.limits.Limits`'
+#: ``max_sql_steps`` and ``max_sql_seconds``; ``max_value_bytes`` bounds a value).
 PROGRESS_STEPS = 10_000
-MAX_PROGRESS_CHECKS = 100_000
-#: Verify: the longest string or blob a stranger's database may hand back.
-MAX_VALUE_BYTES = 64 * 1024 * 1024
+#: The default bounds, as progress checks and bytes (for messages; the bounds in force are
+#: :func:`zonedata.limits.current_limits`').
+MAX_PROGRESS_CHECKS = Limits().max_sql_steps // PROGRESS_STEPS
+MAX_VALUE_BYTES = Limits().max_value_bytes
 
 
 def quote(name: str) -> str:
@@ -170,12 +175,10 @@ def fill_database(
 ) -> None:
     """Create the catalogues and ``tables`` on ``con`` and insert their rows, in one
     transaction: the contents of a release's database (:func:`write_database`)."""
-    by_name = {t.name: t for t, _ in tables}
     con.execute("BEGIN")
-    con.execute(catalogue_sql(TABLES_TABLE, TABLES_COLUMNS, '"table_name"'))
-    con.execute(catalogue_sql(FIELDS_TABLE, FIELDS_COLUMNS, '"table_name", "field_name"'))
+    for statement in schema_statements([t for t, _ in tables]):
+        con.execute(statement)
     for position, (table, typed) in enumerate(tables, start=1):
-        con.execute(create_table_sql(table, by_name))
         marks = ", ".join("?" * len(table.fields))
         insert = f"INSERT INTO {quote(table.name)} VALUES ({marks})"
         for rows in sorted_rows(table, typed):
@@ -220,46 +223,133 @@ def _authorize(
     return sqlite3.SQLITE_OK
 
 
+class BoundedConnection(sqlite3.Connection):
+    """A connection whose every ``execute`` gets a fresh budget of steps and seconds.
+
+    The progress handler counts the virtual machine's steps of the query last started
+    and the time since; past either bound it stops the query
+    (``sqlite3.OperationalError: interrupted``).
+    """
+
+    max_steps: int = 0
+    max_seconds: float = 0.0
+    _steps: int = 0
+    _deadline: float = 0.0
+
+    def execute(self, sql: str, parameters: Any = (), /) -> sqlite3.Cursor:
+        self._steps, self._deadline = 0, time.monotonic() + self.max_seconds
+        return super().execute(sql, parameters)
+
+    def progress(self) -> int:
+        self._steps += PROGRESS_STEPS
+        return int(self._steps > self.max_steps or time.monotonic() > self._deadline)
+
+
 @contextlib.contextmanager
-def open_database(data: bytes) -> Iterator[sqlite3.Connection]:
+def open_database(data: bytes, limits: Limits | None = None) -> Iterator[BoundedConnection]:
     """A read-only connection to a database given as (verified) bytes.
 
     The bytes are loaded into memory (``deserialize``): no file is opened, so the file
     verify hashed is the file it reads, from a folder or a zip alike. The connection
     does not trust the schema (``trusted_schema = OFF``: no function with side effects
     in a view, trigger or generated column), answers only reads and a few pragmas (an
-    authorizer), loads no extension, caps the length of any value and stops any query
-    after :data:`MAX_PROGRESS_CHECKS` × :data:`PROGRESS_STEPS` steps.
+    authorizer), loads no extension, refuses a value longer than ``max_value_bytes``
+    (``sqlite3.DataError``) and stops a query after ``max_sql_steps`` steps or
+    ``max_sql_seconds`` (``sqlite3.OperationalError``), each query counted afresh.
     """
-    con = sqlite3.connect(":memory:", isolation_level=None)
+    bounds = limits or current_limits()
+    con = sqlite3.connect(":memory:", isolation_level=None, factory=BoundedConnection)
     try:
+        con.max_steps, con.max_seconds = bounds.max_sql_steps, bounds.max_sql_seconds
         con.deserialize(data)
-        guard(con)
+        guard(con, bounds)
         yield con
     finally:
         con.close()
 
 
-def guard(con: sqlite3.Connection) -> None:
+@contextlib.contextmanager
+def value_cap(con: sqlite3.Connection, cap: int) -> Iterator[None]:
+    """Lower the longest value ``con`` hands back to ``cap`` bytes for a while."""
+    before = con.getlimit(sqlite3.SQLITE_LIMIT_LENGTH)
+    con.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, max(1, min(cap, before)))
+    try:
+        yield
+    finally:
+        con.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, before)
+
+
+# --- the schema a release writes -------------------------------------------------------
+
+#: One object of a database's schema: (type, name, table name, SQL).
+SchemaObject = tuple[str, str, str, str | None]
+
+
+def schema_statements(tables: list[Table]) -> list[str]:
+    """The ``CREATE`` statements a release runs for ``tables``, in its order."""
+    by_name = {t.name: t for t in tables}
+    return [
+        catalogue_sql(TABLES_TABLE, TABLES_COLUMNS, '"table_name"'),
+        catalogue_sql(FIELDS_TABLE, FIELDS_COLUMNS, '"table_name", "field_name"'),
+        *(create_table_sql(t, by_name) for t in tables),
+    ]
+
+
+def expected_schema(tables: list[Table]) -> list[SchemaObject]:
+    """The schema (``sqlite_schema``'s rows) of the database a release writes for
+    ``tables``: built in an empty in-memory database by the release's own statements.
+
+    Raises ``sqlite3.Error`` if SQLite cannot hold the tables (two tables or columns
+    whose names differ only in case, a table named like a catalogue table).
+    """
+    con = sqlite3.connect(":memory:")
+    try:
+        for statement in schema_statements(tables):
+            con.execute(statement)
+        return read_schema(con)
+    finally:
+        con.close()
+
+
+def read_schema(con: sqlite3.Connection) -> list[SchemaObject]:
+    """A database's schema objects, sorted by type and name."""
+    rows = con.execute("SELECT type, name, tbl_name, sql FROM sqlite_schema").fetchall()
+    return sorted((str(a), str(b), str(c), None if d is None else str(d)) for a, b, c, d in rows)
+
+
+def guard(con: sqlite3.Connection, limits: Limits | None = None) -> None:
     """Make ``con`` read-only and bounded, for queries on a database that is not ours.
 
     No function with side effects in a view, trigger or generated column
     (``trusted_schema = OFF``), only reads and a few pragmas (an authorizer: no write,
     ``ATTACH`` or recursive query), no extension, no value longer than
-    :data:`MAX_VALUE_BYTES`, and any query stopped after :data:`MAX_PROGRESS_CHECKS` ×
-    :data:`PROGRESS_STEPS` steps. ``verify`` reads a release's database so, and ``release``
-    runs a package's derived-table SQL so (:mod:`zonedata.release.derived`).
+    ``max_value_bytes``, and a query stopped after ``max_sql_steps`` steps or
+    ``max_sql_seconds`` (:class:`zonedata.limits.Limits`): each query afresh on a
+    :class:`BoundedConnection`, all of a plain connection's queries together (from this
+    call) otherwise. ``verify`` reads a release's database so, and ``release`` runs a
+    package's derived-table SQL so (:mod:`zonedata.release.derived`).
     """
+    bounds = limits or current_limits()
     con.execute("PRAGMA trusted_schema = OFF")
     con.execute("PRAGMA query_only = ON")
     con.execute("PRAGMA cell_size_check = ON")
-    con.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, MAX_VALUE_BYTES)
+    con.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, min(bounds.max_value_bytes, 1 << 30))
     con.setlimit(sqlite3.SQLITE_LIMIT_ATTACHED, 0)
-    checks = [0]
+    if isinstance(con, BoundedConnection):
+        con.max_steps, con.max_seconds = bounds.max_sql_steps, bounds.max_sql_seconds
+        con.set_progress_handler(con.progress, PROGRESS_STEPS)
+    else:
+        con.set_progress_handler(_budget(bounds), PROGRESS_STEPS)
+    con.set_authorizer(_authorize)
+
+
+def _budget(bounds: Limits) -> Callable[[], int]:
+    """A progress handler: stop once ``max_sql_steps`` steps or ``max_sql_seconds`` have
+    gone by, counted from now."""
+    steps, deadline = [0], time.monotonic() + bounds.max_sql_seconds
 
     def progress() -> int:
-        checks[0] += 1
-        return 1 if checks[0] > MAX_PROGRESS_CHECKS else 0
+        steps[0] += PROGRESS_STEPS
+        return int(steps[0] > bounds.max_sql_steps or time.monotonic() > deadline)
 
-    con.set_progress_handler(progress, PROGRESS_STEPS)
-    con.set_authorizer(_authorize)
+    return progress

@@ -18,8 +18,8 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
-from zonedata.model.descriptor import DescriptorError, Package, Table
-from zonedata.model.types import type_label
+from zonedata.model.descriptor import SUPPORTED_TYPES, DescriptorError, Field, Package, Table
+from zonedata.model.types import type_label as kind_label
 from zonedata.release.errors import NotAReleaseError, ReleaseError
 from zonedata.release.formats import NumberToken, dump_json, encode_scalar
 from zonedata.release.reader import (
@@ -198,6 +198,12 @@ def _from_parquet(v: Any) -> Any:
     return str(v)
 
 
+def type_label(f: Field) -> str:
+    """A field's type as the report names it: its kind's label, or its own type where the
+    release stores it as text (``datetime``, ``geopoint``...)."""
+    return kind_label(f) if f.type in SUPPORTED_TYPES else f.type
+
+
 # --- comparing --------------------------------------------------------------------
 
 
@@ -308,9 +314,10 @@ def _match_on(td: TableDiff, old: Table, new: Table, common: list[str]) -> list[
         td.key = old_pk
     else:
         td.key = []
-        td.notes.append(
-            "no primary key common to both versions: rows are matched on all their values"
-        )
+        if old_pk or new_pk:  # (a table that never had a key is matched on its values)
+            td.notes.append(
+                "no primary key common to both versions: rows are matched on all their values"
+            )
     return td.key or common
 
 
@@ -394,12 +401,41 @@ def _plural(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
 
 
+#: What a value may not carry into Markdown as it is: HTML (``<img onerror>``), links
+#: (``[x](javascript:...)``, ``<javascript:...>``), code spans, table cells, line breaks.
+_MARKDOWN_ESCAPES = str.maketrans(
+    {
+        "\\": "\\\\",
+        "|": "\\|",
+        "[": "\\[",
+        "]": "\\]",
+        "`": "\\`",
+        "<": "&lt;",
+        ">": "&gt;",
+        "&": "&amp;",
+        "\r": " ",
+        "\n": " ",
+    }
+)
+
+
+def markdown_text(text: str) -> str:
+    """``text`` as inert Markdown: no HTML, link, code span, table cell or line break."""
+    return text.translate(_MARKDOWN_ESCAPES)
+
+
 def _cell(v: Any) -> str:
     """A value in a Markdown table cell."""
     if v is None:
         return "*missing*"
-    text = encode_scalar(v) if isinstance(v, bool) else str(v)
-    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\r", " ").replace("\n", " ")
+    return markdown_text(encode_scalar(v) if isinstance(v, bool) else str(v))
+
+
+def _code(name: str) -> str:
+    """A table or field name, as code where it can be, else as escaped text."""
+    if "`" in name or "\r" in name or "\n" in name:
+        return markdown_text(name)
+    return f"`{name}`"
 
 
 def _table(header: list[str], rows: list[list[Any]]) -> list[str]:
@@ -409,7 +445,7 @@ def _table(header: list[str], rows: list[list[Any]]) -> list[str]:
 
 
 def _label(side: ReleaseSide) -> str:
-    return f"{side.name or 'release'} {side.version}".strip()
+    return markdown_text(f"{side.name or 'release'} {side.version}".strip())
 
 
 def summary(result: DiffResult) -> dict[str, int]:
@@ -439,11 +475,11 @@ def render_text(result: DiffResult) -> str:
         f"{s['rows_changed']} changed.",
     ]
     for t in result.tables:
-        out += ["", f"#### `{t.name}`", ""]
+        out += ["", f"#### {_code(t.name)}", ""]
         if t.status == "added":
             out.append(
                 f"New table, {_plural(len(t.rows_added), 'row')}; fields: "
-                + ", ".join(f"`{n}` ({ty})" for n, ty in t.fields_added)
+                + ", ".join(f"{_code(n)} ({ty})" for n, ty in t.fields_added)
                 + "."
             )
             continue
@@ -451,10 +487,10 @@ def render_text(result: DiffResult) -> str:
             out.append(f"Table removed (it had {_plural(len(t.rows_removed), 'row')}).")
             continue
         if t.schema_changed:
-            out += [f"- Field added: `{n}` ({ty})" for n, ty in t.fields_added]
-            out += [f"- Field removed: `{n}` ({ty})" for n, ty in t.fields_removed]
-            out += [f"- Field retyped: `{n}`: {a} → {b}" for n, a, b in t.fields_retyped]
-            out += [f"- Note: {note}" for note in t.notes]
+            out += [f"- Field added: {_code(n)} ({ty})" for n, ty in t.fields_added]
+            out += [f"- Field removed: {_code(n)} ({ty})" for n, ty in t.fields_removed]
+            out += [f"- Field retyped: {_code(n)}: {a} → {b}" for n, a, b in t.fields_retyped]
+            out += [f"- Note: {markdown_text(note)}" for note in t.notes]
             out.append("")
         counts = [
             f"{_plural(n, 'row')} {what}"

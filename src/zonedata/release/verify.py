@@ -35,7 +35,13 @@ from typing import TYPE_CHECKING, Any
 from zonedata.errors import IntegrityError, ReleaseError, UnsafeFileError
 from zonedata.model.descriptor import DescriptorError, Package, Table
 from zonedata.problems import Problem, make
-from zonedata.release.build import BYTES_PROPERTY, CSV_SUFFIX, DATABASE_PROPERTY, JSON_SUFFIX
+from zonedata.release.build import (
+    BYTES_PROPERTY,
+    CSV_SUFFIX,
+    DATABASE_PROPERTY,
+    JSON_SUFFIX,
+    TABLE_PROPERTY,
+)
 from zonedata.release.reader import (
     CHECKSUMS,
     DESCRIPTOR,
@@ -198,6 +204,7 @@ def check_integrity(
     sums = _read_sums(files, result)
     for issue in name_problems(descriptor, paths=False):  # paths: see _expected_files
         result.problems.append(finding("descriptor", DESCRIPTOR, issue))
+    result.problems.extend(duplicate_names(descriptor))
     expected = _expected_files(descriptor, sums, result)
     contents: dict[str, bytes] = {}
     for name in sorted(expected):
@@ -224,6 +231,18 @@ def check_integrity(
         result.problems.append(finding("extra", None, note))
     result.files = len(files.names)
     return contents
+
+
+def duplicate_names(descriptor: dict[str, Any]) -> list[Problem]:
+    """Resource names given twice (a release's are unique: which is meant is ambiguous)."""
+    from collections import Counter
+
+    counts = Counter(r.get("name") for r in descriptor["resources"] if isinstance(r, dict))
+    return [
+        finding("descriptor", DESCRIPTOR, f"names {count} resources {name!r}")
+        for name, count in counts.items()
+        if count > 1 and isinstance(name, str)
+    ][:MAX_SCHEMA_FINDINGS]
 
 
 def _read_sums(files: ReleaseFiles, result: VerifyResult) -> dict[str, str] | None:
@@ -338,7 +357,11 @@ def is_database(resource: dict[str, Any]) -> bool:
 
 
 def release_tables(package: Package) -> dict[str, _TableFiles]:
-    """The release's tables (its Parquet resources) with the file names of each format."""
+    """The release's tables (its Parquet resources) with the file names of each format.
+
+    A JSON or CSV resource holds the table its ``zonedata:table`` property names (a
+    release before that property: the table its name gives, ``<table>-json``).
+    """
     out: dict[str, _TableFiles] = {}
     for t in package.tables:
         if _format(t) in ("parquet", "parq"):
@@ -347,10 +370,17 @@ def release_tables(package: Package) -> dict[str, _TableFiles]:
         fmt = _format(t)
         if fmt not in ("json", "csv"):
             continue
-        suffix = JSON_SUFFIX if fmt == "json" else CSV_SUFFIX
-        base = t.name[: -len(suffix)] if t.name.endswith(suffix) else t.name
-        setattr(out.setdefault(base, _TableFiles(t)), fmt, t.path)
+        setattr(out.setdefault(format_table(t, fmt), _TableFiles(t)), fmt, t.path)
     return out
+
+
+def format_table(t: Table, fmt: str) -> str:
+    """The table a JSON or CSV resource holds (see :func:`release_tables`)."""
+    marked = t.descriptor.get(TABLE_PROPERTY)
+    if isinstance(marked, str):
+        return marked
+    suffix = JSON_SUFFIX if fmt == "json" else CSV_SUFFIX
+    return t.name[: -len(suffix)] if t.name.endswith(suffix) else t.name
 
 
 def compare_schema(got: pa.Schema, want: pa.Schema) -> list[str]:
@@ -397,7 +427,11 @@ def check_csv(
     if name is None or name not in contents:
         return []
     data = contents[name]
-    header = next(csv.reader(io.StringIO(data.split(b"\n", 1)[0].decode("utf-8", "replace"))), [])
+    try:
+        first = data.split(b"\n", 1)[0].decode("utf-8")
+        header = next(csv.reader(io.StringIO(first)), [])
+    except (UnicodeDecodeError, csv.Error) as e:
+        return [finding("csv", name, f"is not a UTF-8 CSV file: {e}")]
     if [h.lstrip("\ufeff").strip() for h in header] != table.field_names:
         return [finding("csv", name, f"has the header {header}, expected {table.field_names}")]
     try:
@@ -602,6 +636,10 @@ def check_derived(
 # --- the database -------------------------------------------------------------------
 
 
+#: The most schema differences a database is reported with (the rest are counted).
+MAX_SCHEMA_FINDINGS = 20
+
+
 def check_database(
     name: str,
     data: bytes,
@@ -609,12 +647,37 @@ def check_database(
     package: Package,
     typed: dict[str, pa.Table],
 ) -> list[Problem]:
-    """The release's SQLite database against the release's tables (see the module's doc)."""
+    """The release's SQLite database against the release's tables (see the module's doc).
+
+    Its schema is compared with the one a release writes first: only a database with
+    exactly that schema has its rows read. Every query is bounded
+    (:func:`zonedata.release.database.open_database`).
+    """
+    from zonedata.limits import env_of
     from zonedata.release.database import open_database
 
     try:
         with open_database(data) as con:
             return _database_problems(name, con, resource, package, typed)
+    except sqlite3.DataError as e:
+        return [
+            finding(
+                "sqlite",
+                name,
+                f"holds a value too long to be read ({e}; bound: {env_of('max_value_bytes')})",
+            )
+        ]
+    except sqlite3.OperationalError as e:
+        if "interrupted" not in str(e):
+            return [finding("sqlite", name, f"cannot be read as a SQLite database: {e}")]
+        return [
+            finding(
+                "sqlite",
+                name,
+                "a query on it was stopped: it took more than "
+                f"{env_of('max_sql_steps')} steps or {env_of('max_sql_seconds')} seconds",
+            )
+        ]
     except sqlite3.Error as e:
         return [finding("sqlite", name, f"cannot be read as a SQLite database: {e}")]
 
@@ -626,36 +689,22 @@ def _database_problems(
     package: Package,
     typed: dict[str, pa.Table],
 ) -> list[Problem]:
-    from zonedata.release.database import FIELDS_TABLE, TABLES_TABLE
-
-    out: list[Problem] = []
+    tables = {n: tf.table for n, tf in release_tables(package).items()}
+    out = schema_problems(name, con, list(tables.values()))
+    if out:  # rows are read only from a database with exactly the release's schema
+        return out
     integrity = [str(r[0]) for r in con.execute("PRAGMA integrity_check").fetchall()]
     if integrity != ["ok"]:
-        return [finding("sqlite", name, f"fails PRAGMA integrity_check: {integrity[:3]}")]
-    dangling = con.execute("PRAGMA foreign_key_check").fetchall()
+        return [finding("sqlite", name, f"fails PRAGMA integrity_check: {_short(integrity[:3])}")]
+    dangling = con.execute("PRAGMA foreign_key_check").fetchmany(3)
     if dangling:
-        out.append(finding("sqlite", name, f"fails PRAGMA foreign_key_check: {dangling[:3]}"))
-    objects = con.execute("SELECT type, name FROM sqlite_schema").fetchall()
-    for kind_, obj in objects:
-        if kind_ not in ("table", "index"):
-            out.append(
-                finding("sqlite", name, f"holds a {kind_} {obj!r}, which a release never has")
-            )
-    found = {str(obj) for kind_, obj in objects if kind_ == "table"}
-    tables = {n: tf.table for n, tf in release_tables(package).items()}
-    expected = set(tables) | {TABLES_TABLE, FIELDS_TABLE}
-    for missing in sorted(expected - found):
-        out.append(finding("sqlite", name, f"has no table {missing!r}"))
-    for extra in sorted(found - expected):
-        out.append(finding("sqlite", name, f"has a table {extra!r} the release does not describe"))
+        out.append(finding("sqlite", name, f"fails PRAGMA foreign_key_check: {_short(dangling)}"))
     recorded = (
         resource.get(DATABASE_PROPERTY, {}).get("tables")
         if isinstance(resource.get(DATABASE_PROPERTY), dict)
         else None
     )
     for table_name, table in tables.items():
-        if table_name not in found:
-            continue
         out += _table_problems(name, con, table, typed.get(table_name))
         if (
             isinstance(recorded, dict)
@@ -666,13 +715,74 @@ def _database_problems(
                 finding(
                     "sqlite",
                     DESCRIPTOR,
-                    f"records {recorded.get(table_name)!r} rows of {table_name!r} in {name}; "
-                    f"the table has {typed[table_name].num_rows}",
+                    f"records {_short(recorded.get(table_name))} rows of {table_name!r} in "
+                    f"{name}; the table has {typed[table_name].num_rows}",
                 )
             )
-    if FIELDS_TABLE in found:
-        out += _fields_problems(name, con, list(tables.values()))
+    out += _fields_problems(name, con, list(tables.values()))
     return out
+
+
+def _short(value: object, width: int = 200) -> str:
+    """``repr(value)``, cut to ``width`` characters: a hostile value never fills a report."""
+    text = repr(value)
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def schema_problems(name: str, con: sqlite3.Connection, tables: list[Table]) -> list[Problem]:
+    """How the database's schema (``sqlite_schema``) differs from the one a release writes
+    for ``tables``: objects missing, extra or declared otherwise (at most
+    :data:`MAX_SCHEMA_FINDINGS`, then a count of the rest). No row is read."""
+    from zonedata.release.database import expected_schema, read_schema
+
+    try:
+        want = {(t, n): sql for t, n, _, sql in expected_schema(tables)}
+    except sqlite3.Error as e:
+        return [finding("sqlite", DESCRIPTOR, f"describes tables no SQLite database holds: {e}")]
+    got = {(t, n): sql for t, n, _, sql in read_schema(con)}
+    messages = [
+        m
+        for key in sorted(got.keys() | want.keys())
+        if (m := _schema_difference(key, got.get(key, _MISSING), want.get(key, _MISSING)))
+    ]
+    out = [finding("sqlite", name, m) for m in messages[:MAX_SCHEMA_FINDINGS]]
+    if len(messages) > MAX_SCHEMA_FINDINGS:
+        rest = len(messages) - MAX_SCHEMA_FINDINGS
+        out.append(
+            finding("sqlite", name, f"and {rest:,} more differences from a release's schema")
+        )
+    return out
+
+
+#: An object one schema has and the other has not.
+_MISSING = object()
+
+
+def _schema_difference(key: tuple[str, str], got: object, want: object) -> str:
+    """What differs in one schema object ("" if nothing)."""
+    kind_, obj = key
+    shown = _short(obj, 80)
+    if got == want:
+        return ""
+    if got is _MISSING:
+        return f"has no {kind_} {shown}"
+    if want is _MISSING:
+        if kind_ == "table":
+            return f"has a table {shown} the release does not describe"
+        return f"holds {'an' if kind_[0] in 'aeiou' else 'a'} {kind_} {shown}, which a release never has"
+    g, w = _clauses(str(got)), _clauses(str(want))
+    extra = [c for c in g if c not in w]
+    lacking = [c for c in w if c not in g]
+    said = [f"it has {_short(extra[0], 160)}"] if extra else []
+    said += [f"it lacks {_short(lacking[0], 160)}"] if lacking else []
+    return f"{kind_} {shown} is declared otherwise than a release declares it: " + (
+        "; ".join(said) or "in another order"
+    )
+
+
+def _clauses(sql: str) -> list[str]:
+    """The lines of a ``CREATE`` statement, without indentation and trailing commas."""
+    return [line.strip().rstrip(",").strip() for line in sql.splitlines()]
 
 
 def _table_problems(
@@ -696,7 +806,8 @@ def _table_problems(
                 "sqlite",
                 name,
                 f"table {table.name!r} has the columns (name, type, not null, key position, "
-                f"hidden) {diff or [g[0] for g in got]}; expected {[w[0] for w in want]}",
+                f"hidden) {_short(diff or [g[0] for g in got])}; expected "
+                f"{_short([w[0] for w in want])}",
             )
         ]
     if typed is None:
@@ -713,8 +824,8 @@ def _table_problems(
                 finding(
                     "sqlite",
                     name,
-                    f"table {table.name!r}, row {line} in key order: {tuple(g)!r}, "
-                    f"where the Parquet file has {tuple(w)!r}",
+                    f"table {table.name!r}, row {line} in key order: {_short(tuple(g), 400)}, "
+                    f"where the Parquet file has {_short(tuple(w), 400)}",
                 )
             ]
     count = con.execute(f"SELECT count(*) FROM {quote(table.name)}").fetchone()[0]
@@ -730,24 +841,45 @@ def _table_problems(
 
 
 def _fields_problems(name: str, con: sqlite3.Connection, tables: list[Table]) -> list[Problem]:
-    from zonedata.release.database import FIELDS_TABLE, field_rows, quote
+    """``_fields`` against the descriptor's fields: no value longer than the longest
+    expected one is read, nor more rows than expected (and one)."""
+    from zonedata.release.database import FIELDS_TABLE, field_rows, quote, value_cap
 
-    got = con.execute(
-        f"SELECT * FROM {quote(FIELDS_TABLE)} ORDER BY table_name, position"
-    ).fetchall()
     want = sorted(
         (row for t in tables for row in field_rows(t)), key=lambda r: (str(r[0]), int(str(r[1])))
     )
+    # SQLite's length limit bounds a row's record too: each value's bytes and header
+    longest = max((sum(len(str(v).encode()) + 16 for v in row) for row in want), default=0)
+    try:
+        with value_cap(con, longest + 64):
+            got = con.execute(
+                f"SELECT * FROM {quote(FIELDS_TABLE)} ORDER BY table_name, position"
+            ).fetchmany(len(want) + 1)
+    except sqlite3.DataError:
+        return [
+            finding(
+                "sqlite",
+                name,
+                f"{FIELDS_TABLE} holds a row longer than any the descriptor's fields give "
+                f"(about {longest} bytes)",
+            )
+        ]
     if [tuple(r) for r in got] == want:
         return []
     diff = next(
-        (f"{tuple(g)} (expected {w})" for g, w in zip(got, want, strict=False) if tuple(g) != w), ""
+        (
+            f"{_short(tuple(g))} (expected {_short(w)})"
+            for g, w in zip(got, want, strict=False)
+            if tuple(g) != w
+        ),
+        "",
     )
+    count = f"more than {len(want)} rows" if len(got) > len(want) else f"{len(got)} rows"
     return [
         finding(
             "sqlite",
             name,
             f"{FIELDS_TABLE} differs from the descriptor's fields: "
-            f"{diff or f'{len(got)} rows, expected {len(want)}'}",
+            f"{diff or f'{count}, expected {len(want)}'}",
         )
     ]

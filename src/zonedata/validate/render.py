@@ -67,12 +67,21 @@ def render_json(report: Report, problems: list[Problem]) -> str:
     return json.dumps(doc, ensure_ascii=False, indent=2)
 
 
-def _escape_data(s: str) -> str:
+def escape_data(s: str) -> str:
+    """A workflow command's message: ``%``, CR and LF escaped, so it stays one command."""
     return s.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 
 
-def _escape_prop(s: str) -> str:
-    return _escape_data(s).replace(":", "%3A").replace(",", "%2C")
+def escape_property(s: str) -> str:
+    """A workflow command's property value: as :func:`escape_data`, and ``:`` and ``,``."""
+    return escape_data(s).replace(":", "%3A").replace(",", "%2C")
+
+
+def plain_line(s: str) -> str:
+    """A line printed among workflow commands that is not one: escaped as a message, and
+    never starting with ``::`` (which the runner would read as a command)."""
+    line = escape_data(s)
+    return " " + line if line.lstrip().startswith("::") else line
 
 
 def render_github(report: Report, problems: list[Problem]) -> str:
@@ -80,15 +89,19 @@ def render_github(report: Report, problems: list[Problem]) -> str:
     for p in problems:
         props = []
         path = p.path or report.package
-        props.append(f"file={_escape_prop(path)}")
+        props.append(f"file={escape_property(path)}")
         if p.line:
             props.append(f"line={p.line}")
         if p.column:
             props.append(f"col={p.column}")
-        props.append(f"title={_escape_prop(p.code)}")
-        out.append(f"::{p.severity} {','.join(props)}::{_escape_data(p.message)}")
+        props.append(f"title={escape_property(p.code)}")
+        severity = p.severity if p.severity in ("error", "warning", "notice") else "warning"
+        out.append(f"::{severity} {','.join(props)}::{escape_data(p.message)}")
     out.append(
-        f"{report.package}: {'valid' if report.valid() else 'invalid'}: {_summary(report, len(problems))}"
+        plain_line(
+            f"{report.package}: {'valid' if report.valid() else 'invalid'}: "
+            f"{_summary(report, len(problems))}"
+        )
     )
     return "\n".join(out)
 
