@@ -10,6 +10,9 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, settings
 
+#: the browser fixtures (browser, bounded) for every test file that drives Chromium
+pytest_plugins = ("tests.browser",)
+
 REPO = Path(__file__).resolve().parent.parent
 DESCRIPTOR = REPO / "datapackage.json"
 

@@ -27,12 +27,6 @@ from zonedata.release.errors import ReleaseError
 from zonedata.validate.engine import validate_package
 from zonedata.validate.publishable import check_publishable
 
-READER_TYPES = pytest.mark.xfail(
-    strict=False,
-    reason="the release reader (reader.py: _resource_problem) refuses field types outside "
-    "model.descriptor.SUPPORTED_TYPES until it accepts publishable.RELEASE_FIELD_TYPES",
-)
-
 
 def run(*args: object) -> tuple[int, str]:
     result = CliRunner().invoke(cli, [str(a) for a in args])
@@ -182,7 +176,6 @@ def test_every_field_type_and_number_option_is_released(tmp_path: Path) -> None:
     assert "format" not in fields["day"]
 
 
-@READER_TYPES
 def test_every_field_type_verifies_diffs_and_loads(tmp_path: Path) -> None:
     import zonedata
 

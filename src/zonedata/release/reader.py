@@ -76,10 +76,10 @@ from zonedata.errors import (
 )
 from zonedata.limits import Limits, current_limits, env_of
 from zonedata.model import jsontext
-from zonedata.model.descriptor import SUPPORTED_TYPES
 from zonedata.names import is_table_name
 from zonedata.paths import is_plain_relative
 from zonedata.release.archive import CHECKSUMS, DESCRIPTOR
+from zonedata.validate.publishable import RELEASE_FIELD_TYPES
 
 #: Resource properties recording a file's size: the standard ``bytes``, and the
 #: ``zonedata:bytes`` that zonedata's release builder writes.
@@ -146,8 +146,8 @@ def name_problems(descriptor: Mapping[str, Any], *, paths: bool = True) -> list[
         name = r.get("name")
         if not is_safe_name(name):
             out.append(
-                f"resource name {str(name)[:80]!r} is not a safe identifier "
-                "(^[a-z0-9][a-z0-9_.-]*$, at most 128 characters)"
+                f"resource name {str(name)[:80]!r} is not a table name (lowercase letters, "
+                "digits, '-', '_', '.' and '/', at most 64 characters)"
             )
         path = r.get("path")
         if paths and path is not None and not is_safe_path(path):
@@ -284,7 +284,7 @@ def _resource_problem(r: dict[str, Any], paths: set[str]) -> str | None:
     fields = schema.get("fields") if isinstance(schema, dict) else None
     for f in fields if isinstance(fields, list) else []:
         kind = f.get("type", "string") if isinstance(f, dict) else None
-        if kind not in SUPPORTED_TYPES:
+        if kind not in RELEASE_FIELD_TYPES:
             return f"has a field of type {str(kind)[:40]!r}, which no zonedata release writes"
     return None
 

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from zonedata.errors import SiteError, ZonedataError
 from zonedata.limits import current_limits
-from zonedata.model.descriptor import DescriptorError, Package, read_package
+from zonedata.model.descriptor import DescriptorError, Package, Table, read_package
 from zonedata.names import file_stem, is_table_name
 from zonedata.paths import is_plain_relative
 from zonedata.release import reader
@@ -86,12 +86,7 @@ def from_package(path: str | os.PathLike[str] | None) -> SiteInput:
         package = read_package(where)
     except DescriptorError as e:
         raise SiteError(str(e)) from e
-    rows = {}
-    for t in package.tables:
-        data = report.data.get(t.name)
-        if data is None or data.arrow is None:
-            raise SiteError(f"table {t.name!r} was not read by validation: no page can show it")
-        rows[t.name] = data.arrow.to_pylist()
+    rows = {t.name: _validated_rows(package, t, report.data.get(t.name)) for t in package.tables}
     left_out: list[str] = []
     downloads = _package_downloads(package, Path(report.package).name, left_out)
     package = _with_derived(package, report.data, rows)  # derived tables have no file yet
@@ -118,6 +113,21 @@ def _package_downloads(
                 Download(t.name, f"downloads/{part}", PurePosixPath(part).name, content)
             )
     return downloads
+
+
+def _validated_rows(package: Package, t: Table, data: TableData | None) -> list[dict[str, Any]]:
+    """A table's rows as validation read them; a table frictionless validated (a type or
+    format the fast path leaves to it) is read as ``release`` reads it for its files."""
+    if data is not None and data.arrow is not None:
+        rows: list[dict[str, Any]] = data.arrow.to_pylist()
+        return rows
+    from zonedata.release.foreign_tables import read_table
+
+    try:
+        _, _, typed, _ = read_table(package.descriptor, package.base_path, t)
+    except ZonedataError as e:
+        raise SiteError(f"table {t.name!r} cannot be read for its page: {e}") from e
+    return list(typed.to_pylist())
 
 
 def _with_derived(

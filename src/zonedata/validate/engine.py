@@ -31,6 +31,7 @@ from zonedata.validate import (
     descriptor_checks,
     foreign,
     profile,
+    publishable,
     structure,
 )
 from zonedata.validate.locate import locate
@@ -184,6 +185,7 @@ def _layers(
     if package is None:
         return None
     checks = descriptor_checks.check_resources(package, shown)
+    checks += publishable.check_publishable(package, shown)
     checks += descriptor_checks.check_references(package, shown)
     checks += descriptor_checks.check_conventions(package, shown)
     checks += derived_checks.check_derived(given, package, shown)
