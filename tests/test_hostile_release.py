@@ -138,10 +138,12 @@ def test_unsafe_resource_path(release: Path, guard: dict[str, str], bad: str) ->
 
 
 def test_unsafe_resource_name(release: Path, guard: dict[str, str]) -> None:
-    edit_descriptor(release, lambda d: resource(d, "zones.parquet").update(name="../../evil"))
-    refused(load(release, guard), 3, "UnsafeFileError", "'../../evil'", "not a safe identifier")
-    refused(run_cli("verify", str(release), env=guard), 1, "datapackage.json", "'../../evil'")
-    refused(run_cli("diff", str(release), str(release), env=guard), 2, "not a safe identifier")
+    # (a name Frictionless accepts, such as ../../evil, is an identifier a release may
+    # hold: its files are named by their paths; this one is no table name at all)
+    edit_descriptor(release, lambda d: resource(d, "zones.parquet").update(name="../../Evil"))
+    refused(load(release, guard), 3, "UnsafeFileError", "'../../Evil'", "is not a table name")
+    refused(run_cli("verify", str(release), env=guard), 1, "datapackage.json", "'../../Evil'")
+    refused(run_cli("diff", str(release), str(release), env=guard), 2, "is not a table name")
 
 
 def test_checksums_naming_a_file_outside(release: Path, guard: dict[str, str]) -> None:
@@ -545,8 +547,8 @@ def test_validate_allow_remote_keeps_a_hostile_name_inside_its_temp_folder(
     out = run_cli("validate", str(package_copy), "--allow-remote", env=env, timeout=60)
     assert "Traceback" not in out.output
     assert out.code in (0, 1), out.output
+    # the name is an identifier, never a path: the download is named by its URL's hash
     assert not list(tmp_path.rglob("escape*")), list(tmp_path.rglob("escape*"))
-    assert "name-unsafe" in out.output  # refused before any download
     # a remote resource with a safe name: its endless body is capped
     r["name"] = "cities"
     (package_copy / "datapackage.json").write_text(json.dumps(d), encoding="utf-8")
@@ -613,8 +615,8 @@ def test_central_directory_that_lies_about_a_compressed_size(
             "describes 'cities.parquet' a second time",
         ),
         (
-            lambda d: resource(d, "cities.parquet")["schema"]["fields"][1].update(type="geojson"),
-            "has a field of type 'geojson', which no zonedata release writes",
+            lambda d: resource(d, "cities.parquet")["schema"]["fields"][1].update(type="hologram"),
+            "has a field of type 'hologram', which no zonedata release writes",
         ),
     ],
     ids=["same-path-twice", "unknown-field-type"],
@@ -823,7 +825,8 @@ def _bomb_parquet(release: Path, how: str) -> None:
     path = release / "cities.parquet"
     if how == "big-strings":  # 4000 rows of one 100 KiB string: under 1 KB, 800 MB decoded
         big = pa.DictionaryArray.from_arrays(pa.array([0] * 4000), pa.array(["x" * (100 << 10)]))
-        pq.write_table(pa.table({"city_id": big, "name_en": big}), path, compression="zstd")
+        columns = pq.read_schema(path).names  # every column, so only the size is wrong
+        pq.write_table(pa.table(dict.fromkeys(columns, big)), path, compression="zstd")
     elif how == "plain-strings":  # 300 rows of 1 MiB strings, not dictionary-encoded
         big = pa.array(["x" * (1 << 20)] * 300)
         t = pa.table({"city_id": big})
@@ -850,7 +853,9 @@ def test_parquet_over_the_caps_is_refused_before_it_is_read(
     _bomb_parquet(release, how)
     env = {**guard, **env}
     out = run_cli("verify", str(release), env=env, memory=1 << 30)
-    refused(out, 1, "cities.parquet", words)
+    # verify compares the footer's schema first: a dictionary-encoded bomb is a SCHEMA
+    # finding before any row is decoded (load decodes, and refuses it by its size)
+    refused(out, 1, "cities.parquet", "SCHEMA" if how == "big-strings" else words)
     refused(load(release, env, memory=1 << 30), 3, "IntegrityError", "cities.parquet", words)
 
 

@@ -94,7 +94,7 @@ def test_intact_folder_and_zip(release: Path) -> None:
     for target in (release / STEM, release / f"{STEM}.zip", release / STEM / "datapackage.json"):
         code, out = verify(target)
         assert code == 0, out
-        assert "OK: 69 files intact" in out
+        assert "OK: 90 files intact" in out
 
 
 def test_flipped_byte(release: Path) -> None:
@@ -248,12 +248,13 @@ def test_not_a_release(tmp_path: Path) -> None:
 
 def test_verify_api(release: Path) -> None:
     result = verify_release(release / f"{STEM}.zip")
-    # 22 tables (20 canonical, 2 overview) in 3 formats, the database, the descriptor
+    # 29 tables (25 canonical, 4 derived) in 3 formats, the database, the descriptor
     # and SHA256SUMS
-    assert result.ok and result.files == 69 and result.tables == 22
+    derived = ["zone_overview", "city_indicators", "city_treatment", "city_programme_years"]
+    assert result.ok and result.files == 90 and result.tables == 29
     assert result.rows == sum(
         len(json.loads((release / STEM / f"{t}.json").read_text(encoding="utf-8")))
-        for t in [*read_package(PACKAGE).table_names, "zone_overview", "city_indicators"]
+        for t in [*read_package(PACKAGE).table_names, *derived]
     )
 
 
@@ -317,8 +318,8 @@ def test_csv_with_another_header(release: Path) -> None:
         (
             "release-csv",
             "cities.csv",
-            "has the header ['city_id', 'name', 'name_zh', 'province_id'], expected "
-            "['city_id', 'name_en', 'name_zh', 'province_id']",
+            "has the header ['city_id', 'name', 'name_zh', 'province_id', 'admin_code'], "
+            "expected ['city_id', 'name_en', 'name_zh', 'province_id', 'admin_code']",
         )
     ]
 
@@ -376,7 +377,7 @@ def test_forged_database_rows_are_found(release: Path) -> None:
         (
             "release-sqlite",
             db_path(release).name,
-            "table 'city_indicators', row 10 in key order: ('shenzhen', 2018, 2422.198, 0, "
+            "table 'city_indicators', row 11 in key order: ('shenzhen', 2018, 2422.198, 0, "
             "'qqzyw-2018-shenzhen-communique', 7.6, 0, 'qqzyw-2018-shenzhen-communique', "
             "'nbs-2018-annual', 6.6174, 400.0), where the Parquet file has ('shenzhen', 2018, "
             "2422.198, 0, 'qqzyw-2018-shenzhen-communique', 7.6, 0, "
