@@ -150,11 +150,13 @@ RULES: dict[str, Rule] = _rules(
     Rule(
         "field-name-formula",
         "descriptor",
-        "error",
+        "warning",
         "Field name would run as a spreadsheet formula",
         "A field name heads its column in the CSV files a release publishes; one starting with =, +, "
         "-, @, a tab or a carriage return runs as a formula when the CSV is opened in a spreadsheet "
-        "(CSV injection), as a cell would (formula-cell).",
+        "(CSV injection), as a cell would (formula-cell). Frictionless accepts such a name, so it is "
+        "a warning (a failure under --strict); a package that declares the no-formula rule gets it "
+        "as that rule's error.",
     ),
     Rule(
         "version-too-long",
