@@ -56,6 +56,7 @@ from typing import TYPE_CHECKING, Any
 from zonedata import names
 from zonedata.model.descriptor import DescriptorError, Package, Table
 from zonedata.model.descriptor_file import descriptor_in
+from zonedata.paths import is_entry_below, is_plain_relative
 from zonedata.release.archive import CHECKSUMS, DESCRIPTOR, ZIP_EPOCH_MIN, write_zip
 from zonedata.release.errors import ReleaseError, ReleaseExistsError, ValidationFailedError
 from zonedata.validate import publishable
@@ -658,23 +659,8 @@ def check_replaceable(folder: Path, zip_path: Path) -> None:
                 entries = zf.namelist()
         except (OSError, zipfile.BadZipFile, ValueError):
             raise _not_a_release(zip_path, "not a zip file") from None
-        if not entries or not all(_zip_entry_inside(n, stem) for n in entries):
+        if not entries or not all(is_entry_below(n, stem) for n in entries):
             raise _not_a_release(zip_path, f"it holds files outside {stem}/")
-
-
-def _zip_entry_inside(name: str, stem: str) -> bool:
-    """A zip entry that is a plain relative path below ``stem/`` (no ``..``, ``.`` or
-    empty part, not absolute, no backslash, NUL or other control character)."""
-    parts = name.split("/")
-    if name.endswith("/"):
-        parts = parts[:-1]  # a folder entry
-    return (
-        len(parts) >= 1
-        and parts[0] == stem
-        and "\\" not in name
-        and not any(ord(c) < 32 or c == "\x7f" for c in name)
-        and all(part not in ("", ".", "..") for part in parts)
-    )
 
 
 def remove_old_release(aside: Path) -> None:
@@ -704,8 +690,7 @@ def _check_write_target(path: Path) -> None:
     named. A path built from a hostile name (``tmp/../../x.parquet``) fails both.
     """
     name, parent = path.name, path.parent
-    plain = bool(name) and name not in (".", "..") and not name.startswith(".")
-    plain = plain and "/" not in name and "\\" not in name and "\x00" not in name
+    plain = is_plain_relative(name) and "/" not in name and not name.startswith(".")
     if _TEMP_RE.match(name) and ".." not in parent.parts:
         return
     if plain and _TEMP_RE.match(parent.name) and ".." not in parent.parts:
