@@ -264,3 +264,31 @@ def test_a_hostile_marker_never_removes_files_outside_the_site(tmp_path: Path) -
     assert result.code == 0, result.output
     assert snapshot(tmp_path / "outside") == before
     assert (tmp_path / "near.txt").read_text("utf-8") == "mine"
+
+
+def test_a_marker_never_removes_the_users_files_inside_the_site(tmp_path: Path) -> None:
+    """Files listed in a tampered marker, with their true hashes even, stay when they are
+    in a hidden folder (a gh-pages worktree's .git) or of a kind a site never writes; a
+    page changed since the build is not overwritten."""
+    import hashlib
+
+    package = write_foreign(tmp_path / "pkg")
+    out = tmp_path / "site"
+    assert _site(str(package), "--out", str(out)).code == 0
+    (out / ".git").mkdir()
+    (out / ".git" / "config").write_text("[core]\n", "utf-8")
+    (out / "MINE.txt").write_text("keep", "utf-8")
+    marker = out / ".zonedata-site"
+    listed = [
+        f"{hashlib.sha256((out / rel).read_bytes()).hexdigest()}  {rel}"
+        for rel in (".git/config", "MINE.txt")
+    ]
+    marker.write_text(marker.read_text("utf-8") + "\n".join(listed) + "\n", "utf-8")
+    result = _site(str(package), "--out", str(out))
+    assert result.code == 0, result.output
+    assert (out / ".git" / "config").read_text("utf-8") == "[core]\n"
+    assert (out / "MINE.txt").read_text("utf-8") == "keep"
+    (out / "index.html").write_text("edited by hand", "utf-8")
+    refused = _site(str(package), "--out", str(out))
+    assert refused.code == 2 and "changed since" in refused.output, refused.output
+    assert (out / "index.html").read_text("utf-8") == "edited by hand"

@@ -1,15 +1,18 @@
 """Writing a site into its folder: a rebuild replaces only what the last build wrote.
 
-The marker file (:data:`MARKER`) lists every file a build wrote. A folder may receive a
-site when it does not exist, is empty, or holds a marker; then only the files the marker
-lists are removed (folders left empty by that, too), and no file the build did not write
-before is ever overwritten: the user's own files (a gh-pages worktree's ``.git``) stay.
+The marker file (:data:`MARKER`) lists every file a build wrote, with its SHA-256. A
+folder may receive a site when it does not exist, is empty, or holds a marker; then only
+the files the marker lists whose bytes are still the ones written are removed (folders
+left empty by that, too), nothing under a hidden folder is ever touched, and no other
+file is overwritten: the user's own files (a gh-pages worktree's ``.git``), and a file
+someone added to the marker, stay.
 Files are written through no symlink, each to a temporary name and then renamed.
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import stat
 import tempfile
@@ -18,14 +21,26 @@ from pathlib import Path, PurePosixPath
 from zonedata.errors import SiteError
 from zonedata.limits import current_limits
 from zonedata.paths import is_plain_relative
-from zonedata.site.publish import no_symlink, read_published
+from zonedata.site.publish import (
+    ASSET_TYPES,
+    PACKAGE_TYPES,
+    no_symlink,
+    read_published,
+    type_allowed,
+)
 
 MARKER = ".zonedata-site"
-HEADER = "Built by `zonedata site`; a rebuild replaces only the files listed below.\n"
+#: the kinds of file a site writes: no other file is ever removed, whatever the marker says
+WRITTEN_TYPES = PACKAGE_TYPES | ASSET_TYPES | {".html", ".js", ".yaml", ".yml"}
+HEADER = (
+    "Built by `zonedata site` (manifest 2); a rebuild replaces only the files listed "
+    "below, and only while their SHA-256 is the one listed.\n"
+)
 
 
-def manifest(files: list[str]) -> bytes:
-    return (HEADER + "".join(f"{rel}\n" for rel in sorted(files))).encode("utf-8")
+def manifest(files: dict[str, bytes]) -> bytes:
+    lines = (f"{hashlib.sha256(files[rel]).hexdigest()}  {rel}\n" for rel in sorted(files))
+    return (HEADER + "".join(lines)).encode("utf-8")
 
 
 def previous_files(target: Path) -> list[str]:
@@ -47,7 +62,34 @@ def previous_files(target: Path) -> list[str]:
             f"{target / MARKER} lists no files (a site built by an older zonedata?): "
             "remove the folder's old site first"
         )
-    return [line for line in text[len(HEADER) :].splitlines() if is_plain_relative(line)]
+    return [rel for digest, rel in _listed(text[len(HEADER) :]) if _unchanged(target, digest, rel)]
+
+
+def _listed(body: str) -> list[tuple[str, str]]:
+    """(SHA-256, path) of each well-formed line: a plain path outside hidden folders."""
+    out = []
+    for line in body.splitlines():
+        digest, _, rel = line.partition("  ")
+        hidden = any(part.startswith(".") for part in rel.split("/"))
+        ours = type_allowed(rel, WRITTEN_TYPES, frozenset({"SHA256SUMS"}))
+        if len(digest) == 64 and is_plain_relative(rel) and not hidden and ours:
+            out.append((digest, rel))
+    return out
+
+
+def _unchanged(target: Path, digest: str, rel: str) -> bool:
+    """Whether ``rel`` is a regular file (reached through no symlink) still holding the
+    bytes the marker records; a missing file counts as unchanged (nothing to protect)."""
+    try:
+        parent = PurePosixPath(rel).parent
+        if parent.parts:
+            no_symlink(target, str(parent))
+        if not (target / rel).exists():
+            return True
+        data = read_published(target, rel, current_limits().max_file_bytes)
+    except (SiteError, OSError):
+        return False
+    return hashlib.sha256(data).hexdigest() == digest
 
 
 def write_site(target: Path, files: dict[str, bytes]) -> list[Path]:
@@ -56,13 +98,14 @@ def write_site(target: Path, files: dict[str, bytes]) -> list[Path]:
     for rel in files:
         if (target / rel).exists() and rel not in old and rel != MARKER:
             raise SiteError(
-                f"{target / rel} exists and was not written by zonedata site: not overwritten"
+                f"{target / rel} exists and was not written by zonedata site (or changed "
+                "since): not overwritten"
             )
     target.mkdir(parents=True, exist_ok=True)
     _remove(target, [rel for rel in old if rel not in files and rel != MARKER])
     for rel, content in sorted(files.items()):
         _write(target, rel, content)
-    _write(target, MARKER, manifest([*files, MARKER]))
+    _write(target, MARKER, manifest(files))
     return sorted(target / rel for rel in [*files, MARKER])
 
 
