@@ -10,6 +10,7 @@ was written outside the test's temporary folder. HTTP cases use a local server o
 from __future__ import annotations
 
 import http.server
+import io
 import json
 import os
 import shutil
@@ -878,3 +879,29 @@ def test_zip_holding_a_file_twice_is_refused(
     out = run_cli("diff", str(release), str(path), env=guard)
     refused(out, 2, *words)
     assert "No differences" not in out.output
+
+
+@pytest.mark.parametrize("where", ["before", "after", "between"])
+def test_a_zip_with_bytes_outside_its_members_is_refused(
+    release: Path, tmp_path: Path, guard: dict[str, str], where: str
+) -> None:
+    """A second zip glued in front (read by streaming readers, not by the central
+    directory's), or bytes after the end record or between members, make readers disagree:
+    refused by verify, load and diff, whatever the hashes say."""
+    genuine = (release.parent / f"{STEM}.zip").read_bytes()
+    evil = io.BytesIO()
+    with zipfile.ZipFile(evil, "w") as zf:
+        zf.writestr(f"{STEM}/cities.csv", 'city_id\n=HYPERLINK("http://evil")\n')
+    if where == "before":
+        data = evil.getvalue() + genuine
+    elif where == "after":
+        data = genuine + b"junk"
+    else:  # a stray local header between the first member's data and the second member
+        with zipfile.ZipFile(io.BytesIO(genuine)) as zf:
+            second = sorted(i.header_offset for i in zf.infolist())[1]
+        data = genuine[:second] + b"PK\x03\x04junk" + genuine[second:]
+    path = tmp_path / f"{STEM}.zip"
+    path.write_bytes(data)
+    out = run_cli("verify", str(path), env=guard)
+    assert out.code in (1, 2) and "not a sound zip" in out.output, out.output
+    refused(load(path, guard), 3, "NotAReleaseError", "not a sound zip")

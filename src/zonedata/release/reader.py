@@ -751,6 +751,10 @@ def _layout_lie(zf: zipfile.ZipFile, fh: IO[bytes], infos: list[zipfile.ZipInfo]
     ordered = sorted(infos, key=lambda i: i.header_offset)
     if not ordered:
         return None  # an empty zip: refused below for having no descriptor
+    if ordered[0].header_offset != 0:
+        return f"{ordered[0].header_offset} bytes stand before its first member"
+    if trailing := _bytes_after_end(fh):
+        return trailing
     limits = [i.header_offset for i in ordered[1:]] + [zf.start_dir]
     for info, limit in zip(ordered, limits, strict=True):
         try:
@@ -779,7 +783,29 @@ def _layout_lie(zf: zipfile.ZipFile, fh: IO[bytes], infos: list[zipfile.ZipInfo]
                 f"{info.filename}: its {info.compress_size} compressed bytes run past the next "
                 "member or the central directory"
             )
+        slack = 24 if flag & 0x08 else 0  # (a data descriptor follows the data)
+        if limit - end > slack:
+            return (
+                f"{info.filename}: {limit - end} bytes lie between its data and the next "
+                "member or the central directory"
+            )
     return None
+
+
+def _bytes_after_end(fh: IO[bytes]) -> str | None:
+    """Why bytes follow the zip's end record (its comment excepted), or None."""
+    try:
+        size = fh.seek(0, os.SEEK_END)
+        fh.seek(max(0, size - (1 << 16) - 22))
+        tail = fh.read()
+    except OSError as e:
+        return f"its end cannot be read: {e}"
+    at = tail.rfind(b"PK\x05\x06")
+    if at < 0 or len(tail) - at < 22:
+        return "it has no end record"
+    comment = int.from_bytes(tail[at + 20 : at + 22], "little")
+    extra = len(tail) - (at + 22 + comment)
+    return f"{extra} bytes follow its end record" if extra else None
 
 
 def _open_zip(path: Path, fh: IO[bytes], limits: Limits) -> ZipRelease:
