@@ -336,7 +336,8 @@ def test_a_rebuild_replaces_only_what_the_last_build_wrote(tmp_path: Path) -> No
     # the bundled site's pages are gone, the folder holding the user's file stays
     assert not (out / "zones" / "miit-beijing.html").exists() and not (out / "claims.html").exists()
     assert (out / "zones" / "notes.txt").read_text(encoding="utf-8") == "mine"
-    listed = (out / MARKER).read_text(encoding="utf-8").splitlines()[1:]
+    lines = (out / MARKER).read_text(encoding="utf-8").splitlines()[1:]
+    listed = [line.split("  ", 1)[1] for line in lines]  # (the SHA-256, two spaces, the path)
     assert "tables/_stations.html" in listed and "CNAME" not in listed
     assert not any(line.startswith("zones/") for line in listed)
 
