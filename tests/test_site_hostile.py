@@ -109,6 +109,16 @@ PAGE = '{% extends "zonedata/page.html" %}{% block main %}{{ row.name }}{% endbl
             "template t/p.html",
         ),
         ({"files": {"x.html": "data/_stations.csv"}}, PAGE, "only pictures"),
+        (  # the sandbox's own bound on ranges, and a bound on products
+            {"pages": [{"path": "p.html", "template": "t/p.html"}]},
+            "{% for i in range(100000000) %}{{ i }}{% endfor %}",
+            "template t/p.html",
+        ),
+        (
+            {"pages": [{"path": "p.html", "template": "t/p.html"}]},
+            "{{ 'x' * 3000000000 }}",
+            "template t/p.html",
+        ),
     ],
 )
 def test_a_bad_declaration_is_refused_clearly(
@@ -292,3 +302,16 @@ def test_a_marker_never_removes_the_users_files_inside_the_site(tmp_path: Path) 
     refused = _site(str(package), "--out", str(out))
     assert refused.code == 2 and "changed since" in refused.output, refused.output
     assert (out / "index.html").read_text("utf-8") == "edited by hand"
+
+
+def test_a_declaration_may_be_named_like_a_site_file(tmp_path: Path) -> None:
+    """Only the paths a site writes are checked against its own (a declaration file named
+    site.json beside the descriptor is no site.js)."""
+    package = write_foreign(tmp_path / "pkg")
+    descriptor = json.loads(package.read_text("utf-8"))
+    descriptor["zonedata:site"] = "site.json"
+    package.write_text(json.dumps(descriptor), "utf-8")
+    (tmp_path / "pkg" / "site.json").write_text(json.dumps({"templates": "t"}), "utf-8")
+    (tmp_path / "pkg" / "t").mkdir()
+    result = _site(str(package), "--out", str(tmp_path / "site"))
+    assert result.code == 0, result.output

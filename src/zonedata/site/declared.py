@@ -82,7 +82,7 @@ def read_declaration(
         raw = _read_json(base, raw)
     if not isinstance(raw, dict):
         raise SiteError(f"{PROPERTY} must be an object")
-    folder = _plain(raw.get("templates", ""), "templates")
+    folder = _plain(raw.get("templates", ""), "templates", output=False)
     templates = _read_templates(base, folder)
     pages = [_page(p, i, templates, tables) for i, p in enumerate(_list(raw, "pages"))]
     home = raw.get("home")
@@ -99,7 +99,7 @@ def read_declaration(
 
 def _read_json(base: Path, rel: str) -> Any:
     """The declaration kept in a JSON file beside the descriptor (``site/site.json``)."""
-    _plain(rel, "")
+    _plain(rel, "", output=False)
     data = read_published(base, rel, current_limits().max_descriptor_bytes)
     try:
         return json.loads(data)
@@ -114,12 +114,14 @@ def _list(raw: dict[str, Any], key: str) -> list[dict[str, Any]]:
     return value
 
 
-def _plain(value: object, where: str) -> str:
+def _plain(value: object, where: str, *, output: bool = True) -> str:
+    """A plain relative path; for a path the site writes (``output``), not one of its own."""
     problem = path_problem(value)
     if problem is not None:
-        raise SiteError(f"{PROPERTY}.{where}: {str(value)[:120]!r} {problem}")
+        raise SiteError(f"{PROPERTY}{'.' + where if where else ''}: {str(value)[:120]!r} {problem}")
     assert isinstance(value, str)
-    if any(value == r or value.startswith(r) for r in RESERVED) and where != "links[].href":
+    own = any(value == r or (r.endswith("/") and value.startswith(r)) for r in RESERVED)
+    if output and own and where != "links[].href":
         raise SiteError(f"{PROPERTY}.{where}: {value!r} is a path the generic site writes")
     return value
 

@@ -71,10 +71,38 @@ def most_common(values: Iterable[str]) -> str:
     return counts.most_common(1)[0][0] if counts else ""
 
 
+#: the longest text or list a template may make by multiplying or raising to a power
+MAX_PRODUCT = 1_000_000
+
+
+def _bounded_sandbox_class() -> type[SandboxedEnvironment]:
+    from jinja2.exceptions import SecurityError
+    from jinja2.sandbox import SandboxedEnvironment
+
+    class BoundedSandbox(SandboxedEnvironment):
+        """Jinja's sandbox, with ``*`` and ``**`` bounded: a declared template cannot make
+        a text of gigabytes (``'x' * 3000000000``) or a number of millions of digits."""
+
+        intercepted_binops = frozenset({"*", "**"})
+
+        def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+            if operator == "**" and abs(right) > 1000:
+                raise SecurityError(f"the power {right} is too large")
+            if operator == "*":
+                size = [len(x) for x in (left, right) if isinstance(x, str | list | tuple)]
+                count = [x for x in (left, right) if isinstance(x, int)]
+                if size and count and size[0] * abs(count[0]) > MAX_PRODUCT:
+                    raise SecurityError(f"a product longer than {MAX_PRODUCT:,} items")
+            return super().call_binop(context, operator, left, right)
+
+    return BoundedSandbox
+
+
 def environment(templates: dict[str, str]) -> SandboxedEnvironment:
     """The sandbox: the toolkit's templates under ``zonedata/``, the dataset's by path."""
     from jinja2 import ChoiceLoader, DictLoader, PackageLoader, PrefixLoader
-    from jinja2.sandbox import SandboxedEnvironment
+
+    _BoundedSandbox = _bounded_sandbox_class()
 
     loader = ChoiceLoader(
         [
@@ -82,7 +110,7 @@ def environment(templates: dict[str, str]) -> SandboxedEnvironment:
             DictLoader(templates),
         ]
     )
-    env = SandboxedEnvironment(
+    env = _BoundedSandbox(
         loader=loader,
         autoescape=True,
         trim_blocks=True,
@@ -124,6 +152,8 @@ def _render(env: SandboxedEnvironment, name: str, context: dict[str, Any]) -> st
 
     try:
         return env.get_template(name).render(context)
+    except (OverflowError, MemoryError, RecursionError) as e:  # the sandbox's own bounds
+        raise SiteError(f"template {name}: {type(e).__name__}: {e}") from None
     except TemplateError as e:
         line = getattr(e, "lineno", None)
         where = f"{getattr(e, 'name', None) or name}" + (f", line {line}" if line else "")
