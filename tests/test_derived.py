@@ -317,6 +317,11 @@ MALFORMED = {
         "zonedata:derived/0/name",
         "the name 'Item Prices' may hold only lowercase",
     ),
+    "a name the database keeps": (
+        [{**PRICES, "name": "_tables"}],
+        "zonedata:derived/0/name",
+        "reserved by the release's SQLite database",
+    ),
     "a resource's name": (
         [{**PRICES, "name": "items"}],
         "zonedata:derived/0/name",
@@ -433,7 +438,10 @@ HOSTILE = {
         f"SELECT hex(zeroblob(30000000)) || item_id AS item_id, {FIELDS} FROM items",  # 6 GB
         "returns more than 268,435,456 bytes",
     ),
-    "a blob": (f"SELECT randomblob(8) AS item_id, {FIELDS}", "returns a blob in field 'item_id'"),
+    "a blob": (f"SELECT x'00ff' AS item_id, {FIELDS}", "returns a blob in field 'item_id'"),
+    # results that are no function of the data: a release would not rebuild the same
+    "chance": (f"SELECT hex(randomblob(4)) AS item_id, {FIELDS}", "not authorized"),
+    "the clock": (f"SELECT datetime('now') AS item_id, {FIELDS}", "not authorized"),
     "two statements": (f"SELECT 'a' AS item_id, {FIELDS}; DROP TABLE items", "the query fails"),
 }
 

@@ -212,11 +212,37 @@ _PRAGMAS = frozenset(
 )
 
 
+#: functions whose result is not a function of the data (chance, the clock, the
+#: connection's history): refused, so that the same release gives the same bytes
+_UNSTABLE = frozenset(
+    {
+        "random",
+        "randomblob",
+        "changes",
+        "total_changes",
+        "last_insert_rowid",
+        "date",
+        "time",
+        "datetime",
+        "julianday",
+        "strftime",
+        "unixepoch",
+        "timediff",
+        "current_date",
+        "current_time",
+        "current_timestamp",
+    }
+)
+
+
 def _authorize(
     action: int, arg1: str | None, arg2: str | None, db: str | None, _: str | None
 ) -> int:
-    """Only reads and the few pragmas verify runs; nothing that writes or attaches."""
+    """Only reads and the few pragmas verify runs; nothing that writes or attaches, and
+    no function whose result is not a function of the data (random, the clock)."""
     if action not in _ALLOWED:
+        return sqlite3.SQLITE_DENY
+    if action == sqlite3.SQLITE_FUNCTION and (arg2 or "").lower() in _UNSTABLE:
         return sqlite3.SQLITE_DENY
     if action == sqlite3.SQLITE_PRAGMA and (arg1 or "").lower() not in _PRAGMAS:
         return sqlite3.SQLITE_DENY

@@ -28,6 +28,7 @@ from zonedata.model.descriptor import DescriptorError, Package, Table
 from zonedata.names import file_stem, name_problem
 from zonedata.problems import Problem, make
 from zonedata.validate.descriptor_checks import check_references
+from zonedata.validate.publishable import is_reserved
 
 #: The descriptor's top-level property that lists the derived tables.
 PROPERTY = "zonedata:derived"
@@ -167,6 +168,11 @@ def _item_problems(
         return [_problem(i, "name", f"the name {name[:100]!r} {why}", display, **kw)]
     if name in seen:
         why = f"{name!r} is already the name of a table"
+        return [_problem(i, "name", why, display, value=name)]
+    if is_reserved(name):
+        why = (
+            f"{name!r} is reserved by the release's SQLite database (_tables, _fields, sqlite_...)"
+        )
         return [_problem(i, "name", why, display, value=name)]
     out = []
     _, why = read_sql(package.base_path, item["sqlPath"])

@@ -92,9 +92,14 @@ def check_tables(package: Package, shown: str) -> list[Problem]:
     return out
 
 
+def is_reserved(name: str) -> bool:
+    """Whether a table name is one the release's SQLite database keeps for itself."""
+    return name in CATALOGUE_TABLES or name.startswith("sqlite_")
+
+
 def _table_name_problems(table: Table, shown: str) -> list[Problem]:
     name = table.name
-    if name in CATALOGUE_TABLES or name.startswith("sqlite_"):
+    if is_reserved(name):
         return [
             make(
                 "name-reserved",
