@@ -315,3 +315,20 @@ def test_a_declaration_may_be_named_like_a_site_file(tmp_path: Path) -> None:
     (tmp_path / "pkg" / "t").mkdir()
     result = _site(str(package), "--out", str(tmp_path / "site"))
     assert result.code == 0, result.output
+
+
+@pytest.mark.parametrize(
+    "svg",
+    [
+        "<svg xmlns='http://www.w3.org/2000/svg'><script>alert(document.domain)</script></svg>",
+        "<svg xmlns='http://www.w3.org/2000/svg' onload='alert(1)'/>",
+        "<svg xmlns='http://www.w3.org/2000/svg'><a href='javascript:alert(1)'>x</a></svg>",
+    ],
+)
+def test_a_declared_picture_that_runs_code_is_refused(tmp_path: Path, svg: str) -> None:
+    package = _declare(
+        tmp_path, {"templates": "t", "files": {"logo.svg": "t/e.svg"}}, {"t/e.svg": svg}
+    )
+    result = _site(str(package), "--out", str(tmp_path / "site"))
+    assert result.code == 2 and "runs no code" in result.stderr, result.output
+    assert not (tmp_path / "site").exists()

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -208,5 +209,20 @@ def _read_files(base: Path, raw: object, left_out: list[str]) -> dict[str, bytes
         if not os.path.lexists(base / source):
             left_out.append(f"{source}: declared for the site but missing; left out")
             continue
-        out[target] = read_published(base, source, limit)
+        content = read_published(base, source, limit)
+        if _active(target, content):
+            raise SiteError(
+                f"{PROPERTY}.files: {str(source)[:120]!r} holds a script, an event handler or a "
+                "javascript: link: a picture or style sheet of the site runs no code"
+            )
+        out[target] = content
     return out
+
+
+#: what makes an SVG picture or a style sheet run code in the site's origin
+_ACTIVE = re.compile(rb"<\s*script|\bon[a-z]+\s*=|javascript\s*:|<\s*foreignobject|@import", re.I)
+
+
+def _active(target: str, content: bytes) -> bool:
+    """Whether a declared SVG or CSS file could run code (pictures in other formats cannot)."""
+    return target.lower().endswith((".svg", ".css")) and _ACTIVE.search(content) is not None
