@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from zonedata.errors import DerivedTableError, ReleaseError
-from zonedata.limits import Limits, current_limits
+from zonedata.limits import Limits, current_limits, env_of
 from zonedata.model.descriptor import Field, Package, Table
 from zonedata.problems import Problem, make
 from zonedata.release import database
@@ -76,6 +76,11 @@ def derive_all(package: Package, data: dict[str, TableData]) -> list[Derived]:
             return [derive(d, con, package, data, limits) for d in decls]
     except (sqlite3.Error, ValueError) as e:  # a figure no REAL holds exactly, say
         raise ReleaseError(f"cannot build the database the derived tables run on: {e}") from e
+    except MemoryError:  # a cell within the byte caps can still need many times its size
+        raise ReleaseError(
+            "the derived tables need more memory than this machine gives: lower the size of "
+            f"their values ({env_of('max_derived_bytes')} bounds them)"
+        ) from None
 
 
 # --- the database the SQL runs on ---------------------------------------------------------
