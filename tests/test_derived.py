@@ -533,3 +533,20 @@ def test_the_declarations_json_schema_is_a_json_schema() -> None:
     jsonschema.Draft202012Validator.check_schema(schema)
     bundled = json.loads(BUNDLED.read_text(encoding="utf-8"))["zonedata:derived"]
     assert not list(jsonschema.Draft202012Validator(schema).iter_errors(bundled))
+
+
+def test_the_declared_rules_hold_for_derived_rows(tmp_path: Path) -> None:
+    """A package that declares no-formula gets no formula cell from its SQL either: the
+    release stops before writing anything (it would have published it, and verify refused)."""
+    declared = [{**PRICES, "schema": {**PRICES["schema"], "foreignKeys": []}}]
+    sql = "SELECT '=1+1' || item_id AS item_id, NULL AS price_eur, NULL AS price_cents, "
+    sql += "NULL AS on_sale FROM items ORDER BY 1"
+    pkg = make_package(tmp_path / "pkg", declared, {PRICES["sqlPath"]: sql})
+    descriptor = json.loads((pkg / "datapackage.json").read_text(encoding="utf-8"))
+    descriptor["zonedata:rules"] = [{"kind": "no-formula", "code": "formula-cell"}]
+    (pkg / "datapackage.json").write_text(json.dumps(descriptor), encoding="utf-8")
+    with pytest.raises(DerivedTableError) as e:
+        build_release(pkg, out=tmp_path / "dist")
+    assert e.value.table == "item_prices"
+    assert [p.code for p in e.value.problems] == ["formula-cell"] * len(ROWS)
+    assert not (tmp_path / "dist").exists() or not any((tmp_path / "dist").iterdir())

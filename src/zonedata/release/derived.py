@@ -27,7 +27,7 @@ import io
 import math
 import sqlite3
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -59,6 +59,8 @@ class Derived:
     typed: pa.Table
     csv: bytes
     sql: str
+    #: the rows as validation holds a table's, for the declared rules
+    data: TableData = field(repr=False, compare=False)
 
 
 def derive_all(package: Package, data: dict[str, TableData]) -> list[Derived]:
@@ -73,7 +75,9 @@ def derive_all(package: Package, data: dict[str, TableData]) -> list[Derived]:
     limits = current_limits()
     try:
         with derivation_database(package, data) as con:
-            return [derive(d, con, package, data, limits) for d in decls]
+            derived = [derive(d, con, package, data, limits) for d in decls]
+        check_declared_rules(package, data, derived)
+        return derived
     except (sqlite3.Error, ValueError) as e:  # a figure no REAL holds exactly, say
         raise ReleaseError(f"cannot build the database the derived tables run on: {e}") from e
     except MemoryError:  # a cell within the byte caps can still need many times its size
@@ -81,6 +85,21 @@ def derive_all(package: Package, data: dict[str, TableData]) -> list[Derived]:
             "the derived tables need more memory than this machine gives: lower the size of "
             f"their values ({env_of('max_derived_bytes')} bounds them)"
         ) from None
+
+
+def check_declared_rules(
+    package: Package, data: dict[str, TableData], derived: list[Derived]
+) -> None:
+    """The rules the package declares hold for the derived rows too (no formula cell, say):
+    an error on a derived table stops the release (:class:`DerivedTableError`)."""
+    from zonedata.validate.semantic import check_semantics
+
+    tables = {d.table.name: d.data for d in derived}
+    found = check_semantics({**data, **tables}, package=package)
+    for name in tables:
+        errors = [p for p in found if p.table == name and p.severity == "error"]
+        if errors:
+            raise DerivedTableError(name, errors)
 
 
 # --- the database the SQL runs on ---------------------------------------------------------
@@ -145,8 +164,9 @@ def derive(
         raise DerivedTableError(d.name, [_refused(d.name, d.sql_path, str(why))], "is refused")
     table = _release_table(d, sql)
     columns = run_query(con, table, d.sql_path, sql, limits)
-    raw, typed = check_rows(table, columns, data)
-    return Derived(table=table, raw=raw, typed=typed, csv=csv_bytes(table, columns), sql=sql)
+    raw, td = check_rows(table, columns, data)
+    assert td.arrow is not None  # (check_rows raises otherwise)
+    return Derived(table, raw, td.arrow, csv_bytes(table, columns), sql, td)
 
 
 def _release_table(d: Declaration, sql: str) -> Table:
@@ -244,7 +264,7 @@ def cell(f: Field, value: object) -> Cell:
 
 def check_rows(
     table: Table, columns: list[list[Cell]], data: dict[str, TableData]
-) -> tuple[pa.Table, pa.Table]:
+) -> tuple[pa.Table, TableData]:
     """(text, typed) of the derived rows, checked as validation checks a table: types,
     constraints, primary key, order, foreign keys. Raises :class:`DerivedTableError`."""
     import numpy as np
@@ -269,7 +289,7 @@ def check_rows(
     errors = [p for p in problems if p.severity == "error" or p.code == "rows-unsorted"]
     if errors or td.arrow is None:
         raise DerivedTableError(table.name, errors)
-    return raw, td.arrow
+    return raw, td
 
 
 def csv_bytes(table: Table, columns: list[list[Cell]]) -> bytes:
