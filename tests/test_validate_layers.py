@@ -482,3 +482,26 @@ def test_a_bound_that_is_not_a_number_is_a_descriptor_error(package_copy: Path) 
             "Descriptor cannot be used: field 'batch': constraint maximum 'x' is not an integer.",
         )
     ]
+
+
+def test_a_row_without_a_primary_key_is_an_error(tmp_path: Path) -> None:
+    """All key cells empty: frictionless reports a primary-key error, and so does zonedata
+    (a release's database, diff and joins could not find such a row)."""
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "t.csv").write_text("id,v\n,x\na,y\n,z\n", encoding="utf-8")
+    descriptor = {
+        "name": "p",
+        "resources": [
+            {
+                "name": "t",
+                "path": "data/t.csv",
+                "schema": {"fields": [{"name": "id"}, {"name": "v"}], "primaryKey": ["id"]},
+            }
+        ],
+    }
+    (tmp_path / "datapackage.json").write_text(json.dumps(descriptor), encoding="utf-8")
+    report = validate_package(tmp_path)
+    assert [(p.code, p.line, p.field) for p in report.errors] == [
+        ("primary-key-missing", 2, "id"),
+        ("primary-key-missing", 4, "id"),
+    ]

@@ -495,6 +495,15 @@ RULES: dict[str, Rule] = _rules(
         "constraint-unique", "schema", "error", "Value not unique", "The field's unique constraint."
     ),
     Rule(
+        "primary-key-missing",
+        "schema",
+        "error",
+        "Primary key missing",
+        "A row whose primary key cells are all empty is identified by nothing: a release's "
+        "database, a diff and a join cannot find it. Frictionless reports it as a primary-key "
+        "error.",
+    ),
+    Rule(
         "primary-key-duplicate",
         "schema",
         "error",

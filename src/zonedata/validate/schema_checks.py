@@ -565,12 +565,15 @@ def check_primary_key(
     :attr:`KeyOrder.strictly_increasing`), so there is nothing to look for.
     """
     pk = [n for n in table.primary_key if n in text.columns]
-    if not pk or distinct:
+    if not pk:
         return []
+    missing = _missing_keys(text[pk], table, kw)
+    if distinct:
+        return missing
     keys = text[pk]
     dup = keys.duplicated(keep=False) & keys.notna().all(axis=1)
     if not dup.any():
-        return []
+        return missing
     first_line = keys[dup].reset_index().groupby(pk, dropna=False)["line"].transform("min")
     rows = keys[dup].reset_index().assign(first=first_line.to_numpy())
     rows = rows[rows["line"] != rows["first"]]
@@ -589,7 +592,28 @@ def check_primary_key(
                 **kw,
             )
         )
-    return out
+    return missing + out
+
+
+def _missing_keys(keys: pd.DataFrame, table: Table, kw: dict[str, str]) -> list[Problem]:
+    """Rows whose primary key cells are all empty: no key identifies them (frictionless'
+    ``primary-key`` error too)."""
+    empty = keys.isna().all(axis=1)
+    if not empty.any():
+        return []
+    pk = list(keys.columns)
+    num = table.field_names.index(pk[0]) + 1
+    return [
+        make(
+            "primary-key-missing",
+            f"Row at line {line} has no primary key: ({', '.join(pk)}) is empty.",
+            line=int(line),
+            field=pk[0],
+            field_number=num,
+            **kw,
+        )
+        for line in keys.index[empty][:MAX_PER_CHECK]
+    ]
 
 
 @dataclass
