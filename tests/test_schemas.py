@@ -82,6 +82,7 @@ CASES: dict[str, tuple[str, Edit]] = {
     "constraint-enum": ("city_gdp", cell(BJ, "confidence", "Z")),
     "constraint-pattern": ("sources", cell({"source_id": "ecb-eurofxref-hist"}, "url", "ftp://x")),
     "primary-key-duplicate": ("city_gdp", duplicate_first_row),
+    "primary-key-missing": ("industries", cell({"industry_id": "finance"}, "industry_id", "")),
     "foreign-key-dangling": ("city_gdp", cell(BJ, "city_id", "atlantis")),
     "usd-cny-mismatch": (
         "city_gdp",
