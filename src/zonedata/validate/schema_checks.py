@@ -597,7 +597,10 @@ def check_primary_key(
 
 def _missing_keys(keys: pd.DataFrame, table: Table, kw: dict[str, str]) -> list[Problem]:
     """Rows whose primary key cells are all empty: no key identifies them (frictionless'
-    ``primary-key`` error too)."""
+    ``primary-key`` error too). Where a key field is required, such a row is already a
+    ``required-missing`` error: nothing to add."""
+    if any(table.field(n).required for n in keys.columns):
+        return []
     empty = keys.isna().all(axis=1)
     if not empty.any():
         return []
