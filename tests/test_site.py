@@ -554,3 +554,11 @@ def test_foreign_site_in_the_browser_and_screenshots(
     finally:
         watch.close()
     print(f"screenshots for review: {SCREENSHOTS}")
+
+
+def test_a_zone_page_shows_targets_beside_reported_results(site: Path) -> None:
+    """Issue 22: a zone's targets and the results reported for its city, side by side."""
+    page = (site / "zones" / "miit-chengdu.html").read_text(encoding="utf-8")
+    section = page[page.index("Targets and reported results") :]
+    assert "more than 20 by 2020" in section and "reached 20 in 2020" in section
+    assert "chinanews-2021-05-28-chengdu-miit-zone" in section
