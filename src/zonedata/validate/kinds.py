@@ -237,6 +237,18 @@ register_kind(
     )
 )
 
+#: the parameters of a table of dated events, shared by the kinds that read one
+_EVENTS = (
+    Param("table", "table", "the table of events"),
+    Param("entity", "field", "the entity the events are about"),
+    Param("event", "field", "the event's name"),
+    Param("date", "field", "the event's date", kinds=_DATE),
+)
+#: the optional boolean field that says which rows count
+_FLAG = Param(
+    "flag", "field", "a boolean field: only flagged rows count", required=False, kinds=("boolean",)
+)
+
 register_kind(
     KindSpec(
         "dates-in-order",
@@ -245,22 +257,13 @@ register_kind(
         "``first`` event, compared at the coarser precision of the two partial dates. "
         "Reported on the later event's row, naming the first event's row.",
         (
-            Param("table", "table", "the table of events"),
-            Param("entity", "field", "the entity the events are about"),
-            Param("event", "field", "the event's name"),
-            Param("date", "field", "the event's date", kinds=_DATE),
+            *_EVENTS,
             Param("first", "string", "the event that comes first"),
             Param(
                 "first_label", "string", "how messages name it (default: its value)", required=False
             ),
             Param("then", "strings", "the events that cannot come before it"),
-            Param(
-                "flag",
-                "field",
-                "a boolean field: only flagged rows count",
-                required=False,
-                kinds=("boolean",),
-            ),
+            _FLAG,
             Param("source", "field", "a field the message shows (the source)", required=False),
             Param("label", "string", "what the entity is, in messages", required=False),
         ),
@@ -287,18 +290,9 @@ register_kind(
         "before any of batch n, compared at the coarser precision of the two. In the "
         "message, ``{groups}`` stands for the groups table's file.",
         (
-            Param("table", "table", "the table of events"),
-            Param("entity", "field", "the entity the events are about"),
-            Param("event", "field", "the event's name"),
-            Param("date", "field", "the event's date", kinds=_DATE),
+            *_EVENTS,
             Param("events", "strings", "the events that date a batch"),
-            Param(
-                "flag",
-                "field",
-                "a boolean field: only flagged rows count",
-                required=False,
-                kinds=("boolean",),
-            ),
+            _FLAG,
             Param(
                 "groups",
                 "table",
