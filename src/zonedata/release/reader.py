@@ -121,21 +121,6 @@ def safe_path(path: str, where: str) -> PurePosixPath:
     return PurePosixPath(path)
 
 
-def is_safe_path(path: object) -> bool:
-    if not isinstance(path, str):
-        return False
-    try:
-        safe_path(path, "")
-    except UnsafeFileError:
-        return False
-    return True
-
-
-def is_safe_name(name: object) -> bool:
-    """A resource name that validate accepts (:func:`zonedata.names.is_table_name`)."""
-    return is_table_name(name)
-
-
 def name_problems(descriptor: Mapping[str, Any], *, paths: bool = True) -> list[str]:
     """What is wrong with the resources' names (and ``paths``) (empty if nothing)."""
     out = []
@@ -144,13 +129,13 @@ def name_problems(descriptor: Mapping[str, Any], *, paths: bool = True) -> list[
             out.append(f"a resource is not an object: {str(r)[:60]!r}")
             continue
         name = r.get("name")
-        if not is_safe_name(name):
+        if not is_table_name(name):
             out.append(
                 f"resource name {str(name)[:80]!r} is not a table name (lowercase letters, "
                 "digits, '-', '_', '.' and '/', at most 64 characters)"
             )
         path = r.get("path")
-        if paths and path is not None and not is_safe_path(path):
+        if paths and path is not None and not is_plain_relative(path):
             out.append(f"resource {str(name)[:80]!r}: unsafe resource path {str(path)[:120]!r}")
     return out
 
@@ -950,7 +935,7 @@ class UrlRelease(ReleaseFiles):
             self._store(root, DESCRIPTOR, data)
             self._store(root, "url.txt", (self.descriptor_url + "\n").encode("utf-8"))
         for r in self._descriptor["resources"]:
-            if isinstance(r, Mapping) and is_safe_path(r.get("path")):
+            if isinstance(r, Mapping) and is_plain_relative(r.get("path")):
                 size = r.get("zonedata:bytes", r.get("bytes"))
                 self.sizes[str(r["path"])] = size if isinstance(size, int) else -1
         return self._descriptor

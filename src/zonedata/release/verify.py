@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 
 from zonedata.errors import IntegrityError, ReleaseError, UnsafeFileError
 from zonedata.model.descriptor import DescriptorError, Package, Table
+from zonedata.paths import is_plain_relative
 from zonedata.problems import Problem, make
 from zonedata.release.build import (
     BYTES_PROPERTY,
@@ -48,7 +49,6 @@ from zonedata.release.reader import (
     ReleaseFiles,
     check_is_release,
     file_spec,
-    is_safe_path,
     name_problems,
     open_release,
     read_parquet,
@@ -160,7 +160,7 @@ def _expected_files(
     expected: dict[str, _Expected] = {DESCRIPTOR: _Expected(), CHECKSUMS: _Expected()}
     for r in descriptor["resources"]:
         path = r.get("path") if isinstance(r, dict) else None
-        if not isinstance(path, str) or not is_safe_path(path):
+        if not isinstance(path, str) or not is_plain_relative(path):
             what = "unsafe resource path" if isinstance(path, str) else "no usable path"
             result.problems.append(
                 finding(
@@ -188,7 +188,7 @@ def _expected_files(
         exp.size = spec.size
         exp.hashes.append((DESCRIPTOR, spec.sha256))
     for name, hexdigest in (sums or {}).items():
-        if not is_safe_path(name):
+        if not is_plain_relative(name):
             result.problems.append(
                 finding("checksums", CHECKSUMS, f"{name!r} is not a file of the release")
             )
