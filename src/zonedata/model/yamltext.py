@@ -15,6 +15,7 @@ Only PyYAML (installed with frictionless) and the standard library are used.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 from typing import Any
@@ -22,6 +23,7 @@ from typing import Any
 from zonedata.errors import JsonTextError
 
 
+@functools.cache
 def _loader_class() -> Any:
     """The safe loader (libyaml's where PyYAML has it: many times faster) without implicit
     timestamps and refusing a key given twice in one mapping."""
@@ -99,19 +101,25 @@ def _check_json_like(value: Any) -> None:
 
 def locate(text: str, pointer: Sequence[str | int]) -> tuple[int, int] | None:
     """The 1-based line and column of the value at ``pointer``, or None."""
-    import yaml
-
-    loader = _loader_class()
-    try:
-        _refuse_aliases(text, loader)
-        node = yaml.compose(text, Loader=loader)
-    except (yaml.YAMLError, JsonTextError, RecursionError):
-        return None
+    node = _composed(text)
     for key in pointer:
         node = _child(node, key)
     if node is None:
         return None
     return node.start_mark.line + 1, node.start_mark.column + 1
+
+
+@functools.lru_cache(maxsize=1)
+def _composed(text: str) -> Any:
+    """The text's node tree, composed once however many problems are placed in it."""
+    import yaml
+
+    loader = _loader_class()
+    try:
+        _refuse_aliases(text, loader)
+        return yaml.compose(text, Loader=loader)
+    except (yaml.YAMLError, JsonTextError, RecursionError):
+        return None
 
 
 def _child(node: Any, key: str | int) -> Any:
