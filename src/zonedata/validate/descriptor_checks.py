@@ -113,6 +113,7 @@ def _strict(path: Path) -> str:
 
 def _too_deep(display: str, text: str) -> Problem:
     """The problem for JSON nested too deeply, at the first place it goes past the limit."""
+    most = current_limits().max_json_depth
     depth, line, col = 0, 1, 1
     in_string = escaped = False
     for ch in text:  # only runs for a hostile descriptor, and stops at the limit
@@ -127,7 +128,7 @@ def _too_deep(display: str, text: str) -> Problem:
             in_string = True
         elif ch in "[{":
             depth += 1
-            if depth > current_limits().max_json_depth:
+            if depth > most:
                 break
         elif ch in "]}":
             depth -= 1
@@ -137,7 +138,7 @@ def _too_deep(display: str, text: str) -> Problem:
             col += 1
     return make(
         "descriptor-json",
-        f"{display} nests arrays and objects more than {current_limits().max_json_depth} levels deep; "
+        f"{display} nests arrays and objects more than {most} levels deep; "
         "a descriptor needs far fewer.",
         path=display,
         line=line,

@@ -320,7 +320,8 @@ def _infer(r: dict[str, Any], base: Path, name: str, display: str) -> tuple[list
 def decompress_gzip(data: bytes, limit: int, shown: str) -> bytes:
     """Decompress gzip ``data`` (members in sequence) to at most ``limit`` bytes and
     ``Limits.max_expansion_ratio`` times its size; raises :class:`UnsafeInput`."""
-    cap = min(limit, max(len(data), 1 << 16) * current_limits().max_expansion_ratio)
+    ratio = current_limits().max_expansion_ratio
+    cap = min(limit, max(len(data), 1 << 16) * ratio)
     out: list[bytes] = []
     total = 0
     rest = data
@@ -335,7 +336,7 @@ def decompress_gzip(data: bytes, limit: int, shown: str) -> bytes:
                     raise UnsafeInput(
                         "file-too-large",
                         f"{shown} decompresses to more than {cap:,} bytes (the limit is the "
-                        f"smaller of {limit:,} bytes and {current_limits().max_expansion_ratio} times the file)",
+                        f"smaller of {limit:,} bytes and {ratio} times the file)",
                     )
                 rest = d.unconsumed_tail
                 if d.eof:
@@ -357,15 +358,16 @@ def _check_zip(path: Path, limit: int, shown: str) -> None:
         raise UnsafeInput("file-unreadable", f"{shown} is not a zip file ({e})") from None
     total = sum(i.file_size for i in infos)
     packed = max(sum(i.compress_size for i in infos), 1 << 16)
+    limits = current_limits()
     if (
         total > limit
-        or total > packed * current_limits().max_expansion_ratio
-        or len(infos) > current_limits().max_zip_entries
+        or total > packed * limits.max_expansion_ratio
+        or len(infos) > limits.max_zip_entries
     ):
         raise UnsafeInput(
             "file-too-large",
             f"{shown} expands to {total:,} bytes in {len(infos):,} members; the limit is the "
-            f"smaller of {limit:,} bytes and {current_limits().max_expansion_ratio} times the file",
+            f"smaller of {limit:,} bytes and {limits.max_expansion_ratio} times the file",
         )
 
 
