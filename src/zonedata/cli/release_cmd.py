@@ -129,7 +129,7 @@ def _print_summary(result: BuildResult) -> None:
             for ext in ("parquet", "json", "csv")
             if f"{name}.{ext}" in sizes
         )
-        click.echo(f"    {name:<{width}}  {rows:>6,} rows  {formats}")
+        click.echo(f"    {name:<{width}}  {rows:>6,} row{'s' * (rows != 1)}  {formats}")
     for db in (f for f in result.files if f.name.endswith(".sqlite")):
         click.echo(f"    {db.name} {_size(db.bytes)}: every table, with keys and types")
     click.echo(
@@ -202,8 +202,7 @@ def verify(release_path: str) -> None:
         warn = f"; {counted(len(result.warnings), 'warning')}" if result.warnings else ""
         click.echo(
             f"OK: {counted(result.files, 'file')} intact; {counted(result.tables, 'table')}, "
-            f"{counted(result.rows, 'row', grouped=True)} "
-            f"{'matches its schema' if result.tables == 1 else 'match their schemas'}{warn}."
+            f"{counted(result.rows, 'row', grouped=True)} match their schemas{warn}."
         )
         sys.exit(0)
     n = len(result.errors)
