@@ -4,7 +4,9 @@ Layout, for version V in the output folder DIR::
 
     DIR/N-V/<stem>.parquet   one per table, typed (see zonedata.release.formats)
     DIR/N-V/<stem>.json      one per table, exact text, native JSON types
-    DIR/N-V/<stem>.csv       one per table: the package's CSV file, byte for byte
+    DIR/N-V/<stem>.csv       one per table: the package's CSV file, byte for byte (one
+                             compressed, in parts or not comma-separated: rewritten as
+                             plain UTF-8 CSV from the cells validation read)
     DIR/N-V/N-V.sqlite       every table (see zonedata.release.database)
     DIR/N-V/datapackage.json the release descriptor (Frictionless v2)
     DIR/N-V/SHA256SUMS       "<sha256>  <file>" for every other file, for sha256sum -c
@@ -848,10 +850,15 @@ def write_tables(
 
 
 def is_plain_file(table: Table) -> bool:
-    """Whether the table's CSV file can be copied as it is: one file, not compressed."""
+    """Whether the table's CSV file can be copied as it is: one file, not compressed,
+    cells separated by commas (a release's CSV files are read with commas)."""
     from zonedata.validate.foreign import compression
 
-    return len(table.parts) <= 1 and compression(table.descriptor, table.path) is None
+    return (
+        len(table.parts) <= 1
+        and compression(table.descriptor, table.path) is None
+        and table.delimiter == ","
+    )
 
 
 def release_text_table(
@@ -860,7 +867,8 @@ def release_text_table(
     validated: dict[str, tuple[pa.Table, pa.Table]],
     package: Package,
 ) -> tuple[Table, pa.Table, pa.Table, ReleasedFile]:
-    """A table validation read from a compressed or multipart file: its CSV file is
+    """A table validation read from a compressed or multipart file, or one whose cells
+    are separated by another character than a comma: its CSV file is
     written from the cells validation read (UTF-8, comma, LF), its resource without the
     source file's dialect and compression. (release table, text, typed, CSV file)."""
     from zonedata.release import foreign_tables
