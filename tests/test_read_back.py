@@ -8,18 +8,28 @@ package, or the located problem (code, file, line, column) validate reports for 
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Any
 
+import pytest
 from click.testing import CliRunner
 
 from tests.smallpkg import csv_resource, package
 from zonedata.cli import cli
+from zonedata.release.build import build_release
+from zonedata.release.errors import ReleaseError
+from zonedata.validate.engine import display_path, validate_package
 
 
 def run(*args: object) -> tuple[int, str]:
     result = CliRunner().invoke(cli, [str(a) for a in args])
     assert "Traceback" not in result.output, result.output
     return result.exit_code, result.output
+
+
+def descriptor(folder: Path) -> dict[str, Any]:
+    return dict(json.loads((folder / "datapackage.json").read_text("utf-8")))
 
 
 # --- the summaries count in the singular and the plural ------------------------------------
@@ -46,3 +56,100 @@ def test_the_release_and_verify_summaries_say_one_table_one_row(tmp_path: Path) 
     code, out = run("verify", tmp_path / "dist" / "city-air-quality-2.3.1")
     assert code == 0, out
     assert "; 1 table, 1 row match their schemas." in out, out
+
+
+# --- a resource without a schema: released with the schema validate inferred -------------
+
+
+def schemaless(root: Path, text: str = "x,y\n1,2\n", **resource: Any) -> Path:
+    """The issue's package: one resource ``a`` (file ``a.csv``) without a schema."""
+    root.mkdir(parents=True)
+    (root / "a.csv").write_text(text, "utf-8")
+    d = {"name": "p", "version": "1.0", "resources": [{"name": "a", "path": "a.csv", **resource}]}
+    (root / "datapackage.json").write_text(json.dumps(d), "utf-8")
+    return root
+
+
+def test_a_resource_without_a_schema_goes_through_the_whole_chain(tmp_path: Path) -> None:
+    import zonedata
+
+    root = schemaless(tmp_path / "pkg")
+    report = validate_package(root)
+    column = (root / "datapackage.json").read_text("utf-8").index('{"name": "a"') + 1
+    assert [(p.code, p.path, p.line, p.column) for p in report.problems] == [
+        ("schema-inferred", display_path(root / "datapackage.json"), 1, column)
+    ]
+    result = build_release(root, out=tmp_path / "dist")
+    assert result.tables == [("a", 1)]
+    folder = tmp_path / "dist" / "p-1.0"
+    released = {r["name"]: r for r in descriptor(folder)["resources"]}
+    inferred = {"fields": [{"name": "x", "type": "integer"}, {"name": "y", "type": "integer"}]}
+    assert released["a"]["schema"] == inferred  # exactly what validate checked against
+    assert report.descriptor is not None
+    assert report.descriptor["resources"][0]["schema"] == inferred
+    for target in (folder, result.zip_path):
+        code, out = run("verify", target)
+        assert code == 0, out
+    assert run("diff", folder, result.zip_path) == (0, "No differences between p 1.0 and p 1.0.\n")
+    frame = zonedata.load("a", release=folder)
+    assert frame.to_dict("list") == {"x": [1], "y": [2]}
+    for source in (["--release", folder], [root]):
+        code, out = run("site", *source, "--out", tmp_path / f"site{len(source)}")
+        assert code == 0, out
+
+
+def test_an_inferred_delimiter_is_the_one_validate_and_release_read(tmp_path: Path) -> None:
+    """frictionless 5 gives a sniffed delimiter in its dialect's csv control: it was lost,
+    and validate read a semicolon-separated file against an inferred schema with commas."""
+    root = schemaless(tmp_path / "pkg", "x;y\n1;a\n2;b\n")
+    report = validate_package(root)
+    assert [p.code for p in report.problems] == ["schema-inferred"]
+    assert report.descriptor is not None
+    assert report.descriptor["resources"][0]["dialect"] == {"delimiter": ";"}
+    result = build_release(root, out=tmp_path / "dist")
+    assert (result.folder / "a.csv").read_text("utf-8") == "x,y\n1,a\n2,b\n"
+    code, out = run("verify", result.folder)
+    assert code == 0, out
+
+
+def test_a_schema_given_by_path_is_released_inline(tmp_path: Path) -> None:
+    root = schemaless(tmp_path / "pkg", schema="a.schema.json")
+    schema = {"fields": [{"name": "x", "type": "integer"}, {"name": "y", "type": "string"}]}
+    (root / "a.schema.json").write_text(json.dumps(schema), "utf-8")
+    assert validate_package(root).problems == []
+    result = build_release(root, out=tmp_path / "dist")
+    assert descriptor(result.folder)["resources"][0]["schema"] == schema
+    assert run("verify", result.folder)[0] == 0
+
+
+def test_a_document_beside_the_tables_is_left_out_of_the_release(tmp_path: Path) -> None:
+    root = schemaless(tmp_path / "pkg", schema={"fields": [{"name": "x"}, {"name": "y"}]})
+    d = json.loads((root / "datapackage.json").read_text("utf-8"))
+    d["resources"].append({"name": "readme", "path": "README.md", "format": "md"})
+    (root / "datapackage.json").write_text(json.dumps(d), "utf-8")
+    (root / "README.md").write_text("# P\n\nA package.\n", "utf-8")
+    report = validate_package(root)
+    # (its stand-in schema's field '-' is no field name that would run as a formula)
+    assert (report.problems, report.tables) == ([], 1)
+    result = build_release(root, out=tmp_path / "dist")
+    assert result.tables == [("a", 1)]
+    assert "left out resource 'readme': a document, not a table" in result.notes
+    assert run("verify", result.folder)[0] == 0
+
+
+def test_a_package_changed_between_plan_and_validation_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from zonedata.release import build
+
+    root = schemaless(tmp_path / "pkg")
+    validated = build.run_validation
+
+    def changed(path: Path) -> Any:  # the file changes after the release read it
+        (root / "a.csv").write_text("x,y\nfirst,2\n", "utf-8")
+        return validated(path)
+
+    monkeypatch.setattr(build, "run_validation", changed)
+    with pytest.raises(ReleaseError, match="the package changed while the release was built"):
+        build_release(root, out=tmp_path / "dist")
+    assert not (tmp_path / "dist" / "p-1.0").exists()

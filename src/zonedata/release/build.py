@@ -222,6 +222,20 @@ def run_validation(path: Path) -> Report:
     return validate_package(path)
 
 
+def check_validated(plan: _Plan, report: Report) -> None:
+    """The tables the release describes are the tables validation checked: the same
+    resources, each with the same schema (a schema validation inferred included).
+
+    They are read twice, once to plan the release and once by validation, from the same
+    files; a file changed in between (and so, say, another inferred schema) is refused.
+    """
+    given = report.descriptor.get("resources") if report.descriptor is not None else None
+    if given != [t.descriptor for t in plan.package.tables]:
+        raise ReleaseError(
+            f"{plan.desc_file}: the package changed while the release was built; build it again"
+        )
+
+
 def validated_tables(report: Report) -> dict[str, tuple[pa.Table, pa.Table]]:
     """Each table's (text, typed) as validation read them; the report's frames are let go.
 
@@ -536,21 +550,25 @@ def _temp_name(stem: str, kind: str) -> str:
 # --- what a build may read, write and replace ------------------------------------
 
 
-def read_source_package(desc_file: Path) -> Package:
-    """The package to release, read as ``zonedata validate`` reads it.
+def read_source_package(desc_file: Path) -> tuple[Package, list[str]]:
+    """The package to release, read as ``zonedata validate`` reads it
+    (:func:`zonedata.model.resolve.read_resolved`: a schema given by path put inline, a
+    missing one inferred exactly as validation infers it), and the resources left out
+    because they are documents, not tables (their files are not released).
 
     The descriptor must be a regular file of at most 16 MiB with JSON nested at most
     100 levels (a FIFO or ``/dev/zero`` is refused, not read), and every resource name a
     table name by :func:`zonedata.names.name_problem` (rule ``name-unsafe``): the
     release writes ``<file stem>.parquet``.
     """
+    from zonedata.model.resolve import read_resolved
     from zonedata.validate import descriptor_checks
 
     descriptor, problems = descriptor_checks.read_descriptor(desc_file, str(desc_file))
     if descriptor is None:
         raise ReleaseError(problems[0].message.rstrip("."))
     try:
-        package = Package.from_descriptor(descriptor, desc_file.parent)
+        package, documents = read_resolved(descriptor, desc_file.parent, str(desc_file))
     except (DescriptorError, TypeError, AttributeError, ValueError) as e:
         raise ReleaseError(f"{desc_file}: {e}") from e
     for t in package.tables:
@@ -559,7 +577,7 @@ def read_source_package(desc_file: Path) -> Package:
                 f"{desc_file}: resource name {t.name!r} {problem} (name-unsafe); "
                 "nothing was written"
             )
-    return package
+    return package, documents
 
 
 def check_out(out_dir: Path, package: Package, desc_file: Path) -> Path:
@@ -712,6 +730,8 @@ class _Plan:
     version: str
     out_dir: Path
     force: bool
+    #: resources left out: documents (Markdown, a PDF...), not tables
+    documents: tuple[str, ...] = ()
 
     @property
     def stem(self) -> str:
@@ -750,7 +770,7 @@ def plan_release(
 ) -> _Plan:
     """Read the package and check the version and the output folder; nothing is written."""
     desc_file = descriptor_path(path)
-    package = read_source_package(desc_file)
+    package, documents = read_source_package(desc_file)
     if version is None and not package.version:
         raise ReleaseError("the descriptor has no version: pass --version")
     v = check_version(version if version is not None else package.version)
@@ -765,7 +785,7 @@ def plan_release(
     if unwritable:  # (validate reports them too, with their rule codes)
         p = unwritable[0]
         raise ReleaseError(f"{desc_file}: {p.message.rstrip('.')} ({p.code}); nothing was written")
-    plan = _Plan(desc_file, package, v, Path(out), force)
+    plan = _Plan(desc_file, package, v, Path(out), force, tuple(documents))
     check_out(plan.out_dir, package, desc_file)
     if plan.existing() and not force:
         raise ReleaseExistsError(_exists_message(plan.existing()))
@@ -852,7 +872,7 @@ def write_tables(
 def is_plain_file(table: Table) -> bool:
     """Whether the table's CSV file can be copied as it is: one file, not compressed,
     cells separated by commas (a release's CSV files are read with commas)."""
-    from zonedata.validate.foreign import compression
+    from zonedata.model.sources import compression
 
     return (
         len(table.parts) <= 1
@@ -1014,6 +1034,7 @@ def build_release(
     report = run_validation(plan.desc_file)
     if report.errors:
         raise ValidationFailedError(report)
+    check_validated(plan, report)
     warnings = len(report.warnings)
     epoch, epoch_source = release_epoch(plan.package, plan.desc_file)
     out_dir = plan.out_dir
@@ -1025,6 +1046,7 @@ def build_release(
     # given as ../dist or data/../out is fine, and every path written is free of ``..``
     real_out = check_out(out_dir, plan.package, plan.desc_file)
     notes = [f"removed leftover {n}" for n in clean_stale_temporaries(real_out)]
+    notes += [f"left out resource {d!r}: a document, not a table" for d in plan.documents]
 
     tmp_dir = real_out / _temp_name(plan.stem, "tmp")
     tmp_zip = real_out / _temp_name(plan.stem + ".zip", "tmp")

@@ -108,7 +108,7 @@ def _rows(descriptor: dict[str, Any], base: Path, table: Table) -> Any:
     from frictionless import Package as FPackage
     from frictionless import system
 
-    from zonedata.validate.foreign import UnsafeInput, check_readable, parts
+    from zonedata.model.sources import UnsafeInput, check_readable, parts
     from zonedata.validate.profile import keys_as_lists, offline_profiles
 
     try:

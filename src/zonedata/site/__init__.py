@@ -20,7 +20,7 @@ from importlib import resources
 from pathlib import Path
 
 from zonedata.errors import SiteError
-from zonedata.model.descriptor import DescriptorError, read_package
+from zonedata.model.descriptor_file import descriptor_in
 from zonedata.site.declared import read_declaration
 from zonedata.site.inputs import InvalidPackageError, SiteInput, from_package, from_release
 from zonedata.site.output import MARKER, write_site
@@ -70,12 +70,14 @@ def build_site(
 
 def pages_of(data: SiteInput, package: str | os.PathLike[str]) -> None:
     """Take the declared pages (and CITATION.cff) of the source ``package`` of a release."""
-    try:
-        source = read_package(Path(package))
-    except DescriptorError as e:
-        raise SiteError(str(e)) from e
-    data.declaring = source.descriptor
-    data.base = source.base_path
+    from zonedata.validate.descriptor_checks import read_descriptor
+
+    where = descriptor_in(Path(package))
+    descriptor, problems = read_descriptor(where, str(where))
+    if descriptor is None:  # (its pages are all that is read of it: not its tables)
+        raise SiteError(problems[0].message.rstrip("."))
+    data.declaring = descriptor
+    data.base = where.parent
 
 
 def site_files(data: SiteInput) -> dict[str, bytes]:

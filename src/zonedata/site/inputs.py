@@ -10,6 +10,7 @@ Either way the downloads are the bytes read and checked here (see
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 from collections.abc import Mapping
@@ -19,7 +20,8 @@ from typing import TYPE_CHECKING, Any
 
 from zonedata.errors import SiteError, ZonedataError
 from zonedata.limits import current_limits
-from zonedata.model.descriptor import DescriptorError, Package, Table, read_package
+from zonedata.model.descriptor import DescriptorError, Package, Table, bundled_package_path
+from zonedata.model.descriptor_file import descriptor_in
 from zonedata.names import file_stem, is_table_name
 from zonedata.paths import is_plain_relative
 from zonedata.release import reader
@@ -78,12 +80,16 @@ def from_package(path: str | os.PathLike[str] | None) -> SiteInput:
     from zonedata.validate.engine import validate_package
     from zonedata.validate.render import render
 
-    where = None if path is None else Path(path)
+    where = Path(path) if path is not None else bundled_package_path()
+    with contextlib.suppress(OSError, ValueError):  # (validate says what is wrong with it)
+        where = descriptor_in(where)
     report = validate_package(where)
     if not report.valid():
         raise InvalidPackageError(render(report, "text", max_problems=10).rstrip())
-    try:
-        package = read_package(where)
+    if report.descriptor is None:  # (a valid package's descriptor was read)
+        raise SiteError(f"{report.package}: the descriptor could not be read")
+    try:  # as validation read it: an inferred schema included, documents left out
+        package = Package.from_descriptor(report.descriptor, where.parent)
     except DescriptorError as e:
         raise SiteError(str(e)) from e
     rows = {t.name: _validated_rows(package, t, report.data.get(t.name)) for t in package.tables}

@@ -18,10 +18,11 @@ import os
 import tempfile
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from zonedata.model import resolve, sources
 from zonedata.model.descriptor import Package, Table, bundled_package_path
 from zonedata.model.descriptor_file import descriptor_in
 from zonedata.problems import Problem, make
@@ -62,6 +63,10 @@ class Report:
     unlocated: set[str] = field(default_factory=set, repr=False)
     #: multipart files: where each later part starts (see :attr:`structure.FileScan.parts`)
     parts: dict[str, list[tuple[int, str, int]]] = field(default_factory=dict, repr=False)
+    #: the descriptor as the checks read it (:func:`zonedata.model.resolve.resolve`: every
+    #: schema inline, an inferred one where none was given), without the resources that
+    #: are not read as tables; ``None`` if it could not be read
+    descriptor: dict[str, Any] | None = field(default=None, repr=False)
 
     @property
     def errors(self) -> list[Problem]:
@@ -177,15 +182,18 @@ def _layers(
 ) -> Package | None:
     """Layers 1 (the engine's reading of the descriptor, paths) to 3, into ``report``."""
     given = descriptor
-    resolved = foreign.resolve(descriptor, p.parent, shown)
+    resolved = resolve.resolve(descriptor, p.parent, shown)
     descriptor, skipped = resolved.descriptor, resolved.skipped
     package, problems = descriptor_checks.check_engine(descriptor, p.parent, shown)
     report.problems.extend(problems)
     report.problems.extend(resolved.problems)
     if package is None:
         return None
+    report.descriptor = resolved.tables_descriptor()
+    # (a resource that is not read as a table has a stand-in schema: nothing to publish)
+    tables = replace(package, tables=tuple(t for t in package.tables if t.name not in skipped))
     checks = descriptor_checks.check_resources(package, shown)
-    checks += publishable.check_publishable(package, shown)
+    checks += publishable.check_publishable(tables, shown)
     checks += descriptor_checks.check_references(package, shown)
     checks += descriptor_checks.check_conventions(package, shown)
     checks += derived_checks.check_derived(given, package, shown)
@@ -193,7 +201,7 @@ def _layers(
     report.problems.extend(checks)
     report.problems.extend(descriptor_checks.check_paths(package, shown, allow_remote=allow_remote))
     unsafe = {q.table for q in report.problems if q.code in UNSAFE} | skipped
-    report.tables = len(package.tables)
+    report.tables = len(package.tables) - len(resolved.documents)
 
     with _warm_up(package, unsafe), tempfile.TemporaryDirectory(prefix="zonedata-remote-") as tmp:
         # Layer 2 for every table, then layer 3: the scans need only Arrow, so they run
@@ -224,7 +232,7 @@ def _layers(
                 scans.extend(checked.problems)
                 report.rows += checked.rows
                 continue
-            if foreign.compression(table.descriptor, table.path):
+            if sources.compression(table.descriptor, table.path):
                 report.unlocated.add(_shown_file(package, table))
             file = _local_file(package, table.path, Path(tmp), table.name)
             if isinstance(file, Problem):
