@@ -406,8 +406,8 @@ RULES: dict[str, Rule] = _rules(
         "warning",
         "Schema inferred",
         "A resource without a schema is checked against the schema frictionless infers from its "
-        "first rows, as frictionless validate does; the types are a guess, so --strict fails it. "
-        "Declare the schema.",
+        "first rows, as frictionless validate does, and a release describes it with that schema; "
+        "the types are a guess, so --strict fails it. Declare the schema.",
     ),
     Rule(
         "type-error",
