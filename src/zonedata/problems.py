@@ -210,6 +210,21 @@ RULES: dict[str, Rule] = _rules(
         "tables. A malformed declaration would stop the release, so validation reports it first.",
     ),
     Rule(
+        "derived-sql",
+        "descriptor",
+        "error",
+        "Derived table's SQL does not compile",
+        "validate compiles each derived table's SQL, without running it, on the tables the "
+        "release's database will hold (created empty by the release's own statements, with "
+        "their text in schema text), under the authorizer and limits release runs it under: "
+        "SQL with a syntax error, a table or column that does not exist, more than one "
+        "statement, a write, ATTACH, PRAGMA, recursive query or a function whose result is "
+        "not a function of the data (random, the clock), or columns other than the declared "
+        "schema's fields, would stop the release, so validation reports it at its "
+        "declaration. What depends on the rows (their number and bytes, the work) is checked "
+        "when release runs it (derived-refused).",
+    ),
+    Rule(
         "derived-refused",
         "release",
         "error",

@@ -196,7 +196,14 @@ def _layers(
     checks += publishable.check_publishable(tables, shown)
     checks += descriptor_checks.check_references(package, shown)
     checks += descriptor_checks.check_conventions(package, shown)
-    checks += derived_checks.check_derived(given, package, shown)
+    malformed = derived_checks.check_derived(given, package, shown)
+    checks += malformed
+    slow = _slow_tables(package)
+    if not malformed:  # the SQL, on the tables a release derives from: those read here
+        derives_from = replace(
+            package, tables=tuple(t for t in tables.tables if t.name not in slow)
+        )
+        checks += derived_checks.check_queries(given, derives_from, shown)
     checks += declarations.check(package, shown)
     report.problems.extend(checks)
     report.problems.extend(descriptor_checks.check_paths(package, shown, allow_remote=allow_remote))
@@ -208,7 +215,6 @@ def _layers(
         # while the schema layer's imports are still under way (see validate_package).
         # The problems are reported table by table, as if each table went through both.
         scans: list[tuple[Table, Path, str, structure.FileScan] | Problem] = []
-        slow = _slow_tables(package)
         for i, table in enumerate(package.tables):
             if table.name in resolved.documents and table.name not in unsafe - skipped:
                 # a document, not a table: frictionless checks its file

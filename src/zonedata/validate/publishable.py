@@ -14,9 +14,8 @@ cannot write are reported here, so that they are never an unlocated stop of the 
 - a field name that a spreadsheet would run as a formula (``field-name-formula``): it
   heads a column of the release's CSV files.
 
-Only the standard library and the problem catalogue are used; the release
-(:mod:`zonedata.release.build`, :mod:`zonedata.release.database`) takes its version rule
-and catalogue names from here.
+The release (:mod:`zonedata.release.build`) takes its version rule from here; the
+database's catalogue names are :mod:`zonedata.model.sqlite_schema`'s.
 """
 
 from __future__ import annotations
@@ -26,6 +25,7 @@ import string
 from typing import Any
 
 from zonedata.model.descriptor import Package, Table
+from zonedata.model.sqlite_schema import CATALOGUE_TABLES
 from zonedata.problems import Problem, make
 
 #: The longest release version (it names the release's files).
@@ -40,8 +40,6 @@ RELEASE_FIELD_TYPES = frozenset(
         "datetime", "year", "yearmonth", "duration", "geopoint", "geojson", "any",
     }
 )  # fmt: skip
-#: The release database's catalogue tables: (tables, fields).
-CATALOGUE_TABLES = ("_tables", "_fields")
 #: The first characters of a text a spreadsheet runs as a formula (OWASP).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 #: SQLite tells names apart by case for ASCII letters only.
