@@ -14,9 +14,13 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import given
+from hypothesis import strategies as st
 
 from tests.smallpkg import csv_resource, package
 from zonedata.cli import cli
+from zonedata.names import is_usable_version, version_stem
+from zonedata.paths import is_plain_relative
 from zonedata.release.build import build_release
 from zonedata.release.errors import ReleaseError
 from zonedata.validate.engine import display_path, validate_package
@@ -153,3 +157,85 @@ def test_a_package_changed_between_plan_and_validation_is_refused(
     with pytest.raises(ReleaseError, match="the package changed while the release was built"):
         build_release(root, out=tmp_path / "dist")
     assert not (tmp_path / "dist" / "p-1.0").exists()
+
+
+# --- a version that is no file name: released under its escaped stem ----------------------
+
+
+@pytest.mark.parametrize(
+    ("version", "stem"),
+    [
+        ("1.0", "1.0"),
+        ("2026.03+build_7-rc", "2026.03+build_7-rc"),
+        ("1.0 beta", "1.0~20beta"),
+        ("../x", "~2e~2e~2fx"),
+        ("1..2", "1.~2e2"),
+        ("-1", "~2d1"),
+        ("a~b", "a~7eb"),
+        ("版本", "~e7~89~88~e6~9c~ac"),
+        ("v1\n", "v1~0a"),
+    ],
+)
+def test_version_stems(version: str, stem: str) -> None:
+    assert version_stem(version) == stem
+    assert is_plain_relative(stem) and "/" not in stem
+    assert (stem == version) == is_usable_version(version)
+
+
+@given(st.lists(st.text(max_size=12), min_size=2, max_size=2, unique=True))
+def test_version_stems_never_collide(versions: list[str]) -> None:
+    a, b = versions
+    assert version_stem(a) != version_stem(b)
+    assert "/" not in version_stem(a) and "\\x00" not in version_stem(a)
+
+
+def test_a_version_that_is_no_file_name_is_released_under_its_stem(tmp_path: Path) -> None:
+    import zonedata
+
+    root = tmp_path / "pkg"
+    fields = [{"name": "x", "type": "integer"}]
+    package(root, [csv_resource(root, "a", "x\n1\n", fields)], version="1.0 beta/2")
+    report = validate_package(root)
+    text = (root / "datapackage.json").read_text("utf-8")
+    line = text[: text.index('"1.0 beta/2"')].count("\n") + 1
+    column = text.index('"1.0 beta/2"') - text.rfind("\n", 0, text.index('"1.0 beta/2"'))
+    assert [(p.code, p.severity, p.line, p.column, p.value) for p in report.problems] == [
+        ("version-unusable", "warning", line, column, "1.0~20beta~2f2")
+    ]
+    result = build_release(root, out=tmp_path / "dist")
+    stem = "city-air-quality-1.0~20beta~2f2"
+    assert (result.folder, result.zip_path) == (
+        tmp_path / "dist" / stem,
+        tmp_path / "dist" / f"{stem}.zip",
+    )
+    assert (result.folder / f"{stem}.sqlite").is_file()
+    assert descriptor(result.folder)["version"] == "1.0 beta/2"
+    assert "the version '1.0 beta/2' names the release's files " + repr(stem) in result.notes
+    for target in (result.folder, result.zip_path):
+        code, out = run("verify", target)
+        assert code == 0, out
+    code, out = run("diff", result.folder, result.zip_path)
+    assert code == 0, out
+    assert zonedata.load("a", release=result.folder)["x"].tolist() == [1]
+    code, out = run("site", "--release", result.folder, "--out", tmp_path / "site")
+    assert code == 0, out
+
+
+def test_a_version_too_long_once_escaped_is_an_error(tmp_path: Path) -> None:
+    root = tmp_path / "pkg"
+    fields = [{"name": "x", "type": "integer"}]
+    package(root, [csv_resource(root, "a", "x\n1\n", fields)], version="版" * 30)
+    report = validate_package(root)
+    assert [(p.code, p.severity, p.line) for p in report.problems] == [
+        ("version-too-long", "error", 3)
+    ]
+    code, out = run("release", root, "--out", tmp_path / "dist")
+    assert code == 2 and "a release version has at most 64 (version-too-long)" in out, out
+    assert not (tmp_path / "dist").exists()
+
+
+def test_a_version_given_on_the_command_line_must_be_usable(tmp_path: Path) -> None:
+    root = tmp_path / "pkg"
+    package(root, [csv_resource(root, "a", "x\n1\n", [{"name": "x", "type": "integer"}])])
+    code, out = run("release", root, "--version", "1.0 beta", "--out", tmp_path / "dist")
+    assert code == 2 and "is not a usable release version" in out, out

@@ -163,17 +163,20 @@ RULES: dict[str, Rule] = _rules(
         "descriptor",
         "error",
         "Version too long to name a release",
-        "A release is named <name>-<version> (its folder, zip and database): a version of more than "
-        "64 characters would make file names longer than file systems allow.",
+        "A release is named <name>-<version> (its folder, zip and database): a version that "
+        "gives more than 64 characters of a file name (escaped, see version-unusable) would make "
+        "file names longer than file systems allow.",
     ),
     Rule(
         "version-unusable",
         "descriptor",
         "warning",
         "Version cannot name a release",
-        "A release's files are named after its version, which may then hold only letters, digits, "
-        "'.', '+', '_' and '-', starting with a letter or digit; a package with another version is "
-        "released with zonedata release --version.",
+        "A release's files are named after its version, which as it stands may hold only "
+        "letters, digits, '.', '+', '_' and '-', starting with a letter or digit. Another version "
+        "is still released, its files named by an escaped stem (1.0 beta gives <name>-1.0~20beta; "
+        "two versions never share one) and its descriptor keeping the version as written; the "
+        "warning says so, and zonedata release --version chooses another.",
     ),
     Rule(
         "foreign-key-invalid",

@@ -35,7 +35,8 @@ def _size(n: int) -> str:
     "--version",
     "version",
     metavar="V",
-    help="Release version, used in the folder and zip names  [default: the descriptor's version]",
+    help="Release version, used in the folder and zip names (letters, digits, '.', '+', '_' "
+    "and '-')  [default: the descriptor's version, escaped in the names if it holds others]",
 )
 @click.option(
     "-o",

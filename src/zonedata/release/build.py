@@ -12,7 +12,8 @@ Layout, for version V in the output folder DIR::
     DIR/N-V/SHA256SUMS       "<sha256>  <file>" for every other file, for sha256sum -c
     DIR/N-V.zip              the folder above, as one deterministic zip
 
-N is the package's name (its safe stem, :func:`release_stem`), V the version, and
+N is the package's name (its safe stem, :func:`release_stem`), V the version (escaped if
+it is no safe file name as it stands: :func:`zonedata.names.version_stem`), and
 ``<stem>`` each table's :func:`zonedata.names.file_stem` (never the raw name). In the
 release descriptor a table's Parquet resource has the table's own name; its JSON and CSV
 resources, and the database's, carry the property ``zonedata:table`` (the table they
@@ -150,10 +151,20 @@ def descriptor_path(path: str | Path | None) -> Path:
 
 def check_version(version: str) -> str:
     """A release version usable in a file name (``1.2.0``, ``2026.03``, ``1.0.0rc1``):
-    :func:`zonedata.validate.publishable.version_problem`'s rule."""
+    :func:`zonedata.validate.publishable.version_problem`'s rule, for ``--version``."""
     problem = publishable.version_problem(version)
     if problem is not None:
         raise ReleaseError(f"the version {version[:40]!r} {problem}")
+    return version
+
+
+def check_descriptor_version(version: str) -> str:
+    """The descriptor's version, which names the release by its escaped stem if it is
+    not usable as it stands (:func:`zonedata.names.version_stem`): refused only when that
+    is too long (``version-too-long``, which validate reports)."""
+    problem = publishable.length_problem(version)
+    if problem is not None:
+        raise ReleaseError(f"the version {version[:40]!r} {problem} (version-too-long)")
     return version
 
 
@@ -286,10 +297,12 @@ def release_stem(package_name: str, version: str) -> str:
     """``<name>-<version>``: the release's folder, zip and database stem.
 
     The name is the package's :func:`zonedata.names.file_stem` (a package without a
-    name acceptable as a table name is called :data:`UNNAMED_PACKAGE`).
+    name acceptable as a table name is called :data:`UNNAMED_PACKAGE`), the version its
+    :func:`zonedata.names.version_stem` (the version itself when it is usable as it
+    stands; validate warns ``version-unusable`` otherwise).
     """
     stem = names.file_stem(package_name) if names.is_table_name(package_name) else UNNAMED_PACKAGE
-    return f"{stem}-{version}"
+    return f"{stem}-{names.version_stem(version)}"
 
 
 def table_file(table_name: str, ext: str) -> str:
@@ -773,7 +786,8 @@ def plan_release(
     package, documents = read_source_package(desc_file)
     if version is None and not package.version:
         raise ReleaseError("the descriptor has no version: pass --version")
-    v = check_version(version if version is not None else package.version)
+    # (--version is the user's choice: usable as it stands; the descriptor's is escaped)
+    v = check_version(version) if version is not None else check_descriptor_version(package.version)
     for t in package.tables:
         if "://" in t.path:
             raise ReleaseError(
@@ -1047,6 +1061,8 @@ def build_release(
     real_out = check_out(out_dir, plan.package, plan.desc_file)
     notes = [f"removed leftover {n}" for n in clean_stale_temporaries(real_out)]
     notes += [f"left out resource {d!r}: a document, not a table" for d in plan.documents]
+    if not names.is_usable_version(plan.version):
+        notes.append(f"the version {plan.version[:40]!r} names the release's files {plan.stem!r}")
 
     tmp_dir = real_out / _temp_name(plan.stem, "tmp")
     tmp_zip = real_out / _temp_name(plan.stem + ".zip", "tmp")
