@@ -780,7 +780,10 @@ RULES: dict[str, Rule] = _rules(
         "Rule declaration is wrong",
         "A declaration in the descriptor's zonedata:rules names an unknown rule kind or property, lacks a "
         "parameter, gives one of the wrong type, or names a table or field that does not exist (or a field "
-        "of the wrong type). The declaration is skipped; the others run.",
+        "of the wrong type), or reports a code that another declaration uses for another rule (one code "
+        "is one rule: the same kind, parameter and severity) or that is zonedata's own outside the "
+        "semantic layer. The declaration is skipped; the others run. zonedata:rules itself must be an "
+        "array: null declares nothing silently, so it is reported too.",
     ),
     Rule(
         "internal-error",
