@@ -405,6 +405,19 @@ def test_malformed_declarations_are_located_descriptor_problems(tmp_path: Path) 
         assert line is not None, label  # located in datapackage.json
 
 
+def test_null_declarations_are_located(tmp_path: Path) -> None:
+    pkg = make_package(tmp_path / "pkg")
+    d = json.loads((pkg / "datapackage.json").read_text(encoding="utf-8"))
+    (pkg / "datapackage.json").write_text(
+        json.dumps({"zonedata:derived": None, **d}, indent=2), encoding="utf-8"
+    )
+    report = validate_package(pkg)
+    assert [(p.code, p.line, p.column) for p in report.problems] == [("derived-invalid", 2, 23)]
+    assert (
+        "at property 'zonedata:derived': None is not of type 'array'" in report.problems[0].message
+    )
+
+
 def test_the_bundled_declarations_are_valid() -> None:
     report = validate_package(BUNDLED)
     assert not [p for p in report.problems if p.code == "derived-invalid"]

@@ -123,10 +123,11 @@ def read_sql(base: Path, sql_path: str) -> tuple[str | None, str | None]:
 
 
 def check_derived(descriptor: dict[str, Any], package: Package, display: str) -> list[Problem]:
-    """Every ``derived-invalid`` problem of the declarations (none if there are none)."""
-    items = descriptor.get(PROPERTY)
-    if items is None:
+    """Every ``derived-invalid`` problem of the declarations (none if there are none; a
+    null declares none silently, and is one)."""
+    if PROPERTY not in descriptor:
         return []
+    items = descriptor[PROPERTY]
     problems = _schema_problems(items, display)
     if problems:
         return problems
