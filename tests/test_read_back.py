@@ -239,3 +239,49 @@ def test_a_version_given_on_the_command_line_must_be_usable(tmp_path: Path) -> N
     package(root, [csv_resource(root, "a", "x\n1\n", [{"name": "x", "type": "integer"}])])
     code, out = run("release", root, "--version", "1.0 beta", "--out", tmp_path / "dist")
     assert code == 2 and "is not a usable release version" in out, out
+
+
+# --- two descriptors in one folder: which one is read is said -------------------------------
+
+
+@pytest.mark.parametrize(
+    ("names", "read"),
+    [
+        (("datapackage.json", "datapackage.yaml"), "datapackage.json"),
+        (("datapackage.json", "datapackage.yml"), "datapackage.json"),
+        (("datapackage.yaml", "datapackage.yml"), "datapackage.yaml"),
+    ],
+)
+def test_a_descriptor_beside_another_is_named(
+    tmp_path: Path, names: tuple[str, str], read: str
+) -> None:
+    root = schemaless(tmp_path / "pkg", schema={"fields": [{"name": "x"}, {"name": "y"}]})
+    text = (root / "datapackage.json").read_text("utf-8")
+    (root / "datapackage.json").unlink()
+    for name in names:  # (JSON is YAML; the one not read has no resources at all)
+        (root / name).write_text(text if name == read else "name: q\nresources: []\n", "utf-8")
+    (ignored,) = [n for n in names if n != read]
+    report = validate_package(root)
+    assert report.package == display_path(root / read)
+    assert [(p.code, p.severity, p.path, p.line, p.column, p.value) for p in report.problems] == [
+        ("descriptor-ambiguous", "warning", display_path(root / ignored), 1, 1, read)
+    ]
+    assert f"{ignored} is not read: its folder also holds {read}" in report.problems[0].message
+    # the one named is read, and told that the folder's is the other
+    named = validate_package(root / ignored)
+    first = named.problems[0]
+    assert (first.code, first.path, first.line) == (
+        "descriptor-ambiguous",
+        display_path(root / ignored),
+        1,
+    )
+    assert f"{read} is beside this descriptor" in named.problems[0].message
+    # and every other command given the folder reads the same one
+    result = build_release(root, out=tmp_path / "dist")
+    assert result.tables == [("a", 1)]
+
+
+def test_one_descriptor_alone_is_not_ambiguous(tmp_path: Path) -> None:
+    root = schemaless(tmp_path / "pkg", schema={"fields": [{"name": "x"}, {"name": "y"}]})
+    (root / "datapackage.yml").mkdir()  # (a folder is no descriptor)
+    assert validate_package(root).problems == []

@@ -97,6 +97,16 @@ RULES: dict[str, Rule] = _rules(
         "before it is read.",
     ),
     Rule(
+        "descriptor-ambiguous",
+        "descriptor",
+        "warning",
+        "Two descriptors in one folder",
+        "A folder's descriptor is its datapackage.json, else its datapackage.yaml, else its "
+        "datapackage.yml: every command given the folder (validate, release, site...) reads "
+        "that one and ignores the others, which then say something no command reads. The "
+        "warning names the descriptor read; remove the others.",
+    ),
+    Rule(
         "resources-empty",
         "descriptor",
         "error",

@@ -111,6 +111,7 @@ def validate_package(
         p = descriptor_in(p)
     shown = display_path(p)
     report = Report(package=shown)
+    report.problems.extend(descriptor_checks.check_beside(p, shown))
     descriptor, problems = descriptor_checks.read_descriptor(p, shown)
     report.problems.extend(problems)
     if descriptor is None:
