@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 
 from tests.smallpkg import csv_resource, package
 from zonedata.cli import cli
+from zonedata.model import jsontext
 from zonedata.names import is_usable_version, version_stem
 from zonedata.paths import is_plain_relative
 from zonedata.release.build import build_release
@@ -285,3 +286,148 @@ def test_one_descriptor_alone_is_not_ambiguous(tmp_path: Path) -> None:
     root = schemaless(tmp_path / "pkg", schema={"fields": [{"name": "x"}, {"name": "y"}]})
     (root / "datapackage.yml").mkdir()  # (a folder is no descriptor)
     assert validate_package(root).problems == []
+
+
+# --- zonedata:site is checked by validate, where it is declared ----------------------------
+
+STATIONS = [{"name": "station_id", "type": "string"}, {"name": "name", "type": "string"}]
+
+
+def site_package(root: Path, declaration: object, as_file: bool = False) -> Path:
+    """A package of one table, ``stations``, declaring ``declaration`` (inline, or in
+    ``site/site.json``), with templates ``site/home.html`` and ``site/station.html``."""
+    resource = csv_resource(root, "stations", "station_id,name\nnord,north\n", STATIONS)
+    package(root, [resource])
+    (root / "site").mkdir()
+    for name in ("home.html", "station.html"):
+        (root / "site" / name).write_text('{% extends "zonedata/page.html" %}', "utf-8")
+    d = descriptor(root)
+    if as_file:
+        (root / "site" / "site.json").write_text(json.dumps(declaration, indent=2), "utf-8")
+        d["zonedata:site"] = "site/site.json"
+    else:
+        d["zonedata:site"] = declaration
+    (root / "datapackage.json").write_text(json.dumps(d, indent=2), "utf-8")
+    return root
+
+
+GOOD_SITE = {
+    "templates": "site",
+    "home": "site/home.html",
+    "pages": [
+        {"path": "stations/{station_id}.html", "template": "site/station.html", "each": "stations"}
+    ],
+    "links": [{"href": "tables/stations.html", "nav": "Stations"}],
+}
+
+#: a change to GOOD_SITE, and where (below the declaration) validate reports it
+BAD_SITES: list[tuple[str, dict[str, Any], tuple[str | int, ...]]] = [
+    ("a folder outside", {"templates": "../x"}, ("templates",)),
+    ("the toolkit's templates", {"templates": "zonedata/x"}, ("templates",)),
+    ("an unknown property", {"page": []}, ("page",)),
+    ("a home outside the folder", {"home": "docs/home.html"}, ("home",)),
+    (
+        "a page the generic site writes",
+        {"pages": [{"path": "index.html", "template": "site/station.html"}]},
+        ("pages", 0, "path"),
+    ),
+    (
+        "a table that does not exist",
+        {"pages": [{"path": "s/{x}.html", "template": "site/station.html", "each": "nope"}]},
+        ("pages", 0, "each"),
+    ),
+    (
+        "a field that does not exist",
+        {"pages": [{"path": "s/{id}.html", "template": "site/station.html", "each": "stations"}]},
+        ("pages", 0, "path"),
+    ),
+    (
+        "a page per row without each",
+        {"pages": [{"path": "s/{station_id}.html", "template": "site/station.html"}]},
+        ("pages", 0),
+    ),
+    ("pages not a list", {"pages": {"path": "x.html"}}, ("pages",)),
+    ("a link without a label", {"links": [{"href": "x.html", "nav": ""}]}, ("links", 0, "nav")),
+    ("a file that is no picture", {"files": {"x.js": "site/home.html"}}, ("files", "x.js")),
+    ("a missing template", {"home": "site/none.html"}, ("home",)),
+]
+
+
+@pytest.mark.parametrize("as_file", [False, True], ids=["inline", "in a file"])
+@pytest.mark.parametrize(("what", "change", "pointer"), BAD_SITES, ids=[b[0] for b in BAD_SITES])
+def test_a_malformed_site_declaration_is_located(
+    tmp_path: Path, what: str, change: dict[str, Any], pointer: tuple[str | int, ...], as_file: bool
+) -> None:
+    root = site_package(tmp_path / "pkg", {**GOOD_SITE, **change}, as_file)
+    report = validate_package(root)
+    file = root / "site" / "site.json" if as_file else root / "datapackage.json"
+    full = pointer if as_file else ("zonedata:site", *pointer)
+    at = jsontext.locate(file.read_text("utf-8"), full)
+    got = [(p.code, p.path, p.line, p.column) for p in report.problems]
+    assert at is not None
+    assert got == [("site-invalid", display_path(file), *at)], (what, report.problems)
+    where = "/".join(str(p) for p in full)
+    assert f"Site declaration at property '{where}': " in report.problems[0].message
+    # the site refuses the package for it, with validate's report
+    code, out = run("site", root, "--out", tmp_path / "site")
+    assert code == 1 and "site-invalid" in out, out
+
+
+def test_the_site_refuses_what_validate_reports_with_the_same_words(tmp_path: Path) -> None:
+    from zonedata.errors import SiteError
+    from zonedata.site.declared import read_declaration
+
+    bad = {**GOOD_SITE, "templates": "../x"}
+    root = site_package(tmp_path / "pkg", bad)
+    (problem,) = validate_package(root).problems
+    with pytest.raises(SiteError) as info:
+        read_declaration(descriptor(root), root, {"stations": ["station_id", "name"]}, [])
+    assert str(info.value) == (
+        "zonedata:site.templates: '../x' has an empty, '.' or '..' part; it must stay inside "
+        "its folder"
+    )
+    assert problem.message.endswith(
+        "'../x' has an empty, '.' or '..' part; it must stay inside its folder."
+    )
+
+
+def test_a_good_site_declaration_validates_and_builds(tmp_path: Path) -> None:
+    root = site_package(tmp_path / "pkg", GOOD_SITE, as_file=True)
+    assert validate_package(root).problems == []
+    code, out = run("site", root, "--out", tmp_path / "site")
+    assert code == 0, out
+    assert (tmp_path / "site" / "stations" / "nord.html").is_file()
+
+
+@pytest.mark.parametrize(
+    ("value", "words"),
+    [
+        (None, "must be an object (or the path of a JSON file that holds one)"),
+        ("../site.json", "'../site.json' has an empty, '.' or '..' part"),
+        ("site/none.json", "'site/none.json' cannot be read"),
+        ("site/home.html", "'site/home.html' is not a JSON file"),
+    ],
+)
+def test_a_declaration_that_is_no_object_is_located(
+    tmp_path: Path, value: object, words: str
+) -> None:
+    root = site_package(tmp_path / "pkg", GOOD_SITE)
+    d = descriptor(root)
+    d["zonedata:site"] = value
+    (root / "datapackage.json").write_text(json.dumps(d, indent=2), "utf-8")
+    (problem,) = validate_package(root).problems
+    at = jsontext.locate((root / "datapackage.json").read_text("utf-8"), ("zonedata:site",))
+    assert at is not None
+    assert (problem.code, problem.line, problem.column) == ("site-invalid", *at)
+    assert words in problem.message, problem.message
+
+
+def test_a_symlinked_template_is_reported(tmp_path: Path) -> None:
+    root = site_package(tmp_path / "pkg", GOOD_SITE)
+    (root / "site" / "station.html").unlink()
+    (root / "site" / "station.html").symlink_to(root / "site" / "home.html")
+    (problem,) = validate_package(root).problems
+    assert problem.code == "site-invalid"
+    assert "'site/station.html' is not a declared template: it is reached through a symlink" in (
+        problem.message
+    )

@@ -247,6 +247,19 @@ RULES: dict[str, Rule] = _rules(
         "(no write, ATTACH or recursive query) and bounded in work, rows and bytes: SQL that "
         "breaks a bound stops the release instead of hanging it or filling memory.",
     ),
+    Rule(
+        "site-invalid",
+        "descriptor",
+        "error",
+        "Site declaration is malformed",
+        "A package declares its own site pages in zonedata:site (inline, or the path of a JSON "
+        "file inside the package): a template folder, a home template, pages (a plain relative "
+        ".html path, a template in the folder, each naming a table and every {field} in the path "
+        "one of its fields), links and files (pictures and style sheets), none at a path the "
+        "generic site writes itself (index.html, site.css, site.js, tables/, downloads/). A "
+        "malformed declaration would stop zonedata site, so validation reports it at its "
+        "property.",
+    ),
     # Layer 2: the files
     Rule("file-missing", "file", "error", "File not found", "A resource's file must exist."),
     Rule(

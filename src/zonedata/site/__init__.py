@@ -3,7 +3,8 @@
 A site about any data package: a home page (title, description, licence, contributors,
 sources, tables, downloads with sizes and SHA-256, how to cite), a tables page and one
 page per table (data dictionary and every row). A package may declare pages of its own
-(``zonedata:site``, see :mod:`zonedata.site.declared`); the toolkit renders only those.
+(``zonedata:site``, see :mod:`zonedata.model.site_declaration`, which ``validate``
+checks); the toolkit renders only those.
 Every link is relative and nothing is requested from outside the site, so the folder
 works from ``file://`` and on GitHub Pages. The same input gives the same bytes.
 
@@ -82,7 +83,7 @@ def pages_of(data: SiteInput, package: str | os.PathLike[str]) -> None:
 
 def site_files(data: SiteInput) -> dict[str, bytes]:
     """Every file of the site: path relative to its root -> bytes."""
-    tables = data.package.table_names
+    tables = {t.name: t.field_names for t in data.package.tables}
     declared = read_declaration(data.declaring, data.base, tables, data.left_out)
     files = {rel: text.encode("utf-8") for rel, text in render_pages(data, declared).items()}
     for name in ASSETS:

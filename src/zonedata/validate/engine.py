@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from zonedata.model import resolve, sources
-from zonedata.model.descriptor import Package, Table, bundled_package_path
+from zonedata.model.descriptor import DescriptorError, Package, Table, bundled_package_path
 from zonedata.model.descriptor_file import descriptor_in
 from zonedata.problems import Problem, make
 from zonedata.validate import (
@@ -33,6 +33,7 @@ from zonedata.validate import (
     foreign,
     profile,
     publishable,
+    site_checks,
     structure,
 )
 from zonedata.validate.locate import locate
@@ -206,6 +207,7 @@ def _layers(
         )
         checks += derived_checks.check_queries(given, derives_from, shown)
     checks += declarations.check(package, shown)
+    checks += site_checks.check_site(given, _site_tables(given, tables), p, shown)
     report.problems.extend(checks)
     report.problems.extend(descriptor_checks.check_paths(package, shown, allow_remote=allow_remote))
     unsafe = {q.table for q in report.problems if q.code in UNSAFE} | skipped
@@ -267,6 +269,17 @@ def _layers(
             td.distinct.clear()
         release_unused()
     return package
+
+
+def _site_tables(descriptor: dict[str, Any], package: Package) -> dict[str, list[str]]:
+    """Each table a site page may be written for, with its fields: the package's tables
+    and the derived tables it declares (a site shows their rows too)."""
+    tables = {t.name: t.field_names for t in package.tables}
+    with contextlib.suppress(DescriptorError):  # (derived-invalid says why)
+        tables.update(
+            {d.name: d.table.field_names for d in derived_checks.declarations(descriptor)}
+        )
+    return tables
 
 
 def _in_parts(
