@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 import yaml
 
+from zonedata.descriptor import yamltext
+from zonedata.descriptor.files import descriptor_in
 from zonedata.errors import JsonTextError, UnsafePathError
 from zonedata.limits import LimitError, Limits, env_of, limits_table
-from zonedata.model import yamltext
-from zonedata.model.descriptor_file import descriptor_in
 from zonedata.paths import inside, is_entry_below, path_problem
 from zonedata.validate import validate_package
 

@@ -54,8 +54,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from zonedata import names
-from zonedata.model.descriptor import DescriptorError, Package, Table
-from zonedata.model.descriptor_file import descriptor_in
+from zonedata.descriptor.files import descriptor_in
+from zonedata.descriptor.package import DescriptorError, Package, Table
 from zonedata.paths import is_entry_below, is_plain_relative
 from zonedata.release.archive import CHECKSUMS, DESCRIPTOR, ZIP_EPOCH_MIN, write_zip
 from zonedata.release.errors import ReleaseError, ReleaseExistsError, ValidationFailedError
@@ -140,7 +140,7 @@ class BuildResult:
 
 
 def descriptor_path(path: str | Path | None) -> Path:
-    from zonedata.model.descriptor import bundled_package_path
+    from zonedata.descriptor.package import bundled_package_path
 
     p = Path(path) if path is not None else bundled_package_path()
     return descriptor_in(p)
@@ -249,7 +249,7 @@ def with_release_schema(typed: pa.Table, table: Table, package: Package) -> pa.T
     """``typed`` with the release's Arrow schema: nullability, field and table metadata."""
     import pyarrow as pa
 
-    from zonedata.model.arrow import arrow_schema
+    from zonedata.descriptor.arrow import arrow_schema
 
     schema = arrow_schema(table, package)
     columns = [c.cast(f.type) for c, f in zip(typed.columns, schema, strict=True)]

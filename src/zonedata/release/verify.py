@@ -3,7 +3,7 @@
 1. Integrity: each file named by the release descriptor or by ``SHA256SUMS`` must be
    there, with the size and SHA-256 they give; any other file is reported as extra.
 2. Contents: each Parquet file must have the Arrow schema its resource's table schema
-   gives (:func:`zonedata.model.arrow.arrow_schema`), and each JSON and CSV file must
+   gives (:func:`zonedata.descriptor.arrow.arrow_schema`), and each JSON and CSV file must
    hold the same rows, with JSON types (CSV cells) that fit the schema.
    The SQLite database (:mod:`zonedata.release.database`) must open, pass
    ``PRAGMA integrity_check`` and ``PRAGMA foreign_key_check``, hold exactly the
@@ -32,8 +32,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from zonedata.descriptor.package import DescriptorError, Package, Table
 from zonedata.errors import IntegrityError, ReleaseError, UnsafeFileError
-from zonedata.model.descriptor import DescriptorError, Package, Table
 from zonedata.paths import is_plain_relative
 from zonedata.problems import Problem, make
 from zonedata.release.build import (
@@ -421,7 +421,7 @@ def check_csv(
     """A table's CSV file: its header and cells fit the schema and equal the Parquet rows."""
     import pyarrow as pa
 
-    from zonedata.model.arrow import cast_to_schema, csv_text
+    from zonedata.descriptor.arrow import cast_to_schema, csv_text
 
     name, table = tf.csv, tf.table
     if name is None or name not in contents:
@@ -457,7 +457,7 @@ def table_data(tf: _TableFiles, files: ReleaseFiles, text: pa.Table, typed: pa.T
     """
     import pandas as pd
 
-    from zonedata.model.types import rules_series
+    from zonedata.descriptor.fieldtypes import rules_series
     from zonedata.validate.tabledata import TableData
 
     t = tf.table
@@ -481,7 +481,7 @@ def check_contents(
     """Check each table's Parquet schema and JSON rows; returns (files, text, typed) per table."""
     import pyarrow as pa
 
-    from zonedata.model.arrow import arrow_schema, cast_to_schema
+    from zonedata.descriptor.arrow import arrow_schema, cast_to_schema
     from zonedata.release import formats
 
     loaded: dict[str, tuple[_TableFiles, pa.Table, pa.Table]] = {}
@@ -789,7 +789,7 @@ def _table_problems(
     name: str, con: sqlite3.Connection, table: Table, typed: pa.Table | None
 ) -> list[Problem]:
     """A database table's columns (names, declared types, NOT NULL, key) and rows."""
-    from zonedata.model.types import sqlite_type
+    from zonedata.descriptor.fieldtypes import sqlite_type
     from zonedata.release.database import quote, sorted_rows
 
     info = con.execute(f"PRAGMA table_xinfo({quote(table.name)})").fetchall()
