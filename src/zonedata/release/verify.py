@@ -242,7 +242,7 @@ def duplicate_names(descriptor: dict[str, Any]) -> list[Problem]:
         finding("descriptor", DESCRIPTOR, f"names {count} resources {name!r}")
         for name, count in counts.items()
         if count > 1 and isinstance(name, str)
-    ][:MAX_SCHEMA_FINDINGS]
+    ]
 
 
 def _read_sums(files: ReleaseFiles, result: VerifyResult) -> dict[str, str] | None:
@@ -636,10 +636,6 @@ def check_derived(
 # --- the database -------------------------------------------------------------------
 
 
-#: The most schema differences a database is reported with (the rest are counted).
-MAX_SCHEMA_FINDINGS = 20
-
-
 def check_database(
     name: str,
     data: bytes,
@@ -731,8 +727,8 @@ def _short(value: object, width: int = 200) -> str:
 
 def schema_problems(name: str, con: sqlite3.Connection, tables: list[Table]) -> list[Problem]:
     """How the database's schema (``sqlite_schema``) differs from the one a release writes
-    for ``tables``: objects missing, extra or declared otherwise (at most
-    :data:`MAX_SCHEMA_FINDINGS`, then a count of the rest). No row is read."""
+    for ``tables``: objects missing, extra or declared otherwise, one problem each (the
+    command line prints the first ones and counts the rest). No row is read."""
     from zonedata.release.database import expected_schema, read_schema
 
     try:
@@ -740,18 +736,11 @@ def schema_problems(name: str, con: sqlite3.Connection, tables: list[Table]) -> 
     except sqlite3.Error as e:
         return [finding("sqlite", DESCRIPTOR, f"describes tables no SQLite database holds: {e}")]
     got = {(t, n): sql for t, n, _, sql in read_schema(con)}
-    messages = [
-        m
+    return [
+        finding("sqlite", name, m)
         for key in sorted(got.keys() | want.keys())
         if (m := _schema_difference(key, got.get(key, _MISSING), want.get(key, _MISSING)))
     ]
-    out = [finding("sqlite", name, m) for m in messages[:MAX_SCHEMA_FINDINGS]]
-    if len(messages) > MAX_SCHEMA_FINDINGS:
-        rest = len(messages) - MAX_SCHEMA_FINDINGS
-        out.append(
-            finding("sqlite", name, f"and {rest:,} more differences from a release's schema")
-        )
-    return out
 
 
 #: An object one schema has and the other has not.
