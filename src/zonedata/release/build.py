@@ -56,7 +56,8 @@ from typing import TYPE_CHECKING, Any
 from zonedata import names
 from zonedata.descriptor.files import descriptor_in
 from zonedata.descriptor.package import DescriptorError, Package, Table
-from zonedata.paths import is_entry_below, is_plain_relative
+from zonedata.errors import UnsafePathError
+from zonedata.paths import is_entry_below, is_plain_relative, output_folder
 from zonedata.release.archive import CHECKSUMS, DESCRIPTOR, ZIP_EPOCH_MIN, write_zip
 from zonedata.release.errors import ReleaseError, ReleaseExistsError, ValidationFailedError
 from zonedata.validate import publishable
@@ -569,8 +570,10 @@ def check_out(out_dir: Path, package: Package, desc_file: Path) -> Path:
     all, could replace or remove the sources. Symlinks are resolved first.
     """
     try:
-        out = out_dir.resolve()
+        out = output_folder(out_dir)
         package_dir = desc_file.parent.resolve()
+    except UnsafePathError as e:
+        raise ReleaseError(f"--out {e.path} is refused: it {e.problem}") from e
     except (OSError, RuntimeError, ValueError) as e:
         raise ReleaseError(f"cannot resolve {out_dir}: {e}") from e
     sources = [desc_file.resolve()]
