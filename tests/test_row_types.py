@@ -1,6 +1,6 @@
 """The generated typed API (zonedata.row_types, zonedata.pandera_models) against the descriptor.
 
-- the generated files are up to date (``zonedata docs typed models --check``)
+- the generated files are up to date (``zonedata docs row-types pandera-models --check``)
 - every row type and every Pandera model matches the descriptor field by field
 - the generator writes ruff-clean code, even for awkward descriptors
 - mypy (strict) accepts tests/row_types_usage.py and rejects a wrong ``assert_type``
@@ -51,7 +51,7 @@ def run(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
 
 
 def docs(*args: str) -> subprocess.CompletedProcess[str]:
-    """``zonedata docs typed models ARGS`` in process (an exception fails the test)."""
+    """``zonedata docs row-types pandera-models ARGS`` in process (an exception fails the test)."""
     with contextlib.chdir(REPO):
         r = CliRunner().invoke(
             cli, ["docs", "row-types", "pandera-models", *args], catch_exceptions=False
