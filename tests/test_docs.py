@@ -23,8 +23,8 @@ from click.testing import CliRunner
 import zonedata
 from zonedata.cli import cli
 from zonedata.cli.docs_cmd import all_targets
+from zonedata.descriptor.package import read_package
 from zonedata.docs import Target
-from zonedata.model.descriptor import read_package
 from zonedata.problems import RULES
 
 REPO = Path(__file__).resolve().parent.parent
@@ -105,8 +105,8 @@ def test_dictionary_documents_every_table_and_field() -> None:
 
 
 def test_dictionary_documents_the_derived_tables_from_their_declarations() -> None:
+    from zonedata.descriptor import read_package
     from zonedata.docs import md_escape
-    from zonedata.model import read_package
     from zonedata.validate.derived_checks import declarations
 
     text = (DOCS / "data-dictionary.md").read_text(encoding="utf-8")

@@ -1,4 +1,4 @@
-"""Imports only go down: ground floor, the model, validate, release, then load, site and
+"""Imports only go down: ground floor, the descriptor model, validate, release, then load, site and
 docs, then the command line. A layer imports its own modules and those of the layers
 below it, never one above (at module level or inside a function)."""
 
@@ -21,7 +21,7 @@ FLOORS = {
     "safeio": 0,
     "sqlguard": 0,
     "download": 0,
-    "model": 1,
+    "descriptor": 1,
     "validate": 2,
     "release": 3,
     "loading": 4,

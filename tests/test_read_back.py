@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from tests.smallpkg import csv_resource, package
 from zonedata.cli import cli
-from zonedata.model import jsontext
+from zonedata.descriptor import jsontext
 from zonedata.names import is_usable_version, version_stem
 from zonedata.paths import is_plain_relative
 from zonedata.release.build import build_release

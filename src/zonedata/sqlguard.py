@@ -8,7 +8,7 @@ data), no extension, no value longer than ``max_value_bytes``, and a query stopp
 ``verify`` reads a release's database through it, ``release`` runs a package's derived
 tables' SQL through it, and ``validate`` compiles that SQL through it
 (:func:`compile_problem`, :func:`query_columns`) on the release's tables created empty
-(:mod:`zonedata.model.sqlite_schema`): SQL that does not compile is reported where it is
+(:mod:`zonedata.descriptor.sqlite_schema`): SQL that does not compile is reported where it is
 declared instead of stopping the release.
 
 Only the standard library and the limits are used.

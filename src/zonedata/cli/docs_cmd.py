@@ -9,11 +9,11 @@ from typing import TYPE_CHECKING, NoReturn
 import click
 
 if TYPE_CHECKING:
+    from zonedata.descriptor.package import Package
     from zonedata.docs import Target
-    from zonedata.model.descriptor import Package
 
 #: the generated files, in the order they are written (see :func:`all_targets`)
-TARGET_NAMES = ("dictionary", "cli", "rules", "chart", "coverage", "typed", "models")
+TARGET_NAMES = ("dictionary", "cli", "rules", "chart", "coverage", "row-types", "pandera-models")
 #: at most this many lines of a staleness diff are shown per file
 DIFF_LINES = 40
 
@@ -40,7 +40,7 @@ def all_targets() -> dict[str, Target]:
     metavar="DIR",
     help="Folder of the generated files. Default: docs/ beside the datapackage.json "
     "(./docs for the copy bundled in an installed wheel), and the zonedata package folder "
-    "for typed.py and models.py.",
+    "for row_types.py and pandera_models.py.",
 )
 @click.option(
     "--package",
@@ -64,8 +64,8 @@ def docs(
       rules       validation.md: validation layers, severities and rule codes
       chart       gdp-chart.svg: host cities' 2018 GDP by source (needs matplotlib)
       coverage    coverage.md: facts per city, zone and year, and the known gaps
-      typed       zonedata/typed.py: the row types (in the package folder)
-      models      zonedata/models.py: the Pandera models (in the package folder)
+      row-types   zonedata/row_types.py: the row types (package folder)
+      pandera-models  zonedata/pandera_models.py: Pandera models (package folder)
 
     \b
     Exit codes:
@@ -79,7 +79,7 @@ def docs(
       zonedata docs --check
       zonedata docs dictionary rules --check
     """
-    from zonedata.model.descriptor import DescriptorError, read_package
+    from zonedata.descriptor.package import DescriptorError, read_package
 
     every = all_targets()
     chosen = [every[n] for n in TARGET_NAMES if not targets or n in targets]

@@ -24,8 +24,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from zonedata.descriptor.package import Package
 from zonedata.docs import MissingDependencyError
-from zonedata.model.descriptor import Package
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes

@@ -16,8 +16,8 @@ import io
 from collections import defaultdict
 from dataclasses import dataclass
 
+from zonedata.descriptor.package import Package
 from zonedata.docs import GENERATED_NOTE, md_code, md_escape
-from zonedata.model.descriptor import Package
 
 #: the tables read, all optional (a missing table counts as empty)
 TABLES = (

@@ -130,7 +130,7 @@ def _other_packages(rules: dict[str, Rule]) -> list[str]:
         "- A resource without a schema is checked against the schema frictionless infers from "
         "its first 100 rows, as `frictionless validate` does, with a `schema-inferred` "
         "warning (a failure under `--strict`); `zonedata release` describes the table with "
-        "that same schema (one inference, `zonedata.model.resolve`).",
+        "that same schema (one inference, `zonedata.descriptor.resolve`).",
         "- A resource without a schema that frictionless takes for a document rather than a "
         "table (Markdown, a JSON document, a PDF...) has only its file checked (declared "
         "`bytes` and `hash`), as frictionless does; a release leaves it out, with a note.",

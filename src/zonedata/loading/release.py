@@ -14,8 +14,17 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from zonedata.descriptor.package import Package, Table
 from zonedata.errors import DescriptorError, ReleaseError
-from zonedata.model.descriptor import Package, Table
+from zonedata.release.reader import (
+    check_names,
+    check_unambiguous,
+    file_spec,
+    find_resource,
+    is_parquet,
+    open_release,
+    read_parquet,
+)
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -23,7 +32,6 @@ if TYPE_CHECKING:
 
 def release_tables(release: str | os.PathLike[str]) -> list[str]:
     """The names of a release's tables (its Parquet resources), in descriptor order."""
-    from zonedata.release.reader import check_names, is_parquet, open_release
 
     with open_release(release) as files:
         descriptor = files.descriptor()
@@ -42,19 +50,11 @@ def read_table(
 
     The table's schema comes from the release descriptor (falling back to ``fallback``'s
     table of the same name when the resource has none). The Parquet file's columns must
-    have exactly the types :func:`zonedata.model.arrow.arrow_schema` gives.
+    have exactly the types :func:`zonedata.descriptor.arrow.arrow_schema` gives.
     """
     import pyarrow as pa
 
-    from zonedata.model.arrow import arrow_schema
-    from zonedata.release.reader import (
-        check_names,
-        check_unambiguous,
-        file_spec,
-        find_resource,
-        open_release,
-        read_parquet,
-    )
+    from zonedata.descriptor.arrow import arrow_schema
 
     with open_release(release) as source:
         descriptor = source.descriptor()

@@ -57,9 +57,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from zonedata import names
-from zonedata.model.descriptor import DescriptorError, Package, Table
-from zonedata.model.descriptor_file import descriptor_in
-from zonedata.paths import is_entry_below, is_plain_relative
+from zonedata.descriptor.files import descriptor_in
+from zonedata.descriptor.package import DescriptorError, Package, Table
+from zonedata.errors import UnsafePathError
+from zonedata.paths import is_entry_below, is_plain_relative, output_folder
 from zonedata.release.archive import CHECKSUMS, DESCRIPTOR, ZIP_EPOCH_MIN, write_zip
 from zonedata.release.errors import ReleaseError, ReleaseExistsError, ValidationFailedError
 from zonedata.validate import publishable
@@ -143,7 +144,7 @@ class BuildResult:
 
 
 def descriptor_path(path: str | Path | None) -> Path:
-    from zonedata.model.descriptor import bundled_package_path
+    from zonedata.descriptor.package import bundled_package_path
 
     p = Path(path) if path is not None else bundled_package_path()
     return descriptor_in(p)
@@ -276,7 +277,7 @@ def with_release_schema(typed: pa.Table, table: Table, package: Package) -> pa.T
     """``typed`` with the release's Arrow schema: nullability, field and table metadata."""
     import pyarrow as pa
 
-    from zonedata.model.arrow import arrow_schema
+    from zonedata.descriptor.arrow import arrow_schema
 
     schema = arrow_schema(table, package)
     columns = [c.cast(f.type) for c, f in zip(typed.columns, schema, strict=True)]
@@ -565,7 +566,7 @@ def _temp_name(stem: str, kind: str) -> str:
 
 def read_source_package(desc_file: Path) -> tuple[Package, list[str]]:
     """The package to release, read as ``zonedata validate`` reads it
-    (:func:`zonedata.model.resolve.read_resolved`: a schema given by path put inline, a
+    (:func:`zonedata.descriptor.resolve.read_resolved`: a schema given by path put inline, a
     missing one inferred exactly as validation infers it), and the resources left out
     because they are documents, not tables (their files are not released).
 
@@ -574,7 +575,7 @@ def read_source_package(desc_file: Path) -> tuple[Package, list[str]]:
     table name by :func:`zonedata.names.name_problem` (rule ``name-unsafe``): the
     release writes ``<file stem>.parquet``.
     """
-    from zonedata.model.resolve import read_resolved
+    from zonedata.descriptor.resolve import read_resolved
     from zonedata.validate import descriptor_checks
 
     descriptor, problems = descriptor_checks.read_descriptor(desc_file, str(desc_file))
@@ -602,8 +603,10 @@ def check_out(out_dir: Path, package: Package, desc_file: Path) -> Path:
     all, could replace or remove the sources. Symlinks are resolved first.
     """
     try:
-        out = out_dir.resolve()
+        out = output_folder(out_dir)
         package_dir = desc_file.parent.resolve()
+    except UnsafePathError as e:
+        raise ReleaseError(f"--out {e.path} is refused: it {e.problem}") from e
     except (OSError, RuntimeError, ValueError) as e:
         raise ReleaseError(f"cannot resolve {out_dir}: {e}") from e
     sources = [desc_file.resolve()]
@@ -886,7 +889,7 @@ def write_tables(
 def is_plain_file(table: Table) -> bool:
     """Whether the table's CSV file can be copied as it is: one file, not compressed,
     cells separated by commas (a release's CSV files are read with commas)."""
-    from zonedata.model.sources import compression
+    from zonedata.descriptor.sources import compression
 
     return (
         len(table.parts) <= 1

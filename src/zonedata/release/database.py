@@ -5,8 +5,8 @@
 - every released table (the canonical tables, then the derived tables), each with its
   primary key, its foreign keys (where they reference a primary key) and ``NOT NULL``
   on required fields; each column is declared with
-  :func:`zonedata.model.types.sqlite_type` (``INTEGER``, ``REAL`` or ``TEXT``) and holds
-  the values :func:`zonedata.model.types.sqlite_column` gives;
+  :func:`zonedata.descriptor.fieldtypes.sqlite_type` (``INTEGER``, ``REAL`` or ``TEXT``) and holds
+  the values :func:`zonedata.descriptor.fieldtypes.sqlite_column` gives;
 - ``_tables``: one row per table (title, description, number of rows, and for a
   derived table the SQL it is derived by);
 - ``_fields``: one row per field of each table, in schema order (its kind: the
@@ -22,7 +22,7 @@ release descriptor names), as the Parquet files depend on pyarrow's.
 :func:`open_database` opens a release's database safely for ``verify``: from the
 verified bytes, in memory, read-only, with untrusted schema and limits on work
 (:func:`zonedata.sqlguard.guard`). The ``CREATE`` statements are
-:mod:`zonedata.model.sqlite_schema`'s, which ``validate`` compiles derived tables' SQL
+:mod:`zonedata.descriptor.sqlite_schema`'s, which ``validate`` compiles derived tables' SQL
 on.
 """
 
@@ -35,13 +35,13 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from zonedata.descriptor.fieldtypes import sqlite_column, sqlite_type
+from zonedata.descriptor.package import Table
+from zonedata.descriptor.sqlite_schema import FIELDS_TABLE as FIELDS_TABLE
+from zonedata.descriptor.sqlite_schema import TABLES_TABLE as TABLES_TABLE
+from zonedata.descriptor.sqlite_schema import quote as quote
+from zonedata.descriptor.sqlite_schema import schema_statements as schema_statements
 from zonedata.limits import Limits, current_limits
-from zonedata.model.descriptor import Table
-from zonedata.model.sqlite_schema import FIELDS_TABLE as FIELDS_TABLE
-from zonedata.model.sqlite_schema import TABLES_TABLE as TABLES_TABLE
-from zonedata.model.sqlite_schema import quote as quote
-from zonedata.model.sqlite_schema import schema_statements as schema_statements
-from zonedata.model.types import sqlite_column, sqlite_type
 from zonedata.sqlguard import MAX_PROGRESS_CHECKS as MAX_PROGRESS_CHECKS
 from zonedata.sqlguard import PROGRESS_STEPS as PROGRESS_STEPS
 from zonedata.sqlguard import BoundedConnection

@@ -32,11 +32,11 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from zonedata.descriptor import sqlite_schema
+from zonedata.descriptor.package import Field, Package, Table
+from zonedata.descriptor.sqlite_schema import TEXT_SCHEMA
 from zonedata.errors import DerivedTableError, ReleaseError
 from zonedata.limits import Limits, current_limits, env_of
-from zonedata.model import sqlite_schema
-from zonedata.model.descriptor import Field, Package, Table
-from zonedata.model.sqlite_schema import TEXT_SCHEMA
 from zonedata.problems import Problem, make
 from zonedata.release import database
 from zonedata.sqlguard import sql_error

@@ -18,7 +18,7 @@ and read here, by frictionless too, into what the release writes:
   value, so that the released CSV, written from that text (UTF-8, comma, LF), reads
   back as the same values;
 - the typed table: the text cast to the release types
-  (:func:`zonedata.model.arrow.cast_to_schema`). Types without an Arrow equivalent are
+  (:func:`zonedata.descriptor.arrow.cast_to_schema`). Types without an Arrow equivalent are
   strings: the text as printed.
 """
 
@@ -32,8 +32,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from zonedata import names
-from zonedata.model.descriptor import Field, Package, Table
+from zonedata.descriptor.package import Field, Package, Table
+from zonedata.descriptor.sources import UnsafeInput, check_readable, parts
 from zonedata.release.errors import ReleaseError
+from zonedata.validate.profile import keys_as_lists, offline_profiles
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -85,7 +87,7 @@ def read_table(
     """
     import pyarrow as pa
 
-    from zonedata.model.arrow import cast_to_schema
+    from zonedata.descriptor.arrow import cast_to_schema
 
     released = Table.from_descriptor(release_descriptor(table.descriptor))
     columns: list[list[str | None]] = [[] for _ in released.fields]
@@ -107,9 +109,6 @@ def _rows(descriptor: dict[str, Any], base: Path, table: Table) -> Any:
     validation checks it first (a regular file, within the size and expansion limits)."""
     from frictionless import Package as FPackage
     from frictionless import system
-
-    from zonedata.model.sources import UnsafeInput, check_readable, parts
-    from zonedata.validate.profile import keys_as_lists, offline_profiles
 
     try:
         for part in parts(table.descriptor):

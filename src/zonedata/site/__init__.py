@@ -3,7 +3,7 @@
 A site about any data package: a home page (title, description, licence, contributors,
 sources, tables, downloads with sizes and SHA-256, how to cite), a tables page and one
 page per table (data dictionary and every row). A package may declare pages of its own
-(``zonedata:site``, see :mod:`zonedata.model.site_declaration`, which ``validate``
+(``zonedata:site``, see :mod:`zonedata.descriptor.site_declaration`, which ``validate``
 checks); the toolkit renders only those.
 Every link is relative and nothing is requested from outside the site, so the folder
 works from ``file://`` and on GitHub Pages. The same input gives the same bytes.
@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
+from zonedata.descriptor.files import descriptor_in
 from zonedata.errors import SiteError
-from zonedata.model.descriptor_file import descriptor_in
 from zonedata.site.declared import read_declaration
 from zonedata.site.inputs import InvalidPackageError, SiteInput, from_package, from_release
 from zonedata.site.output import MARKER, write_site

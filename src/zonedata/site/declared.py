@@ -1,7 +1,7 @@
 """A dataset's own site pages, declared in its descriptor (``zonedata:site``): read.
 
 The declaration's shape (what may be declared, and where: see
-:mod:`zonedata.model.site_declaration`) is checked by the model layer, which ``validate``
+:mod:`zonedata.descriptor.site_declaration`) is checked by the model layer, which ``validate``
 reports from too; a declaration with an issue is refused here with the issue. Templates
 are read from the declared folder only (regular files, no symlinks, bounded in number and
 size) and run in the sandbox of :mod:`zonedata.site.render`. A declared file that is
@@ -19,9 +19,9 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from zonedata.descriptor.site_declaration import PROPERTY, file_issues, parse, reference_problem
 from zonedata.errors import SiteError
 from zonedata.limits import current_limits
-from zonedata.model.site_declaration import PROPERTY, file_issues, parse, reference_problem
 from zonedata.site.publish import read_published
 
 #: at most this many template files are read from the declared folder

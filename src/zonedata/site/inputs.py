@@ -18,14 +18,20 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
+from zonedata.descriptor.files import descriptor_in
+from zonedata.descriptor.package import (
+    DescriptorError,
+    Package,
+    Table,
+    bundled_package_path,
+)
 from zonedata.errors import SiteError, ZonedataError
 from zonedata.limits import current_limits
-from zonedata.model.descriptor import DescriptorError, Package, Table, bundled_package_path
-from zonedata.model.descriptor_file import descriptor_in
 from zonedata.names import file_stem, is_table_name
 from zonedata.paths import is_plain_relative
 from zonedata.release import reader
 from zonedata.release.archive import CHECKSUMS, DESCRIPTOR
+from zonedata.release.foreign_tables import read_table
 from zonedata.site.publish import (
     PACKAGE_TYPES,
     RELEASE_TYPES,
@@ -33,6 +39,7 @@ from zonedata.site.publish import (
     read_published,
     type_allowed,
 )
+from zonedata.validate.render import render
 
 if TYPE_CHECKING:
     from zonedata.validate.tabledata import TableData
@@ -78,7 +85,6 @@ class SiteInput:
 def from_package(path: str | os.PathLike[str] | None) -> SiteInput:
     """Validate the package at ``path`` (default: bundled) and take what was validated."""
     from zonedata.validate.engine import validate_package
-    from zonedata.validate.render import render
 
     where = Path(path) if path is not None else bundled_package_path()
     with contextlib.suppress(OSError, ValueError):  # (validate says what is wrong with it)
@@ -127,7 +133,6 @@ def _validated_rows(package: Package, t: Table, data: TableData | None) -> list[
     if data is not None and data.arrow is not None:
         rows: list[dict[str, Any]] = data.arrow.to_pylist()
         return rows
-    from zonedata.release.foreign_tables import read_table
 
     try:
         _, _, typed, _ = read_table(package.descriptor, package.base_path, t)

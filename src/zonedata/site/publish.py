@@ -14,8 +14,8 @@ import stat
 from pathlib import Path, PurePosixPath
 
 from zonedata import safeio
+from zonedata.descriptor.site_declaration import ASSET_TYPES as ASSET_TYPES  # (declared files)
 from zonedata.errors import InputError, SiteError, UnsafePathError
-from zonedata.model.site_declaration import ASSET_TYPES as ASSET_TYPES  # (declared files)
 from zonedata.paths import inside
 
 #: the file types a release writes (and ``SHA256SUMS``): nothing else of a release is offered

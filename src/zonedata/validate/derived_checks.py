@@ -10,7 +10,7 @@ of the list is ``derived.schema.json`` beside this module.
 :func:`check_derived` reports a malformed declaration as a located ``derived-invalid``
 problem (validation's descriptor layer); :func:`check_queries` compiles each declared
 query, without running it, on the release's tables created empty
-(:func:`zonedata.model.sqlite_schema.empty_derivation_database`, the release's own
+(:func:`zonedata.descriptor.sqlite_schema.empty_derivation_database`, the release's own
 statements) under the release's authorizer and limits (:mod:`zonedata.sqlguard`), and
 reports SQL that does not compile, or returns other columns than the schema's fields, as
 a located ``derived-sql`` problem; :func:`declarations` reads the declarations of a
@@ -29,10 +29,10 @@ from pathlib import Path
 from typing import Any
 
 from zonedata import paths, safeio
+from zonedata.descriptor.package import DescriptorError, Package, Table
+from zonedata.descriptor.sqlite_schema import empty_derivation_database
 from zonedata.errors import InputError, UnsafePathError
 from zonedata.limits import current_limits
-from zonedata.model.descriptor import DescriptorError, Package, Table
-from zonedata.model.sqlite_schema import empty_derivation_database
 from zonedata.names import file_stem, name_problem
 from zonedata.problems import Problem, make
 from zonedata.sqlguard import compile_problem, query_columns

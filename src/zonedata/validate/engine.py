@@ -22,9 +22,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from zonedata.model import resolve, sources
-from zonedata.model.descriptor import DescriptorError, Package, Table, bundled_package_path
-from zonedata.model.descriptor_file import descriptor_in
+from zonedata.descriptor import resolve, sources
+from zonedata.descriptor.files import descriptor_in
+from zonedata.descriptor.package import DescriptorError, Package, Table, bundled_package_path
 from zonedata.problems import Problem, make
 from zonedata.validate import (
     declarations,
@@ -64,7 +64,7 @@ class Report:
     unlocated: set[str] = field(default_factory=set, repr=False)
     #: multipart files: where each later part starts (see :attr:`structure.FileScan.parts`)
     parts: dict[str, list[tuple[int, str, int]]] = field(default_factory=dict, repr=False)
-    #: the descriptor as the checks read it (:func:`zonedata.model.resolve.resolve`: every
+    #: the descriptor as the checks read it (:func:`zonedata.descriptor.resolve.resolve`: every
     #: schema inline, an inferred one where none was given), without the resources that
     #: are not read as tables; ``None`` if it could not be read
     descriptor: dict[str, Any] | None = field(default=None, repr=False)

@@ -7,7 +7,7 @@ checks itself; they take the fast path (:mod:`zonedata.validate.structure` and
 - a schema or a dialect given by path: read (bounded, inside the package folder) and
   put inline; no schema: inferred with frictionless' own inference on a bounded sample,
   as ``frictionless validate`` does, with a ``schema-inferred`` warning. Both are done
-  by :mod:`zonedata.model.resolve`, which release reads the package through too;
+  by :mod:`zonedata.descriptor.resolve`, which release reads the package through too;
 - CSV compressed with gzip or split into parts: read by the fast path (decompressed
   with a cap on size and ratio; parts concatenated, the header in the first);
 - another format (JSON, JSONL/NDJSON, Excel, ODS, zip), a CSV dialect, encoding or
@@ -16,7 +16,7 @@ checks itself; they take the fast path (:mod:`zonedata.validate.structure` and
   zonedata's rule codes (:data:`zonedata.problems.FRICTIONLESS_CODES`).
 
 Every file handed to frictionless has been checked first
-(:func:`zonedata.model.sources.check_readable`): a regular file, within the size limit,
+(:func:`zonedata.descriptor.sources.check_readable`): a regular file, within the size limit,
 and (compressed or a zip container) decompressing to at most the limit.
 """
 
@@ -28,8 +28,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from zonedata.model.descriptor import SUPPORTED_TYPES, Table
-from zonedata.model.sources import (
+from zonedata.descriptor.package import SUPPORTED_TYPES, Table
+from zonedata.descriptor.sources import (
     UnsafeInput,
     check_readable,
     compression,

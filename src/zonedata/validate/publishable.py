@@ -19,7 +19,7 @@ cannot write are reported here, so that they are never an unlocated stop of the 
   heads a column of the release's CSV files.
 
 The release (:mod:`zonedata.release.build`) takes its version rule from here; the
-database's catalogue names are :mod:`zonedata.model.sqlite_schema`'s.
+database's catalogue names are :mod:`zonedata.descriptor.sqlite_schema`'s.
 """
 
 from __future__ import annotations
@@ -28,8 +28,8 @@ import re
 import string
 from typing import Any
 
-from zonedata.model.descriptor import Package, Table
-from zonedata.model.sqlite_schema import CATALOGUE_TABLES
+from zonedata.descriptor.package import Package, Table
+from zonedata.descriptor.sqlite_schema import CATALOGUE_TABLES
 from zonedata.names import is_usable_version, version_stem
 from zonedata.problems import Problem, make
 

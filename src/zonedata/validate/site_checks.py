@@ -1,6 +1,6 @@
 """The site pages a package declares (``zonedata:site``), checked where they are declared.
 
-The declaration is parsed by :mod:`zonedata.model.site_declaration`, as the site parses
+The declaration is parsed by :mod:`zonedata.descriptor.site_declaration`, as the site parses
 it: its shape (JSON types, properties, plain relative paths, no path the generic site
 writes, ``each`` naming a table and ``{field}`` one of its fields, pictures and style
 sheets only) and the template folder and templates it names. Each issue is a located
@@ -18,10 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from zonedata import paths, safeio
-from zonedata.errors import InputError, UnsafePathError
-from zonedata.limits import current_limits
-from zonedata.model import descriptor_file
-from zonedata.model.site_declaration import (
+from zonedata.descriptor import files as descriptor_file
+from zonedata.descriptor.site_declaration import (
     PROPERTY,
     Issue,
     Pointer,
@@ -29,6 +27,8 @@ from zonedata.model.site_declaration import (
     parse,
     reference_problem,
 )
+from zonedata.errors import InputError, UnsafePathError
+from zonedata.limits import current_limits
 from zonedata.problems import Problem, make
 
 

@@ -23,16 +23,16 @@ import numpy as np
 import pyarrow as pa
 
 from zonedata import safeio
+from zonedata.descriptor import sources
+from zonedata.descriptor.arrow import BLOCK_SIZE, BOM, parse_csv
+from zonedata.descriptor.package import Table
 from zonedata.errors import InputError
 from zonedata.limits import current_limits, env_of
-from zonedata.model import sources
-from zonedata.model.arrow import BLOCK_SIZE, BOM, parse_csv
-from zonedata.model.descriptor import Table
 from zonedata.problems import Problem, make
 from zonedata.validate.memory import parse_pool
 
 #: Arrow CSV block size of the fast path (files without quotes); the byte-scan path
-#: uses the parser's default, :data:`zonedata.model.arrow.BLOCK_SIZE`
+#: uses the parser's default, :data:`zonedata.descriptor.arrow.BLOCK_SIZE`
 FAST_BLOCK_SIZE = 1 << 21
 #: The longest header record, in bytes: 64 KiB, hundreds of times a real header, and
 #: below the 128 KiB that Python's csv module allows a cell.
@@ -162,7 +162,7 @@ def scan_file(
     ``more``: the further parts of a multipart resource (path, path as shown), read after
     ``path`` as one stream (the header is in the first part; the scan's ``parts`` map the
     stream's lines back to the parts'). A gzip-compressed file is decompressed
-    (bounded: see :func:`zonedata.model.sources.decompress_gzip`) after its declared
+    (bounded: see :func:`zonedata.descriptor.sources.decompress_gzip`) after its declared
     ``bytes`` and ``hash`` are checked on the file as it is.
     """
     parts: list[tuple[int, str, int]] = []

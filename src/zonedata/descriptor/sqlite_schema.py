@@ -3,7 +3,7 @@
 A release's database (:mod:`zonedata.release.database`) holds every released table under
 its own name, with its primary key, its foreign keys (where they reference a primary
 key), ``NOT NULL`` on required fields and each column declared with
-:func:`zonedata.model.types.sqlite_type`, beside the catalogue tables ``_tables`` and
+:func:`zonedata.descriptor.fieldtypes.sqlite_type`, beside the catalogue tables ``_tables`` and
 ``_fields``. A derived table's SQL (``zonedata:derived``) runs on that database with, in
 schema :data:`TEXT_SCHEMA`, every table's cells as text.
 
@@ -18,8 +18,8 @@ import contextlib
 import sqlite3
 from collections.abc import Iterator
 
-from zonedata.model.descriptor import Table
-from zonedata.model.types import sqlite_type
+from zonedata.descriptor.fieldtypes import sqlite_type
+from zonedata.descriptor.package import Table
 from zonedata.sqlguard import guard
 
 #: The release database's catalogue tables: (tables, fields).

@@ -25,10 +25,10 @@ from pathlib import Path
 from typing import Any
 
 from zonedata import safeio
+from zonedata.descriptor.package import Package
+from zonedata.descriptor.sources import UnsafeInput, check_readable, parts
 from zonedata.errors import DescriptorError, InputError
 from zonedata.limits import current_limits
-from zonedata.model.descriptor import Package
-from zonedata.model.sources import UnsafeInput, check_readable, parts
 from zonedata.problems import Problem, make
 
 #: The stand-in schema of a resource that is not read as a table (see :func:`resolve`).
