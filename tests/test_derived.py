@@ -578,6 +578,23 @@ def test_the_sql_is_compiled_on_the_tables_validation_reads_itself(tmp_path: Pat
     assert "no such table: stamps" in report.problems[0].message
 
 
+def test_sql_on_a_table_frictionless_reads_says_so(tmp_path: Path) -> None:
+    """A release derives from the tables zonedata reads itself: one declared in another
+    encoding is read by frictionless, and is not in the database the SQL runs on."""
+    pkg = make_package(tmp_path / "pkg", [PRICES], {PRICES["sqlPath"]: PRICES_SQL})
+    d = json.loads((pkg / "datapackage.json").read_text(encoding="utf-8"))
+    d["resources"][0]["encoding"] = "latin-1"
+    (pkg / "datapackage.json").write_text(json.dumps(d, indent=2), encoding="utf-8")
+    report = validate_package(pkg)
+    assert [(p.code, (p.line, p.column)) for p in report.problems] == [
+        ("derived-sql", _sql_path_at(pkg))
+    ]
+    assert (
+        "no such table: items: table 'items' is read by frictionless (encoding 'latin-1'), and "
+        "a derived table's SQL runs only on the tables zonedata reads itself"
+    ) in report.problems[0].message
+
+
 # --- verify derives a release's tables again ----------------------------------------------------
 
 

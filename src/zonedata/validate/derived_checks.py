@@ -22,7 +22,9 @@ bytes, the work) is checked there.
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
+from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -222,12 +224,24 @@ def _schema_of(i: int, item: dict[str, Any], package: Package, display: str) -> 
 
 # --- the SQL compiles on the release's tables ------------------------------------------------
 
+#: SQLite's message for a table it does not have (in main, or in the text schema)
+_NO_TABLE = re.compile(r"no such table: (?:(?:main|text)\.)?(\S+)")
 
-def check_queries(descriptor: dict[str, Any], package: Package, display: str) -> list[Problem]:
+
+def check_queries(
+    descriptor: dict[str, Any],
+    package: Package,
+    display: str,
+    elsewhere: Mapping[str, str] | None = None,
+) -> list[Problem]:
     """Every ``derived-sql`` problem: each declaration's SQL compiles, without running, on
     the release's derivation database of ``package``'s tables (the tables a release derives
     from), created empty by the release's own statements, under the release's authorizer
     and limits, and returns the declared schema's fields.
+
+    ``elsewhere`` names the package's tables that are not in that database, with why: the
+    tables frictionless reads (another encoding, format or field type) are not, so SQL
+    that reads one is reported, saying so.
 
     Nothing is reported for declarations :func:`check_derived` refuses, an SQL file that
     cannot be read (``derived-invalid``), nor tables SQLite cannot hold (``name-reserved``,
@@ -254,6 +268,14 @@ def check_queries(descriptor: dict[str, Any], package: Package, display: str) ->
                         why = (
                             f"the query returns the columns {columns[:50]}; the schema has {fields}"
                         )
+                missing = _NO_TABLE.search(why or "")
+                if missing and missing.group(1) in (elsewhere or {}):
+                    name = missing.group(1)
+                    why = (
+                        f"{why}: table {name!r} is read by frictionless "
+                        f"({(elsewhere or {})[name]}), and a derived table's SQL runs only on "
+                        "the tables zonedata reads itself"
+                    )
                 if why is not None:
                     message = f"{d.sql_path[:200]}: {why.rstrip('.')}"
                     out.append(

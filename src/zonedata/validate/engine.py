@@ -205,7 +205,7 @@ def _layers(
         derives_from = replace(
             package, tables=tuple(t for t in tables.tables if t.name not in slow)
         )
-        checks += derived_checks.check_queries(given, derives_from, shown)
+        checks += derived_checks.check_queries(given, derives_from, shown, slow)
     checks += declarations.check(package, shown)
     checks += site_checks.check_site(given, _site_tables(given, tables), p, shown)
     report.problems.extend(checks)
