@@ -45,6 +45,7 @@ def package_copy(tmp_path: Path) -> Path:
     shutil.copy2(DESCRIPTOR, dest / "datapackage.json")
     shutil.copytree(REPO / "data", dest / "data")
     shutil.copytree(REPO / "derived", dest / "derived")
+    shutil.copytree(REPO / "site", dest / "site")
     return dest
 
 
