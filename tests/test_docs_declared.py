@@ -19,6 +19,7 @@ from click.testing import CliRunner
 
 from tests.smallpkg import csv_resource, package
 from zonedata.cli import cli
+from zonedata.validate.engine import validate_package
 
 #: a station's name with Markdown and HTML in it: printed as text, never as markup
 NAME = "North | *Hill* [x](http://e.test) <script>alert(1)</script>"
@@ -270,3 +271,16 @@ def test_a_symlinked_template_is_not_read(tmp_path: Path) -> None:
     assert code == 2
     assert "'notes/x.md' is not a template in the templates folder" in stderr
     assert "the secret" not in stderr
+
+
+def test_validate_warns_of_a_malformed_declaration_at_its_property(tmp_path: Path) -> None:
+    root = stations(tmp_path / "pkg", _one("notes/missing.md", queries={"q": "/etc/passwd"}))
+    report = validate_package(root)
+    found = [p for p in report.problems if p.code == "docs-invalid"]
+    assert [p.severity for p in found] == ["warning", "warning"]
+    assert "notes/missing.md" in found[0].message and "/etc/passwd" in found[1].message
+    assert all(p.line is not None for p in found), "located at the property"
+    assert report.valid(), "the data are not affected"
+
+    ok = stations(tmp_path / "ok")
+    assert not [p for p in validate_package(ok).problems if p.code == "docs-invalid"]
