@@ -284,3 +284,25 @@ def test_validate_warns_of_a_malformed_declaration_at_its_property(tmp_path: Pat
 
     ok = stations(tmp_path / "ok")
     assert not [p for p in validate_package(ok).problems if p.code == "docs-invalid"]
+
+
+def test_a_document_cannot_change_what_the_next_one_sees(tmp_path: Path) -> None:
+    """Each template gets its own copy of the data: one that empties a table it was
+    given leaves the table whole for the next document."""
+    files = {
+        "notes/a.md": "{% set _ = tables.stations.clear() %}{{ tables.stations|length }}\n",
+        "notes/b.md": "{{ tables.stations|length }}\n",
+    }
+    docs = {
+        "templates": "notes",
+        "documents": [
+            {"name": n, "path": f"{n}.md", "template": f"notes/{n}.md", "summary": n}
+            for n in ("a", "b")
+        ],
+    }
+    root = stations(tmp_path / "pkg", docs, files)
+    out = tmp_path / "out"
+    code, _, stderr = run("a", "b", "--package", str(root), "--out-dir", str(out))
+    assert code == 0, stderr
+    assert (out / "a.md").read_text(encoding="utf-8") == "0\n"
+    assert (out / "b.md").read_text(encoding="utf-8") == "2\n"

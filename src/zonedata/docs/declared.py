@@ -41,6 +41,7 @@ is plain text, escaped as a whole).
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import sqlite3
@@ -242,12 +243,16 @@ class DeclaredDocs:
         """Document ``name`` as UTF-8 bytes (raises :class:`DocsError`)."""
         from zonedata.site.render import render_template
 
-        doc = next(d for d in self.documents if d.name == name)
+        doc = next((d for d in self.documents if d.name == name), None)
+        if doc is None:
+            raise DocsError(f"the package declares no document {name!r}")
         data = self._read()
+        # each document gets its own copy: a template may change what it is given (a
+        # dict's update), and no document may change what the next one sees
         context = {
-            "package": data.package,
-            "tables": data.tables,
-            "queries": data.queries[doc.name],
+            "package": copy.deepcopy(data.package),
+            "tables": {n: _copy(rows) for n, rows in data.tables.items()},
+            "queries": {n: _copy(rows) for n, rows in data.queries[doc.name].items()},
             "document": {
                 "name": doc.name,
                 "path": doc.path,
@@ -305,6 +310,10 @@ class DeclaredDocs:
         except (sqlite3.Error, ValueError, ZonedataError) as e:
             raise DocsError(f"cannot build the database the queries run on: {e}") from None
         return out
+
+
+def _copy(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [dict(row) for row in rows]  # (the values are text, numbers or None)
 
 
 def _refuser(where: str) -> Callable[[str], DocsError]:
