@@ -110,7 +110,7 @@ LONG_FIRST = (
     "test_one_reading.py::test_validate_release_and_load_agree_on_random_mutations",
     "test_site.py::test_every_page_loads_cleanly_from_file",
     "test_schemas.py::test_the_canonical_tables_pass_their_schemas",
-    "test_typed.py::test_mypy_accepts_typed_usage_and_rejects_mistakes",
+    "test_row_types.py::test_mypy_accepts_row_types_usage_and_rejects_mistakes",
 )
 
 

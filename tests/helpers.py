@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from zonedata.model.descriptor import Field, Package, Table, read_package
+from zonedata.descriptor.package import Field, Package, Table, read_package
 from zonedata.validate.engine import Report, validate_package
 from zonedata.validate.tabledata import TableData
 

@@ -72,7 +72,7 @@ TOKENS = [
 
 
 def tables() -> list[str]:
-    from zonedata.model.descriptor import read_package
+    from zonedata.descriptor.package import read_package
 
     return read_package(REPO).table_names
 
@@ -84,7 +84,7 @@ Mutation = tuple[str, int, int, str, bool]
 def mutation(draw: st.DrawFn) -> Mutation:
     """(table, row, column, new value, raw) for one cell of the real package; ``raw``: the
     value is written into the line as it is, unquoted (a stray CR or quote stays stray)."""
-    from zonedata.model.descriptor import read_package
+    from zonedata.descriptor.package import read_package
 
     package = read_package(REPO)
     name = draw(st.sampled_from(package.table_names))
@@ -126,8 +126,8 @@ def check(m: Mutation) -> None:
     import pyarrow.parquet as pq
 
     import zonedata
-    from zonedata.model.arrow import read_csv_typed
-    from zonedata.model.descriptor import read_package
+    from zonedata.descriptor.arrow import read_csv_typed
+    from zonedata.descriptor.package import read_package
     from zonedata.release.build import build_release
     from zonedata.validate.engine import validate_package
 

@@ -14,8 +14,8 @@ import pytest
 from helpers import REPO, copy_package
 from hostile import run_cli
 
-from zonedata.model import jsontext
-from zonedata.model.descriptor import read_package
+from zonedata.descriptor import jsontext
+from zonedata.descriptor.package import read_package
 from zonedata.problems import Problem
 from zonedata.validate.declaration_schema import SCHEMA_PATH, schema_text
 from zonedata.validate.engine import validate_package
@@ -146,10 +146,10 @@ def test_a_declared_severity_and_message_are_used(tmp_path: Path) -> None:
 
 
 def test_the_frame_contract_fails_on_the_same_rows_with_the_same_codes(tmp_path: Path) -> None:
-    """``zonedata.schemas`` builds its checks from the same declarations as the CLI."""
+    """``zonedata.pandera_schemas`` builds its checks from the same declarations as the CLI."""
     pytest.importorskip("pandera")
-    from zonedata.model.arrow import read_csv_text, read_csv_typed
-    from zonedata.schemas import problems, rule_codes, schema
+    from zonedata.descriptor.arrow import read_csv_text, read_csv_typed
+    from zonedata.pandera_schemas import problems, rule_codes, schema
 
     base = copy_example(tmp_path)
     set_cell(base, "prices", 3, "price_usd", "3.50")

@@ -19,9 +19,9 @@ import pyarrow.parquet as pq
 import pytest
 
 from tests.hostile import run_cli, run_python
+from zonedata.descriptor import bundled_package_path, read_package
+from zonedata.descriptor.package import Field
 from zonedata.errors import DerivedTableError
-from zonedata.model import bundled_package_path, read_package
-from zonedata.model.descriptor import Field
 from zonedata.release.build import build_release
 from zonedata.release.derived import cell, derive_all
 from zonedata.release.verify import verify_release

@@ -16,7 +16,7 @@ from click.testing import CliRunner
 
 from tests.helpers import unchecked
 from zonedata.cli import cli
-from zonedata.model import Table, bundled_package_path, read_package
+from zonedata.descriptor import Table, bundled_package_path, read_package
 from zonedata.release import build
 from zonedata.release.build import build_release
 from zonedata.release.diff import canonical, diff_releases, diff_table

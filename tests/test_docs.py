@@ -24,7 +24,7 @@ from click.testing import CliRunner
 import zonedata
 from zonedata.cli import cli
 from zonedata.cli.docs_cmd import all_targets
-from zonedata.model.descriptor import read_package
+from zonedata.descriptor.package import read_package
 from zonedata.problems import RULES
 
 REPO = Path(__file__).resolve().parent.parent
@@ -69,8 +69,8 @@ def test_the_package_declares_its_own_documents() -> None:
         "dictionary",
         "cli",
         "rules",
-        "typed",
-        "models",
+        "row-types",
+        "pandera-models",
     ]
 
 
@@ -111,8 +111,8 @@ def test_dictionary_documents_every_table_and_field() -> None:
 
 
 def test_dictionary_documents_the_derived_tables_from_their_declarations() -> None:
+    from zonedata.descriptor import read_package
     from zonedata.docs import md_escape
-    from zonedata.model import read_package
     from zonedata.validate.derived_checks import declarations
 
     text = (DOCS / "data-dictionary.md").read_text(encoding="utf-8")
@@ -412,7 +412,7 @@ def test_list_names_the_toolkit_targets_and_the_declared_ones() -> None:
     assert code == 0
     lines = stdout.splitlines()
     assert [x.split()[0] for x in lines] == list(TARGETS)
-    assert "coverage    coverage.md: which cities" in stdout
+    assert re.search(r"^coverage +coverage\.md: which cities", stdout, re.MULTILINE)
     assert stdout.count("(declared by the package)") == 2
 
 
@@ -424,7 +424,7 @@ def test_a_declared_document_that_cannot_be_made_exits_2(package_copy: Path) -> 
     code, _, stderr = run("--package", str(package_copy), "--out-dir", str(out))
     assert code == 2
     assert "chart: the package does not validate" in stderr
-    assert "zonedata docs dictionary cli rules typed models" in stderr
+    assert "zonedata docs dictionary cli rules row-types pandera-models" in stderr
     assert not out.exists(), "nothing is written when a document cannot be made"
     code, _, _ = run("dictionary", "--package", str(package_copy), "--out-dir", str(out))
     assert code == 0, "the toolkit's own documents need no valid data"

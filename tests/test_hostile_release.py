@@ -27,7 +27,7 @@ import pytest
 
 from tests.hostile import Outcome, run_cli, run_python, snapshot
 from tests.test_verify import rehash
-from zonedata.model import bundled_package_path, read_package
+from zonedata.descriptor import bundled_package_path, read_package
 from zonedata.release import build
 from zonedata.release.build import build_release
 

@@ -22,7 +22,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tests.hostile import Outcome, run_cli, run_python, snapshot
-from zonedata.model.descriptor import read_package
+from zonedata.descriptor.package import read_package
 from zonedata.names import file_stem, is_table_name
 from zonedata.paths import is_plain_relative
 

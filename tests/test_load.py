@@ -26,6 +26,8 @@ import pyarrow.parquet as pq
 import pytest
 
 import zonedata
+from zonedata.descriptor.arrow import arrow_schema, read_csv_typed
+from zonedata.descriptor.package import Field, read_package
 from zonedata.loading.errors import (
     DataValidationError,
     DownloadError,
@@ -35,8 +37,6 @@ from zonedata.loading.errors import (
     UnknownTableError,
     ZonedataError,
 )
-from zonedata.model.arrow import arrow_schema, read_csv_typed
-from zonedata.model.descriptor import Field, read_package
 
 REPO = Path(__file__).resolve().parent.parent
 PACKAGE = read_package(REPO / "datapackage.json")
@@ -323,7 +323,7 @@ def test_polars_missing_gives_install_hint(monkeypatch: pytest.MonkeyPatch) -> N
 
 @pytest.mark.parametrize("name", TABLES)
 def test_rows_match_the_frame(name: str) -> None:
-    from zonedata.typed import ROW_TYPES
+    from zonedata.row_types import ROW_TYPES
 
     rows = list(zonedata.rows(name))
     arrow = zonedata.load(name, backend="arrow")

@@ -16,8 +16,8 @@ import pytest
 
 from tests.conftest import DESCRIPTOR, REPO
 from tests.hostile import run_python
-from zonedata.model.arrow import cast_column, read_csv_typed
-from zonedata.model.descriptor import Field, read_package
+from zonedata.descriptor.arrow import cast_column, read_csv_typed
+from zonedata.descriptor.package import Field, read_package
 from zonedata.release.build import build_release
 from zonedata.validate.engine import validate_package
 

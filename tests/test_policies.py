@@ -12,12 +12,15 @@ from pathlib import Path
 
 import pytest
 import yaml
+from click.testing import CliRunner
 
+from tests.smallpkg import city_air_quality
+from zonedata.cli import cli
+from zonedata.descriptor import yamltext
+from zonedata.descriptor.files import descriptor_in
 from zonedata.errors import JsonTextError, UnsafePathError
 from zonedata.limits import LimitError, Limits, env_of, limits_table
-from zonedata.model import yamltext
-from zonedata.model.descriptor_file import descriptor_in
-from zonedata.paths import inside, is_entry_below, path_problem
+from zonedata.paths import inside, is_entry_below, output_folder, path_problem
 from zonedata.validate import validate_package
 
 REPO = Path(__file__).resolve().parent.parent
@@ -81,6 +84,44 @@ def test_inside_follows_symlinks(tmp_path: Path) -> None:
         inside(tmp_path / "pkg", "out/a.csv")
     with pytest.raises(UnsafePathError, match=r"'\.\.' part"):
         inside(tmp_path / "pkg", "../a.csv")
+
+
+def test_an_output_folder_symlink_is_followed_once(tmp_path: Path) -> None:
+    real = tmp_path / "real"
+    real.mkdir()
+    (tmp_path / "link").symlink_to(real)
+    assert output_folder(tmp_path / "link") == real.resolve()
+    assert output_folder(tmp_path / "new") == (tmp_path / "new").resolve()  # need not exist
+
+
+def test_an_output_folder_that_is_a_file_or_a_loop_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("x")
+    (tmp_path / "flink").symlink_to(tmp_path / "file")
+    (tmp_path / "loop").symlink_to(tmp_path / "loop")
+    with pytest.raises(UnsafePathError) as file_case:
+        output_folder(tmp_path / "flink")
+    assert (
+        file_case.value.problem == f"exists and is not a folder (a symlink to {tmp_path / 'file'})"
+    )
+    with pytest.raises(UnsafePathError) as loop_case:
+        output_folder(tmp_path / "loop")
+    assert loop_case.value.problem.startswith("cannot be resolved")
+
+
+@pytest.mark.parametrize("command", ["site", "release"])
+def test_site_and_release_follow_a_symlinked_out_alike(tmp_path: Path, command: str) -> None:
+    pkg = city_air_quality(tmp_path / "pkg")
+    real = tmp_path / "real"
+    real.mkdir()
+    (tmp_path / "link").symlink_to(real)
+    (tmp_path / "loop").symlink_to(tmp_path / "loop")
+    runner = CliRunner()
+    built = runner.invoke(cli, [command, str(pkg), "--out", str(tmp_path / "link")])
+    assert built.exit_code == 0, built.output
+    assert any(real.iterdir())
+    refused = runner.invoke(cli, [command, str(pkg), "--out", str(tmp_path / "loop")])
+    assert refused.exit_code == 2, refused.output
+    assert f"--out {tmp_path / 'loop'} is refused: it cannot be resolved" in refused.output
 
 
 def test_zip_entries_below_their_folder() -> None:

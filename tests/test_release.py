@@ -27,8 +27,8 @@ from click.testing import CliRunner
 
 from tests.helpers import unchecked
 from zonedata.cli import cli
-from zonedata.model import bundled_package_path, read_package
-from zonedata.model.arrow import arrow_schema
+from zonedata.descriptor import bundled_package_path, read_package
+from zonedata.descriptor.arrow import arrow_schema
 from zonedata.release import build
 from zonedata.release.build import FALLBACK_EPOCH, SLOW_ENV, build_release
 from zonedata.release.verify import verify_release
@@ -833,8 +833,8 @@ def test_database_rows_equal_the_parquet_rows(released: Path) -> None:
 
 
 def test_sqlite_refuses_a_figure_it_cannot_hold_exactly() -> None:
-    from zonedata.model.descriptor import Field
-    from zonedata.model.types import sqlite_column
+    from zonedata.descriptor.fieldtypes import sqlite_column
+    from zonedata.descriptor.package import Field
 
     f = Field(name="x", type="number", decimals=3)
     ok = ["123456789012.345", "-0.001", "2400.000", "100000000000000"]  # 15, 1, 2, 1 digits

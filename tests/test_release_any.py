@@ -19,7 +19,7 @@ from click.testing import CliRunner
 
 from tests.smallpkg import city_air_quality, csv_resource, package
 from zonedata.cli import cli
-from zonedata.model.descriptor import Package
+from zonedata.descriptor.package import Package
 from zonedata.names import file_stem
 from zonedata.problems import RULES
 from zonedata.release.build import build_release
@@ -277,7 +277,7 @@ def test_verify_reports_resource_names_given_twice(tmp_path: Path) -> None:
 
 
 def test_diff_names_the_types_a_release_stores_as_text() -> None:
-    from zonedata.model.descriptor import Table
+    from zonedata.descriptor.package import Table
     from zonedata.release.diff import diff_table
 
     old = Table.from_descriptor(

@@ -22,7 +22,7 @@ from typing import Any
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from zonedata.model.descriptor import Package
+from zonedata.descriptor.package import Package
 from zonedata.names import file_stem
 from zonedata.release.build import build_release
 from zonedata.validate.engine import validate_package

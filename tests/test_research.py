@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from tests.csvrows import find, one, rows
-from zonedata.model import bundled_package_path, read_package
+from zonedata.descriptor import bundled_package_path, read_package
 from zonedata.release.build import build_release
 
 REPO = Path(__file__).resolve().parent.parent

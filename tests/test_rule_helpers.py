@@ -11,7 +11,7 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from zonedata.model.descriptor import Table
+from zonedata.descriptor.package import Table
 from zonedata.validate.numbers import printed_decimals
 from zonedata.validate.rules._base import (
     after_partial,

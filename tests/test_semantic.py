@@ -18,7 +18,7 @@ from helpers import (
     without_rows,
 )
 
-from zonedata.model.descriptor import Package, read_package
+from zonedata.descriptor.package import Package, read_package
 from zonedata.problems import RULES, Problem
 from zonedata.validate.declarations import Declaration, declarations
 from zonedata.validate.kinds import KINDS
@@ -733,8 +733,8 @@ def test_missing_columns_empty_tables_and_unparsed_cells_are_skipped(data: Data)
 
 def test_pandera_is_not_imported_by_zonedata() -> None:
     code = (
-        "import sys, zonedata, zonedata.model, zonedata.validate.semantic, "
-        "zonedata.schemas; print('pandera' in sys.modules)"
+        "import sys, zonedata, zonedata.descriptor, zonedata.validate.semantic, "
+        "zonedata.pandera_schemas; print('pandera' in sys.modules)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"

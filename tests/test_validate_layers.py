@@ -178,8 +178,8 @@ def test_non_numeric_number(edit: Editor, package_copy: Path) -> None:
 
 def test_integer_with_plus_sign_is_valid_and_typed(edit: Editor, package_copy: Path) -> None:
     """``+2018`` is an integer for Table Schema (and frictionless): no problem, no crash."""
-    from zonedata.model.arrow import read_csv_typed
-    from zonedata.model.descriptor import read_package
+    from zonedata.descriptor.arrow import read_csv_typed
+    from zonedata.descriptor.package import read_package
 
     edit(
         "data/city_gdp.csv",

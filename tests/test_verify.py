@@ -18,7 +18,7 @@ from click.testing import CliRunner
 from tests.helpers import unchecked
 from tests.hostile import run_python
 from zonedata.cli import cli
-from zonedata.model import bundled_package_path, read_package
+from zonedata.descriptor import bundled_package_path, read_package
 from zonedata.release import build
 from zonedata.release.build import build_release
 from zonedata.release.verify import verify_release

@@ -46,7 +46,7 @@ venv, repo = Path(sys.argv[1]).resolve(), Path(sys.argv[2]).resolve()
 # when the virtualenv is (python -m venv .venv), and holding no zonedata of their own
 deps = {Path(p).resolve() for p in json.loads(sys.argv[3])}
 import zonedata
-from zonedata.model.descriptor import bundled_package_path
+from zonedata.descriptor.package import bundled_package_path
 
 here = Path(zonedata.__file__).resolve()
 data = bundled_package_path().resolve()
@@ -60,7 +60,7 @@ cities = zonedata.load("cities")
 rows = list(zonedata.rows("cities"))
 assert len(rows) == len(cities) > 0
 gdp = zonedata.load("city_gdp", backend="arrow")
-from zonedata.models import MODELS
+from zonedata.pandera_models import MODELS
 MODELS["city_gdp"].validate(zonedata.load("city_gdp"))
 print(json.dumps({
     "module": str(here),
@@ -111,7 +111,13 @@ def test_wheel_alone_loads_the_data(tmp_path: Path) -> None:
     # the SQL files of the derived tables the descriptor declares
     expected |= {f"zonedata/_data/{d['sqlPath']}" for d in descriptor["zonedata:derived"]}
     assert expected <= names, sorted(expected - names)
-    for module in ("__init__.py", "typed.py", "models.py", "py.typed", "loading/api.py"):
+    for module in (
+        "__init__.py",
+        "row_types.py",
+        "pandera_models.py",
+        "py.typed",
+        "loading/api.py",
+    ):
         assert f"zonedata/{module}" in names, module
     assert not [n for n in names if n.startswith(("tests/", "zonedata/tests/"))]
     # the site's templates, and the dataset's own site pages it declares (zonedata:site)

@@ -4,12 +4,12 @@
 >>> zonedata.tables()[:3]
 ['sources', 'provinces', 'cities']
 >>> cities = zonedata.load("cities")                   # pandas, with exact dtypes
->>> for city in zonedata.rows("cities"): ...           # typed rows (zonedata.typed.City)
+>>> for city in zonedata.rows("cities"): ...           # typed rows (zonedata.row_types.City)
 
 ``import zonedata`` imports nothing but this module: every name below is loaded on first
 use, so pandas, pyarrow, polars, pandera and frictionless are imported only by the calls
 that need them (pandera and frictionless only by ``load(..., validate=True)``).
-The Pandera models of the tables are in :mod:`zonedata.models` (imported explicitly).
+The Pandera models of the tables are in :mod:`zonedata.pandera_models` (imported explicitly).
 """
 
 __version__ = "0.1.0"
@@ -28,7 +28,7 @@ if TYPE_CHECKING:
         ZonedataError,
     )
     from zonedata.loading.api import FieldInfo, describe, load, tables
-    from zonedata.typed import rows
+    from zonedata.row_types import rows
 
 #: public name -> module that defines it (imported on first access)
 _LAZY = {
@@ -36,7 +36,7 @@ _LAZY = {
     "describe": "zonedata.loading.api",
     "load": "zonedata.loading.api",
     "FieldInfo": "zonedata.loading.api",
-    "rows": "zonedata.typed",
+    "rows": "zonedata.row_types",
     "ZonedataError": "zonedata.errors",
     "UnknownTableError": "zonedata.errors",
     "MissingDependencyError": "zonedata.errors",

@@ -29,7 +29,7 @@ missing optional dependency, ``ValueError`` for data that fails validation)::
                                    deadline, size cap, refused redirect)
 
 The old import paths (``zonedata.loading.errors``, ``zonedata.release.errors``,
-``zonedata.model.descriptor.DescriptorError``) re-export these classes.
+``zonedata.descriptor.package.DescriptorError``) re-export these classes.
 
 Only the standard library is used: this module is cheap to import.
 """

@@ -75,3 +75,22 @@ def inside(base: Path, relative: str, *, what: str = "its folder") -> Path:
             relative, f"resolves outside {what} (to {target}), for example through a symlink"
         )
     return root / PurePosixPath(relative)
+
+
+def output_folder(path: Path) -> Path:
+    """The folder a command writes into (``--out``), resolved once.
+
+    The one rule for every command that writes a folder: a symlink the user names is
+    followed (where their output goes is their choice), and everything is then written
+    inside the folder it resolves to, checked with :func:`inside`. Raises
+    :class:`zonedata.errors.UnsafePathError` when the path exists and is not a folder
+    (after symlinks) or cannot be resolved (a symlink loop, say). The folder need not exist.
+    """
+    try:
+        resolved = path.resolve(strict=False)
+    except (OSError, RuntimeError, ValueError) as e:
+        raise UnsafePathError(str(path), f"cannot be resolved ({e})") from e
+    if resolved.exists() and not resolved.is_dir():
+        via = f" (a symlink to {resolved})" if path.is_symlink() else ""
+        raise UnsafePathError(str(path), f"exists and is not a folder{via}")
+    return resolved

@@ -12,13 +12,13 @@ import click
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from zonedata.descriptor.package import Package
     from zonedata.docs import Target
     from zonedata.docs.declared import DeclaredDocs
-    from zonedata.model.descriptor import Package
 
 #: the toolkit's own files, in the order they are written; the documents a package
 #: declares (``zonedata:docs``) are written after the first three
-TOOLKIT_NAMES = ("dictionary", "cli", "rules", "typed", "models")
+TOOLKIT_NAMES = ("dictionary", "cli", "rules", "row-types", "pandera-models")
 #: at most this many lines of a staleness diff are shown per file
 DIFF_LINES = 40
 
@@ -79,7 +79,7 @@ def _renderer(declared: DeclaredDocs, name: str) -> Callable[[Package], bytes]:
     metavar="DIR",
     help="Folder of the generated files. Default: docs/ beside the datapackage.json "
     "(./docs for the copy bundled in an installed wheel), and the zonedata package folder "
-    "for typed.py and models.py.",
+    "for row_types.py and pandera_models.py.",
 )
 @click.option(
     "--package",
@@ -105,8 +105,8 @@ def docs(
       dictionary  data-dictionary.md: tables, fields, keys, units, constraints, sources
       cli         cli.md: the --help of every command
       rules       validation.md: validation layers, severities and rule codes
-      typed       zonedata/typed.py: the row types (in the package folder)
-      models      zonedata/models.py: the Pandera models (in the package folder)
+      row-types   zonedata/row_types.py: the row types (package folder)
+      pandera-models  zonedata/pandera_models.py: Pandera models (package folder)
 
     and the documents the package declares in its descriptor ("zonedata:docs": Jinja
     templates and SQL queries of its own, rendered in a sandbox from the validated
@@ -126,8 +126,8 @@ def docs(
       zonedata docs dictionary rules --check
       zonedata docs --list --package path/to/datapackage.json
     """
+    from zonedata.descriptor.package import DescriptorError, read_package
     from zonedata.errors import DocsError
-    from zonedata.model.descriptor import DescriptorError, read_package
 
     try:
         package = read_package(package_path)
@@ -140,10 +140,11 @@ def docs(
         except DocsError as e:
             _fail(str(e))
     if list_only:
+        width = max(len(n) for n in every)
         for t in every.values():
             where = "zonedata/" if t.location == "package" else ""
             own = " (declared by the package)" if t.declared else ""
-            click.echo(f"{t.name:<11} {where}{t.filename}: {t.summary}{own}")
+            click.echo(f"{t.name:<{width}}  {where}{t.filename}: {t.summary}{own}")
         return
     unknown = [n for n in targets if n not in every]
     if unknown:

@@ -204,7 +204,7 @@ def verify(release_path: str) -> None:
         )
         sys.exit(0)
     n = len(result.errors)
-    click.echo(f"FAILED: {n} problem{'s' if n != 1 else ''} in {result.location}.")
+    click.echo(f"FAILED: {n:,} problem{'s' if n != 1 else ''} in {result.location}.")
     sys.exit(1)
 
 

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, cast
 from zonedata.errors import MissingDependencyError as MissingDependencyError  # re-exported
 
 if TYPE_CHECKING:
-    from zonedata.model.descriptor import Package
+    from zonedata.descriptor.package import Package
 
 #: The header every generated Markdown file starts with (after its title).
 GENERATED_NOTE = (
@@ -72,17 +72,17 @@ TARGETS: dict[str, Target] = {
             "zonedata.docs.rules:render",
         ),
         Target(
-            "typed",
-            "typed.py",
-            "the row types and rows() of zonedata.typed",
-            "zonedata.model.codegen:render_typed_bytes",
+            "row-types",
+            "row_types.py",
+            "the row types and rows() of zonedata.row_types",
+            "zonedata.docs.codegen:render_typed_bytes",
             location="package",
         ),
         Target(
-            "models",
-            "models.py",
-            "the Pandera models of zonedata.models",
-            "zonedata.model.codegen:render_models_bytes",
+            "pandera-models",
+            "pandera_models.py",
+            "the Pandera models of zonedata.pandera_models",
+            "zonedata.docs.codegen:render_models_bytes",
             location="package",
         ),
     )

@@ -58,7 +58,7 @@ if TYPE_CHECKING:
     from jinja2.sandbox import SandboxedEnvironment
     from markupsafe import Markup
 
-    from zonedata.model.descriptor import Package, Table
+    from zonedata.descriptor.package import Package, Table
     from zonedata.release.derived import Derived
     from zonedata.validate.tabledata import TableData
 

@@ -3,7 +3,7 @@
 Generated from ``datapackage.json`` (tables, fields, types, units, constraints, keys,
 and the derived tables it declares in ``zonedata:derived``: their schema, description
 and SQL file) and ``data/sources.csv`` (the documents the facts come from), with the
-release's SQLite types from :func:`zonedata.model.types.sqlite_type`.
+release's SQLite types from :func:`zonedata.descriptor.fieldtypes.sqlite_type`.
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ import csv
 import io
 from typing import Any
 
+from zonedata.descriptor.package import DescriptorError, Field, Package, Table
 from zonedata.docs import GENERATED_NOTE, md_code, md_escape
-from zonedata.model.descriptor import DescriptorError, Field, Package, Table
 from zonedata.validate.derived_checks import Declaration, declarations
 
 #: the table whose rows are listed at the end, and its columns in the order shown
@@ -106,7 +106,7 @@ def _conventions() -> list[str]:
 
 def _sqlite_types() -> str:
     """The declared SQLite type of each field type, as :func:`sqlite_type` gives it."""
-    from zonedata.model.types import SQLITE_REAL_DIGITS, sqlite_type
+    from zonedata.descriptor.fieldtypes import SQLITE_REAL_DIGITS, sqlite_type
 
     kinds = {
         "integer": Field(name="x", type="integer"),

@@ -15,12 +15,12 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, TypeVar, overload
 
+from zonedata.descriptor.package import Package, Table, read_package
 from zonedata.errors import (
     DataValidationError,
     ReleaseError,
     UnknownTableError,
 )
-from zonedata.model.descriptor import Package, Table, read_package
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -97,7 +97,7 @@ def describe(name: str) -> list[FieldInfo]:
 def read_arrow(name: str, release: ReleaseLike = None) -> tuple[pa.Table, Table, Package]:
     """Table ``name`` as an Arrow table with the descriptor's schema, its table and package."""
     if release is None:
-        from zonedata.model.arrow import read_csv_typed
+        from zonedata.descriptor.arrow import read_csv_typed
 
         package = bundled_package()
         table = table_info(name, package)
@@ -203,7 +203,7 @@ def _rows(arrow: pa.Table, row_type: type[R]) -> Iterator[R]:
 
 
 def check(arrow: pa.Table, table: Table, release: ReleaseLike = None) -> None:
-    """Run the table's contract (:func:`zonedata.schemas.problems`) on it; raise on any error.
+    """Run the table's contract (:func:`zonedata.pandera_schemas.problems`) on it; raise on any error.
 
     The rules see every table of the same source (the bundled data, with the cells as
     the CSV files print them, or the same release), so rules across tables apply. Warnings
@@ -211,9 +211,9 @@ def check(arrow: pa.Table, table: Table, release: ReleaseLike = None) -> None:
     run ``zonedata validate`` to see them. Line numbers are those of the rows in a CSV
     file (row 1 is line 2).
     """
+    from zonedata.descriptor.arrow import read_csv_text
     from zonedata.loading.frames import to_pandas
-    from zonedata.model.arrow import read_csv_text
-    from zonedata.schemas import problems
+    from zonedata.pandera_schemas import problems
 
     if release is None:
         package = bundled_package()

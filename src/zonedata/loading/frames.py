@@ -1,6 +1,6 @@
 """Arrow tables to pandas and polars frames, with the package's documented dtypes.
 
-The dtypes are :mod:`zonedata.model.types`' projection; this table repeats it for readers.
+The dtypes are :mod:`zonedata.descriptor.fieldtypes`' projection; this table repeats it for readers.
 
 ======================  ===============================  ==================================
 descriptor field        Arrow (release Parquet)          pandas (``load()``)
@@ -26,8 +26,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from zonedata.descriptor.fieldtypes import pandas_dtype
 from zonedata.loading.errors import MissingDependencyError
-from zonedata.model.types import pandas_dtype
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -14,8 +14,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from zonedata.descriptor.package import Package, Table
 from zonedata.errors import DescriptorError, ReleaseError
-from zonedata.model.descriptor import Package, Table
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -42,11 +42,11 @@ def read_table(
 
     The table's schema comes from the release descriptor (falling back to ``fallback``'s
     table of the same name when the resource has none). The Parquet file's columns must
-    have exactly the types :func:`zonedata.model.arrow.arrow_schema` gives.
+    have exactly the types :func:`zonedata.descriptor.arrow.arrow_schema` gives.
     """
     import pyarrow as pa
 
-    from zonedata.model.arrow import arrow_schema
+    from zonedata.descriptor.arrow import arrow_schema
     from zonedata.release.reader import (
         check_names,
         check_unambiguous,

@@ -54,10 +54,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from zonedata import names
+from zonedata.descriptor.files import descriptor_in
+from zonedata.descriptor.package import DescriptorError, Package, Table
 from zonedata.docs.declared import PROPERTY as DOCS_PROPERTY
-from zonedata.model.descriptor import DescriptorError, Package, Table
-from zonedata.model.descriptor_file import descriptor_in
-from zonedata.paths import is_entry_below, is_plain_relative
+from zonedata.errors import UnsafePathError
+from zonedata.paths import is_entry_below, is_plain_relative, output_folder
 from zonedata.release.archive import CHECKSUMS, DESCRIPTOR, ZIP_EPOCH_MIN, write_zip
 from zonedata.release.errors import ReleaseError, ReleaseExistsError, ValidationFailedError
 from zonedata.validate import publishable
@@ -141,7 +142,7 @@ class BuildResult:
 
 
 def descriptor_path(path: str | Path | None) -> Path:
-    from zonedata.model.descriptor import bundled_package_path
+    from zonedata.descriptor.package import bundled_package_path
 
     p = Path(path) if path is not None else bundled_package_path()
     return descriptor_in(p)
@@ -250,7 +251,7 @@ def with_release_schema(typed: pa.Table, table: Table, package: Package) -> pa.T
     """``typed`` with the release's Arrow schema: nullability, field and table metadata."""
     import pyarrow as pa
 
-    from zonedata.model.arrow import arrow_schema
+    from zonedata.descriptor.arrow import arrow_schema
 
     schema = arrow_schema(table, package)
     columns = [c.cast(f.type) for c, f in zip(typed.columns, schema, strict=True)]
@@ -572,8 +573,10 @@ def check_out(out_dir: Path, package: Package, desc_file: Path) -> Path:
     all, could replace or remove the sources. Symlinks are resolved first.
     """
     try:
-        out = out_dir.resolve()
+        out = output_folder(out_dir)
         package_dir = desc_file.parent.resolve()
+    except UnsafePathError as e:
+        raise ReleaseError(f"--out {e.path} is refused: it {e.problem}") from e
     except (OSError, RuntimeError, ValueError) as e:
         raise ReleaseError(f"cannot resolve {out_dir}: {e}") from e
     sources = [desc_file.resolve()]

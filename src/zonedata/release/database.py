@@ -5,8 +5,8 @@
 - every released table (the canonical tables, then the derived tables), each with its
   primary key, its foreign keys (where they reference a primary key) and ``NOT NULL``
   on required fields; each column is declared with
-  :func:`zonedata.model.types.sqlite_type` (``INTEGER``, ``REAL`` or ``TEXT``) and holds
-  the values :func:`zonedata.model.types.sqlite_column` gives;
+  :func:`zonedata.descriptor.fieldtypes.sqlite_type` (``INTEGER``, ``REAL`` or ``TEXT``) and holds
+  the values :func:`zonedata.descriptor.fieldtypes.sqlite_column` gives;
 - ``_tables``: one row per table (title, description, number of rows, and for a
   derived table the SQL it is derived by);
 - ``_fields``: one row per field of each table, in schema order (its kind: the
@@ -33,9 +33,9 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from zonedata.descriptor.fieldtypes import sqlite_column, sqlite_type
+from zonedata.descriptor.package import Table
 from zonedata.limits import Limits, current_limits
-from zonedata.model.descriptor import Table
-from zonedata.model.types import sqlite_column, sqlite_type
 from zonedata.validate.publishable import CATALOGUE_TABLES
 
 if TYPE_CHECKING:

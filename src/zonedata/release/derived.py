@@ -32,9 +32,9 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from zonedata.descriptor.package import Field, Package, Table
 from zonedata.errors import DerivedTableError, ReleaseError
 from zonedata.limits import Limits, current_limits, env_of
-from zonedata.model.descriptor import Field, Package, Table
 from zonedata.problems import Problem, make
 from zonedata.release import database
 from zonedata.validate.derived_checks import PROPERTY, Declaration, declarations, read_sql

@@ -18,8 +18,8 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
-from zonedata.model.descriptor import SUPPORTED_TYPES, DescriptorError, Field, Package, Table
-from zonedata.model.types import type_label as kind_label
+from zonedata.descriptor.fieldtypes import type_label as kind_label
+from zonedata.descriptor.package import SUPPORTED_TYPES, DescriptorError, Field, Package, Table
 from zonedata.release.errors import NotAReleaseError, ReleaseError
 from zonedata.release.formats import NumberToken, dump_json, encode_scalar
 from zonedata.release.reader import (
@@ -164,7 +164,7 @@ def _check_twin(
     The diff reads the JSON file (exact number text); a Parquet file that disagrees with
     it (what ``zonedata.load`` reads) would make the diff report on other data.
     """
-    from zonedata.model.arrow import arrow_schema
+    from zonedata.descriptor.arrow import arrow_schema
     from zonedata.release.verify import compare_schema
 
     parquet_name, json_name = names

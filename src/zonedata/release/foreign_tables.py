@@ -18,7 +18,7 @@ and read here, by frictionless too, into what the release writes:
   value, so that the released CSV, written from that text (UTF-8, comma, LF), reads
   back as the same values;
 - the typed table: the text cast to the release types
-  (:func:`zonedata.model.arrow.cast_to_schema`). Types without an Arrow equivalent are
+  (:func:`zonedata.descriptor.arrow.cast_to_schema`). Types without an Arrow equivalent are
   strings: the text as printed.
 """
 
@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from zonedata import names
-from zonedata.model.descriptor import Field, Package, Table
+from zonedata.descriptor.package import Field, Package, Table
 from zonedata.release.errors import ReleaseError
 
 if TYPE_CHECKING:
@@ -85,7 +85,7 @@ def read_table(
     """
     import pyarrow as pa
 
-    from zonedata.model.arrow import cast_to_schema
+    from zonedata.descriptor.arrow import cast_to_schema
 
     released = Table.from_descriptor(release_descriptor(table.descriptor))
     columns: list[list[str | None]] = [[] for _ in released.fields]

@@ -1,8 +1,8 @@
 """The two released file formats: Parquet (typed) and JSON (exact text, native types).
 
 Parquet
-    One file per table, written from :func:`zonedata.model.arrow.read_csv_typed`, so it
-    has the Arrow types of :func:`zonedata.model.arrow.arrow_schema`: integers as int64
+    One file per table, written from :func:`zonedata.descriptor.arrow.read_csv_typed`, so it
+    has the Arrow types of :func:`zonedata.descriptor.arrow.arrow_schema`: integers as int64
     (nullable where the field is optional), figures as exact ``decimal128(18, decimals)``,
     booleans as bool, and partial dates as their ISO 8601 text (``YYYY``, ``YYYY-MM`` or
     ``YYYY-MM-DD``) in a string column, because no Parquet date type can say "some day in
@@ -33,8 +33,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from zonedata.model.descriptor import Field, Table
-from zonedata.model.types import json_kind, parquet_pandas_types
+from zonedata.descriptor.fieldtypes import json_kind, parquet_pandas_types
+from zonedata.descriptor.package import Field, Table
 
 #: Writer options for every Parquet file of a release: explicit, so that a change of
 #: pyarrow's defaults cannot change the bytes silently.

@@ -64,6 +64,7 @@ from types import TracebackType
 from typing import IO, Any
 
 from zonedata import safeio
+from zonedata.descriptor import jsontext
 from zonedata.download import download
 from zonedata.errors import (
     InputError,
@@ -75,7 +76,6 @@ from zonedata.errors import (
     UnsafeFileError,
 )
 from zonedata.limits import Limits, current_limits, env_of
-from zonedata.model import jsontext
 from zonedata.names import is_table_name
 from zonedata.paths import is_plain_relative
 from zonedata.release.archive import CHECKSUMS, DESCRIPTOR

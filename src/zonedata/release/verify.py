@@ -3,7 +3,7 @@
 1. Integrity: each file named by the release descriptor or by ``SHA256SUMS`` must be
    there, with the size and SHA-256 they give; any other file is reported as extra.
 2. Contents: each Parquet file must have the Arrow schema its resource's table schema
-   gives (:func:`zonedata.model.arrow.arrow_schema`), and each JSON and CSV file must
+   gives (:func:`zonedata.descriptor.arrow.arrow_schema`), and each JSON and CSV file must
    hold the same rows, with JSON types (CSV cells) that fit the schema.
    The SQLite database (:mod:`zonedata.release.database`) must open, pass
    ``PRAGMA integrity_check`` and ``PRAGMA foreign_key_check``, hold exactly the
@@ -32,8 +32,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from zonedata.descriptor.package import DescriptorError, Package, Table
 from zonedata.errors import IntegrityError, ReleaseError, UnsafeFileError
-from zonedata.model.descriptor import DescriptorError, Package, Table
 from zonedata.paths import is_plain_relative
 from zonedata.problems import Problem, make
 from zonedata.release.build import (
@@ -242,7 +242,7 @@ def duplicate_names(descriptor: dict[str, Any]) -> list[Problem]:
         finding("descriptor", DESCRIPTOR, f"names {count} resources {name!r}")
         for name, count in counts.items()
         if count > 1 and isinstance(name, str)
-    ][:MAX_SCHEMA_FINDINGS]
+    ]
 
 
 def _read_sums(files: ReleaseFiles, result: VerifyResult) -> dict[str, str] | None:
@@ -421,7 +421,7 @@ def check_csv(
     """A table's CSV file: its header and cells fit the schema and equal the Parquet rows."""
     import pyarrow as pa
 
-    from zonedata.model.arrow import cast_to_schema, csv_text
+    from zonedata.descriptor.arrow import cast_to_schema, csv_text
 
     name, table = tf.csv, tf.table
     if name is None or name not in contents:
@@ -457,7 +457,7 @@ def table_data(tf: _TableFiles, files: ReleaseFiles, text: pa.Table, typed: pa.T
     """
     import pandas as pd
 
-    from zonedata.model.types import rules_series
+    from zonedata.descriptor.fieldtypes import rules_series
     from zonedata.validate.tabledata import TableData
 
     t = tf.table
@@ -481,7 +481,7 @@ def check_contents(
     """Check each table's Parquet schema and JSON rows; returns (files, text, typed) per table."""
     import pyarrow as pa
 
-    from zonedata.model.arrow import arrow_schema, cast_to_schema
+    from zonedata.descriptor.arrow import arrow_schema, cast_to_schema
     from zonedata.release import formats
 
     loaded: dict[str, tuple[_TableFiles, pa.Table, pa.Table]] = {}
@@ -636,10 +636,6 @@ def check_derived(
 # --- the database -------------------------------------------------------------------
 
 
-#: The most schema differences a database is reported with (the rest are counted).
-MAX_SCHEMA_FINDINGS = 20
-
-
 def check_database(
     name: str,
     data: bytes,
@@ -731,8 +727,8 @@ def _short(value: object, width: int = 200) -> str:
 
 def schema_problems(name: str, con: sqlite3.Connection, tables: list[Table]) -> list[Problem]:
     """How the database's schema (``sqlite_schema``) differs from the one a release writes
-    for ``tables``: objects missing, extra or declared otherwise (at most
-    :data:`MAX_SCHEMA_FINDINGS`, then a count of the rest). No row is read."""
+    for ``tables``: objects missing, extra or declared otherwise, one problem each (the
+    command line prints the first ones and counts the rest). No row is read."""
     from zonedata.release.database import expected_schema, read_schema
 
     try:
@@ -740,18 +736,11 @@ def schema_problems(name: str, con: sqlite3.Connection, tables: list[Table]) -> 
     except sqlite3.Error as e:
         return [finding("sqlite", DESCRIPTOR, f"describes tables no SQLite database holds: {e}")]
     got = {(t, n): sql for t, n, _, sql in read_schema(con)}
-    messages = [
-        m
+    return [
+        finding("sqlite", name, m)
         for key in sorted(got.keys() | want.keys())
         if (m := _schema_difference(key, got.get(key, _MISSING), want.get(key, _MISSING)))
     ]
-    out = [finding("sqlite", name, m) for m in messages[:MAX_SCHEMA_FINDINGS]]
-    if len(messages) > MAX_SCHEMA_FINDINGS:
-        rest = len(messages) - MAX_SCHEMA_FINDINGS
-        out.append(
-            finding("sqlite", name, f"and {rest:,} more differences from a release's schema")
-        )
-    return out
 
 
 #: An object one schema has and the other has not.
@@ -789,7 +778,7 @@ def _table_problems(
     name: str, con: sqlite3.Connection, table: Table, typed: pa.Table | None
 ) -> list[Problem]:
     """A database table's columns (names, declared types, NOT NULL, key) and rows."""
-    from zonedata.model.types import sqlite_type
+    from zonedata.descriptor.fieldtypes import sqlite_type
     from zonedata.release.database import quote, sorted_rows
 
     info = con.execute(f"PRAGMA table_xinfo({quote(table.name)})").fetchall()

@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
+from zonedata.descriptor.package import DescriptorError, read_package
 from zonedata.errors import SiteError
-from zonedata.model.descriptor import DescriptorError, read_package
 from zonedata.site.declared import read_declaration
 from zonedata.site.inputs import InvalidPackageError, SiteInput, from_package, from_release
 from zonedata.site.output import MARKER, write_site

@@ -16,8 +16,8 @@ from pathlib import PurePosixPath
 from typing import Any
 from urllib.parse import quote
 
+from zonedata.descriptor.package import Field, Table
 from zonedata.errors import SiteError
-from zonedata.model.descriptor import Field, Table
 from zonedata.names import file_stem, is_table_name
 from zonedata.paths import is_plain_relative
 from zonedata.site.citation import citation, read_cff

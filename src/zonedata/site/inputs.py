@@ -17,9 +17,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
+from zonedata.descriptor.package import DescriptorError, Package, Table, read_package
 from zonedata.errors import SiteError, ZonedataError
 from zonedata.limits import current_limits
-from zonedata.model.descriptor import DescriptorError, Package, Table, read_package
 from zonedata.names import file_stem, is_table_name
 from zonedata.paths import is_plain_relative
 from zonedata.release import reader

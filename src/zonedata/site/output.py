@@ -18,9 +18,9 @@ import stat
 import tempfile
 from pathlib import Path, PurePosixPath
 
-from zonedata.errors import SiteError
+from zonedata.errors import SiteError, UnsafePathError
 from zonedata.limits import current_limits
-from zonedata.paths import is_plain_relative
+from zonedata.paths import is_plain_relative, output_folder
 from zonedata.site.publish import (
     ASSET_TYPES,
     PACKAGE_TYPES,
@@ -44,9 +44,8 @@ def manifest(files: dict[str, bytes]) -> bytes:
 
 
 def previous_files(target: Path) -> list[str]:
-    """The files the last build wrote into ``target`` (empty for a new or empty folder)."""
-    if target.is_symlink() or (target.exists() and not target.is_dir()):
-        raise SiteError(f"{target} exists and is not a folder")
+    """The files the last build wrote into ``target`` (empty for a new or empty folder);
+    ``target`` is the resolved output folder (:func:`zonedata.paths.output_folder`)."""
     if not target.exists() or not any(target.iterdir()):
         return []
     if not (target / MARKER).is_file():
@@ -93,7 +92,12 @@ def _unchanged(target: Path, digest: str, rel: str) -> bool:
 
 
 def write_site(target: Path, files: dict[str, bytes]) -> list[Path]:
-    """Write ``files`` (path -> bytes) into ``target``; return the paths written, sorted."""
+    """Write ``files`` (path -> bytes) into ``target`` (``--out``; a symlink to a folder is
+    followed, :func:`zonedata.paths.output_folder`); return the paths written, sorted."""
+    try:
+        target = output_folder(target)
+    except UnsafePathError as e:
+        raise SiteError(f"--out {e.path} is refused: it {e.problem}") from e
     old = previous_files(target)
     for rel in files:
         if (target / rel).exists() and rel not in old and rel != MARKER:

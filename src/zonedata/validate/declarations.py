@@ -27,8 +27,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
+from zonedata.descriptor.package import Package, Table
 from zonedata.limits import current_limits, env_of
-from zonedata.model.descriptor import Package, Table
 from zonedata.problems import Problem, Severity, make
 from zonedata.validate.kinds import KINDS
 from zonedata.validate.kindspec import KindSpec, Param

@@ -22,9 +22,9 @@ from pathlib import Path
 from typing import Any
 
 from zonedata import paths, safeio
+from zonedata.descriptor.package import DescriptorError, Package, Table
 from zonedata.errors import InputError, UnsafePathError
 from zonedata.limits import current_limits
-from zonedata.model.descriptor import DescriptorError, Package, Table
 from zonedata.names import file_stem, name_problem
 from zonedata.problems import Problem, make
 from zonedata.validate.descriptor_checks import check_references

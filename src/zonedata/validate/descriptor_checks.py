@@ -9,16 +9,16 @@ from typing import Any
 from urllib.parse import urlparse
 
 from zonedata import safeio
-from zonedata.errors import InputError, JsonTextError, UnsafePathError
-from zonedata.limits import current_limits, env_of
-from zonedata.model import descriptor_file, jsontext
-from zonedata.model.descriptor import (
+from zonedata.descriptor import files, jsontext
+from zonedata.descriptor.package import (
     CONVENTIONS,
     CONVENTIONS_PROPERTY,
     DescriptorError,
     Package,
     Table,
 )
+from zonedata.errors import InputError, JsonTextError, UnsafePathError
+from zonedata.limits import current_limits, env_of
 from zonedata.names import name_problem
 from zonedata.paths import inside, path_problem
 from zonedata.problems import Problem, make
@@ -54,7 +54,7 @@ def read_descriptor(path: Path, display: str) -> tuple[dict[str, Any] | None, li
         return None, [make(code.get(e.kind, "descriptor-missing"), f"{e.message}{hint}.", **kw)]
     try:
         text = raw.decode("utf-8-sig")
-        descriptor = descriptor_file.parse(text, path)
+        descriptor = files.parse(text, path)
     except UnicodeDecodeError as e:
         line = raw.count(b"\n", 0, e.start) + 1
         column = e.start - raw.rfind(b"\n", 0, e.start)
@@ -108,7 +108,7 @@ def read_descriptor(path: Path, display: str) -> tuple[dict[str, Any] | None, li
 
 
 def _strict(path: Path) -> str:
-    return "valid YAML" if descriptor_file.is_yaml(path) else "strict JSON"
+    return "valid YAML" if files.is_yaml(path) else "strict JSON"
 
 
 def _too_deep(display: str, text: str) -> Problem:
@@ -355,7 +355,7 @@ def with_lines(
     out = list(problems)
     for i in todo:
         for pointer in _pointers(out[i], indices, descriptor):
-            if found := descriptor_file.locate(text, path, pointer):
+            if found := files.locate(text, path, pointer):
                 out[i] = out[i].with_(line=found[0], column=found[1])
                 break
     return out

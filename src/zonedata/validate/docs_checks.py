@@ -10,7 +10,7 @@ only.
 
 from __future__ import annotations
 
-from zonedata.model.descriptor import Package
+from zonedata.descriptor.package import Package
 from zonedata.problems import Problem, make
 
 

@@ -22,8 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from zonedata.model.descriptor import Package, Table, bundled_package_path
-from zonedata.model.descriptor_file import descriptor_in
+from zonedata.descriptor.files import descriptor_in
+from zonedata.descriptor.package import Package, Table, bundled_package_path
 from zonedata.problems import Problem, make
 from zonedata.validate import (
     declarations,

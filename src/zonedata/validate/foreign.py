@@ -31,9 +31,9 @@ from pathlib import Path
 from typing import Any
 
 from zonedata import safeio
+from zonedata.descriptor.package import SUPPORTED_TYPES, Table
 from zonedata.errors import InputError
 from zonedata.limits import current_limits
-from zonedata.model.descriptor import SUPPORTED_TYPES, Table
 from zonedata.problems import FRICTIONLESS_CODES, Problem, make
 
 #: What the fast path reads beside plain CSV.

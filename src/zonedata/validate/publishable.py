@@ -25,7 +25,7 @@ import re
 import string
 from typing import Any
 
-from zonedata.model.descriptor import Package, Table
+from zonedata.descriptor.package import Package, Table
 from zonedata.problems import Problem, make
 
 #: The longest release version (it names the release's files).

@@ -19,7 +19,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from zonedata.model.arrow import (
+from zonedata.descriptor.arrow import (
     BOM,
     NOT_FINITE,
     OUT_OF_RANGE,
@@ -27,8 +27,8 @@ from zonedata.model.arrow import (
     parse_csv,
     type_range,
 )
-from zonedata.model.descriptor import Field, Table
-from zonedata.model.types import rules_series
+from zonedata.descriptor.fieldtypes import rules_series
+from zonedata.descriptor.package import Field, Table
 from zonedata.problems import Problem, make
 from zonedata.validate.arrowbytes import bool_numpy
 from zonedata.validate.memory import parse_pool
@@ -209,7 +209,7 @@ def _fill(mask: pa.ChunkedArray | pa.Array) -> pa.ChunkedArray | pa.Array:
 @dataclass
 class Typed:
     """A column's values as the release holds them (``values``, of
-    :func:`~zonedata.model.types.arrow_type`) and, for a figure, as floats for the rules
+    :func:`~zonedata.descriptor.fieldtypes.arrow_type`) and, for a figure, as floats for the rules
     (``floats``: the same cells' text cast to double, correctly rounded)."""
 
     values: pa.ChunkedArray | pa.Array
@@ -314,7 +314,7 @@ def check_field(rep: _Reporter, f: Field) -> Typed:
 
     The checks run on ``rep.col.values`` (see :class:`_Column`); the typed values returned
     are over those values too: :meth:`_Column.expand` maps them to the rows. The values
-    are :func:`zonedata.model.arrow.cast_column` of the cells that passed the type check:
+    are :func:`zonedata.descriptor.arrow.cast_column` of the cells that passed the type check:
     the release's own conversion, so a cell it cannot hold is reported here.
     """
     col = rep.col.values

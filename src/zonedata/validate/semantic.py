@@ -20,7 +20,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Mapping
 
-from zonedata.model.descriptor import Package
+from zonedata.descriptor.package import Package
 from zonedata.problems import Problem, make
 from zonedata.validate.declarations import Declaration, declarations
 from zonedata.validate.memory import release_unused

@@ -23,16 +23,16 @@ import numpy as np
 import pyarrow as pa
 
 from zonedata import safeio
+from zonedata.descriptor.arrow import BLOCK_SIZE, BOM, parse_csv
+from zonedata.descriptor.package import Table
 from zonedata.errors import InputError
 from zonedata.limits import current_limits, env_of
-from zonedata.model.arrow import BLOCK_SIZE, BOM, parse_csv
-from zonedata.model.descriptor import Table
 from zonedata.problems import Problem, make
 from zonedata.validate import foreign
 from zonedata.validate.memory import parse_pool
 
 #: Arrow CSV block size of the fast path (files without quotes); the byte-scan path
-#: uses the parser's default, :data:`zonedata.model.arrow.BLOCK_SIZE`
+#: uses the parser's default, :data:`zonedata.descriptor.arrow.BLOCK_SIZE`
 FAST_BLOCK_SIZE = 1 << 21
 #: The longest header record, in bytes: 64 KiB, hundreds of times a real header, and
 #: below the 128 KiB that Python's csv module allows a cell.

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from zonedata.model.descriptor import Table
+from zonedata.descriptor.package import Table
 from zonedata.validate.numbers import printed_decimals
 
 
@@ -41,7 +41,7 @@ class TableData:
         default_factory=dict, repr=False, compare=False
     )
     #: the cells as parsed (strings), and cast to the release types
-    #: (:func:`zonedata.model.arrow.cast_column`; null where a cell was invalid): the
+    #: (:func:`zonedata.descriptor.arrow.cast_column`; null where a cell was invalid): the
     #: table a release writes and ``load`` returns. ``None`` where the frames were built
     #: from elsewhere (tests, a loaded release).
     raw: pa.Table | None = field(default=None, repr=False, compare=False)

@@ -1,4 +1,4 @@
-"""How the typed API reads to a type checker: tests/test_typed.py runs mypy (strict) on this.
+"""How the typed API reads to a type checker: tests/test_row_types.py runs mypy (strict) on this.
 
 Every ``assert_type`` states what mypy must infer; the file also runs as a script (the
 calls are real), so the types and the values cannot drift apart.
@@ -16,8 +16,8 @@ import pyarrow as pa
 from pandera.typing import DataFrame
 
 import zonedata
-from zonedata.models import CityGdpModel, CityModel
-from zonedata.typed import City, CityGdp, Row, TableName, ZoneDate
+from zonedata.pandera_models import CityGdpModel, CityModel
+from zonedata.row_types import City, CityGdp, Row, TableName, ZoneDate
 
 # rows(): overloaded on the table name
 cities = zonedata.rows("cities")

@@ -19,10 +19,10 @@ import pandera.errors
 import pytest
 
 from tests.conftest import DESCRIPTOR, REPO
+from zonedata.descriptor.arrow import read_csv_typed
+from zonedata.descriptor.package import read_package
 from zonedata.loading.frames import to_pandas
-from zonedata.model.arrow import read_csv_typed
-from zonedata.model.descriptor import read_package
-from zonedata.schemas import rule_codes, schema
+from zonedata.pandera_schemas import rule_codes, schema
 from zonedata.validate.engine import validate_package
 
 Rows = list[list[str]]

@@ -2,18 +2,18 @@
 
 Two modules are generated from ``datapackage.json`` (the single source of truth):
 
-- ``zonedata/typed.py``: one frozen dataclass per table (its row type), the
-  :data:`~zonedata.typed.TableName` literal and :func:`zonedata.typed.rows`, overloaded
+- ``zonedata/row_types.py``: one frozen dataclass per table (its row type), the
+  :data:`~zonedata.row_types.TableName` literal and :func:`zonedata.row_types.rows`, overloaded
   on each table name so that a type checker infers ``Iterator[City]`` for
   ``rows("cities")``. It imports only the standard library.
-- ``zonedata/models.py``: one Pandera ``DataFrameModel`` per table, with the dtypes that
+- ``zonedata/pandera_models.py``: one Pandera ``DataFrameModel`` per table, with the dtypes that
   ``zonedata.load(name)`` returns, usable as ``pandera.typing.DataFrame[CityModel]``.
   It imports pandas, pyarrow and pandera, so ``import zonedata`` never imports it.
 
 Usage (the two files are targets of ``zonedata docs``)::
 
-    zonedata docs typed models            # regenerate both files
-    zonedata docs typed models --check    # exit 1 if either file is stale
+    zonedata docs row-types pandera-models            # regenerate both files
+    zonedata docs row-types pandera-models --check    # exit 1 if either file is stale
 
 The generator writes plain code (one statement a line, docstrings wrapped as prose) and
 leaves the layout to the pinned ``ruff format`` (:func:`ruff_format`), so regenerating
@@ -31,9 +31,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from zonedata.descriptor.fieldtypes import pandas_annotation, python_type
+from zonedata.descriptor.package import Field, Package, Table
 from zonedata.errors import CodegenError
-from zonedata.model.descriptor import Field, Package, Table
-from zonedata.model.types import pandas_annotation, python_type
 
 #: Maximum line length of the generated code (the project's ruff setting).
 LINE_LENGTH = 100
@@ -261,11 +261,11 @@ def _checked_tables(package: Package) -> list[Table]:
     return tables
 
 
-# --- typed.py --------------------------------------------------------------------------------
+# --- row_types.py -----------------------------------------------------------------------------
 
 
 def render_typed(package: Package) -> str:
-    """The source of ``zonedata/typed.py``."""
+    """The source of ``zonedata/row_types.py``."""
     tables = _checked_tables(package)
     classes = [class_name(t) for t in tables]
     dupes = {c for c in classes if classes.count(c) > 1}
@@ -285,7 +285,7 @@ def render_typed(package: Package) -> str:
 
 
 def _typed_head(package: Package, uses: str, tables: list[Table], classes: list[str]) -> list[str]:
-    """typed.py up to the row classes: docstring, imports, ``__all__``, type aliases."""
+    """row_types.py up to the row classes: docstring, imports, ``__all__``, type aliases."""
     out: list[str] = [HEADER.rstrip("\n")]
     out += docstring(
         "Typed rows of the zonedata tables: one frozen dataclass per table, and rows().\n\n"
@@ -317,7 +317,7 @@ def _typed_head(package: Package, uses: str, tables: list[Table], classes: list[
 
 
 def _typed_rows(tables: list[Table], classes: list[str]) -> list[str]:
-    """typed.py after the row classes: ``Row``, ``ROW_TYPES`` and the overloads of ``rows``."""
+    """row_types.py after the row classes: ``Row``, ``ROW_TYPES`` and the overloads of ``rows``."""
     out = ["", "", f"Row: TypeAlias = {' | '.join(classes)}", '"""Any row type."""', ""]
     pairs = [f"{py_str(t.name)}: {c}" for t, c in zip(tables, classes, strict=True)]
     out += fmt(Call("ROW_TYPES: Final[dict[str, type[Row]]] = {", pairs, "}"), 0)
@@ -356,14 +356,14 @@ def _def_lines(name: str, params: list[str], returns: str, body: str) -> list[st
     return [f"def {name}({', '.join(sig)}) -> {returns}:{body}"]
 
 
-# --- models.py -------------------------------------------------------------------------------
+# --- pandera_models.py ----------------------------------------------------------------------------
 
 
 def field_checks(f: Field) -> dict[str, str]:
     """The Pandera ``Field`` keyword arguments of a descriptor field (besides metadata).
 
     Only nullability, for the reader: the checks come from the table's contract
-    (:func:`zonedata.schemas.schema`), which the models' ``to_schema`` returns.
+    (:func:`zonedata.pandera_schemas.schema`), which the models' ``to_schema`` returns.
     """
     return {"nullable": repr(not f.required)}
 
@@ -383,7 +383,7 @@ def _field_lines(f: Field, indent: int) -> list[str]:
 
 
 def render_models(package: Package) -> str:
-    """The source of ``zonedata/models.py``."""
+    """The source of ``zonedata/pandera_models.py``."""
     tables = _checked_tables(package)
     models = [model_name(t) for t in tables]
     out: list[str] = [HEADER.rstrip("\n")]
@@ -392,7 +392,7 @@ def render_models(package: Package) -> str:
         f"Generated from the descriptor of {package.name} {package.version}. Each model "
         "declares the dtypes ``zonedata.load(name)`` returns (``Int64``, ``string``, "
         "``boolean``, exact ``decimal128(18, s)[pyarrow]``) and validates with the table's "
-        "contract, :func:`zonedata.schemas.schema`: the rules of ``zonedata validate``, each "
+        "contract, :func:`zonedata.pandera_schemas.schema`: the rules of ``zonedata validate``, each "
         "a check named by its rule code (cross-table rules read the bundled package's other "
         "tables). Use it as ``pandera.typing.DataFrame[CityModel]``. This module imports "
         "pandas, pyarrow and pandera; ``import zonedata`` does not import it.",
@@ -411,13 +411,13 @@ def render_models(package: Package) -> str:
     out.append("class _Contract(pdr.DataFrameModel):")
     out += docstring(
         "A table's model: its schema is the table's contract, "
-        ":func:`zonedata.schemas.schema` (every rule of ``zonedata validate``, by code).",
+        ":func:`zonedata.pandera_schemas.schema` (every rule of ``zonedata validate``, by code).",
         4,
     )
     out.append("")
     out.append("    @classmethod")
     out.append("    def to_schema(cls) -> pdr.DataFrameSchema:")
-    out.append("        from zonedata.schemas import schema")
+    out.append("        from zonedata.pandera_schemas import schema")
     out.append("")
     out.append("        return schema(str(cls.Config.name))")
     for t, m in zip(tables, models, strict=True):
@@ -472,7 +472,7 @@ def ruff_format(source: str) -> str:
         from zonedata.errors import MissingDependencyError
 
         raise MissingDependencyError(
-            "generating zonedata/typed.py and zonedata/models.py needs ruff, the project's "
+            "generating zonedata/row_types.py and zonedata/pandera_models.py needs ruff, the project's "
             "formatter: pip install -e '.[test]'",
             package="ruff",
             extra="test",
@@ -492,19 +492,19 @@ def ruff_format(source: str) -> str:
 
 # --- files -----------------------------------------------------------------------------------
 
-GENERATED = ("typed.py", "models.py")
+GENERATED = ("row_types.py", "pandera_models.py")
 
 
 def render_typed_bytes(package: Package) -> bytes:
-    """``zonedata/typed.py`` as ``zonedata docs`` writes it."""
+    """``zonedata/row_types.py`` as ``zonedata docs`` writes it."""
     return render_typed(package).encode("utf-8")
 
 
 def render_models_bytes(package: Package) -> bytes:
-    """``zonedata/models.py`` as ``zonedata docs`` writes it."""
+    """``zonedata/pandera_models.py`` as ``zonedata docs`` writes it."""
     return render_models(package).encode("utf-8")
 
 
 def render_all(package: Package) -> dict[str, str]:
     """File name (relative to the ``zonedata`` package folder) -> generated source."""
-    return {"typed.py": render_typed(package), "models.py": render_models(package)}
+    return {"row_types.py": render_typed(package), "pandera_models.py": render_models(package)}

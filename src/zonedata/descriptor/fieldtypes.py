@@ -40,7 +40,7 @@ from typing import TYPE_CHECKING
 
 import pyarrow as pa
 
-from zonedata.model.descriptor import Field
+from zonedata.descriptor.package import Field
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -5,7 +5,7 @@ and constraints. Everything else (Arrow schemas, Pandera schemas, row types, doc
 is derived from :class:`Package` here.
 """
 
-from zonedata.model.descriptor import (
+from zonedata.descriptor.package import (
     DescriptorError,
     Field,
     ForeignKey,

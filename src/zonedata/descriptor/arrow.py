@@ -3,7 +3,7 @@
 :func:`parse_csv` is the only CSV parser of the package's data: validation (through
 the file layer) and loading (through :func:`read_csv_text`) call it, and releases write
 what validation parsed. :func:`cast_column` is the only conversion of a column's text to
-its field's Arrow type (:func:`zonedata.model.types.arrow_type`): the schema layer calls
+its field's Arrow type (:func:`zonedata.descriptor.fieldtypes.arrow_type`): the schema layer calls
 it on the cells it accepted and reports the cells it cannot hold, releases and loading
 call it through :func:`cast_to_schema`. So the table ``validate`` judges is the table
 ``release`` writes and ``load`` returns.
@@ -23,9 +23,14 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from zonedata import safeio
+from zonedata.descriptor.fieldtypes import (
+    DECIMAL_PRECISION,
+    INTEGER_KINDS,
+    arrow_type,
+    decimal_type,
+)
+from zonedata.descriptor.package import Field, Package, Table
 from zonedata.limits import current_limits
-from zonedata.model.descriptor import Field, Package, Table
-from zonedata.model.types import DECIMAL_PRECISION, INTEGER_KINDS, arrow_type, decimal_type
 
 #: why a cell cannot be held by its field's Arrow type (the schema layer's rule codes)
 NOT_FINITE = "number-not-finite"

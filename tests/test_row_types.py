@@ -1,9 +1,9 @@
-"""The generated typed API (zonedata.typed, zonedata.models) against the descriptor.
+"""The generated typed API (zonedata.row_types, zonedata.pandera_models) against the descriptor.
 
-- the generated files are up to date (``zonedata docs typed models --check``)
+- the generated files are up to date (``zonedata docs row-types pandera-models --check``)
 - every row type and every Pandera model matches the descriptor field by field
 - the generator writes ruff-clean code, even for awkward descriptors
-- mypy (strict) accepts tests/typed_usage.py and rejects a wrong ``assert_type``
+- mypy (strict) accepts tests/row_types_usage.py and rejects a wrong ``assert_type``
 """
 
 from __future__ import annotations
@@ -29,10 +29,10 @@ from click.testing import CliRunner
 
 import zonedata
 from zonedata.cli import cli
+from zonedata.descriptor.package import Field, Package, read_package
+from zonedata.docs import codegen
 from zonedata.errors import CodegenError
-from zonedata.model import codegen
-from zonedata.model.descriptor import Field, Package, read_package
-from zonedata.schemas import rule_codes
+from zonedata.pandera_schemas import rule_codes
 
 REPO = Path(__file__).resolve().parent.parent
 DESCRIPTOR = REPO / "datapackage.json"
@@ -51,9 +51,11 @@ def run(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
 
 
 def docs(*args: str) -> subprocess.CompletedProcess[str]:
-    """``zonedata docs typed models ARGS`` in process (an exception fails the test)."""
+    """``zonedata docs row-types pandera-models ARGS`` in process (an exception fails the test)."""
     with contextlib.chdir(REPO):
-        r = CliRunner().invoke(cli, ["docs", "typed", "models", *args], catch_exceptions=False)
+        r = CliRunner().invoke(
+            cli, ["docs", "row-types", "pandera-models", *args], catch_exceptions=False
+        )
     return subprocess.CompletedProcess(list(args), r.exit_code, r.stdout, r.stderr)
 
 
@@ -68,14 +70,14 @@ def test_docs_check_exits_0_when_fresh_and_1_when_stale(tmp_path: Path) -> None:
     before = {name: (SRC / name).read_bytes() for name in codegen.GENERATED}
     stale = docs("--check", "--package", str(changed), "--out-dir", str(SRC))
     assert stale.returncode == 1
-    assert "stale      " in stale.stdout and "typed.py" in stale.stdout
-    assert "models.py" in stale.stdout
+    assert "stale      " in stale.stdout and "row_types.py" in stale.stdout
+    assert "pandera_models.py" in stale.stdout
     assert {name: (SRC / name).read_bytes() for name in codegen.GENERATED} == before
 
     out = tmp_path / "out"
     wrote = docs("--package", str(changed), "--out-dir", str(out))
     assert wrote.returncode == 0, wrote.stderr
-    assert "English name" in (out / "typed.py").read_text(encoding="utf-8")
+    assert "English name" in (out / "row_types.py").read_text(encoding="utf-8")
     again = docs("--check", "--package", str(changed), "--out-dir", str(out))
     assert again.returncode == 0, again.stdout + again.stderr
 
@@ -114,12 +116,12 @@ def expected_row_type(f: Field) -> Any:
 
 @pytest.mark.parametrize("name", TABLES)
 def test_row_type_matches_the_descriptor(name: str) -> None:
-    from zonedata import typed
+    from zonedata import row_types
 
     table = PACKAGE.table(name)
-    cls = typed.ROW_TYPES[name]
+    cls = row_types.ROW_TYPES[name]
     assert cls.__name__ == codegen.class_name(table)
-    assert getattr(typed, cls.__name__) is cls
+    assert getattr(row_types, cls.__name__) is cls
     assert dataclasses.is_dataclass(cls)
     assert cls.__dataclass_params__.frozen  # type: ignore[attr-defined, union-attr]
     fields = dataclasses.fields(cls)
@@ -127,20 +129,20 @@ def test_row_type_matches_the_descriptor(name: str) -> None:
     hints = typing.get_type_hints(cls)
     for f in table.fields:
         assert hints[f.name] == expected_row_type(f), f.name
-    assert name in typing.get_args(typed.TableName)
-    assert cls in typing.get_args(typed.Row)
+    assert name in typing.get_args(row_types.TableName)
+    assert cls in typing.get_args(row_types.Row)
 
 
 def test_row_types_cover_exactly_the_tables() -> None:
-    from zonedata import typed
+    from zonedata import row_types
 
-    assert list(typed.ROW_TYPES) == TABLES
-    assert list(typing.get_args(typed.TableName)) == TABLES
-    assert len(typing.get_args(typed.Row)) == len(TABLES)
+    assert list(row_types.ROW_TYPES) == TABLES
+    assert list(typing.get_args(row_types.TableName)) == TABLES
+    assert len(typing.get_args(row_types.Row)) == len(TABLES)
 
 
 def test_typed_module_is_light() -> None:
-    probe = "import zonedata.typed, sys; print(' '.join(sys.modules))"
+    probe = "import zonedata.row_types, sys; print(' '.join(sys.modules))"
     loaded = set(run("-c", probe, cwd=REPO.parent).stdout.split())
     assert not loaded & {"pandas", "pyarrow", "pandera", "numpy", "frictionless"}
 
@@ -166,12 +168,12 @@ def expected_dtype(f: Field) -> Any:
 def test_model_matches_the_descriptor(name: str) -> None:
     from pandera.engines import pandas_engine
 
-    from zonedata import models
+    from zonedata import pandera_models
 
     table = PACKAGE.table(name)
-    model = models.MODELS[name]
+    model = pandera_models.MODELS[name]
     assert model.__name__ == codegen.model_name(table)
-    assert getattr(models, model.__name__) is model
+    assert getattr(pandera_models, model.__name__) is model
     schema = model.to_schema()
     assert schema.name == name
     assert schema.strict is True and schema.ordered is True and schema.coerce is False
@@ -195,7 +197,7 @@ def test_model_matches_the_descriptor(name: str) -> None:
 def test_model_accepts_the_loaded_frame(name: str) -> None:
     from pandera.engines import pandas_engine
 
-    from zonedata.models import MODELS
+    from zonedata.pandera_models import MODELS
 
     df = zonedata.load(name)
     for column in df.columns:  # the model's dtypes are exactly load()'s
@@ -207,7 +209,7 @@ def test_model_accepts_the_loaded_frame(name: str) -> None:
 def test_model_rejects_wrong_dtypes_and_values() -> None:
     import pandera.errors
 
-    from zonedata.models import CityGdpModel, CityGrowthModel
+    from zonedata.pandera_models import CityGdpModel, CityGrowthModel
 
     df = zonedata.load("city_gdp")
     as_float = df.assign(gdp_cny_bn=df["gdp_cny_bn"].astype("Float64"))
@@ -228,7 +230,7 @@ def test_model_rejects_wrong_dtypes_and_values() -> None:
 def test_models_are_not_imported_by_zonedata() -> None:
     probe = "import zonedata; zonedata.load('cities'); import sys; print(' '.join(sys.modules))"
     loaded = set(run("-c", probe, cwd=REPO.parent).stdout.split())
-    assert "zonedata.models" not in loaded and "pandera" not in loaded
+    assert "zonedata.pandera_models" not in loaded and "pandera" not in loaded
 
 
 # --- the generator on awkward descriptors -----------------------------------------------------
@@ -290,14 +292,14 @@ def test_generated_code_is_valid_and_ruff_clean(tmp_path: Path) -> None:
     for name, text in files.items():
         (out / name).write_text(text, encoding="utf-8")
         compile(text, name, "exec")
-    namespace = runpy.run_path(str(out / "typed.py"))
+    namespace = runpy.run_path(str(out / "row_types.py"))
     odd = namespace["OddAddress"]
     hints = typing.get_type_hints(odd, globalns=namespace)
     assert hints["share"] == Decimal | None
     assert hints["ratio"] == float | None
     assert hints["day"] == datetime.date | None
     assert hints["rank"] == Literal[1, 2, 3] | None
-    models = runpy.run_path(str(out / "models.py"))
+    models = runpy.run_path(str(out / "pandera_models.py"))
     model = models["OddAddressModel"]
     assert model.Config.name == "odd_addresses"
     assert model.Config.title == 'Odd "quoted" titles \\ and backslashes'
@@ -335,7 +337,7 @@ from collections.abc import Iterator
 from typing import assert_type
 
 import zonedata
-from zonedata.typed import City, Zone
+from zonedata.row_types import City, Zone
 
 assert_type(zonedata.rows("cities"), Iterator[Zone])
 city: City = next(zonedata.rows("cities"))
@@ -344,7 +346,7 @@ print(city.population)
 """
 
 
-def test_mypy_accepts_typed_usage_and_rejects_mistakes(tmp_path: Path) -> None:
+def test_mypy_accepts_row_types_usage_and_rejects_mistakes(tmp_path: Path) -> None:
     pytest.importorskip("mypy")
     bad = tmp_path / "bad_usage.py"
     bad.write_text(BAD_USAGE, encoding="utf-8")
@@ -356,11 +358,11 @@ def test_mypy_accepts_typed_usage_and_rejects_mistakes(tmp_path: Path) -> None:
         "--no-error-summary",
         "--cache-dir",
         str(REPO / ".mypy_cache"),
-        str(REPO / "tests" / "typed_usage.py"),
+        str(REPO / "tests" / "row_types_usage.py"),
         str(bad),
     )
     lines = [line for line in result.stdout.splitlines() if ": error:" in line]
-    assert not [line for line in lines if "typed_usage.py" in line], result.stdout
+    assert not [line for line in lines if "row_types_usage.py" in line], result.stdout
     errors = "\n".join(lines)
     assert "bad_usage.py:7: error: Expression is of type" in errors  # wrong assert_type
     assert "bad_usage.py:9: error" in errors  # assignment to a frozen dataclass field
@@ -368,5 +370,5 @@ def test_mypy_accepts_typed_usage_and_rejects_mistakes(tmp_path: Path) -> None:
     assert result.returncode == 1
 
 
-def test_typed_usage_runs() -> None:
-    runpy.run_path(str(REPO / "tests" / "typed_usage.py"))
+def test_row_types_usage_runs() -> None:
+    runpy.run_path(str(REPO / "tests" / "row_types_usage.py"))

@@ -13,9 +13,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from zonedata.descriptor.files import descriptor_in, parse, text_format
 from zonedata.errors import DescriptorError as DescriptorError  # re-exported
 from zonedata.errors import JsonTextError
-from zonedata.model.descriptor_file import descriptor_in, parse, text_format
 
 #: Field types the engine understands. Others are read as strings.
 SUPPORTED_TYPES = frozenset({"string", "integer", "number", "boolean", "date", "year", "any"})

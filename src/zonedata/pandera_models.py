@@ -4,10 +4,10 @@
 
 Generated from the descriptor of zonedata 0.1.0. Each model declares the dtypes
 ``zonedata.load(name)`` returns (``Int64``, ``string``, ``boolean``, exact ``decimal128(18,
-s)[pyarrow]``) and validates with the table's contract, :func:`zonedata.schemas.schema`: the rules
-of ``zonedata validate``, each a check named by its rule code (cross-table rules read the bundled
-package's other tables). Use it as ``pandera.typing.DataFrame[CityModel]``. This module imports
-pandas, pyarrow and pandera; ``import zonedata`` does not import it.
+s)[pyarrow]``) and validates with the table's contract, :func:`zonedata.pandera_schemas.schema`: the
+rules of ``zonedata validate``, each a check named by its rule code (cross-table rules read the
+bundled package's other tables). Use it as ``pandera.typing.DataFrame[CityModel]``. This module
+imports pandas, pyarrow and pandera; ``import zonedata`` does not import it.
 """
 
 from typing import Annotated, ClassVar
@@ -48,13 +48,13 @@ __all__ = [
 
 
 class _Contract(pdr.DataFrameModel):
-    """A table's model: its schema is the table's contract, :func:`zonedata.schemas.schema` (every
-    rule of ``zonedata validate``, by code).
+    """A table's model: its schema is the table's contract, :func:`zonedata.pandera_schemas.schema`
+    (every rule of ``zonedata validate``, by code).
     """
 
     @classmethod
     def to_schema(cls) -> pdr.DataFrameSchema:
-        from zonedata.schemas import schema
+        from zonedata.pandera_schemas import schema
 
         return schema(str(cls.Config.name))
 

@@ -1,7 +1,7 @@
 """The contract of each table as a Pandera schema, on the frame ``zonedata.load`` returns.
 
 >>> import zonedata
->>> from zonedata.schemas import schema
+>>> from zonedata.pandera_schemas import schema
 >>> name = zonedata.tables()[0]  # any table of the package
 >>> schema(name).validate(zonedata.load(name), lazy=True)  # raises SchemaErrors if broken
 
@@ -15,7 +15,7 @@ given: so ``schema(name).validate(load(name))`` fails on the same rows, with the
 codes, as ``zonedata validate`` on the same data. Rules whose severity is ``warning``
 (the catalogue's, or the declaration's) are Pandera warnings (``raise_warning``), not
 errors. Column dtypes are those of
-:func:`zonedata.model.types.pandas_dtype` (what ``load`` returns).
+:func:`zonedata.descriptor.fieldtypes.pandas_dtype` (what ``load`` returns).
 
 Rules that need other tables (foreign keys, conversions against a table of rates, ranks
 against values, citations) read them from ``references``: a mapping of
@@ -32,7 +32,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-from zonedata.model.descriptor import Package, Table, read_package
+from zonedata.descriptor.package import Package, Table, read_package
 from zonedata.problems import RULES, Problem, Severity
 from zonedata.validate.declarations import declarations
 
@@ -62,7 +62,7 @@ def schema(
     """
     import pandera.pandas as pdr
 
-    from zonedata.model.types import arrow_type, pandas_dtype
+    from zonedata.descriptor.fieldtypes import arrow_type, pandas_dtype
 
     pkg = package if package is not None else read_package()
     table = pkg.table(name)
@@ -158,7 +158,7 @@ def problems(
     Row ``i`` of the frame is reported at line ``i + 2``. ``references``: the other tables
     (frames as ``load`` returns them); default: the bundled package's. ``texts``: the cells
     of some of these tables as their CSV files print them (see
-    :func:`zonedata.model.arrow.read_csv_text`); without it, the text is derived from the
+    :func:`zonedata.descriptor.arrow.read_csv_text`); without it, the text is derived from the
     values (:func:`text_table`), which cannot tell ``169.50`` from ``169.5``: the rules that
     read printed decimals (the tolerance of a USD conversion) are then judged on the
     shortest form.

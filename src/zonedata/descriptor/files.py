@@ -2,8 +2,8 @@
 
 A folder's descriptor is its ``datapackage.json``, else its ``datapackage.yaml`` or
 ``datapackage.yml`` (the names the Frictionless specs give). A ``.yaml``/``.yml`` file is
-read by :mod:`zonedata.model.yamltext`, anything else as strict JSON by
-:mod:`zonedata.model.jsontext`; both give the same values and locate a JSON pointer in
+read by :mod:`zonedata.descriptor.yamltext`, anything else as strict JSON by
+:mod:`zonedata.descriptor.jsontext`; both give the same values and locate a JSON pointer in
 the text the same way.
 """
 
@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from zonedata.model import jsontext, yamltext
+from zonedata.descriptor import jsontext, yamltext
 
 #: The descriptor names looked for in a folder, in order.
 DESCRIPTOR_NAMES = ("datapackage.json", "datapackage.yaml", "datapackage.yml")
