@@ -33,6 +33,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from zonedata.descriptor.package import Package, Table, read_package
+from zonedata.loading.api import load
 from zonedata.problems import RULES, Problem, Severity
 from zonedata.validate.declarations import declarations
 
@@ -190,9 +191,7 @@ def _referenced(table: Table, other: str) -> bool:
 def _reference(name: str, references: Mapping[str, pd.DataFrame] | None) -> pd.DataFrame | None:
     if references is not None:
         return references.get(name)
-    import zonedata
-
-    return zonedata.load(name)
+    return load(name)
 
 
 def _table_data(

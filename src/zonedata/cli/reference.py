@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import click
 
+from zonedata.cli import cli
 from zonedata.docs import GENERATED_NOTE, Target
 
 #: the terminal width the help is rendered at (stable across machines)
@@ -23,7 +24,6 @@ TARGET = Target("cli", "cli.md", "the --help of every command", "zonedata.cli.re
 
 def render(package: object = None) -> bytes:
     """The CLI reference as UTF-8 Markdown (``package`` is unused: the CLI documents itself)."""
-    from zonedata.cli import cli
 
     return render_text(cli).encode("utf-8")
 

@@ -16,6 +16,15 @@ from typing import TYPE_CHECKING
 
 from zonedata.descriptor.package import Package, Table
 from zonedata.errors import DescriptorError, ReleaseError
+from zonedata.release.reader import (
+    check_names,
+    check_unambiguous,
+    file_spec,
+    find_resource,
+    is_parquet,
+    open_release,
+    read_parquet,
+)
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -23,7 +32,6 @@ if TYPE_CHECKING:
 
 def release_tables(release: str | os.PathLike[str]) -> list[str]:
     """The names of a release's tables (its Parquet resources), in descriptor order."""
-    from zonedata.release.reader import check_names, is_parquet, open_release
 
     with open_release(release) as files:
         descriptor = files.descriptor()
@@ -47,14 +55,6 @@ def read_table(
     import pyarrow as pa
 
     from zonedata.descriptor.arrow import arrow_schema
-    from zonedata.release.reader import (
-        check_names,
-        check_unambiguous,
-        file_spec,
-        find_resource,
-        open_release,
-        read_parquet,
-    )
 
     with open_release(release) as source:
         descriptor = source.descriptor()

@@ -18,10 +18,17 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
+from zonedata.descriptor.arrow import arrow_schema
 from zonedata.descriptor.fieldtypes import type_label as kind_label
 from zonedata.descriptor.package import SUPPORTED_TYPES, DescriptorError, Field, Package, Table
 from zonedata.release.errors import NotAReleaseError, ReleaseError
-from zonedata.release.formats import NumberToken, dump_json, encode_scalar
+from zonedata.release.formats import (
+    JsonTableError,
+    NumberToken,
+    dump_json,
+    encode_scalar,
+    parse_json_rows,
+)
 from zonedata.release.reader import (
     DESCRIPTOR,
     ReleaseFiles,
@@ -32,6 +39,7 @@ from zonedata.release.reader import (
     parquet_file,
     read_parquet,
 )
+from zonedata.release.verify import compare_schema, release_package, release_tables
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -99,7 +107,6 @@ class DiffResult:
 
 
 def _load_side(path: str | Path) -> ReleaseSide:
-    from zonedata.release.verify import release_package, release_tables
 
     with open_release(path) as files:
         descriptor = files.descriptor()
@@ -132,8 +139,6 @@ def _read_table(
     """A table's values: from the JSON file (exact number text), else from the Parquet file."""
     import pyarrow as pa
 
-    from zonedata.release.formats import JsonTableError, parse_json_rows
-
     name = json_name if json_name in files else parquet_name
     if name is None or name not in files:
         raise ReleaseError(f"{files.location}: table {table.name!r} has no file")
@@ -164,8 +169,6 @@ def _check_twin(
     The diff reads the JSON file (exact number text); a Parquet file that disagrees with
     it (what ``zonedata.load`` reads) would make the diff report on other data.
     """
-    from zonedata.descriptor.arrow import arrow_schema
-    from zonedata.release.verify import compare_schema
 
     parquet_name, json_name = names
     shown = files.display(parquet_name)

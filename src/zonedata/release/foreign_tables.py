@@ -34,6 +34,8 @@ from typing import TYPE_CHECKING, Any
 from zonedata import names
 from zonedata.descriptor.package import Field, Package, Table
 from zonedata.release.errors import ReleaseError
+from zonedata.validate.foreign import UnsafeInput, check_readable, parts
+from zonedata.validate.profile import keys_as_lists, offline_profiles
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -107,9 +109,6 @@ def _rows(descriptor: dict[str, Any], base: Path, table: Table) -> Any:
     validation checks it first (a regular file, within the size and expansion limits)."""
     from frictionless import Package as FPackage
     from frictionless import system
-
-    from zonedata.validate.foreign import UnsafeInput, check_readable, parts
-    from zonedata.validate.profile import keys_as_lists, offline_profiles
 
     try:
         for part in parts(table.descriptor):

@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 
 from zonedata.descriptor.package import DescriptorError, Package, Table
 from zonedata.errors import IntegrityError, ReleaseError, UnsafeFileError
+from zonedata.limits import env_of
 from zonedata.paths import is_plain_relative
 from zonedata.problems import Problem, make
 from zonedata.release.build import (
@@ -649,7 +650,6 @@ def check_database(
     exactly that schema has its rows read. Every query is bounded
     (:func:`zonedata.release.database.open_database`).
     """
-    from zonedata.limits import env_of
     from zonedata.release.database import open_database
 
     try:

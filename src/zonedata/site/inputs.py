@@ -24,6 +24,7 @@ from zonedata.names import file_stem, is_table_name
 from zonedata.paths import is_plain_relative
 from zonedata.release import reader
 from zonedata.release.archive import CHECKSUMS, DESCRIPTOR
+from zonedata.release.foreign_tables import read_table
 from zonedata.site.publish import (
     PACKAGE_TYPES,
     RELEASE_TYPES,
@@ -31,6 +32,7 @@ from zonedata.site.publish import (
     read_published,
     type_allowed,
 )
+from zonedata.validate.render import render
 
 if TYPE_CHECKING:
     from zonedata.release.derived import Derived
@@ -111,7 +113,6 @@ def validated(path: str | os.PathLike[str] | None) -> tuple[Package, Report]:
     """The package at ``path`` (default: bundled) and its validation report; a package
     that does not validate is refused (:class:`InvalidPackageError`, with the report)."""
     from zonedata.validate.engine import validate_package
-    from zonedata.validate.render import render
 
     where = None if path is None else Path(path)
     report = validate_package(where)
@@ -129,7 +130,6 @@ def validated_rows(package: Package, t: Table, data: TableData | None) -> list[d
     if data is not None and data.arrow is not None:
         rows: list[dict[str, Any]] = data.arrow.to_pylist()
         return rows
-    from zonedata.release.foreign_tables import read_table
 
     try:
         _, _, typed, _ = read_table(package.descriptor, package.base_path, t)
