@@ -35,6 +35,8 @@ from zonedata.site.publish import (
 from zonedata.validate.render import render
 
 if TYPE_CHECKING:
+    from zonedata.release.derived import Derived
+    from zonedata.validate.engine import Report
     from zonedata.validate.tabledata import TableData
 
 
@@ -77,17 +79,8 @@ class SiteInput:
 
 def from_package(path: str | os.PathLike[str] | None) -> SiteInput:
     """Validate the package at ``path`` (default: bundled) and take what was validated."""
-    from zonedata.validate.engine import validate_package
-
-    where = None if path is None else Path(path)
-    report = validate_package(where)
-    if not report.valid():
-        raise InvalidPackageError(render(report, "text", max_problems=10).rstrip())
-    try:
-        package = read_package(where)
-    except DescriptorError as e:
-        raise SiteError(str(e)) from e
-    rows = {t.name: _validated_rows(package, t, report.data.get(t.name)) for t in package.tables}
+    package, report = validated(path)
+    rows = {t.name: validated_rows(package, t, report.data.get(t.name)) for t in package.tables}
     left_out: list[str] = []
     downloads = _package_downloads(package, Path(report.package).name, left_out)
     package = _with_derived(package, report.data, rows)  # derived tables have no file yet
@@ -116,7 +109,22 @@ def _package_downloads(
     return downloads
 
 
-def _validated_rows(package: Package, t: Table, data: TableData | None) -> list[dict[str, Any]]:
+def validated(path: str | os.PathLike[str] | None) -> tuple[Package, Report]:
+    """The package at ``path`` (default: bundled) and its validation report; a package
+    that does not validate is refused (:class:`InvalidPackageError`, with the report)."""
+    from zonedata.validate.engine import validate_package
+
+    where = None if path is None else Path(path)
+    report = validate_package(where)
+    if not report.valid():
+        raise InvalidPackageError(render(report, "text", max_problems=10).rstrip())
+    try:
+        return read_package(where), report
+    except DescriptorError as e:
+        raise SiteError(str(e)) from e
+
+
+def validated_rows(package: Package, t: Table, data: TableData | None) -> list[dict[str, Any]]:
     """A table's rows as validation read them; a table frictionless validated (a type or
     format the fast path leaves to it) is read as ``release`` reads it for its files."""
     if data is not None and data.arrow is not None:
@@ -135,15 +143,21 @@ def _with_derived(
 ) -> Package:
     """The package with the tables it declares as derived, derived as ``release`` does
     (their rows are added to ``rows``), so its site shows what its release will hold."""
-    from zonedata.release.derived import derive_all
-
-    try:
-        derived = derive_all(package, data)
-    except ZonedataError as e:
-        raise SiteError(f"the derived tables cannot be derived: {e}") from e
+    derived = derived_tables(package, data)
     for d in derived:
         rows[d.table.name] = d.typed.to_pylist()
     return replace(package, tables=(*package.tables, *(d.table for d in derived)))
+
+
+def derived_tables(package: Package, data: dict[str, TableData]) -> list[Derived]:
+    """The tables ``package`` declares as derived, derived from its validated ``data`` as
+    ``release`` derives them."""
+    from zonedata.release.derived import derive_all
+
+    try:
+        return derive_all(package, data)
+    except ZonedataError as e:
+        raise SiteError(f"the derived tables cannot be derived: {e}") from e
 
 
 def from_release(path: str | os.PathLike[str]) -> SiteInput:

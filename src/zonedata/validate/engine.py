@@ -29,6 +29,7 @@ from zonedata.validate import (
     declarations,
     derived_checks,
     descriptor_checks,
+    docs_checks,
     foreign,
     profile,
     publishable,
@@ -190,6 +191,7 @@ def _layers(
     checks += descriptor_checks.check_conventions(package, shown)
     checks += derived_checks.check_derived(given, package, shown)
     checks += declarations.check(package, shown)
+    checks += docs_checks.check_docs(package, shown)
     report.problems.extend(checks)
     report.problems.extend(descriptor_checks.check_paths(package, shown, allow_remote=allow_remote))
     unsafe = {q.table for q in report.problems if q.code in UNSAFE} | skipped
