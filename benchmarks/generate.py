@@ -59,7 +59,7 @@ def descriptor() -> dict[str, Any]:
         schema = r["schema"]
         keys = [k for k in schema.get("foreignKeys", []) if k["reference"]["resource"] in TABLES]
         schema["foreignKeys"] = keys
-    for key in ("zonedata:derived", "zonedata:site"):  # they read tables left out
+    for key in ("zonedata:derived", "zonedata:site", "zonedata:docs"):  # they read tables left out
         d.pop(key, None)
     # (the declarations last, as in zonedata's descriptor)
     d["zonedata:rules"] = [r for r in d.pop("zonedata:rules", []) if _declared_here(r)]

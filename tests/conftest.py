@@ -39,13 +39,15 @@ def repo() -> Path:
 
 @pytest.fixture
 def package_copy(tmp_path: Path) -> Path:
-    """A fresh copy of the canonical package (descriptor + data/) in a temp folder."""
+    """A fresh copy of the canonical package (descriptor, data/, the derived tables' SQL
+    and the declared documents' templates) in a temp folder."""
     dest = tmp_path / "pkg"
     dest.mkdir()
     shutil.copy2(DESCRIPTOR, dest / "datapackage.json")
     shutil.copytree(REPO / "data", dest / "data")
     shutil.copytree(REPO / "derived", dest / "derived")
     shutil.copytree(REPO / "site", dest / "site")
+    shutil.copytree(REPO / "docs" / "templates", dest / "docs" / "templates")
     return dest
 
 

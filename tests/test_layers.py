@@ -31,6 +31,16 @@ FLOORS = {
 }
 
 
+#: upward imports known and not yet moved down: (module, what it imports). zonedata:docs'
+#: declaration (main's docsdecl) is parsed in the docs layer; validate checks it and
+#: release leaves it out of a release's descriptor by importing it from there. Moving its
+#: pure parsing down (as zonedata:site's, descriptor/site_declaration.py) removes these.
+KNOWN_UPWARD = {
+    ("validate/docs_checks.py", "zonedata.docs.declared"),
+    ("release/build.py", "zonedata.docs.declared"),
+}
+
+
 def floor_of(module: str) -> int | None:
     """The floor of ``zonedata.<part>...`` (None for the modules outside the layers)."""
     parts = module.split(".")
@@ -61,8 +71,19 @@ MODULES = sorted(
 def test_imports_only_go_down(path: Path) -> None:
     own = floor_of("zonedata." + path.relative_to(SRC).parts[0].removesuffix(".py"))
     assert own is not None
-    up = [m for m in imports(path) if (f := floor_of(m)) is not None and f > own]
+    rel = path.relative_to(SRC).as_posix()
+    up = [
+        m
+        for m in imports(path)
+        if (f := floor_of(m)) is not None and f > own and (rel, m) not in KNOWN_UPWARD
+    ]
     assert up == [], f"{path.relative_to(SRC)} imports from a floor above its own: {up}"
+
+
+def test_the_known_upward_imports_are_still_there() -> None:
+    """Each exception above is still needed (remove it once its import goes)."""
+    for rel, module in KNOWN_UPWARD:
+        assert module in imports(SRC / rel), (rel, module)
 
 
 def test_validate_does_not_import_the_site() -> None:

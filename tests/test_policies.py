@@ -138,7 +138,7 @@ def test_zip_entries_below_their_folder() -> None:
 def yaml_package(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The canonical package with its descriptor written as datapackage.yaml."""
     root = tmp_path_factory.mktemp("yaml")
-    for folder in ("data", "derived", "site"):
+    for folder in ("data", "derived", "site", "docs/templates"):
         shutil.copytree(REPO / folder, root / folder)
     descriptor = json.loads((REPO / "datapackage.json").read_text(encoding="utf-8"))
     text = yaml.safe_dump(descriptor, allow_unicode=True, sort_keys=False)

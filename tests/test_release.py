@@ -231,6 +231,7 @@ def test_derived_tables_in_the_descriptor(released: Path) -> None:
     declarations themselves (which name files of the package) are not copied."""
     d = json.loads((released / f"zonedata-{VERSION}" / "datapackage.json").read_text("utf-8"))
     assert "zonedata:derived" not in d
+    assert "zonedata:docs" not in d and "zonedata:docs" in PKG.descriptor  # nor its documents'
     by_name = {r["name"]: r for r in d["resources"]}
     assert [x.name for x in DECLARED] == DERIVED
     for x, declared in zip(DECLARED, PKG.descriptor["zonedata:derived"], strict=True):

@@ -272,7 +272,12 @@ def test_home_page_tells_the_programmes_apart_and_lists_downloads(site: Path) ->
     home = (site / "index.html").read_text(encoding="utf-8")
     assert "<strong>11 zones</strong>" in home and "<strong>18 zones</strong>" in home
     assert "国家人工智能创新应用先导区" in home and "国家新一代人工智能创新发展试验区" in home
-    assert '<img src="gdp-chart.svg"' in home
+    # the chart the dataset declares (docs/gdp-chart.svg), at its own size
+    chart = (site / "gdp-chart.svg").read_text(encoding="utf-8")
+    assert chart == (REPO / "docs" / "gdp-chart.svg").read_text(encoding="utf-8")
+    size = re.search(r'<svg [^>]*width="(\d+)" height="(\d+)"', chart)
+    assert size is not None
+    assert f'<img src="gdp-chart.svg" width="{size[1]}" height="{size[2]}"' in home
     assert "zonedata contributors" in home and "CITATION.cff" in home
     shown = dict(
         re.findall(r'<a href="(downloads/[^"]+)" download>.*?<code class="hash">(\w+)</code>', home)

@@ -123,6 +123,12 @@ def test_wheel_alone_loads_the_data(tmp_path: Path) -> None:
     # the site's templates, and the dataset's own site pages it declares (zonedata:site)
     for shipped in ("site/templates/page.html", "site/assets/site.js", "_data/site/site.json"):
         assert f"zonedata/{shipped}" in names, shipped
+    # and the templates and queries of the documents it declares (zonedata:docs)
+    declared = json.loads((REPO / descriptor["zonedata:docs"]).read_text(encoding="utf-8"))
+    shipped_docs = {descriptor["zonedata:docs"]}
+    for doc in declared["documents"]:
+        shipped_docs |= {doc["template"], *doc.get("queries", {}).values()}
+    assert {f"zonedata/_data/{x}" for x in shipped_docs} <= names
 
     mark = time.perf_counter()
     venv = tmp_path / "venv"
@@ -163,4 +169,8 @@ def test_wheel_alone_loads_the_data(tmp_path: Path) -> None:
     _run([str(_bin(venv, "zonedata")), "site", "--out", "site"], cwd=outside, env=env)
     for page in ("index.html", "site.css", "site.js", "tables/cities.html", "claims.html"):
         assert (outside / "site" / page).is_file(), page
+    # and makes the documents the bundled package declares, as the checkout has them
+    _run([str(_bin(venv, "zonedata")), "docs", "coverage", "chart"], cwd=outside, env=env)
+    for doc in ("coverage.md", "gdp-chart.svg"):
+        assert (outside / "docs" / doc).read_bytes() == (REPO / "docs" / doc).read_bytes(), doc
     print("wheel test timings (s):", {k: round(v, 2) for k, v in timings.items()})

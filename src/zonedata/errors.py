@@ -13,6 +13,7 @@ missing optional dependency, ``ValueError`` for data that fails validation)::
     │                              leaves its folder
     ├── CodegenError               the descriptor cannot be turned into Python names
     ├── SiteError                  the site cannot be built from this input
+    ├── DocsError                  a document the package declares cannot be rendered
     ├── UnknownTableError          (also KeyError) no table of that name
     ├── MissingDependencyError     (also ImportError) an optional dependency is missing
     ├── DataValidationError        (also ValueError) load(..., validate=True) found problems
@@ -93,6 +94,11 @@ class CodegenError(ZonedataError):
 
 class SiteError(ZonedataError):
     """The site cannot be built from this input (a usage or input error)."""
+
+
+class DocsError(ZonedataError):
+    """A document the package declares (``zonedata:docs``) cannot be rendered: the
+    declaration is malformed, a template or query is refused or fails."""
 
 
 class UnknownTableError(ZonedataError, KeyError):
@@ -254,6 +260,7 @@ __all__ = [
     "DataValidationError",
     "DerivedTableError",
     "DescriptorError",
+    "DocsError",
     "DownloadError",
     "InputError",
     "IntegrityError",

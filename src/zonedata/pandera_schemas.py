@@ -2,8 +2,8 @@
 
 >>> import zonedata
 >>> from zonedata.pandera_schemas import schema
->>> gdp = zonedata.load("city_gdp")
->>> schema("city_gdp").validate(gdp, lazy=True)  # raises pandera's SchemaErrors if broken
+>>> name = zonedata.tables()[0]  # any table of the package
+>>> schema(name).validate(zonedata.load(name), lazy=True)  # raises SchemaErrors if broken
 
 :func:`schema` gives one check per rule code of ``zonedata validate`` that applies to a
 table: the schema layer's codes (``constraint-minimum``, ``foreign-key-dangling``...) and

@@ -260,6 +260,18 @@ RULES: dict[str, Rule] = _rules(
         "malformed declaration would stop zonedata site, so validation reports it at its "
         "property.",
     ),
+    Rule(
+        "docs-invalid",
+        "descriptor",
+        "warning",
+        "Document declaration is malformed",
+        "The documents zonedata docs makes for a package besides its own are declared in the "
+        "descriptor's zonedata:docs (an object, or the path of a JSON file beside the "
+        "descriptor): a templates folder and, for each document, a name, a file in docs/, a "
+        "template of that folder, a one-line summary and SQL files inside the package folder. "
+        "zonedata docs refuses a malformed declaration; the data are not affected, so "
+        "validation only warns.",
+    ),
     # Layer 2: the files
     Rule("file-missing", "file", "error", "File not found", "A resource's file must exist."),
     Rule(

@@ -36,7 +36,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "docs": (
         "zonedata.cli.docs_cmd",
         "docs",
-        "Generate the documentation files (data dictionary, CLI reference, chart).",
+        "Generate the documentation files (the toolkit's and the ones a package declares).",
     ),
     "site": (
         "zonedata.cli.site_cmd",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
@@ -9,29 +10,67 @@ from typing import TYPE_CHECKING, NoReturn
 import click
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from zonedata.descriptor.package import Package
     from zonedata.docs import Target
+    from zonedata.docs.declared import DeclaredDocs
 
-#: the generated files, in the order they are written (see :func:`all_targets`)
-TARGET_NAMES = ("dictionary", "cli", "rules", "chart", "coverage", "row-types", "pandera-models")
+#: the toolkit's own files, in the order they are written; the documents a package
+#: declares (``zonedata:docs``) are written after the first three
+TOOLKIT_NAMES = ("dictionary", "cli", "rules", "row-types", "pandera-models")
 #: at most this many lines of a staleness diff are shown per file
 DIFF_LINES = 40
 
 
-def all_targets() -> dict[str, Target]:
-    """Every file ``zonedata docs`` writes: the docs layer's, and the CLI reference."""
-    from zonedata.cli.reference import TARGET
-    from zonedata.docs import TARGETS
+def all_targets(
+    package: Package | None = None, path: str | os.PathLike[str] | None = None
+) -> dict[str, Target]:
+    """Every file ``zonedata docs`` writes: the toolkit's own (the docs layer's and the CLI
+    reference), and the documents ``package`` (read from ``path``) declares.
 
-    return {**TARGETS, TARGET.name: TARGET}
+    Raises :class:`zonedata.errors.DocsError` for a wrong declaration, or a declared
+    document that would take the name or file of one of the toolkit's.
+    """
+    from zonedata.cli.reference import TARGET
+    from zonedata.docs import TARGETS, Target
+    from zonedata.docs.declared import PROPERTY, DeclaredDocs
+    from zonedata.errors import DocsError
+
+    toolkit = {**TARGETS, TARGET.name: TARGET}
+    every = {n: toolkit[n] for n in TOOLKIT_NAMES[:3]}
+    if package is not None:
+        declared = DeclaredDocs(package, path)
+        taken = {t.name for t in toolkit.values()} | {t.filename for t in toolkit.values()}
+        for doc in declared.documents:
+            if doc.name in taken or doc.path in taken:
+                raise DocsError(
+                    f"{PROPERTY}: document {doc.name!r} ({doc.path}) takes the name or the "
+                    "file of one of the toolkit's documents"
+                )
+            every[doc.name] = Target(
+                doc.name, doc.path, doc.summary, _renderer(declared, doc.name), declared=True
+            )
+    return {**every, **{n: toolkit[n] for n in TOOLKIT_NAMES[3:]}}
+
+
+def _renderer(declared: DeclaredDocs, name: str) -> Callable[[Package], bytes]:
+    """A declared document's generator (it renders the package it was declared by)."""
+    return lambda _package: declared.render(name)
 
 
 @click.command()
-@click.argument("targets", nargs=-1, type=click.Choice(TARGET_NAMES), metavar="[TARGET]...")
+@click.argument("targets", nargs=-1, metavar="[TARGET]...")
 @click.option(
     "--check",
     is_flag=True,
     help="Write nothing; exit 1 if a file is missing or stale, and show how it differs.",
+)
+@click.option(
+    "--list",
+    "list_only",
+    is_flag=True,
+    help="List the package's targets (the toolkit's and the ones it declares), write nothing.",
 )
 @click.option(
     "--out-dir",
@@ -51,7 +90,11 @@ def all_targets() -> dict[str, Target]:
     help="The datapackage.json (or its folder) to document. Default: the zonedata package.",
 )
 def docs(
-    targets: tuple[str, ...], check: bool, out_dir: str | None, package_path: str | None
+    targets: tuple[str, ...],
+    check: bool,
+    list_only: bool,
+    out_dir: str | None,
+    package_path: str | None,
 ) -> None:
     """Generate the documentation files, or check that they are up to date.
 
@@ -62,38 +105,58 @@ def docs(
       dictionary  data-dictionary.md: tables, fields, keys, units, constraints, sources
       cli         cli.md: the --help of every command
       rules       validation.md: validation layers, severities and rule codes
-      chart       gdp-chart.svg: host cities' 2018 GDP by source (needs matplotlib)
-      coverage    coverage.md: facts per city, zone and year, and the known gaps
       row-types   zonedata/row_types.py: the row types (package folder)
       pandera-models  zonedata/pandera_models.py: Pandera models (package folder)
+
+    and the documents the package declares in its descriptor ("zonedata:docs": Jinja
+    templates and SQL queries of its own, rendered in a sandbox from the validated
+    package; `--list` names them).
 
     \b
     Exit codes:
       0  files written, or (--check) all up to date
       1  (--check) a file is missing or stale: run `zonedata docs` and commit the result
-      2  usage or input error, or matplotlib missing for the chart
+      2  usage or input error; a declared document that cannot be made (a package that
+         does not validate, a template or query that fails or is refused)
 
     \b
     Examples:
       zonedata docs
       zonedata docs --check
       zonedata docs dictionary rules --check
+      zonedata docs --list --package path/to/datapackage.json
     """
     from zonedata.descriptor.package import DescriptorError, read_package
+    from zonedata.errors import DocsError
 
-    every = all_targets()
-    chosen = [every[n] for n in TARGET_NAMES if not targets or n in targets]
     try:
         package = read_package(package_path)
     except DescriptorError as e:
         _fail(f"cannot read the package: {e}")
+    every = all_targets()
+    if list_only or not targets or any(n not in every for n in targets):
+        try:
+            every = all_targets(package, package_path)
+        except DocsError as e:
+            _fail(str(e))
+    if list_only:
+        width = max(len(n) for n in every)
+        for t in every.values():
+            where = "zonedata/" if t.location == "package" else ""
+            own = " (declared by the package)" if t.declared else ""
+            click.echo(f"{t.name:<{width}}  {where}{t.filename}: {t.summary}{own}")
+        return
+    unknown = [n for n in targets if n not in every]
+    if unknown:
+        _fail(f"no target {unknown[0]!r}; the targets of this package: {', '.join(every)}")
+    chosen = [t for n, t in every.items() if not targets or n in targets]
     rendered = _render_all(chosen, package, _folder(package, out_dir, package_path), out_dir)
     stale = 0
     for target, (path, fresh) in zip(chosen, rendered, strict=True):
         if check:
             stale += _check_one(target, path, fresh)
         else:
-            _write_one(target, path, fresh)
+            _write_one(path, fresh)
     if check and stale:
         click.echo(
             f"{stale} of {len(chosen)} documentation file(s) missing or stale: run the same "
@@ -115,7 +178,7 @@ def _render_all(
     chosen: list[Target], package: Package, folder: Path, out_dir: str | None
 ) -> list[tuple[Path, bytes]]:
     """Every chosen file's path and bytes, rendered before anything is written (so a
-    missing dependency writes no file)."""
+    file that cannot be made leaves every file as it was)."""
     from zonedata.docs import MissingDependencyError, package_folder
     from zonedata.errors import ZonedataError
 
@@ -124,21 +187,20 @@ def _render_all(
         where = package_folder() if target.location == "package" and out_dir is None else folder
         try:
             rendered.append((where / target.filename, target.render(package)))
-        except MissingDependencyError as e:
-            others = " ".join(t.name for t in chosen if t.name != target.name)
-            hint = f" (or generate the others only: zonedata docs {others})" if others else ""
-            _fail(f"{e}{hint}")
-        except ZonedataError as e:  # a descriptor the generators cannot use
-            _fail(f"{target.name}: {e}")
+        except ZonedataError as e:  # a missing tool, a descriptor or declaration it cannot use
+            others = [t.name for t in chosen if t is not target and not t.declared]
+            hint = ""
+            if others and (target.declared or isinstance(e, MissingDependencyError)):
+                hint = f" (or generate the others only: zonedata docs {' '.join(others)})"
+            _fail(f"{target.name}: {e}{hint}")
     return rendered
 
 
-def _write_one(target: Target, path: Path, fresh: bytes) -> None:
+def _write_one(path: Path, fresh: bytes) -> None:
     shown = _display(path)
     committed = path.read_bytes() if path.is_file() else None
-    current, note = (False, "") if committed is None else target.is_current(committed, fresh)
-    if current:  # a chart redrawn by another matplotlib only is left alone
-        click.echo(f"unchanged  {shown}{f' ({note})' if note else ''}")
+    if committed == fresh:
+        click.echo(f"unchanged  {shown}")
         return
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(fresh)
@@ -152,15 +214,14 @@ def _check_one(target: Target, path: Path, fresh: bytes) -> int:
         click.echo(f"missing    {shown}")
         return 1
     committed = path.read_bytes()
-    current, note = target.is_current(committed, fresh)
-    if current:
-        click.echo(f"up to date {shown}{f' ({note})' if note else ''}")
+    if committed == fresh:
+        click.echo(f"up to date {shown}")
         return 0
     click.echo(f"stale      {shown}")
     if target.text:
         _show_diff(shown, committed, fresh)
     else:
-        click.echo(f"    {note or 'the generated file differs'}")
+        click.echo("    the generated file differs")
     return 1
 
 
@@ -184,8 +245,6 @@ def _show_diff(shown: str, committed: bytes, fresh: bytes) -> None:
 
 
 def _display(path: Path) -> str:
-    import os
-
     try:
         return os.path.relpath(path)
     except ValueError:  # another drive on Windows

@@ -1,18 +1,22 @@
-"""Generated documentation: data dictionary, CLI reference, rule table, chart, coverage report.
+"""Generated documentation: data dictionary, CLI reference, rule table, declared documents.
 
 Each :class:`Target` is one committed file under ``docs/`` that is generated from the
 package (``datapackage.json``, ``data/*.csv``), the CLI or the rule registry, so that the
 documentation cannot drift from what it documents: ``zonedata docs`` writes the files and
 ``zonedata docs --check`` (and ``tests/test_docs.py``) fails when a committed one is stale.
 
-Generators are deterministic (same inputs, same bytes) and are imported only when used:
-the chart needs matplotlib (the ``plot`` extra), the others only the standard library and
-Click.
+The toolkit's own generators (:data:`TARGETS`) know no dataset: they document any
+package. A package that wants documents of its own (a report, a chart) declares them in
+its descriptor (``zonedata:docs``), as Jinja templates and SQL queries of its own, and
+:mod:`zonedata.docs.declared` renders them in the site's sandbox.
+
+Generators are deterministic (same inputs, same bytes) and are imported only when used.
 """
 
 from __future__ import annotations
 
 import importlib
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,28 +41,19 @@ class Target:
     name: str
     filename: str
     summary: str
-    #: ``module:function`` of ``render(package) -> bytes``
-    renderer: str
-    #: ``module:function`` of ``is_current(committed, fresh) -> (bool, note)``; default: bytes equal
-    comparer: str | None = None
+    #: ``module:function`` of ``render(package) -> bytes``, or the function itself
+    renderer: str | Callable[[Package], bytes]
     #: a text file, for which a unified diff is a useful staleness hint
     text: bool = True
     #: where the file lives: ``docs`` (the documentation folder) or ``package`` (the
     #: ``zonedata`` package folder, for the generated Python modules)
     location: str = "docs"
+    #: declared by the package (``zonedata:docs``), not one of the toolkit's own
+    declared: bool = False
 
     def render(self, package: Package) -> bytes:
-        fn = cast("Callable[[Package], bytes]", _resolve(self.renderer))
-        return fn(package)
-
-    def is_current(self, committed: bytes, fresh: bytes) -> tuple[bool, str]:
-        """Whether the committed bytes are up to date, and a note on how that was decided."""
-        if committed == fresh:
-            return True, ""
-        if self.comparer is None:
-            return False, ""
-        fn = cast("Callable[[bytes, bytes], tuple[bool, str]]", _resolve(self.comparer))
-        return fn(committed, fresh)
+        fn = self.renderer if callable(self.renderer) else _resolve(self.renderer)
+        return cast("Callable[[Package], bytes]", fn)(package)
 
 
 TARGETS: dict[str, Target] = {
@@ -77,14 +72,6 @@ TARGETS: dict[str, Target] = {
             "zonedata.docs.rules:render",
         ),
         Target(
-            "chart",
-            "gdp-chart.svg",
-            "the host cities' 2018 GDP, source by source (needs matplotlib)",
-            "zonedata.docs.chart:render",
-            comparer="zonedata.docs.chart:is_current",
-            text=False,
-        ),
-        Target(
             "row-types",
             "row_types.py",
             "the row types and rows() of zonedata.row_types",
@@ -97,12 +84,6 @@ TARGETS: dict[str, Target] = {
             "the Pandera models of zonedata.pandera_models",
             "zonedata.docs.codegen:render_models_bytes",
             location="package",
-        ),
-        Target(
-            "coverage",
-            "coverage.md",
-            "which cities, zones and years have which facts, and the known gaps",
-            "zonedata.docs.coverage:render",
         ),
     )
 }
@@ -137,7 +118,9 @@ def md_escape(text: str) -> str:
 
 
 def md_code(text: str) -> str:
-    """Inline code for a Markdown table cell (pipes escaped, as GFM tables require)."""
-    fence = "``" if "`" in text else "`"
-    pad = " " if "`" in text else ""
-    return f"{fence}{pad}{text.replace('|', chr(92) + '|')}{pad}{fence}"
+    """Inline code for a Markdown table cell: pipes escaped (as GFM tables require), line
+    breaks as spaces, a fence longer than any run of backticks in the text."""
+    text = text.replace("\r", " ").replace("\n", " ").replace("|", "\\|")
+    run = max((len(m) for m in re.findall("`+", text)), default=0)
+    fence, pad = "`" * (run + 1), " " if run else ""
+    return f"{fence}{pad}{text}{pad}{fence}"

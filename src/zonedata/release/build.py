@@ -59,6 +59,7 @@ from typing import TYPE_CHECKING, Any
 from zonedata import names
 from zonedata.descriptor.files import descriptor_in
 from zonedata.descriptor.package import DescriptorError, Package, Table
+from zonedata.docs.declared import PROPERTY as DOCS_PROPERTY
 from zonedata.errors import UnsafePathError
 from zonedata.paths import is_entry_below, is_plain_relative, output_folder
 from zonedata.release.archive import CHECKSUMS, DESCRIPTOR, ZIP_EPOCH_MIN, write_zip
@@ -409,11 +410,13 @@ def release_descriptor(
     """The release's ``datapackage.json``: the package's metadata, resources for its files.
 
     ``package.tables`` are the released tables (the derived tables included); one
-    resource per table and format, format by format, then the database (if written).
+    resource per table and format, format by format, then the database (if written). The
+    declarations of what the source package makes from its tables (its derived tables'
+    SQL, its documents' templates) stay out: they name files a release does not hold.
     """
     d: dict[str, Any] = {"$schema": PROFILE}
     for key, value in package.descriptor.items():
-        if key not in ("$schema", "resources", "profile", DERIVED_PROPERTY):
+        if key not in ("$schema", "resources", "profile", DERIVED_PROPERTY, DOCS_PROPERTY):
             d[key] = value
     d["version"] = version
     rnames = resource_names([t.name for t in package.tables], package.name)

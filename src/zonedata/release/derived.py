@@ -26,7 +26,7 @@ import csv
 import io
 import math
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path
@@ -206,21 +206,61 @@ def _fetch(
     cursor: sqlite3.Cursor, fields: tuple[Field, ...], limits: Limits, refuse: Any
 ) -> list[list[Cell]]:
     columns: list[list[Cell]] = [[] for _ in fields]
+
+    def cells(row: tuple[Any, ...]) -> list[Cell]:
+        try:
+            return [cell(f, value) for f, value in zip(fields, row, strict=True)]
+        except TypeError as e:
+            raise refuse(str(e)) from None
+
+    for row in bounded_rows(cursor, limits, refuse, cells):
+        for i, text in enumerate(row):
+            columns[i].append(text)
+    return columns
+
+
+def bounded_rows(
+    cursor: sqlite3.Cursor,
+    limits: Limits,
+    refuse: Callable[[str], Exception],
+    convert: Callable[[tuple[Any, ...]], list[Any]],
+) -> Iterator[list[Any]]:
+    """The cursor's rows, each converted by ``convert``: refused (``refuse(message)`` is
+    raised) past ``max_derived_rows`` rows or ``max_derived_bytes`` bytes of their text."""
     size = 0
     for rows, row in enumerate(cursor, start=1):
         if rows > limits.max_derived_rows:
             raise refuse(f"the query returns more than {limits.max_derived_rows:,} rows")
-        for i, (f, value) in enumerate(zip(fields, row, strict=True)):
-            try:
-                text = cell(f, value)
-            except TypeError as e:
-                raise refuse(str(e)) from None
-            if text is not None:
-                size += len(text)
-            columns[i].append(text)
+        values = convert(row)
+        size += sum(len(v if isinstance(v, str) else str(v)) for v in values if v is not None)
         if size > limits.max_derived_bytes:
             raise refuse(f"the query returns more than {limits.max_derived_bytes:,} bytes")
-    return columns
+        yield values
+
+
+def query_rows(
+    con: sqlite3.Connection, sql: str, limits: Limits, refuse: Callable[[str], Exception]
+) -> list[dict[str, Any]]:
+    """The rows of one read-only query on a guarded connection (see
+    :func:`derivation_database`), each a dict of plain values (text, whole numbers, reals,
+    None) by column name; bounded as a derived table's rows are. A query that fails, is
+    not authorized, returns two columns of one name or a blob raises ``refuse(message)``."""
+
+    def plain(row: tuple[Any, ...]) -> list[Any]:
+        if any(isinstance(v, bytes) for v in row):
+            raise refuse("the query returns a blob; only text and numbers are shown")
+        return list(row)
+
+    try:
+        cursor = con.execute(sql)
+        names = [c[0] for c in cursor.description or ()]
+        if len(set(names)) != len(names):
+            raise refuse(f"two columns of the query have one name: {names[:50]}")
+        return [
+            dict(zip(names, r, strict=True)) for r in bounded_rows(cursor, limits, refuse, plain)
+        ]
+    except sqlite3.Error as e:
+        raise refuse(sql_error(e)) from None
 
 
 def cell(f: Field, value: object) -> Cell:

@@ -19,9 +19,10 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from zonedata.descriptor.site_declaration import PROPERTY, file_issues, parse, reference_problem
+from zonedata.descriptor.site_declaration import PROPERTY, file_issues, parse
 from zonedata.errors import SiteError
 from zonedata.limits import current_limits
+from zonedata.paths import path_problem
 from zonedata.site.publish import read_published
 
 #: at most this many template files are read from the declared folder
@@ -70,11 +71,11 @@ def read_declaration(
         )
         return Declaration()
     if isinstance(raw, str):
-        raw = _read_json(base, raw)
+        raw = read_json(base, raw)
     declared, issues = parse(raw, tables)
     if declared is None:
         raise SiteError(issues[0].text())
-    templates = _read_templates(base, declared.templates)
+    templates = read_templates(base, declared.templates)
     for issue in file_issues(declared, base):
         raise SiteError(issue.text())
     pages = [DeclaredPage(p.path, p.template, p.title, p.nav, p.each) for p in declared.pages]
@@ -90,34 +91,44 @@ def read_declaration(
     )
 
 
-def _read_json(base: Path, rel: str) -> Any:
-    """The declaration kept in a JSON file beside the descriptor (``site/site.json``)."""
-    problem = reference_problem(rel)
+def read_json(base: Path, rel: str, prop: str = PROPERTY) -> Any:
+    """The declaration kept in a JSON file beside the descriptor (``site/site.json``) of
+    the descriptor's property ``prop``."""
+    problem = path_problem(rel)
     if problem is not None:
-        raise SiteError(f"{PROPERTY}: {rel[:120]!r} {problem}")
+        raise SiteError(f"{prop}: {rel[:120]!r} {problem}")
     data = read_published(base, rel, current_limits().max_descriptor_bytes)
     try:
         return json.loads(data)
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as e:
-        raise SiteError(f"{PROPERTY}: {rel} is not valid JSON: {e}") from None
+        raise SiteError(f"{prop}: {rel} is not valid JSON: {e}") from None
 
 
-def _read_templates(base: Path, folder: str) -> dict[str, str]:
-    """Every ``.html`` file below ``base/folder`` by its path (``site/stations.html``)."""
+def read_templates(
+    base: Path, folder: str, suffixes: tuple[str, ...] = (".html",), prop: str = PROPERTY
+) -> dict[str, str]:
+    """Every file below ``base/folder`` whose name ends in one of ``suffixes``, by its
+    path (``site/stations.html``): regular UTF-8 files, no symlink followed, at most
+    :data:`MAX_TEMPLATES` of them, each of at most ``max_descriptor_bytes``."""
+    problem = path_problem(folder)
+    if problem is not None:
+        raise SiteError(f"{prop}.templates: {str(folder)[:120]!r} {problem}")
+    if folder.split("/", 1)[0] == "zonedata":
+        raise SiteError(f"{prop}.templates: 'zonedata' names the toolkit's own templates")
     root = base / folder
     if not os.path.isdir(root) or os.path.islink(root):
-        raise SiteError(f"{PROPERTY}.templates: {folder!r} is not a folder beside the descriptor")
+        raise SiteError(f"{prop}.templates: {folder!r} is not a folder beside the descriptor")
     limit = current_limits().max_descriptor_bytes
     out: dict[str, str] = {}
     for dirpath, dirnames, filenames in os.walk(root):  # symlinked folders are not entered
         dirnames[:] = sorted(d for d in dirnames if not os.path.islink(os.path.join(dirpath, d)))
         for name in sorted(filenames):
             rel = PurePosixPath(Path(dirpath, name).relative_to(base).as_posix())
-            if rel.suffix != ".html" or stat.S_ISLNK(os.lstat(base / rel).st_mode):
+            if rel.suffix not in suffixes or stat.S_ISLNK(os.lstat(base / rel).st_mode):
                 continue
             if len(out) >= MAX_TEMPLATES:
                 raise SiteError(
-                    f"{PROPERTY}.templates: more than {MAX_TEMPLATES} templates in {folder!r}"
+                    f"{prop}.templates: more than {MAX_TEMPLATES} templates in {folder!r}"
                 )
             try:
                 out[str(rel)] = read_published(base, str(rel), limit).decode("utf-8")

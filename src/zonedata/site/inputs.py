@@ -42,6 +42,8 @@ from zonedata.site.publish import (
 from zonedata.validate.render import render
 
 if TYPE_CHECKING:
+    from zonedata.release.derived import Derived
+    from zonedata.validate.engine import Report
     from zonedata.validate.tabledata import TableData
 
 
@@ -84,21 +86,8 @@ class SiteInput:
 
 def from_package(path: str | os.PathLike[str] | None) -> SiteInput:
     """Validate the package at ``path`` (default: bundled) and take what was validated."""
-    from zonedata.validate.engine import validate_package
-
-    where = Path(path) if path is not None else bundled_package_path()
-    with contextlib.suppress(OSError, ValueError):  # (validate says what is wrong with it)
-        where = descriptor_in(where)
-    report = validate_package(where)
-    if not report.valid():
-        raise InvalidPackageError(render(report, "text", max_problems=10).rstrip())
-    if report.descriptor is None:  # (a valid package's descriptor was read)
-        raise SiteError(f"{report.package}: the descriptor could not be read")
-    try:  # as validation read it: an inferred schema included, documents left out
-        package = Package.from_descriptor(report.descriptor, where.parent)
-    except DescriptorError as e:
-        raise SiteError(str(e)) from e
-    rows = {t.name: _validated_rows(package, t, report.data.get(t.name)) for t in package.tables}
+    package, report = validated(path)
+    rows = {t.name: validated_rows(package, t, report.data.get(t.name)) for t in package.tables}
     left_out: list[str] = []
     downloads = _package_downloads(package, Path(report.package).name, left_out)
     package = _with_derived(package, report.data, rows)  # derived tables have no file yet
@@ -127,7 +116,26 @@ def _package_downloads(
     return downloads
 
 
-def _validated_rows(package: Package, t: Table, data: TableData | None) -> list[dict[str, Any]]:
+def validated(path: str | os.PathLike[str] | None) -> tuple[Package, Report]:
+    """The package at ``path`` (default: bundled) and its validation report; a package
+    that does not validate is refused (:class:`InvalidPackageError`, with the report)."""
+    from zonedata.validate.engine import validate_package
+
+    where = Path(path) if path is not None else bundled_package_path()
+    with contextlib.suppress(OSError, ValueError):  # (validate says what is wrong with it)
+        where = descriptor_in(where)
+    report = validate_package(where)
+    if not report.valid():
+        raise InvalidPackageError(render(report, "text", max_problems=10).rstrip())
+    if report.descriptor is None:  # (a valid package's descriptor was read)
+        raise SiteError(f"{report.package}: the descriptor could not be read")
+    try:  # as validation read it: an inferred schema included, documents left out
+        return Package.from_descriptor(report.descriptor, where.parent), report
+    except DescriptorError as e:
+        raise SiteError(str(e)) from e
+
+
+def validated_rows(package: Package, t: Table, data: TableData | None) -> list[dict[str, Any]]:
     """A table's rows as validation read them; a table frictionless validated (a type or
     format the fast path leaves to it) is read as ``release`` reads it for its files."""
     if data is not None and data.arrow is not None:
@@ -146,15 +154,21 @@ def _with_derived(
 ) -> Package:
     """The package with the tables it declares as derived, derived as ``release`` does
     (their rows are added to ``rows``), so its site shows what its release will hold."""
-    from zonedata.release.derived import derive_all
-
-    try:
-        derived = derive_all(package, data)
-    except ZonedataError as e:
-        raise SiteError(f"the derived tables cannot be derived: {e}") from e
+    derived = derived_tables(package, data)
     for d in derived:
         rows[d.table.name] = d.typed.to_pylist()
     return replace(package, tables=(*package.tables, *(d.table for d in derived)))
+
+
+def derived_tables(package: Package, data: dict[str, TableData]) -> list[Derived]:
+    """The tables ``package`` declares as derived, derived from its validated ``data`` as
+    ``release`` derives them."""
+    from zonedata.release.derived import derive_all
+
+    try:
+        return derive_all(package, data)
+    except ZonedataError as e:
+        raise SiteError(f"the derived tables cannot be derived: {e}") from e
 
 
 def from_release(path: str | os.PathLike[str]) -> SiteInput:

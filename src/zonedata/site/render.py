@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
-from zonedata.errors import SiteError
+from zonedata.errors import SiteError, ZonedataError
 from zonedata.names import file_stem
 from zonedata.site.context import ContextBuilder
 from zonedata.site.declared import Declaration
@@ -98,8 +98,18 @@ def _bounded_sandbox_class() -> type[SandboxedEnvironment]:
     return BoundedSandbox
 
 
-def environment(templates: dict[str, str]) -> SandboxedEnvironment:
-    """The sandbox: the toolkit's templates under ``zonedata/``, the dataset's by path."""
+def environment(
+    templates: dict[str, str],
+    *,
+    autoescape: bool = True,
+    finalize: Callable[[Any], Any] | None = None,
+) -> SandboxedEnvironment:
+    """The sandbox: the toolkit's templates under ``zonedata/``, the dataset's by path.
+
+    HTML pages escape every printed value for HTML (``autoescape``); a document of
+    another kind (:mod:`zonedata.docs.declared`) gives its own ``finalize``, which every
+    printed value goes through instead.
+    """
     from jinja2 import ChoiceLoader, DictLoader, PackageLoader, PrefixLoader
 
     _BoundedSandbox = _bounded_sandbox_class()
@@ -112,7 +122,8 @@ def environment(templates: dict[str, str]) -> SandboxedEnvironment:
     )
     env = _BoundedSandbox(
         loader=loader,
-        autoescape=True,
+        autoescape=autoescape,
+        finalize=finalize,
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
@@ -134,27 +145,36 @@ def render_pages(data: SiteInput, declared: Declaration) -> dict[str, str]:
     """Every page of the site: path relative to the site root -> HTML."""
     env = environment(declared.templates)
     ctx = ContextBuilder(data, declared)
-    pages = {"index.html": _render(env, declared.home or "zonedata/home.html", ctx.home())}
-    pages["tables/index.html"] = _render(env, "zonedata/tables.html", ctx.page("tables/index.html"))
+    pages = {"index.html": render_template(env, declared.home or "zonedata/home.html", ctx.home())}
+    pages["tables/index.html"] = render_template(
+        env, "zonedata/tables.html", ctx.page("tables/index.html")
+    )
     for t in data.package.tables:
         path = ctx.table_pages[t.name]
-        pages[path] = _render(env, "zonedata/table.html", ctx.table(t))
+        pages[path] = render_template(env, "zonedata/table.html", ctx.table(t))
     for page in declared.pages:
         for path, row in ctx.declared_paths(page):
             if path in pages:
                 raise SiteError(f"declared page {path!r} is written twice (a clash of two pages)")
-            pages[path] = _render(env, page.template, ctx.declared(page, path, row))
+            pages[path] = render_template(env, page.template, ctx.declared(page, path, row))
     return pages
 
 
-def _render(env: SandboxedEnvironment, name: str, context: dict[str, Any]) -> str:
+def render_template(
+    env: SandboxedEnvironment,
+    name: str,
+    context: dict[str, Any],
+    error: type[ZonedataError] = SiteError,
+) -> str:
+    """Template ``name`` rendered with ``context``; a template that fails, or breaks a
+    bound of the sandbox, raises ``error`` naming the template and line."""
     from jinja2 import TemplateError
 
     try:
         return env.get_template(name).render(context)
     except (OverflowError, MemoryError, RecursionError) as e:  # the sandbox's own bounds
-        raise SiteError(f"template {name}: {type(e).__name__}: {e}") from None
+        raise error(f"template {name}: {type(e).__name__}: {e}") from None
     except TemplateError as e:
         line = getattr(e, "lineno", None)
         where = f"{getattr(e, 'name', None) or name}" + (f", line {line}" if line else "")
-        raise SiteError(f"template {where}: {e}") from None
+        raise error(f"template {where}: {e}") from None

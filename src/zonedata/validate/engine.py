@@ -30,6 +30,7 @@ from zonedata.validate import (
     declarations,
     derived_checks,
     descriptor_checks,
+    docs_checks,
     foreign,
     profile,
     publishable,
@@ -208,6 +209,7 @@ def _layers(
         checks += derived_checks.check_queries(given, derives_from, shown, slow)
     checks += declarations.check(package, shown)
     checks += site_checks.check_site(given, _site_tables(given, tables), p, shown)
+    checks += docs_checks.check_docs(package, shown)
     report.problems.extend(checks)
     report.problems.extend(descriptor_checks.check_paths(package, shown, allow_remote=allow_remote))
     unsafe = {q.table for q in report.problems if q.code in UNSAFE} | skipped
