@@ -46,6 +46,7 @@ def package_copy(tmp_path: Path) -> Path:
     shutil.copy2(DESCRIPTOR, dest / "datapackage.json")
     shutil.copytree(REPO / "data", dest / "data")
     shutil.copytree(REPO / "derived", dest / "derived")
+    shutil.copytree(REPO / "site", dest / "site")
     shutil.copytree(REPO / "docs" / "templates", dest / "docs" / "templates")
     return dest
 

@@ -74,6 +74,7 @@ def copy_package(dest: Path) -> Path:
     shutil.copy(REPO / "datapackage.json", dest / "datapackage.json")
     shutil.copytree(REPO / "data", dest / "data")
     shutil.copytree(REPO / "derived", dest / "derived")
+    shutil.copytree(REPO / "site", dest / "site")
     return dest
 
 

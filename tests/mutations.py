@@ -138,6 +138,7 @@ def check(m: Mutation) -> None:
         shutil.copy(REPO / "datapackage.json", pkg / "datapackage.json")
         shutil.copytree(REPO / "data", pkg / "data")
         shutil.copytree(REPO / "derived", pkg / "derived")
+        shutil.copytree(REPO / "site", pkg / "site")
         package = read_package(pkg)
         write_cell(pkg, package.table(name).path, m)
         report = validate_package(pkg)

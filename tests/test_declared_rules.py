@@ -269,8 +269,8 @@ def test_a_wrong_declaration_is_a_located_descriptor_error(
 
 @pytest.mark.parametrize(
     ("value", "pointer"),
-    [("not a list", ()), ([3], (0,)), ([{"code": "x"}], (0,))],
-    ids=["not an array", "not an object", "no kind"],
+    [("not a list", ()), ([3], (0,)), ([{"code": "x"}], (0,)), (None, ())],
+    ids=["not an array", "not an object", "no kind", "null"],
 )
 def test_malformed_rules_property_is_located(
     tmp_path: Path, value: object, pointer: tuple[int, ...]
@@ -284,6 +284,56 @@ def test_malformed_rules_property_is_located(
     assert [p["code"] for p in problems] == ["rule-declaration"]
     located = jsontext.locate(path.read_text(encoding="utf-8"), ("zonedata:rules", *pointer))
     assert (problems[0]["line"], problems[0]["column"]) == located
+
+
+def test_null_rules_say_why(tmp_path: Path) -> None:
+    path = _with_rules(copy_example(tmp_path), None)
+    (problem,) = validate_package(path).problems
+    assert problem.code == "rule-declaration"
+    assert "zonedata:rules is null, which declares no rule" in problem.message
+
+
+#: a declaration appended to the example's, and where its code is wrong, or None where
+#: it is right (the same rule for another table, say)
+SAME_CODE = [
+    ("another kind's code", {"kind": "no-formula", "code": "price-out-of-range"}, ("code",)),
+    (
+        "another severity",
+        {"kind": "cited", "code": "source-unused", "table": "sources", "severity": "error"},
+        ("code",),
+    ),
+    ("a band's code", {"kind": "no-formula", "code": "price-unusual"}, ("code",)),
+    ("zonedata's own code", {"kind": "no-formula", "code": "type-error"}, ("code",)),
+    ("a semantic code of zonedata's", {"kind": "no-formula", "code": "formula-cell"}, None),
+    (
+        "its own band's code",
+        {"kind": "range", "code": "price-range", "table": "prices", "fields": ["price_eur"],
+         "min": 0, "max": 10000,
+         "warning": {"min": 0.1, "max": 100, "code": "price-range"}},
+        ("warning", "code"),
+    ),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("what", "added", "pointer"), SAME_CODE, ids=[c[0] for c in SAME_CODE])
+def test_a_code_is_one_rule(
+    tmp_path: Path, what: str, added: dict[str, Any], pointer: tuple[str, ...] | None
+) -> None:
+    base = copy_example(tmp_path)
+    rules = declarations_of(base / "datapackage.json")
+    path = _with_rules(base, [*rules, added])
+    set_cell(base, "prices", 5, "note", "=1+1")  # (a formula cell, for no-formula)
+    report = validate_package(path)
+    wrong = [p for p in report.problems if p.code == "rule-declaration"]
+    if pointer is None:
+        assert wrong == []
+        return
+    (p,) = wrong
+    at = jsontext.locate(path.read_text(encoding="utf-8"), ("zonedata:rules", len(rules), *pointer))
+    assert (p.path, (p.line, p.column)) == (str(path), at)
+    assert f"rule declaration {len(rules) + 1}:" in p.message
+    # the declaration is skipped: a formula cell is not reported under the code it took
+    assert [q.code for q in report.problems if q.code == added["code"]] == []
 
 
 def test_a_wrong_declaration_leaves_the_others_running(tmp_path: Path) -> None:

@@ -24,6 +24,7 @@ from zonedata.descriptor.package import Field
 from zonedata.errors import DerivedTableError
 from zonedata.release.build import build_release
 from zonedata.release.derived import cell, derive_all
+from zonedata.release.errors import ValidationFailedError
 from zonedata.release.verify import verify_release
 from zonedata.validate.engine import validate_package
 
@@ -162,12 +163,12 @@ def test_a_derived_row_that_breaks_the_schema_is_located(tmp_path: Path) -> None
 def test_the_query_must_return_the_schema_fields(tmp_path: Path) -> None:
     sql = "SELECT item_id, price_eur FROM items ORDER BY item_id"
     pkg = make_package(tmp_path / "pkg", [PRICES], {PRICES["sqlPath"]: sql})
-    with pytest.raises(DerivedTableError) as info:
+    with pytest.raises(ValidationFailedError) as info:  # (validate compiles it first)
         build_release(pkg, out=tmp_path / "dist")
-    (problem,) = info.value.problems
+    (problem,) = info.value.report.problems
     assert (problem.code, problem.path, problem.table) == (
-        "derived-refused",
-        "derived/item_prices.sql",
+        "derived-sql",
+        str(pkg / "datapackage.json"),
         "item_prices",
     )
     assert "returns the columns ['item_id', 'price_eur']" in problem.message
@@ -404,6 +405,19 @@ def test_malformed_declarations_are_located_descriptor_problems(tmp_path: Path) 
         assert line is not None, label  # located in datapackage.json
 
 
+def test_null_declarations_are_located(tmp_path: Path) -> None:
+    pkg = make_package(tmp_path / "pkg")
+    d = json.loads((pkg / "datapackage.json").read_text(encoding="utf-8"))
+    (pkg / "datapackage.json").write_text(
+        json.dumps({"zonedata:derived": None, **d}, indent=2), encoding="utf-8"
+    )
+    report = validate_package(pkg)
+    assert [(p.code, p.line, p.column) for p in report.problems] == [("derived-invalid", 2, 23)]
+    assert (
+        "at property 'zonedata:derived': None is not of type 'array'" in report.problems[0].message
+    )
+
+
 def test_the_bundled_declarations_are_valid() -> None:
     report = validate_package(BUNDLED)
     assert not [p for p in report.problems if p.code == "derived-invalid"]
@@ -446,7 +460,21 @@ HOSTILE = {
 }
 
 
-@pytest.mark.parametrize("label", list(HOSTILE))
+#: hostile SQL that does not compile under the release's authorizer: validate reports it
+#: at its declaration (derived-sql), and release stops at validation
+UNCOMPILED = (
+    "a write",
+    "a table created",
+    "an attached file",
+    "a pragma",
+    "a loop forever",
+    "chance",
+    "the clock",
+    "two statements",
+)
+
+
+@pytest.mark.parametrize("label", [k for k in HOSTILE if k not in UNCOMPILED])
 def test_hostile_sql_is_refused(tmp_path: Path, label: str) -> None:
     sql, words = HOSTILE[label]
     rows = [(f"i{n:02d}", "x", "1", "no") for n in range(100)]
@@ -459,6 +487,112 @@ def test_hostile_sql_is_refused(tmp_path: Path, label: str) -> None:
     assert words in outcome.output, outcome.output
     assert not (tmp_path / "evil.db").exists()
     assert not (tmp_path / "dist").exists() or not any((tmp_path / "dist").iterdir())
+
+
+@pytest.mark.parametrize("label", UNCOMPILED)
+def test_hostile_sql_that_does_not_compile_is_reported_by_validate(
+    tmp_path: Path, label: str
+) -> None:
+    sql, words = HOSTILE[label]
+    rows = [(f"i{n:02d}", "x", "1", "no") for n in range(100)]
+    pkg = make_package(
+        tmp_path / "pkg", [PRICES], {PRICES["sqlPath"]: sql.format(tmp=tmp_path)}, rows
+    )
+    line, column = _sql_path_at(pkg)
+    outcome = run_cli("validate", str(pkg / "datapackage.json"), cwd=tmp_path)
+    outcome.assert_clean_failure(1)
+    assert f"{line}:{column}  error    derived-sql: Derived table declaration" in outcome.stdout
+    assert "at property 'zonedata:derived/0/sqlPath': derived/item_prices.sql:" in outcome.stdout
+    assert words in outcome.stdout, outcome.output
+    outcome = run_cli("release", str(pkg), "--out", str(tmp_path / "dist"))
+    outcome.assert_clean_failure(1)  # invalid: validation stops the release
+    assert "derived-sql" in outcome.output and words in outcome.output
+    assert not (tmp_path / "evil.db").exists()
+    assert not (tmp_path / "dist").exists() or not any((tmp_path / "dist").iterdir())
+
+
+def _sql_path_at(pkg: Path) -> tuple[int, int]:
+    """The line and column of the first declaration's sqlPath value in the descriptor."""
+    lines = (pkg / "datapackage.json").read_text(encoding="utf-8").splitlines()
+    line = next(n for n, text in enumerate(lines, start=1) if '"sqlPath"' in text)
+    return line, lines[line - 1].index('"derived/') + 1
+
+
+#: SQL that does not compile on the release's tables, or does not return the schema's
+#: fields: (SQL, words of the message)
+UNCOMPILABLE = {
+    "a syntax error": ("SELEC item_id FROM items", 'near "SELEC": syntax error'),
+    "an unknown table": (
+        PRICES_SQL.replace("FROM items AS i", "FROM itemz AS i"),
+        "no such table: itemz",
+    ),
+    "an unknown column": (
+        PRICES_SQL.replace("i.on_sale AS", "i.sale AS"),
+        "no such column: i.sale",
+    ),
+    "an unknown text table": (
+        PRICES_SQL.replace("JOIN text.items", "JOIN text.shops"),
+        "no such table: text.shops",
+    ),
+    "other columns": (
+        "SELECT item_id, price_eur FROM items ORDER BY item_id",
+        "the query returns the columns ['item_id', 'price_eur']; the schema has "
+        "['item_id', 'price_eur', 'price_cents', 'on_sale']",
+    ),
+    "no statement": ("-- nothing but a comment", "the query returns the columns []"),
+    "a NUL": ("SELECT item_id\x00 FROM items", "the query contains a null character"),
+}
+
+
+def test_sql_that_does_not_compile_is_located_by_validate(tmp_path: Path) -> None:
+    """Each case in its own package, validated in process (nothing of the SQL runs); the
+    release of each stops at validation, before anything is written."""
+    for i, (label, (sql, words)) in enumerate(UNCOMPILABLE.items()):
+        pkg = make_package(tmp_path / f"p{i}", [PRICES], {PRICES["sqlPath"]: sql})
+        report = validate_package(pkg)
+        got = [(p.code, p.path, (p.line, p.column), p.table) for p in report.problems]
+        where = str(pkg / "datapackage.json")
+        assert got == [("derived-sql", where, _sql_path_at(pkg), "item_prices")], (label, got)
+        assert words in report.problems[0].message, (label, report.problems[0].message)
+    pkg = tmp_path / "p0"
+    with pytest.raises(ValidationFailedError):
+        build_release(pkg, out=tmp_path / "dist")
+    assert not (tmp_path / "dist").exists() or not any((tmp_path / "dist").iterdir())
+
+
+def test_the_sql_is_compiled_on_the_tables_validation_reads_itself(tmp_path: Path) -> None:
+    """A table frictionless reads (here: a datetime field) is not in the database the
+    release derives on: SQL that reads it is reported, as release would refuse it."""
+    pkg = make_package(tmp_path / "pkg", [PRICES], {PRICES["sqlPath"]: PRICES_SQL})
+    d = json.loads((pkg / "datapackage.json").read_text(encoding="utf-8"))
+    (pkg / "data" / "stamps.csv").write_text("at\n2020-01-01T00:00:00Z\n", encoding="utf-8")
+    stamps = {"fields": [{"name": "at", "type": "datetime"}]}
+    d["resources"].append({"name": "stamps", "path": "data/stamps.csv", "schema": stamps})
+    (pkg / "datapackage.json").write_text(json.dumps(d, indent=2), encoding="utf-8")
+    (pkg / PRICES["sqlPath"]).write_text(
+        PRICES_SQL.replace("ORDER BY", "AND EXISTS (SELECT 1 FROM stamps) ORDER BY"),
+        encoding="utf-8",
+    )
+    report = validate_package(pkg)
+    assert [(p.code, p.table) for p in report.problems] == [("derived-sql", "item_prices")]
+    assert "no such table: stamps" in report.problems[0].message
+
+
+def test_sql_on_a_table_frictionless_reads_says_so(tmp_path: Path) -> None:
+    """A release derives from the tables zonedata reads itself: one declared in another
+    encoding is read by frictionless, and is not in the database the SQL runs on."""
+    pkg = make_package(tmp_path / "pkg", [PRICES], {PRICES["sqlPath"]: PRICES_SQL})
+    d = json.loads((pkg / "datapackage.json").read_text(encoding="utf-8"))
+    d["resources"][0]["encoding"] = "latin-1"
+    (pkg / "datapackage.json").write_text(json.dumps(d, indent=2), encoding="utf-8")
+    report = validate_package(pkg)
+    assert [(p.code, (p.line, p.column)) for p in report.problems] == [
+        ("derived-sql", _sql_path_at(pkg))
+    ]
+    assert (
+        "no such table: items: table 'items' is read by frictionless (encoding 'latin-1'), and "
+        "a derived table's SQL runs only on the tables zonedata reads itself"
+    ) in report.problems[0].message
 
 
 # --- verify derives a release's tables again ----------------------------------------------------

@@ -29,6 +29,7 @@ V1 = read_package(PACKAGE).version
 def copy_package(dest: Path) -> Path:
     shutil.copytree(PACKAGE.parent / "data", dest / "data")
     shutil.copytree(PACKAGE.parent / "derived", dest / "derived")
+    shutil.copytree(PACKAGE.parent / "site", dest / "site")
     shutil.copy(PACKAGE, dest / "datapackage.json")
     return dest
 

@@ -885,10 +885,16 @@ def test_descriptor_that_is_not_strict_json(
 
 
 def test_declared_encoding_other_than_utf8_is_honoured(package_copy: Path, tmp_path: Path) -> None:
-    """A latin-1 file declared latin-1 is read as latin-1 (by frictionless), not as UTF-8."""
-    edit_descriptor(
-        package_copy, lambda d: resource(d, "cities").__setitem__("encoding", "latin-1")
-    )
+    """A latin-1 file declared latin-1 is read as latin-1 (by frictionless), not as UTF-8.
+
+    (The derived tables are left out: their SQL reads cities, which a release derives from
+    only when zonedata reads it itself; validate reports that, see test_derived.py.)"""
+
+    def latin1(d: dict[str, Any]) -> None:
+        resource(d, "cities")["encoding"] = "latin-1"
+        del d["zonedata:derived"]
+
+    edit_descriptor(package_copy, latin1)
     p = package_copy / "data/cities.csv"
     text = p.read_text(encoding="utf-8").replace("北京", "Pékin")
     p.write_bytes(text.encode("latin-1", errors="replace"))

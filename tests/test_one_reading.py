@@ -135,6 +135,7 @@ def test_the_release_holds_the_values_validation_read(tmp_path: Path) -> None:
     package = tmp_path / "pkg"
     shutil.copytree(REPO / "data", package / "data")
     shutil.copytree(REPO / "derived", package / "derived")
+    shutil.copytree(REPO / "site", package / "site")
     shutil.copy(DESCRIPTOR, package / "datapackage.json")
     result = build_release(package, out=tmp_path / "dist")
     report = validate_package(package)
@@ -186,6 +187,7 @@ def test_the_rules_read_a_figure_the_same_in_any_notation(tmp_path: Path, repo: 
         shutil.copy2(repo / "datapackage.json", pkg / "datapackage.json")
         shutil.copytree(repo / "data", pkg / "data")
         shutil.copytree(repo / "derived", pkg / "derived")
+        shutil.copytree(repo / "site", pkg / "site")
         with_cell(pkg, "data/exchange_rates.csv", 2, "cny_per_usd", cny_per_usd)
         with_cell(pkg, "data/city_gdp.csv", jinan, "gdp_usd_bn", gdp_usd_bn)
         reports.append([problem[:4] for problem in report_of(pkg)])

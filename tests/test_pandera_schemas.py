@@ -146,6 +146,7 @@ def broken_copy(tmp_path: Path, table: str, edit: Edit) -> Path:
     pkg = tmp_path / "pkg"
     shutil.copytree(REPO / "data", pkg / "data")
     shutil.copytree(REPO / "derived", pkg / "derived")
+    shutil.copytree(REPO / "site", pkg / "site")
     shutil.copy(DESCRIPTOR, pkg / "datapackage.json")
     path = pkg / read_package(pkg).table(table).path
     with open(path, encoding="utf-8", newline="") as fh:

@@ -450,6 +450,7 @@ def test_timestamp_sources(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
     copy = tmp_path / "pkg"
     shutil.copytree(PACKAGE.parent / "data", copy / "data")
     shutil.copytree(PACKAGE.parent / "derived", copy / "derived")
+    shutil.copytree(PACKAGE.parent / "site", copy / "site")
     shutil.copy(PACKAGE, copy / "datapackage.json")
     if (
         subprocess.run(
@@ -538,6 +539,7 @@ def test_invalid_package_builds_nothing(tmp_path: Path) -> None:
     copy = tmp_path / "pkg"
     shutil.copytree(PACKAGE.parent / "data", copy / "data")
     shutil.copytree(PACKAGE.parent / "derived", copy / "derived")
+    shutil.copytree(PACKAGE.parent / "site", copy / "site")
     shutil.copy(PACKAGE, copy / "datapackage.json")
     zones = copy / "data" / "zones.csv"
     lines = zones.read_text(encoding="utf-8").split("\n")
@@ -928,6 +930,7 @@ def test_a_derived_row_that_breaks_its_schema_stops_the_release(tmp_path: Path) 
     package = tmp_path / "pkg"
     shutil.copytree(PACKAGE.parent / "data", package / "data")
     shutil.copytree(PACKAGE.parent / "derived", package / "derived")
+    shutil.copytree(PACKAGE.parent / "site", package / "site")
     shutil.copy(PACKAGE, package / "datapackage.json")
     sql = package / "derived" / "zone_overview.sql"
     text = sql.read_text(encoding="utf-8")
@@ -977,6 +980,7 @@ def test_a_csv_file_changed_during_the_build_is_refused(
     package = tmp_path / "pkg"
     shutil.copytree(PACKAGE.parent / "data", package / "data")
     shutil.copytree(PACKAGE.parent / "derived", package / "derived")
+    shutil.copytree(PACKAGE.parent / "site", package / "site")
     shutil.copy(PACKAGE, package / "datapackage.json")
     real = build.run_validation
 

@@ -338,3 +338,15 @@ def test_every_resource_name_is_a_table_name_even_for_the_longest_names(tmp_path
         code, out = run("verify", target)
         assert code == 0, out
     assert run("diff", folder, folder.with_name(folder.name + ".zip"))[0] == 0
+
+
+def test_a_csv_separated_by_semicolons_is_released_as_plain_csv(tmp_path: Path) -> None:
+    """Verify reads a release's CSV files with commas: the release writes them so."""
+    root = tmp_path / "pkg"
+    fields = [{"name": "id", "type": "integer"}, {"name": "v", "type": "string"}]
+    resource = csv_resource(root, "t", "id;v\n1;a,b\n2;c\n", fields)
+    folder = released(tmp_path, package(root, [{**resource, "dialect": {"delimiter": ";"}}]))
+    assert (folder / "t.csv").read_text("utf-8") == 'id,v\n1,"a,b"\n2,c\n'
+    assert "dialect" not in {r["name"]: r for r in descriptor(folder)["resources"]}["t-csv"]
+    code, out = run("verify", folder)
+    assert code == 0, out

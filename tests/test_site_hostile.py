@@ -92,42 +92,50 @@ def _declare(tmp_path: Path, declaration: dict[str, Any], templates: dict[str, s
 PAGE = '{% extends "zonedata/page.html" %}{% block main %}{{ row.name }}{% endblock %}'
 
 
-@pytest.mark.parametrize(
-    ("declaration", "template", "message"),
-    [
-        ({"templates": "../x"}, PAGE, "'.' or '..' part"),
-        ({"pages": [{"path": "tables/x.html", "template": "t/p.html"}]}, PAGE, "generic site"),
-        ({"pages": [{"path": "/etc/x.html", "template": "t/p.html"}]}, PAGE, "absolute"),
-        (
-            {"pages": [{"path": "s/{name}.html", "template": "t/p.html", "each": "_stations"}]},
-            PAGE,
-            "cannot name a page",
-        ),
-        (
-            {"pages": [{"path": "p.html", "template": "t/p.html"}]},
-            "{{ ''.__class__.__mro__ }}",
-            "template t/p.html",
-        ),
-        ({"files": {"x.html": "data/_stations.csv"}}, PAGE, "only pictures"),
-        (  # the sandbox's own bound on ranges, and a bound on products
-            {"pages": [{"path": "p.html", "template": "t/p.html"}]},
-            "{% for i in range(100000000) %}{{ i }}{% endfor %}",
-            "template t/p.html",
-        ),
-        (
-            {"pages": [{"path": "p.html", "template": "t/p.html"}]},
-            "{{ 'x' * 3000000000 }}",
-            "template t/p.html",
-        ),
-    ],
-)
+#: declarations the site refuses: (declaration, template, words of the message, exit
+#: code): 1 where validate reports the declaration (site-invalid: the package is
+#: invalid), 2 where only rendering it shows what is wrong
+BAD_DECLARATIONS = [
+    ({"templates": "../x"}, PAGE, "'.' or '..' part", 1),
+    ({"pages": [{"path": "tables/x.html", "template": "t/p.html"}]}, PAGE, "generic site", 1),
+    ({"pages": [{"path": "/etc/x.html", "template": "t/p.html"}]}, PAGE, "absolute", 1),
+    (
+        {"pages": [{"path": "s/{name}.html", "template": "t/p.html", "each": "_stations"}]},
+        PAGE,
+        "cannot name a page",
+        2,
+    ),
+    (
+        {"pages": [{"path": "p.html", "template": "t/p.html"}]},
+        "{{ ''.__class__.__mro__ }}",
+        "template t/p.html",
+        2,
+    ),
+    ({"files": {"x.html": "data/_stations.csv"}}, PAGE, "only pictures", 1),
+    (  # the sandbox's own bound on ranges, and a bound on products
+        {"pages": [{"path": "p.html", "template": "t/p.html"}]},
+        "{% for i in range(100000000) %}{{ i }}{% endfor %}",
+        "template t/p.html",
+        2,
+    ),
+    (
+        {"pages": [{"path": "p.html", "template": "t/p.html"}]},
+        "{{ 'x' * 3000000000 }}",
+        "template t/p.html",
+        2,
+    ),
+]
+
+
+@pytest.mark.parametrize(("declaration", "template", "message", "code"), BAD_DECLARATIONS)
 def test_a_bad_declaration_is_refused_clearly(
-    tmp_path: Path, declaration: dict[str, Any], template: str, message: str
+    tmp_path: Path, declaration: dict[str, Any], template: str, message: str, code: int
 ) -> None:
     package = _declare(tmp_path, {"templates": "t", **declaration}, {"t/p.html": template})
     result = _site(str(package), "--out", str(tmp_path / "site"))
-    assert result.code == 2, result.output
+    assert result.code == code, result.output
     assert message in result.stderr and "Traceback" not in result.stderr
+    assert ("site-invalid" in result.stderr) == (code == 1), result.stderr
     assert not (tmp_path / "site").exists()
 
 

@@ -12,6 +12,10 @@ accepts that are not safe as they stand (``a/b``, ``..``, ``.hidden``, ``-x``, `
 ``datapackage``) get an escaped stem: ``~`` never occurs in a name, so an escape can
 never collide with another name's stem.
 
+A release is named ``<name>-<version>``: :func:`version_stem` is the version's part, the
+version itself when it is usable in a file name (:func:`is_usable_version`), else an
+escaped form that is as safe and never the stem of another version.
+
 Only the standard library is used.
 """
 
@@ -91,3 +95,35 @@ def _is_plain(name: str) -> bool:
 def _reserved(stem: str) -> bool:
     first = stem.split(".", 1)[0].lower()
     return first in WINDOWS_DEVICES or stem.lower() in RESERVED_STEMS
+
+
+#: A version usable in a file name as it stands (``1.2.0``, ``2026.03``, ``1.0.0rc1``).
+_USABLE_VERSION = re.compile(r"[0-9A-Za-z][0-9A-Za-z.+_-]*")
+_VERSION_CHARS = frozenset("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.+_-")
+
+
+def is_usable_version(version: str) -> bool:
+    """Whether ``version`` names a release's files as it stands: letters, digits, ``.``,
+    ``+``, ``_`` and ``-``, starting with a letter or digit, no ``..``."""
+    return _USABLE_VERSION.fullmatch(version) is not None and ".." not in version
+
+
+def version_stem(version: str) -> str:
+    """The part of a release's file names that its version gives, safe everywhere.
+
+    A usable version (:func:`is_usable_version`) is its own stem. In any other, each
+    character that a usable version could not hold there (a space, a slash, a non-ASCII
+    letter, a leading ``.``, ``-``, ``+`` or ``_``, the second dot of ``..``, and ``~``) is
+    written ``~`` and the two hex digits of each of its UTF-8 bytes: ``1.0 beta`` is
+    ``1.0~20beta``, ``../x`` is ``~2e~2e~2fx``. ``~`` is never left as it is, so two
+    versions never have one stem.
+    """
+    out = []
+    for i, ch in enumerate(version):
+        keep = ch in _VERSION_CHARS and (i > 0 or ch.isalnum())
+        if ch == "." and i > 0 and version[i - 1] == ".":
+            keep = False
+        out.append(
+            ch if keep else "".join(f"~{b:02x}" for b in ch.encode("utf-8", "surrogatepass"))
+        )
+    return "".join(out)

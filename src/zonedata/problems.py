@@ -97,6 +97,16 @@ RULES: dict[str, Rule] = _rules(
         "before it is read.",
     ),
     Rule(
+        "descriptor-ambiguous",
+        "descriptor",
+        "warning",
+        "Two descriptors in one folder",
+        "A folder's descriptor is its datapackage.json, else its datapackage.yaml, else its "
+        "datapackage.yml: every command given the folder (validate, release, site...) reads "
+        "that one and ignores the others, which then say something no command reads. The "
+        "warning names the descriptor read; remove the others.",
+    ),
+    Rule(
         "resources-empty",
         "descriptor",
         "error",
@@ -163,17 +173,20 @@ RULES: dict[str, Rule] = _rules(
         "descriptor",
         "error",
         "Version too long to name a release",
-        "A release is named <name>-<version> (its folder, zip and database): a version of more than "
-        "64 characters would make file names longer than file systems allow.",
+        "A release is named <name>-<version> (its folder, zip and database): a version that "
+        "gives more than 64 characters of a file name (escaped, see version-unusable) would make "
+        "file names longer than file systems allow.",
     ),
     Rule(
         "version-unusable",
         "descriptor",
         "warning",
         "Version cannot name a release",
-        "A release's files are named after its version, which may then hold only letters, digits, "
-        "'.', '+', '_' and '-', starting with a letter or digit; a package with another version is "
-        "released with zonedata release --version.",
+        "A release's files are named after its version, which as it stands may hold only "
+        "letters, digits, '.', '+', '_' and '-', starting with a letter or digit. Another version "
+        "is still released, its files named by an escaped stem (1.0 beta gives <name>-1.0~20beta; "
+        "two versions never share one) and its descriptor keeping the version as written; the "
+        "warning says so, and zonedata release --version chooses another.",
     ),
     Rule(
         "foreign-key-invalid",
@@ -210,6 +223,21 @@ RULES: dict[str, Rule] = _rules(
         "tables. A malformed declaration would stop the release, so validation reports it first.",
     ),
     Rule(
+        "derived-sql",
+        "descriptor",
+        "error",
+        "Derived table's SQL does not compile",
+        "validate compiles each derived table's SQL, without running it, on the tables the "
+        "release's database will hold (created empty by the release's own statements, with "
+        "their text in schema text), under the authorizer and limits release runs it under: "
+        "SQL with a syntax error, a table or column that does not exist, more than one "
+        "statement, a write, ATTACH, PRAGMA, recursive query or a function whose result is "
+        "not a function of the data (random, the clock), or columns other than the declared "
+        "schema's fields, would stop the release, so validation reports it at its "
+        "declaration. What depends on the rows (their number and bytes, the work) is checked "
+        "when release runs it (derived-refused).",
+    ),
+    Rule(
         "derived-refused",
         "release",
         "error",
@@ -218,6 +246,19 @@ RULES: dict[str, Rule] = _rules(
         "release's own SQLite database, run read-only "
         "(no write, ATTACH or recursive query) and bounded in work, rows and bytes: SQL that "
         "breaks a bound stops the release instead of hanging it or filling memory.",
+    ),
+    Rule(
+        "site-invalid",
+        "descriptor",
+        "error",
+        "Site declaration is malformed",
+        "A package declares its own site pages in zonedata:site (inline, or the path of a JSON "
+        "file inside the package): a template folder, a home template, pages (a plain relative "
+        ".html path, a template in the folder, each naming a table and every {field} in the path "
+        "one of its fields), links and files (pictures and style sheets), none at a path the "
+        "generic site writes itself (index.html, site.css, site.js, tables/, downloads/). A "
+        "malformed declaration would stop zonedata site, so validation reports it at its "
+        "property.",
     ),
     Rule(
         "docs-invalid",
@@ -418,8 +459,8 @@ RULES: dict[str, Rule] = _rules(
         "warning",
         "Schema inferred",
         "A resource without a schema is checked against the schema frictionless infers from its "
-        "first rows, as frictionless validate does; the types are a guess, so --strict fails it. "
-        "Declare the schema.",
+        "first rows, as frictionless validate does, and a release describes it with that schema; "
+        "the types are a guess, so --strict fails it. Declare the schema.",
     ),
     Rule(
         "type-error",
@@ -774,7 +815,10 @@ RULES: dict[str, Rule] = _rules(
         "Rule declaration is wrong",
         "A declaration in the descriptor's zonedata:rules names an unknown rule kind or property, lacks a "
         "parameter, gives one of the wrong type, or names a table or field that does not exist (or a field "
-        "of the wrong type). The declaration is skipped; the others run.",
+        "of the wrong type), or reports a code that another declaration uses for another rule (one code "
+        "is one rule: the same kind, parameter and severity) or that is zonedata's own outside the "
+        "semantic layer. The declaration is skipped; the others run. zonedata:rules itself must be an "
+        "array: null declares nothing silently, so it is reported too.",
     ),
     Rule(
         "internal-error",

@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
+from zonedata.validate.render import counted
+
 if TYPE_CHECKING:
     from zonedata.release.build import BuildResult
 
@@ -33,7 +35,8 @@ def _size(n: int) -> str:
     "--version",
     "version",
     metavar="V",
-    help="Release version, used in the folder and zip names  [default: the descriptor's version]",
+    help="Release version, used in the folder and zip names (letters, digits, '.', '+', '_' "
+    "and '-')  [default: the descriptor's version, escaped in the names if it holds others]",
 )
 @click.option(
     "-o",
@@ -114,8 +117,8 @@ def _print_summary(result: BuildResult) -> None:
     sizes = {f.name: f.bytes for f in result.files}
     click.echo(
         f"Built {result.name or 'zonedata'} {result.version} in {result.seconds:.1f}s: "
-        f"{len(result.tables)} tables, {result.rows:,} rows"
-        + (f" ({result.warnings} validation warnings)" if result.warnings else "")
+        f"{counted(len(result.tables), 'table')}, {counted(result.rows, 'row', grouped=True)}"
+        + (f" ({counted(result.warnings, 'validation warning')})" if result.warnings else "")
         + (" (replaced the previous build)" if result.replaced else "")
         + "."
     )
@@ -127,7 +130,7 @@ def _print_summary(result: BuildResult) -> None:
             for ext in ("parquet", "json", "csv")
             if f"{name}.{ext}" in sizes
         )
-        click.echo(f"    {name:<{width}}  {rows:>6,} rows  {formats}")
+        click.echo(f"    {name:<{width}}  {rows:>6,} row{'s' * (rows != 1)}  {formats}")
     for db in (f for f in result.files if f.name.endswith(".sqlite")):
         click.echo(f"    {db.name} {_size(db.bytes)}: every table, with keys and types")
     click.echo(
@@ -197,10 +200,10 @@ def verify(release_path: str) -> None:
     for note in result.notes:
         click.echo(f"Note: {note}.")
     if result.ok:
-        warn = f"; {len(result.warnings)} warnings" if result.warnings else ""
+        warn = f"; {counted(len(result.warnings), 'warning')}" if result.warnings else ""
         click.echo(
-            f"OK: {result.files} files intact; {result.tables} tables, {result.rows:,} rows "
-            f"match their schemas{warn}."
+            f"OK: {counted(result.files, 'file')} intact; {counted(result.tables, 'table')}, "
+            f"{counted(result.rows, 'row', grouped=True)} match their schemas{warn}."
         )
         sys.exit(0)
     n = len(result.errors)

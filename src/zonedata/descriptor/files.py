@@ -1,7 +1,9 @@
 """Which file is a package's descriptor, and how its text is read (JSON or YAML).
 
 A folder's descriptor is its ``datapackage.json``, else its ``datapackage.yaml`` or
-``datapackage.yml`` (the names the Frictionless specs give). A ``.yaml``/``.yml`` file is
+``datapackage.yml`` (the names the Frictionless specs give): every command given the
+folder reads that one, and ``validate`` warns about the others beside it
+(:func:`others_beside`, rule ``descriptor-ambiguous``). A ``.yaml``/``.yml`` file is
 read by :mod:`zonedata.descriptor.yamltext`, anything else as strict JSON by
 :mod:`zonedata.descriptor.jsontext`; both give the same values and locate a JSON pointer in
 the text the same way.
@@ -27,6 +29,19 @@ def descriptor_in(path: Path) -> Path:
         if (path / name).is_file():
             return path / name
     return path / DESCRIPTOR_NAMES[0]
+
+
+def others_beside(path: Path) -> list[Path]:
+    """The descriptors beside ``path`` (a descriptor named like one of
+    :data:`DESCRIPTOR_NAMES`) that are regular files: commands given their folder read
+    :func:`descriptor_in` of it, one of them or ``path``, and never the others."""
+    if path.name not in DESCRIPTOR_NAMES:
+        return []
+    return [
+        path.parent / name
+        for name in DESCRIPTOR_NAMES
+        if name != path.name and (path.parent / name).is_file()
+    ]
 
 
 def is_yaml(path: str | Path) -> bool:

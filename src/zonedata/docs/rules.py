@@ -129,10 +129,11 @@ def _other_packages(rules: dict[str, Rule]) -> list[str]:
         "package folder, at most 16 MiB) and used as if it were inline.",
         "- A resource without a schema is checked against the schema frictionless infers from "
         "its first 100 rows, as `frictionless validate` does, with a `schema-inferred` "
-        "warning (a failure under `--strict`).",
+        "warning (a failure under `--strict`); `zonedata release` describes the table with "
+        "that same schema (one inference, `zonedata.descriptor.resolve`).",
         "- A resource without a schema that frictionless takes for a document rather than a "
         "table (Markdown, a JSON document, a PDF...) has only its file checked (declared "
-        "`bytes` and `hash`), as frictionless does.",
+        "`bytes` and `hash`), as frictionless does; a release leaves it out, with a note.",
         "- A one-field `primaryKey` or foreign key written as a string (v1) is a list of one.",
         "- Declared `bytes` and `hash` (md5, sha1, sha256, sha512) are checked on the file as "
         "it is on disk (compressed, if it is).",

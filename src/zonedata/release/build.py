@@ -4,13 +4,16 @@ Layout, for version V in the output folder DIR::
 
     DIR/N-V/<stem>.parquet   one per table, typed (see zonedata.release.formats)
     DIR/N-V/<stem>.json      one per table, exact text, native JSON types
-    DIR/N-V/<stem>.csv       one per table: the package's CSV file, byte for byte
+    DIR/N-V/<stem>.csv       one per table: the package's CSV file, byte for byte (one
+                             compressed, in parts or not comma-separated: rewritten as
+                             plain UTF-8 CSV from the cells validation read)
     DIR/N-V/N-V.sqlite       every table (see zonedata.release.database)
     DIR/N-V/datapackage.json the release descriptor (Frictionless v2)
     DIR/N-V/SHA256SUMS       "<sha256>  <file>" for every other file, for sha256sum -c
     DIR/N-V.zip              the folder above, as one deterministic zip
 
-N is the package's name (its safe stem, :func:`release_stem`), V the version, and
+N is the package's name (its safe stem, :func:`release_stem`), V the version (escaped if
+it is no safe file name as it stands: :func:`zonedata.names.version_stem`), and
 ``<stem>`` each table's :func:`zonedata.names.file_stem` (never the raw name). In the
 release descriptor a table's Parquet resource has the table's own name; its JSON and CSV
 resources, and the database's, carry the property ``zonedata:table`` (the table they
@@ -150,10 +153,20 @@ def descriptor_path(path: str | Path | None) -> Path:
 
 def check_version(version: str) -> str:
     """A release version usable in a file name (``1.2.0``, ``2026.03``, ``1.0.0rc1``):
-    :func:`zonedata.validate.publishable.version_problem`'s rule."""
+    :func:`zonedata.validate.publishable.version_problem`'s rule, for ``--version``."""
     problem = publishable.version_problem(version)
     if problem is not None:
         raise ReleaseError(f"the version {version[:40]!r} {problem}")
+    return version
+
+
+def check_descriptor_version(version: str) -> str:
+    """The descriptor's version, which names the release by its escaped stem if it is
+    not usable as it stands (:func:`zonedata.names.version_stem`): refused only when that
+    is too long (``version-too-long``, which validate reports)."""
+    problem = publishable.length_problem(version)
+    if problem is not None:
+        raise ReleaseError(f"the version {version[:40]!r} {problem} (version-too-long)")
     return version
 
 
@@ -222,6 +235,20 @@ def run_validation(path: Path) -> Report:
     return validate_package(path)
 
 
+def check_validated(plan: _Plan, report: Report) -> None:
+    """The tables the release describes are the tables validation checked: the same
+    resources, each with the same schema (a schema validation inferred included).
+
+    They are read twice, once to plan the release and once by validation, from the same
+    files; a file changed in between (and so, say, another inferred schema) is refused.
+    """
+    given = report.descriptor.get("resources") if report.descriptor is not None else None
+    if given != [t.descriptor for t in plan.package.tables]:
+        raise ReleaseError(
+            f"{plan.desc_file}: the package changed while the release was built; build it again"
+        )
+
+
 def validated_tables(report: Report) -> dict[str, tuple[pa.Table, pa.Table]]:
     """Each table's (text, typed) as validation read them; the report's frames are let go.
 
@@ -272,10 +299,12 @@ def release_stem(package_name: str, version: str) -> str:
     """``<name>-<version>``: the release's folder, zip and database stem.
 
     The name is the package's :func:`zonedata.names.file_stem` (a package without a
-    name acceptable as a table name is called :data:`UNNAMED_PACKAGE`).
+    name acceptable as a table name is called :data:`UNNAMED_PACKAGE`), the version its
+    :func:`zonedata.names.version_stem` (the version itself when it is usable as it
+    stands; validate warns ``version-unusable`` otherwise).
     """
     stem = names.file_stem(package_name) if names.is_table_name(package_name) else UNNAMED_PACKAGE
-    return f"{stem}-{version}"
+    return f"{stem}-{names.version_stem(version)}"
 
 
 def table_file(table_name: str, ext: str) -> str:
@@ -538,21 +567,25 @@ def _temp_name(stem: str, kind: str) -> str:
 # --- what a build may read, write and replace ------------------------------------
 
 
-def read_source_package(desc_file: Path) -> Package:
-    """The package to release, read as ``zonedata validate`` reads it.
+def read_source_package(desc_file: Path) -> tuple[Package, list[str]]:
+    """The package to release, read as ``zonedata validate`` reads it
+    (:func:`zonedata.descriptor.resolve.read_resolved`: a schema given by path put inline, a
+    missing one inferred exactly as validation infers it), and the resources left out
+    because they are documents, not tables (their files are not released).
 
     The descriptor must be a regular file of at most 16 MiB with JSON nested at most
     100 levels (a FIFO or ``/dev/zero`` is refused, not read), and every resource name a
     table name by :func:`zonedata.names.name_problem` (rule ``name-unsafe``): the
     release writes ``<file stem>.parquet``.
     """
+    from zonedata.descriptor.resolve import read_resolved
     from zonedata.validate import descriptor_checks
 
     descriptor, problems = descriptor_checks.read_descriptor(desc_file, str(desc_file))
     if descriptor is None:
         raise ReleaseError(problems[0].message.rstrip("."))
     try:
-        package = Package.from_descriptor(descriptor, desc_file.parent)
+        package, documents = read_resolved(descriptor, desc_file.parent, str(desc_file))
     except (DescriptorError, TypeError, AttributeError, ValueError) as e:
         raise ReleaseError(f"{desc_file}: {e}") from e
     for t in package.tables:
@@ -561,7 +594,7 @@ def read_source_package(desc_file: Path) -> Package:
                 f"{desc_file}: resource name {t.name!r} {problem} (name-unsafe); "
                 "nothing was written"
             )
-    return package
+    return package, documents
 
 
 def check_out(out_dir: Path, package: Package, desc_file: Path) -> Path:
@@ -716,6 +749,8 @@ class _Plan:
     version: str
     out_dir: Path
     force: bool
+    #: resources left out: documents (Markdown, a PDF...), not tables
+    documents: tuple[str, ...] = ()
 
     @property
     def stem(self) -> str:
@@ -754,10 +789,11 @@ def plan_release(
 ) -> _Plan:
     """Read the package and check the version and the output folder; nothing is written."""
     desc_file = descriptor_path(path)
-    package = read_source_package(desc_file)
+    package, documents = read_source_package(desc_file)
     if version is None and not package.version:
         raise ReleaseError("the descriptor has no version: pass --version")
-    v = check_version(version if version is not None else package.version)
+    # (--version is the user's choice: usable as it stands; the descriptor's is escaped)
+    v = check_version(version) if version is not None else check_descriptor_version(package.version)
     for t in package.tables:
         if "://" in t.path:
             raise ReleaseError(
@@ -769,7 +805,7 @@ def plan_release(
     if unwritable:  # (validate reports them too, with their rule codes)
         p = unwritable[0]
         raise ReleaseError(f"{desc_file}: {p.message.rstrip('.')} ({p.code}); nothing was written")
-    plan = _Plan(desc_file, package, v, Path(out), force)
+    plan = _Plan(desc_file, package, v, Path(out), force, tuple(documents))
     check_out(plan.out_dir, package, desc_file)
     if plan.existing() and not force:
         raise ReleaseExistsError(_exists_message(plan.existing()))
@@ -854,10 +890,15 @@ def write_tables(
 
 
 def is_plain_file(table: Table) -> bool:
-    """Whether the table's CSV file can be copied as it is: one file, not compressed."""
-    from zonedata.validate.foreign import compression
+    """Whether the table's CSV file can be copied as it is: one file, not compressed,
+    cells separated by commas (a release's CSV files are read with commas)."""
+    from zonedata.descriptor.sources import compression
 
-    return len(table.parts) <= 1 and compression(table.descriptor, table.path) is None
+    return (
+        len(table.parts) <= 1
+        and compression(table.descriptor, table.path) is None
+        and table.delimiter == ","
+    )
 
 
 def release_text_table(
@@ -866,7 +907,8 @@ def release_text_table(
     validated: dict[str, tuple[pa.Table, pa.Table]],
     package: Package,
 ) -> tuple[Table, pa.Table, pa.Table, ReleasedFile]:
-    """A table validation read from a compressed or multipart file: its CSV file is
+    """A table validation read from a compressed or multipart file, or one whose cells
+    are separated by another character than a comma: its CSV file is
     written from the cells validation read (UTF-8, comma, LF), its resource without the
     source file's dialect and compression. (release table, text, typed, CSV file)."""
     from zonedata.release import foreign_tables
@@ -1012,6 +1054,7 @@ def build_release(
     report = run_validation(plan.desc_file)
     if report.errors:
         raise ValidationFailedError(report)
+    check_validated(plan, report)
     warnings = len(report.warnings)
     epoch, epoch_source = release_epoch(plan.package, plan.desc_file)
     out_dir = plan.out_dir
@@ -1023,6 +1066,9 @@ def build_release(
     # given as ../dist or data/../out is fine, and every path written is free of ``..``
     real_out = check_out(out_dir, plan.package, plan.desc_file)
     notes = [f"removed leftover {n}" for n in clean_stale_temporaries(real_out)]
+    notes += [f"left out resource {d!r}: a document, not a table" for d in plan.documents]
+    if not names.is_usable_version(plan.version):
+        notes.append(f"the version {plan.version[:40]!r} names the release's files {plan.stem!r}")
 
     tmp_dir = real_out / _temp_name(plan.stem, "tmp")
     tmp_zip = real_out / _temp_name(plan.stem + ".zip", "tmp")

@@ -9,7 +9,7 @@ its CSV file does (``TEXT``, ``NULL`` where missing): the ``main`` tables have t
 values to compute and join with (``INTEGER``, ``REAL``, booleans as 0 or 1), and a figure
 copied from ``text`` keeps its printed digits (``6.0`` stays ``6.0``).
 
-The connection is guarded as ``verify``'s is (:func:`zonedata.release.database.guard`):
+The connection is guarded as ``verify``'s is (:func:`zonedata.sqlguard.guard`):
 read-only, no ``ATTACH``, no recursive query, bounded work; the result is bounded in
 rows and bytes (:class:`zonedata.limits.Limits`). Its columns must be the schema's
 fields, in order. Each value becomes a text cell (:func:`cell`), and the cells go through
@@ -32,20 +32,20 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from zonedata.descriptor import sqlite_schema
 from zonedata.descriptor.package import Field, Package, Table
+from zonedata.descriptor.sqlite_schema import TEXT_SCHEMA
 from zonedata.errors import DerivedTableError, ReleaseError
 from zonedata.limits import Limits, current_limits, env_of
 from zonedata.problems import Problem, make
 from zonedata.release import database
+from zonedata.sqlguard import sql_error
 from zonedata.validate.derived_checks import PROPERTY, Declaration, declarations, read_sql
 
 if TYPE_CHECKING:
     import pyarrow as pa
 
     from zonedata.validate.tabledata import TableData
-
-#: The attached schema that holds every table's cells as text.
-TEXT_SCHEMA = "text"
 
 Cell = str | None
 
@@ -110,7 +110,7 @@ def derivation_database(
     package: Package, data: dict[str, TableData]
 ) -> Iterator[sqlite3.Connection]:
     """The release's database of ``package``'s tables, in memory, with their text in
-    schema :data:`TEXT_SCHEMA`, guarded (:func:`zonedata.release.database.guard`)."""
+    schema :data:`TEXT_SCHEMA`, guarded (:func:`zonedata.sqlguard.guard`)."""
     from zonedata.release.build import with_release_schema
 
     tables = [t for t in package.tables if t.name in data]
@@ -119,7 +119,7 @@ def derivation_database(
         typed = [(t, with_release_schema(_arrow(data[t.name]).arrow, t, package)) for t in tables]
         database.fill_database(con, typed, {})
         del typed
-        con.execute(f"ATTACH ':memory:' AS {TEXT_SCHEMA}")
+        con.execute(sqlite_schema.attach_text_sql())
         for t in tables:
             _fill_text(con, t, data[t.name])
         database.guard(con)
@@ -137,8 +137,7 @@ def _arrow(td: TableData) -> TableData:
 def _fill_text(con: sqlite3.Connection, table: Table, td: TableData) -> None:
     """``text.<table>``: one ``TEXT`` column per field, the cells as validation read them."""
     q = database.quote
-    columns = ", ".join(f"{q(n)} TEXT" for n in table.field_names)
-    con.execute(f"CREATE TABLE {TEXT_SCHEMA}.{q(table.name)} ({columns})")
+    con.execute(sqlite_schema.text_table_sql(table))
     raw = _arrow(td).raw
     assert raw is not None
     insert = (
@@ -200,20 +199,7 @@ def run_query(
             )
         return _fetch(cursor, table.fields, limits, refuse)
     except sqlite3.Error as e:
-        raise refuse(_sql_error(e)) from None
-
-
-def _sql_error(e: sqlite3.Error) -> str:
-    text = str(e)
-    if "not authorized" in text:
-        return (
-            "the query is not authorized: only one SELECT that reads is allowed (no write, "
-            "ATTACH, PRAGMA or recursive query)"
-        )
-    if "interrupted" in text:
-        steps = database.MAX_PROGRESS_CHECKS * database.PROGRESS_STEPS
-        return f"the query was stopped after {steps:,} steps of work"
-    return f"the query fails: {text[:300]}"
+        raise refuse(sql_error(e)) from None
 
 
 def _fetch(
@@ -274,7 +260,7 @@ def query_rows(
             dict(zip(names, r, strict=True)) for r in bounded_rows(cursor, limits, refuse, plain)
         ]
     except sqlite3.Error as e:
-        raise refuse(_sql_error(e)) from None
+        raise refuse(sql_error(e)) from None
 
 
 def cell(f: Field, value: object) -> Cell:

@@ -33,8 +33,8 @@ from typing import TYPE_CHECKING, Any
 
 from zonedata import names
 from zonedata.descriptor.package import Field, Package, Table
+from zonedata.descriptor.sources import UnsafeInput, check_readable, parts
 from zonedata.release.errors import ReleaseError
-from zonedata.validate.foreign import UnsafeInput, check_readable, parts
 from zonedata.validate.profile import keys_as_lists, offline_profiles
 
 if TYPE_CHECKING:

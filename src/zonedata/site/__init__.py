@@ -3,7 +3,8 @@
 A site about any data package: a home page (title, description, licence, contributors,
 sources, tables, downloads with sizes and SHA-256, how to cite), a tables page and one
 page per table (data dictionary and every row). A package may declare pages of its own
-(``zonedata:site``, see :mod:`zonedata.site.declared`); the toolkit renders only those.
+(``zonedata:site``, see :mod:`zonedata.descriptor.site_declaration`, which ``validate``
+checks); the toolkit renders only those.
 Every link is relative and nothing is requested from outside the site, so the folder
 works from ``file://`` and on GitHub Pages. The same input gives the same bytes.
 
@@ -19,7 +20,7 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
-from zonedata.descriptor.package import DescriptorError, read_package
+from zonedata.descriptor.files import descriptor_in
 from zonedata.errors import SiteError
 from zonedata.site.declared import read_declaration
 from zonedata.site.inputs import InvalidPackageError, SiteInput, from_package, from_release
@@ -70,17 +71,19 @@ def build_site(
 
 def pages_of(data: SiteInput, package: str | os.PathLike[str]) -> None:
     """Take the declared pages (and CITATION.cff) of the source ``package`` of a release."""
-    try:
-        source = read_package(Path(package))
-    except DescriptorError as e:
-        raise SiteError(str(e)) from e
-    data.declaring = source.descriptor
-    data.base = source.base_path
+    from zonedata.validate.descriptor_checks import read_descriptor
+
+    where = descriptor_in(Path(package))
+    descriptor, problems = read_descriptor(where, str(where))
+    if descriptor is None:  # (its pages are all that is read of it: not its tables)
+        raise SiteError(problems[0].message.rstrip("."))
+    data.declaring = descriptor
+    data.base = where.parent
 
 
 def site_files(data: SiteInput) -> dict[str, bytes]:
     """Every file of the site: path relative to its root -> bytes."""
-    tables = data.package.table_names
+    tables = {t.name: t.field_names for t in data.package.tables}
     declared = read_declaration(data.declaring, data.base, tables, data.left_out)
     files = {rel: text.encode("utf-8") for rel, text in render_pages(data, declared).items()}
     for name in ASSETS:

@@ -1,25 +1,11 @@
-"""A dataset's own site pages, declared in its descriptor (``zonedata:site``).
+"""A dataset's own site pages, declared in its descriptor (``zonedata:site``): read.
 
-The toolkit knows no dataset: a package that wants more than the generic pages declares
-them, and the toolkit renders only what it declares::
-
-    "zonedata:site": {              # or the path of a JSON file that holds this object
-      "templates": "site",                      # a folder beside the descriptor
-      "home": "site/home.html",                 # optional: replaces (extends) the home page
-      "pages": [                                # optional: extra pages
-        {"path": "stations/index.html", "template": "site/stations.html", "nav": "Stations"},
-        {"path": "stations/{station_id}.html", "template": "site/station.html", "each": "stations"}
-      ],
-      "links": [{"href": "tables/sources.html", "nav": "Sources"}],   # optional: navigation
-      "files": {"map.svg": "docs/map.svg", "extra.css": "site/extra.css"}  # optional: pictures
-                                                # and stylesheets (linked from every page)
-    }
-
-A page with ``each`` is written once per row of that table, at its ``path`` with each
-``{field}`` replaced by the row's value (its :func:`zonedata.names.file_stem`). Templates
+The declaration's shape (what may be declared, and where: see
+:mod:`zonedata.descriptor.site_declaration`) is checked by the model layer, which ``validate``
+reports from too; a declaration with an issue is refused here with the issue. Templates
 are read from the declared folder only (regular files, no symlinks, bounded in number and
 size) and run in the sandbox of :mod:`zonedata.site.render`. A declared file that is
-missing is left out and reported; a declaration that is malformed is refused.
+missing is left out and reported; one that could run code (a script in an SVG) is refused.
 """
 
 from __future__ import annotations
@@ -28,20 +14,19 @@ import json
 import os
 import re
 import stat
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from zonedata.descriptor.site_declaration import PROPERTY, file_issues, parse
 from zonedata.errors import SiteError
 from zonedata.limits import current_limits
-from zonedata.paths import is_plain_relative, path_problem
-from zonedata.site.publish import ASSET_TYPES, read_published, type_allowed
+from zonedata.paths import path_problem
+from zonedata.site.publish import read_published
 
-PROPERTY = "zonedata:site"
 #: at most this many template files are read from the declared folder
 MAX_TEMPLATES = 200
-#: paths the generic site writes itself: a declared page or file may not take them
-RESERVED = ("index.html", "site.css", "site.js", "tables/", "downloads/", ".zonedata-site")
 
 
 @dataclass(frozen=True)
@@ -67,12 +52,18 @@ class Declaration:
 
 
 def read_declaration(
-    descriptor: dict[str, Any], base: Path | None, tables: list[str], left_out: list[str]
+    descriptor: dict[str, Any],
+    base: Path | None,
+    tables: Mapping[str, Sequence[str]],
+    left_out: list[str],
 ) -> Declaration:
-    """The package's declaration, its templates and files read from ``base``."""
-    raw = descriptor.get(PROPERTY)
-    if raw is None:
+    """The package's declaration, its templates and files read from ``base``.
+
+    ``tables`` maps each table with rows on the site to its fields.
+    """
+    if PROPERTY not in descriptor:
         return Declaration()
+    raw = descriptor[PROPERTY]
     if base is None:
         left_out.append(
             f"the pages the descriptor declares ({PROPERTY}): a release holds no templates; "
@@ -81,20 +72,22 @@ def read_declaration(
         return Declaration()
     if isinstance(raw, str):
         raw = read_json(base, raw)
-    if not isinstance(raw, dict):
-        raise SiteError(f"{PROPERTY} must be an object")
-    folder = _plain(raw.get("templates", ""), "templates", output=False)
-    templates = read_templates(base, folder)
-    pages = [_page(p, i, templates, tables) for i, p in enumerate(_list(raw, "pages"))]
-    home = raw.get("home")
-    if home is not None and home not in templates:
-        raise SiteError(f"{PROPERTY}.home: {home!r} is not a template in {folder!r}")
-    links = [
-        (_plain(x.get("href"), "links[].href"), _label(x.get("nav"), "links[].nav"))
-        for x in _list(raw, "links")
-    ]
+    declared, issues = parse(raw, tables)
+    if declared is None:
+        raise SiteError(issues[0].text())
+    templates = read_templates(base, declared.templates)
+    for issue in file_issues(declared, base):
+        raise SiteError(issue.text())
+    pages = [DeclaredPage(p.path, p.template, p.title, p.nav, p.each) for p in declared.pages]
+    for p in pages:
+        if p.template not in templates:
+            raise SiteError(f"{PROPERTY}: {p.template!r} is not a declared template")
     return Declaration(
-        templates, home, pages, links, _read_files(base, raw.get("files", {}), left_out)
+        templates,
+        declared.home,
+        pages,
+        list(declared.links),
+        _read_files(base, declared.files, left_out),
     )
 
 
@@ -109,62 +102,6 @@ def read_json(base: Path, rel: str, prop: str = PROPERTY) -> Any:
         return json.loads(data)
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as e:
         raise SiteError(f"{prop}: {rel} is not valid JSON: {e}") from None
-
-
-def _list(raw: dict[str, Any], key: str) -> list[dict[str, Any]]:
-    value = raw.get(key, [])
-    if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
-        raise SiteError(f"{PROPERTY}.{key} must be a list of objects")
-    return value
-
-
-def _plain(value: object, where: str, *, output: bool = True) -> str:
-    """A plain relative path; for a path the site writes (``output``), not one of its own."""
-    problem = path_problem(value)
-    if problem is not None:
-        raise SiteError(f"{PROPERTY}{'.' + where if where else ''}: {str(value)[:120]!r} {problem}")
-    assert isinstance(value, str)
-    own = any(value == r or (r.endswith("/") and value.startswith(r)) for r in RESERVED)
-    if output and own and where != "links[].href":
-        raise SiteError(f"{PROPERTY}.{where}: {value!r} is a path the generic site writes")
-    return value
-
-
-def _label(value: object, where: str) -> str:
-    if not isinstance(value, str) or not value.strip() or len(value) > 80:
-        raise SiteError(f"{PROPERTY}.{where} must be a short text")
-    return value
-
-
-def _page(
-    raw: dict[str, Any], i: int, templates: dict[str, str], tables: list[str]
-) -> DeclaredPage:
-    where = f"pages[{i}]"
-    path = _plain(raw.get("path"), f"{where}.path")
-    if not path.endswith(".html"):
-        raise SiteError(f"{PROPERTY}.{where}.path: {path!r} must end in .html")
-    template = raw.get("template")
-    if template not in templates:
-        raise SiteError(
-            f"{PROPERTY}.{where}.template: {str(template)[:120]!r} is not a declared template"
-        )
-    each = raw.get("each", "")
-    if each and each not in tables:
-        raise SiteError(
-            f"{PROPERTY}.{where}.each: {str(each)[:80]!r} is not a table of the package"
-        )
-    if bool(each) != ("{" in path):
-        raise SiteError(
-            f"{PROPERTY}.{where}: a page per row needs 'each' and a '{{field}}' in its path"
-        )
-    nav = raw.get("nav", "")
-    return DeclaredPage(
-        path,
-        str(template),
-        str(raw.get("title", "")),
-        _label(nav, f"{where}.nav") if nav else "",
-        str(each),
-    )
 
 
 def read_templates(
@@ -200,29 +137,20 @@ def read_templates(
     return out
 
 
-def _read_files(base: Path, raw: object, left_out: list[str]) -> dict[str, bytes]:
+def _read_files(
+    base: Path, declared: tuple[tuple[str, str], ...], left_out: list[str]
+) -> dict[str, bytes]:
     """The declared pictures: site path -> bytes (a missing one is left out, reported)."""
-    if not isinstance(raw, dict):
-        raise SiteError(f"{PROPERTY}.files must map a site path to a package path")
     limit = current_limits().max_file_bytes
     out = {}
-    for target, source in sorted(raw.items()):
-        _plain(target, "files")
-        if (
-            not is_plain_relative(source)
-            or not type_allowed(target, ASSET_TYPES)
-            or not type_allowed(str(source), ASSET_TYPES)
-        ):
-            raise SiteError(
-                f"{PROPERTY}.files: {target!r} -> {str(source)[:120]!r}: only pictures and CSS ({', '.join(sorted(ASSET_TYPES))})"
-            )
+    for target, source in declared:
         if not os.path.lexists(base / source):
             left_out.append(f"{source}: declared for the site but missing; left out")
             continue
         content = read_published(base, source, limit)
         if _active(target, content):
             raise SiteError(
-                f"{PROPERTY}.files: {str(source)[:120]!r} holds a script, an event handler or a "
+                f"{PROPERTY}.files: {source[:120]!r} holds a script, an event handler or a "
                 "javascript: link: a picture or style sheet of the site runs no code"
             )
         out[target] = content

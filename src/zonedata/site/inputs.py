@@ -10,6 +10,7 @@ Either way the downloads are the bytes read and checked here (see
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 from collections.abc import Mapping
@@ -17,7 +18,13 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
-from zonedata.descriptor.package import DescriptorError, Package, Table, read_package
+from zonedata.descriptor.files import descriptor_in
+from zonedata.descriptor.package import (
+    DescriptorError,
+    Package,
+    Table,
+    bundled_package_path,
+)
 from zonedata.errors import SiteError, ZonedataError
 from zonedata.limits import current_limits
 from zonedata.names import file_stem, is_table_name
@@ -114,12 +121,16 @@ def validated(path: str | os.PathLike[str] | None) -> tuple[Package, Report]:
     that does not validate is refused (:class:`InvalidPackageError`, with the report)."""
     from zonedata.validate.engine import validate_package
 
-    where = None if path is None else Path(path)
+    where = Path(path) if path is not None else bundled_package_path()
+    with contextlib.suppress(OSError, ValueError):  # (validate says what is wrong with it)
+        where = descriptor_in(where)
     report = validate_package(where)
     if not report.valid():
         raise InvalidPackageError(render(report, "text", max_problems=10).rstrip())
-    try:
-        return read_package(where), report
+    if report.descriptor is None:  # (a valid package's descriptor was read)
+        raise SiteError(f"{report.package}: the descriptor could not be read")
+    try:  # as validation read it: an inferred schema included, documents left out
+        return Package.from_descriptor(report.descriptor, where.parent), report
     except DescriptorError as e:
         raise SiteError(str(e)) from e
 

@@ -14,6 +14,7 @@ import stat
 from pathlib import Path, PurePosixPath
 
 from zonedata import safeio
+from zonedata.descriptor.site_declaration import ASSET_TYPES as ASSET_TYPES  # (declared files)
 from zonedata.errors import InputError, SiteError, UnsafePathError
 from zonedata.paths import inside
 
@@ -21,8 +22,6 @@ from zonedata.paths import inside
 RELEASE_TYPES = frozenset({".parquet", ".json", ".csv", ".sqlite", ".zip"})
 #: the data file types offered from a package (never a page, script or image)
 PACKAGE_TYPES = RELEASE_TYPES | {".tsv", ".xlsx", ".ods", ".gz"}
-#: the types of the files a dataset declares for its own pages (a chart, a picture)
-ASSET_TYPES = frozenset({".svg", ".png", ".jpg", ".jpeg", ".webp", ".css"})
 
 
 def type_allowed(rel: str, types: frozenset[str], names: frozenset[str] = frozenset()) -> bool:

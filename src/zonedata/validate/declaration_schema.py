@@ -4,8 +4,9 @@ The schema ships beside this module as ``rules.schema.json`` (tests check that i
 :func:`json_schema` gives; regenerate it with ``python -m
 zonedata.validate.declaration_schema``). It checks the shape of each declaration: a known
 kind, its required parameters, no unknown property, the JSON type of each value. Whether
-the tables and fields named exist is checked by :mod:`zonedata.validate.declarations`,
-which reports every problem at its property in ``datapackage.json``.
+the tables and fields named exist, and whether a code means one rule only, is checked by
+:mod:`zonedata.validate.declarations`, which reports every problem at its property in
+``datapackage.json``.
 """
 
 from __future__ import annotations
@@ -23,7 +24,14 @@ SCHEMA_PATH = Path(__file__).with_name("rules.schema.json")
 
 _TEXT = {"type": "string", "maxLength": MAX_TEXT}
 _STRINGS = {"type": "array", "items": _TEXT, "minItems": 1}
-_CODE = {"type": "string", "pattern": f"^{CODE.pattern}$", "maxLength": 100}
+_CODE = {
+    "type": "string",
+    "pattern": f"^{CODE.pattern}$",
+    "maxLength": 100,
+    "description": "the problem code, kebab-case: one code is one rule (every declaration "
+    "reporting it has the same kind, parameter and severity), and none of zonedata's own "
+    "outside the semantic layer",
+}
 _SEVERITY = {"enum": ["error", "warning"]}
 _OUTPUT: dict[str, Any] = {
     "type": "object",

@@ -16,8 +16,10 @@ no semantic rules. This module is plain Python (no pandas): it reads and checks 
 declarations for the descriptor layer (:func:`check`) and gives the semantic layer the
 valid ones (:func:`declarations`). A wrong declaration (not an object, an unknown kind or
 property, a missing parameter, a value of the wrong type, a table or field that does not
-exist, a field of the wrong type) is a ``rule-declaration`` problem located at the
-property in ``datapackage.json``; the declaration is then skipped.
+exist, a field of the wrong type, a code that already means another rule or is one of
+zonedata's own) is a ``rule-declaration`` problem located at the property in
+``datapackage.json``; the declaration is then skipped. ``"zonedata:rules": null`` is one
+too: it declares nothing, where an empty array would say so.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from typing import Any, cast
 
 from zonedata.descriptor.package import Package, Table
 from zonedata.limits import current_limits, env_of
-from zonedata.problems import Problem, Severity, make
+from zonedata.problems import RULES, Problem, Severity, make
 from zonedata.validate.kinds import KINDS
 from zonedata.validate.kindspec import KindSpec, Param
 
@@ -86,9 +88,15 @@ def check(package: Package, display: str) -> list[Problem]:
 
 def read(package: Package, display: str | None = None) -> tuple[list[Declaration], list[Problem]]:
     """The package's valid declarations and a problem for each wrong one."""
-    raw = package.descriptor.get(PROPERTY)
-    if raw is None:
+    if PROPERTY not in package.descriptor:
         return [], []
+    raw = package.descriptor[PROPERTY]
+    if raw is None:
+        what = (
+            f"{PROPERTY} is null, which declares no rule: give an array of rule declarations "
+            "(empty for none), or leave the property out"
+        )
+        return [], [_problem(display, (), what)]
     if not isinstance(raw, list):
         return [], [_problem(display, (), f"{PROPERTY} must be an array of rule declarations")]
     most = current_limits().max_rule_declarations
@@ -107,6 +115,8 @@ def read(package: Package, display: str | None = None) -> tuple[list[Declaration
             found.append(result)
         else:
             wrong.append((i, result))
+    found, clashes = _distinct_codes(found)
+    wrong = sorted(wrong + clashes, key=lambda w: w[0])
     return found, _wrong(display, wrong)
 
 
@@ -134,6 +144,62 @@ def _problem(display: str | None, pointer: Sequence[str | int], what: str) -> Pr
 
 
 Failure = tuple[tuple[str | int, ...], str]
+
+
+def _codes(d: Declaration) -> list[tuple[tuple[str | int, ...], str, tuple[str, str, str]]]:
+    """Each code ``d`` reports: (where it is declared, the code, what it means: the kind,
+    the parameter that declares it, the severity)."""
+    out: list[tuple[tuple[str | int, ...], str, tuple[str, str, str]]] = [
+        (("code",), d.code, (d.kind, "code", d.severity))
+    ]
+    for p in KINDS[d.kind].params:
+        output = d.output(p.name) if p.type in ("output", "band") else None
+        if output is not None:
+            out.append(((p.name, "code"), output[0], (d.kind, p.name, output[1])))
+    return out
+
+
+def _distinct_codes(
+    found: list[Declaration],
+) -> tuple[list[Declaration], list[tuple[int, Failure]]]:
+    """The declarations whose codes each mean one rule, and where the others are wrong.
+
+    A code is one rule: every declaration that reports it (several tables may share a
+    rule) has the same kind, declares it in the same parameter and with the same
+    severity, and it is none of zonedata's own codes outside the semantic layer (a
+    ``type-error`` of a rule would read as the schema's). A later declaration that breaks
+    this is skipped, with the reason.
+    """
+    meaning: dict[str, tuple[int, tuple[str, str, str]]] = {}
+    kept: list[Declaration] = []
+    wrong: list[tuple[int, Failure]] = []
+    for d in found:
+        failure = _clash(d, mine := dict(meaning))  # (its own codes count too)
+        if failure is not None:
+            wrong.append((d.index, failure))
+            continue
+        meaning = mine
+        kept.append(d)
+    return kept, wrong
+
+
+def _clash(d: Declaration, meaning: dict[str, tuple[int, tuple[str, str, str]]]) -> Failure | None:
+    """Where ``d`` reports a code that means another rule in ``meaning`` (which gets
+    ``d``'s codes), or one of zonedata's own; ``None`` if it does neither."""
+    for where, code, means in _codes(d):
+        own = RULES.get(code)
+        if own is not None and own.layer != "semantic":
+            return where, f"the code {code!r} is zonedata's own ({own.layer} layer: {own.title})"
+        first = meaning.setdefault(code, (d.index, means))
+        if first[1] != means:
+            kind, param, severity = first[1]
+            by = "this declaration" if first[0] == d.index else f"rule declaration {first[0] + 1}"
+            return where, (
+                f"the code {code!r} is already declared by {by} for another rule (kind "
+                f"{kind!r}, in {param!r}, {severity}); one code is one rule: give this one its "
+                "own code"
+            )
+    return None
 
 
 def _declaration(i: int, item: object, tables: Mapping[str, Table]) -> Declaration | Failure:

@@ -8,14 +8,23 @@ inside the package folder) and the table's ``schema`` (a Table Schema). The JSON
 of the list is ``derived.schema.json`` beside this module.
 
 :func:`check_derived` reports a malformed declaration as a located ``derived-invalid``
-problem (validation's descriptor layer); :func:`declarations` reads the declarations of
-a package that passes it; :func:`read_sql` reads a declaration's SQL file, safely.
-:mod:`zonedata.release.derived` runs them.
+problem (validation's descriptor layer); :func:`check_queries` compiles each declared
+query, without running it, on the release's tables created empty
+(:func:`zonedata.descriptor.sqlite_schema.empty_derivation_database`, the release's own
+statements) under the release's authorizer and limits (:mod:`zonedata.sqlguard`), and
+reports SQL that does not compile, or returns other columns than the schema's fields, as
+a located ``derived-sql`` problem; :func:`declarations` reads the declarations of a
+package that passes them; :func:`read_sql` reads a declaration's SQL file, safely.
+:mod:`zonedata.release.derived` runs them: what depends on the rows (their number and
+bytes, the work) is checked there.
 """
 
 from __future__ import annotations
 
 import json
+import re
+import sqlite3
+from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -23,10 +32,12 @@ from typing import Any
 
 from zonedata import paths, safeio
 from zonedata.descriptor.package import DescriptorError, Package, Table
+from zonedata.descriptor.sqlite_schema import empty_derivation_database
 from zonedata.errors import InputError, UnsafePathError
 from zonedata.limits import current_limits
 from zonedata.names import file_stem, name_problem
 from zonedata.problems import Problem, make
+from zonedata.sqlguard import compile_problem, query_columns
 from zonedata.validate.descriptor_checks import check_references
 from zonedata.validate.publishable import is_reserved
 
@@ -114,10 +125,11 @@ def read_sql(base: Path, sql_path: str) -> tuple[str | None, str | None]:
 
 
 def check_derived(descriptor: dict[str, Any], package: Package, display: str) -> list[Problem]:
-    """Every ``derived-invalid`` problem of the declarations (none if there are none)."""
-    items = descriptor.get(PROPERTY)
-    if items is None:
+    """Every ``derived-invalid`` problem of the declarations (none if there are none; a
+    null declares none silently, and is one)."""
+    if PROPERTY not in descriptor:
         return []
+    items = descriptor[PROPERTY]
     problems = _schema_problems(items, display)
     if problems:
         return problems
@@ -128,11 +140,18 @@ def check_derived(descriptor: dict[str, Any], package: Package, display: str) ->
     return problems
 
 
-def _problem(index: int | None, key: str, message: str, display: str, **kw: Any) -> Problem:
+def _problem(
+    index: int | None,
+    key: str,
+    message: str,
+    display: str,
+    code: str = "derived-invalid",
+    **kw: Any,
+) -> Problem:
     where = PROPERTY if index is None else f"{PROPERTY}/{index}"
     where += f"/{key}" if key else ""
     return make(
-        "derived-invalid",
+        code,
         f"Derived table declaration at property '{where}': {message}.",
         path=display,
         **kw,
@@ -200,4 +219,68 @@ def _schema_of(i: int, item: dict[str, Any], package: Package, display: str) -> 
         if p.table == name:
             why = p.message.removeprefix(f"Resource {name!r}: ").rstrip(".")
             out.append(_problem(i, "schema/foreignKeys", why, display, table=name))
+    return out
+
+
+# --- the SQL compiles on the release's tables ------------------------------------------------
+
+#: SQLite's message for a table it does not have (in main, or in the text schema)
+_NO_TABLE = re.compile(r"no such table: (?:(?:main|text)\.)?(\S+)")
+
+
+def check_queries(
+    descriptor: dict[str, Any],
+    package: Package,
+    display: str,
+    elsewhere: Mapping[str, str] | None = None,
+) -> list[Problem]:
+    """Every ``derived-sql`` problem: each declaration's SQL compiles, without running, on
+    the release's derivation database of ``package``'s tables (the tables a release derives
+    from), created empty by the release's own statements, under the release's authorizer
+    and limits, and returns the declared schema's fields.
+
+    ``elsewhere`` names the package's tables that are not in that database, with why: the
+    tables frictionless reads (another encoding, format or field type) are not, so SQL
+    that reads one is reported, saying so.
+
+    Nothing is reported for declarations :func:`check_derived` refuses, an SQL file that
+    cannot be read (``derived-invalid``), nor tables SQLite cannot hold (``name-reserved``,
+    ``field-name-twin``).
+    """
+    try:
+        decls = declarations(descriptor)
+    except DescriptorError:
+        return []
+    if not decls:
+        return []
+    out = []
+    try:
+        with empty_derivation_database(list(package.tables)) as con:
+            for i, d in enumerate(decls):
+                sql, _ = read_sql(package.base_path, d.sql_path)
+                if sql is None:
+                    continue
+                why = compile_problem(con, sql)
+                if why is None:
+                    columns = query_columns(con, sql)
+                    fields = d.table.field_names
+                    if columns is not None and columns != fields:
+                        why = (
+                            f"the query returns the columns {columns[:50]}; the schema has {fields}"
+                        )
+                missing = _NO_TABLE.search(why or "")
+                if missing and missing.group(1) in (elsewhere or {}):
+                    name = missing.group(1)
+                    why = (
+                        f"{why}: table {name!r} is read by frictionless "
+                        f"({(elsewhere or {})[name]}), and a derived table's SQL runs only on "
+                        "the tables zonedata reads itself"
+                    )
+                if why is not None:
+                    message = f"{d.sql_path[:200]}: {why.rstrip('.')}"
+                    out.append(
+                        _problem(i, "sqlPath", message, display, "derived-sql", table=d.name)
+                    )
+    except sqlite3.Error:  # tables SQLite cannot hold: validation says why
+        return []
     return out

@@ -36,6 +36,44 @@ def is_remote(path: str) -> bool:
     return scheme.lower() in REMOTE_SCHEMES
 
 
+def check_beside(path: Path, display: str) -> list[Problem]:
+    """A ``descriptor-ambiguous`` warning for each other descriptor in ``path``'s folder,
+    at its first line, naming the one every command given the folder reads."""
+    try:
+        others = files.others_beside(path)
+        read = files.descriptor_in(path.parent)
+    except (OSError, ValueError):
+        return []
+    out = []
+    for other in others:
+        if other == read:  # this one was named; the folder's is the other
+            where, message = (
+                display,
+                (
+                    f"{other.name} is beside this descriptor: commands given the folder read it, "
+                    f"not {path.name}; remove one of the two."
+                ),
+            )
+        else:
+            where, message = (
+                display_of(other, path, display),
+                (
+                    f"{other.name} is not read: its folder also holds {read.name}, which every "
+                    f"command given the folder reads; remove one of the two."
+                ),
+            )
+        out.append(
+            make("descriptor-ambiguous", message, path=where, line=1, column=1, value=read.name)
+        )
+    return out
+
+
+def display_of(other: Path, path: Path, display: str) -> str:
+    """How ``other``, beside the descriptor ``path`` shown as ``display``, is shown."""
+    head = display[: len(display) - len(path.name)] if display.endswith(path.name) else ""
+    return head + other.name
+
+
 def read_descriptor(path: Path, display: str) -> tuple[dict[str, Any] | None, list[Problem]]:
     """Parse the JSON; problems here mean the input is unreadable (exit 2).
 

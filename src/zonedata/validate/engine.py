@@ -18,12 +18,13 @@ import os
 import tempfile
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from zonedata.descriptor import resolve, sources
 from zonedata.descriptor.files import descriptor_in
-from zonedata.descriptor.package import Package, Table, bundled_package_path
+from zonedata.descriptor.package import DescriptorError, Package, Table, bundled_package_path
 from zonedata.problems import Problem, make
 from zonedata.validate import (
     declarations,
@@ -33,6 +34,7 @@ from zonedata.validate import (
     foreign,
     profile,
     publishable,
+    site_checks,
     structure,
 )
 from zonedata.validate.locate import locate
@@ -63,6 +65,10 @@ class Report:
     unlocated: set[str] = field(default_factory=set, repr=False)
     #: multipart files: where each later part starts (see :attr:`structure.FileScan.parts`)
     parts: dict[str, list[tuple[int, str, int]]] = field(default_factory=dict, repr=False)
+    #: the descriptor as the checks read it (:func:`zonedata.descriptor.resolve.resolve`: every
+    #: schema inline, an inferred one where none was given), without the resources that
+    #: are not read as tables; ``None`` if it could not be read
+    descriptor: dict[str, Any] | None = field(default=None, repr=False)
 
     @property
     def errors(self) -> list[Problem]:
@@ -107,6 +113,7 @@ def validate_package(
         p = descriptor_in(p)
     shown = display_path(p)
     report = Report(package=shown)
+    report.problems.extend(descriptor_checks.check_beside(p, shown))
     descriptor, problems = descriptor_checks.read_descriptor(p, shown)
     report.problems.extend(problems)
     if descriptor is None:
@@ -178,31 +185,41 @@ def _layers(
 ) -> Package | None:
     """Layers 1 (the engine's reading of the descriptor, paths) to 3, into ``report``."""
     given = descriptor
-    resolved = foreign.resolve(descriptor, p.parent, shown)
+    resolved = resolve.resolve(descriptor, p.parent, shown)
     descriptor, skipped = resolved.descriptor, resolved.skipped
     package, problems = descriptor_checks.check_engine(descriptor, p.parent, shown)
     report.problems.extend(problems)
     report.problems.extend(resolved.problems)
     if package is None:
         return None
+    report.descriptor = resolved.tables_descriptor()
+    # (a resource that is not read as a table has a stand-in schema: nothing to publish)
+    tables = replace(package, tables=tuple(t for t in package.tables if t.name not in skipped))
     checks = descriptor_checks.check_resources(package, shown)
-    checks += publishable.check_publishable(package, shown)
+    checks += publishable.check_publishable(tables, shown)
     checks += descriptor_checks.check_references(package, shown)
     checks += descriptor_checks.check_conventions(package, shown)
-    checks += derived_checks.check_derived(given, package, shown)
+    malformed = derived_checks.check_derived(given, package, shown)
+    checks += malformed
+    slow = _slow_tables(package)
+    if not malformed:  # the SQL, on the tables a release derives from: those read here
+        derives_from = replace(
+            package, tables=tuple(t for t in tables.tables if t.name not in slow)
+        )
+        checks += derived_checks.check_queries(given, derives_from, shown, slow)
     checks += declarations.check(package, shown)
+    checks += site_checks.check_site(given, _site_tables(given, tables), p, shown)
     checks += docs_checks.check_docs(package, shown)
     report.problems.extend(checks)
     report.problems.extend(descriptor_checks.check_paths(package, shown, allow_remote=allow_remote))
     unsafe = {q.table for q in report.problems if q.code in UNSAFE} | skipped
-    report.tables = len(package.tables)
+    report.tables = len(package.tables) - len(resolved.documents)
 
     with _warm_up(package, unsafe), tempfile.TemporaryDirectory(prefix="zonedata-remote-") as tmp:
         # Layer 2 for every table, then layer 3: the scans need only Arrow, so they run
         # while the schema layer's imports are still under way (see validate_package).
         # The problems are reported table by table, as if each table went through both.
         scans: list[tuple[Table, Path, str, structure.FileScan] | Problem] = []
-        slow = _slow_tables(package)
         for i, table in enumerate(package.tables):
             if table.name in resolved.documents and table.name not in unsafe - skipped:
                 # a document, not a table: frictionless checks its file
@@ -226,7 +243,7 @@ def _layers(
                 scans.extend(checked.problems)
                 report.rows += checked.rows
                 continue
-            if foreign.compression(table.descriptor, table.path):
+            if sources.compression(table.descriptor, table.path):
                 report.unlocated.add(_shown_file(package, table))
             file = _local_file(package, table.path, Path(tmp), table.name)
             if isinstance(file, Problem):
@@ -254,6 +271,17 @@ def _layers(
             td.distinct.clear()
         release_unused()
     return package
+
+
+def _site_tables(descriptor: dict[str, Any], package: Package) -> dict[str, list[str]]:
+    """Each table a site page may be written for, with its fields: the package's tables
+    and the derived tables it declares (a site shows their rows too)."""
+    tables = {t.name: t.field_names for t in package.tables}
+    with contextlib.suppress(DescriptorError):  # (derived-invalid says why)
+        tables.update(
+            {d.name: d.table.field_names for d in derived_checks.declarations(descriptor)}
+        )
+    return tables
 
 
 def _in_parts(

@@ -5,9 +5,9 @@ checks itself; they take the fast path (:mod:`zonedata.validate.structure` and
 :mod:`zonedata.validate.schema_checks`). A package from elsewhere may also have:
 
 - a schema or a dialect given by path: read (bounded, inside the package folder) and
-  put inline;
-- no schema: inferred with frictionless' own inference on a bounded sample, as
-  ``frictionless validate`` does, with a ``schema-inferred`` warning;
+  put inline; no schema: inferred with frictionless' own inference on a bounded sample,
+  as ``frictionless validate`` does, with a ``schema-inferred`` warning. Both are done
+  by :mod:`zonedata.descriptor.resolve`, which release reads the package through too;
 - CSV compressed with gzip or split into parts: read by the fast path (decompressed
   with a cap on size and ratio; parts concatenated, the header in the first);
 - another format (JSON, JSONL/NDJSON, Excel, ODS, zip), a CSV dialect, encoding or
@@ -15,25 +15,27 @@ checks itself; they take the fast path (:mod:`zonedata.validate.structure` and
   resource is validated by frictionless itself, and frictionless' errors are mapped to
   zonedata's rule codes (:data:`zonedata.problems.FRICTIONLESS_CODES`).
 
-Every file handed to frictionless has been checked first: a regular file, within the
-size limit, and (compressed or a zip container) decompressing to at most the limit.
+Every file handed to frictionless has been checked first
+(:func:`zonedata.descriptor.sources.check_readable`): a regular file, within the size limit,
+and (compressed or a zip container) decompressing to at most the limit.
 """
 
 from __future__ import annotations
 
 import copy
-import json
 import re
-import zipfile
-import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from zonedata import safeio
 from zonedata.descriptor.package import SUPPORTED_TYPES, Table
-from zonedata.errors import InputError
-from zonedata.limits import current_limits
+from zonedata.descriptor.sources import (
+    UnsafeInput,
+    check_readable,
+    compression,
+    file_format,
+    parts,
+)
 from zonedata.problems import FRICTIONLESS_CODES, Problem, make
 
 #: What the fast path reads beside plain CSV.
@@ -74,47 +76,6 @@ _UTF8 = frozenset({"utf-8", "utf8", "utf-8-sig"})
 LIMIT_ERRORS = 1000
 
 
-class UnsafeInput(Exception):
-    """A file may not be handed to a reader (too large, a bomb, not regular)."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-
-
-def parts(resource: dict[str, Any]) -> list[str]:
-    """The resource's file paths: one, or a multipart list."""
-    path = resource.get("path")
-    if isinstance(path, list):
-        return [p for p in path if isinstance(p, str)]
-    return [path] if isinstance(path, str) else []
-
-
-def compression(resource: dict[str, Any], path: str) -> str | None:
-    """``gz``, ``zip`` or another declared compression; ``None``: none."""
-    declared = resource.get("compression")
-    if isinstance(declared, str) and declared and declared.lower() != "no":
-        return declared.lower()
-    lower = path.lower()
-    if lower.endswith(".gz"):
-        return "gz"
-    if lower.endswith(".zip"):
-        return "zip"
-    return None
-
-
-def file_format(resource: dict[str, Any], path: str) -> str:
-    """The resource's format: declared, else from the file name (without compression)."""
-    declared = resource.get("format")
-    if isinstance(declared, str) and declared:
-        return declared.lower()
-    name = path.lower().rsplit("/", 1)[-1]
-    for suffix in (".gz", ".zip"):
-        name = name.removesuffix(suffix)
-    return name.rsplit(".", 1)[-1] if "." in name else "csv"
-
-
 def slow_reason(table: Table) -> str | None:
     """Why the fast path cannot read ``table`` exactly as frictionless does; ``None``: it can."""
     d = table.descriptor
@@ -153,239 +114,6 @@ def slow_reason(table: Table) -> str | None:
                 continue
             return f"field property {key}={value!r}"
     return None
-
-
-# --- the descriptor: schema and dialect by path, inferred schemas -----------------------------
-
-
-def _inside(base: Path, rel: object) -> Path | None:
-    """``base / rel`` if ``rel`` is a relative path that stays inside ``base``."""
-    if not isinstance(rel, str) or not rel or "\x00" in rel or "://" in rel:
-        return None
-    if rel.startswith(("/", "\\")) or (len(rel) > 1 and rel[1] == ":"):
-        return None
-    if ".." in Path(rel.replace("\\", "/")).parts:
-        return None
-    try:
-        resolved = (base / rel).resolve()
-    except (OSError, RuntimeError, ValueError):
-        return None
-    return resolved if resolved.is_relative_to(base.resolve()) else None
-
-
-def _read_json_file(base: Path, rel: object) -> dict[str, Any]:
-    path = _inside(base, rel)
-    if path is None:
-        raise ValueError(f"{rel!r} is not a relative path inside the package folder")
-    try:
-        raw = safeio.read_regular(path, current_limits().max_descriptor_bytes, str(rel))
-    except InputError as e:
-        raise ValueError(e.message) from None
-    try:
-        value = json.loads(raw.decode("utf-8-sig"))
-    except (UnicodeDecodeError, ValueError, RecursionError) as e:
-        raise ValueError(f"{rel} is not a JSON file ({e})") from None
-    if not isinstance(value, dict):
-        raise ValueError(f"{rel} does not hold a JSON object")
-    return value
-
-
-@dataclass
-class Resolved:
-    """A descriptor as the engine reads it (see :func:`resolve`)."""
-
-    #: every schema and dialect inline, every schema present (a stand-in for the skipped)
-    descriptor: dict[str, Any]
-    problems: list[Problem]
-    #: resources not to read as tables: no schema could be had (the problems say why),
-    #: or they are documents
-    skipped: set[str]
-    #: resources without a schema that frictionless takes for documents (Markdown, a
-    #: JSON document, a PDF...), not tables: only their files are checked
-    documents: set[str]
-
-
-def resolve(descriptor: dict[str, Any], base: Path, display: str) -> Resolved:
-    """The descriptor with every schema and dialect inline and every schema present,
-    the problems met, and the resources not to read as tables.
-
-    A copy is returned; the given descriptor is left as it is (the profile check reads it
-    as written).
-    """
-    resources = descriptor.get("resources")
-    if not isinstance(resources, list) or not any(
-        isinstance(r, dict)
-        and (
-            not isinstance(r.get("schema"), dict)
-            or isinstance(r.get("dialect"), str)
-            or isinstance(r.get("path"), list)
-        )
-        for r in resources
-    ):
-        return Resolved(descriptor, [], set(), set())  # nothing to do: zonedata's own, say
-    out = copy.deepcopy(descriptor)
-    problems: list[Problem] = []
-    skipped: set[str] = set()
-    documents: set[str] = set()
-    for r in out["resources"]:
-        if not isinstance(r, dict):
-            continue
-        name = str(r.get("name", "?"))
-        kw = {"path": display, "table": name}
-        for key in ("dialect", "schema"):
-            if isinstance(r.get(key), str):
-                try:
-                    r[key] = _read_json_file(base, r[key])
-                except ValueError as e:
-                    problems.append(
-                        make(
-                            "descriptor-profile",
-                            f"Resource {name!r}: the {key} file cannot be read: {e}.",
-                            **kw,
-                        )
-                    )
-                    r.pop(key)
-                    r["__drop__"] = True  # not inferred: the schema it names is wanted
-        if "schema" not in r and not r.get("__drop__") and (parts(r) or "data" in r):
-            found, ok = _infer(r, base, name, display)
-            problems.extend(found)
-            if not ok:  # the resource cannot be read as a table: the others still are
-                r["__drop__"] = True
-    for r in out["resources"]:
-        if isinstance(r, dict) and r.pop("__drop__", False):
-            # read no further: a stand-in schema lets the engine list the resource
-            r["schema"] = {"fields": [{"name": "-"}]}
-            skipped.add(str(r.get("name", "?")))
-            if r.pop("__document__", False):
-                documents.add(str(r.get("name", "?")))
-    return Resolved(out, problems, skipped, documents)
-
-
-def _infer(r: dict[str, Any], base: Path, name: str, display: str) -> tuple[list[Problem], bool]:
-    """Put frictionless' inferred schema (and sniffed dialect) into ``r``.
-
-    Returns the problems and whether a schema was put in; without one the resource is
-    reported here (an unsafe path, a file that cannot be read) and not checked further.
-    """
-    from frictionless import Detector, Resource
-
-    kw = {"path": display, "table": name}
-    try:
-        for p in parts(r)[:1]:
-            if "://" in p:
-                why = "a schema is not inferred from a remote file; declare one"
-                message = f"Resource {name!r} ({p}) has no schema: {why}."
-                return [make("file-unreadable", message, value=p, **kw)], False
-            path = _inside(base, p)
-            if path is None:  # outside the folder: the path checks report it
-                return [], False
-            check_readable(path, r, p)
-        source = {k: v for k, v in r.items() if k != "schema"}
-        resource = Resource(source, basepath=str(base), detector=Detector(sample_size=100))
-        if getattr(resource, "type", "table") != "table":
-            r["__document__"] = True  # a document, not a table: only its file is checked
-            return [], False
-        resource.infer()
-        inferred = resource.schema.to_descriptor()
-        dialect = resource.dialect.to_descriptor() if "dialect" not in r else None
-    except UnsafeInput as u:
-        return [make(u.code, f"{u.message}.", **kw)], False
-    except Exception as e:  # frictionless cannot read the file
-        why = getattr(getattr(e, "error", None), "note", None) or str(e)
-        message = f"Resource {name!r} has no schema, and none could be inferred: {why}"
-        return [make("file-unreadable", message, **kw)], False
-    if not inferred.get("fields"):
-        message = f"Resource {name!r} has no schema, and its file has no columns to infer one from."
-        return [make("file-empty", message, **kw)], False
-    r["schema"] = inferred
-    dialect = {k: v for k, v in (dialect or {}).items() if k in ("delimiter", "header")}
-    if dialect.get("delimiter") not in (None, ","):
-        r["dialect"] = {"delimiter": dialect["delimiter"]}
-    types = ", ".join(f"{f['name']}: {f.get('type', 'any')}" for f in inferred["fields"][:20])
-    more = ", ..." if len(inferred["fields"]) > 20 else ""
-    return [
-        make(
-            "schema-inferred",
-            f"Resource {name!r} has no schema; it was checked against one inferred from its "
-            f"first rows, as frictionless does ({types}{more}). Declare a schema to fix "
-            "the types.",
-            **kw,
-        )
-    ], True
-
-
-# --- bounded reading ---------------------------------------------------------------------------
-
-
-def decompress_gzip(data: bytes, limit: int, shown: str) -> bytes:
-    """Decompress gzip ``data`` (members in sequence) to at most ``limit`` bytes and
-    ``Limits.max_expansion_ratio`` times its size; raises :class:`UnsafeInput`."""
-    ratio = current_limits().max_expansion_ratio
-    cap = min(limit, max(len(data), 1 << 16) * ratio)
-    out: list[bytes] = []
-    total = 0
-    rest = data
-    try:
-        while rest:
-            d = zlib.decompressobj(wbits=31)
-            while rest:
-                chunk = d.decompress(rest, cap + 1 - total)
-                out.append(chunk)
-                total += len(chunk)
-                if total > cap:
-                    raise UnsafeInput(
-                        "file-too-large",
-                        f"{shown} decompresses to more than {cap:,} bytes (the limit is the "
-                        f"smaller of {limit:,} bytes and {ratio} times the file)",
-                    )
-                rest = d.unconsumed_tail
-                if d.eof:
-                    break
-            if not d.eof:
-                raise UnsafeInput("file-unreadable", f"{shown} is a truncated gzip file")
-            rest = d.unused_data.lstrip(b"\x00")  # padding after the last member
-    except zlib.error as e:
-        raise UnsafeInput("file-unreadable", f"{shown} is not a gzip file ({e})") from None
-    return b"".join(out)
-
-
-def _check_zip(path: Path, limit: int, shown: str) -> None:
-    """A zip file (or an XLSX/ODS, which are zip files) expands within the limits."""
-    try:
-        with zipfile.ZipFile(path) as z:
-            infos = z.infolist()
-    except (zipfile.BadZipFile, OSError, ValueError) as e:
-        raise UnsafeInput("file-unreadable", f"{shown} is not a zip file ({e})") from None
-    total = sum(i.file_size for i in infos)
-    packed = max(sum(i.compress_size for i in infos), 1 << 16)
-    limits = current_limits()
-    if (
-        total > limit
-        or total > packed * limits.max_expansion_ratio
-        or len(infos) > limits.max_zip_entries
-    ):
-        raise UnsafeInput(
-            "file-too-large",
-            f"{shown} expands to {total:,} bytes in {len(infos):,} members; the limit is the "
-            f"smaller of {limit:,} bytes and {limits.max_expansion_ratio} times the file",
-        )
-
-
-def check_readable(path: Path, resource: dict[str, Any], shown: str) -> None:
-    """Before a reader other than ours opens ``path``: a regular file within the limits,
-    which decompresses within them too. Raises :class:`UnsafeInput`."""
-    limit = current_limits().max_file_bytes
-    try:
-        data = safeio.read_regular(path, limit, shown)
-    except InputError as e:
-        code = {"missing": "file-missing", "not-regular": "file-not-regular"}
-        raise UnsafeInput(code.get(e.kind, "file-too-large"), e.message) from None
-    fmt = file_format(resource, shown)
-    comp = compression(resource, shown)
-    if comp == "gz":
-        decompress_gzip(data, limit, shown)
-    elif comp == "zip" or fmt in ("xlsx", "ods", "zip") or data[:4] == b"PK\x03\x04":
-        _check_zip(path, limit, shown)
 
 
 # --- validation by frictionless ----------------------------------------------------------------

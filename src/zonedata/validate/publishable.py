@@ -3,10 +3,14 @@
 ``zonedata release`` writes whatever ``validate`` accepts; the few things a release
 cannot write are reported here, so that they are never an unlocated stop of the build:
 
-- a version longer than :data:`MAX_VERSION_LENGTH` (``version-too-long``): the release's
-  folder, zip and database are named ``<name>-<version>``; a version with characters a
-  file name should not hold (``version-unusable``, a warning: the release then needs
-  ``--version``);
+- a version whose part of the release's file names (:func:`zonedata.names.version_stem`)
+  is longer than :data:`MAX_VERSION_LENGTH` (``version-too-long``): the release's folder,
+  zip and database are named ``<name>-<version>``;
+- a version with characters a file name should not hold (``version-unusable``): only a
+  warning, since a release names its files safely anyway, by the version's escaped stem
+  (``1.0 beta`` gives ``<name>-1.0~20beta``; two versions never share a stem), and its
+  descriptor keeps the version as written. ``zonedata release --version`` chooses
+  another; a version given there must be usable as it stands (a usage error otherwise);
 - a table named like the release database's own catalogue tables (``_tables``,
   ``_fields``) or like SQLite's reserved names (``sqlite_...``) (``name-reserved``);
 - two fields of a table whose names differ only in case (``field-name-twin``): SQLite
@@ -14,9 +18,8 @@ cannot write are reported here, so that they are never an unlocated stop of the 
 - a field name that a spreadsheet would run as a formula (``field-name-formula``): it
   heads a column of the release's CSV files.
 
-Only the standard library and the problem catalogue are used; the release
-(:mod:`zonedata.release.build`, :mod:`zonedata.release.database`) takes its version rule
-and catalogue names from here.
+The release (:mod:`zonedata.release.build`) takes its version rule from here; the
+database's catalogue names are :mod:`zonedata.descriptor.sqlite_schema`'s.
 """
 
 from __future__ import annotations
@@ -26,9 +29,11 @@ import string
 from typing import Any
 
 from zonedata.descriptor.package import Package, Table
+from zonedata.descriptor.sqlite_schema import CATALOGUE_TABLES
+from zonedata.names import is_usable_version, version_stem
 from zonedata.problems import Problem, make
 
-#: The longest release version (it names the release's files).
+#: The longest part of a release's file names a version may give (its stem).
 MAX_VERSION_LENGTH = 64
 #: A version usable in a file name (``1.2.0``, ``2026.03``, ``1.0.0rc1``).
 VERSION_RE = re.compile(r"[0-9A-Za-z][0-9A-Za-z.+_-]*")
@@ -40,8 +45,6 @@ RELEASE_FIELD_TYPES = frozenset(
         "datetime", "year", "yearmonth", "duration", "geopoint", "geojson", "any",
     }
 )  # fmt: skip
-#: The release database's catalogue tables: (tables, fields).
-CATALOGUE_TABLES = ("_tables", "_fields")
 #: The first characters of a text a spreadsheet runs as a formula (OWASP).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 #: SQLite tells names apart by case for ASCII letters only.
@@ -49,17 +52,30 @@ _ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
 
 
 def version_problem(version: str) -> str | None:
-    """Why ``version`` cannot name a release's files, or None when it can."""
-    if len(version) > MAX_VERSION_LENGTH:
-        return (
-            f"is {len(version)} characters long; a release version has at most {MAX_VERSION_LENGTH}"
-        )
-    if not VERSION_RE.fullmatch(version) or ".." in version:
-        return (
+    """Why ``version`` cannot name a release's files as it stands, or None when it can."""
+    return length_problem(version) or (
+        None
+        if is_usable_version(version)
+        else (
             "is not a usable release version: use letters, digits, '.', '+', '_' and '-', "
             "starting with a letter or digit"
         )
-    return None
+    )
+
+
+def length_problem(version: str) -> str | None:
+    """Why ``version`` is too long to name a release's files even escaped, or None."""
+    stem = version_stem(version)
+    if len(stem) <= MAX_VERSION_LENGTH:
+        return None
+    if stem == version:
+        return (
+            f"is {len(version)} characters long; a release version has at most {MAX_VERSION_LENGTH}"
+        )
+    return (
+        f"names a release's files by {len(stem)} characters ({stem[:40]}...); a release "
+        f"version has at most {MAX_VERSION_LENGTH}"
+    )
 
 
 def is_formula_name(name: str) -> bool:
@@ -72,11 +88,24 @@ def check_version(descriptor: dict[str, Any], shown: str) -> list[Problem]:
     version = descriptor.get("version")
     if not isinstance(version, str) or not version:
         return []
-    problem = version_problem(version)
-    if problem is None:
+    problem = length_problem(version)
+    if problem is not None:
+        message = f"The version {version[:40]!r} at property 'version' {problem}."
+        return [make("version-too-long", message, path=shown)]
+    if is_usable_version(version):
         return []
-    code = "version-too-long" if len(version) > MAX_VERSION_LENGTH else "version-unusable"
-    return [make(code, f"The version {version[:40]!r} {problem}.", path=shown)]
+    stem = version_stem(version)
+    return [
+        make(
+            "version-unusable",
+            f"The version {version[:40]!r} at property 'version' holds characters a file "
+            "name should not (use "
+            "letters, digits, '.', '+', '_' and '-', starting with a letter or digit); a "
+            f"release names its files by the escaped {stem!r} instead.",
+            path=shown,
+            value=stem,
+        )
+    ]
 
 
 def check_publishable(package: Package, shown: str) -> list[Problem]:

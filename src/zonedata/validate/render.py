@@ -16,12 +16,18 @@ FORMATS = ("text", "json", "github")
 JSON_FORMAT_VERSION = 1
 
 
+def counted(n: int, noun: str, *, grouped: bool = False) -> str:
+    """``n`` and ``noun``, plural unless ``n`` is 1: ``1 table``, ``0 rows``; ``grouped``
+    writes thousands with commas (``1,024 rows``)."""
+    return (f"{n:,}" if grouped else str(n)) + f" {noun}{'s' * (n != 1)}"
+
+
 def _summary(report: Report, shown: int) -> str:
     e, w = len(report.errors), len(report.warnings)
     files = len({p.path for p in report.problems if p.path})
     s = (
-        f"{e} error{'s' * (e != 1)}, {w} warning{'s' * (w != 1)}"
-        f" in {files} file{'s' * (files != 1)} ({report.tables} tables, {report.rows} rows checked)"
+        f"{counted(e, 'error')}, {counted(w, 'warning')} in {counted(files, 'file')}"
+        f" ({counted(report.tables, 'table')}, {counted(report.rows, 'row')} checked)"
     )
     if shown < len(report.problems):
         s += f"; {len(report.problems) - shown} more not shown (--max-errors)"

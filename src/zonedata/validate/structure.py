@@ -23,12 +23,12 @@ import numpy as np
 import pyarrow as pa
 
 from zonedata import safeio
+from zonedata.descriptor import sources
 from zonedata.descriptor.arrow import BLOCK_SIZE, BOM, parse_csv
 from zonedata.descriptor.package import Table
 from zonedata.errors import InputError
 from zonedata.limits import current_limits, env_of
 from zonedata.problems import Problem, make
-from zonedata.validate import foreign
 from zonedata.validate.memory import parse_pool
 
 #: Arrow CSV block size of the fast path (files without quotes); the byte-scan path
@@ -162,7 +162,7 @@ def scan_file(
     ``more``: the further parts of a multipart resource (path, path as shown), read after
     ``path`` as one stream (the header is in the first part; the scan's ``parts`` map the
     stream's lines back to the parts'). A gzip-compressed file is decompressed
-    (bounded: see :func:`zonedata.validate.foreign.decompress_gzip`) after its declared
+    (bounded: see :func:`zonedata.descriptor.sources.decompress_gzip`) after its declared
     ``bytes`` and ``hash`` are checked on the file as it is.
     """
     parts: list[tuple[int, str, int]] = []
@@ -185,10 +185,10 @@ def _scan_file(
         return FileScan(b"", [], empty, [got], readable=False)
     data = got
     problems = check_integrity(data, table, kw)
-    if foreign.compression(table.descriptor, table.path) == "gz":
+    if sources.compression(table.descriptor, table.path) == "gz":
         try:
-            data = foreign.decompress_gzip(data, current_limits().max_file_bytes, display)
-        except foreign.UnsafeInput as u:
+            data = sources.decompress_gzip(data, current_limits().max_file_bytes, display)
+        except sources.UnsafeInput as u:
             problems.append(make(u.code, f"{u.message}.", **kw))
             return FileScan(b"", [], empty, problems, readable=False)
     if data.startswith(BOM) and binary_kind(data) is None:
