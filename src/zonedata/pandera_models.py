@@ -17,6 +17,8 @@ import pandera.pandas as pdr
 import pyarrow as pa
 from pandera.typing import Series
 
+from zonedata.pandera_schemas import schema
+
 __all__ = [
     "MODELS",
     "CityCompanyModel",
@@ -54,8 +56,6 @@ class _Contract(pdr.DataFrameModel):
 
     @classmethod
     def to_schema(cls) -> pdr.DataFrameSchema:
-        from zonedata.pandera_schemas import schema
-
         return schema(str(cls.Config.name))
 
 

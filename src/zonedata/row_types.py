@@ -6,8 +6,9 @@ Generated from the descriptor of zonedata 0.1.0. ``rows(name)`` yields the rows 
 instances of its row type; it is overloaded on each table name, so a type checker infers
 ``Iterator[City]`` for ``rows("cities")``. Numbers with a fixed number of decimals are exact
 ``decimal.Decimal`` values; partial dates are ISO 8601 strings (``YYYY``, ``YYYY-MM`` or
-``YYYY-MM-DD``); an optional field is ``None`` where the cell is empty. Only the standard library is
-imported here.
+``YYYY-MM-DD``); an optional field is ``None`` where the cell is empty. Only the standard library
+and the light :mod:`zonedata.loading.api` (which defers pandas and pyarrow to the calls that need
+them) are imported here.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Final, Literal, TypeAlias, overload
+
+from zonedata.loading.api import iter_rows
 
 __all__ = [
     "ROW_TYPES",
@@ -1071,6 +1074,4 @@ def rows(name: str, *, release: ReleaseLike = None) -> Iterator[Row]:
     release file verified) before the first row is yielded. Raises
     :class:`zonedata.UnknownTableError` for an unknown name.
     """
-    from zonedata.loading.api import iter_rows
-
     return iter_rows(name, ROW_TYPES, release=release)

@@ -278,3 +278,10 @@ def cast_to_schema(raw: pa.Table, table: Table, package: Package | None = None) 
                 raise ValueError(f"row {row}, field {f.name!r}: {value!r}: {code}")
         columns.append(cast.values)
     return pa.Table.from_arrays(columns, schema=schema)
+
+
+def with_release_schema(typed: pa.Table, table: Table, package: Package) -> pa.Table:
+    """``typed`` with the release's Arrow schema: nullability, field and table metadata."""
+    schema = arrow_schema(table, package)
+    columns = [c.cast(f.type) for c, f in zip(typed.columns, schema, strict=True)]
+    return pa.Table.from_arrays(columns, schema=schema)

@@ -5,7 +5,7 @@ Two modules are generated from ``datapackage.json`` (the single source of truth)
 - ``zonedata/row_types.py``: one frozen dataclass per table (its row type), the
   :data:`~zonedata.row_types.TableName` literal and :func:`zonedata.row_types.rows`, overloaded
   on each table name so that a type checker infers ``Iterator[City]`` for
-  ``rows("cities")``. It imports only the standard library.
+  ``rows("cities")``. It imports the standard library and :mod:`zonedata.loading.api`.
 - ``zonedata/pandera_models.py``: one Pandera ``DataFrameModel`` per table, with the dtypes that
   ``zonedata.load(name)`` returns, usable as ``pandera.typing.DataFrame[CityModel]``.
   It imports pandas, pyarrow and pandera, so ``import zonedata`` never imports it.
@@ -33,7 +33,7 @@ from pathlib import Path
 
 from zonedata.descriptor.fieldtypes import pandas_annotation, python_type
 from zonedata.descriptor.package import Field, Package, Table
-from zonedata.errors import CodegenError
+from zonedata.errors import CodegenError, MissingDependencyError
 
 #: Maximum line length of the generated code (the project's ruff setting).
 LINE_LENGTH = 100
@@ -295,7 +295,8 @@ def _typed_head(package: Package, uses: str, tables: list[Table], classes: list[
         '``rows("cities")``. Numbers with a fixed number of decimals are exact '
         "``decimal.Decimal`` values; partial dates are ISO 8601 strings (``YYYY``, "
         "``YYYY-MM`` or ``YYYY-MM-DD``); an optional field is ``None`` where the cell is "
-        "empty. Only the standard library is imported here.",
+        "empty. Only the standard library and the light :mod:`zonedata.loading.api` (which "
+        "defers pandas and pyarrow to the calls that need them) are imported here.",
         0,
     )
     out += ["", "from __future__ import annotations", ""]
@@ -304,6 +305,7 @@ def _typed_head(package: Package, uses: str, tables: list[Table], classes: list[
     if "Decimal" in uses:
         out.append("from decimal import Decimal")
     out += ["from typing import Final, Literal, TypeAlias, overload", ""]
+    out += ["from zonedata.loading.api import iter_rows", ""]
     exported = ["ROW_TYPES", "ReleaseLike", "Row", "TableName", "rows", *classes]
     out += fmt(Call("__all__ = [", [py_str(n) for n in sort_all(exported)], "]"), 0)
     out.append("")
@@ -340,7 +342,6 @@ def _typed_rows(tables: list[Table], classes: list[str]) -> list[str]:
         "Raises :class:`zonedata.UnknownTableError` for an unknown name.",
         4,
     )
-    out += ["    from zonedata.loading.api import iter_rows", ""]
     out.append("    return iter_rows(name, ROW_TYPES, release=release)")
     return out
 
@@ -406,6 +407,8 @@ def render_models(package: Package) -> str:
     out.append("import pyarrow as pa")
     out.append("from pandera.typing import Series")
     out.append("")
+    out.append("from zonedata.pandera_schemas import schema")
+    out.append("")
     out += fmt(Call("__all__ = [", [py_str(n) for n in sort_all(["MODELS", *models])], "]"), 0)
     out += ["", ""]
     out.append("class _Contract(pdr.DataFrameModel):")
@@ -417,8 +420,6 @@ def render_models(package: Package) -> str:
     out.append("")
     out.append("    @classmethod")
     out.append("    def to_schema(cls) -> pdr.DataFrameSchema:")
-    out.append("        from zonedata.pandera_schemas import schema")
-    out.append("")
     out.append("        return schema(str(cls.Config.name))")
     for t, m in zip(tables, models, strict=True):
         out += ["", ""]
@@ -469,8 +470,6 @@ def ruff_format(source: str) -> str:
     import subprocess
 
     if importlib.util.find_spec("ruff") is None:
-        from zonedata.errors import MissingDependencyError
-
         raise MissingDependencyError(
             "generating zonedata/row_types.py and zonedata/pandera_models.py needs ruff, the project's "
             "formatter: pip install -e '.[test]'",

@@ -12,6 +12,7 @@ import csv
 import io
 from typing import Any
 
+from zonedata.descriptor.fieldtypes import SQLITE_REAL_DIGITS, sqlite_type
 from zonedata.descriptor.package import DescriptorError, Field, Package, Table
 from zonedata.docs import GENERATED_NOTE, md_code, md_escape
 from zonedata.validate.derived_checks import Declaration, declarations
@@ -106,7 +107,6 @@ def _conventions() -> list[str]:
 
 def _sqlite_types() -> str:
     """The declared SQLite type of each field type, as :func:`sqlite_type` gives it."""
-    from zonedata.descriptor.fieldtypes import SQLITE_REAL_DIGITS, sqlite_type
 
     kinds = {
         "integer": Field(name="x", type="integer"),

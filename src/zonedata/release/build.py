@@ -58,13 +58,18 @@ from typing import TYPE_CHECKING, Any
 
 from zonedata import names
 from zonedata.descriptor.files import descriptor_in
-from zonedata.descriptor.package import DescriptorError, Package, Table
+from zonedata.descriptor.package import DescriptorError, Package, Table, bundled_package_path
+from zonedata.descriptor.resolve import read_resolved
+from zonedata.descriptor.sources import compression
 from zonedata.docs.declared import PROPERTY as DOCS_PROPERTY
 from zonedata.errors import UnsafePathError
 from zonedata.paths import is_entry_below, is_plain_relative, output_folder
+from zonedata.release import foreign_tables
 from zonedata.release.archive import CHECKSUMS, DESCRIPTOR, ZIP_EPOCH_MIN, write_zip
+from zonedata.release.database import write_database
+from zonedata.release.derived import derive_all
 from zonedata.release.errors import ReleaseError, ReleaseExistsError, ValidationFailedError
-from zonedata.validate import publishable
+from zonedata.validate import descriptor_checks, publishable
 from zonedata.validate.derived_checks import PROPERTY as DERIVED_PROPERTY
 from zonedata.validate.derived_checks import declarations
 
@@ -145,7 +150,6 @@ class BuildResult:
 
 
 def descriptor_path(path: str | Path | None) -> Path:
-    from zonedata.descriptor.package import bundled_package_path
 
     p = Path(path) if path is not None else bundled_package_path()
     return descriptor_in(p)
@@ -270,19 +274,10 @@ def released_table(
     """(text, typed) of ``table`` as validation read them, typed with the release schema."""
     if table.name not in validated:
         raise ReleaseError(f"{table.path}: validation did not read this table")
-    raw, arrow = validated.pop(table.name)
-    return raw, with_release_schema(arrow, table, package)
+    from zonedata.descriptor.arrow import with_release_schema
 
-
-def with_release_schema(typed: pa.Table, table: Table, package: Package) -> pa.Table:
-    """``typed`` with the release's Arrow schema: nullability, field and table metadata."""
-    import pyarrow as pa
-
-    from zonedata.descriptor.arrow import arrow_schema
-
-    schema = arrow_schema(table, package)
-    columns = [c.cast(f.type) for c, f in zip(typed.columns, schema, strict=True)]
-    return pa.Table.from_arrays(columns, schema=schema)
+    raw, typed = validated.pop(table.name)
+    return raw, with_release_schema(typed, table, package)
 
 
 # --- the release descriptor --------------------------------------------------------
@@ -578,8 +573,6 @@ def read_source_package(desc_file: Path) -> tuple[Package, list[str]]:
     table name by :func:`zonedata.names.name_problem` (rule ``name-unsafe``): the
     release writes ``<file stem>.parquet``.
     """
-    from zonedata.descriptor.resolve import read_resolved
-    from zonedata.validate import descriptor_checks
 
     descriptor, problems = descriptor_checks.read_descriptor(desc_file, str(desc_file))
     if descriptor is None:
@@ -849,8 +842,6 @@ def write_tables(
     folder: Path, plan: _Plan, report: Report, stats: dict[str, tuple[int, int] | None]
 ) -> _Written:
     """Every table's Parquet, JSON and CSV files, then the derived tables' and the database."""
-    from zonedata.release.derived import derive_all
-
     release_pkg = Package(
         descriptor={**plan.package.descriptor, "version": plan.version},
         base_path=plan.package.base_path,
@@ -877,6 +868,8 @@ def write_tables(
         _checkpoint(f"wrote {table_file(t.name, 'csv')}")
         typed_tables.append((t, typed))
         del raw
+    from zonedata.descriptor.arrow import with_release_schema
+
     for d in derived:
         typed = with_release_schema(d.typed, d.table, release_pkg)
         out.tables.append((d.table.name, typed.num_rows))
@@ -892,7 +885,6 @@ def write_tables(
 def is_plain_file(table: Table) -> bool:
     """Whether the table's CSV file can be copied as it is: one file, not compressed,
     cells separated by commas (a release's CSV files are read with commas)."""
-    from zonedata.descriptor.sources import compression
 
     return (
         len(table.parts) <= 1
@@ -911,7 +903,6 @@ def release_text_table(
     are separated by another character than a comma: its CSV file is
     written from the cells validation read (UTF-8, comma, LF), its resource without the
     source file's dialect and compression. (release table, text, typed, CSV file)."""
-    from zonedata.release import foreign_tables
 
     released = Table.from_descriptor(foreign_tables.plain_csv_descriptor(table.descriptor))
     raw, typed = released_table(validated, table, package)
@@ -926,7 +917,6 @@ def release_foreign_table(
     """A table validation left to frictionless (a field type or option, a format the fast
     path does not read): read again by :mod:`zonedata.release.foreign_tables`; its CSV
     file is written from the values read. (release table, text, typed, CSV file)."""
-    from zonedata.release import foreign_tables
 
     package = plan.package
     released, raw, typed, data = foreign_tables.read_table(
@@ -941,6 +931,8 @@ def release_foreign_table(
         base_path=package.base_path,
         tables=(released,),
     )
+    from zonedata.descriptor.arrow import with_release_schema
+
     typed = with_release_schema(typed, released, release_pkg)
     return released, raw, typed, _write(folder / table_file(table.name, "csv"), data)
 
@@ -954,8 +946,6 @@ def write_database_file(
 ) -> ReleasedFile:
     """The release's SQLite database (see :mod:`zonedata.release.database`)."""
     import sqlite3
-
-    from zonedata.release.database import write_database
 
     path = folder / database_name(package_name, version)
     _check_write_target(path)

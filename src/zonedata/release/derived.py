@@ -111,7 +111,7 @@ def derivation_database(
 ) -> Iterator[sqlite3.Connection]:
     """The release's database of ``package``'s tables, in memory, with their text in
     schema :data:`TEXT_SCHEMA`, guarded (:func:`zonedata.sqlguard.guard`)."""
-    from zonedata.release.build import with_release_schema
+    from zonedata.descriptor.arrow import with_release_schema
 
     tables = [t for t in package.tables if t.name in data]
     con = sqlite3.connect(":memory:", isolation_level=None)

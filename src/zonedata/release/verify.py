@@ -32,11 +32,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from zonedata.descriptor.arrow import arrow_schema, cast_to_schema, csv_text
+from zonedata.descriptor.fieldtypes import rules_series, sqlite_type
 from zonedata.descriptor.package import DescriptorError, Package, Table
 from zonedata.errors import IntegrityError, ReleaseError, UnsafeFileError
 from zonedata.limits import env_of
 from zonedata.paths import is_plain_relative
 from zonedata.problems import Problem, make
+from zonedata.release import formats
 from zonedata.release.build import (
     BYTES_PROPERTY,
     CSV_SUFFIX,
@@ -44,6 +47,17 @@ from zonedata.release.build import (
     JSON_SUFFIX,
     TABLE_PROPERTY,
 )
+from zonedata.release.database import (
+    FIELDS_TABLE,
+    expected_schema,
+    field_rows,
+    open_database,
+    quote,
+    read_schema,
+    sorted_rows,
+    value_cap,
+)
+from zonedata.release.derived import rederive
 from zonedata.release.reader import (
     CHECKSUMS,
     DESCRIPTOR,
@@ -422,8 +436,6 @@ def check_csv(
     """A table's CSV file: its header and cells fit the schema and equal the Parquet rows."""
     import pyarrow as pa
 
-    from zonedata.descriptor.arrow import cast_to_schema, csv_text
-
     name, table = tf.csv, tf.table
     if name is None or name not in contents:
         return []
@@ -458,7 +470,6 @@ def table_data(tf: _TableFiles, files: ReleaseFiles, text: pa.Table, typed: pa.T
     """
     import pandas as pd
 
-    from zonedata.descriptor.fieldtypes import rules_series
     from zonedata.validate.tabledata import TableData
 
     t = tf.table
@@ -481,9 +492,6 @@ def check_contents(
 ) -> dict[str, tuple[_TableFiles, pa.Table, pa.Table]]:
     """Check each table's Parquet schema and JSON rows; returns (files, text, typed) per table."""
     import pyarrow as pa
-
-    from zonedata.descriptor.arrow import arrow_schema, cast_to_schema
-    from zonedata.release import formats
 
     loaded: dict[str, tuple[_TableFiles, pa.Table, pa.Table]] = {}
     for name, tf in release_tables(package).items():
@@ -621,7 +629,6 @@ def check_derived(
 ) -> None:
     """Each derived table is what its SQL gives on the release's other tables
     (:func:`zonedata.release.derived.rederive`, guarded as the database is read)."""
-    from zonedata.release.derived import rederive
 
     files = {name: tf.parquet for name, (tf, _, _) in loaded.items()}
     try:
@@ -650,7 +657,6 @@ def check_database(
     exactly that schema has its rows read. Every query is bounded
     (:func:`zonedata.release.database.open_database`).
     """
-    from zonedata.release.database import open_database
 
     try:
         with open_database(data) as con:
@@ -729,7 +735,6 @@ def schema_problems(name: str, con: sqlite3.Connection, tables: list[Table]) -> 
     """How the database's schema (``sqlite_schema``) differs from the one a release writes
     for ``tables``: objects missing, extra or declared otherwise, one problem each (the
     command line prints the first ones and counts the rest). No row is read."""
-    from zonedata.release.database import expected_schema, read_schema
 
     try:
         want = {(t, n): sql for t, n, _, sql in expected_schema(tables)}
@@ -778,8 +783,6 @@ def _table_problems(
     name: str, con: sqlite3.Connection, table: Table, typed: pa.Table | None
 ) -> list[Problem]:
     """A database table's columns (names, declared types, NOT NULL, key) and rows."""
-    from zonedata.descriptor.fieldtypes import sqlite_type
-    from zonedata.release.database import quote, sorted_rows
 
     info = con.execute(f"PRAGMA table_xinfo({quote(table.name)})").fetchall()
     got = [(r[1], r[2], bool(r[3]), int(r[5]), int(r[6])) for r in info]
@@ -832,7 +835,6 @@ def _table_problems(
 def _fields_problems(name: str, con: sqlite3.Connection, tables: list[Table]) -> list[Problem]:
     """``_fields`` against the descriptor's fields: no value longer than the longest
     expected one is read, nor more rows than expected (and one)."""
-    from zonedata.release.database import FIELDS_TABLE, field_rows, quote, value_cap
 
     want = sorted(
         (row for t in tables for row in field_rows(t)), key=lambda r: (str(r[0]), int(str(r[1])))

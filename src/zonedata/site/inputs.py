@@ -31,6 +31,7 @@ from zonedata.names import file_stem, is_table_name
 from zonedata.paths import is_plain_relative
 from zonedata.release import reader
 from zonedata.release.archive import CHECKSUMS, DESCRIPTOR
+from zonedata.release.derived import derive_all
 from zonedata.release.foreign_tables import read_table
 from zonedata.site.publish import (
     PACKAGE_TYPES,
@@ -39,6 +40,7 @@ from zonedata.site.publish import (
     read_published,
     type_allowed,
 )
+from zonedata.validate.engine import validate_package
 from zonedata.validate.render import render
 
 if TYPE_CHECKING:
@@ -119,7 +121,6 @@ def _package_downloads(
 def validated(path: str | os.PathLike[str] | None) -> tuple[Package, Report]:
     """The package at ``path`` (default: bundled) and its validation report; a package
     that does not validate is refused (:class:`InvalidPackageError`, with the report)."""
-    from zonedata.validate.engine import validate_package
 
     where = Path(path) if path is not None else bundled_package_path()
     with contextlib.suppress(OSError, ValueError):  # (validate says what is wrong with it)
@@ -163,7 +164,6 @@ def _with_derived(
 def derived_tables(package: Package, data: dict[str, TableData]) -> list[Derived]:
     """The tables ``package`` declares as derived, derived from its validated ``data`` as
     ``release`` derives them."""
-    from zonedata.release.derived import derive_all
 
     try:
         return derive_all(package, data)

@@ -25,6 +25,9 @@ from typing import TYPE_CHECKING, Any
 from zonedata.descriptor import resolve, sources
 from zonedata.descriptor.files import descriptor_in
 from zonedata.descriptor.package import DescriptorError, Package, Table, bundled_package_path
+from zonedata.download import download
+from zonedata.errors import ReleaseError
+from zonedata.limits import current_limits
 from zonedata.problems import Problem, make
 from zonedata.validate import (
     declarations,
@@ -361,9 +364,6 @@ def _local_file(package: Package, path: str, tmp: Path, name: str) -> Path | Pro
     """
     if not descriptor_checks.is_remote(path):
         return package.base_path / path
-    from zonedata.download import download
-    from zonedata.errors import ReleaseError
-    from zonedata.limits import current_limits
 
     target = tmp / f"remote-{hashlib.sha256(path.encode('utf-8')).hexdigest()[:32]}.csv"
     try:

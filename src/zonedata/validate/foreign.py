@@ -37,6 +37,7 @@ from zonedata.descriptor.sources import (
     parts,
 )
 from zonedata.problems import FRICTIONLESS_CODES, Problem, make
+from zonedata.validate.profile import keys_as_lists, offline_profiles
 
 #: What the fast path reads beside plain CSV.
 FAST_FORMATS = frozenset({"csv"})
@@ -223,8 +224,6 @@ def check_document(resource_d: dict[str, Any], base: Path, name: str, display: s
     try:
         from frictionless import Resource, system
 
-        from zonedata.validate.profile import offline_profiles
-
         document = copy.deepcopy(resource_d)
         offline_profiles({"resources": [document]})  # (the profile check reports it)
         with system.use_context(trusted=False):
@@ -241,7 +240,6 @@ def _for_frictionless(descriptor: dict[str, Any]) -> dict[str, Any]:
     """The descriptor as frictionless reads it: v1 keys as lists, and every resource
     with a schema a table (frictionless would otherwise take a ``.json`` file for a
     JSON document and check none of its rows)."""
-    from zonedata.validate.profile import keys_as_lists, offline_profiles
 
     out = keys_as_lists(copy.deepcopy(descriptor))
     offline_profiles(out)  # (the profile check reports what it removes)
