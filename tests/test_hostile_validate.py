@@ -144,6 +144,7 @@ def test_safe_names(name: str) -> None:
         ("con", "~rcon"),
         ("nul.csv", "~rnul.csv"),
         ("datapackage", "~rdatapackage"),
+        ("index", "~rindex"),
     ],
 )
 def test_file_stems_are_safe(name: str, stem: str) -> None:

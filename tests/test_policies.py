@@ -173,6 +173,7 @@ def test_yaml_problems_are_located(tmp_path: Path) -> None:
     [
         ("a: &x [1]\nb: *x\n", (2, 4)),  # aliases could expand a small file into gigabytes
         ("a: 1\nb: 2\na: 3\n", (3, 1)),  # a repeated key: the last one would win silently
+        ("m:\n  <<: {k: 1}\n  k: 2\n", (2, 3)),  # a merge key hides keys without a repeat
         ("a: [1\n", None),
         ("a: .inf\n", None),
         ("1: x\n", None),

@@ -18,6 +18,7 @@ import pytest
 
 from tests.hostile import run_cli, snapshot
 from tests.site_packages import RLO, build_markup_site, write_foreign
+from tests.smallpkg import city_air_quality, csv_resource, package
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -260,6 +261,61 @@ def test_an_alias_bomb_in_citation_cff_is_not_expanded(tmp_path: Path) -> None:
     home = (out / "index.html").read_text(encoding="utf-8")
     assert "Air Watch" in home  # the authors come from the descriptor instead
     assert home.count("x") < 10_000
+
+
+@pytest.mark.parametrize(
+    "nesting",
+    ["x: " + "[" * 5000 + "]" * 5000, "x:\n" + "".join("  " * i + "- \n" for i in range(3000))],
+    ids=["flow", "block"],
+)
+def test_a_citation_cff_nested_too_deeply_is_a_clear_refusal(tmp_path: Path, nesting: str) -> None:
+    package = write_foreign(tmp_path / "pkg", cff="cff-version: 1.2.0\n" + nesting)
+    result = run_cli("site", str(package), "--out", str(tmp_path / "site"), timeout=60)
+    assert result.code == 2, result.output
+    assert "CITATION.cff is not valid YAML" in result.output, result.output
+    assert "internal error" not in result.output
+    assert not (tmp_path / "site").exists()
+
+
+def test_a_symlinked_folder_in_the_site_is_refused_before_anything_is_written(
+    tmp_path: Path,
+) -> None:
+    package = write_foreign(tmp_path / "pkg")
+    out = tmp_path / "site"
+    assert _site(str(package), "--out", str(out)).code == 0
+    before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    shutil.rmtree(out / "tables")
+    os.symlink(outside, out / "tables")
+    result = _site(str(package), "--out", str(out))
+    assert result.code == 2, result.output
+    assert "'tables' in the output folder is a symlink; nothing was written" in result.output
+    assert list(outside.iterdir()) == []  # no folder made through the link
+    after = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    assert after == {p: b for p, b in before.items() if "tables" not in p.relative_to(out).parts}
+
+
+def test_a_table_named_index_keeps_the_tables_list_page(tmp_path: Path) -> None:
+    package = city_air_quality(tmp_path / "pkg", names=("index", "readings.annual", "3day"))
+    out = tmp_path / "site"
+    assert _site(str(package), "--out", str(out)).code == 0
+    listing = (out / "tables" / "index.html").read_text("utf-8")
+    for page in ("~rindex.html", "readings.annual.html", "3day.html"):
+        assert (out / "tables" / page).is_file(), page
+        assert f'href="../tables/{page}"' in listing, page
+
+
+def test_two_resources_sharing_one_file_publish_it_once(tmp_path: Path) -> None:
+    root = tmp_path / "pkg"
+    fields = [{"name": "id", "type": "string"}, {"name": "v", "type": "string"}]
+    first = csv_resource(root, "a", "id,v\nx,1\n", fields)
+    package(root, [first, {**first, "name": "b"}])
+    out = tmp_path / "site"
+    result = _site(str(root), "--out", str(out))
+    assert result.code == 0, result.output
+    assert (out / "downloads" / first["path"]).read_text("utf-8") == "id,v\nx,1\n"
+    assert (out / "tables" / "a.html").is_file() and (out / "tables" / "b.html").is_file()
 
 
 def test_a_hostile_marker_never_removes_files_outside_the_site(tmp_path: Path) -> None:

@@ -9,7 +9,7 @@ stems.
 
 The rule is the Frictionless one (``^[-a-z0-9._/]+$``), bounded in length. The names it
 accepts that are not safe as they stand (``a/b``, ``..``, ``.hidden``, ``-x``, ``con``,
-``datapackage``) get an escaped stem: ``~`` never occurs in a name, so an escape can
+``datapackage``, ``index``) get an escaped stem: ``~`` never occurs in a name, so an escape can
 never collide with another name's stem.
 
 A release is named ``<name>-<version>``: :func:`version_stem` is the version's part, the
@@ -36,8 +36,9 @@ WINDOWS_DEVICES = frozenset(
     | {f"com{i}" for i in range(1, 10)}
     | {f"lpt{i}" for i in range(1, 10)}
 )
-#: Stems a release writes for itself: a table may not have them as they stand.
-RESERVED_STEMS = frozenset({"datapackage"})
+#: Stems a release or a site writes for itself: a table may not have them as they stand
+#: (``datapackage.json`` of a release; ``index.html``, the list page of a site's folder).
+RESERVED_STEMS = frozenset({"datapackage", "index"})
 
 
 def name_problem(name: object) -> str | None:

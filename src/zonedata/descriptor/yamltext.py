@@ -4,7 +4,8 @@ The Frictionless specs and frictionless-py accept a descriptor written in YAML. 
 read with PyYAML's safe loader, narrowed to what JSON can hold, so that every later step
 sees the same dictionary it would get from a ``datapackage.json``:
 
-- no aliases or anchors (``*a`` can expand a small file into gigabytes: refused);
+- no aliases or anchors (``*a`` can expand a small file into gigabytes: refused), no
+  merge keys (``<<``: they hide keys without a duplicate-key error);
 - dates and times stay text (``2020-01-01`` is the string, as in JSON);
 - keys are strings; numbers are finite (no ``.inf`` or ``.nan``);
 - a problem is a :class:`zonedata.errors.JsonTextError` with its line and column, and
@@ -36,6 +37,13 @@ def _loader_class() -> Any:
             seen: set[Any] = set()
             for key_node, _ in node.value:
                 key = key_node.value
+                if key_node.tag == "tag:yaml.org,2002:merge":
+                    mark = key_node.start_mark
+                    raise JsonTextError(
+                        "merge keys (<<) are not read: write the keys out",
+                        mark.line + 1,
+                        mark.column + 1,
+                    )
                 if key in seen:
                     mark = key_node.start_mark
                     raise JsonTextError(

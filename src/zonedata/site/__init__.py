@@ -26,6 +26,7 @@ from zonedata.site.declared import read_declaration
 from zonedata.site.inputs import InvalidPackageError, SiteInput, from_package, from_release
 from zonedata.site.output import MARKER, write_site
 from zonedata.site.render import render_pages
+from zonedata.validate.descriptor_checks import read_descriptor
 
 __all__ = ["MARKER", "InvalidPackageError", "SiteBuild", "build_site"]
 
@@ -71,7 +72,6 @@ def build_site(
 
 def pages_of(data: SiteInput, package: str | os.PathLike[str]) -> None:
     """Take the declared pages (and CITATION.cff) of the source ``package`` of a release."""
-    from zonedata.validate.descriptor_checks import read_descriptor
 
     where = descriptor_in(Path(package))
     descriptor, problems = read_descriptor(where, str(where))
@@ -90,6 +90,8 @@ def site_files(data: SiteInput) -> dict[str, bytes]:
         files[name] = resources.files("zonedata.site").joinpath("assets", name).read_bytes()
     extra = [*declared.files.items(), *((d.href, d.content) for d in data.downloads)]
     for rel, content in extra:
+        if files.get(rel) == content:  # one file that two resources share: published once
+            continue
         if rel in files or rel.lower() == MARKER:
             raise SiteError(f"two files of the site would be written at {rel!r}")
         files[rel] = content

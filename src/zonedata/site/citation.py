@@ -29,13 +29,18 @@ def read_cff(base: Path | None) -> str | None:
 
 
 def parse_cff(text: str) -> dict[str, Any]:
-    """The CFF mapping (``yaml.safe_load``), or SiteError when it is not a YAML mapping."""
+    """The CFF mapping (PyYAML's safe loader: CFF files may use anchors and aliases, which
+    it builds as shared values, never copies), or SiteError when it is not a YAML mapping
+    or nests deeper than a parser can follow."""
     import yaml
 
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=loader)
     except yaml.YAMLError as e:
         raise SiteError(f"{CFF} is not valid YAML: {e}") from None
+    except RecursionError:
+        raise SiteError(f"{CFF} nests its values too deeply to be read") from None
     if not isinstance(data, dict):
         raise SiteError(f"{CFF} does not hold a YAML mapping")
     return data

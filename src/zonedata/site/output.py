@@ -99,7 +99,8 @@ def write_site(target: Path, files: dict[str, bytes]) -> list[Path]:
     except UnsafePathError as e:
         raise SiteError(f"--out {e.path} is refused: it {e.problem}") from e
     old = previous_files(target)
-    for rel in files:
+    for rel in files:  # every place is checked before anything is removed or written
+        _reachable(target, rel)
         if (target / rel).exists() and rel not in old and rel != MARKER:
             raise SiteError(
                 f"{target / rel} exists and was not written by zonedata site (or changed "
@@ -133,12 +134,40 @@ def _remove(target: Path, old: list[str]) -> None:
                 (target / folder).rmdir()  # only when empty
 
 
+def _reachable(target: Path, rel: str) -> None:
+    """SiteError unless every folder on the way to ``rel`` that exists already is a real
+    folder (no symlink, no file), so that a refusal comes before the site is touched."""
+    step = target
+    for part in PurePosixPath(rel).parent.parts:
+        step = step / part
+        try:
+            mode = os.lstat(step).st_mode
+        except FileNotFoundError:
+            return  # made by _folders when written
+        except OSError as e:
+            raise SiteError(f"{rel!r} cannot be written: {e.strerror or e}") from None
+        if stat.S_ISLNK(mode) or not stat.S_ISDIR(mode):
+            what = "a symlink" if stat.S_ISLNK(mode) else "not a folder"
+            raise SiteError(
+                f"{rel!r} refused: {str(step.relative_to(target))!r} in the output folder is {what}; "
+                "nothing was written"
+            )
+
+
+def _folders(target: Path, parent: PurePosixPath) -> Path:
+    """``target / parent``, made one folder at a time, none of them a symlink."""
+    step = target
+    for part in parent.parts:
+        step = step / part
+        with contextlib.suppress(FileExistsError):
+            step.mkdir()
+        if not stat.S_ISDIR(os.lstat(step).st_mode):  # lstat: a symlink is no folder
+            raise SiteError(f"{str(parent)!r} refused: it is reached through a symlink")
+    return step
+
+
 def _write(target: Path, rel: str, content: bytes) -> None:
-    parent = PurePosixPath(rel).parent
-    if parent.parts:
-        (target / parent).mkdir(parents=True, exist_ok=True)
-        no_symlink(target, str(parent))
-    folder = target / parent
+    folder = _folders(target, PurePosixPath(rel).parent)
     fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=folder)
     try:
         with os.fdopen(fd, "wb") as f:
