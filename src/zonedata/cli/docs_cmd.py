@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from pathlib import Path
@@ -150,7 +151,9 @@ def docs(
     if unknown:
         _fail(f"no target {unknown[0]!r}; the targets of this package: {', '.join(every)}")
     chosen = [t for n, t in every.items() if not targets or n in targets]
+    chosen = _package_modules(chosen, package, out_dir, explicit=bool(targets))
     rendered = _render_all(chosen, package, _folder(package, out_dir, package_path), out_dir)
+    _refuse_inputs(rendered, package, package_path)
     stale = 0
     for target, (path, fresh) in zip(chosen, rendered, strict=True):
         if check:
@@ -165,13 +168,68 @@ def docs(
         sys.exit(1)
 
 
+def _is_bundled(package: Package) -> bool:
+    from zonedata.descriptor.package import bundled_package_path
+    from zonedata.errors import ZonedataError
+
+    try:
+        return package.base_path.resolve() == bundled_package_path().resolve().parent
+    except (OSError, ZonedataError):
+        return False
+
+
+def _package_modules(
+    chosen: list[Target], package: Package, out_dir: str | None, *, explicit: bool
+) -> list[Target]:
+    """The chosen targets, without the generated Python modules of another package than
+    the bundled one unless --out-dir says where: they are written into the installed
+    zonedata package otherwise, and describe its own tables."""
+    if out_dir is not None or _is_bundled(package):
+        return chosen
+    modules = [t.name for t in chosen if t.location == "package"]
+    if modules and explicit:
+        _fail(
+            f"{modules[0]}: the generated modules of another package than zonedata's own "
+            "are written only with --out-dir (they would replace zonedata's)"
+        )
+    return [t for t in chosen if t.location != "package"]
+
+
+def _refuse_inputs(rendered: list[tuple[Path, bytes]], package: Package, path: str | None) -> None:
+    """Refuse to write over what the documents are made from: the descriptor, a table's
+    file, a declared template, query or declaration file (nothing is written)."""
+    from zonedata.docs.declared import PROPERTY, DeclaredDocs
+
+    inputs = {package.base_path / "datapackage.json"}
+    inputs |= {package.file(t) for t in package.tables if t.path}
+    if package.descriptor.get(PROPERTY) is not None:
+        declared = DeclaredDocs(package, path).declaration
+        inputs |= {package.base_path / rel for rel in [*declared.templates, *declared.sql]}
+        if isinstance(package.descriptor[PROPERTY], str):
+            inputs.add(package.base_path / package.descriptor[PROPERTY])
+    resolved = {_resolved(p) for p in inputs}
+    for target, _ in rendered:
+        if _resolved(target) in resolved:
+            _fail(f"{_display(target)} is one of the package's own files: not written over")
+
+
+def _resolved(path: Path) -> Path:
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError, ValueError):
+        return path
+
+
 def _folder(package: Package, out_dir: str | None, package_path: str | None) -> Path:
     """Where the docs go: --out-dir, ./docs for the bundled copy, or docs/ beside it."""
     if out_dir is not None:
         return Path(out_dir)
     if package.base_path.name == "_data" and package_path is None:
         return Path("docs")
-    return package.base_path / "docs"
+    folder = package.base_path / "docs"
+    if folder.is_symlink():  # a package's docs/ that leads elsewhere is not followed
+        _fail(f"{_display(folder)} is a symlink: the documents are written only inside the package")
+    return folder
 
 
 def _render_all(
@@ -196,24 +254,52 @@ def _render_all(
     return rendered
 
 
+def _committed(path: Path) -> bytes | None:
+    """The file's bytes, None if there is none; a symlink or other non-regular file is
+    refused (neither read nor written through), and the read is bounded."""
+    from zonedata import safeio
+    from zonedata.errors import InputError
+    from zonedata.limits import current_limits
+
+    if not os.path.lexists(path):
+        return None
+    if os.path.islink(path):
+        _fail(f"{_display(path)} is not written over: it is a symlink")
+    try:
+        return safeio.read_regular(path, current_limits().max_file_bytes, _display(path))
+    except InputError as e:
+        _fail(f"{_display(path)} is not written over: {e}")
+
+
 def _write_one(path: Path, fresh: bytes) -> None:
+    import tempfile
+
     shown = _display(path)
-    committed = path.read_bytes() if path.is_file() else None
+    committed = _committed(path)
     if committed == fresh:
         click.echo(f"unchanged  {shown}")
         return
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(fresh)
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(fresh)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)  # replaces a file, never writes through a link
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
     click.echo(f"{'created' if committed is None else 'updated':<10} {shown}")
 
 
 def _check_one(target: Target, path: Path, fresh: bytes) -> int:
     """Say whether the committed file is current; 1 if it is missing or stale, else 0."""
     shown = _display(path)
-    if not path.is_file():
+    committed = _committed(path)
+    if committed is None:
         click.echo(f"missing    {shown}")
         return 1
-    committed = path.read_bytes()
     if committed == fresh:
         click.echo(f"up to date {shown}")
         return 0
