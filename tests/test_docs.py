@@ -64,7 +64,11 @@ def test_the_package_declares_its_own_documents() -> None:
     """The coverage report and the chart are this dataset's, declared in its descriptor;
     the toolkit's own targets know no dataset."""
     declared = [(n, t.filename) for n, t in TARGETS.items() if t.declared]
-    assert declared == [("chart", "gdp-chart.svg"), ("coverage", "coverage.md")]
+    assert declared == [
+        ("chart", "gdp-chart.svg"),
+        ("coverage", "coverage.md"),
+        ("sources", "sources.md"),
+    ]
     assert [n for n, t in TARGETS.items() if not t.declared] == [
         "dictionary",
         "cli",
@@ -151,10 +155,10 @@ def test_dictionary_shows_types_constraints_and_partial_dates() -> None:
     assert "one of `en`, `zh`" in language
 
 
-def test_dictionary_lists_every_source() -> None:
+def test_the_declared_sources_document_lists_every_source() -> None:
     with (REPO / "data" / "sources.csv").open(encoding="utf-8", newline="") as f:
         rows = list(csv.DictReader(f))
-    body = _sections((DOCS / "data-dictionary.md").read_text(encoding="utf-8"))["Source list"]
+    body = (DOCS / "sources.md").read_text(encoding="utf-8")
     for row in rows:
         line = next(
             (x for x in body.splitlines() if x.startswith(f"| `{row['source_id']}` |")), None
@@ -164,6 +168,33 @@ def test_dictionary_lists_every_source() -> None:
             assert f"<{row['url']}>" in line
         if row["published"]:
             assert f"| {row['published']} |" in line
+
+
+def test_the_dictionary_escapes_what_the_descriptor_says(tmp_path: Path) -> None:
+    from zonedata.descriptor.package import read_package
+    from zonedata.docs.dictionary import render_text
+
+    markup = "<img src=x onerror=alert(1)> [c](javascript:alert(1))"
+    descriptor = {
+        "name": "p",
+        "version": f"1 {markup}",
+        "licenses": [{"name": markup}],
+        "sources": [{"title": markup, "path": "javascript:alert(1)"}],
+        "resources": [
+            {
+                "name": "t",
+                "path": "t.csv",
+                "schema": {"fields": [{"name": "id", "type": "string"}]},
+            }
+        ],
+    }
+    (tmp_path / "t.csv").write_text("id\na\n", "utf-8")
+    (tmp_path / "datapackage.json").write_text(json.dumps(descriptor), "utf-8")
+    text = render_text(read_package(tmp_path))
+    assert not re.search(r"(?<!\\)<img", text) and "[c](javascript" not in text, text[:600]
+    assert "\\<img src=x onerror=alert(1)\\>" in text
+    assert "<javascript:" not in text  # an address is linked only when it is http(s)
+    assert "source_id" not in text and "Source list" not in text  # nothing of zonedata's
 
 
 def test_validation_doc_lists_every_rule() -> None:
@@ -413,7 +444,7 @@ def test_list_names_the_toolkit_targets_and_the_declared_ones() -> None:
     lines = stdout.splitlines()
     assert [x.split()[0] for x in lines] == list(TARGETS)
     assert re.search(r"^coverage +coverage\.md: which cities", stdout, re.MULTILINE)
-    assert stdout.count("(declared by the package)") == 2
+    assert stdout.count("(declared by the package)") == 3
 
 
 def test_a_declared_document_that_cannot_be_made_exits_2(package_copy: Path) -> None:

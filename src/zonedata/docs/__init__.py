@@ -62,7 +62,7 @@ TARGETS: dict[str, Target] = {
         Target(
             "dictionary",
             "data-dictionary.md",
-            "every table and field, keys, units, constraints, and the source list",
+            "every table and field, keys, units, constraints and conventions",
             "zonedata.docs.dictionary:render",
         ),
         Target(

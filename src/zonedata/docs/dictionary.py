@@ -1,31 +1,22 @@
-"""``docs/data-dictionary.md``: every table and field of the descriptor, and the source list.
+"""``docs/data-dictionary.md``: every table and field of the descriptor, for any package.
 
-Generated from ``datapackage.json`` (tables, fields, types, units, constraints, keys,
-and the derived tables it declares in ``zonedata:derived``: their schema, description
-and SQL file) and ``data/sources.csv`` (the documents the facts come from), with the
-release's SQLite types from :func:`zonedata.descriptor.fieldtypes.sqlite_type`.
+Generated from ``datapackage.json`` alone (tables, fields, types, units, constraints,
+keys, the file conventions the package declares in ``zonedata:conventions``, the
+descriptor's ``sources``, and the derived tables it declares in ``zonedata:derived``:
+their schema, description and SQL file), with the release's SQLite types from
+:func:`zonedata.descriptor.fieldtypes.sqlite_type`. What a package says about its own
+data beyond its descriptor (a list of the documents its facts come from, say) is a
+document it declares itself (``zonedata:docs``).
 """
 
 from __future__ import annotations
 
-import csv
-import io
 from typing import Any
 
 from zonedata.descriptor.fieldtypes import SQLITE_REAL_DIGITS, sqlite_type
 from zonedata.descriptor.package import DescriptorError, Field, Package, Table
 from zonedata.docs import GENERATED_NOTE, md_code, md_escape
 from zonedata.validate.derived_checks import Declaration, declarations
-
-#: the table whose rows are listed at the end, and its columns in the order shown
-SOURCES_TABLE = "sources"
-SOURCE_COLUMNS = (
-    ("source_id", "ID"),
-    ("title", "Title"),
-    ("publisher", "Publisher"),
-    ("published", "Published"),
-    ("url", "Address"),
-)
 
 
 def render(package: Package) -> bytes:
@@ -36,7 +27,7 @@ def render_text(package: Package) -> str:
     d = package.descriptor
     out: list[str] = ["# Data dictionary", ""]
     out += [
-        GENERATED_NOTE.format(inputs="datapackage.json and data/sources.csv"),
+        GENERATED_NOTE.format(inputs="datapackage.json"),
         "",
     ]
     title = str(d.get("title") or package.name)
@@ -45,9 +36,11 @@ def render_text(package: Package) -> str:
         for lic in d.get("licenses") or []
         if isinstance(lic, dict)
     )
-    meta = f"**{md_escape(title)}**: package `{package.name}`, version {package.version}"
+    meta = f"**{md_escape(title)}**: package {md_code(package.name)}"
+    if package.version:
+        meta += f", version {md_escape(package.version)}"
     if licenses:
-        meta += f", data license {licenses}"
+        meta += f", data license {md_escape(licenses)}"
     out += [meta + ".", ""]
     if d.get("description"):
         out += [md_escape(str(d["description"])), ""]
@@ -65,14 +58,8 @@ def render_text(package: Package) -> str:
             f"| [{md_code(x.name)}](#{_anchor(x.name)}) | {md_escape(x.table.title)} "
             f"| {md_code(x.table.path)} (releases only) | {len(x.table.fields)} |"
         )
-    sources = _read_sources(package)
-    out += [
-        "",
-        "The documents the facts come from are listed under [Source list](#source-list).",
-        "",
-    ]
-
-    out += _conventions()
+    out += [""]
+    out += _conventions(package)
     referenced_by = _referenced_by(package)
     for t in package.tables:
         out += _table_section(t, referenced_by.get(t.name, []))
@@ -80,16 +67,26 @@ def render_text(package: Package) -> str:
         out += _derived_intro()
     for x in derived:
         out += _table_section(x.table, [], x)
-    out += _source_list(sources)
+    out += _sources(d)
     return "\n".join(out).rstrip("\n") + "\n"
 
 
-def _conventions() -> list[str]:
+#: what each convention a package may declare (``zonedata:conventions``) promises
+CONVENTION_TEXT = {
+    "lf": "Lines end with LF.",
+    "no-bom": "Files have no byte order mark.",
+    "sorted": "Rows are sorted by primary key.",
+}
+
+
+def _conventions(package: Package) -> list[str]:
+    declared = sorted(set().union(*(t.conventions for t in package.tables)))
+    files = " ".join(CONVENTION_TEXT[c] for c in declared if c in CONVENTION_TEXT)
     return [
         "## Conventions",
         "",
-        "- Files are UTF-8 CSV without byte order mark, with LF line endings and a header row "
-        "that names the fields in the order listed below. Rows are sorted by primary key.",
+        "- Each table's file has a header row that names the fields in the order listed "
+        f"below.{' ' + files if files else ''}",
         "- An empty cell is a missing value; a required field is never empty.",
         "- *number* fields hold exact decimals as printed in the source, in the field's unit; "
         "*at most N decimals* is the scale of the exact decimal type the field has in releases.",
@@ -97,9 +94,6 @@ def _conventions() -> list[str]:
         "`YYYY`, `YYYY-MM` or `YYYY-MM-DD`. A day or month is never invented.",
         "- *boolean* fields hold `true` or `false`.",
         "- Patterns are regular expressions that must match the whole value.",
-        "- Every fact row names its document in `source_id` (see the [source list](#source-list)). Where "
-        "sources disagree, each figure is kept in its own row and exactly one row of the group "
-        "has `preferred` = `true`.",
         f"- In a release's SQLite database, {_sqlite_types()}.",
         "",
     ]
@@ -243,36 +237,18 @@ def _anchor(name: str) -> str:
     return "".join(ch for ch in name.lower() if ch.isalnum() or ch in "-_ ").replace(" ", "-")
 
 
-def _read_sources(package: Package) -> list[dict[str, str]]:
-    if SOURCES_TABLE not in package.table_names:
+def _sources(descriptor: dict[str, Any]) -> list[str]:
+    """The descriptor's own ``sources`` (Frictionless: title, path, email), if it has any."""
+    items = [x for x in descriptor.get("sources") or [] if isinstance(x, dict)]
+    if not items:
         return []
-    text = package.file(SOURCES_TABLE).read_text(encoding="utf-8-sig")
-    rows = list(csv.DictReader(io.StringIO(text, newline="")))
-    return sorted(rows, key=lambda r: r.get("source_id") or "")
-
-
-def _source_list(sources: list[dict[str, str]]) -> list[str]:
-    out = ["## Source list", ""]
-    if not sources:
-        return [*out, "The package lists no sources.", ""]
-    out += [
-        f"The {len(sources)} documents the facts come from (`data/sources.csv`, by ID). "
-        "Every fact row names one of them in its `source_id`; dates are given at the precision "
-        "the document gives.",
-        "",
-        "| " + " | ".join(title for _, title in SOURCE_COLUMNS) + " |",
-        "| " + " | ".join("---" for _ in SOURCE_COLUMNS) + " |",
-    ]
-    for row in sources:
-        cells = []
-        for col, _ in SOURCE_COLUMNS:
-            value = (row.get(col) or "").strip()
-            if col == "source_id":
-                cells.append(md_code(value))
-            elif col == "url" and value:
-                cells.append(f"<{value.replace('>', '%3E').replace('|', '%7C')}>")
-            else:
-                cells.append(md_escape(value))
-        out.append("| " + " | ".join(cells) + " |")
+    out = ["## Sources", ""]
+    for x in items:
+        title = md_escape(str(x.get("title") or x.get("path") or "untitled"))
+        path = str(x.get("path") or "")
+        link = path.startswith(("https://", "http://")) and not any(c in path for c in " <>|")
+        out.append(
+            f"- {title}" + (f": <{path}>" if link else f" ({md_escape(path)})" if path else "")
+        )
     out.append("")
     return out
