@@ -51,8 +51,9 @@ from importlib import resources
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
+from zonedata.descriptor.declared_files import read_json, read_sql, read_templates
 from zonedata.docs import md_code, md_escape
-from zonedata.errors import DocsError, SiteError, ZonedataError
+from zonedata.errors import DocsError, InputError, SiteError, ZonedataError
 
 if TYPE_CHECKING:
     from jinja2.sandbox import SandboxedEnvironment
@@ -116,17 +117,13 @@ def check_declaration(descriptor: Mapping[str, Any], base: Path) -> tuple[Declar
     inputs: set[str] = set()
     try:
         if isinstance(raw, str):
-            from zonedata.site.declared import read_json
-
             inputs.add(raw)
             raw = read_json(base, raw, PROPERTY)
         wrong = _shape(raw)
         if wrong:
             return Declaration(), wrong
-        from zonedata.site.declared import read_templates
-
         templates = read_templates(base, raw["templates"], TEMPLATE_SUFFIXES, PROPERTY)
-    except SiteError as e:  # a file that cannot be read, a folder that is not one
+    except InputError as e:  # a file that cannot be read, a folder that is not one
         return Declaration(), [str(e)]
     documents: list[Document] = []
     sql: dict[str, str] = {}
@@ -171,8 +168,6 @@ def _document(
     i: int, item: dict[str, Any], templates: Mapping[str, str], sql: dict[str, str], base: Path
 ) -> tuple[Document, list[str]]:
     """The document, its SQL files read into ``sql``, and what is wrong with it."""
-    from zonedata.validate.derived_checks import read_sql
-
     at = f"{PROPERTY}.documents[{i}]"
     problems = []
     if item["template"] not in templates:
@@ -183,11 +178,10 @@ def _document(
     queries = tuple(sorted(item.get("queries", {}).items()))
     for name, path in queries:
         if path not in sql:
-            text, why = read_sql(base, path)
-            if text is None:
-                problems.append(f"{at}.queries.{name}: {str(why).removeprefix('sqlPath ')}")
-                continue
-            sql[path] = text
+            try:
+                sql[path] = read_sql(base, path)
+            except InputError as e:
+                problems.append(f"{at}.queries.{name}: {str(e).removeprefix('sqlPath ')}")
     doc = Document(item["name"], item["path"], item["template"], item["summary"], queries)
     return doc, problems
 
