@@ -75,6 +75,7 @@ def copy_package(dest: Path) -> Path:
     shutil.copytree(REPO / "data", dest / "data")
     shutil.copytree(REPO / "derived", dest / "derived")
     shutil.copytree(REPO / "site", dest / "site")
+    shutil.copytree(REPO / "docs" / "templates", dest / "docs" / "templates")
     return dest
 
 

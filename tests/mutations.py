@@ -139,6 +139,7 @@ def check(m: Mutation) -> None:
         shutil.copytree(REPO / "data", pkg / "data")
         shutil.copytree(REPO / "derived", pkg / "derived")
         shutil.copytree(REPO / "site", pkg / "site")
+        shutil.copytree(REPO / "docs" / "templates", pkg / "docs" / "templates")
         package = read_package(pkg)
         write_cell(pkg, package.table(name).path, m)
         report = validate_package(pkg)

@@ -30,6 +30,7 @@ def copy_package(dest: Path) -> Path:
     shutil.copytree(PACKAGE.parent / "data", dest / "data")
     shutil.copytree(PACKAGE.parent / "derived", dest / "derived")
     shutil.copytree(PACKAGE.parent / "site", dest / "site")
+    shutil.copytree(PACKAGE.parent / "docs" / "templates", dest / "docs" / "templates")
     shutil.copy(PACKAGE, dest / "datapackage.json")
     return dest
 

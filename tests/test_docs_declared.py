@@ -276,14 +276,15 @@ def test_a_symlinked_template_is_not_read(tmp_path: Path) -> None:
     assert "the secret" not in stderr
 
 
-def test_validate_warns_of_a_malformed_declaration_at_its_property(tmp_path: Path) -> None:
+def test_validate_refuses_a_malformed_declaration_at_its_property(tmp_path: Path) -> None:
+    """An error, as a malformed zonedata:site is: zonedata docs would refuse it."""
     root = stations(tmp_path / "pkg", _one("notes/missing.md", queries={"q": "/etc/passwd"}))
     report = validate_package(root)
     found = [p for p in report.problems if p.code == "docs-invalid"]
-    assert [p.severity for p in found] == ["warning", "warning"]
+    assert [p.severity for p in found] == ["error", "error"]
     assert "notes/missing.md" in found[0].message and "/etc/passwd" in found[1].message
     assert all(p.line is not None for p in found), "located at the property"
-    assert report.valid(), "the data are not affected"
+    assert not report.valid()
 
     ok = stations(tmp_path / "ok")
     assert not [p for p in validate_package(ok).problems if p.code == "docs-invalid"]

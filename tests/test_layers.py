@@ -31,14 +31,10 @@ FLOORS = {
 }
 
 
-#: upward imports known and not yet moved down: (module, what it imports). zonedata:docs'
-#: declaration (main's docsdecl) is parsed in the docs layer; validate checks it and
-#: release leaves it out of a release's descriptor by importing it from there. Moving its
-#: pure parsing down (as zonedata:site's, descriptor/site_declaration.py) removes these.
-KNOWN_UPWARD = {
-    ("validate/docs_checks.py", "zonedata.docs.declared"),
-    ("release/build.py", "zonedata.docs.declared"),
-}
+#: upward imports known and not yet moved down: (module, what it imports). None today:
+#: zonedata:docs' declaration is read in the descriptor layer
+#: (descriptor/docs_declaration.py), as zonedata:site's is (descriptor/site_declaration.py).
+KNOWN_UPWARD: set[tuple[str, str]] = set()
 
 
 def floor_of(module: str) -> int | None:

@@ -147,6 +147,7 @@ def broken_copy(tmp_path: Path, table: str, edit: Edit) -> Path:
     shutil.copytree(REPO / "data", pkg / "data")
     shutil.copytree(REPO / "derived", pkg / "derived")
     shutil.copytree(REPO / "site", pkg / "site")
+    shutil.copytree(REPO / "docs" / "templates", pkg / "docs" / "templates")
     shutil.copy(DESCRIPTOR, pkg / "datapackage.json")
     path = pkg / read_package(pkg).table(table).path
     with open(path, encoding="utf-8", newline="") as fh:

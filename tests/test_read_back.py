@@ -404,7 +404,7 @@ def test_a_good_site_declaration_validates_and_builds(tmp_path: Path) -> None:
     [
         (None, "must be an object (or the path of a JSON file that holds one)"),
         ("../site.json", "'../site.json' has an empty, '.' or '..' part"),
-        ("site/none.json", "'site/none.json' cannot be read"),
+        ("site/none.json", "'site/none.json' does not exist"),
         ("site/home.html", "'site/home.html' is not a JSON file"),
     ],
 )

@@ -451,6 +451,7 @@ def test_timestamp_sources(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
     shutil.copytree(PACKAGE.parent / "data", copy / "data")
     shutil.copytree(PACKAGE.parent / "derived", copy / "derived")
     shutil.copytree(PACKAGE.parent / "site", copy / "site")
+    shutil.copytree(PACKAGE.parent / "docs" / "templates", copy / "docs" / "templates")
     shutil.copy(PACKAGE, copy / "datapackage.json")
     if (
         subprocess.run(
@@ -540,6 +541,7 @@ def test_invalid_package_builds_nothing(tmp_path: Path) -> None:
     shutil.copytree(PACKAGE.parent / "data", copy / "data")
     shutil.copytree(PACKAGE.parent / "derived", copy / "derived")
     shutil.copytree(PACKAGE.parent / "site", copy / "site")
+    shutil.copytree(PACKAGE.parent / "docs" / "templates", copy / "docs" / "templates")
     shutil.copy(PACKAGE, copy / "datapackage.json")
     zones = copy / "data" / "zones.csv"
     lines = zones.read_text(encoding="utf-8").split("\n")
@@ -931,6 +933,7 @@ def test_a_derived_row_that_breaks_its_schema_stops_the_release(tmp_path: Path) 
     shutil.copytree(PACKAGE.parent / "data", package / "data")
     shutil.copytree(PACKAGE.parent / "derived", package / "derived")
     shutil.copytree(PACKAGE.parent / "site", package / "site")
+    shutil.copytree(PACKAGE.parent / "docs" / "templates", package / "docs" / "templates")
     shutil.copy(PACKAGE, package / "datapackage.json")
     sql = package / "derived" / "zone_overview.sql"
     text = sql.read_text(encoding="utf-8")
@@ -981,6 +984,7 @@ def test_a_csv_file_changed_during_the_build_is_refused(
     shutil.copytree(PACKAGE.parent / "data", package / "data")
     shutil.copytree(PACKAGE.parent / "derived", package / "derived")
     shutil.copytree(PACKAGE.parent / "site", package / "site")
+    shutil.copytree(PACKAGE.parent / "docs" / "templates", package / "docs" / "templates")
     shutil.copy(PACKAGE, package / "datapackage.json")
     real = build.run_validation
 

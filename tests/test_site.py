@@ -113,6 +113,7 @@ def release_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     shutil.copy2(REPO / "datapackage.json", pkg / "datapackage.json")
     shutil.copytree(REPO / "data", pkg / "data")
     shutil.copytree(REPO / "site", pkg / "site")
+    shutil.copytree(REPO / "docs" / "templates", pkg / "docs" / "templates")
     shutil.copytree(REPO / "derived", pkg / "derived")
     zones = pkg / "data" / "zones.csv"
     old = "One zone in two cities."

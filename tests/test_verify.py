@@ -221,6 +221,7 @@ def test_semantic_rules_run_on_the_release(tmp_path: Path, monkeypatch: pytest.M
     shutil.copytree(PACKAGE.parent / "data", copy / "data")
     shutil.copytree(PACKAGE.parent / "derived", copy / "derived")
     shutil.copytree(PACKAGE.parent / "site", copy / "site")
+    shutil.copytree(PACKAGE.parent / "docs" / "templates", copy / "docs" / "templates")
     shutil.copy(PACKAGE, copy / "datapackage.json")
     growth = copy / "data" / "city_growth.csv"
     lines = growth.read_text(encoding="utf-8").split("\n")

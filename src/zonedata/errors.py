@@ -68,7 +68,10 @@ class InputError(ZonedataError):
     it would block); ``outside``: a symlink or path that leaves the folder it must stay
     in; ``changed``: another file was swapped in while it was opened; ``too-large``: over
     the limit (``size``: its size, if known); ``unreadable``: any other operating-system
-    error. ``message`` names the file; ``detail`` is the same without the name.
+    error. A file a descriptor declares (:mod:`zonedata.descriptor.declared_files`) may
+    also be refused as ``symlink``: it is reached through a symlink; or ``invalid``: it
+    is read but does not hold what it must (not UTF-8, not JSON, empty; a folder that is
+    not one). ``message`` names the file; ``detail`` is the same without the name.
     """
 
     def __init__(self, kind: str, shown: str, detail: str, size: int | None = None) -> None:

@@ -263,14 +263,14 @@ RULES: dict[str, Rule] = _rules(
     Rule(
         "docs-invalid",
         "descriptor",
-        "warning",
+        "error",
         "Document declaration is malformed",
         "The documents zonedata docs makes for a package besides its own are declared in the "
         "descriptor's zonedata:docs (an object, or the path of a JSON file beside the "
         "descriptor): a templates folder and, for each document, a name, a file in docs/, a "
         "template of that folder, a one-line summary and SQL files inside the package folder. "
-        "zonedata docs refuses a malformed declaration; the data are not affected, so "
-        "validation only warns.",
+        "A malformed declaration would stop zonedata docs, so validation reports it at its "
+        "property, as it does a malformed zonedata:site.",
     ),
     # Layer 2: the files
     Rule("file-missing", "file", "error", "File not found", "A resource's file must exist."),

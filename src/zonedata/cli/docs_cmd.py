@@ -34,8 +34,9 @@ def all_targets(
     document that would take the name or file of one of the toolkit's.
     """
     from zonedata.cli.reference import TARGET
+    from zonedata.descriptor.docs_declaration import PROPERTY
     from zonedata.docs import TARGETS, Target
-    from zonedata.docs.declared import PROPERTY, DeclaredDocs
+    from zonedata.docs.declared import DeclaredDocs
     from zonedata.errors import DocsError
 
     toolkit = {**TARGETS, TARGET.name: TARGET}

@@ -57,11 +57,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from zonedata import names
+from zonedata.descriptor.docs_declaration import PROPERTY as DOCS_PROPERTY
 from zonedata.descriptor.files import descriptor_in
 from zonedata.descriptor.package import DescriptorError, Package, Table, bundled_package_path
 from zonedata.descriptor.resolve import read_resolved
 from zonedata.descriptor.sources import compression
-from zonedata.docs.declared import PROPERTY as DOCS_PROPERTY
 from zonedata.errors import UnsafePathError
 from zonedata.paths import is_entry_below, is_plain_relative, output_folder
 from zonedata.release import foreign_tables

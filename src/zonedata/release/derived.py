@@ -33,14 +33,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from zonedata.descriptor import sqlite_schema
+from zonedata.descriptor.declared_files import read_sql
 from zonedata.descriptor.package import Field, Package, Table
 from zonedata.descriptor.sqlite_schema import TEXT_SCHEMA
-from zonedata.errors import DerivedTableError, ReleaseError
+from zonedata.errors import DerivedTableError, InputError, ReleaseError
 from zonedata.limits import Limits, current_limits, env_of
 from zonedata.problems import Problem, make
 from zonedata.release import database
 from zonedata.sqlguard import sql_error
-from zonedata.validate.derived_checks import PROPERTY, Declaration, declarations, read_sql
+from zonedata.validate.derived_checks import PROPERTY, Declaration, declarations
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -158,9 +159,12 @@ def derive(
     limits: Limits,
 ) -> Derived:
     """Run ``d``'s SQL on ``con`` and check its rows as validation checks a table's."""
-    sql, why = read_sql(package.base_path, d.sql_path)
-    if sql is None:
-        raise DerivedTableError(d.name, [_refused(d.name, d.sql_path, str(why))], "is refused")
+    try:
+        sql = read_sql(package.base_path, d.sql_path)
+    except InputError as e:
+        raise DerivedTableError(
+            d.name, [_refused(d.name, d.sql_path, str(e))], "is refused"
+        ) from None
     table = _release_table(d, sql)
     columns = run_query(con, table, d.sql_path, sql, limits)
     raw, td = check_rows(table, columns, data)

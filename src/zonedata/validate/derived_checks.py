@@ -14,7 +14,8 @@ query, without running it, on the release's tables created empty
 statements) under the release's authorizer and limits (:mod:`zonedata.sqlguard`), and
 reports SQL that does not compile, or returns other columns than the schema's fields, as
 a located ``derived-sql`` problem; :func:`declarations` reads the declarations of a
-package that passes them; :func:`read_sql` reads a declaration's SQL file, safely.
+package that passes them. A declaration's SQL file is read as every declared file is
+(:func:`zonedata.descriptor.declared_files.read_sql`).
 :mod:`zonedata.release.derived` runs them: what depends on the rows (their number and
 bytes, the work) is checked there.
 """
@@ -27,14 +28,12 @@ import sqlite3
 from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib import resources
-from pathlib import Path
 from typing import Any
 
-from zonedata import paths, safeio
+from zonedata.descriptor.declared_files import read_sql
 from zonedata.descriptor.package import DescriptorError, Package, Table
 from zonedata.descriptor.sqlite_schema import empty_derivation_database
-from zonedata.errors import InputError, UnsafePathError
-from zonedata.limits import current_limits
+from zonedata.errors import InputError
 from zonedata.names import file_stem, name_problem
 from zonedata.problems import Problem, make
 from zonedata.sqlguard import compile_problem, query_columns
@@ -97,28 +96,6 @@ def declarations(descriptor: dict[str, Any]) -> list[Declaration]:
             raise DescriptorError(f"{PROPERTY}[{i}]: {e}") from None
         out.append(Declaration(item["name"], item["sqlPath"], table))
     return out
-
-
-def read_sql(base: Path, sql_path: str) -> tuple[str | None, str | None]:
-    """(the SQL text, None), or (None, why it cannot be used): ``sql_path`` must be a
-    plain relative path to a regular UTF-8 file inside the package folder ``base``
-    (symlinks resolved), of at most ``max_descriptor_bytes`` (:mod:`zonedata.limits`),
-    holding more than blanks."""
-    limit = current_limits().max_descriptor_bytes
-    try:
-        file = paths.inside(base, sql_path)
-        raw = safeio.read_regular(file, limit, sql_path, root=str(base.resolve()))
-    except UnsafePathError as e:
-        return None, f"sqlPath {sql_path[:200]!r} {e.problem}"
-    except InputError as e:
-        return None, f"the SQL file {e}"
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as e:
-        return None, f"the SQL file {sql_path} is not UTF-8 ({e.reason})"
-    if not text.strip():
-        return None, f"the SQL file {sql_path} is empty"
-    return text, None
 
 
 # --- the checks -------------------------------------------------------------------------
@@ -194,9 +171,10 @@ def _item_problems(
         )
         return [_problem(i, "name", why, display, value=name)]
     out = []
-    _, why = read_sql(package.base_path, item["sqlPath"])
-    if why is not None:
-        out.append(_problem(i, "sqlPath", why, display, table=name))
+    try:
+        read_sql(package.base_path, item["sqlPath"])
+    except InputError as e:
+        out.append(_problem(i, "sqlPath", str(e), display, table=name))
     return out + _schema_of(i, item, package, display)
 
 
@@ -257,9 +235,10 @@ def check_queries(
     try:
         with empty_derivation_database(list(package.tables)) as con:
             for i, d in enumerate(decls):
-                sql, _ = read_sql(package.base_path, d.sql_path)
-                if sql is None:
-                    continue
+                try:
+                    sql = read_sql(package.base_path, d.sql_path)
+                except InputError:
+                    continue  # (reported by check_derived)
                 why = compile_problem(con, sql)
                 if why is None:
                     columns = query_columns(con, sql)

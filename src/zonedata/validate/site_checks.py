@@ -5,20 +5,21 @@ it: its shape (JSON types, properties, plain relative paths, no path the generic
 writes, ``each`` naming a table and ``{field}`` one of its fields, pictures and style
 sheets only) and the template folder and templates it names. Each issue is a located
 ``site-invalid`` problem: at its property in the descriptor, or in the JSON file the
-descriptor names for the declaration (``"zonedata:site": "site/site.json"``). What
+descriptor names for the declaration (``"zonedata:site": "site/site.json"``, read as the
+site reads it: :func:`zonedata.descriptor.declared_files.read_json`). What
 depends on the rows (a ``{field}`` value that cannot name a page) or on rendering a
 template is the site's.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from zonedata import paths, safeio
 from zonedata.descriptor import files as descriptor_file
+from zonedata.descriptor.declared_files import read_json
 from zonedata.descriptor.site_declaration import (
     PROPERTY,
     Issue,
@@ -54,17 +55,11 @@ def check_site(
         if problem is None:
             try:
                 file = paths.inside(base, raw, what="the package folder")
-                data = safeio.read_regular(file, current_limits().max_descriptor_bytes, raw)
-                text = data.decode("utf-8")
-                raw = json.loads(text)
+                raw = read_json(base, raw, PROPERTY)
             except UnsafePathError as e:
                 problem = e.problem
             except InputError as e:
-                problem = f"cannot be read: {e}"
-            except (UnicodeDecodeError, ValueError, RecursionError) as e:
-                problem = f"is not a JSON file ({str(e)[:200]})"
-            except OSError as e:
-                problem = f"cannot be read ({e.strerror or e})"
+                problem = e.detail
         if problem is not None or file is None:
             return [here.problem(Issue((), f"{str(raw)[:120]!r} {problem}"))]
         shown = _shown(file, base, display)
