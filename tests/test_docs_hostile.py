@@ -129,3 +129,16 @@ def test_out_dir_into_the_templates_folder_keeps_the_templates(pkg: Path) -> Non
     assert out.code == 2, out.output
     assert "is one of the package's own files: not written over" in out.output
     assert template.read_bytes() == before
+
+
+@pytest.mark.parametrize("key", ["name", "path", "summary"])
+def test_a_trailing_line_break_is_no_name_path_or_summary(tmp_path: Path, key: str) -> None:
+    descriptor = json.loads(json.dumps(DESCRIPTOR))
+    document = descriptor["zonedata:docs"]["documents"][0]
+    document[key] += "\n"
+    pkg = write_package(tmp_path / "pkg", descriptor)
+    out = run_cli("validate", str(pkg), "--format", "json", timeout=60)
+    assert out.code == 1, out.output
+    problems = json.loads(out.stdout)["problems"]
+    assert [p["code"] for p in problems] == ["docs-invalid"], problems
+    assert f"documents[0].{key}" in problems[0]["message"]

@@ -36,6 +36,7 @@ LAYERS = {
     "safeio": 0,
     "download": 0,
     "sqlguard": 0,
+    "jsonschemas": 0,
     "descriptor": 1,
     "validate": 2,
     "release": 3,

@@ -199,7 +199,8 @@ def _package_modules(
 def _refuse_inputs(rendered: list[tuple[Path, bytes]], package: Package, path: str | None) -> None:
     """Refuse to write over what the documents are made from: the descriptor, a table's
     file, a declared template, query or declaration file (nothing is written)."""
-    from zonedata.docs.declared import PROPERTY, DeclaredDocs
+    from zonedata.descriptor.docs_declaration import PROPERTY
+    from zonedata.docs.declared import DeclaredDocs
 
     inputs = {package.base_path / "datapackage.json"}
     inputs |= {package.file(t) for t in package.tables if t.path}

@@ -25,13 +25,13 @@ Only the standard library is used (and jsonschema, imported when a declaration i
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from zonedata import jsonschemas
 from zonedata.descriptor.declared_files import read_json, read_sql, read_templates
 from zonedata.errors import DocsError, InputError
 
@@ -112,10 +112,8 @@ def check_declaration(descriptor: Mapping[str, Any], base: Path) -> tuple[Declar
 
 def _shape(raw: object) -> list[str]:
     """The declaration against :data:`SCHEMA_FILE`: a problem per error, at its place."""
-    import jsonschema
-
     text = resources.files("zonedata.descriptor").joinpath(SCHEMA_FILE).read_text(encoding="utf-8")
-    validator = jsonschema.Draft202012Validator(json.loads(text))
+    validator = jsonschemas.validator(text)
     errors = sorted(validator.iter_errors(raw), key=lambda e: [str(p) for p in e.absolute_path])
     out = []
     for e in errors[:MAX_PROBLEMS]:

@@ -22,7 +22,6 @@ bytes, the work) is checked there.
 
 from __future__ import annotations
 
-import json
 import re
 import sqlite3
 from collections.abc import Mapping
@@ -30,6 +29,7 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
+from zonedata import jsonschemas
 from zonedata.descriptor.declared_files import read_sql
 from zonedata.descriptor.package import DescriptorError, Package, Table
 from zonedata.descriptor.sqlite_schema import empty_derivation_database
@@ -137,10 +137,8 @@ def _problem(
 
 def _schema_problems(items: Any, display: str) -> list[Problem]:
     """The declarations against ``derived.schema.json``."""
-    import jsonschema
-
     text = resources.files("zonedata.validate").joinpath(SCHEMA_FILE).read_text(encoding="utf-8")
-    validator = jsonschema.Draft202012Validator(json.loads(text))
+    validator = jsonschemas.validator(text)
     errors = sorted(validator.iter_errors(items), key=lambda e: [str(p) for p in e.absolute_path])
     out = []
     for e in errors[:MAX_SCHEMA_PROBLEMS]:
