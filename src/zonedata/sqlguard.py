@@ -279,9 +279,15 @@ def _fast(name: str, args: tuple[_Value, ...], value_bytes: int) -> _Value:
         if isinstance(text, str) and isinstance(old, str) and isinstance(new, str):
             if not old:
                 return text
-            grown = len(text) + text.count(old) * (len(new) - len(old))
-            if 4 * grown <= value_bytes:  # (UTF-8: at most 4 bytes a character)
-                return text.replace(old, new)
+            grown = len(text)
+            if len(new) > len(old):
+                grown += text.count(old) * (len(new) - len(old))
+            if grown <= value_bytes:  # (characters: at most as many as its bytes)
+                result = text.replace(old, new)
+                # (UTF-8: at most 4 bytes a character)
+                if 4 * grown <= value_bytes or len(result.encode()) <= value_bytes:
+                    return result
+            raise CostlyCall(name)  # (SQLite: "string or blob too big")
     slow: _Value = _SLOW
     return slow
 
