@@ -453,6 +453,32 @@ HOSTILE = {
         "returns more than 268,435,456 bytes",
     ),
     "a blob": (f"SELECT x'00ff' AS item_id, {FIELDS}", "returns a blob in field 'item_id'"),
+    # 10,000 rows of 20 MB sorted: 200 GB without a bound on memory
+    "much memory": (
+        f"SELECT substr(x, 1, 3) AS item_id, {FIELDS} FROM (SELECT hex(zeroblob(10000000)) "
+        "|| a.item_id || b.item_id AS x FROM items a, items b ORDER BY x DESC) LIMIT 1",
+        "the query needs more memory than the 536,870,912 bytes a query may take "
+        "(ZONEDATA_MAX_SQL_MEMORY_BYTES)",
+    ),
+    # one call, one step: hours of comparisons that no progress handler sees
+    "a costly call": (
+        f"SELECT item_id, {FIELDS} FROM items, (SELECT printf('%.*c', 10000000, 'a') AS s) "
+        "WHERE s LIKE '%' || printf('%.*c', 40000, 'a') || 'b'",
+        "the query calls instr, replace, trim, ltrim, rtrim, LIKE or GLOB on a text and a "
+        "pattern too long together",
+    ),
+    "a costly trim": (
+        f"SELECT trim(printf('%.*c', 2000000, 'a'), printf('%.*c', 20000, 'b') || 'a') "
+        f"|| item_id AS item_id, {FIELDS} FROM items",
+        "the query calls instr, replace, trim, ltrim, rtrim, LIKE or GLOB",
+    ),
+    # results that depend on the machine, or a pointer
+    "the SQLite version": (f"SELECT sqlite_version() AS item_id, {FIELDS}", "not authorized"),
+    "a pointer": (f"SELECT hex(fts3_tokenizer('simple')) AS item_id, {FIELDS}", "not authorized"),
+    "a pragma function": (
+        f"SELECT name AS item_id, {FIELDS} FROM pragma_table_info('items')",
+        "not authorized",
+    ),
     # results that are no function of the data: a release would not rebuild the same
     "chance": (f"SELECT hex(randomblob(4)) AS item_id, {FIELDS}", "not authorized"),
     "the clock": (f"SELECT datetime('now') AS item_id, {FIELDS}", "not authorized"),
@@ -471,6 +497,9 @@ UNCOMPILED = (
     "chance",
     "the clock",
     "two statements",
+    "the SQLite version",
+    "a pointer",
+    "a pragma function",
 )
 
 
@@ -642,6 +671,71 @@ def test_verify_refuses_hostile_sql_in_a_release(tmp_path: Path) -> None:
     )
     assert "not authorized" in outcome.output
     assert not (tmp_path / "evil.db").exists()
+
+
+def test_verify_refuses_sql_that_needs_too_much_memory(tmp_path: Path) -> None:
+    """The SQL of a release, rewritten (its hash fixed) to sort 3^6 values of 20 MB: a
+    finding of verify's, not an internal error, in a child bounded to 2 GiB."""
+    sql = (
+        f"SELECT substr(x, 1, 3) AS item_id, {FIELDS} FROM (SELECT hex(zeroblob(10000000)) "
+        "|| a.item_id || b.item_id || c.item_id || d.item_id || e.item_id || f.item_id AS x "
+        "FROM items a, items b, items c, items d, items e, items f ORDER BY x DESC) LIMIT 1"
+    )
+    folder = _release_with_sql(tmp_path, sql)
+    outcome = run_cli("verify", str(folder), cwd=tmp_path)
+    outcome.assert_clean_failure(1)
+    assert (
+        "DERIVED    item_prices.parquet: derived table 'item_prices' is not what its SQL gives: "
+        "the query needs more memory than the 536,870,912 bytes"
+    ) in outcome.output, outcome.output
+
+
+def test_many_slow_calls_stop_at_the_deadline(tmp_path: Path) -> None:
+    """Each call takes a tenth of a second and a few steps: the progress handler (every
+    10,000 steps) would see the clock after minutes; the watchdog stops it at 2 s."""
+    sql = (
+        f"SELECT length(printf('%.*c', 30000000 + a.rowid + b.rowid, 'a')) AS item_id, {FIELDS} "
+        "FROM items a, items b"
+    )
+    rows = [(f"i{n:02d}", "x", "1", "no") for n in range(100)]
+    pkg = make_package(tmp_path / "pkg", [PRICES], {PRICES["sqlPath"]: sql}, rows)
+    env = {"ZONEDATA_MAX_SQL_SECONDS": "2"}
+    outcome = run_cli("release", str(pkg), "--out", str(tmp_path / "dist"), env=env, timeout=30)
+    outcome.assert_clean_failure(2)
+    assert "derived table 'item_prices' is refused: derived/item_prices.sql" in outcome.output
+    assert "stopped after 1,000,000,000 steps or 2 s of work" in outcome.output, outcome.output
+
+
+def test_instr_and_replace_of_long_texts_take_linear_time(tmp_path: Path) -> None:
+    """SQLite's instr and replace compare the pattern at every place (28 s for these 2 MB
+    at 35 GB/s); zonedata's search them in linear time, with SQLite's results."""
+    code = textwrap.dedent(
+        """
+        import sqlite3, time
+        from zonedata.sqlguard import BoundedConnection, guard
+        con = sqlite3.connect(":memory:", isolation_level=None, factory=BoundedConnection)
+        guard(con, declared=True)
+        start = time.monotonic()
+        big = "SELECT printf('%.*c', 2000000, 'a') AS s"
+        print(con.execute(f"SELECT instr(s, substr(s, 1000001) || 'b') FROM ({big})").fetchone())
+        print(con.execute(f"SELECT length(replace(s, substr(s, 1000001) || 'b', 'x')) FROM ({big})").fetchone())
+        print(con.execute(
+            "SELECT instr('héllo', 'l'), instr(x'0102', x'02'), instr(12.5, '.'), "
+            "replace('a-b', '-', '_'), replace(12.5, '.', ','), replace('a', '', 'b'), "
+            "replace(NULL, 'a', 'b'), 'Ab' LIKE 'a%', 'a_b' LIKE 'a!_b' ESCAPE '!', "
+            "'ab' GLOB 'A*', trim('xxaxx', 'x'), rtrim('a  ')"
+        ).fetchone())
+        print(time.monotonic() - start < 5)
+        """
+    )
+    outcome = run_python(code, env={"ZONEDATA_MAX_SQL_SECONDS": "5"}, timeout=30)
+    assert outcome.code == 0, outcome.output
+    assert outcome.stdout.splitlines() == [
+        "(0,)",
+        "(2000000,)",
+        "(3, 2, 3, 'a_b', '12,5', 'a', None, 1, 1, 0, 'a', 'a')",
+        "True",
+    ]
 
 
 @pytest.mark.parametrize("sql_path", ["../outside.sql", "derived/link.sql"])

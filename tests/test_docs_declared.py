@@ -221,6 +221,19 @@ HOSTILE = {
         _one("notes/x.md", queries={"q": "notes/q.sql"}),
         "x: query q (notes/q.sql): the query is not authorized",
     ),
+    "a query that reads a pragma": (
+        {
+            "notes/x.md": "{{ queries.q }}",
+            "notes/q.sql": "SELECT * FROM pragma_table_info('stations')",
+        },
+        _one("notes/x.md", queries={"q": "notes/q.sql"}),
+        "x: query q (notes/q.sql): the query is not authorized",
+    ),
+    "a query that asks the SQLite version": (
+        {"notes/x.md": "{{ queries.q }}", "notes/q.sql": "SELECT sqlite_version() AS v"},
+        _one("notes/x.md", queries={"q": "notes/q.sql"}),
+        "x: query q (notes/q.sql): the query is not authorized",
+    ),
     "a document written outside the docs folder": (
         {"notes/x.md": "x"},
         _one("notes/x.md", path="../../x.md"),
@@ -261,6 +274,30 @@ def test_a_hostile_declaration_is_refused_and_nothing_is_written(tmp_path: Path,
     assert code == 2, stderr
     assert message in stderr, stderr
     assert "Traceback" not in stderr
+    assert not out.exists()
+
+
+#: a query whose sort holds about 64 values of 20 MB: 1.3 GB without a bound on memory
+HUNGRY_SQL = (
+    "SELECT length(x) AS n FROM (SELECT hex(zeroblob(10000000)) || a.name || b.name || c.name "
+    "|| d.name || e.name || f.name AS x FROM stations a, stations b, stations c, stations d, "
+    "stations e, stations f ORDER BY x DESC) LIMIT 1"
+)
+
+
+def test_a_query_that_needs_too_much_memory_is_refused(tmp_path: Path) -> None:
+    from tests.hostile import run_cli
+
+    files = {"notes/x.md": "{{ queries.q }}", "notes/q.sql": HUNGRY_SQL}
+    root = stations(tmp_path / "pkg", _one("notes/x.md", queries={"q": "notes/q.sql"}), files)
+    out = tmp_path / "out"
+    env = {"ZONEDATA_MAX_SQL_MEMORY_BYTES": str(64 << 20)}
+    outcome = run_cli("docs", "--package", str(root), "--out-dir", str(out), env=env)
+    outcome.assert_clean_failure(2)
+    assert (
+        "x: query q (notes/q.sql): the query needs more memory than the 67,108,864 bytes a "
+        "query may take (ZONEDATA_MAX_SQL_MEMORY_BYTES)"
+    ) in outcome.stderr, outcome.output
     assert not out.exists()
 
 

@@ -77,6 +77,11 @@ class Limits:
     max_value_bytes: int = _bound(
         64 * _MiB, "ZONEDATA_MAX_VALUE_BYTES", "bytes of one value read from a release database"
     )
+    max_sql_memory_bytes: int = _bound(
+        512 * _MiB,
+        "ZONEDATA_MAX_SQL_MEMORY_BYTES",
+        "bytes of memory SQLite may take for one query a package declares, besides its database",
+    )
     max_rule_declarations: int = _bound(
         1000,
         "ZONEDATA_MAX_RULE_DECLARATIONS",

@@ -20,7 +20,7 @@ from collections.abc import Iterator
 
 from zonedata.descriptor.fieldtypes import sqlite_type
 from zonedata.descriptor.package import Table
-from zonedata.sqlguard import guard
+from zonedata.sqlguard import BoundedConnection, guard
 
 #: The release database's catalogue tables: (tables, fields).
 CATALOGUE_TABLES = ("_tables", "_fields")
@@ -110,14 +110,14 @@ def empty_derivation_database(tables: list[Table]) -> Iterator[sqlite3.Connectio
     Raises ``sqlite3.Error`` if SQLite cannot hold the tables (validation reports why:
     name-reserved, field-name-twin).
     """
-    con = sqlite3.connect(":memory:", isolation_level=None)
+    con = sqlite3.connect(":memory:", isolation_level=None, factory=BoundedConnection)
     try:
         for statement in schema_statements(tables):
             con.execute(statement)
         con.execute(attach_text_sql())
         for t in tables:
             con.execute(text_table_sql(t))
-        guard(con)
+        guard(con, declared=True)
         yield con
     finally:
         con.close()

@@ -40,7 +40,7 @@ from zonedata.errors import DerivedTableError, InputError, ReleaseError
 from zonedata.limits import Limits, current_limits, env_of
 from zonedata.problems import Problem, make
 from zonedata.release import database
-from zonedata.sqlguard import sql_error
+from zonedata.sqlguard import BoundedConnection, bounded_memory, guard, sql_error
 from zonedata.validate.derived_checks import PROPERTY, Declaration, declarations
 
 if TYPE_CHECKING:
@@ -115,7 +115,7 @@ def derivation_database(
     from zonedata.descriptor.arrow import with_release_schema
 
     tables = [t for t in package.tables if t.name in data]
-    con = sqlite3.connect(":memory:", isolation_level=None)
+    con = sqlite3.connect(":memory:", isolation_level=None, factory=BoundedConnection)
     try:
         typed = [(t, with_release_schema(_arrow(data[t.name]).arrow, t, package)) for t in tables]
         database.fill_database(con, typed, {})
@@ -123,7 +123,7 @@ def derivation_database(
         con.execute(sqlite_schema.attach_text_sql())
         for t in tables:
             _fill_text(con, t, data[t.name])
-        database.guard(con)
+        guard(con, declared=True)
         yield con
     finally:
         con.close()
@@ -195,14 +195,16 @@ def run_query(
         return DerivedTableError(table.name, [_refused(table.name, path, message)], "is refused")
 
     try:
-        cursor = con.execute(sql)
-        names = [c[0] for c in cursor.description or ()]
-        if names != table.field_names:
-            raise refuse(
-                f"the query returns the columns {names[:50]}; the schema has {table.field_names}"
-            )
-        return _fetch(cursor, table.fields, limits, refuse)
-    except sqlite3.Error as e:
+        with bounded_memory(con, limits):
+            cursor = con.execute(sql)
+            names = [c[0] for c in cursor.description or ()]
+            if names != table.field_names:
+                raise refuse(
+                    f"the query returns the columns {names[:50]}; "
+                    f"the schema has {table.field_names}"
+                )
+            return _fetch(cursor, table.fields, limits, refuse)
+    except (sqlite3.Error, MemoryError) as e:  # (SQLite out of memory: MemoryError)
         raise refuse(sql_error(e)) from None
 
 
@@ -256,14 +258,14 @@ def query_rows(
         return list(row)
 
     try:
-        cursor = con.execute(sql)
-        names = [c[0] for c in cursor.description or ()]
-        if len(set(names)) != len(names):
-            raise refuse(f"two columns of the query have one name: {names[:50]}")
-        return [
-            dict(zip(names, r, strict=True)) for r in bounded_rows(cursor, limits, refuse, plain)
-        ]
-    except sqlite3.Error as e:
+        with bounded_memory(con, limits):
+            cursor = con.execute(sql)
+            names = [c[0] for c in cursor.description or ()]
+            if len(set(names)) != len(names):
+                raise refuse(f"two columns of the query have one name: {names[:50]}")
+            rows = bounded_rows(cursor, limits, refuse, plain)
+            return [dict(zip(names, r, strict=True)) for r in rows]
+    except (sqlite3.Error, MemoryError) as e:  # (SQLite out of memory: MemoryError)
         raise refuse(sql_error(e)) from None
 
 
