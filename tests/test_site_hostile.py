@@ -387,11 +387,19 @@ def test_a_declaration_may_be_named_like_a_site_file(tmp_path: Path) -> None:
         "<svg xmlns='http://www.w3.org/2000/svg'><script>alert(document.domain)</script></svg>",
         "<svg xmlns='http://www.w3.org/2000/svg' onload='alert(1)'/>",
         "<svg xmlns='http://www.w3.org/2000/svg'><a href='javascript:alert(1)'>x</a></svg>",
+        # spelled with character references, which the browser decodes
+        "<svg xmlns='http://www.w3.org/2000/svg'>"
+        "<a xlink:href='jav&#x61;script&#x3a;alert(document.domain)'>x</a></svg>",
+        "<svg xmlns='http://www.w3.org/2000/svg'><image href='https://tracker.example/x'/></svg>",
+        # a style sheet: an escaped @import, and a picture fetched from elsewhere
+        '@\\69mport url("https://evil.example/a.css");',
+        "body{background:url(//tracker.example/x.png)}",
     ],
 )
 def test_a_declared_picture_that_runs_code_is_refused(tmp_path: Path, svg: str) -> None:
+    name = "e.css" if svg.startswith(("@", "body")) else "e.svg"
     package = _declare(
-        tmp_path, {"templates": "t", "files": {"logo.svg": "t/e.svg"}}, {"t/e.svg": svg}
+        tmp_path, {"templates": "t", "files": {f"x{name[1:]}": f"t/{name}"}}, {f"t/{name}": svg}
     )
     result = _site(str(package), "--out", str(tmp_path / "site"))
     assert result.code == 2 and "runs no code" in result.stderr, result.output

@@ -11,6 +11,7 @@ missing is left out and reported; one that could run code (a script in an SVG) i
 
 from __future__ import annotations
 
+import html
 import os
 import re
 from collections.abc import Mapping, Sequence
@@ -103,17 +104,43 @@ def _read_files(
         content = read_published(base, source, limit)
         if _active(target, content):
             raise SiteError(
-                f"{PROPERTY}.files: {source[:120]!r} holds a script, an event handler or a "
-                "javascript: link: a picture or style sheet of the site runs no code"
+                f"{PROPERTY}.files: {source[:120]!r} holds a script, an event handler, a "
+                "javascript: link or an address elsewhere: a picture or style sheet of the "
+                "site runs no code and fetches nothing from another site"
             )
         out[target] = content
     return out
 
 
 #: what makes an SVG picture or a style sheet run code in the site's origin
-_ACTIVE = re.compile(rb"<\s*script|\bon[a-z]+\s*=|javascript\s*:|<\s*foreignobject|@import", re.I)
+_ACTIVE = re.compile(
+    r"<\s*script|\bon[a-z]+\s*=|javascript\s*:|<\s*foreignobject|@import|expression\s*\(",
+    re.I,
+)
+#: what makes one fetch from elsewhere: a url() or an href with a scheme or a host
+_EXTERNAL = re.compile(
+    r"url\(\s*[\"']?\s*(?:[a-z][a-z0-9+.-]*:|//)|\bhref\s*=\s*[\"']?\s*(?:[a-z][a-z0-9+.-]*:|//)",
+    re.I,
+)
+#: a CSS escape: a backslash and up to six hex digits (and one blank), or any character
+_CSS_ESCAPE = re.compile(r"\\([0-9a-fA-F]{1,6})\s?|\\(.)", re.S)
 
 
 def _active(target: str, content: bytes) -> bool:
-    """Whether a declared SVG or CSS file could run code (pictures in other formats cannot)."""
-    return target.lower().endswith((".svg", ".css")) and _ACTIVE.search(content) is not None
+    """Whether a declared SVG or CSS file could run code or fetch from elsewhere (pictures
+    in other formats cannot). Character references (``&#x61;``) and CSS escapes
+    (``\\69``) are decoded first, so that a spelling cannot hide what the patterns see."""
+    if not target.lower().endswith((".svg", ".css")):
+        return False
+    text = _decode_css(html.unescape(content.decode("utf-8", "replace")))
+    return _ACTIVE.search(text) is not None or _EXTERNAL.search(text) is not None
+
+
+def _decode_css(text: str) -> str:
+    def one(m: re.Match[str]) -> str:
+        if m.group(1) is None:
+            return m.group(2)
+        code = int(m.group(1), 16)
+        return chr(code) if 0 < code <= 0x10FFFF else "\ufffd"
+
+    return _CSS_ESCAPE.sub(one, text)
