@@ -152,7 +152,8 @@ def docs(
     if unknown:
         _fail(f"no target {unknown[0]!r}; the targets of this package: {', '.join(every)}")
     chosen = [t for n, t in every.items() if not targets or n in targets]
-    chosen = _package_modules(chosen, package, out_dir, explicit=bool(targets))
+    if not check:  # (a check writes nothing)
+        chosen = _package_modules(chosen, package, out_dir, explicit=bool(targets))
     rendered = _render_all(chosen, package, _folder(package, out_dir, package_path), out_dir)
     _refuse_inputs(rendered, package, package_path)
     stale = 0
@@ -201,11 +202,16 @@ def _refuse_inputs(rendered: list[tuple[Path, bytes]], package: Package, path: s
     file, a declared template, query or declaration file (nothing is written)."""
     from zonedata.descriptor.docs_declaration import PROPERTY
     from zonedata.docs.declared import DeclaredDocs
+    from zonedata.errors import DocsError
 
     inputs = {package.base_path / "datapackage.json"}
     inputs |= {package.file(t) for t in package.tables if t.path}
-    if package.descriptor.get(PROPERTY) is not None:
-        declared = DeclaredDocs(package, path).declaration
+    chosen_declared = package.descriptor.get(PROPERTY) is not None
+    try:
+        declared = DeclaredDocs(package, path).declaration if chosen_declared else None
+    except DocsError:  # (no declared document was chosen: all_targets refused it otherwise)
+        declared = None
+    if declared is not None:
         inputs |= {package.base_path / rel for rel in [*declared.templates, *declared.sql]}
         if isinstance(package.descriptor[PROPERTY], str):
             inputs.add(package.base_path / package.descriptor[PROPERTY])
