@@ -11,6 +11,8 @@ missing optional dependency, ``ValueError`` for data that fails validation)::
     │                              file, outside its folder, too large
     ├── UnsafePathError            (also ValueError) a path is not plain relative, or
     │                              leaves its folder
+    ├── TableReadError             a table frictionless reads (another format, dialect,
+    │                              encoding, field type) cannot be read into its cells
     ├── CodegenError               the descriptor cannot be turned into Python names
     ├── SiteError                  the site cannot be built from this input
     ├── DocsError                  a document the package declares cannot be rendered
@@ -89,6 +91,21 @@ class UnsafePathError(ZonedataError, ValueError):
         self.path = path
         self.problem = problem
         super().__init__(f"path {path[:200]!r} {problem}")
+
+
+class TableReadError(ZonedataError):
+    """A table frictionless reads cannot be read into the cells validation's rules check
+    and a release writes (:mod:`zonedata.validate.foreign_read`).
+
+    ``code`` is the rule code validation reports it with (``file-unreadable``,
+    ``file-too-large``, or the refusal of its file: ``file-not-regular``...); ``detail``
+    is the message without the table's path.
+    """
+
+    def __init__(self, shown: str, detail: str, code: str = "file-unreadable") -> None:
+        super().__init__(f"{shown}: {detail}")
+        self.code = code
+        self.detail = detail
 
 
 class CodegenError(ZonedataError):
@@ -273,6 +290,7 @@ __all__ = [
     "ReleaseError",
     "ReleaseExistsError",
     "SiteError",
+    "TableReadError",
     "UnknownTableError",
     "UnsafeFileError",
     "UnsafePathError",

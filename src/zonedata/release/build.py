@@ -64,7 +64,6 @@ from zonedata.descriptor.resolve import read_resolved
 from zonedata.descriptor.sources import compression
 from zonedata.errors import UnsafePathError
 from zonedata.paths import is_entry_below, is_plain_relative, output_folder
-from zonedata.release import foreign_tables
 from zonedata.release.archive import CHECKSUMS, DESCRIPTOR, ZIP_EPOCH_MIN, write_zip
 from zonedata.release.database import write_database
 from zonedata.release.derived import derive_all
@@ -72,6 +71,7 @@ from zonedata.release.errors import ReleaseError, ReleaseExistsError, Validation
 from zonedata.validate import descriptor_checks, publishable
 from zonedata.validate.derived_checks import PROPERTY as DERIVED_PROPERTY
 from zonedata.validate.derived_checks import declarations
+from zonedata.validate.foreign_read import csv_bytes, plain_csv_descriptor
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -852,15 +852,17 @@ def write_tables(
     validated = validated_tables(report)
     typed_tables: list[tuple[Table, pa.Table]] = []
     for t in plan.package.tables:
-        if t.name in validated and not is_plain_file(t):
+        if t.name in report.released:  # read by frictionless
+            t, raw, typed, csv_file = release_foreign_table(
+                folder, plan, t, validated, report.released[t.name], stats[t.name]
+            )
+            out.released[t.name] = t
+        elif t.name in validated and not is_plain_file(t):
             t, raw, typed, csv_file = release_text_table(folder, t, validated, release_pkg)
             out.released[t.name] = t
-        elif t.name in validated:
+        else:
             raw, typed = released_table(validated, t, release_pkg)
             csv_file = copy_csv(folder, plan.package, t, stats[t.name])
-        else:
-            t, raw, typed, csv_file = release_foreign_table(folder, plan, t, stats[t.name])
-            out.released[t.name] = t
         out.tables.append((t.name, typed.num_rows))
         for f in write_table(folder, t, raw, typed):
             out.add(f)
@@ -904,24 +906,27 @@ def release_text_table(
     written from the cells validation read (UTF-8, comma, LF), its resource without the
     source file's dialect and compression. (release table, text, typed, CSV file)."""
 
-    released = Table.from_descriptor(foreign_tables.plain_csv_descriptor(table.descriptor))
+    released = Table.from_descriptor(plain_csv_descriptor(table.descriptor))
     raw, typed = released_table(validated, table, package)
     columns = [raw.column(n).to_pylist() for n in released.field_names]
-    data = foreign_tables.csv_bytes(released.field_names, columns)
+    data = csv_bytes(released.field_names, columns)
     return released, raw, typed, _write(folder / table_file(table.name, "csv"), data)
 
 
 def release_foreign_table(
-    folder: Path, plan: _Plan, table: Table, before: tuple[int, int] | None
+    folder: Path,
+    plan: _Plan,
+    table: Table,
+    validated: dict[str, tuple[pa.Table, pa.Table]],
+    released: Table,
+    before: tuple[int, int] | None,
 ) -> tuple[Table, pa.Table, pa.Table, ReleasedFile]:
     """A table validation left to frictionless (a field type or option, a format the fast
-    path does not read): read again by :mod:`zonedata.release.foreign_tables`; its CSV
-    file is written from the values read. (release table, text, typed, CSV file)."""
+    path does not read): its CSV file is written from the cells validation read
+    (:mod:`zonedata.validate.foreign_read`), as ``released`` describes it. (release table,
+    text, typed, CSV file)."""
 
     package = plan.package
-    released, raw, typed, data = foreign_tables.read_table(
-        package.descriptor, package.base_path, table
-    )
     if table.path and before is not None and _source_stat(package.file(table)) != before:
         raise ReleaseError(
             f"{package.file(table)} changed while the release was built; build it again"
@@ -931,9 +936,9 @@ def release_foreign_table(
         base_path=package.base_path,
         tables=(released,),
     )
-    from zonedata.descriptor.arrow import with_release_schema
-
-    typed = with_release_schema(typed, released, release_pkg)
+    raw, typed = released_table(validated, released, release_pkg)
+    columns = [raw.column(n).to_pylist() for n in released.field_names]
+    data = csv_bytes(released.field_names, columns)
     return released, raw, typed, _write(folder / table_file(table.name, "csv"), data)
 
 

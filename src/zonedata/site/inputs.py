@@ -32,7 +32,6 @@ from zonedata.paths import is_plain_relative
 from zonedata.release import reader
 from zonedata.release.archive import CHECKSUMS, DESCRIPTOR
 from zonedata.release.derived import derive_all
-from zonedata.release.foreign_tables import read_table
 from zonedata.site.publish import (
     PACKAGE_TYPES,
     RELEASE_TYPES,
@@ -41,6 +40,7 @@ from zonedata.site.publish import (
     type_allowed,
 )
 from zonedata.validate.engine import validate_package
+from zonedata.validate.foreign_read import read_table
 from zonedata.validate.render import render
 
 if TYPE_CHECKING:

@@ -72,6 +72,9 @@ class Report:
     #: schema inline, an inferred one where none was given), without the resources that
     #: are not read as tables; ``None`` if it could not be read
     descriptor: dict[str, Any] | None = field(default=None, repr=False)
+    #: the tables frictionless read (:mod:`zonedata.validate.foreign_read`), as their
+    #: release describes them; their :attr:`data` holds the cells it read
+    released: dict[str, Table] = field(default_factory=dict, repr=False)
 
     @property
     def errors(self) -> list[Problem]:
@@ -136,7 +139,7 @@ def validate_package(
     report.problems = descriptor_checks.with_lines(report.problems, p, shown, descriptor)
     if package is None:
         return report
-    report.problems.extend(semantic_problems)
+    report.problems.extend(_at_rows(semantic_problems, report))
     report.problems = locate(_in_parts(report.problems, report.parts), skip=report.unlocated)
     return report
 
@@ -223,6 +226,7 @@ def _layers(
         # while the schema layer's imports are still under way (see validate_package).
         # The problems are reported table by table, as if each table went through both.
         scans: list[tuple[Table, Path, str, structure.FileScan] | Problem] = []
+        valid_foreign: list[tuple[Table, str]] = []
         for i, table in enumerate(package.tables):
             if table.name in resolved.documents and table.name not in unsafe - skipped:
                 # a document, not a table: frictionless checks its file
@@ -245,6 +249,8 @@ def _layers(
                 )
                 scans.extend(checked.problems)
                 report.rows += checked.rows
+                if not any(q.severity == "error" for q in checked.problems):
+                    valid_foreign.append((table, shown_file))
                 continue
             if sources.compression(table.descriptor, table.path):
                 report.unlocated.add(_shown_file(package, table))
@@ -272,8 +278,48 @@ def _layers(
         report.problems.extend(schema_checks.check_foreign_keys(report.data))
         for td in report.data.values():  # (the foreign keys were their only reader)
             td.distinct.clear()
+        # the tables frictionless found valid (and so their keys), read as a release
+        # writes them, for the rules
+        _read_foreign(report, descriptor, package.base_path, valid_foreign)
         release_unused()
     return package
+
+
+def _read_foreign(
+    report: Report, descriptor: dict[str, Any], base: Path, tables: list[tuple[Table, str]]
+) -> None:
+    """The tables frictionless found valid, read into ``report.data`` (see
+    :mod:`zonedata.validate.foreign_read`); what keeps one from being read is reported."""
+    if not tables:
+        return
+    from zonedata.validate import foreign_read
+
+    for table, shown_file in tables:
+        td, problems = foreign_read.table_data(descriptor, base, table, shown_file)
+        report.problems.extend(problems)
+        if td is not None:
+            report.data[table.name] = td
+            report.released[table.name] = Table.from_descriptor(
+                foreign_read.release_descriptor(table.descriptor)
+            )
+
+
+def _at_rows(problems: list[Problem], report: Report) -> list[Problem]:
+    """The rules' problems in a table frictionless read: at its row (frictionless' row
+    number, the rules' "line"), and at that line only in a CSV file."""
+    if not report.released:
+        return problems
+    from zonedata.validate.foreign_read import lines_known
+
+    known = {
+        name: lines_known(td.table) for name, td in report.data.items() if name in report.released
+    }
+    out = []
+    for p in problems:
+        if p.table in known and p.line is not None:
+            p = p.with_(row=p.line, line=p.line if known[p.table] else None)
+        out.append(p)
+    return out
 
 
 def _site_tables(descriptor: dict[str, Any], package: Package) -> dict[str, list[str]]:

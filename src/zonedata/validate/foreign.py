@@ -194,7 +194,7 @@ def check_with_frictionless(
         from frictionless import system
 
         with system.use_context(trusted=False):
-            package = FPackage(_for_frictionless(descriptor), basepath=str(base))
+            package = FPackage(for_frictionless(descriptor), basepath=str(base))
             resource = package.get_resource(table.name)
             report = resource.validate(limit_errors=LIMIT_ERRORS)
     except Exception as e:  # frictionless refuses the resource before reading any row
@@ -236,7 +236,7 @@ def check_document(resource_d: dict[str, Any], base: Path, name: str, display: s
     return Checked([_problem(e, name, display, fmt) for e in errors])
 
 
-def _for_frictionless(descriptor: dict[str, Any]) -> dict[str, Any]:
+def for_frictionless(descriptor: dict[str, Any]) -> dict[str, Any]:
     """The descriptor as frictionless reads it: v1 keys as lists, and every resource
     with a schema a table (frictionless would otherwise take a ``.json`` file for a
     JSON document and check none of its rows)."""
