@@ -35,6 +35,7 @@ from zonedata.validate import (
     descriptor_checks,
     docs_checks,
     foreign,
+    foreign_read,
     profile,
     publishable,
     site_checks,
@@ -292,8 +293,6 @@ def _read_foreign(
     :mod:`zonedata.validate.foreign_read`); what keeps one from being read is reported."""
     if not tables:
         return
-    from zonedata.validate import foreign_read
-
     for table, shown_file in tables:
         td, problems = foreign_read.table_data(descriptor, base, table, shown_file)
         report.problems.extend(problems)
@@ -309,10 +308,10 @@ def _at_rows(problems: list[Problem], report: Report) -> list[Problem]:
     number, the rules' "line"), and at that line only in a CSV file."""
     if not report.released:
         return problems
-    from zonedata.validate.foreign_read import lines_known
-
     known = {
-        name: lines_known(td.table) for name, td in report.data.items() if name in report.released
+        name: foreign_read.lines_known(td.table)
+        for name, td in report.data.items()
+        if name in report.released
     }
     out = []
     for p in problems:
