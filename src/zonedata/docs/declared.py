@@ -55,11 +55,11 @@ from zonedata.docs import md_code, md_escape
 from zonedata.errors import DocsError, SiteError, ZonedataError
 
 if TYPE_CHECKING:
-    from jinja2.sandbox import SandboxedEnvironment
     from markupsafe import Markup
 
     from zonedata.descriptor.package import Package, Table
     from zonedata.release.derived import Derived
+    from zonedata.site.sandbox import BoundedSandbox
     from zonedata.validate.tabledata import TableData
 
 #: The descriptor's custom property that declares the documents.
@@ -338,7 +338,7 @@ def _text_rows(package: Package, t: Table, data: TableData | None) -> list[dict[
 # --- the environments ---------------------------------------------------------------------
 
 
-def environment(templates: dict[str, str], path: str) -> SandboxedEnvironment:
+def environment(templates: dict[str, str], path: str) -> BoundedSandbox:
     """The site's sandbox, escaping for the kind of document written at ``path``: XML
     for ``.svg``; Markdown for ``.md`` (the engine's autoescaping keeps markup, a macro's
     output say, as it is, and :func:`markdown` escapes every other printed value)."""
