@@ -14,10 +14,14 @@ import json
 from pathlib import Path
 
 import pytest
+from markupsafe import Markup
 
 from tests.hostile import run_cli, run_python
 from tests.test_docs_declared import _one, stations
 from tests.test_site_hostile import _declare
+from zonedata.docs.declared import environment
+from zonedata.errors import DocsError
+from zonedata.site.render import render_template
 
 SECONDS = "ZONEDATA_MAX_RENDER_SECONDS"
 CHARS = "ZONEDATA_MAX_RENDER_CHARS"
@@ -163,3 +167,82 @@ def test_a_declared_page_that_never_ends_is_refused(tmp_path: Path) -> None:
     result.assert_clean_failure(2)
     assert "template t/p.html: rendering took longer than 1 s" in result.stderr
     assert not out.exists()
+
+
+# -- Markdown: only |md_code and |safe are raw ------------------------------------------------
+
+CELL = "[click](javascript:alert(1)) <img src=x onerror=alert(1)> | *x* _y_"
+ESCAPED = r"\[click\](javascript:alert(1)) \<img src=x onerror=alert(1)\> \| \*x\* \_y\_"
+
+
+def _md(template: str, **context: object) -> str:
+    return render_template(
+        environment({"t": template}, "x.md"), "t", {"v": CELL, **context}, DocsError
+    )
+
+
+@pytest.mark.parametrize(
+    "template",
+    [
+        "{{ v }}",
+        "{{ v|e }}",
+        "{{ v|escape }}",
+        "{{ v|forceescape }}",
+        "{{ v|e|e }}",
+        "{{ [v]|join }}",
+        "{{ v|string }}",
+        "{{ v|trim }}",
+    ],
+)
+def test_every_filter_but_md_code_and_safe_escapes_for_markdown(template: str) -> None:
+    assert _md(template) == ESCAPED
+
+
+@pytest.mark.parametrize(
+    "template",
+    [
+        '{{ "a"|md_code ~ v }}',
+        '{{ "a"|safe ~ v }}',
+        '{{ "a"|safe + v }}',
+        '{{ "a%s"|safe % v }}',
+        '{{ "a%s"|safe|format(v) }}',
+        '{{ ("a{}"|safe).format(v) }}',
+        '{{ "a_"|safe|replace("_", v) }}',
+        '{% macro m() %}a_{% endmacro %}{{ m()|replace("_", v) }}',
+        "{% macro m() %}a{% endmacro %}{{ m() ~ v }}",
+        "{% macro m() %}a{% endmacro %}{{ m() + v }}",
+        "{% macro m() %}a{}{% endmacro %}{{ m().format(v) }}",
+        "{% set b %}a%s{% endset %}{{ b % v }}",
+    ],
+)
+def test_text_joined_to_markup_is_escaped_for_markdown(template: str) -> None:
+    """Jinja escapes text joined to markup for HTML, which leaves a link live and a
+    pipe that splits a cell: in Markdown it is escaped for Markdown."""
+    out = _md(template)
+    assert out.endswith(ESCAPED) and out.removesuffix(ESCAPED) in ("a", "`a`"), out
+
+
+def test_tojson_is_escaped_for_markdown() -> None:
+    assert _md("{{ {'k': v}|tojson }}") == '{"k": "' + ESCAPED + '"}'
+
+
+@pytest.mark.parametrize("name", ["urlize", "xmlattr"])
+def test_filters_that_make_html_are_refused_in_markdown(name: str) -> None:
+    with pytest.raises(DocsError, match=f"template t: \\|{name} makes HTML, which a Markdown"):
+        _md(f"{{{{ v|{name} }}}}")
+
+
+def test_md_code_and_safe_are_raw() -> None:
+    assert _md('{{ v|safe }} {{ "a|b"|md_code }}') == CELL + r" `a\|b`"
+    assert isinstance(_md("{{ v|safe }}"), str) and not isinstance(_md("x"), Markup)
+
+
+def test_a_declared_document_escapes_what_e_prints(tmp_path: Path) -> None:
+    """The finding, end to end: a cell printed with ``|e`` in a table of a document."""
+    template = "| a | b |\n| --- | --- |\n{% for r in tables.stations %}| {{ r.name|e }} | x |\n{% endfor %}"
+    root = stations(tmp_path / "pkg", _one("notes/x.md"), {"notes/x.md": template})
+    out = tmp_path / "out"
+    result = run_cli("docs", "x", "--package", str(root), "--out-dir", str(out))
+    assert result.code == 0, result.output
+    text = (out / "x.md").read_text("utf-8")
+    assert r"North \| \*Hill\* \[x\](http://e.test) \<script\>alert(1)\</script\> | x |" in text
