@@ -79,6 +79,12 @@ HOSTILE = {
     "{% endfor %}": ITEMS,
     '{% set ns = namespace(s="x") %}{% for i in range(64) %}{% set ns.s = "%s%s" % (ns.s, ns.s) %}'
     "{% endfor %}": CHARS,
+    # (a generator over the list itself: the list or the clock, whichever comes first)
+    "{% set l = [1] %}{% for i in range(64) %}{% set _ = l.extend(l|map(attribute='real')) %}"
+    "{% endfor %}": "(the bound ZONEDATA_MAX_",
+    # templates that include themselves twice, to a depth no loop, call or print counts
+    "{% with n = [n] %}{% if n != [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]] %}"
+    '{% include "t" %}{% include "t" %}{% endif %}{% endwith %}': SECONDS,
     # a list of a million references to one long text, printed, joined or made JSON
     BIG + "{% set l = [s] * 1000000 %}{{ l }}": "the text of a value",
     BIG + "{% set l = [s] * 1000000 %}{{ l|string }}": "the text of a value",
@@ -112,7 +118,7 @@ from zonedata.errors import DocsError
 from zonedata.site.render import render_template
 env = environment({{"t": {json.dumps(template)}}}, {path!r})
 try:
-    out = render_template(env, "t", {{}}, DocsError)
+    out = render_template(env, "t", {{"n": 1}}, DocsError)
 except DocsError as e:
     print("refused:", e)
 else:

@@ -144,9 +144,19 @@ class BoundedSandbox(SandboxedEnvironment):
         self.deadline = time.monotonic() + self.limits.max_render_seconds
         self.printed = 0
         try:
-            return self.get_template(name).render(context)
+            return str(self.get_template(name).render(context))
         finally:
             self.deadline = None
+
+    def get_template(self, *args: Any, **kwargs: Any) -> Any:
+        # (an include, an import or an extends: templates that include each other twice
+        # make a tree of renderings that need not call, print or loop)
+        self.check_time()
+        return super().get_template(*args, **kwargs)
+
+    def select_template(self, *args: Any, **kwargs: Any) -> Any:
+        self.check_time()
+        return super().select_template(*args, **kwargs)
 
     def _generate(self, source: nodes.Template, *args: Any, **kwargs: Any) -> Any:
         return super()._generate(_Bounding().visit(source), *args, **kwargs)  # type: ignore[misc]
@@ -251,8 +261,10 @@ class BoundedSandbox(SandboxedEnvironment):
         a generator made a list)."""
         owner: Any = getattr(obj, "__self__", None)
         name = getattr(obj, "__name__", "")
-        if isinstance(owner, list) and name in ("append", "insert", "extend"):
-            added = len(args[-1]) if name == "extend" and hasattr(args[-1], "__len__") else 1
+        if isinstance(owner, list) and name in ("append", "insert", "extend") and args:
+            if name == "extend":  # (a generator over the list itself would never end)
+                args = (list(args[0]), *args[1:])
+            added = len(args[0]) if name == "extend" else 1
             self.check_count(len(owner) + added, "a list")
         if not _is_text(owner):
             return args
