@@ -95,6 +95,22 @@ class Limits:
         "ZONEDATA_MAX_DERIVED_BYTES",
         "bytes of the cells of one table a release derives by SQL",
     )
+    max_render_seconds: float = _bound(
+        60.0,
+        "ZONEDATA_MAX_RENDER_SECONDS",
+        "seconds a template may take to render one site page or declared document",
+    )
+    max_render_chars: int = _bound(
+        50_000_000,
+        "ZONEDATA_MAX_RENDER_CHARS",
+        "characters of one site page or declared document, and of any text its template makes",
+    )
+    max_template_items: int = _bound(
+        1_000_000,
+        "ZONEDATA_MAX_TEMPLATE_ITEMS",
+        "a width, count or repeat a template asks for (`*`, `center`, a `format` field), "
+        "and items of a list it makes (`*`, `+`, `append`, `extend`)",
+    )
     child_seconds: float = _bound(
         300.0,
         "ZONEDATA_CHILD_SECONDS",

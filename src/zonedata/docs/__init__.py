@@ -99,22 +99,27 @@ def _resolve(spec: str) -> object:
     return getattr(importlib.import_module(module), attr)
 
 
+#: what md_escape changes besides underscores: a backslash before each of \\ | * [ ] < > `,
+#: a space for a line break
+_MD_TABLE = {ord(c): "\\" + c for c in "\\|*[]<>`"} | {ord("\r"): " ", ord("\n"): " "}
+#: an underscore that does not sit between two letters or digits
+_MD_UNDERSCORE = re.compile(r"(?<![^\W_])_|_(?![^\W_])")
+#: any character md_escape may change
+_MD_ANY = re.compile(r"[\\|*\[\]<>`\r\n_]")
+
+
 def md_escape(text: str) -> str:
-    """Escape text for a Markdown table cell: pipes, brackets, emphasis, HTML, line breaks."""
-    out = []
-    for i, ch in enumerate(text):
-        if ch in "\\|*[]<>`":
-            out.append("\\" + ch)
-        elif ch == "_":
-            # an underscore inside a word (city_id) never emphasises; escape only the others
-            before = text[i - 1] if i > 0 else " "
-            after = text[i + 1] if i + 1 < len(text) else " "
-            out.append("_" if before.isalnum() and after.isalnum() else "\\_")
-        elif ch in "\r\n":
-            out.append(" ")
-        else:
-            out.append(ch)
-    return "".join(out)
+    """Escape text for a Markdown table cell: pipes, brackets, emphasis, HTML, line breaks.
+
+    An underscore inside a word (``city_id``) never emphasises, so only the others are
+    escaped. (One pass of ``str.translate`` and one of a regular expression: no list
+    of characters, whatever the length of the text.)
+    """
+    if not _MD_ANY.search(text):
+        return text
+    # translate keeps letters and digits and makes no new ones, so the underscores'
+    # neighbours are as alphanumeric after it as before
+    return _MD_UNDERSCORE.sub(r"\\_", text.translate(_MD_TABLE))
 
 
 def md_code(text: str) -> str:

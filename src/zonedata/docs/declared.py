@@ -36,9 +36,11 @@ Escaping is the engine's, by the suffix of the document's file: in an ``.svg`` e
 printed value is escaped for XML (autoescaping); in an ``.md`` every printed value is
 escaped for Markdown (:func:`zonedata.docs.md_escape`: pipes, emphasis, brackets, HTML,
 line breaks), except a value marked as markup: ``|md_code`` (an inline code span) and
-``|safe`` (deliberate raw output). ``|join`` escapes each item that is not markup. Print
-the parts of a line one by one rather than concatenating them with ``~`` (a concatenation
-is plain text, escaped as a whole).
+``|safe`` (deliberate raw output). ``|e``, ``|escape`` and ``|tojson`` escape for
+Markdown too, ``|urlize`` and ``|xmlattr`` (HTML) are refused, ``|join`` escapes each item
+that is not markup, and text joined to markup (``~``, ``|format``...) is escaped for
+Markdown (:mod:`zonedata.docs.markdown_sandbox`). Rendering is bounded in time and size
+(:mod:`zonedata.site.sandbox`).
 """
 
 from __future__ import annotations
@@ -46,22 +48,19 @@ from __future__ import annotations
 import copy
 import os
 import sqlite3
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 from zonedata.descriptor.docs_declaration import Document, read_declaration
-from zonedata.docs import md_code, md_escape
 from zonedata.errors import DocsError, SiteError, ZonedataError
 from zonedata.limits import current_limits
 
 if TYPE_CHECKING:
-    from jinja2.sandbox import SandboxedEnvironment
-    from markupsafe import Markup
-
     from zonedata.descriptor.package import Package, Table
     from zonedata.release.derived import Derived
+    from zonedata.site.sandbox import BoundedSandbox
     from zonedata.validate.tabledata import TableData
 
 # --- rendering ----------------------------------------------------------------------------
@@ -190,41 +189,21 @@ def _text_rows(package: Package, t: Table, data: TableData | None) -> list[dict[
 # --- the environments ---------------------------------------------------------------------
 
 
-def environment(templates: dict[str, str], path: str) -> SandboxedEnvironment:
+def environment(templates: dict[str, str], path: str) -> BoundedSandbox:
     """The site's sandbox, escaping for the kind of document written at ``path``: XML
-    for ``.svg``; Markdown for ``.md`` (the engine's autoescaping keeps markup, a macro's
-    output say, as it is, and :func:`markdown` escapes every other printed value)."""
+    for ``.svg``; Markdown for ``.md`` (:mod:`zonedata.docs.markdown_sandbox`: the
+    engine's autoescaping keeps markup, a macro's output say, as it is, and every other
+    printed value is escaped for Markdown, by ``|e`` too)."""
     from zonedata.site.render import environment as sandbox
 
     if PurePosixPath(path).suffix == ".md":
-        env = sandbox(templates, finalize=markdown)
-        env.filters.update(md_code=_md_code, join=_md_join)
+        from zonedata.docs.markdown_sandbox import FILTERS, MarkdownMarkup, markdown
+
+        env = sandbox(templates, finalize=markdown, markup=MarkdownMarkup)
+        env.filters.update(FILTERS)
         return env
     return sandbox(templates, finalize=_blank_none)
 
 
-def markdown(value: object) -> Markup:
-    """A printed value, escaped for Markdown unless it is markup (``|md_code``, ``|safe``,
-    a macro's output)."""
-    from markupsafe import Markup
-
-    if isinstance(value, Markup):
-        return value
-    return Markup(md_escape(str(_blank_none(value))))
-
-
 def _blank_none(value: object) -> object:
     return "" if value is None else value
-
-
-def _md_code(value: object) -> Markup:
-    from markupsafe import Markup
-
-    return Markup(md_code(str(_blank_none(value))))
-
-
-def _md_join(items: Iterable[Any], d: object = "") -> Markup:
-    """``join`` for Markdown: the items and the separator escaped unless they are markup."""
-    from markupsafe import Markup
-
-    return Markup(str(markdown(d)).join(str(markdown(item)) for item in items))

@@ -2,10 +2,11 @@
 
 The toolkit's templates (``zonedata/...``, shipped in ``zonedata/site/templates``) make
 the pages of any package: home, tables, one page per table. A dataset's own templates
-(see :mod:`zonedata.site.declared`) run in the same :class:`SandboxedEnvironment` and see
-plain data only (strings, numbers, lists and dicts): the package's metadata and its
-tables as lists of rows. No code here escapes by hand: the engine does. Nothing reads the
-clock or the environment: same input, same bytes.
+(see :mod:`zonedata.site.declared`) run in the same sandbox (Jinja2's, bounded in time
+and size: :mod:`zonedata.site.sandbox`) and see plain data only (strings, numbers, lists
+and dicts): the package's metadata and its tables as lists of rows. No code here escapes
+by hand: the engine does. Only the render deadline reads the clock, and nothing reads
+the environment but the bounds: same input, same bytes.
 """
 
 from __future__ import annotations
@@ -22,7 +23,9 @@ from zonedata.site.declared import Declaration
 from zonedata.site.inputs import SiteInput
 
 if TYPE_CHECKING:
-    from jinja2.sandbox import SandboxedEnvironment
+    from markupsafe import Markup
+
+    from zonedata.site.sandbox import BoundedSandbox
 
 
 HTTP_URL = re.compile(r"https?://[^\s\"'<>\\]+")
@@ -71,48 +74,25 @@ def most_common(values: Iterable[str]) -> str:
     return counts.most_common(1)[0][0] if counts else ""
 
 
-#: the longest text or list a template may make by multiplying or raising to a power
-MAX_PRODUCT = 1_000_000
-
-
-def _bounded_sandbox_class() -> type[SandboxedEnvironment]:
-    from jinja2.exceptions import SecurityError
-    from jinja2.sandbox import SandboxedEnvironment
-
-    class BoundedSandbox(SandboxedEnvironment):
-        """Jinja's sandbox, with ``*`` and ``**`` bounded: a declared template cannot make
-        a text of gigabytes (``'x' * 3000000000``) or a number of millions of digits."""
-
-        intercepted_binops = frozenset({"*", "**"})
-
-        def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
-            if operator == "**" and abs(right) > 1000:
-                raise SecurityError(f"the power {right} is too large")
-            if operator == "*":
-                size = [len(x) for x in (left, right) if isinstance(x, str | list | tuple)]
-                count = [x for x in (left, right) if isinstance(x, int)]
-                if size and count and size[0] * abs(count[0]) > MAX_PRODUCT:
-                    raise SecurityError(f"a product longer than {MAX_PRODUCT:,} items")
-            return super().call_binop(context, operator, left, right)
-
-    return BoundedSandbox
-
-
 def environment(
     templates: dict[str, str],
     *,
     autoescape: bool = True,
     finalize: Callable[[Any], Any] | None = None,
-) -> SandboxedEnvironment:
-    """The sandbox: the toolkit's templates under ``zonedata/``, the dataset's by path.
+    markup: type[Markup] | None = None,
+) -> BoundedSandbox:
+    """The sandbox (:class:`zonedata.site.sandbox.BoundedSandbox`: bounded in time and
+    size): the toolkit's templates under ``zonedata/``, the dataset's by path.
 
     HTML pages escape every printed value for HTML (``autoescape``); a document of
     another kind (:mod:`zonedata.docs.declared`) gives its own ``finalize``, which every
-    printed value goes through instead.
+    printed value goes through instead, and its own class of ``markup`` (whose
+    ``escape`` escapes for its kind).
     """
     from jinja2 import ChoiceLoader, DictLoader, PackageLoader, PrefixLoader
+    from markupsafe import Markup
 
-    _BoundedSandbox = _bounded_sandbox_class()
+    from zonedata.site.sandbox import BoundedSandbox, bounded_finalize
 
     loader = ChoiceLoader(
         [
@@ -120,14 +100,15 @@ def environment(
             DictLoader(templates),
         ]
     )
-    env = _BoundedSandbox(
+    env = BoundedSandbox(
         loader=loader,
         autoescape=autoescape,
-        finalize=finalize,
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        markup=markup or Markup,
     )
+    env.finalize = bounded_finalize(env, finalize)
     env.filters.update(
         isolate=isolate,
         sort_natural=sort_natural,
@@ -161,7 +142,7 @@ def render_pages(data: SiteInput, declared: Declaration) -> dict[str, str]:
 
 
 def render_template(
-    env: SandboxedEnvironment,
+    env: BoundedSandbox,
     name: str,
     context: dict[str, Any],
     error: type[ZonedataError] = SiteError,
@@ -171,8 +152,10 @@ def render_template(
     from jinja2 import TemplateError
 
     try:
-        return env.get_template(name).render(context)
-    except (OverflowError, MemoryError, RecursionError) as e:  # the sandbox's own bounds
+        return env.render_bounded(name, context)
+    except (ArithmeticError, LookupError, TypeError, ValueError, MemoryError, RecursionError) as e:
+        # what a template's own code raises (1/0, a text of too many digits...), or the
+        # interpreter's last bounds
         raise error(f"template {name}: {type(e).__name__}: {e}") from None
     except TemplateError as e:
         line = getattr(e, "lineno", None)
