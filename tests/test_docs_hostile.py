@@ -142,3 +142,27 @@ def test_a_trailing_line_break_is_no_name_path_or_summary(tmp_path: Path, key: s
     problems = json.loads(out.stdout)["problems"]
     assert [p["code"] for p in problems] == ["docs-invalid"], problems
     assert f"documents[0].{key}" in problems[0]["message"]
+
+
+@pytest.mark.parametrize("control", ["\x1b", "\x85", "\u2028", "\u2029", "\t"])
+def test_a_summary_holds_no_control_character(tmp_path: Path, control: str) -> None:
+    descriptor = json.loads(json.dumps(DESCRIPTOR))
+    descriptor["zonedata:docs"]["documents"][0]["summary"] = f"s{control}x"
+    pkg = write_package(tmp_path / "pkg", descriptor)
+    out = run_cli("docs", "--package", str(pkg), "--list", timeout=60)
+    assert out.code == 2, out.output
+    assert "summary" in out.output and control not in out.output
+
+
+def test_out_dir_may_not_be_the_toolkits_own_folder(pkg: Path) -> None:
+    import zonedata
+
+    modules = Path(zonedata.__file__).parent
+    link = pkg / "zd"
+    os.symlink(modules, link)
+    before = (modules / "row_types.py").read_bytes()
+    for out_dir in (modules, link):
+        out = run_cli("docs", "--package", str(pkg), "--out-dir", str(out_dir), "row-types")
+        assert out.code == 2, out.output
+        assert "is the zonedata package" in out.output
+    assert (modules / "row_types.py").read_bytes() == before

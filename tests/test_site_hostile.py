@@ -404,3 +404,30 @@ def test_a_declared_picture_that_runs_code_is_refused(tmp_path: Path, svg: str) 
     result = _site(str(package), "--out", str(tmp_path / "site"))
     assert result.code == 2 and "runs no code" in result.stderr, result.output
     assert not (tmp_path / "site").exists()
+
+
+@pytest.mark.parametrize("path", ["INDEX.html", "Tables/index.html", "DOWNLOADS/x.html"])
+def test_a_declared_page_that_differs_from_the_sites_own_only_in_case_is_refused(
+    tmp_path: Path, path: str
+) -> None:
+    package = _declare(
+        tmp_path,
+        {"templates": "t", "pages": [{"path": path, "template": "t/p.html"}]},
+        {"t/p.html": "<p>x</p>"},
+    )
+    result = _site(str(package), "--out", str(tmp_path / "site"))
+    assert result.code == 1, result.output  # validate refuses the package
+    assert "site-invalid" in result.output and "is a path the generic site writes" in result.output
+    assert not (tmp_path / "site").exists()
+
+
+def test_two_declared_pages_that_differ_only_in_case_are_refused(tmp_path: Path) -> None:
+    pages = [
+        {"path": "zones.html", "template": "t/p.html", "nav": "a"},
+        {"path": "Zones.html", "template": "t/p.html", "nav": "b"},
+    ]
+    package = _declare(tmp_path, {"templates": "t", "pages": pages}, {"t/p.html": "<p>x</p>"})
+    result = _site(str(package), "--out", str(tmp_path / "site"))
+    assert result.code == 2, result.output
+    assert "differ only in case" in result.output
+    assert not (tmp_path / "site").exists()

@@ -186,7 +186,17 @@ def _package_modules(
     """The chosen targets, without the generated Python modules of another package than
     the bundled one unless --out-dir says where: they are written into the installed
     zonedata package otherwise, and describe its own tables."""
-    if out_dir is not None or _is_bundled(package):
+    if _is_bundled(package):
+        return chosen
+    if out_dir is not None:
+        from zonedata.docs import package_folder
+
+        if _resolved(Path(out_dir)) == _resolved(package_folder()) and any(
+            t.location == "package" for t in chosen
+        ):
+            _fail(
+                f"--out-dir {out_dir} is the zonedata package: another package's modules would replace its own"
+            )
         return chosen
     modules = [t.name for t in chosen if t.location == "package"]
     if modules and explicit:

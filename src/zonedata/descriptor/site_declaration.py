@@ -102,8 +102,10 @@ def reference_problem(value: str) -> str | None:
 
 
 def is_reserved(path: str) -> bool:
-    """Whether the generic site writes ``path`` itself (or a file in that folder)."""
-    return any(path == r or (r.endswith("/") and path.startswith(r)) for r in RESERVED)
+    """Whether the generic site writes ``path`` itself (or a file in that folder), letter
+    case aside: on a file system that ignores case, ``INDEX.html`` is ``index.html``."""
+    folded = path.casefold()
+    return any(folded == r or (r.endswith("/") and folded.startswith(r)) for r in RESERVED)
 
 
 def is_asset(path: str) -> bool:

@@ -95,4 +95,15 @@ def site_files(data: SiteInput) -> dict[str, bytes]:
         if rel in files or rel.lower() == MARKER:
             raise SiteError(f"two files of the site would be written at {rel!r}")
         files[rel] = content
+    _no_case_twins(files)
     return files
+
+
+def _no_case_twins(files: dict[str, bytes]) -> None:
+    """SiteError for two files whose paths differ only in letter case: on a file system
+    that ignores case (macOS, Windows) one would replace the other."""
+    seen: dict[str, str] = {}
+    for rel in sorted(files):
+        other = seen.setdefault(rel.casefold(), rel)
+        if other != rel:
+            raise SiteError(f"two files of the site, {other!r} and {rel!r}, differ only in case")
