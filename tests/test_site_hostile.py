@@ -394,10 +394,19 @@ def test_a_declaration_may_be_named_like_a_site_file(tmp_path: Path) -> None:
         # a style sheet: an escaped @import, and a picture fetched from elsewhere
         '@\\69mport url("https://evil.example/a.css");',
         "body{background:url(//tracker.example/x.png)}",
+        # the re-sweep's spellings: a namespaced script, a tab in the scheme, an entity,
+        # a backslash for a slash, a comment before the address, image-set()
+        "<svg xmlns='http://www.w3.org/2000/svg'><x:script xmlns:x='http://www.w3.org/2000/svg'>"
+        "alert(1)</x:script></svg>",
+        "<svg xmlns='http://www.w3.org/2000/svg'><a href='java&#9;script:alert(1)'>x</a></svg>",
+        "<!DOCTYPE svg [<!ENTITY a 'java'>]><svg xmlns='http://www.w3.org/2000/svg'/>",
+        "<svg xmlns='http://www.w3.org/2000/svg'><image href='/\\e.example/a.png'/></svg>",
+        'body{background:url(/*x*/"https://e.example/x.png")}',
+        'body{background:image-set("https://e.example/y.png" 1x)}',
     ],
 )
 def test_a_declared_picture_that_runs_code_is_refused(tmp_path: Path, svg: str) -> None:
-    name = "e.css" if svg.startswith(("@", "body")) else "e.svg"
+    name = "e.css" if svg.startswith(("@", "body")) else "e.svg"  # (a style sheet or an SVG)
     package = _declare(
         tmp_path, {"templates": "t", "files": {f"x{name[1:]}": f"t/{name}"}}, {f"t/{name}": svg}
     )

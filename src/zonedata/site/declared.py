@@ -112,28 +112,45 @@ def _read_files(
     return out
 
 
-#: what makes an SVG picture or a style sheet run code in the site's origin
+#: what makes an SVG picture or a style sheet run code in the site's origin (matched on
+#: the decoded text, and on it again with blanks and control characters removed, which
+#: browsers drop inside an address: ``java&#9;script:``); ``script`` with any namespace
 _ACTIVE = re.compile(
-    r"<\s*script|\bon[a-z]+\s*=|javascript\s*:|<\s*foreignobject|@import|expression\s*\(",
+    r"<\s*([a-z0-9_.-]+:)?script|\bon[a-z]+\s*=|javascript:|vbscript:|<\s*([a-z0-9_.-]+:)?foreignobject"
+    r"|@import|expression\(|image-set\(|<!(doctype|entity)",
     re.I,
 )
-#: what makes one fetch from elsewhere: a url() or an href with a scheme or a host
-_EXTERNAL = re.compile(
-    r"url\(\s*[\"']?\s*(?:[a-z][a-z0-9+.-]*:|//)|\bhref\s*=\s*[\"']?\s*(?:[a-z][a-z0-9+.-]*:|//)",
-    re.I,
+#: the addresses a picture or style sheet names: href, src, url()
+_REFERENCE = re.compile(
+    r"""\b(?:href|src)\s*=\s*(["'])(.*?)\1|url\(\s*(["']?)(.*?)\3\s*\)""", re.I | re.S
 )
+#: an address inside the site: a fragment, or a plain relative path (no scheme, no host,
+#: no backslash, which a browser reads as a slash)
+_LOCAL = re.compile(r"#[\w.:-]*|[A-Za-z0-9_][A-Za-z0-9_./-]*(#[\w.:-]*)?")
+#: a CSS comment, removed before anything is looked at
+_CSS_COMMENT = re.compile(r"/\*.*?\*/", re.S)
 #: a CSS escape: a backslash and up to six hex digits (and one blank), or any character
 _CSS_ESCAPE = re.compile(r"\\([0-9a-fA-F]{1,6})\s?|\\(.)", re.S)
+#: blanks and control characters, which a browser drops inside an address
+_BLANKS = re.compile(r"[\x00-\x20\x7f]+")
 
 
 def _active(target: str, content: bytes) -> bool:
     """Whether a declared SVG or CSS file could run code or fetch from elsewhere (pictures
-    in other formats cannot). Character references (``&#x61;``) and CSS escapes
-    (``\\69``) are decoded first, so that a spelling cannot hide what the patterns see."""
+    in other formats cannot). Character references (``&#x61;``), CSS escapes (``\\69``)
+    and comments are decoded or removed first, and every address it names (href, src,
+    url()) must be a fragment or a plain relative path: an allowlist, not a list of the
+    spellings of danger."""
     if not target.lower().endswith((".svg", ".css")):
         return False
-    text = _decode_css(html.unescape(content.decode("utf-8", "replace")))
-    return _ACTIVE.search(text) is not None or _EXTERNAL.search(text) is not None
+    text = _CSS_COMMENT.sub("", _decode_css(html.unescape(content.decode("utf-8", "replace"))))
+    if _ACTIVE.search(text) or _ACTIVE.search(_BLANKS.sub("", text)):
+        return True
+    for m in _REFERENCE.finditer(text):
+        address = _BLANKS.sub("", m.group(2) if m.group(2) is not None else m.group(4) or "")
+        if address and not _LOCAL.fullmatch(address):
+            return True
+    return False
 
 
 def _decode_css(text: str) -> str:
