@@ -107,6 +107,14 @@ HOSTILE = {
     "{% set ns = namespace(n=10**1000) %}{% for i in range(64) %}{% set ns.n = ns.n * ns.n %}"
     "{% endfor %}": "a number of bits",
     "{{ lipsum(10**8) }}": "'lipsum' is undefined",
+    # the re-sweep: short texts kept in a dict a template grows, and a loop printing ""
+    '{% set s = "x"*999999 %}{% set d = {} %}{% for i in range(100000) %}'
+    "{% set _ = d.update({i: s ~ i}) %}{% endfor %}{{ d|length }}": (
+        "the texts the template made add up to more than 200,000,000 characters"
+    ),
+    '{% for a in range(100000) %}{% for b in range(100000) %}{{ "" }}{% endfor %}{% endfor %}': (
+        "the output has more than 4,000,000 pieces"
+    ),
 }
 
 

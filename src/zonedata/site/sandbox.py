@@ -46,6 +46,10 @@ MAX_EXPONENT = 1000
 MAX_JSON_INDENT = 16
 #: how often (in loop iterations or output pieces) the clock is read
 _EVERY = 64
+#: all the texts one rendering makes add up to at most this many times
+#: ``ZONEDATA_MAX_RENDER_CHARS``, and its output to at most this many times
+#: ``ZONEDATA_MAX_TEMPLATE_ITEMS`` pieces
+MADE_FACTOR = 4
 
 
 class TemplateBoundError(SecurityError):
@@ -132,6 +136,7 @@ class BoundedSandbox(SandboxedEnvironment):
         self.deadline: float | None = None
         #: characters printed (``{{ }}``) in this rendering so far, in macros and blocks too
         self.printed = 0
+        self.made = 0
         self._ticks = 0
         self.globals.pop("lipsum", None)  # (it makes any length of text, out of reach)
         self.concat = self._bounded_concat  # type: ignore[method-assign,assignment]
@@ -143,6 +148,7 @@ class BoundedSandbox(SandboxedEnvironment):
         self._bound_filters()
         self.deadline = time.monotonic() + self.limits.max_render_seconds
         self.printed = 0
+        self.made = 0
         try:
             return str(self.get_template(name).render(context))
         finally:
@@ -196,7 +202,20 @@ class BoundedSandbox(SandboxedEnvironment):
         """``value`` (a result) if it is not a text longer than the bound."""
         if _is_text(value):
             self.check_text(len(value))
+            self._count_made(len(value))
         return value
+
+    def _count_made(self, n: int) -> None:
+        """All the texts one rendering makes, kept or not, are at most :data:`MADE_FACTOR`
+        times the bound of one text: texts kept in a dict or list a template grows
+        (``d.update({i: s ~ i})``) are each short, but not all of them together."""
+        self.made += n
+        bound = MADE_FACTOR * self.limits.max_render_chars
+        if self.made > bound:
+            raise TemplateBoundError(
+                f"the texts the template made add up to more than {bound:,} characters "
+                f"({MADE_FACTOR} times the bound {env_of('max_render_chars')})"
+            )
 
     def check_printed(self, value: Any) -> None:
         """``value`` is about to become text (printed, joined, formatted)."""
@@ -223,6 +242,7 @@ class BoundedSandbox(SandboxedEnvironment):
             self.check_printed(p)
         texts = [soft_str(self._markup(p)) for p in parts]
         self.check_text(sum(map(len, texts)))
+        self._count_made(sum(map(len, texts)))
         if eval_ctx.autoescape and any(hasattr(t, "__html__") for t in texts):
             return self.markup("").join(texts)
         return "".join(map(str, texts))
@@ -230,12 +250,18 @@ class BoundedSandbox(SandboxedEnvironment):
     def _bounded_concat(self, pieces: Iterable[str]) -> str:
         """Jinja's ``concat``, which makes a page, a macro's or a block's output."""
         bound, size, out = self.limits.max_render_chars, 0, []
+        most = MADE_FACTOR * self.limits.max_template_items
         for piece in pieces:
             size += len(piece)
             if size > bound:
                 self.check_text(size, "the output")
             self._tick()
             out.append(piece)
+            if len(out) > most:  # (empty pieces too: a loop that prints "" grows the list)
+                raise TemplateBoundError(
+                    f"the output has more than {most:,} pieces ({MADE_FACTOR} times the "
+                    f"bound {env_of('max_template_items')})"
+                )
         return "".join(out)
 
     def _markup(self, value: Any) -> Any:
