@@ -17,11 +17,12 @@ from typing import Any
 from urllib.parse import quote
 
 from zonedata.descriptor.package import Field, Table
+from zonedata.descriptor.site_declaration import SitePage
 from zonedata.errors import SiteError
 from zonedata.names import file_stem, is_table_name
 from zonedata.paths import is_plain_relative
 from zonedata.site.citation import citation, read_cff
-from zonedata.site.declared import Declaration, DeclaredPage
+from zonedata.site.declared import Declaration
 from zonedata.site.inputs import Download, SiteInput
 
 _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
@@ -269,7 +270,7 @@ class ContextBuilder:
 
         return href
 
-    def declared_paths(self, page: DeclaredPage) -> Iterator[tuple[str, dict[str, str] | None]]:
+    def declared_paths(self, page: SitePage) -> Iterator[tuple[str, dict[str, str] | None]]:
         """Each path a declared page is written at, with its row (None for a single page)."""
         if not page.each:
             yield page.path, None
@@ -290,7 +291,7 @@ class ContextBuilder:
                 )
             yield path, row
 
-    def declared(self, page: DeclaredPage, path: str, row: dict[str, str] | None) -> dict[str, Any]:
+    def declared(self, page: SitePage, path: str, row: dict[str, str] | None) -> dict[str, Any]:
         ctx = self.page(path)
         ctx["row"] = row
         ctx["page"] = {"title": page.title, "path": path}

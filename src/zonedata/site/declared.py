@@ -20,21 +20,10 @@ from pathlib import Path
 from typing import Any
 
 from zonedata.descriptor.declared_files import read_json, read_templates
-from zonedata.descriptor.site_declaration import PROPERTY, file_issues, parse
+from zonedata.descriptor.site_declaration import PROPERTY, SitePage, file_issues, parse
 from zonedata.errors import InputError, SiteError
 from zonedata.limits import current_limits
 from zonedata.site.publish import read_published
-
-
-@dataclass(frozen=True)
-class DeclaredPage:
-    """One declared page (or one page per row of table ``each``)."""
-
-    path: str
-    template: str
-    title: str = ""
-    nav: str = ""
-    each: str = ""
 
 
 @dataclass
@@ -43,7 +32,7 @@ class Declaration:
 
     templates: dict[str, str] = field(default_factory=dict)
     home: str | None = None
-    pages: list[DeclaredPage] = field(default_factory=list)
+    pages: list[SitePage] = field(default_factory=list)
     links: list[tuple[str, str]] = field(default_factory=list)
     files: dict[str, bytes] = field(default_factory=dict)
 
@@ -78,7 +67,7 @@ def read_declaration(
         raise SiteError(str(e)) from None
     for issue in file_issues(declared, base):
         raise SiteError(issue.text())
-    pages = [DeclaredPage(p.path, p.template, p.title, p.nav, p.each) for p in declared.pages]
+    pages = list(declared.pages)
     for p in pages:
         if p.template not in templates:
             raise SiteError(f"{PROPERTY}: {p.template!r} is not a declared template")
