@@ -166,3 +166,24 @@ def test_out_dir_may_not_be_the_toolkits_own_folder(pkg: Path) -> None:
         assert out.code == 2, out.output
         assert "is the zonedata package" in out.output
     assert (modules / "row_types.py").read_bytes() == before
+
+
+def test_another_packages_documents_need_no_python_names(tmp_path: Path) -> None:
+    """By default ``docs`` makes another package's documents, not its Python modules: a
+    field named ``ISO3166-1-Alpha-3`` is no Python name, and stops only a named target."""
+    descriptor = json.loads(json.dumps(DESCRIPTOR))
+    descriptor["resources"][0]["schema"]["fields"][1]["name"] = "ISO3166-1-Alpha-3"
+    pkg = write_package(tmp_path / "pkg", descriptor)
+    (pkg / "data" / "t.csv").write_text("id,ISO3166-1-Alpha-3\na,x\n", "utf-8")
+    (pkg / "docs" / "tpl" / "rep.md").write_text("{{ queries.q[0].n }}\n", "utf-8")
+    out_dir = tmp_path / "out"
+    made = run_cli("docs", "--package", str(pkg), "--out-dir", str(out_dir), timeout=120)
+    assert made.code == 0, made.output
+    assert sorted(p.name for p in out_dir.iterdir()) == [
+        "cli.md",
+        "data-dictionary.md",
+        "rep.md",
+        "validation.md",
+    ]
+    named = run_cli("docs", "--package", str(pkg), "--out-dir", str(out_dir), "row-types")
+    assert named.code == 2 and "is not usable as a Python attribute name" in named.output

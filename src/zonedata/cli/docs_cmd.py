@@ -183,28 +183,28 @@ def _is_bundled(package: Package) -> bool:
 def _package_modules(
     chosen: list[Target], package: Package, out_dir: str | None, *, explicit: bool
 ) -> list[Target]:
-    """The chosen targets, without the generated Python modules of another package than
-    the bundled one unless --out-dir says where: they are written into the installed
-    zonedata package otherwise, and describe its own tables."""
-    if _is_bundled(package):
-        return chosen
-    if out_dir is not None:
-        from zonedata.docs import package_folder
-
-        if _resolved(Path(out_dir)) == _resolved(package_folder()) and any(
-            t.location == "package" for t in chosen
-        ):
-            _fail(
-                f"--out-dir {out_dir} is the zonedata package: another package's modules would replace its own"
-            )
-        return chosen
+    """The chosen targets; the generated Python modules of another package than the
+    bundled one only when they are named and --out-dir says where (they are written into
+    the installed zonedata package otherwise, and a package's names need not be Python
+    names: its documents are what ``zonedata docs`` makes of it by default)."""
     modules = [t.name for t in chosen if t.location == "package"]
-    if modules and explicit:
+    if _is_bundled(package) or not modules:
+        return chosen
+    if not explicit:
+        return [t for t in chosen if t.location != "package"]
+    if out_dir is None:
         _fail(
             f"{modules[0]}: the generated modules of another package than zonedata's own "
             "are written only with --out-dir (they would replace zonedata's)"
         )
-    return [t for t in chosen if t.location != "package"]
+    from zonedata.docs import package_folder
+
+    if _resolved(Path(out_dir)) == _resolved(package_folder()):
+        _fail(
+            f"--out-dir {out_dir} is the zonedata package: another package's modules "
+            "would replace its own"
+        )
+    return chosen
 
 
 def _refuse_inputs(rendered: list[tuple[Path, bytes]], package: Package, path: str | None) -> None:
