@@ -14,8 +14,10 @@ Only the standard library is used.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import stat
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -150,3 +152,19 @@ def _read_bounded(fd: int, size: int, limit: int, shown: str) -> bytes:
     raise InputError(
         "too-large", shown, f"grew past the limit of {limit:,} bytes while it was read"
     )
+
+
+def write_replacing(path: Path, content: bytes) -> None:
+    """Write ``content`` to a new file beside ``path`` and rename it over ``path``: a
+    reader never sees half a file, and a symlink at ``path`` is replaced, never written
+    through. The file is readable by all (0644)."""
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(content)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise

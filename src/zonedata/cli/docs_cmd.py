@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 import sys
 from pathlib import Path
@@ -290,7 +289,7 @@ def _committed(path: Path) -> bytes | None:
 
 
 def _write_one(path: Path, fresh: bytes) -> None:
-    import tempfile
+    from zonedata import safeio
 
     shown = _display(path)
     committed = _committed(path)
@@ -298,16 +297,7 @@ def _write_one(path: Path, fresh: bytes) -> None:
         click.echo(f"unchanged  {shown}")
         return
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(fresh)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)  # replaces a file, never writes through a link
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    safeio.write_replacing(path, fresh)  # replaces a file, never writes through a link
     click.echo(f"{'created' if committed is None else 'updated':<10} {shown}")
 
 

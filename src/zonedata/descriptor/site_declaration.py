@@ -40,7 +40,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from zonedata.errors import UnsafePathError
+from zonedata.descriptor.declared_files import reach
+from zonedata.errors import InputError, UnsafePathError
 from zonedata.paths import inside, path_problem
 
 PROPERTY = "zonedata:site"
@@ -297,22 +298,18 @@ def file_issues(declaration: SiteDeclaration, base: Path) -> list[Issue]:
 
 
 def _reach(base: Path, rel: str, *, folder: bool) -> str | None:
-    """Why ``base / rel`` is not a folder (or a regular file) reached through no symlink."""
+    """Why ``base / rel`` is not a folder (or a regular file) reached through no symlink
+    (the walk is :func:`zonedata.descriptor.declared_files.reach`'s)."""
     try:
         inside(base, rel, what="the package folder")
+        target = reach(base, rel)
     except UnsafePathError as e:
         return f"it {e.problem}"
+    except InputError as e:
+        return f"it {e.detail.removesuffix('; refused')}"
     except (OSError, RuntimeError, ValueError) as e:
         return f"it cannot be resolved ({e})"
-    step = base
-    for part in PurePosixPath(rel).parts:
-        step = step / part
-        try:
-            mode = os.lstat(step).st_mode
-        except OSError:
-            return "it does not exist"
-        if stat.S_ISLNK(mode):
-            return "it is reached through a symlink"
+    mode = os.lstat(target).st_mode
     if folder and not stat.S_ISDIR(mode):
         return "it is not a folder"
     if not folder and not stat.S_ISREG(mode):

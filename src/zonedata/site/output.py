@@ -15,9 +15,9 @@ import contextlib
 import hashlib
 import os
 import stat
-import tempfile
 from pathlib import Path, PurePosixPath
 
+from zonedata import safeio
 from zonedata.errors import SiteError, UnsafePathError
 from zonedata.limits import current_limits
 from zonedata.paths import is_plain_relative, output_folder
@@ -168,13 +168,4 @@ def _folders(target: Path, parent: PurePosixPath) -> Path:
 
 def _write(target: Path, rel: str, content: bytes) -> None:
     folder = _folders(target, PurePosixPath(rel).parent)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(content)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, target / rel)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    safeio.write_replacing(folder / PurePosixPath(rel).name, content)
